@@ -1,0 +1,93 @@
+"""Shared fixtures: an app on SQLite (default) or PostgreSQL (VENDORCHECK_TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from vendorcheck import create_app
+from vendorcheck.extensions import db
+
+TEST_DB_URL = os.environ.get("VENDORCHECK_TEST_DATABASE_URL")
+
+
+def make_config(tmp: Path, **overrides: object) -> dict[str, object]:
+    """Return the test configuration; overrides win."""
+    config: dict[str, object] = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": TEST_DB_URL or f"sqlite:///{tmp / 'test.sqlite3'}",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One app and schema per test session; tables are emptied after each test."""
+    tmp = tmp_path_factory.mktemp("app")
+    application = create_app(make_config(tmp))
+    with application.app_context():
+        db.drop_all()
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Empty every table after a test that used the app."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application: Flask = request.getfixturevalue("app")
+    with application.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for the session app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A CLI runner for the session app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture(autouse=True)
+def _no_server_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail any test during which the app answered 5xx, unless it is marked allow_5xx."""
+    if "app" not in request.fixturenames or request.node.get_closest_marker("allow_5xx"):
+        yield
+        return
+    application: Flask = request.getfixturevalue("app")
+    seen: list[str] = []
+
+    def record(sender: Flask, response: object, **extra: object) -> None:
+        status = getattr(response, "status_code", 200)
+        if status >= 500:
+            seen.append(f"{status}")
+
+    from flask import request_finished
+
+    request_finished.connect(record, application)
+    yield
+    request_finished.disconnect(record, application)
+    assert not seen, f"the app answered a server error: {seen}"

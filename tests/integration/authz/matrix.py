@@ -1,0 +1,136 @@
+"""The authorization matrix: every endpoint, method and who may use it.
+
+Roles are written as "<side>.<role>" ("buyer.admin", "vendor.admin"). An actor with an allowed
+role in another organisation than the target's gets 404; a role not listed gets 403; anonymous
+users are sent to login. PUBLIC routes answer everyone; USER routes every logged-in user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+PUBLIC = "public"
+USER = "user"
+
+BUYER_ALL = frozenset({"buyer.admin", "buyer.assessor", "buyer.legal"})
+BUYER_EDIT = frozenset({"buyer.admin", "buyer.assessor"})
+ADMINS = frozenset({"buyer.admin", "vendor.admin"})
+MEMBERS = BUYER_ALL | {"vendor.admin"}
+
+ACTORS = ("anon", "a.admin", "a.assessor", "a.legal", "a.vendor", "b.admin", "b.vendor")
+OK = frozenset({200, 302, 303})
+
+
+def role_of(actor: str) -> str:
+    """Return "<side>.<role>" for an actor name like "a.legal" or "b.vendor"."""
+    role = actor.split(".")[1]
+    return "vendor.admin" if role == "vendor" else f"buyer.{role}"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint: how to build its URL and form data, and who may use each method."""
+
+    path: Callable[[Any], str]
+    allow: dict[str, Any]
+    data: Callable[[Any, str], dict[str, Any]] | None = None
+    target: str | None = None          # organisation the target object belongs to: "a.buyer"
+    ok: dict[str, frozenset[int]] = field(default_factory=dict)
+    override: dict[str, int] = field(default_factory=dict)   # "user" → status for logged-in users
+
+
+def _vendor_form(w: Any, actor: str) -> dict[str, Any]:
+    user = w.user(actor) if actor != "anon" else None
+    return {"legal_name": "Matrix Vendor", "criticality": "low", "country": "FR",
+            "owner_id": user.id if user else 1}
+
+
+def _questionnaire_path(w: Any) -> str:
+    q = w.extra.get("questionnaire")
+    return f"/questionnaires/{q[0]}/{q[1]}" if q else "/questionnaires/none/1"
+
+
+MATRIX: dict[str, Route] = {
+    "public.index": Route(lambda w: "/", {"GET": PUBLIC}),
+    "public.questionnaire": Route(_questionnaire_path, {"GET": PUBLIC}),
+    "auth.login": Route(lambda w: "/auth/login", {"GET": PUBLIC, "POST": PUBLIC},
+                        data=lambda w, a: {}, ok={"POST": frozenset({422})}),
+    "auth.logout": Route(lambda w: "/auth/logout", {"POST": USER}),
+    "auth.signup": Route(lambda w: "/auth/signup", {"GET": PUBLIC, "POST": PUBLIC},
+                         data=lambda w, a: {}, ok={"POST": frozenset({422})}),
+    "auth.reset_request": Route(lambda w: "/auth/reset", {"GET": PUBLIC, "POST": PUBLIC},
+                                data=lambda w, a: {"email": "nobody@nowhere.example"}),
+    "auth.reset_password": Route(lambda w: f"/auth/reset/{w.reset_token}",
+                                 {"GET": PUBLIC, "POST": PUBLIC}, data=lambda w, a: {},
+                                 ok={"POST": frozenset({422})}),
+    "auth.change_password": Route(lambda w: "/auth/password", {"GET": USER, "POST": USER},
+                                  data=lambda w, a: {}, ok={"POST": frozenset({422})}),
+    "auth.profile": Route(lambda w: "/auth/profile", {"GET": USER, "POST": USER},
+                          data=lambda w, a: {"name": "Renamed", "locale": "en"}),
+    "auth.accept_invitation": Route(lambda w: f"/auth/invitations/{w['a'].vendor_token}",
+                                    {"GET": PUBLIC, "POST": PUBLIC}, data=lambda w, a: {},
+                                    ok={"POST": frozenset({422})}, override={"user": 403}),
+    "org.members": Route(lambda w: "/org/members", {"GET": MEMBERS}),
+    "org.invite": Route(lambda w: "/org/members/invite", {"GET": ADMINS, "POST": ADMINS},
+                        data=lambda w, a: {"email": "new-colleague@x.example", "role": "admin"}),
+    "org.change_role": Route(
+        lambda w: f"/org/members/{w.extra['legal_membership_a']}/role", {"POST": ADMINS},
+        data=lambda w, a: {"role": "assessor"}, target="a.buyer"),
+    "org.remove_member": Route(
+        lambda w: f"/org/members/{w.extra['legal_membership_a']}/remove",
+        {"GET": ADMINS, "POST": ADMINS}, data=lambda w, a: {}, target="a.buyer"),
+    "org.revoke_invitation": Route(
+        lambda w: f"/org/invitations/{w['a'].colleague_invitation.id}/revoke",
+        {"GET": ADMINS, "POST": ADMINS}, data=lambda w, a: {}, target="a.buyer"),
+    "org.resend_invitation": Route(
+        lambda w: f"/org/invitations/{w['a'].colleague_invitation.id}/resend", {"POST": ADMINS},
+        data=lambda w, a: {}, target="a.buyer"),
+    "org.audit_log": Route(lambda w: "/org/audit", {"GET": ADMINS}),
+    "org.outbox": Route(lambda w: "/org/outbox", {"GET": ADMINS}),
+    "org.switch": Route(lambda w: "/org/switch", {"POST": USER},
+                        data=lambda w, a: {"org_id": w.org_of(a).id if a != "anon" else 1}),
+    "buyer.vendors": Route(lambda w: "/buyer/vendors", {"GET": BUYER_ALL}),
+    "buyer.create_vendor": Route(lambda w: "/buyer/vendors/new",
+                                 {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=_vendor_form),
+    "buyer.vendor_detail": Route(lambda w: f"/buyer/vendors/{w['a'].vendor.id}",
+                                 {"GET": BUYER_ALL}, target="a.buyer"),
+    "buyer.edit_vendor": Route(lambda w: f"/buyer/vendors/{w['a'].vendor.id}/edit",
+                               {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=_vendor_form,
+                               target="a.buyer"),
+    "buyer.invite_contact": Route(
+        lambda w: f"/buyer/vendors/{w['a'].vendor.id}/invite",
+        {"GET": BUYER_EDIT, "POST": BUYER_EDIT},
+        data=lambda w, a: {"name": "New Contact", "email": "new@vendor.example"},
+        target="a.buyer"),
+    "buyer.resend_invitation": Route(
+        lambda w: f"/buyer/vendors/{w['a'].vendor.id}/invitations/"
+                  f"{w['a'].vendor_invitation.id}/resend",
+        {"POST": BUYER_EDIT}, data=lambda w, a: {}, target="a.buyer"),
+    "buyer.revoke_invitation": Route(
+        lambda w: f"/buyer/vendors/{w['a'].vendor.id}/invitations/"
+                  f"{w['a'].vendor_invitation.id}/revoke",
+        {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {}, target="a.buyer"),
+}
+
+
+def expected(route: Route, method: str, actor: str) -> str | int:
+    """Return "ok", "login" or a status code for one case."""
+    allow = route.allow[method]
+    if actor == "anon":
+        return "ok" if allow == PUBLIC else "login"
+    if allow in (PUBLIC, USER):
+        return route.override.get("user", "ok")
+    if role_of(actor) not in allow:
+        return 403
+    org = "buyer" if role_of(actor).startswith("buyer") else "vendor"
+    if route.target and route.target != f"{actor.split('.')[0]}.{org}":
+        return 404
+    return "ok"
+
+
+def cases() -> list[tuple[str, str, str]]:
+    """Expand the matrix into (endpoint, method, actor) cases."""
+    return [(endpoint, method, actor) for endpoint, route in MATRIX.items()
+            for method in route.allow for actor in ACTORS]

@@ -1,0 +1,84 @@
+"""Every route × method × actor: allowed, sent to login, 403 (wrong role) or 404 (other tenant)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.integration.authz.matrix import MATRIX, OK, cases, expected
+from tests.integration.conftest import db_fingerprint
+from vendorcheck.extensions import db
+from vendorcheck.models import AuditEntry
+
+
+def test_every_route_is_in_the_matrix(app):
+    routes = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
+    assert not routes - MATRIX.keys(), "add these endpoints to tests/integration/authz/matrix.py"
+    assert not MATRIX.keys() - routes, "stale matrix entries"
+
+
+def test_every_method_of_every_route_is_in_the_matrix(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        methods = set(rule.methods or ()) - {"HEAD", "OPTIONS"}
+        assert methods == set(MATRIX[rule.endpoint].allow), rule.endpoint
+
+
+def _audit_count(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count(AuditEntry.id)))
+
+
+@pytest.mark.parametrize(("endpoint", "method", "actor"), cases())
+def test_access(app, client, world, login_as, endpoint, method, actor):
+    route = MATRIX[endpoint]
+    catalogue = app.extensions["questionnaires"].questionnaires
+    if catalogue:
+        world.extra["questionnaire"] = (catalogue[0].id, catalogue[0].version)
+    login_as(None if actor == "anon" else world.user(actor))
+    data = route.data(world, actor) if route.data and method == "POST" else None
+    before, audit_before = db_fingerprint(app), _audit_count(app)
+
+    response = client.open(route.path(world), method=method, data=data)
+
+    want = expected(route, method, actor)
+    if want == "login":
+        assert response.status_code == 302
+        assert "/auth/login" in response.headers["Location"]
+    elif want == "ok":
+        assert response.status_code in route.ok.get(method, OK), response.get_data(as_text=True)
+    else:
+        assert response.status_code == want
+    if want in ("login", 403, 404):
+        assert db_fingerprint(app) == before, "a denied request changed stored data"
+    if want in (403, 404) and route.override.get("user") != want:
+        assert _audit_count(app) == audit_before + 1, "denied access is logged"
+
+
+@pytest.mark.parametrize("actor", ["a.admin", "a.assessor", "a.legal", "a.vendor"])
+def test_tenant_a_never_sees_tenant_b(app, client, world, login_as, actor):
+    """Canary crawl: every GET route tenant A's actors may open shows nothing of tenant B."""
+    login_as(world.user(actor))
+    for endpoint, route in MATRIX.items():
+        if "GET" not in route.allow or expected(route, "GET", actor) != "ok":
+            continue
+        response = client.get(route.path(world))
+        assert response.status_code in OK | {404}, endpoint
+        assert "CANARY-B" not in response.get_data(as_text=True), endpoint
+
+
+@pytest.mark.parametrize("bad_id", ["0", "99999999999999999999", "9223372036854775808", "-1"])
+def test_hostile_ids_answer_404(client, world, login_as, bad_id):
+    login_as(world.user("a.admin"))
+    for path in (f"/buyer/vendors/{bad_id}", f"/buyer/vendors/{bad_id}/edit",
+                 f"/org/members/{bad_id}/remove", f"/org/invitations/{bad_id}/revoke"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_other_tenant_ids_answer_404_not_403(client, world, login_as):
+    login_as(world.user("a.admin"))
+    b = world["b"]
+    assert client.get(f"/buyer/vendors/{b.vendor.id}").status_code == 404
+    path = f"/buyer/vendors/{world['a'].vendor.id}/invitations/{b.vendor_invitation.id}/revoke"
+    assert client.get(path).status_code == 404

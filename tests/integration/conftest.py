@@ -1,0 +1,197 @@
+"""Integration fixtures: a two-tenant world, logging in, an SMTP server, database fingerprints."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from tests.factories import (
+    PASSWORD,
+    make_invitation,
+    make_org,
+    make_reset_token,
+    make_user,
+    make_vendor,
+    membership_of,
+)
+from vendorcheck.extensions import db
+from vendorcheck.models import Invitation, Organisation, OutboxMessage, Role, User, Vendor
+
+
+@dataclass
+class Tenant:
+    """One buyer with its users, one vendor organisation with a contact, and open items."""
+
+    buyer: Organisation
+    vendor_org: Organisation
+    users: dict[str, User]
+    vendor: Vendor
+    vendor_invitation: Invitation
+    vendor_token: str
+    colleague_invitation: Invitation
+    colleague_token: str
+
+
+@dataclass
+class World:
+    """Tenants "a" and "b"; actors are named like "a.admin" or "b.vendor"."""
+
+    tenants: dict[str, Tenant]
+    reset_token: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, tenant: str) -> Tenant:
+        return self.tenants[tenant]
+
+    def user(self, actor: str) -> User:
+        tenant, role = actor.split(".")
+        return self.tenants[tenant].users[role]
+
+    def org_of(self, actor: str) -> Organisation:
+        tenant, role = actor.split(".")
+        t = self.tenants[tenant]
+        return t.vendor_org if role == "vendor" else t.buyer
+
+
+def _tenant(key: str, canary: str) -> Tenant:
+    """Build one tenant; every name carries the tenant's canary."""
+    buyer = make_org(f"Buyer {key.upper()} {canary}", slug=f"buyer-{key}")
+    vendor_org = make_org(f"Vendor {key.upper()} {canary}", buyer=False, vendor=True,
+                          slug=f"vendor-{key}")
+    users = {role.value: make_user(f"{role.value}@{key}.example", org=buyer, role=role,
+                                   name=f"{role.value.title()} {key.upper()} {canary}")
+             for role in (Role.ADMIN, Role.ASSESSOR, Role.LEGAL)}
+    users["vendor"] = make_user(f"contact@vendor-{key}.example", org=vendor_org, role=Role.ADMIN,
+                                name=f"Contact {key.upper()} {canary}")
+    vendor = make_vendor(buyer, f"Vendor record {key.upper()} {canary}", vendor_org=vendor_org,
+                         owner=users["assessor"])
+    inv, token = make_invitation(buyer, f"new-contact@vendor-{key}.example", vendor=vendor,
+                                 role=Role.CONTRIBUTOR, by=users["assessor"])
+    cinv, ctoken = make_invitation(buyer, f"colleague@{key}.example", role=Role.ASSESSOR,
+                                   by=users["admin"])
+    return Tenant(buyer, vendor_org, users, vendor, inv, token, cinv, ctoken)
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    """Two tenants with every kind of object; B's text carries CANARY-B."""
+    with app.app_context():
+        w = World({"a": _tenant("a", "CANARY-A"), "b": _tenant("b", "CANARY-B")})
+        w.reset_token = make_reset_token(w.user("a.admin"))
+        # keep plain ids usable after the app context closes
+        for tenant in w.tenants.values():
+            for obj in [tenant.buyer, tenant.vendor_org, tenant.vendor, tenant.vendor_invitation,
+                        tenant.colleague_invitation, *tenant.users.values()]:
+                db.session.refresh(obj)
+                db.session.expunge(obj)
+        w.extra["legal_membership_a"] = membership_of(w.user("a.legal"), w["a"].buyer).id
+        w.extra["assessor_membership_a"] = membership_of(w.user("a.assessor"), w["a"].buyer).id
+    return w
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Callable[[User | None], None]:
+    """Log a user in by setting the session directly (no slow password check)."""
+
+    def _login(user: User | None) -> None:
+        with client.session_transaction() as sess:
+            sess.clear()
+            if user is not None:
+                sess["_user_id"] = f"{user.id}:{user.session_epoch}"
+                sess["_fresh"] = True
+
+    return _login
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[..., Any]:
+    """Log in through the real form."""
+
+    def _login(email: str, password: str = PASSWORD, **kwargs: Any) -> Any:
+        return client.post("/auth/login", data={"email": email, "password": password}, **kwargs)
+
+    return _login
+
+
+def db_fingerprint(app: Flask, skip: tuple[str, ...] = ("audit_entry",)) -> str:
+    """Hash every row of every table (except the append-only log) to prove nothing changed."""
+    digest = hashlib.sha256()
+    with app.app_context():
+        with db.engine.connect() as conn:
+            for table in db.metadata.sorted_tables:
+                if table.name in skip:
+                    continue
+                rows = conn.execute(table.select().order_by(*table.primary_key.columns)).all()
+                digest.update(f"{table.name}:{rows!r}".encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def fingerprint(app: Flask) -> Callable[[], str]:
+    """Return a function computing the database fingerprint."""
+    return lambda: db_fingerprint(app)
+
+
+def outbox(app: Flask) -> list[OutboxMessage]:
+    """Return every outbox message, oldest first (detached)."""
+    with app.app_context():
+        rows = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        for row in rows:
+            db.session.expunge(row)
+        return rows
+
+
+def free_port() -> int:
+    """Return a TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RecordingHandler:
+    """aiosmtpd handler: answers from a script of codes, records what was accepted."""
+
+    def __init__(self, script: list[str] | None = None) -> None:
+        self.script = list(script or [])
+        self.messages: list[bytes] = []
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.script:
+            answer = self.script.pop(0)
+            if not answer.startswith("250"):
+                return answer
+        self.messages.append(envelope.content)
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """Start aiosmtpd on 127.0.0.1 (random port) and point the app at it."""
+    from aiosmtpd.controller import Controller
+
+    controllers: list[Any] = []
+
+    def _start(script: list[str] | None = None) -> RecordingHandler:
+        handler = RecordingHandler(script)
+        port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        controllers.append(controller)
+        monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+        monkeypatch.setitem(app.config, "MAIL_PORT", port)
+        monkeypatch.setitem(app.config, "MAIL_SENDER", "vendorcheck <noreply@test.example>")
+        return handler
+
+    yield _start
+    for controller in controllers:
+        controller.stop()

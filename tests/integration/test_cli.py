@@ -1,0 +1,102 @@
+"""The command line: questionnaires list/check and score, through click's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vendorcheck.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def cli() -> CliRunner:
+    return CliRunner()
+
+
+def test_list_shows_every_questionnaire(cli):
+    result = cli.invoke(main, ["questionnaires", "list"])
+    assert result.exit_code == 0, result.output
+    assert "art28-processor-audit" in result.output
+
+
+def test_check_passes_on_the_shipped_files(cli):
+    result = cli.invoke(main, ["questionnaires", "check"])
+    assert result.exit_code == 0, result.output
+
+
+def test_check_reports_a_broken_file_with_its_line(cli, tmp_path):
+    bad = tmp_path / "broken" / "1.0.0.yaml"
+    bad.parent.mkdir()
+    bad.write_text("schema: vendorcheck/questionnaire@1\nid: broken\nid: again\n")
+    result = cli.invoke(main, ["questionnaires", "check", str(bad)])
+    assert result.exit_code == 1
+    assert "duplicate key 'id'" in result.output
+    assert ":3" in result.output
+
+
+def _answers(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_score_json_has_the_documented_shape(cli, tmp_path):
+    path = _answers(tmp_path, {"dpa_signed": "yes", "hosting_countries": ["FR"]})
+    result = cli.invoke(main, ["score", "art28-processor-audit", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {"questionnaire", "score", "tier", "completeness", "categories", "findings"}
+    assert set(data["questionnaire"]) == {"id", "version", "sha256"}
+    for category in data["categories"]:
+        assert set(category) == {"id", "score", "assessed"}
+    for finding in data["findings"]:
+        assert set(finding) == {"id", "severity", "refs", "title"}
+
+
+def test_score_in_french(cli, tmp_path):
+    path = _answers(tmp_path, {"dpa_signed": "no"})
+    result = cli.invoke(main, ["score", "art28-processor-audit", str(path), "--json", "--locale", "fr"])
+    assert result.exit_code == 0, result.output
+
+
+def test_score_accepts_a_path(cli, tmp_path):
+    files = sorted((ROOT / "questionnaires" / "art28-processor-audit").glob("*.yaml"))
+    path = _answers(tmp_path, {})
+    result = cli.invoke(main, ["score", str(files[-1]), str(path)])
+    assert result.exit_code == 0, result.output
+    assert "tier" in result.output
+
+
+@pytest.mark.parametrize(
+    ("answers", "needle"),
+    [
+        ({"dpa_signed": "maybe"}, "dpa_signed"),
+        ({"q999": "yes"}, "q999"),
+        ({"breach_notification_hours": "abc"}, "breach_notification_hours"),
+    ],
+)
+def test_bad_answers_exit_non_zero_with_one_line_per_problem(cli, tmp_path, answers, needle):
+    result = cli.invoke(main, ["score", "art28-processor-audit", str(_answers(tmp_path, answers))])
+    assert result.exit_code == 2
+    assert needle in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", "\udcff"])
+def test_unreadable_answer_files_exit_cleanly(cli, tmp_path, content):
+    path = tmp_path / "answers.json"
+    path.write_text(content, errors="surrogateescape")
+    result = cli.invoke(main, ["score", "art28-processor-audit", str(path)])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_unknown_questionnaire_exits_1(cli, tmp_path):
+    result = cli.invoke(main, ["score", "nope", str(_answers(tmp_path, {}))])
+    assert result.exit_code == 1
+    assert "unknown questionnaire" in result.output

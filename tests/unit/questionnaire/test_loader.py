@@ -1,0 +1,140 @@
+"""Strict loading: every bad file fails with a clear, located message."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from vendorcheck.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
+from vendorcheck.questionnaire.yamlload import parse_yaml
+
+from .samples import BASE
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("duplicate_key.yaml", "duplicate key 'id'"),
+    ("anchor.yaml", "anchors/aliases are not allowed"),
+    ("billion_laughs.yaml", "anchors/aliases are not allowed"),
+    ("python_tag.yaml", "tag not allowed"),
+    ("empty.yaml", "empty questionnaire"),
+    ("latin1.yaml", "not UTF-8 text"),
+    ("top_level_list.yaml", "expected a mapping at the top level"),
+    ("tabs.yaml", "tabs cannot indent YAML"),
+    ("deep.yaml", "nesting too deep (max 50)"),
+])
+def test_bad_yaml_fixture_fails_with_message(name: str, message: str) -> None:
+    start = time.perf_counter()
+    with pytest.raises(QuestionnaireError) as info:
+        load_questionnaire(FIXTURES / name)
+    assert message in str(info.value)
+    assert info.value.problems[0].file.endswith(name)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_duplicate_key_names_line() -> None:
+    with pytest.raises(QuestionnaireError) as info:
+        load_questionnaire(FIXTURES / "duplicate_key.yaml")
+    assert info.value.problems[0].line == 4
+
+
+def test_file_over_1_mib_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"a: " + b"x" * (1024 * 1024))
+    with pytest.raises(QuestionnaireError, match=r"file too large \(max 1 MiB\)"):
+        load_questionnaire(path)
+
+
+def test_scalars_stay_strings() -> None:
+    doc = parse_yaml(b"countries: [NO, SE]\nversion: 1.10\nflag: yes\nn: 012\nd: 2026-01-01\n", "x")
+    assert doc.data == {"countries": ["NO", "SE"], "version": "1.10", "flag": "yes", "n": "012",
+                        "d": "2026-01-01"}
+    assert doc.lines[("countries", 0)] == 1
+
+
+def test_norway_stays_norway_in_answers(demo: Questionnaire) -> None:
+    assert demo.tests[1].answers["subs"][0]["country"] == "NO"
+
+
+CYCLE_A = "{id: has_dpa, type: yes_no, visible_if: \"uses_sub == 'yes'\","
+CYCLE_B = "{id: uses_sub, type: yes_no, visible_if: \"has_dpa == 'yes'\","
+
+
+def _edit(old: str, new: str) -> str:
+    assert old in BASE
+    return BASE.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (_edit("      - {id: contact, type: email,", "      - {id: contact, type: email, titel: x,"),
+     "sections[0].items[6]: unknown field 'titel'"),
+    (_edit("label: {en: Email, fr: Courriel}", "label: {en: Email}"),
+     "sections[0].items[6].label: missing 'fr'"),
+    (_edit('when: "has_dpa == \'no\'"', 'when: "has_dpa =="'),
+     "findings[1].when: column 11: unexpected end of expression"),
+    (_edit('when: "has_dpa == \'no\'"', 'when: "foo == \'no\'"'),
+     "findings[1].when: column 1: unknown item 'foo'"),
+    (_edit('when: "has_dpa == \'no\'"', 'when: "has_dpa == 3"'),
+     "cannot compare 'has_dpa' (a text) with a number"),
+    (_edit('when: "has_dpa == \'no\'"', 'when: "has_dpa == \'maybe\'"'),
+     "'maybe' is not a value of 'has_dpa'"),
+    (_edit('when: "has_dpa == \'no\'"', 'when: "row.x == 1"'), "row.<column> is only allowed"),
+    (_edit('when: "has_dpa == \'no\'"', 'when: "any(subs, row.nope == 1)"'),
+     "unknown column 'nope' in table 'subs'"),
+    (_edit('when: "has_dpa == \'no\'"', 'when: "len(name, name) > 1"'), "len() takes 1 argument"),
+    (_edit('when: "has_dpa == \'no\'"', 'when: "frobnicate(name)"'), "unknown function"),
+    (_edit('when: "has_dpa == \'no\'"', 'when: "score() > 1"'), "score() is only allowed in tiers"),
+    (_edit('when: "has_dpa == \'no\'"', 'when: "' + "not " * 40 + 'true"'), "too deep"),
+    (_edit('when: "has_dpa == \'no\'"', 'when: "' + "true or " * 130 + 'true"'), "too long"),
+    (_edit("{id: has_dpa, type: yes_no,", CYCLE_A).replace("{id: uses_sub, type: yes_no,", CYCLE_B),
+     "cycle has_dpa → uses_sub → has_dpa"),
+    (_edit("category: contract, points: 2", "category: nope, points: 2"),
+     "unknown category 'nope'"),
+    (_edit("status: draft", "status: published").replace("locales: [en, fr]", "locales: [en]"),
+     "a published questionnaire needs 'fr'"),
+    (_edit("refs: [\"gdpr:28.3\"]", "refs: [\"cnil:1\"]"), "unknown reference prefix 'cnil'"),
+    (_edit("expect: {tier: unacceptable", "expect: {tier: catastrophic"), "unknown tier"),
+])
+def test_bad_questionnaire_content(make_q: Callable[..., Questionnaire], text: str,
+                                   message: str) -> None:
+    with pytest.raises(QuestionnaireError) as info:
+        make_q(text)
+    assert message in str(info.value), str(info.value)
+
+
+def test_expression_error_names_line_path_and_item(make_q: Callable[..., Questionnaire]) -> None:
+    text = _edit('visible_if: "uses_sub == \'yes\'"', 'visible_if: "uses_sub == \'yes\' and foo"')
+    with pytest.raises(QuestionnaireError) as info:
+        make_q(text)
+    problem = info.value.problems[0]
+    assert problem.path == "sections[0].items[5].visible_if"
+    line = 1 + text.splitlines().index('        visible_if: "uses_sub == \'yes\' and foo"')
+    assert problem.line == line
+    assert str(problem).endswith(f"q.yaml:{line}: sections[0].items[5].visible_if: column 23: "
+                                 "unknown item 'foo' (in 'subs')")
+
+
+def test_every_problem_is_reported(make_q: Callable[..., Questionnaire]) -> None:
+    text = _edit("label: {en: Email, fr: Courriel}", "label: {en: Email}, titel: x")
+    with pytest.raises(QuestionnaireError) as info:
+        make_q(text)
+    assert len(info.value.problems) >= 1
+
+
+def test_loaded_questionnaire_api(demo: Questionnaire) -> None:
+    assert (demo.id, demo.version, len(demo.sha256)) == ("demo", "1.0.0", 64)
+    assert demo.item("measures").options[0].value == "mfa"
+    assert [i.id for i in demo.items][:3] == ["has_dpa", "audits", "hours"]
+    assert (demo.title.get("fr"), demo.title.get("de")) == ("Démo", "Demo")
+    assert demo.item("subs").column("tool").visible_if is not None
+    assert demo.canonical["id"] == "demo"
+
+
+def test_sha256_ignores_comments_not_wording(make_q: Callable[..., Questionnaire]) -> None:
+    base = make_q()
+    assert make_q("# comment\n" + BASE, name="b.yaml").sha256 == base.sha256
+    assert make_q(BASE.replace("Demo", "Demo!"), name="c.yaml").sha256 != base.sha256

@@ -1,0 +1,99 @@
+"""vendorcheck: GDPR processor due diligence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure the vendorcheck application."""
+    app = Flask(
+        __name__, template_folder="../templates", static_folder="../static", instance_relative_config=True
+    )
+    app.config.from_object("vendorcheck.config.Config")
+    app.config.from_prefixed_env("VENDORCHECK")
+    if config:
+        app.config.update(config)
+    from vendorcheck.config import finalise_config
+
+    finalise_config(app)
+    register_extensions(app)
+    register_questionnaires(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_web_hooks(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the Flask extensions and database hooks to the app."""
+    from vendorcheck import database, i18n
+    from vendorcheck.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    database.init_app(app)
+    # Batch mode lets Alembic alter SQLite tables (SQLite cannot ALTER most constraints in place).
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    register_access(app)
+
+
+def register_access(app: Flask) -> None:
+    """Set up Flask-Login's user loader and the access helpers for templates."""
+    from vendorcheck import access
+
+    access.init_app(app)
+
+
+def register_questionnaires(app: Flask) -> None:
+    """Load every questionnaire file once; a broken file stops the app at boot with a clear message."""
+    from vendorcheck.questionnaire import load_catalogue
+
+    app.extensions["questionnaires"] = load_catalogue(Path(app.config["QUESTIONNAIRES_DIR"]))
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach the blueprints."""
+    from vendorcheck.auth.views import bp as auth_bp
+    from vendorcheck.buyer.views import bp as buyer_bp
+    from vendorcheck.org.views import bp as org_bp
+    from vendorcheck.public.views import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(org_bp)
+    app.register_blueprint(buyer_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Answer errors with a page or JSON, never a traceback."""
+    from vendorcheck import errors
+
+    errors.init_app(app)
+
+
+def register_web_hooks(app: Flask) -> None:
+    """Add security headers and the URL converters."""
+    from vendorcheck import security
+
+    security.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Register the command-line interface."""
+    from vendorcheck import cli
+
+    cli.init_app(app)

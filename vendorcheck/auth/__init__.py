@@ -1,0 +1,1 @@
+"""Accounts: login, sign-up, password reset, profile, accepting invitations."""

@@ -1,0 +1,65 @@
+"""Account forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from vendorcheck.forms import (
+    BaseForm,
+    country_field,
+    email_field,
+    locale_field,
+    name_field,
+    new_password_field,
+)
+
+
+class LoginForm(BaseForm):
+    email = email_field()
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})
+    remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+class SignupForm(BaseForm):
+    org_name = name_field(_l("Organisation name"))
+    country = country_field()
+    name = name_field(_l("Your name"))
+    email = email_field(_l("Work e-mail address"))
+    password = new_password_field(_l("Password"))
+    locale = locale_field()
+
+
+class ResetRequestForm(BaseForm):
+    email = email_field()
+
+
+class ResetForm(BaseForm):
+    password = new_password_field()
+
+
+class ChangePasswordForm(BaseForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)],
+                            render_kw={"autocomplete": "current-password"})
+    password = new_password_field()
+
+
+class ProfileForm(BaseForm):
+    name = name_field(_l("Your name"))
+    locale = locale_field()
+
+
+class AcceptForm(BaseForm):
+    """Accepting as a logged-in user: only the CSRF token."""
+
+
+class AcceptSignupForm(BaseForm):
+    name = name_field(_l("Your name"))
+    password = new_password_field(_l("Choose a password"))
+    locale = locale_field()
+
+
+class LogoutForm(BaseForm):
+    """Logging out: only the CSRF token."""

@@ -1,0 +1,1 @@
+"""Buyer pages: vendor records, their contacts and invitations."""

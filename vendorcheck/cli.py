@@ -1,0 +1,122 @@
+"""The `vendorcheck` command line (a FlaskGroup, so `flask ...` works from the repo root too)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from vendorcheck.config import ROOT
+
+
+def _questionnaires_dir() -> Path:
+    """Return the questionnaire folder without needing an app (check must work on broken files)."""
+    return Path(os.environ.get("VENDORCHECK_QUESTIONNAIRES_DIR", ROOT / "questionnaires"))
+
+
+@click.group("questionnaires")
+def questionnaires_group() -> None:
+    """List and validate questionnaire files."""
+
+
+@questionnaires_group.command("list")
+def list_questionnaires() -> None:
+    """List every questionnaire version with its status and digest."""
+    from vendorcheck.questionnaire import QuestionnaireError, load_catalogue
+
+    try:
+        catalogue = load_catalogue(_questionnaires_dir())
+    except QuestionnaireError as exc:
+        _fail_with_problems(exc.problems)
+    for q in catalogue.questionnaires:
+        click.echo(f"{q.id}\t{q.version}\t{q.status}\t{len(q.items)} items\t{q.sha256[:12]}\t{q.title.get('en')}")
+
+
+@questionnaires_group.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def check_questionnaires(paths: tuple[Path, ...]) -> None:
+    """Validate questionnaire files and run their embedded tests (exit 1 on any error)."""
+    from vendorcheck.questionnaire import check_paths
+
+    root = _questionnaires_dir()
+    problems = check_paths(list(paths) or [root], root)
+    if problems:
+        _fail_with_problems(problems)
+    click.echo("All questionnaire files are valid and their embedded tests pass.")
+
+
+def _fail_with_problems(problems: list[Any]) -> None:
+    """Print one line per problem on stderr and exit 1."""
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    click.echo(f"{len(problems)} problem(s) found.", err=True)
+    sys.exit(1)
+
+
+@click.command("score")
+@click.argument("questionnaire")
+@click.argument("answers_file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.option("--locale", type=click.Choice(["en", "fr"]), default="en", show_default=True)
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date used by date rules.")
+def score_command(questionnaire: str, answers_file: Path, as_json: bool, locale: str, today: Any) -> None:
+    """Score an answer set (QUESTIONNAIRE is an id, id@version, or a path to a YAML file)."""
+    from vendorcheck import scoring_cli
+
+    scoring_cli.run(questionnaire, answers_file, as_json=as_json, locale=locale,
+                    today=today.date() if today else date.today(), root=_questionnaires_dir())
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the database schema through the migrations."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo(f"Database ready: {_safe_url(current_app.config['SQLALCHEMY_DATABASE_URI'])}")
+
+
+def _safe_url(url: str) -> str:
+    """Hide a password in a database URL before printing it."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def init_app(app: Flask) -> None:
+    """Register app-bound commands (the app-free ones are on `main` too)."""
+    app.cli.add_command(questionnaires_group)
+    app.cli.add_command(score_command)
+    app.cli.add_command(init_db)
+    from vendorcheck.demo import demo_command
+    from vendorcheck.mail import mail_group
+    from vendorcheck.audit import audit_group
+
+    app.cli.add_command(demo_command)
+    app.cli.add_command(mail_group)
+    app.cli.add_command(audit_group)
+
+
+def _create_app() -> Flask:
+    """Build the app for the console script."""
+    from vendorcheck import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """vendorcheck: GDPR processor due diligence."""
+
+
+# These work without building the app, so a broken questionnaire file can still be diagnosed.
+main.add_command(questionnaires_group)
+main.add_command(score_command)

@@ -1,0 +1,81 @@
+"""Configuration defaults; every key can be overridden with a VENDORCHECK_* environment variable."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Config:
+    """Safe defaults for development; production must set a secret key."""
+
+    ENV = "development"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    QUESTIONNAIRES_DIR = str(ROOT / "questionnaires")
+    BASE_URL = "http://127.0.0.1:5000"
+    TRUSTED_HOSTS: list[str] | None = None
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 500 * 1024
+    MAX_FORM_PARTS = 1000
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # the one-hour default would break autosave on long sessions
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    LANGUAGES = ("en", "fr")
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+    PASSWORD_HASH_METHOD = "scrypt:32768:8:3"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    REDIS_URL: str | None = None
+    INVITATION_DAYS = 14
+    PAGE_SIZE = 50
+
+
+def finalise_config(app: Flask) -> None:
+    """Fill derived settings and refuse unsafe production settings."""
+    cfg = app.config
+    if cfg.get("REDIS_URL") and cfg["RATELIMIT_STORAGE_URI"] == "memory://":
+        cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]
+    if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'vendorcheck.sqlite3'}"
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        # psycopg 3 is the driver we ship in the `postgres` extra.
+        uri = cfg["SQLALCHEMY_DATABASE_URI"].replace("postgresql://", "postgresql+psycopg://", 1)
+        cfg["SQLALCHEMY_DATABASE_URI"] = uri
+    if cfg["ENV"] == "production":
+        _check_production(cfg)
+    elif not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = _development_secret(Path(app.instance_path))
+
+
+def _check_production(cfg: dict[str, Any]) -> None:
+    """Raise when production would run with an unsafe setting."""
+    if not cfg.get("SECRET_KEY") or len(str(cfg["SECRET_KEY"])) < 16:
+        raise RuntimeError("VENDORCHECK_SECRET_KEY must be set (at least 16 characters) in production")
+    if cfg.get("DEBUG"):
+        raise RuntimeError("DEBUG must be off in production")
+    cfg["SESSION_COOKIE_SECURE"] = True
+    cfg["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _development_secret(instance: Path) -> str:
+    """Return a per-checkout random key kept in the instance folder, so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

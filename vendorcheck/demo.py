@@ -1,0 +1,94 @@
+"""`vendorcheck demo`: seed a buyer, two vendors and their users, and print the logins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from vendorcheck import audit
+from vendorcheck.extensions import db
+from vendorcheck.models import Criticality, Membership, Organisation, Role, User, Vendor
+
+DEMO_PASSWORD = "demo-password-2026"  # demo only: never use this database in production
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    name: str
+    role: Role
+    locale: str
+
+
+BUYER_USERS = (
+    DemoUser("admin@acme-retail.example", "Claire Martin", Role.ADMIN, "fr"),
+    DemoUser("assessor@acme-retail.example", "Hugo Bernard", Role.ASSESSOR, "fr"),
+    DemoUser("legal@acme-retail.example", "Inès Lefèvre", Role.LEGAL, "fr"),
+)
+VENDORS = (
+    ("CloudCRM SAS", "cloudcrm-sas", "FR", "https://cloudcrm.example", "Hosted CRM",
+     ["identification", "contact", "customer"], Criticality.HIGH,
+     DemoUser("contact@cloudcrm.example", "Paul Durand", Role.ADMIN, "fr")),
+    ("MailBlast Inc", "mailblast-inc", "US", "https://mailblast.example", "Newsletter sending",
+     ["contact", "usage"], Criticality.MEDIUM,
+     DemoUser("contact@mailblast.example", "Jane Doe", Role.ADMIN, "en")),
+)
+
+
+def _user(spec: DemoUser, password_hash: str) -> User:
+    """Return a demo user object."""
+    return User(email=spec.email, name=spec.name, password_hash=password_hash, locale=spec.locale)
+
+
+def seed() -> list[tuple[str, str]]:
+    """Create the demo data in one transaction; return (e-mail, description) pairs."""
+    from werkzeug.security import generate_password_hash
+
+    from vendorcheck.services.accounts import unique_slug
+
+    pw_hash = generate_password_hash(DEMO_PASSWORD, method="scrypt:32768:8:3")
+    buyer = Organisation(name="Acme Retail SAS", slug=unique_slug("acme-retail-sas"), country="FR",
+                         is_buyer=True)
+    db.session.add(buyer)
+    logins = []
+    buyer_users = []
+    for spec in BUYER_USERS:
+        user = _user(spec, pw_hash)
+        buyer_users.append(user)
+        db.session.add(Membership(user=user, organisation=buyer, role=spec.role))
+        logins.append((spec.email, f"Acme Retail SAS — {spec.role.value}"))
+    for name, slug, country, website, services, categories, crit, contact in VENDORS:
+        org = Organisation(name=name, slug=unique_slug(slug), country=country, is_vendor=True)
+        user = _user(contact, pw_hash)
+        db.session.add_all([org, Membership(user=user, organisation=org, role=contact.role)])
+        db.session.add(Vendor(buyer_org=buyer, legal_name=name, country=country, website=website,
+                              services=services, data_categories=categories, criticality=crit,
+                              owner=buyer_users[1], vendor_org=org))
+        logins.append((contact.email, f"{name} — vendor {contact.role.value}"))
+    db.session.flush()
+    audit.record("demo_seeded", org=buyer, details={"users": [e for e, _d in logins]})
+    db.session.commit()
+    return logins
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when organisations already exist.")
+@with_appcontext
+def demo_command(if_empty: bool) -> None:
+    """Seed a demo buyer (Acme Retail SAS), two vendors and their users; print the logins."""
+    if db.session.scalar(select(func.count(Organisation.id))):
+        if if_empty:
+            click.echo("The database already holds organisations; demo data not added.")
+            return
+        exists = db.session.scalar(select(User.id).where(User.email == BUYER_USERS[0].email))
+        if exists:
+            click.echo("Demo data already present.", err=True)
+            raise SystemExit(1)
+    logins = seed()
+    click.echo("Demo data created. Logins (password for all, DEMO ONLY: "
+               f"{DEMO_PASSWORD}):")
+    for email, description in logins:
+        click.echo(f"  {email:<34} {description}")

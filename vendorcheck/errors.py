@@ -1,0 +1,106 @@
+"""Error pages and JSON errors: a clear message and a 4xx, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+def wants_json() -> bool:
+    """Tell whether the client asked for JSON (API paths, XHR autosave)."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def _messages() -> dict[int, str]:
+    """Return user-facing explanations per status, in the active language."""
+    return {
+        400: _("The request could not be understood. Please check what you sent and try again."),
+        403: _("You do not have permission to do this."),
+        404: _("This page does not exist, or you do not have access to it."),
+        405: _("This action is not allowed here."),
+        409: _("Someone else changed this in the meantime. Reload to see the latest version."),
+        410: _("This link has expired or has already been used."),
+        413: _("What you sent is too large. Nothing was saved; please send a smaller file or section."),
+        415: _("Unsupported content type."),
+        422: _("Some of the data could not be accepted."),
+        429: _("Too many attempts. Please wait a moment and try again."),
+        500: _("Something went wrong on our side. The error was logged; please try again later."),
+    }
+
+
+def render_error(status: int, message: str | None = None, *, incident: str | None = None) -> Response:
+    """Build an error response as JSON or as an HTML page."""
+    text = message or _messages().get(status, _("An error occurred."))
+    if wants_json():
+        body = {"error": status, "message": text}
+        if incident:
+            body["incident"] = incident
+        response = jsonify(body)
+    else:
+        html = render_template("errors/error.html", status=status, message=text, incident=incident)
+        response = Response(html, mimetype="text/html")
+    response.status_code = status
+    return response
+
+
+def handle_http_error(exc: HTTPException) -> Response:
+    """Render any HTTP error with our own page."""
+    status = exc.code or 500
+    custom = exc.description if getattr(exc, "vendorcheck_message", False) else None
+    response = render_error(status, custom)
+    if status == 429 and exc.response is not None and "Retry-After" in exc.response.headers:
+        response.headers["Retry-After"] = exc.response.headers["Retry-After"]
+    return response
+
+
+def handle_csrf_error(exc: CSRFError) -> Response:
+    """Explain a missing or stale CSRF token without losing the user's work silently."""
+    return render_error(400, _("Your form expired or was sent from elsewhere (CSRF check failed). "
+                               "Reload the page and try again; nothing was changed."))
+
+
+def handle_unexpected(exc: Exception) -> Response:
+    """Log the traceback with an incident id and show a generic page."""
+    if isinstance(exc, HTTPException):
+        return handle_http_error(exc)
+    incident = secrets.token_hex(4)
+    log.exception("unhandled error, incident %s", incident)
+    return render_error(InternalServerError.code, incident=incident)
+
+
+def handle_unicode_error(exc: UnicodeError) -> Response:
+    """A lone surrogate or undecodable input is the client's mistake, not ours."""
+    return render_error(400, _("The request contains invalid Unicode text."))
+
+
+def handle_recursion_error(exc: RecursionError) -> Response:
+    """Deeply nested JSON is refused rather than crashing the worker."""
+    return render_error(400, _("The data is nested too deeply."))
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(UnicodeError, handle_unicode_error)
+    app.register_error_handler(RecursionError, handle_recursion_error)
+    app.register_error_handler(Exception, handle_unexpected)
+
+
+def abort_with(status: int, message: str) -> None:
+    """Abort with `status` and show `message` to the user instead of the generic text."""
+    from werkzeug.exceptions import default_exceptions
+
+    exc = default_exceptions[status](description=message)
+    exc.vendorcheck_message = True  # type: ignore[attr-defined]
+    raise exc

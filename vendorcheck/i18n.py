@@ -1,0 +1,50 @@
+"""Locale selection and formatting helpers shared by pages, e-mails and reports."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request, session, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """Pick the locale: ?lang=, then the session, then the user's preference, then Accept-Language."""
+    languages = current_app.config["LANGUAGES"]
+    asked = request.args.get("lang")
+    if asked in languages:
+        session["lang"] = asked
+        return asked
+    if session.get("lang") in languages:
+        return str(session["lang"])
+    preferred = getattr(current_user, "locale", None)
+    if preferred in languages:
+        return str(preferred)
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_locale() -> str:
+    """Return the active locale as a two-letter code."""
+    return str(get_locale() or "en")
+
+
+def localised(text: object, locale: str | None = None) -> str:
+    """Return a questionnaire locale map in the active locale, falling back to English."""
+    loc = locale or current_locale()
+    getter = getattr(text, "get", None)
+    if getter is None:
+        return "" if text is None else str(text)
+    return str(getter(loc) or getter("en") or "")
+
+
+def switch_language_url(code: str) -> str:
+    """Return the current page's URL in another language (query string kept)."""
+    args = {key: value for key, value in request.args.items() if key != "lang"}
+    if request.endpoint and request.url_rule is not None and request.method == "GET":
+        return url_for(request.endpoint, **(request.view_args or {}), **args, lang=code)
+    return url_for("public.index", lang=code)
+
+
+def init_app(app: Flask) -> None:
+    """Expose the helpers to templates."""
+    app.jinja_env.globals.update(current_locale=current_locale, switch_language_url=switch_language_url)
+    app.jinja_env.filters["loc"] = localised

@@ -1,0 +1,25 @@
+"""Database models (SQLAlchemy 2.0 declarative, typed with Mapped[])."""
+
+from vendorcheck.models.accounts import (
+    BUYER_ROLES,
+    VENDOR_ROLES,
+    Contact,
+    Criticality,
+    Invitation,
+    InvitationKind,
+    Membership,
+    Organisation,
+    PasswordResetToken,
+    Role,
+    User,
+    Vendor,
+)
+from vendorcheck.models.audit import AuditEntry, AuditLogImmutable
+from vendorcheck.models.base import UTCDateTime, utcnow
+from vendorcheck.models.mail import OutboxMessage, OutboxStatus
+
+__all__ = [
+    "BUYER_ROLES", "VENDOR_ROLES", "AuditEntry", "AuditLogImmutable", "Contact", "Criticality",
+    "Invitation", "InvitationKind", "Membership", "Organisation", "OutboxMessage", "OutboxStatus",
+    "PasswordResetToken", "Role", "UTCDateTime", "User", "Vendor", "utcnow",
+]

@@ -1,0 +1,37 @@
+"""Organisation administration forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from vendorcheck.forms import BaseForm, email_field, name_field
+
+
+class InviteColleagueForm(BaseForm):
+    name = name_field(_l("Name"), required=False)
+    email = email_field()
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+
+
+class RoleForm(BaseForm):
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+
+
+class ConfirmForm(BaseForm):
+    """A destructive action confirmed on its own page: only the CSRF token."""
+
+
+class SwitchOrgForm(BaseForm):
+    org_id = IntegerField(_l("Organisation"), validators=[DataRequired()])
+
+
+class AuditFilterForm(BaseForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    action = SelectField(_l("Action"), validators=[Optional()])
+    user = StringField(_l("User e-mail"), validators=[Optional(), Length(max=254)])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To (inclusive)"), validators=[Optional()])

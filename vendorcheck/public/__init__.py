@@ -1,0 +1,1 @@
+"""Public pages: start page and read-only questionnaire previews."""

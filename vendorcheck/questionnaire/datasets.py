@@ -1,0 +1,127 @@
+"""The dated country-groups dataset behind `in_group()`.
+
+File format (`questionnaires/reference/country_groups/<date>.yaml`)::
+
+    schema: vendorcheck/country-groups@1
+    id: country_groups
+    version: "2026-01-28"          # the date; also the file name
+    effective_date: "2026-01-28"   # optional, defaults to version
+    review_by: "2027-01-31"        # optional
+    source: https://commission.europa.eu/...   # optional
+    groups: {eea: {label: {en: ..., fr: ...}}, ...}   # optional labels
+    entries:
+      - {code: NO, group: eea, name: Norway, note: {en: ..., fr: ...}}
+      - {code: US, group: adequate_partial, name: United States, decision: "(EU) 2023/1795",
+         decision_date: "2023-07-10", url: "https://...", condition: {en: ..., fr: ...}}
+
+Countries that are not listed are `third_country`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from marshmallow import ValidationError
+
+from vendorcheck.questionnaire.countries import ISO_3166_ALPHA2
+from vendorcheck.questionnaire.errors import Problem, QuestionnaireError
+from vendorcheck.questionnaire.model import LocaleText
+from vendorcheck.questionnaire.problems import to_problems
+from vendorcheck.questionnaire.schema import DATASET
+from vendorcheck.questionnaire.yamlload import YamlDoc, read_yaml
+
+
+@dataclass(frozen=True)
+class CountryEntry:
+    """One country's group, with the legal basis."""
+
+    code: str
+    group: str
+    decision: str | None = None
+    date: date | None = None
+    condition: LocaleText | None = None
+    note: LocaleText | None = None
+    name: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class CountryGroups:
+    """A dated dataset mapping country codes to their transfer group."""
+
+    id: str
+    version: str
+    effective_date: date
+    entries: Mapping[str, CountryEntry]
+    source: str | None = None
+    review_by: date | None = None
+    labels: Mapping[str, LocaleText] | None = None
+
+    @property
+    def key(self) -> str:
+        """Return the `reference_data` key, e.g. `country_groups@2026-01-28`."""
+        return f"{self.id}@{self.version}"
+
+    def group_of(self, code: str) -> str:
+        """Return the group of a country code; unlisted codes are third countries."""
+        entry = self.entries.get(code)
+        return "third_country" if entry is None else entry.group
+
+    def entry(self, code: str) -> CountryEntry | None:
+        """Return the entry of a country, if listed."""
+        return self.entries.get(code)
+
+    def members(self, group: str) -> list[str]:
+        """Return the listed codes of a group, sorted."""
+        return sorted(code for code, e in self.entries.items() if e.group == group)
+
+
+def load_dataset(path: Path, file: str | None = None) -> CountryGroups:
+    """Load and check a country-groups dataset file."""
+    doc = read_yaml(Path(path), file or str(path), what="dataset")
+    try:
+        data = DATASET.load(doc.data)
+    except ValidationError as exc:
+        raise QuestionnaireError(to_problems(doc, exc.messages)) from None
+    return _build(doc, data)
+
+
+def _build(doc: YamlDoc, data: dict[str, Any]) -> CountryGroups:
+    """Build the dataset, refusing unknown and repeated codes."""
+    entries: dict[str, CountryEntry] = {}
+    problems: list[Problem] = []
+    for index, raw in enumerate(data["entries"]):
+        where = ("entries", index, "code")
+        code = raw["code"]
+        if code not in ISO_3166_ALPHA2:
+            problems.append(Problem(doc.file, doc.line_of(where), f"entries[{index}].code",
+                                    f"'{code}' is not an ISO 3166-1 alpha-2 code"))
+        elif code in entries:
+            problems.append(Problem(doc.file, doc.line_of(where), f"entries[{index}].code",
+                                    f"duplicate country '{code}'"))
+        entries[code] = _entry(raw)
+    if problems:
+        raise QuestionnaireError(problems)
+    version = data["version"].isoformat()
+    labels = {k: LocaleText.of(v["label"]) for k, v in (data.get("groups") or {}).items()
+              if isinstance(v["label"], dict)}
+    return CountryGroups("country_groups", version, data.get("effective_date") or data["version"],
+                         entries, data.get("source"), data.get("review_by"), labels)
+
+
+def _text(value: Any) -> LocaleText | None:
+    """Turn a locale map (or a bare English string) into a LocaleText."""
+    if not value:
+        return None
+    return LocaleText.of({"en": value} if isinstance(value, str) else value)
+
+
+def _entry(raw: dict[str, Any]) -> CountryEntry:
+    """Build one entry."""
+    return CountryEntry(raw["code"], raw["group"], raw.get("decision"), raw.get("decision_date"),
+                        _text(raw.get("condition")), _text(raw.get("note")), raw.get("name"),
+                        raw.get("url"))

@@ -1,0 +1,230 @@
+"""Visibility and requiredness: one pass over the items in dependency order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from vendorcheck.questionnaire.expr import Compiled, Env
+from vendorcheck.questionnaire.model import Item, Questionnaire
+from vendorcheck.questionnaire.schema import DATE_RE, to_number
+
+Convert = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class ColumnStep:
+    """How to evaluate one column of a table row."""
+
+    id: str
+    visible_if: Compiled | None
+    required: bool
+    required_expr: Compiled | None
+    convert: Convert
+
+
+@dataclass(frozen=True)
+class Step:
+    """How to evaluate one section, item or computed value."""
+
+    kind: str  # section, item, computed
+    id: str
+    section: str | None = None
+    visible_if: Compiled | None = None
+    required: bool = False
+    required_expr: Compiled | None = None
+    convert: Convert | None = None
+    columns: tuple[ColumnStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The precompiled evaluation order of a questionnaire."""
+
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Which items are shown and required, with the effective values rules read."""
+
+    visible: Mapping[str, bool]
+    required: Mapping[str, bool]
+    values: Mapping[str, Any]
+    rows: Mapping[str, list[tuple[frozenset[str], frozenset[str]]]]
+    order: tuple[str, ...]
+
+    def is_visible(self, item_id: str) -> bool:
+        """Return whether an item (or section, prefixed `§`) is shown."""
+        return self.visible.get(item_id, False)
+
+    def is_required(self, item_id: str) -> bool:
+        """Return whether a shown item must be answered."""
+        return self.required.get(item_id, False)
+
+    @property
+    def visible_items(self) -> list[str]:
+        """Return the shown items in questionnaire order."""
+        return [i for i in self.order if self.visible.get(i)]
+
+    def row_columns(self, table_id: str, index: int) -> tuple[frozenset[str], frozenset[str]]:
+        """Return (visible, required) column ids of one table row."""
+        rows = self.rows.get(table_id, [])
+        return rows[index] if index < len(rows) else (frozenset(), frozenset())
+
+
+# ---------------------------------------------------------------------------- converters
+
+
+def _text(value: Any) -> Any:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _number(value: Any) -> Any:
+    return to_number(value)
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and DATE_RE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _strings(value: Any) -> Any:
+    if isinstance(value, (list, tuple)) and value:
+        return tuple(v for v in value if isinstance(v, str)) or None
+    return None
+
+
+def _attestation(value: Any) -> Any:
+    if isinstance(value, Mapping) and value.get("agreed") in (True, "true"):
+        return True
+    return None
+
+
+def _rows(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [row for row in value if isinstance(row, Mapping)]
+    return None
+
+
+CONVERTERS: dict[str, Convert] = {
+    "number": _number, "date": _date, "multi_choice": _strings, "country_list": _strings,
+    "file": _strings, "attestation": _attestation, "table": _rows, "note": lambda v: None,
+}
+
+
+def converter(item: Item) -> Convert:
+    """Return the function turning a stored answer into the value rules read."""
+    return CONVERTERS.get(item.type, _text)
+
+
+# ---------------------------------------------------------------------------- plan
+
+
+def make_plan(q: Questionnaire, order: list[str], columns: Mapping[str, tuple[str, ...]]) -> Plan:
+    """Precompute the steps of one evaluation pass."""
+    computed = {c.id: c for c in q.computed}
+    sections = {s.id: s for s in q.sections}
+    steps = []
+    for node in order:
+        if node.startswith("§"):
+            steps.append(Step("section", node[1:], visible_if=sections[node[1:]].visible_if))
+        elif node in computed:
+            steps.append(Step("computed", node, visible_if=computed[node].expr))
+        else:
+            steps.append(_item_step(q.item(node), columns.get(node, ())))
+    return Plan(tuple(steps))
+
+
+def _item_step(item: Item, column_order: tuple[str, ...]) -> Step:
+    """Build the step of one item, with its columns in dependency order."""
+    cols = tuple(ColumnStep(c.id, c.visible_if, c.required, c.required_expr, converter(c))
+                 for c in (item.column(cid) for cid in column_order))
+    return Step("item", item.id, item.section, item.visible_if, item.required,
+                item.required_expr, converter(item), cols)
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+def make_env(q: Questionnaire, today: date | None) -> Env:
+    """Create an evaluation environment."""
+    groups = q.country_groups
+    return Env({}, today or date.today(), groups.group_of if groups is not None else None)
+
+
+def truth(compiled: Compiled | None, env: Env, *, default: bool) -> bool:
+    """Evaluate a condition; a missing rule gives `default`, an error fails closed to `default`."""
+    if compiled is None:
+        return default
+    try:
+        return compiled.fn(env) is True
+    except Exception:  # rules are type-checked at load; this is only the fail-closed backstop
+        return default
+
+
+def evaluate_visibility(q: Questionnaire, answers: Mapping[str, Any], *,
+                        today: date | None = None, env: Env | None = None) -> Visibility:
+    """Evaluate visibility and requiredness of every item, each once, in dependency order."""
+    env = env or make_env(q, today)
+    values: dict[str, Any] = {}
+    env.values = values
+    visible: dict[str, bool] = {}
+    required: dict[str, bool] = {}
+    rows: dict[str, list[tuple[frozenset[str], frozenset[str]]]] = {}
+    for step in q.plan.steps:
+        if step.kind == "section":
+            visible["§" + step.id] = truth(step.visible_if, env, default=True)
+        elif step.kind == "computed":
+            values[step.id] = truth(step.visible_if, env, default=False)
+        else:
+            _item(step, answers, env, (visible, required, rows))
+    order = tuple(i.id for i in q.items)
+    return Visibility(visible, required, values, rows, order)
+
+
+def _item(step: Step, answers: Mapping[str, Any], env: Env,
+          out: tuple[dict[str, bool], dict[str, bool], dict[str, Any]]) -> None:
+    """Evaluate one item: shown, required, and its effective value."""
+    visible, required, rows = out
+    shown = visible.get(f"§{step.section}", True) and truth(step.visible_if, env, default=True)
+    visible[step.id] = shown
+    required[step.id] = shown and (step.required or truth(step.required_expr, env, default=False))
+    if not shown or step.convert is None:
+        return
+    value = step.convert(answers.get(step.id))
+    if value is not None and step.columns:
+        value, rows[step.id] = _table(step, value, env)
+    if value is not None:
+        env.values[step.id] = value
+
+
+def _table(step: Step, raw_rows: list[Mapping[str, Any]], env: Env
+           ) -> tuple[list[dict[str, Any]], list[tuple[frozenset[str], frozenset[str]]]]:
+    """Evaluate each row's columns; hidden cells read as null."""
+    out, shape = [], []
+    for raw in raw_rows:
+        row: dict[str, Any] = {}
+        env.row = row
+        shown, needed = set(), set()
+        for col in step.columns:
+            if not truth(col.visible_if, env, default=True):
+                continue
+            shown.add(col.id)
+            if col.required or (col.required_expr and truth(col.required_expr, env, default=True)):
+                needed.add(col.id)
+            cell = col.convert(raw.get(col.id))
+            if cell is not None:
+                row[col.id] = cell
+        out.append(row)
+        shape.append((frozenset(shown), frozenset(needed)))
+    env.row = None
+    return out, shape

@@ -1,0 +1,190 @@
+"""Strict YAML loading: plain strings, lists and mappings only, with the line of every node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vendorcheck.questionnaire.errors import QuestionnaireError, fail
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 50
+
+PathKey = tuple[str | int, ...]
+
+
+class StrictLoader(yaml.SafeLoader):
+    """A SafeLoader whose scalars all stay strings (`NO` is Norway, `1.10` stays `1.10`)."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}
+
+
+# libyaml's parser emits the same events as the Python one, about ten times faster.
+_PARSER: Any = getattr(yaml, "CSafeLoader", StrictLoader)
+
+
+@dataclass(frozen=True)
+class YamlDoc:
+    """A parsed document with the start line of each node, keyed by its path."""
+
+    file: str
+    data: dict[str, Any]
+    lines: dict[PathKey, int] = field(repr=False)
+
+    def line_of(self, path: PathKey) -> int | None:
+        """Return the line of `path`, or of its nearest ancestor with a known line."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return line
+        return None
+
+
+def format_path(path: PathKey) -> str:
+    """Write a key path as `sections[1].items[4].label`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def read_yaml(path: Path, file: str, what: str = "questionnaire") -> YamlDoc:
+    """Read and strictly parse one YAML file whose top level must be a mapping."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise fail(file, f"cannot read file ({exc.strerror or exc})") from None
+    return parse_yaml(raw, file, what)
+
+
+def parse_yaml(raw: bytes, file: str, what: str = "questionnaire") -> YamlDoc:
+    """Parse bytes with every safety check; raise QuestionnaireError on the first problem."""
+    if len(raw) > MAX_BYTES:
+        raise fail(file, "file too large (max 1 MiB)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise fail(file, "not UTF-8 text") from None
+    try:
+        return _Builder(file, what).build(text.removeprefix("\ufeff"))
+    except yaml.MarkedYAMLError as exc:
+        raise _wrap_marked(exc, file, text) from None
+    except yaml.YAMLError as exc:
+        raise fail(file, str(exc).splitlines()[0]) from None
+    except RecursionError:
+        raise fail(file, f"nesting too deep (max {MAX_DEPTH})") from None
+
+
+def _wrap_marked(exc: yaml.MarkedYAMLError, file: str, text: str) -> QuestionnaireError:
+    """Turn a PyYAML error into a problem with a line, naming tabs plainly."""
+    mark = exc.problem_mark or exc.context_mark
+    line = None if mark is None else mark.line + 1
+    lines = text.splitlines()
+    if mark is not None and mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
+        return fail(file, "tabs cannot indent YAML", line=line)
+    return fail(file, f"invalid YAML: {exc.problem or exc.context}", line=line)
+
+
+class _Frame:
+    """An open mapping or list while building."""
+
+    __slots__ = ("value", "path", "key")
+
+    def __init__(self, value: dict[str, Any] | list[Any], path: PathKey) -> None:
+        self.value = value
+        self.path = path
+        self.key: str | None = None
+
+
+class _Builder:
+    """Build plain Python data from parser events, refusing what the format forbids."""
+
+    def __init__(self, file: str, what: str) -> None:
+        self.file = file
+        self.what = what
+        self.lines: dict[PathKey, int] = {}
+        self.stack: list[_Frame] = []
+        self.root: Any = None
+        self.documents = 0
+
+    def build(self, text: str) -> YamlDoc:
+        """Consume every event of `text` and return the document."""
+        parser = _PARSER(text)
+        try:
+            while parser.check_event():
+                self._event(parser.get_event())
+        finally:
+            parser.dispose()
+        if self.root is None or self.root == "":
+            raise fail(self.file, f"empty {self.what}")
+        if not isinstance(self.root, dict):
+            raise fail(self.file, "expected a mapping at the top level", line=1)
+        return YamlDoc(self.file, self.root, self.lines)
+
+    def _event(self, event: Any) -> None:
+        """Handle one parser event."""
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                raise fail(self.file, "only one YAML document is allowed", line=line)
+        elif isinstance(event, yaml.AliasEvent):
+            self._refuse_anchor(event)
+        elif isinstance(event, yaml.NodeEvent):
+            self._node(event, line)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            self.stack.pop()
+
+    def _node(self, event: Any, line: int) -> None:
+        """Add a scalar or open a collection."""
+        if event.anchor is not None:
+            self._refuse_anchor(event)
+        if event.tag is not None:
+            raise fail(self.file, f"tag not allowed ({event.tag})", line=line)
+        if isinstance(event, yaml.ScalarEvent):
+            self._attach(event.value, line, is_key_ok=True)
+            return
+        if len(self.stack) >= MAX_DEPTH:
+            raise fail(self.file, f"nesting too deep (max {MAX_DEPTH})", line=line)
+        value: dict[str, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
+        path = self._attach(value, line, is_key_ok=False)
+        self.stack.append(_Frame(value, path))
+
+    def _refuse_anchor(self, event: Any) -> None:
+        """Raise the anchors/aliases problem at the event's position."""
+        mark = event.start_mark
+        raise fail(self.file, f"anchors/aliases are not allowed (column {mark.column + 1})",
+                   line=mark.line + 1)
+
+    def _attach(self, value: Any, line: int, *, is_key_ok: bool) -> PathKey:
+        """Put `value` into the open collection (or make it the root); return its path."""
+        if not self.stack:
+            self.root = value
+            self.lines[()] = line
+            return ()
+        top = self.stack[-1]
+        if isinstance(top.value, list):
+            path = (*top.path, len(top.value))
+            top.value.append(value)
+        elif top.key is None:
+            self._set_key(top, value, line, is_key_ok)
+            return top.path
+        else:
+            path = (*top.path, top.key)
+            top.value[top.key] = value
+            top.key = None
+        self.lines[path] = line
+        return path
+
+    def _set_key(self, top: _Frame, key: Any, line: int, is_key_ok: bool) -> None:
+        """Remember the next mapping key, refusing duplicates and non-string keys."""
+        if not is_key_ok:
+            raise fail(self.file, "mapping keys must be plain strings", line=line,
+                       path=format_path(top.path))
+        if key in top.value:
+            raise fail(self.file, f"duplicate key '{key}'", line=line, path=format_path(top.path))
+        top.key = key
