@@ -1,1 +1,4 @@
-"""Benchmarks run by `make bench`; each prints absolute figures and ratios to a baseline measured in the same run."""
+"""Benchmarks run by `make bench`.
+
+Each prints absolute figures and ratios to a baseline measured in the same run.
+"""

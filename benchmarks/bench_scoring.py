@@ -66,8 +66,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rows = [(n, *_bench_size(n, Path(tmp))) for n in SIZES]
     base_n, _, base_ms, _ = rows[0]
-    print(f"{'items':>6} {'load ms':>9} {'score ms':>9} {'per item us':>12} {'vs 100 (x/size x)':>18} {'JSON ms':>8}")
+    print(f"{'items':>6} {'load ms':>9} {'score ms':>9} {'per item us':>12} "
+          f"{'vs 100 (x/size x)':>18} {'JSON ms':>8}")
     for n, load_s, ms, json_ms in rows:
         growth = (ms / base_ms) / (n / base_n)
-        print(f"{n:>6} {load_s * 1000:>9.1f} {ms:>9.3f} {ms * 1000 / n:>12.2f} {growth:>18.2f} {json_ms:>8.3f}")
+        print(f"{n:>6} {load_s * 1000:>9.1f} {ms:>9.3f} {ms * 1000 / n:>12.2f} "
+              f"{growth:>18.2f} {json_ms:>8.3f}")
     print("growth column ≈ 1.0 means linear; > 1.5 at 2,000 items would mean super-linear.")

@@ -38,6 +38,7 @@ def make_org(name: str, *, buyer: bool = True, vendor: bool = False, country: st
                        is_buyer=buyer, is_vendor=vendor)
     db.session.add(org)
     db.session.commit()
+    db.session.refresh(org)
     return org
 
 
@@ -50,6 +51,7 @@ def make_user(email: str, *, org: Organisation | None = None, role: Role = Role.
     if org is not None:
         db.session.add(Membership(user=user, organisation_id=org.id, role=role))
     db.session.commit()
+    db.session.refresh(user)
     return user
 
 
@@ -58,6 +60,7 @@ def add_member(user: User, org: Organisation, role: Role) -> Membership:
     membership = Membership(user_id=user.id, organisation_id=org.id, role=role)
     db.session.add(membership)
     db.session.commit()
+    db.session.refresh(membership)
     return membership
 
 
@@ -76,6 +79,7 @@ def make_vendor(buyer: Organisation, legal_name: str, *, vendor_org: Organisatio
                     vendor_org_id=vendor_org.id if vendor_org else None)
     db.session.add(vendor)
     db.session.commit()
+    db.session.refresh(vendor)
     return vendor
 
 

@@ -67,11 +67,14 @@ def register_questionnaires(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach the blueprints."""
+    from vendorcheck import security
     from vendorcheck.auth.views import bp as auth_bp
     from vendorcheck.buyer.views import bp as buyer_bp
     from vendorcheck.org.views import bp as org_bp
     from vendorcheck.public.views import bp as public_bp
 
+    # Rules bind their converters when added: install the bounded int converter first.
+    app.url_map.converters["int"] = security.BoundedIntConverter
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(org_bp)

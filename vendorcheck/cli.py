@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from datetime import date
@@ -36,7 +35,9 @@ def list_questionnaires() -> None:
     except QuestionnaireError as exc:
         _fail_with_problems(exc.problems)
     for q in catalogue.questionnaires:
-        click.echo(f"{q.id}\t{q.version}\t{q.status}\t{len(q.items)} items\t{q.sha256[:12]}\t{q.title.get('en')}")
+        questions = sum(1 for item in q.items if item.type != "note")
+        click.echo(f"{q.id}\t{q.version}\t{q.status}\t{questions} questions\t"
+                   f"{q.sha256[:12]}\t{q.title.get('en')}")
 
 
 @questionnaires_group.command("check")
@@ -96,9 +97,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(questionnaires_group)
     app.cli.add_command(score_command)
     app.cli.add_command(init_db)
+    from vendorcheck.audit import audit_group
     from vendorcheck.demo import demo_command
     from vendorcheck.mail import mail_group
-    from vendorcheck.audit import audit_group
 
     app.cli.add_command(demo_command)
     app.cli.add_command(mail_group)

@@ -34,7 +34,7 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     LANGUAGES = ("en", "fr")
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
-    PASSWORD_HASH_METHOD = "scrypt:32768:8:3"
+    PASSWORD_HASH_METHOD = "scrypt:32768:8:3"  # noqa: S105 - a hash method, not a password
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     REDIS_URL: str | None = None

@@ -18,7 +18,8 @@ def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    accepted = request.accept_mimetypes
+    return best == "application/json" and accepted[best] > accepted["text/html"]
 
 
 def _messages() -> dict[int, str]:

@@ -8,6 +8,7 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from vendorcheck.errors import abort_with
@@ -37,6 +38,11 @@ class BaseForm(FlaskForm):
             return unbound_field.bind(form=form, filters=filters, validators=validators, **options)
 
 
+def options(pairs: Any) -> list[SelectChoice]:
+    """Turn (value, label) pairs into WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def email_field(label: Any = None) -> EmailField:
     """Return a required e-mail field."""
     return EmailField(label or _l("E-mail address"), validators=[
@@ -62,7 +68,7 @@ def name_field(label: Any = None, required: bool = True) -> StringField:
 
 def locale_field() -> SelectField:
     """Return the preferred-language selector."""
-    return SelectField(_l("Preferred language"), choices=[("fr", "Français"), ("en", "English")])
+    return SelectField(_l("Preferred language"), choices=options([("fr", "Français"), ("en", "English")]))
 
 
 def country_field(label: Any = None) -> StringField:

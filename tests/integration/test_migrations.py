@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
 from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect
 
 from tests.conftest import make_config
 from vendorcheck import create_app

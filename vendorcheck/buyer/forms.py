@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
-from vendorcheck.forms import BaseForm, country_field, email_field, name_field
+from vendorcheck.forms import BaseForm, options, country_field, email_field, name_field
 from vendorcheck.models import Criticality
 
 CATEGORY_LABELS = {
@@ -43,9 +43,9 @@ class VendorForm(BaseForm):
                                                   URL(require_tld=False)])
     services = TextAreaField(_l("Services used"), validators=[Optional(), Length(max=5000)])
     data_categories = SelectMultipleField(
-        _l("Personal data shared"), choices=[(k, v) for k, v in CATEGORY_LABELS.items()])
-    criticality = SelectField(_l("Criticality"), choices=[
-        (c.value, label) for c, label in CRITICALITY_LABELS.items()], default="medium")
+        _l("Personal data shared"), choices=options(CATEGORY_LABELS.items()))
+    criticality = SelectField(_l("Criticality"), choices=options(
+        (c.value, label) for c, label in CRITICALITY_LABELS.items()), default="medium")
     owner_id = SelectField(_l("Owner"), coerce=int, validators=[DataRequired()])
 
 

@@ -19,7 +19,7 @@ from vendorcheck.buyer.forms import (
 )
 from vendorcheck.errors import render_error
 from vendorcheck.extensions import db
-from vendorcheck.forms import page_arg
+from vendorcheck.forms import options, page_arg
 from vendorcheck.models import Criticality, Invitation, Vendor
 from vendorcheck.services import invitations, vendors
 from vendorcheck.services.errors import DomainError
@@ -69,7 +69,8 @@ def _vendor_form(vendor: Vendor | None = None) -> VendorForm:
     form = VendorForm(obj=vendor)
     if vendor is not None and request.method == "GET":
         form.criticality.data = vendor.criticality.value
-    form.owner_id.choices = [(u.id, f"{u.name} <{u.email}>") for u in vendors.owner_choices(_org())]
+    form.owner_id.choices = options((str(u.id), f"{u.name} <{u.email}>")
+                                    for u in vendors.owner_choices(_org()))
     if form.owner_id.data is None:
         form.owner_id.data = vendor.owner_id if vendor else current_user.id
     return form

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from vendorcheck import audit
 from vendorcheck.access import (
@@ -21,7 +22,7 @@ from vendorcheck.access import (
 )
 from vendorcheck.errors import render_error
 from vendorcheck.extensions import db
-from vendorcheck.forms import page_arg
+from vendorcheck.forms import options, page_arg
 from vendorcheck.models import Invitation, InvitationKind, Membership, OutboxMessage, Role
 from vendorcheck.org.forms import (
     AuditFilterForm,
@@ -43,11 +44,11 @@ def _org() -> Any:
     return membership.organisation
 
 
-def _role_choices() -> list[tuple[str, str]]:
+def _role_choices() -> list[SelectChoice]:
     """Return the role choices of the active organisation, labelled."""
     labels = {Role.ADMIN: _("Administrator"), Role.ASSESSOR: _("Assessor"),
               Role.LEGAL: _("Legal (read and download)"), Role.CONTRIBUTOR: _("Contributor")}
-    return [(r.value, labels[r]) for r in organisations.allowed_roles(_org())]
+    return options((r.value, labels[r]) for r in organisations.allowed_roles(_org()))
 
 
 @bp.get("/members")
@@ -159,7 +160,8 @@ def audit_log() -> str:
     """Show the organisation's audit log, filtered and paginated."""
     org = _org()
     form = AuditFilterForm(request.args, meta={"csrf": False})
-    form.action.choices = [("", _("All actions"))] + [(a, a) for a in audit.org_actions(org.id)]
+    form.action.choices = options([("", _("All actions"))]
+                                  + [(a, a) for a in audit.org_actions(org.id)])
     flt = audit.AuditFilter()
     if form.validate():
         flt = audit.AuditFilter(action=form.action.data or None, user_email=form.user.data or None,

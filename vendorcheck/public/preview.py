@@ -9,8 +9,13 @@ from typing import Any
 from flask_babel import gettext as _
 
 from vendorcheck.i18n import current_locale
+from vendorcheck.legal_refs import RefText, format_ref
 
-TOKEN = re.compile(r"'(?:[^'\\]|\\.)*'|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?|==|!=|<=|>=|[<>()\[\],+-]|\d+(?:\.\d+)?|\s+")
+TOKEN = re.compile(
+    r"'(?:[^'\\]|\\.)*'"  # a quoted string
+    r"|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?"  # an id, row.col or item.col
+    r"|==|!=|<=|>=|[<>()\[\],+-]|\d+(?:\.\d+)?|\s+"
+)
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,7 @@ class PreviewItem:
     number: str
     condition: str | None
     required: str | None
+    refs: tuple[RefText, ...] = ()
 
 
 def _words() -> dict[str, str]:
@@ -42,22 +48,61 @@ def describe_condition(q: Any, text: str | None, locale: str) -> str | None:
         return None
     words = _words()
     out: list[str] = []
+    last_item: Any = None
     for token in TOKEN.findall(text):
-        out.append(_describe_token(q, token, words, locale))
+        if token.startswith("'"):
+            out.append(_describe_value(last_item, token[1:-1], locale))
+            continue
+        item = _find_item(q, token)
+        last_item = item or last_item
+        if item is not None and item.label is not None:
+            out.append(_quote(item.label.get(locale), locale))
+        else:
+            out.append(words.get(token) or _computed_words(q, token, locale))
     return "".join(out).strip()
 
 
-def _describe_token(q: Any, token: str, words: dict[str, str], locale: str) -> str:
-    """Describe one token: an item id becomes its label in quotes, an option value its label."""
-    if token in words:
-        return words[token]
-    name = token.split(".")[-1]
+def _find_item(q: Any, token: str) -> Any:
+    """Return the item (or table column) a token names, or None."""
+    owner, _, column = token.partition(".")
     try:
-        item = q.item(name)
-    except KeyError:
-        return token
-    label = item.label.get(locale) if item.label is not None else name
-    return f"« {label} »" if locale == "fr" else f"“{label}”"
+        if column and owner != "row":
+            return q.item(owner).column(column)
+        return q.item(column or owner)
+    except (KeyError, AttributeError):
+        return _find_column(q, column) if column else None
+
+
+def _computed_words(q: Any, token: str, locale: str) -> str:
+    """Name a computed value by its label, or by its id in plain words."""
+    for computed in q.computed:
+        if computed.id == token:
+            label = computed.label.get(locale) if computed.label is not None else token.replace("_", " ")
+            return f"[{label}]"
+    return token
+
+
+def _find_column(q: Any, column_id: str) -> Any:
+    """Return the first table column with this id (for `row.<col>` inside any()/all())."""
+    for item in q.items:
+        for col in getattr(item, "columns", ()):
+            if col.id == column_id:
+                return col
+    return None
+
+
+def _describe_value(item: Any, value: str, locale: str) -> str:
+    """Write a compared value as the option label the respondent sees."""
+    yes_no = {"yes": _("Yes"), "no": _("No"), "na": _("N/A")}
+    option = item.option(value) if item is not None and hasattr(item, "option") else None
+    if option is not None:
+        return _quote(option.label.get(locale), locale)
+    return _quote(yes_no.get(value, value), locale)
+
+
+def _quote(text: str, locale: str) -> str:
+    """Quote a label the way each language does."""
+    return f"« {text} »" if locale == "fr" else f"“{text}”"
 
 
 def build_preview(q: Any) -> list[tuple[Any, list[PreviewItem]]]:
@@ -75,6 +120,7 @@ def build_preview(q: Any) -> list[tuple[Any, list[PreviewItem]]]:
                 number=f"{s_index}.{number}" if item.type != "note" else "",
                 condition=describe_condition(q, getattr(item, "visible_if_text", None), locale),
                 required=_required_text(q, item, locale),
+                refs=tuple(format_ref(ref, q.references, locale) for ref in item.refs),
             ))
         sections.append((section, items))
     return sections
