@@ -13,19 +13,21 @@ from pathlib import Path
 
 from benchmarks.timing import measure, median_ms
 from vendorcheck.config import ROOT
-from vendorcheck.questionnaire import load_catalogue, load_questionnaire, score, validate_answers
+from vendorcheck.questionnaire import check_paths, load_catalogue, load_questionnaire, score, validate_answers
 from vendorcheck.questionnaire.synthetic import make_synthetic
 
 SIZES = (100, 250, 500, 1000, 2000)
 
 
 def _load_shipped() -> float:
-    """Return seconds to load and check every shipped file (best of 5)."""
+    """Return seconds to load every shipped file and run its embedded tests (best of 5)."""
+    root = ROOT / "questionnaires"
     best = float("inf")
     for _ in range(5):
         start = time.perf_counter()
-        load_catalogue(ROOT / "questionnaires")
+        problems = check_paths([root], root)
         best = min(best, time.perf_counter() - start)
+    assert not problems, problems
     return best
 
 
@@ -35,8 +37,9 @@ def _bench_size(n: int, tmp: Path) -> tuple[float, float, float]:
     path = tmp / f"synthetic-{n}" / "1.0.0.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+    datasets = load_catalogue(ROOT / "questionnaires").datasets
     start = time.perf_counter()
-    q = load_questionnaire(path, datasets=load_catalogue(ROOT / "questionnaires").datasets)
+    q = load_questionnaire(path, datasets=datasets)
     load_s = time.perf_counter() - start
 
     def run() -> None:
@@ -61,7 +64,7 @@ def _bench_shipped_art28() -> None:
 
 def main() -> None:
     """Print the scoring benchmark."""
-    print(f"load + check all shipped files: {_load_shipped() * 1000:.1f} ms (goal < 500 ms)")
+    print(f"load + check (embedded tests) all shipped files: {_load_shipped() * 1000:.1f} ms (goal < 500 ms)")
     _bench_shipped_art28()
     with tempfile.TemporaryDirectory() as tmp:
         rows = [(n, *_bench_size(n, Path(tmp))) for n in SIZES]

@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, tuple[str, frozenset[Role]]] = {
     "outbox.view": ("any", frozenset({Role.ADMIN})),
     "assessments.view": ("buyer", BUYER_ROLES),
     "assessments.manage": ("buyer", frozenset({Role.ADMIN, Role.ASSESSOR})),
+    "assessments.answer": ("vendor", VENDOR_ROLES),
 }
 
 

@@ -48,9 +48,47 @@ def check_questionnaires(paths: tuple[Path, ...]) -> None:
 
     root = _questionnaires_dir()
     problems = check_paths(list(paths) or [root], root)
+    if not paths and not problems:
+        problems = _unlocked_published(root)
     if problems:
         _fail_with_problems(problems)
     click.echo("All questionnaire files are valid and their embedded tests pass.")
+
+
+def _unlocked_published(root: Path) -> list[Any]:
+    """Name every published version missing from published.lock (its wording must be frozen)."""
+    from vendorcheck.questionnaire import Problem, load_catalogue
+    from vendorcheck.questionnaire.catalogue import LOCK_NAME, read_lock
+
+    locked, problems = read_lock(root)
+    for q in load_catalogue(root).questionnaires:
+        if q.status == "published" and (q.id, q.version) not in locked:
+            problems.append(Problem(LOCK_NAME, None, f"{q.id} {q.version}",
+                                    "published but not locked: run `vendorcheck questionnaires lock`"))
+    return problems
+
+
+@questionnaires_group.command("lock")
+def lock_questionnaires() -> None:
+    """Record the SHA-256 of every published version not yet in published.lock (never rewrites one)."""
+    from vendorcheck.questionnaire import QuestionnaireError, load_catalogue
+    from vendorcheck.questionnaire.catalogue import LOCK_NAME, read_lock
+
+    root = _questionnaires_dir()
+    try:
+        catalogue = load_catalogue(root)
+    except QuestionnaireError as exc:
+        _fail_with_problems(exc.problems)
+    locked, problems = read_lock(root)
+    if problems:
+        _fail_with_problems(problems)
+    new = [q for q in catalogue.questionnaires if q.status == "published" and (q.id, q.version) not in locked]
+    with (root / LOCK_NAME).open("a", encoding="utf-8") as lock:
+        for q in new:
+            lock.write(f"{q.id} {q.version} {q.sha256}\n")
+            click.echo(f"locked {q.id} {q.version} {q.sha256}")
+    if not new:
+        click.echo("Every published version is already locked.")
 
 
 def _fail_with_problems(problems: list[Any]) -> None:

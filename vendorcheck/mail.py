@@ -75,7 +75,10 @@ def dispatch(messages: Iterable[OutboxMessage]) -> None:
         return
     if current_app.config.get("REDIS_URL") or "vendorcheck_mail_queue" in current_app.extensions:
         for message_id in ids:
-            mail_queue().enqueue(deliver_job, message_id, job_id=f"mail:{message_id}")
+            try:
+                mail_queue().enqueue(deliver_job, message_id, job_id=f"mail-{message_id}")
+            except Exception:  # Redis down: the row stays pending for `mail send-pending`
+                log.exception("could not enqueue mail %s; it stays in the outbox", message_id)
         return
     for message_id in ids:
         deliver(message_id)

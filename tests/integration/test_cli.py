@@ -100,3 +100,40 @@ def test_unknown_questionnaire_exits_1(cli, tmp_path):
     result = cli.invoke(main, ["score", "nope", str(_answers(tmp_path, {}))])
     assert result.exit_code == 1
     assert "unknown questionnaire" in result.output
+
+
+def _copy_questionnaires(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Copy the shipped questionnaires to a temp folder the CLI will use."""
+    import shutil
+
+    root = tmp_path / "questionnaires"
+    shutil.copytree(ROOT / "questionnaires", root)
+    monkeypatch.setenv("VENDORCHECK_QUESTIONNAIRES_DIR", str(root))
+    return root
+
+
+def test_check_fails_when_a_published_version_is_not_locked(cli, tmp_path, monkeypatch):
+    root = _copy_questionnaires(tmp_path, monkeypatch)
+    (root / "published.lock").write_text("")
+    result = cli.invoke(main, ["questionnaires", "check"])
+    assert result.exit_code == 1
+    assert "published but not locked" in result.output
+
+
+def test_lock_records_new_versions_once(cli, tmp_path, monkeypatch):
+    root = _copy_questionnaires(tmp_path, monkeypatch)
+    (root / "published.lock").write_text("")
+    first = cli.invoke(main, ["questionnaires", "lock"])
+    second = cli.invoke(main, ["questionnaires", "lock"])
+    assert first.exit_code == 0 and "locked art28-processor-audit" in first.output
+    assert "already locked" in second.output
+    assert cli.invoke(main, ["questionnaires", "check"]).exit_code == 0
+
+
+def test_check_fails_when_a_locked_file_is_edited(cli, tmp_path, monkeypatch):
+    root = _copy_questionnaires(tmp_path, monkeypatch)
+    path = next((root / "art28-processor-audit").glob("*.yaml"))
+    path.write_text(path.read_text().replace('title: {en: "GDPR Article 28', 'title: {en: "GDPR Art. 28', 1))
+    result = cli.invoke(main, ["questionnaires", "check"])
+    assert result.exit_code == 1
+    assert "changed after publication" in result.output

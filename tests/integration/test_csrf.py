@@ -1,0 +1,54 @@
+"""With CSRF on (as in production), unsafe requests without a valid token are refused."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.integration.authz.matrix import MATRIX
+
+
+@pytest.fixture(autouse=True)
+def _csrf_on(app, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+
+
+def _token(client, path):
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+POSTS = sorted(endpoint for endpoint, route in MATRIX.items() if "POST" in route.allow)
+
+
+@pytest.mark.parametrize("endpoint", POSTS)
+def test_every_post_without_a_token_is_400_and_changes_nothing(
+        app, client, world, login_as, fingerprint, endpoint):
+    route = MATRIX[endpoint]
+    login_as(world.user("a.admin"))
+    before = fingerprint()
+    data = route.data(world, "a.admin") if route.data else {}
+    response = client.post(route.path(world), data=data)
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
+    assert fingerprint() == before
+
+
+def test_a_token_from_another_session_is_refused(app, client, world, fingerprint):
+    other = app.test_client()
+    token = _token(other, "/auth/signup")
+    before = fingerprint()
+    response = client.post("/auth/signup", data={
+        "csrf_token": token, "org_name": "X", "name": "Y", "email": "y@x.example",
+        "password": "long-enough-pass", "locale": "en"})
+    assert response.status_code == 400
+    assert fingerprint() == before
+
+
+def test_a_valid_token_works(app, client):
+    token = _token(client, "/auth/signup")
+    response = client.post("/auth/signup", data={
+        "csrf_token": token, "org_name": "X", "name": "Y", "email": "y@x.example",
+        "password": "long-enough-pass", "locale": "en"})
+    assert response.status_code == 302

@@ -1,0 +1,35 @@
+"""`vendorcheck demo` seeds a usable demo and prints the logins."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from vendorcheck import audit
+from vendorcheck.demo import DEMO_PASSWORD
+from vendorcheck.extensions import db
+from vendorcheck.models import Organisation, User, Vendor
+
+
+def test_demo_seeds_and_prints_logins(app, runner, client):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert DEMO_PASSWORD in result.output and "admin@acme-retail.example" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 5
+        names = set(db.session.scalars(select(Organisation.name)))
+        assert {"Acme Retail SAS", "CloudCRM SAS", "MailBlast Inc"} <= names
+        vendors = list(db.session.scalars(select(Vendor)))
+        assert len(vendors) == 2 and all(v.vendor_org_id for v in vendors)
+        assert audit.verify() == []
+    response = client.post("/auth/login", data={"email": "legal@acme-retail.example",
+                                                "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert "CloudCRM SAS" in client.get("/buyer/vendors").get_data(as_text=True)
+
+
+def test_demo_if_empty_does_not_duplicate(app, runner):
+    runner.invoke(args=["demo"])
+    result = runner.invoke(args=["demo", "--if-empty"])
+    assert result.exit_code == 0 and "not added" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 5

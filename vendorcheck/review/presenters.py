@@ -1,0 +1,257 @@
+"""Turn stored answers, findings and scores into what the reviewer reads: words, not codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from babel import Locale
+from flask import current_app, url_for
+from flask_babel import format_date, format_decimal
+from flask_babel import gettext as _
+
+from vendorcheck.i18n import current_locale
+from vendorcheck.models.assessments import (
+    Assessment,
+    Clarification,
+    ClarificationState,
+    Evidence,
+    FindingRecord,
+    Override,
+)
+from vendorcheck.questionnaire import Item, Questionnaire, Section
+from vendorcheck.review.results import ReviewedResult
+
+EVIDENCE_ENDPOINTS = ("vendor.download_evidence", "vendor.evidence_download", "vendor.evidence",
+                      "assessments.download_evidence", "evidence.download")
+
+
+def status_labels() -> dict[str, str]:
+    """Return the assessment statuses in words."""
+    return {"draft": _("Draft"), "sent": _("Sent"), "in_progress": _("In progress"),
+            "submitted": _("Submitted"), "in_review": _("In review"),
+            "clarification_requested": _("Clarification requested"), "decided": _("Decided"),
+            "expired": _("Expired"), "none": _("Not assessed yet")}
+
+
+def tier_labels() -> dict[str, str]:
+    """Return the risk tiers in words."""
+    return {"low": _("Low"), "medium": _("Medium"), "high": _("High"),
+            "unacceptable": _("Unacceptable")}
+
+
+def severity_labels() -> dict[str, str]:
+    """Return the finding severities in words."""
+    return {"critical": _("Critical"), "high": _("High"), "medium": _("Medium"), "low": _("Low"),
+            "info": _("Information")}
+
+
+def finding_state_labels() -> dict[str, str]:
+    """Return the finding states in words."""
+    return {"open": _("Open"), "vendor_responded": _("Vendor responded"),
+            "accepted_risk": _("Risk accepted"), "remediated": _("Remediated"),
+            "closed": _("Closed")}
+
+
+def decision_labels() -> dict[str, str]:
+    """Return the decisions in words."""
+    return {"approved": _("Approved"), "approved_with_conditions": _("Approved with conditions"),
+            "rejected": _("Rejected")}
+
+
+def country_name(code: str, locale: str | None = None) -> str:
+    """Return a country's name in the user's language (the code if Babel does not know it)."""
+    territories = Locale.parse(locale or current_locale()).territories
+    return str(territories.get(code, code))
+
+
+def evidence_url(evidence: Evidence) -> str | None:
+    """Return the download link of an evidence file (from the vendor blueprint), if any."""
+    for endpoint in EVIDENCE_ENDPOINTS:
+        if endpoint in current_app.view_functions:
+            rule = next(current_app.url_map.iter_rules(endpoint))
+            args = {"assessment_id": evidence.assessment_id, "evidence_id": evidence.id}
+            return url_for(endpoint, **{k: v for k, v in args.items() if k in rule.arguments})
+    return None
+
+
+# --- answers in words ---------------------------------------------------------------------------
+
+
+def _choice(item: Item, value: str, locale: str) -> str:
+    if value == "na":
+        return _("Not applicable")
+    if item.type == "yes_no":
+        return {"yes": _("Yes"), "no": _("No")}.get(value, value)
+    option = item.option(value)
+    return option.label.get(locale) if option is not None else value
+
+
+def _attestation(value: Any) -> str:
+    if not isinstance(value, dict):
+        return str(value)
+    return _("Agreed by %(name)s (%(role)s)", name=value.get("name", ""), role=value.get("role", ""))
+
+
+def in_words(item: Item, value: Any, locale: str) -> str | list[str]:
+    """Return an answer as the reviewer reads it; lists for multiple values."""
+    if value is None or value == "" or value == []:
+        return _("Not answered")
+    kind = item.type
+    if kind in ("yes_no", "single_choice"):
+        return _choice(item, value, locale)
+    if kind == "multi_choice":
+        return [_choice(item, v, locale) for v in value]
+    if kind == "country":
+        return country_name(value, locale)
+    if kind == "country_list":
+        return [country_name(v, locale) for v in value]
+    if kind == "number":
+        unit = f" {item.unit.get(locale)}" if item.unit else ""
+        return f"{format_decimal(value)}{unit}"
+    if kind == "date":
+        try:
+            return str(format_date(date.fromisoformat(value)))
+        except (TypeError, ValueError):
+            return str(value)
+    if kind == "attestation":
+        return _attestation(value)
+    if kind == "file":
+        return _("%(n)d file(s)", n=len(value)) if isinstance(value, list) else str(value)
+    return str(value)
+
+
+def _as_text(words: str | list[str]) -> str:
+    return ", ".join(words) if isinstance(words, list) else words
+
+
+@dataclass
+class TableView:
+    """A table answer: column headers and rows of cells in words."""
+
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class ItemView:
+    """One question of the review page."""
+
+    item: Item
+    label: str
+    answer: str | list[str] | None
+    table: TableView | None
+    justification: str | None
+    needs_reconfirmation: bool
+    evidence: list[tuple[Evidence, str | None]]
+    clarifications: list[Clarification]
+    points: tuple[float, float, float | None] | None   # computed, maximum, overridden
+    overrides: list[Override] = field(default_factory=list)
+
+    @property
+    def has_open_clarification(self) -> bool:
+        return any(c.state is ClarificationState.OPEN for c in self.clarifications)
+
+
+def _table(item: Item, rows: Any, locale: str) -> TableView:
+    headers = [c.label.get(locale) if c.label else c.id for c in item.columns]
+    body = [[_as_text(in_words(c, row.get(c.id), locale)) if row.get(c.id) is not None else "—"
+             for c in item.columns] for row in rows if isinstance(row, dict)]
+    return TableView(headers, body)
+
+
+def _points(item: Item, result: ReviewedResult) -> tuple[float, float, float | None] | None:
+    entry = result.computed.items
+    computed = next((i for i in entry if i.item_id == item.id), None)
+    if computed is None or computed.maximum == 0:
+        return None
+    return computed.earned, computed.maximum, result.item_points.get(item.id)
+
+
+def item_views(assessment: Assessment, section: Section, result: ReviewedResult,
+               locale: str) -> list[ItemView]:
+    """Build the questions of one section with answers in words, evidence and clarifications."""
+    answers = {a.item_id: a for a in assessment.answers}
+    visible = result.computed.visibility
+    out = []
+    for item in section.items:
+        answer = answers.get(item.id)
+        if item.type == "note" or (not visible.is_visible(item.id) and answer is None):
+            continue
+        value = answer.value if answer is not None else None
+        is_table = item.type == "table" and isinstance(value, list)
+        out.append(ItemView(
+            item=item, label=item.label.get(locale) if item.label else item.id,
+            answer=None if is_table else in_words(item, value, locale),
+            table=_table(item, value, locale) if is_table else None,
+            justification=answer.justification if answer is not None else None,
+            needs_reconfirmation=bool(answer and answer.needs_reconfirmation),
+            evidence=[(e, evidence_url(e)) for e in assessment.evidence if e.item_id == item.id],
+            clarifications=[c for c in assessment.clarifications if c.item_id == item.id],
+            points=_points(item, result),
+            overrides=[o for o in assessment.overrides if o.target == item.id]))
+    return out
+
+
+# --- findings and categories --------------------------------------------------------------------
+
+
+@dataclass
+class FindingView:
+    """A finding with its record (state, due date) and its severity before and after override."""
+
+    finding_id: str
+    title: str
+    remediation: str | None
+    refs: tuple[str, ...]
+    computed_severity: str
+    severity: str
+    source: str
+    record: FindingRecord | None
+    overrides: list[Override]
+
+
+def _local(mapping: dict[str, str] | None, locale: str) -> str | None:
+    if not mapping:
+        return None
+    return mapping.get(locale) or mapping.get("en") or next(iter(mapping.values()))
+
+
+def finding_views(assessment: Assessment, result: ReviewedResult, locale: str) -> list[FindingView]:
+    """Return computed findings (with their records) then the ones added by hand."""
+    records = {r.finding_id: r for r in assessment.findings}
+    out = []
+    for f in result.computed.findings:
+        out.append(FindingView(
+            f.id, f.title.get(locale), f.remediation.get(locale) if f.remediation else None,
+            f.refs, f.severity, result.severity_of(f.id, f.severity), "computed",
+            records.get(f.id), [o for o in assessment.overrides if o.target == f.id]))
+    for r in assessment.findings:
+        if r.source == "manual":
+            out.append(FindingView(r.finding_id, _local(r.title, locale) or r.finding_id,
+                                   _local(r.remediation, locale), tuple(r.refs or ()),
+                                   r.severity, r.severity, "manual", r, []))
+    return out
+
+
+@dataclass
+class CategoryView:
+    """A category's computed and effective score."""
+
+    label: str
+    computed: float | None
+    effective: float | None
+
+
+def category_views(q: Questionnaire, result: ReviewedResult, locale: str) -> list[CategoryView]:
+    """Return each category's label with its computed and effective score."""
+    effective = {c.id: c.score for c in result.categories}
+    return [CategoryView(q.category(c.id).label.get(locale), c.score, effective.get(c.id))
+            for c in result.computed.categories]
+
+
+def visible_sections(q: Questionnaire, result: ReviewedResult) -> Iterable[Section]:
+    """Return the sections shown to the vendor."""
+    return [s for s in q.sections if result.computed.visibility.is_visible("§" + s.id)]

@@ -1,0 +1,106 @@
+"""The reviewed result: the engine's computed score with the reviewer's overrides applied beside it.
+
+Pure (no Flask, no database): overrides come in as plain (kind, target, new value) triples, so the
+computed value is always kept and the effective one is derived from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from vendorcheck.questionnaire import CategoryScore, ItemScore, Questionnaire, ScoreResult, score
+from vendorcheck.questionnaire.evaluate import evaluate_visibility, make_env
+from vendorcheck.questionnaire.scoring import TierContext, category_scores, choose_tier, overall
+
+ITEM_POINTS = "item_points"
+FINDING_SEVERITY = "finding_severity"
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+@dataclass(frozen=True)
+class OverrideValue:
+    """One override as the result needs it."""
+
+    kind: str
+    target: str
+    new_value: str
+
+
+@dataclass(frozen=True)
+class ReviewedResult:
+    """The computed result and the effective one (after overrides), side by side."""
+
+    computed: ScoreResult
+    score: float | None
+    tier: str | None
+    categories: list[CategoryScore]
+    items: dict[str, ItemScore]
+    item_points: dict[str, float]          # item id → effective points (overridden only)
+    severities: dict[str, str]             # finding id → effective severity (overridden only)
+
+    @property
+    def is_overridden(self) -> bool:
+        """Tell whether any override changes the result."""
+        return bool(self.item_points or self.severities)
+
+    def severity_of(self, finding_id: str, computed: str) -> str:
+        """Return a finding's effective severity."""
+        return self.severities.get(finding_id, computed)
+
+
+def latest_overrides(overrides: Iterable[OverrideValue]) -> tuple[dict[str, float], dict[str, str]]:
+    """Return the last override per target, split into item points and finding severities."""
+    points: dict[str, float] = {}
+    severities: dict[str, str] = {}
+    for o in overrides:
+        if o.kind == ITEM_POINTS:
+            points[o.target] = float(o.new_value)
+        elif o.kind == FINDING_SEVERITY and o.new_value in SEVERITIES:
+            severities[o.target] = o.new_value
+    return points, severities
+
+
+def _apply_points(items: list[ItemScore], points: Mapping[str, float]) -> list[ItemScore]:
+    """Replace the earned points of overridden items (clamped to 0 … maximum)."""
+    out = []
+    for entry in items:
+        if entry.item_id in points and entry.maximum > 0:
+            earned = min(max(points[entry.item_id], 0.0), float(entry.maximum))
+            entry = replace(entry, earned=earned, state="overridden")
+        out.append(entry)
+    return out
+
+
+def reviewed_result(q: Questionnaire, answers: Mapping[str, Any],
+                    overrides: Iterable[OverrideValue] = (), *,
+                    extra_severities: Iterable[str] = (), today: date | None = None
+                    ) -> ReviewedResult:
+    """Score the answers, then apply overrides and re-derive categories, total and tier.
+
+    `extra_severities` are the severities of findings added by hand; they count for the tier
+    (a critical manual finding forces the worst tier, like a computed one).
+    """
+    computed = score(q, answers, today=today)
+    points, severities = latest_overrides(overrides)
+    extra = list(extra_severities)
+    if not points and not severities and not extra:
+        return ReviewedResult(computed, computed.score, computed.tier, computed.categories,
+                              {i.item_id: i for i in computed.items}, {}, {})
+    items = _apply_points(computed.items, points)
+    cats = category_scores(q, items)
+    total = overall(q, cats)
+    counts: dict[str, int] = {}
+    for finding in computed.findings:
+        severity = severities.get(finding.id, finding.severity)
+        counts[severity] = counts.get(severity, 0) + 1
+    for severity in extra:
+        counts[severity] = counts.get(severity, 0) + 1
+    env = make_env(q, today)
+    evaluate_visibility(q, answers, env=env)
+    context = TierContext(total, {c.id: c.score for c in cats}, counts, computed.completeness)
+    tier = choose_tier(q, env, context)
+    return ReviewedResult(computed, total, tier, cats, {i.item_id: i for i in items},
+                          points, severities)

@@ -1,0 +1,384 @@
+"""The buyer's review: clarifications, evidence, overrides, findings, reopening, decision, re-assessment.
+
+Each service takes the acting user (`by=`), raises a domain exception, writes one audit entry and
+commits once. E-mails to the vendor's contacts are queued in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from vendorcheck import audit, mail
+from vendorcheck.extensions import db
+from vendorcheck.models import Contact, User, utcnow
+from vendorcheck.models.assessments import (
+    Answer,
+    Assessment,
+    AssessmentRecipient,
+    AssessmentStatus,
+    Clarification,
+    ClarificationState,
+    Decision,
+    Evidence,
+    EvidenceReview,
+    FindingRecord,
+    FindingState,
+    Override,
+)
+from vendorcheck.questionnaire import Questionnaire, validate_answers
+from vendorcheck.review.results import (
+    FINDING_SEVERITY,
+    ITEM_POINTS,
+    SEVERITIES,
+    OverrideValue,
+    ReviewedResult,
+    reviewed_result,
+)
+from vendorcheck.services.errors import DomainError, ValidationFailed
+
+S = AssessmentStatus
+REVIEWABLE = frozenset({S.SUBMITTED, S.IN_REVIEW, S.CLARIFICATION_REQUESTED})
+REVIEW_MONTHS = {"unacceptable": 3, "high": 6}
+MAX_COMMENT = 5000
+
+
+class InvalidTransition(DomainError):
+    status = 409
+    default = _l("This assessment is not in a state that allows this action.")
+
+
+class CommentRequired(ValidationFailed):
+    default = _l("Explain the change in a comment; it is kept in the audit trail.")
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def questionnaire_of(assessment: Assessment) -> Questionnaire:
+    """Return the exact questionnaire version the assessment is pinned to."""
+    return current_app.extensions["questionnaires"].get(
+        assessment.questionnaire_id, assessment.questionnaire_version)
+
+
+def answers_of(assessment: Assessment) -> dict[str, Any]:
+    """Return the stored answers as the engine reads them."""
+    return {a.item_id: a.value for a in assessment.answers if a.value is not None}
+
+
+def result_of(assessment: Assessment, q: Questionnaire | None = None) -> ReviewedResult:
+    """Score the pinned version and apply the reviewer's overrides."""
+    q = q or questionnaire_of(assessment)
+    overrides = [OverrideValue(o.kind, o.target, o.new_value) for o in assessment.overrides]
+    manual = [f.severity for f in assessment.findings if f.source == "manual"]
+    return reviewed_result(q, answers_of(assessment), overrides, extra_severities=manual)
+
+
+def default_next_review(tier: str | None, today: date | None = None) -> date:
+    """Return the default next review date: 1 year; 6 months for high; 3 months for unacceptable."""
+    start = today or date.today()
+    months = REVIEW_MONTHS.get(tier or "", 12)
+    month = start.month - 1 + months
+    year, month = start.year + month // 12, month % 12 + 1
+    for day in (start.day, 30, 29, 28):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    return start + timedelta(days=30 * months)  # pragma: no cover
+
+
+# --- private helpers (no commit) ----------------------------------------------------------------
+
+
+def _require_status(assessment: Assessment, allowed: frozenset[AssessmentStatus]) -> None:
+    if assessment.status not in allowed:
+        raise InvalidTransition()
+
+
+def _comment(text: str | None, *, required: bool = True) -> str | None:
+    value = (text or "").strip()
+    if required and not value:
+        raise CommentRequired()
+    if len(value) > MAX_COMMENT:
+        raise ValidationFailed(_l("The comment is too long (at most %(n)d characters).",
+                                  n=MAX_COMMENT))
+    return value or None
+
+
+def _refresh_cache(assessment: Assessment) -> ReviewedResult:
+    """Store the effective score, tier and open findings on the row the dashboard reads."""
+    result = result_of(assessment)
+    assessment.score, assessment.tier = result.score, result.tier
+    assessment.open_findings = sum(1 for f in assessment.findings
+                                   if f.state in (FindingState.OPEN, FindingState.VENDOR_RESPONDED))
+    return result
+
+
+def _recipients(assessment: Assessment) -> list[tuple[str, str, str | None]]:
+    """Return (name, e-mail, locale) of each contact the assessment was sent to."""
+    contacts = [r.contact for r in assessment.recipients]
+    emails = [c.email for c in contacts]
+    locales = dict(db.session.execute(select(User.email, User.locale).where(
+        User.email.in_(emails))).tuples().all()) if emails else {}
+    return [(c.name, c.email, locales.get(c.email)) for c in contacts]
+
+
+def _vendor_link(assessment: Assessment) -> str:
+    """Return the vendor's page for this assessment (the login page if the vendor UI is absent)."""
+    for endpoint in ("vendor.assessment", "vendor.assessment_detail", "vendor.answer"):
+        if endpoint in current_app.view_functions:
+            return mail.external_url(endpoint, assessment_id=assessment.id)
+    return mail.external_url("auth.login")
+
+
+def _notify(assessment: Assessment, template: str, **context: Any) -> None:
+    """Queue one e-mail per recipient in their language."""
+    base = {"buyer": assessment.buyer_org.name, "vendor": assessment.vendor.legal_name,
+            "link": _vendor_link(assessment), **context}
+    for name, email, locale in _recipients(assessment):
+        mail.queue(template, to=email, locale=locale, context={**base, "name": name},
+                   org_id=assessment.buyer_org_id, ref=("assessment", assessment.id))
+
+
+def _record(action: str, assessment: Assessment, by: User, obj: Any = None, **details: Any) -> None:
+    audit.record(action, by=by, org=assessment.buyer_org_id, obj=obj or assessment,
+                 details={"assessment_id": assessment.id, **details})
+
+
+# --- services -----------------------------------------------------------------------------------
+
+
+def open_review(assessment: Assessment, *, by: User) -> bool:
+    """Move a submitted assessment to in review when a reviewer opens it; tell whether it moved."""
+    if assessment.status is not S.SUBMITTED:
+        return False
+    assessment.status = S.IN_REVIEW
+    _record("assessment_review_opened", assessment, by)
+    db.session.commit()
+    return True
+
+
+def request_clarification(assessment: Assessment, item_id: str, question: str, *,
+                          by: User) -> Clarification:
+    """Ask the vendor about one item; the vendor may change that answer until it is answered."""
+    _require_status(assessment, REVIEWABLE)
+    if not questionnaire_of(assessment).has_item(item_id):
+        raise ValidationFailed(_l("This question does not exist in this questionnaire."))
+    text = _comment(question)
+    clarification = Clarification(assessment=assessment, item_id=item_id, question=text,
+                                  asked_by_id=by.id, state=ClarificationState.OPEN)
+    db.session.add(clarification)
+    assessment.status = S.CLARIFICATION_REQUESTED
+    db.session.flush()
+    _record("clarification_requested", assessment, by, obj=clarification, item_id=item_id)
+    _notify(assessment, "review_clarification", question=text)
+    db.session.commit()
+    return clarification
+
+
+def review_evidence(evidence: Evidence, state: EvidenceReview, comment: str | None, *,
+                    by: User) -> Evidence:
+    """Accept or reject an evidence file; a rejection needs a comment."""
+    assessment = evidence.assessment
+    _require_status(assessment, REVIEWABLE)
+    evidence.review_state = state
+    evidence.review_comment = _comment(comment, required=state is EvidenceReview.REJECTED)
+    _record("evidence_reviewed", assessment, by, obj=evidence, state=state.value)
+    db.session.commit()
+    return evidence
+
+
+def override_item_points(assessment: Assessment, item_id: str, points: float, comment: str, *,
+                         by: User) -> Override:
+    """Replace an item's computed points (0 … maximum); the computed value is kept beside it."""
+    _require_status(assessment, REVIEWABLE)
+    text = _comment(comment)
+    scored = result_of(assessment).computed.items
+    entry = next((i for i in scored if i.item_id == item_id and i.maximum > 0), None)
+    if entry is None:
+        raise ValidationFailed(_l("Only a scored, shown and answered question can be overridden."))
+    if not 0 <= points <= entry.maximum:
+        raise ValidationFailed(_l("Points must be between 0 and %(max)s.", max=f"{entry.maximum:g}"))
+    override = Override(assessment=assessment, kind=ITEM_POINTS, target=item_id,
+                        computed_value=f"{entry.earned:g}", new_value=f"{points:g}",
+                        comment=text or "", by_id=by.id)
+    db.session.add(override)
+    db.session.flush()
+    _refresh_cache(assessment)
+    _record("item_points_overridden", assessment, by, obj=override, item_id=item_id,
+            computed=override.computed_value, new=override.new_value)
+    db.session.commit()
+    return override
+
+
+def override_finding_severity(assessment: Assessment, finding_id: str, severity: str,
+                              comment: str, *, by: User) -> Override:
+    """Change a raised finding's severity; the computed severity is kept beside it."""
+    _require_status(assessment, REVIEWABLE)
+    text = _comment(comment)
+    if severity not in SEVERITIES:
+        raise ValidationFailed(_l("Choose a severity from the list."))
+    raised = {f.id: f.severity for f in result_of(assessment).computed.findings}
+    if finding_id not in raised:
+        raise ValidationFailed(_l("Only a finding raised by the answers can be overridden."))
+    override = Override(assessment=assessment, kind=FINDING_SEVERITY, target=finding_id,
+                        computed_value=raised[finding_id], new_value=severity, comment=text or "",
+                        by_id=by.id)
+    db.session.add(override)
+    db.session.flush()
+    _refresh_cache(assessment)
+    _record("finding_severity_overridden", assessment, by, obj=override, finding_id=finding_id,
+            computed=override.computed_value, new=severity)
+    db.session.commit()
+    return override
+
+
+def add_manual_finding(assessment: Assessment, *, severity: str, title: dict[str, str],
+                       remediation: dict[str, str], due_date: date | None,
+                       by: User) -> FindingRecord:
+    """Add a finding by hand (a title in at least one language)."""
+    _require_status(assessment, REVIEWABLE | {S.DECIDED})
+    title = {k: v.strip() for k, v in title.items() if v and v.strip()}
+    if not title:
+        raise ValidationFailed(_l("Give the finding a title in at least one language."))
+    if severity not in SEVERITIES:
+        raise ValidationFailed(_l("Choose a severity from the list."))
+    count = sum(1 for f in assessment.findings if f.source == "manual")
+    record = FindingRecord(
+        assessment=assessment, finding_id=f"manual-{count + 1}", source="manual",
+        severity=severity, title=title, refs=[], due_date=due_date, updated_by_id=by.id,
+        remediation={k: v.strip() for k, v in remediation.items() if v and v.strip()})
+    db.session.add(record)
+    db.session.flush()
+    _refresh_cache(assessment)
+    _record("finding_added", assessment, by, obj=record, severity=severity)
+    db.session.commit()
+    return record
+
+
+def _finding_record(assessment: Assessment, finding_id: str) -> FindingRecord:
+    """Return a finding's record, creating it for a raised finding the sync has not stored yet."""
+    record = next((f for f in assessment.findings if f.finding_id == finding_id), None)
+    if record is not None:
+        return record
+    raised = next((f for f in result_of(assessment).computed.findings if f.id == finding_id), None)
+    if raised is None:
+        raise ValidationFailed(_l("This finding does not exist in this assessment."))
+    record = FindingRecord(assessment=assessment, finding_id=raised.id, source="computed",
+                           severity=raised.severity, title=raised.title.as_dict(),
+                           refs=list(raised.refs), state=FindingState.OPEN,
+                           remediation=raised.remediation.as_dict() if raised.remediation else {})
+    db.session.add(record)
+    return record
+
+
+def set_finding_state(assessment: Assessment, finding_id: str, state: FindingState, *,
+                      due_date: date | None, comment: str | None, by: User) -> FindingRecord:
+    """Move a finding to another state and set its due date."""
+    record = _finding_record(assessment, finding_id)
+    record.state, record.due_date = state, due_date
+    record.comment = _comment(comment, required=False)
+    record.updated_by_id = by.id
+    db.session.flush()
+    _refresh_cache(assessment)
+    _record("finding_state_changed", assessment, by, obj=record, finding_id=record.finding_id,
+            state=state.value)
+    db.session.commit()
+    return record
+
+
+def reopen_assessment(assessment: Assessment, *, by: User) -> Assessment:
+    """Give a submitted assessment back to the vendor (in progress); the vendor submits again."""
+    _require_status(assessment, REVIEWABLE)
+    assessment.status = S.IN_PROGRESS
+    assessment.reopened_at = utcnow()
+    if assessment.attestation is not None:
+        db.session.delete(assessment.attestation)
+    _record("assessment_reopened", assessment, by)
+    _notify(assessment, "review_reopened")
+    db.session.commit()
+    return assessment
+
+
+def decide_assessment(assessment: Assessment, decision: Decision, comment: str | None, *,
+                      next_review_date: date, by: User) -> Assessment:
+    """Record the decision; conditions and rejections need a comment."""
+    if assessment.status is S.CLARIFICATION_REQUESTED:
+        raise InvalidTransition(_l("Wait for the vendor's answers to the open clarifications "
+                                   "(or reopen the assessment) before deciding."))
+    _require_status(assessment, frozenset({S.SUBMITTED, S.IN_REVIEW}))
+    if next_review_date <= date.today():
+        raise ValidationFailed(_l("The next review date must be in the future."))
+    assessment.decision_comment = _comment(comment, required=decision is not Decision.APPROVED)
+    assessment.decision, assessment.status = decision, S.DECIDED
+    assessment.decided_at, assessment.decided_by_id = utcnow(), by.id
+    assessment.next_review_date = next_review_date
+    _refresh_cache(assessment)
+    _record("assessment_decided", assessment, by, decision=decision.value,
+            next_review_date=next_review_date.isoformat())
+    _notify(assessment, "review_decision", decision=decision.value,
+            comment=assessment.decision_comment or "", next_review=next_review_date)
+    db.session.commit()
+    return assessment
+
+
+# --- re-assessment ------------------------------------------------------------------------------
+
+
+def _item_wording(q: Questionnaire, item_id: str) -> Any:
+    """Return what the vendor read for an item: label, options and help (canonical data)."""
+    item = q.item(item_id)
+    options = [(o.value, o.label.as_dict(), o.help.as_dict() if o.help else None)
+               for o in item.options]
+    return (item.label.as_dict() if item.label else None, options,
+            item.help.as_dict() if item.help else None)
+
+
+def carried_answers(old_q: Questionnaire, new_q: Questionnaire,
+                    answers: Sequence[Answer]) -> list[tuple[str, Any, str | None, bool]]:
+    """Return (item id, value, justification, needs reconfirmation) for answers that still fit."""
+    out = []
+    for answer in answers:
+        if answer.value is None or not new_q.has_item(answer.item_id):
+            continue
+        if not validate_answers(new_q, {answer.item_id: answer.value}).ok:
+            continue
+        changed = (not old_q.has_item(answer.item_id)
+                   or _item_wording(old_q, answer.item_id) != _item_wording(new_q, answer.item_id))
+        out.append((answer.item_id, answer.value, answer.justification, changed))
+    return out
+
+
+def start_reassessment(previous: Assessment, *, due_date: date | None, contacts: Sequence[Contact],
+                       message: str, by: User) -> Assessment:
+    """Send next year's assessment (latest published version), answers carried forward."""
+    from vendorcheck.services import assessments as sending
+
+    if previous.status not in (S.SUBMITTED, S.IN_REVIEW, S.CLARIFICATION_REQUESTED, S.DECIDED):
+        raise InvalidTransition(_l("Only a submitted assessment can be the basis of the next one."))
+    catalogue = current_app.extensions["questionnaires"]
+    new_q, old_q = catalogue.get(previous.questionnaire_id), questionnaire_of(previous)
+    carried = carried_answers(old_q, new_q, previous.answers)
+    assessment = sending.send_assessment(previous.buyer_org, previous.vendor, new_q,
+                                         due_date=due_date, contacts=list(contacts),
+                                         message=message, by=by)
+    assessment.previous_id = previous.id
+    for item_id, value, justification, changed in carried:
+        db.session.add(Answer(assessment=assessment, item_id=item_id, value=value,
+                              justification=justification, updated_by_id=by.id,
+                              needs_reconfirmation=changed))
+    db.session.flush()
+    result = reviewed_result(new_q, {i: v for i, v, _j, _c in carried})
+    assessment.score, assessment.tier = result.score, result.tier
+    assessment.completeness = result.computed.completeness
+    assessment.progress = int(round(result.computed.completeness * 100))
+    _record("reassessment_started", assessment, by, previous_id=previous.id,
+            carried=len(carried), to_reconfirm=sum(1 for c in carried if c[3]))
+    db.session.commit()
+    return assessment
