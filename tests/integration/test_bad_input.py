@@ -8,25 +8,38 @@ from vendorcheck.extensions import db
 from vendorcheck.models import Vendor
 
 
-def test_oversized_form_is_413_and_nothing_changes(app, client, world, login_as, fingerprint):
+def test_oversized_form_field_is_413_and_nothing_changes(app, client, world, login_as,
+                                                        fingerprint):
     login_as(world.user("a.admin"))
     before = fingerprint()
     response = client.post(f"/buyer/vendors/{world['a'].vendor.id}/edit",
-                           data={"legal_name": "x", "services": "y" * 600_000})
+                           data={"legal_name": "x", "services": "y" * 600_000},
+                           content_type="multipart/form-data")
     assert response.status_code == 413
     assert "Nothing was saved" in response.get_data(as_text=True)
+    assert fingerprint() == before
+
+
+def test_oversized_body_is_413_and_nothing_changes(app, client, world, login_as, fingerprint,
+                                                  monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
+    login_as(world.user("a.admin"))
+    before = fingerprint()
+    response = client.post(f"/buyer/vendors/{world['a'].vendor.id}/edit",
+                           data={"legal_name": "x", "services": "y" * (1024 * 1024 + 1)})
+    assert response.status_code == 413
     assert fingerprint() == before
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("legal_name", "", "This field is required"),
     ("legal_name", "A\x00B", "invalid characters"),
-    ("legal_name", "x" * 201, "between"),
+    ("legal_name", "x" * 201, "longer than 200"),
     ("website", "javascript:alert(1)", "https://"),
     ("country", "FRA", "two-letter"),
     ("criticality", "extreme", "Not a valid choice"),
     ("owner_id", "999999", "Not a valid choice"),
-    ("services", "\ud800", "invalid characters"),
+    ("services", "tab\tok but bell\x07 not", "invalid characters"),
 ])
 def test_vendor_form_refuses_bad_values(app, client, world, login_as, fingerprint, field, value,
                                         message):

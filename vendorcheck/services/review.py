@@ -115,8 +115,12 @@ def _refresh_cache(assessment: Assessment) -> ReviewedResult:
     """Store the effective score, tier and open findings on the row the dashboard reads."""
     result = result_of(assessment)
     assessment.score, assessment.tier = result.score, result.tier
-    assessment.open_findings = sum(1 for f in assessment.findings
-                                   if f.state in (FindingState.OPEN, FindingState.VENDOR_RESPONDED))
+    records = {f.finding_id: f for f in assessment.findings}
+    still_open = (FindingState.OPEN, FindingState.VENDOR_RESPONDED)
+    raised = {f.id for f in result.computed.findings}
+    assessment.open_findings = (
+        sum(1 for fid in raised if fid not in records or records[fid].state in still_open)
+        + sum(1 for r in records.values() if r.source == "manual" and r.state in still_open))
     return result
 
 
@@ -313,8 +317,8 @@ def decide_assessment(assessment: Assessment, decision: Decision, comment: str |
         raise InvalidTransition(_l("Wait for the vendor's answers to the open clarifications "
                                    "(or reopen the assessment) before deciding."))
     _require_status(assessment, frozenset({S.SUBMITTED, S.IN_REVIEW}))
-    if next_review_date <= date.today():
-        raise ValidationFailed(_l("The next review date must be in the future."))
+    if next_review_date < date.today():
+        raise ValidationFailed(_l("The next review date cannot be in the past."))
     assessment.decision_comment = _comment(comment, required=decision is not Decision.APPROVED)
     assessment.decision, assessment.status = decision, S.DECIDED
     assessment.decided_at, assessment.decided_by_id = utcnow(), by.id

@@ -1,0 +1,123 @@
+"""Forms of the buyer's assessment pages: send, clarify, override, findings, decide."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    DateField,
+    DecimalField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import ValidationError
+
+from vendorcheck.forms import BaseForm, options
+
+SEVERITY_CHOICES = [("critical", _l("Critical")), ("high", _l("High")), ("medium", _l("Medium")),
+                    ("low", _l("Low")), ("info", _l("Information"))]
+FINDING_STATE_CHOICES = [("open", _l("Open")), ("vendor_responded", _l("Vendor responded")),
+                         ("accepted_risk", _l("Risk accepted")), ("remediated", _l("Remediated")),
+                         ("closed", _l("Closed"))]
+DECISION_CHOICES = [("approved", _l("Approved")),
+                    ("approved_with_conditions", _l("Approved with conditions")),
+                    ("rejected", _l("Rejected"))]
+
+
+def in_future(form: Any, field: Any) -> None:
+    """Refuse a date in the past."""
+    if field.data is not None and field.data < date.today():
+        raise ValidationError(_l("Choose a date from today on."))
+
+
+def comment_field(label: Any, required: bool = True) -> TextAreaField:
+    """Return a comment box (required by default: overrides must say why)."""
+    return TextAreaField(label, validators=[
+        DataRequired(message=_l("Explain the change in a comment; it is kept in the audit trail."))
+        if required else Optional(), Length(max=5000)])
+
+
+class SendForm(BaseForm):
+    vendor_id = SelectField(_l("Vendor"), coerce=int, validators=[DataRequired()])
+    questionnaire = SelectField(_l("Questionnaire"), validators=[DataRequired()])
+    due_date = DateField(_l("Due date"), validators=[Optional(), in_future])
+    contacts = SelectMultipleField(_l("Send to"), coerce=int, validators=[DataRequired(
+        message=_l("Choose at least one contact."))])
+    message = TextAreaField(_l("Message to the vendor (optional)"),
+                            validators=[Optional(), Length(max=5000)])
+
+
+class ReassessForm(BaseForm):
+    due_date = DateField(_l("Due date"), validators=[Optional(), in_future])
+    contacts = SelectMultipleField(_l("Send to"), coerce=int, validators=[DataRequired(
+        message=_l("Choose at least one contact."))])
+    message = TextAreaField(_l("Message to the vendor (optional)"),
+                            validators=[Optional(), Length(max=5000)])
+
+
+class ClarificationForm(BaseForm):
+    item_id = StringField(validators=[DataRequired(), Length(max=64)])
+    question = TextAreaField(_l("Your question to the vendor"), validators=[
+        DataRequired(message=_l("Write the question the vendor should answer.")),
+        Length(max=5000)])
+
+
+class EvidenceReviewForm(BaseForm):
+    state = SelectField(_l("Review"), choices=options([("accepted", _l("Accept")),
+                                                       ("rejected", _l("Reject"))]))
+    comment = comment_field(_l("Comment (required to reject)"), required=False)
+
+
+class ItemOverrideForm(BaseForm):
+    item_id = StringField(validators=[DataRequired(), Length(max=64)])
+    points = DecimalField(_l("New points"), validators=[InputRequired(), NumberRange(min=0)])
+    comment = comment_field(_l("Why (required)"))
+
+
+class SeverityOverrideForm(BaseForm):
+    finding_id = StringField(validators=[DataRequired(), Length(max=64)])
+    severity = SelectField(_l("New severity"), choices=options(SEVERITY_CHOICES))
+    comment = comment_field(_l("Why (required)"))
+
+
+class ManualFindingForm(BaseForm):
+    severity = SelectField(_l("Severity"), choices=options(SEVERITY_CHOICES), default="medium")
+    title_en = StringField(_l("Title (English)"), validators=[Optional(), Length(max=300)])
+    title_fr = StringField(_l("Title (French)"), validators=[Optional(), Length(max=300)])
+    remediation_en = TextAreaField(_l("Remediation (English)"),
+                                   validators=[Optional(), Length(max=5000)])
+    remediation_fr = TextAreaField(_l("Remediation (French)"),
+                                   validators=[Optional(), Length(max=5000)])
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+
+    def validate_title_en(self, field: Any) -> None:
+        if not (field.data or "").strip() and not (self.title_fr.data or "").strip():
+            raise ValidationError(_l("Give the finding a title in at least one language."))
+
+
+class FindingStateForm(BaseForm):
+    finding_id = StringField(validators=[DataRequired(), Length(max=64)])
+    state = SelectField(_l("State"), choices=options(FINDING_STATE_CHOICES))
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+    comment = comment_field(_l("Comment"), required=False)
+
+
+class DecisionForm(BaseForm):
+    decision = SelectField(_l("Decision"), choices=options(DECISION_CHOICES),
+                           validators=[DataRequired()])
+    comment = comment_field(_l("Decision comment (required for conditions or a rejection)"),
+                            required=False)
+    next_review_date = DateField(_l("Next review date"), validators=[DataRequired(), in_future])
+
+    def validate_comment(self, field: Any) -> None:
+        if self.decision.data != "approved" and not (field.data or "").strip():
+            raise ValidationError(_l("Explain the conditions or the reasons for the rejection."))
+
+
+class ConfirmForm(BaseForm):
+    """A decisive action confirmed on its own page: only the CSRF token."""
