@@ -48,3 +48,11 @@ def init_app(app: Flask) -> None:
     """Expose the helpers to templates."""
     app.jinja_env.globals.update(current_locale=current_locale, switch_language_url=switch_language_url)
     app.jinja_env.filters["loc"] = localised
+    app.jinja_env.filters["ref_words"] = ref_words
+
+
+def ref_words(code: str, questionnaire: object) -> str:
+    """Write a legal reference code in words in the active language."""
+    from vendorcheck.legal_refs import format_ref
+
+    return format_ref(code, getattr(questionnaire, "references", {}), current_locale()).text

@@ -32,7 +32,7 @@ def test_questionnaire_preview_shows_sections_refs_and_conditions(client, app):
     assert response.status_code == 200
     assert q.sha256 in page
     assert "gdpr:44" in page or "gdpr:28" in page
-    assert "Shown when" in page
+    assert "Shown when:" in page
 
 
 def test_questionnaire_preview_in_french(client, app):
