@@ -36,13 +36,23 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     tmp = tmp_path_factory.mktemp("app")
     application = create_app(make_config(tmp))
     with application.app_context():
-        db.drop_all()
+        _reset_schema()
         db.create_all()
     yield application
     with application.app_context():
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+def _reset_schema() -> None:
+    """Start from an empty schema; on PostgreSQL also drop tables left by older runs or models."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    else:
+        db.drop_all()
 
 
 @pytest.fixture(autouse=True)

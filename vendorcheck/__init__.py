@@ -72,6 +72,9 @@ def register_blueprints(app: Flask) -> None:
     from vendorcheck.buyer.views import bp as buyer_bp
     from vendorcheck.org.views import bp as org_bp
     from vendorcheck.public.views import bp as public_bp
+    from vendorcheck.reportsweb.views import bp as reportsweb_bp
+    from vendorcheck.review.views import bp as review_bp
+    from vendorcheck.vendor.views import bp as vendor_bp
 
     # Rules bind their converters when added: install the bounded int converter first.
     app.url_map.converters["int"] = security.BoundedIntConverter
@@ -79,6 +82,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(buyer_bp)
+    app.register_blueprint(vendor_bp)
+    app.register_blueprint(review_bp)
+    app.register_blueprint(reportsweb_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

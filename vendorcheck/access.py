@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, tuple[str, frozenset[Role]]] = {
     "outbox.view": ("any", frozenset({Role.ADMIN})),
     "assessments.view": ("buyer", BUYER_ROLES),
     "assessments.manage": ("buyer", frozenset({Role.ADMIN, Role.ASSESSOR})),
+    "reports.download": ("buyer", BUYER_ROLES),
+    "certificate.manage": ("buyer", frozenset({Role.ADMIN})),
     "assessments.answer": ("vendor", VENDOR_ROLES),
 }
 

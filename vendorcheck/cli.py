@@ -138,10 +138,14 @@ def init_app(app: Flask) -> None:
     from vendorcheck.audit import audit_group
     from vendorcheck.demo import demo_command
     from vendorcheck.mail import mail_group
+    from vendorcheck.reportsweb.cli import report_group
+    from vendorcheck.services.reminders import reminders_group
 
     app.cli.add_command(demo_command)
     app.cli.add_command(mail_group)
     app.cli.add_command(audit_group)
+    app.cli.add_command(report_group)
+    app.cli.add_command(reminders_group)
 
 
 def _create_app() -> Flask:

@@ -12,7 +12,7 @@ from vendorcheck import audit
 from vendorcheck.extensions import db
 from vendorcheck.models import Criticality, Membership, Organisation, Role, User, Vendor
 
-DEMO_PASSWORD = "demo-password-2026"  # demo only: never use this database in production
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105  (demo only, printed on purpose)
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,14 @@ MAX_NAME = 200
 KINDS: dict[str, tuple[tuple[str, ...], str]] = {
     "pdf": (("pdf",), "application/pdf"),
     "png": (("png",), "image/png"),
-    "jpg": (("jpg", "jpeg"), "image/jpeg"),
+    "jpeg": (("jpg", "jpeg"), "image/jpeg"),
     "docx": (("docx",), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     "xlsx": (("xlsx",), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "txt": (("txt",), "text/plain; charset=utf-8"),
     "csv": (("csv",), "text/csv; charset=utf-8"),
 }
 # What a questionnaire's `accept` list may name → the kinds it allows.
-ACCEPT_ALIASES = {"image": ("png", "jpg"), "png": ("png",), "jpg": ("jpg",), "jpeg": ("jpg",)}
+ACCEPT_ALIASES = {"image": ("png", "jpeg"), "jpg": ("jpeg",)}
 OOXML_MAIN = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
 PDF_DANGER = ("/JavaScript", "/JS", "/OpenAction", "/Launch", "/EmbeddedFiles", "/AA")
 
@@ -51,7 +51,8 @@ class Checked:
 def display_name(raw: str | None) -> str:
     """Strip control characters and path parts; cap at 200 characters (display only)."""
     name = "".join(ch for ch in (raw or "") if unicodedata.category(ch)[0] != "C")
-    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip().strip(".") or "file"
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "file" if not name.strip(".") else name
     return name[-MAX_NAME:] if len(name) > MAX_NAME else name
 
 
@@ -79,8 +80,8 @@ def check_upload(stream: BinaryIO, filename: str | None, accept: tuple[str, ...]
     if size == 0:
         raise UploadRejected(_l("The file is empty."))
     if size > max_bytes:
-        raise UploadRejected(_l("The file is too large (max %(mb)d MB); nothing was saved.",
-                                mb=max_bytes // (1024 * 1024)))
+        raise UploadRejected(_l("The file is too large (max %(mb)s MB); nothing was saved.",
+                                mb=f"{max_bytes / (1024 * 1024):g}"))
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext in ("docm", "xlsm", "dotm", "xltm"):
         raise UploadRejected(_l("Files with macros are not accepted."))
@@ -118,16 +119,37 @@ def _pdf_scan(pdf: object) -> None:
     import pikepdf
 
     assert isinstance(pdf, pikepdf.Pdf)
+    found: set[str] = set()
     for obj in pdf.objects:
-        if isinstance(obj, pikepdf.Dictionary):
-            keys = set(obj.keys())
-            if keys & {"/JavaScript", "/JS"} or obj.get("/S") == pikepdf.Name.JavaScript:
-                raise UploadRejected(_l("The PDF contains JavaScript, which is not accepted."))
-            if keys & {"/OpenAction", "/AA", "/Launch"} or obj.get("/S") == pikepdf.Name.Launch:
-                raise UploadRejected(_l("The PDF contains automatic actions, which are not "
-                                        "accepted."))
-            if "/EmbeddedFiles" in keys or obj.get("/Type") == pikepdf.Name.EmbeddedFile:
-                raise UploadRejected(_l("The PDF contains embedded files, which are not accepted."))
+        _walk(obj, found, 0)
+    if found & {"/JavaScript", "/JS"}:
+        raise UploadRejected(_l("The PDF contains JavaScript, which is not accepted."))
+    if found & {"/OpenAction", "/AA", "/Launch"}:
+        raise UploadRejected(_l("The PDF contains automatic actions, which are not accepted."))
+    if found & {"/EmbeddedFiles", "/EmbeddedFile"}:
+        raise UploadRejected(_l("The PDF contains embedded files, which are not accepted."))
+
+
+def _walk(obj: object, found: set[str], depth: int) -> None:
+    """Collect dangerous keys and names in nested direct objects (indirect ones are visited once)."""
+    import pikepdf
+
+    if depth > 50:
+        return
+    if isinstance(obj, pikepdf.Dictionary):
+        for key in obj:
+            if key in PDF_DANGER or key == "/EmbeddedFiles":
+                found.add(key)
+            child = obj.get(key)
+            if isinstance(child, pikepdf.Name) and str(child) in ("/JavaScript", "/Launch",
+                                                                  "/EmbeddedFile"):
+                found.add(str(child))
+            elif isinstance(child, (pikepdf.Dictionary, pikepdf.Array)) and not child.is_indirect:
+                _walk(child, found, depth + 1)
+    elif isinstance(obj, pikepdf.Array):
+        for child in obj:
+            if isinstance(child, (pikepdf.Dictionary, pikepdf.Array)) and not child.is_indirect:
+                _walk(child, found, depth + 1)
 
 
 def _check_image(stream: BinaryIO, head: bytes) -> None:
@@ -177,6 +199,6 @@ def _check_text(stream: BinaryIO, head: bytes) -> None:
         raise UploadRejected(_l("HTML and SVG files are not accepted."))
 
 
-CHECKS = {"pdf": _check_pdf, "png": _check_image, "jpg": _check_image,
+CHECKS = {"pdf": _check_pdf, "png": _check_image, "jpeg": _check_image,
           "docx": _check_ooxml("docx"), "xlsx": _check_ooxml("xlsx"),
           "txt": _check_text, "csv": _check_text}

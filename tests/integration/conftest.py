@@ -124,13 +124,12 @@ def login(client: FlaskClient) -> Callable[..., Any]:
 def db_fingerprint(app: Flask, skip: tuple[str, ...] = ("audit_entry",)) -> str:
     """Hash every row of every table (except the append-only log) to prove nothing changed."""
     digest = hashlib.sha256()
-    with app.app_context():
-        with db.engine.connect() as conn:
-            for table in db.metadata.sorted_tables:
-                if table.name in skip:
-                    continue
-                rows = conn.execute(table.select().order_by(*table.primary_key.columns)).all()
-                digest.update(f"{table.name}:{rows!r}".encode())
+    with app.app_context(), db.engine.connect() as conn:
+        for table in db.metadata.sorted_tables:
+            if table.name in skip:
+                continue
+            rows = conn.execute(table.select().order_by(*table.primary_key.columns)).all()
+            digest.update(f"{table.name}:{rows!r}".encode())
     return digest.hexdigest()
 
 

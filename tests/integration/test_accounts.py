@@ -90,7 +90,8 @@ def test_wrong_password_and_unknown_account_look_the_same(app, client, login):
 def test_login_never_redirects_off_site(app, client, login, target):
     with app.app_context():
         make_user("ada@example.com", org=make_org("Acme"))
-    response = client.post(f"/auth/login?next={target}", data={"email": "ada@example.com", "password": PASSWORD})
+    response = client.post(f"/auth/login?next={target}",
+                           data={"email": "ada@example.com", "password": PASSWORD})
     assert response.status_code == 302
     assert response.headers["Location"] == "/buyer/vendors"
 
@@ -215,6 +216,9 @@ def limited_client(app, tmp_path):
     yield limited.test_client()
     limiter.reset()
     limiter.enabled = False
+    with limited.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_login_is_rate_limited_per_email(app, limited_client):

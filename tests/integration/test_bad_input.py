@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from werkzeug.test import encode_multipart
 
 from vendorcheck.extensions import db
 from vendorcheck.models import Vendor
@@ -12,9 +13,9 @@ def test_oversized_form_field_is_413_and_nothing_changes(app, client, world, log
                                                         fingerprint):
     login_as(world.user("a.admin"))
     before = fingerprint()
-    response = client.post(f"/buyer/vendors/{world['a'].vendor.id}/edit",
-                           data={"legal_name": "x", "services": "y" * 600_000},
-                           content_type="multipart/form-data")
+    boundary, body = encode_multipart({"legal_name": "x", "services": "y" * 600_000})
+    response = client.post(f"/buyer/vendors/{world['a'].vendor.id}/edit", data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 413
     assert "Nothing was saved" in response.get_data(as_text=True)
     assert fingerprint() == before

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
-from vendorcheck.forms import BaseForm, options, country_field, email_field, name_field
+from vendorcheck.forms import BaseForm, country_field, email_field, name_field, options
 from vendorcheck.models import Criticality
 
 CATEGORY_LABELS = {

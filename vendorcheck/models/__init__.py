@@ -1,7 +1,9 @@
 """Database models (SQLAlchemy 2.0 declarative, typed with Mapped[])."""
 
-from vendorcheck.models import assessments  # noqa: F401  (registers the assessment tables)
-from vendorcheck.models import reports  # noqa: F401  (registers the report tables)
+from vendorcheck.models import (
+    assessments,  # noqa: F401  (registers the assessment tables)
+    reports,  # noqa: F401  (registers the report tables)
+)
 from vendorcheck.models.accounts import (
     BUYER_ROLES,
     VENDOR_ROLES,

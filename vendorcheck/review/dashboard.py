@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, func, nulls_last, select
+from sqlalchemy import and_, case, func, nulls_last, select
 
 from vendorcheck.models import Organisation, Vendor
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
@@ -102,7 +102,7 @@ def _like(text: str) -> str:
 
 
 def dashboard_select(org: Organisation, query: DashboardQuery,
-                     today: date | None = None) -> Select[tuple[Vendor, Assessment]]:
+                     today: date | None = None) -> Any:
     """Return (vendor, assessment or None) rows: vendors without an assessment appear once."""
     stmt = (select(Vendor, Assessment)
             .outerjoin(Assessment, and_(Assessment.vendor_id == Vendor.id,

@@ -9,13 +9,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
     DecimalField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from vendorcheck.forms import BaseForm, options
 
@@ -108,8 +108,8 @@ class FindingStateForm(BaseForm):
 
 
 class DecisionForm(BaseForm):
-    decision = SelectField(_l("Decision"), choices=options(DECISION_CHOICES),
-                           validators=[DataRequired()])
+    decision = RadioField(_l("Decision"), choices=options(DECISION_CHOICES),
+                          validators=[DataRequired(message=_l("Choose a decision."))])
     comment = comment_field(_l("Decision comment (required for conditions or a rejection)"),
                             required=False)
     next_review_date = DateField(_l("Next review date"), validators=[DataRequired(), in_future])

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from babel import Locale
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
@@ -23,9 +23,6 @@ from vendorcheck.models.assessments import (
 )
 from vendorcheck.questionnaire import Item, Questionnaire, Section
 from vendorcheck.review.results import ReviewedResult
-
-EVIDENCE_ENDPOINTS = ("vendor.download_evidence", "vendor.evidence_download", "vendor.evidence",
-                      "assessments.download_evidence", "evidence.download")
 
 
 def status_labels() -> dict[str, str]:
@@ -67,14 +64,10 @@ def country_name(code: str, locale: str | None = None) -> str:
     return str(territories.get(code, code))
 
 
-def evidence_url(evidence: Evidence) -> str | None:
-    """Return the download link of an evidence file (from the vendor blueprint), if any."""
-    for endpoint in EVIDENCE_ENDPOINTS:
-        if endpoint in current_app.view_functions:
-            rule = next(current_app.url_map.iter_rules(endpoint))
-            args = {"assessment_id": evidence.assessment_id, "evidence_id": evidence.id}
-            return url_for(endpoint, **{k: v for k, v in args.items() if k in rule.arguments})
-    return None
+def evidence_url(evidence: Evidence) -> str:
+    """Return the buyer's download link of an evidence file."""
+    return url_for("review.download_evidence", assessment_id=evidence.assessment_id,
+                   evidence_id=evidence.id)
 
 
 # --- answers in words ---------------------------------------------------------------------------
@@ -82,9 +75,9 @@ def evidence_url(evidence: Evidence) -> str | None:
 
 def _choice(item: Item, value: str, locale: str) -> str:
     if value == "na":
-        return _("Not applicable")
+        return str(_("Not applicable"))
     if item.type == "yes_no":
-        return {"yes": _("Yes"), "no": _("No")}.get(value, value)
+        return {"yes": str(_("Yes")), "no": str(_("No"))}.get(value, value)
     option = item.option(value)
     return option.label.get(locale) if option is not None else value
 
@@ -92,13 +85,14 @@ def _choice(item: Item, value: str, locale: str) -> str:
 def _attestation(value: Any) -> str:
     if not isinstance(value, dict):
         return str(value)
-    return _("Agreed by %(name)s (%(role)s)", name=value.get("name", ""), role=value.get("role", ""))
+    return str(_("Agreed by %(name)s (%(role)s)", name=value.get("name", ""),
+                 role=value.get("role", "")))
 
 
 def in_words(item: Item, value: Any, locale: str) -> str | list[str]:
     """Return an answer as the reviewer reads it; lists for multiple values."""
     if value is None or value == "" or value == []:
-        return _("Not answered")
+        return str(_("Not answered"))
     kind = item.type
     if kind in ("yes_no", "single_choice"):
         return _choice(item, value, locale)
@@ -119,7 +113,7 @@ def in_words(item: Item, value: Any, locale: str) -> str | list[str]:
     if kind == "attestation":
         return _attestation(value)
     if kind == "file":
-        return _("%(n)d file(s)", n=len(value)) if isinstance(value, list) else str(value)
+        return str(_("%(n)d file(s)", n=len(value))) if isinstance(value, list) else str(value)
     return str(value)
 
 
@@ -145,7 +139,7 @@ class ItemView:
     table: TableView | None
     justification: str | None
     needs_reconfirmation: bool
-    evidence: list[tuple[Evidence, str | None]]
+    evidence: list[tuple[Evidence, str]]
     clarifications: list[Clarification]
     points: tuple[float, float, float | None] | None   # computed, maximum, overridden
     overrides: list[Override] = field(default_factory=list)

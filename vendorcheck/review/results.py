@@ -11,13 +11,21 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from vendorcheck.questionnaire import CategoryScore, ItemScore, Questionnaire, ScoreResult, score
+from vendorcheck.questionnaire import (
+    CategoryScore,
+    ItemScore,
+    Questionnaire,
+    ScoreResult,
+    score,
+    validate_answers,
+)
 from vendorcheck.questionnaire.evaluate import evaluate_visibility, make_env
 from vendorcheck.questionnaire.scoring import TierContext, category_scores, choose_tier, overall
 
 ITEM_POINTS = "item_points"
 FINDING_SEVERITY = "finding_severity"
 SEVERITIES = ("critical", "high", "medium", "low", "info")
+NOT_CARRIED = frozenset({"file", "note", "attestation"})
 
 
 @dataclass(frozen=True)
@@ -104,3 +112,37 @@ def reviewed_result(q: Questionnaire, answers: Mapping[str, Any],
     tier = choose_tier(q, env, context)
     return ReviewedResult(computed, total, tier, cats, {i.item_id: i for i in items},
                           points, severities)
+
+
+# --- re-assessment ------------------------------------------------------------------------------
+
+
+def _item_wording(q: Questionnaire, item_id: str) -> Any:
+    """Return what the vendor read for an item: label, options, help and table columns."""
+    item = q.item(item_id)
+    options = [(o.value, o.label.as_dict(), o.help.as_dict() if o.help else None)
+               for o in item.options]
+    columns = [(c.id, _item_text(c), [(o.value, o.label.as_dict()) for o in c.options])
+               for c in item.columns]
+    return (_item_text(item), options, item.help.as_dict() if item.help else None, columns)
+
+
+def _item_text(item: Any) -> dict[str, str] | None:
+    return item.label.as_dict() if item.label else None
+
+
+def carried_answers(old_q: Questionnaire, new_q: Questionnaire,
+                    answers: Iterable[Any]) -> list[tuple[str, Any, str | None, bool]]:
+    """Return (item id, value, justification, needs reconfirmation) for answers that still fit."""
+    out = []
+    for answer in answers:
+        if answer.value is None or not new_q.has_item(answer.item_id):
+            continue
+        if new_q.item(answer.item_id).type in NOT_CARRIED:
+            continue  # files belong to the old assessment; the attestation is given anew
+        if not validate_answers(new_q, {answer.item_id: answer.value}).ok:
+            continue
+        changed = (not old_q.has_item(answer.item_id)
+                   or _item_wording(old_q, answer.item_id) != _item_wording(new_q, answer.item_id))
+        out.append((answer.item_id, answer.value, answer.justification, changed))
+    return out

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
@@ -20,7 +19,6 @@ from vendorcheck.models import Contact, User, utcnow
 from vendorcheck.models.assessments import (
     Answer,
     Assessment,
-    AssessmentRecipient,
     AssessmentStatus,
     Clarification,
     ClarificationState,
@@ -31,15 +29,18 @@ from vendorcheck.models.assessments import (
     FindingState,
     Override,
 )
-from vendorcheck.questionnaire import Questionnaire, validate_answers
+from vendorcheck.questionnaire import Questionnaire
+from vendorcheck.review import notify
 from vendorcheck.review.results import (
     FINDING_SEVERITY,
     ITEM_POINTS,
     SEVERITIES,
     OverrideValue,
     ReviewedResult,
+    carried_answers,
     reviewed_result,
 )
+from vendorcheck.services.assessments import answers_of, questionnaire_of
 from vendorcheck.services.errors import DomainError, ValidationFailed
 
 S = AssessmentStatus
@@ -58,17 +59,6 @@ class CommentRequired(ValidationFailed):
 
 
 # --- reading ------------------------------------------------------------------------------------
-
-
-def questionnaire_of(assessment: Assessment) -> Questionnaire:
-    """Return the exact questionnaire version the assessment is pinned to."""
-    return current_app.extensions["questionnaires"].get(
-        assessment.questionnaire_id, assessment.questionnaire_version)
-
-
-def answers_of(assessment: Assessment) -> dict[str, Any]:
-    """Return the stored answers as the engine reads them."""
-    return {a.item_id: a.value for a in assessment.answers if a.value is not None}
 
 
 def result_of(assessment: Assessment, q: Questionnaire | None = None) -> ReviewedResult:
@@ -124,30 +114,9 @@ def _refresh_cache(assessment: Assessment) -> ReviewedResult:
     return result
 
 
-def _recipients(assessment: Assessment) -> list[tuple[str, str, str | None]]:
-    """Return (name, e-mail, locale) of each contact the assessment was sent to."""
-    contacts = [r.contact for r in assessment.recipients]
-    emails = [c.email for c in contacts]
-    locales = dict(db.session.execute(select(User.email, User.locale).where(
-        User.email.in_(emails))).tuples().all()) if emails else {}
-    return [(c.name, c.email, locales.get(c.email)) for c in contacts]
-
-
-def _vendor_link(assessment: Assessment) -> str:
-    """Return the vendor's page for this assessment (the login page if the vendor UI is absent)."""
-    for endpoint in ("vendor.assessment", "vendor.assessment_detail", "vendor.answer"):
-        if endpoint in current_app.view_functions:
-            return mail.external_url(endpoint, assessment_id=assessment.id)
-    return mail.external_url("auth.login")
-
-
-def _notify(assessment: Assessment, template: str, **context: Any) -> None:
-    """Queue one e-mail per recipient in their language."""
-    base = {"buyer": assessment.buyer_org.name, "vendor": assessment.vendor.legal_name,
-            "link": _vendor_link(assessment), **context}
-    for name, email, locale in _recipients(assessment):
-        mail.queue(template, to=email, locale=locale, context={**base, "name": name},
-                   org_id=assessment.buyer_org_id, ref=("assessment", assessment.id))
+def _item_label(assessment: Assessment, item_id: str) -> dict[str, str]:
+    item = questionnaire_of(assessment).item(item_id)
+    return item.label.as_dict() if item.label else {"en": item_id}
 
 
 def _record(action: str, assessment: Assessment, by: User, obj: Any = None, **details: Any) -> None:
@@ -181,8 +150,10 @@ def request_clarification(assessment: Assessment, item_id: str, question: str, *
     assessment.status = S.CLARIFICATION_REQUESTED
     db.session.flush()
     _record("clarification_requested", assessment, by, obj=clarification, item_id=item_id)
-    _notify(assessment, "review_clarification", question=text)
+    messages = notify.notify_recipients(assessment, "review_clarification", question=text,
+                       item=_item_label(assessment, item_id))
     db.session.commit()
+    mail.dispatch(messages)
     return clarification
 
 
@@ -302,11 +273,10 @@ def reopen_assessment(assessment: Assessment, *, by: User) -> Assessment:
     _require_status(assessment, REVIEWABLE)
     assessment.status = S.IN_PROGRESS
     assessment.reopened_at = utcnow()
-    if assessment.attestation is not None:
-        db.session.delete(assessment.attestation)
     _record("assessment_reopened", assessment, by)
-    _notify(assessment, "review_reopened")
+    messages = notify.notify_recipients(assessment, "review_reopened")
     db.session.commit()
+    mail.dispatch(messages)
     return assessment
 
 
@@ -326,37 +296,14 @@ def decide_assessment(assessment: Assessment, decision: Decision, comment: str |
     _refresh_cache(assessment)
     _record("assessment_decided", assessment, by, decision=decision.value,
             next_review_date=next_review_date.isoformat())
-    _notify(assessment, "review_decision", decision=decision.value,
-            comment=assessment.decision_comment or "", next_review=next_review_date)
+    messages = notify.notify_recipients(assessment, "review_decision", decision=decision.value,
+                       comment=assessment.decision_comment or "", next_review=next_review_date)
     db.session.commit()
+    mail.dispatch(messages)
     return assessment
 
 
 # --- re-assessment ------------------------------------------------------------------------------
-
-
-def _item_wording(q: Questionnaire, item_id: str) -> Any:
-    """Return what the vendor read for an item: label, options and help (canonical data)."""
-    item = q.item(item_id)
-    options = [(o.value, o.label.as_dict(), o.help.as_dict() if o.help else None)
-               for o in item.options]
-    return (item.label.as_dict() if item.label else None, options,
-            item.help.as_dict() if item.help else None)
-
-
-def carried_answers(old_q: Questionnaire, new_q: Questionnaire,
-                    answers: Sequence[Answer]) -> list[tuple[str, Any, str | None, bool]]:
-    """Return (item id, value, justification, needs reconfirmation) for answers that still fit."""
-    out = []
-    for answer in answers:
-        if answer.value is None or not new_q.has_item(answer.item_id):
-            continue
-        if not validate_answers(new_q, {answer.item_id: answer.value}).ok:
-            continue
-        changed = (not old_q.has_item(answer.item_id)
-                   or _item_wording(old_q, answer.item_id) != _item_wording(new_q, answer.item_id))
-        out.append((answer.item_id, answer.value, answer.justification, changed))
-    return out
 
 
 def start_reassessment(previous: Assessment, *, due_date: date | None, contacts: Sequence[Contact],
@@ -378,10 +325,7 @@ def start_reassessment(previous: Assessment, *, due_date: date | None, contacts:
                               justification=justification, updated_by_id=by.id,
                               needs_reconfirmation=changed))
     db.session.flush()
-    result = reviewed_result(new_q, {i: v for i, v, _j, _c in carried})
-    assessment.score, assessment.tier = result.score, result.tier
-    assessment.completeness = result.computed.completeness
-    assessment.progress = int(round(result.computed.completeness * 100))
+    sending.refresh_results(assessment, new_q)
     _record("reassessment_started", assessment, by, previous_id=previous.id,
             carried=len(carried), to_reconfirm=sum(1 for c in carried if c[3]))
     db.session.commit()

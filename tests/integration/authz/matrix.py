@@ -17,7 +17,9 @@ USER = "user"
 BUYER_ALL = frozenset({"buyer.admin", "buyer.assessor", "buyer.legal"})
 BUYER_EDIT = frozenset({"buyer.admin", "buyer.assessor"})
 ADMINS = frozenset({"buyer.admin", "vendor.admin"})
+BUYER_ADMIN = frozenset({"buyer.admin"})
 MEMBERS = BUYER_ALL | {"vendor.admin"}
+VENDOR = frozenset({"vendor.admin"})
 
 ACTORS = ("anon", "a.admin", "a.assessor", "a.legal", "a.vendor", "b.admin", "b.vendor")
 OK = frozenset({200, 302, 303})
@@ -112,6 +114,102 @@ MATRIX: dict[str, Route] = {
         lambda w: f"/buyer/vendors/{w['a'].vendor.id}/invitations/"
                   f"{w['a'].vendor_invitation.id}/revoke",
         {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {}, target="a.buyer"),
+    "vendor.assessments": Route(lambda w: "/vendor/assessments", {"GET": VENDOR}),
+    "vendor.assessment": Route(lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}",
+                               {"GET": VENDOR}, target="a.vendor"),
+    "vendor.section": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/sections/main",
+        {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {"has_dpa": "yes"}, target="a.vendor"),
+    "vendor.autosave": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/autosave", {"POST": VENDOR},
+        data=lambda w, a: {"item_id": "has_dpa", "value": "yes"}, target="a.vendor"),
+    "vendor.upload_evidence": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/items/docs/evidence",
+        {"POST": VENDOR}, data=lambda w, a: {}, target="a.vendor", ok={"POST": frozenset({422})}),
+    "vendor.download_evidence": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
+                  f"{w.extra.get('evidence_a', 0)}",
+        {"GET": VENDOR}, target="a.vendor"),
+    "vendor.remove_evidence": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
+                  f"{w.extra.get('evidence_a', 0)}/remove",
+        {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor"),
+    "vendor.copy": Route(lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/copy",
+                         {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor",
+                         ok={"POST": frozenset({422})}),
+    "vendor.submit": Route(lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/submit",
+                           {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {},
+                           target="a.vendor", ok={"POST": frozenset({422})}),
+    "vendor.answer_clarification": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/clarifications/"
+                  f"{w.extra.get('clarification_a', 0)}",
+        {"POST": VENDOR}, data=lambda w, a: {"answer": "Here it is"}, target="a.vendor"),
+    # Buyer review (the world's assessment is still with the vendor: review actions answer 409).
+    "review.dashboard": Route(lambda w: "/buyer/assessments", {"GET": BUYER_ALL}),
+    "review.new": Route(lambda w: "/buyer/assessments/new", {"GET": BUYER_EDIT, "POST": BUYER_EDIT},
+                        data=lambda w, a: {}, ok={"POST": frozenset({422})}),
+    "review.assessment": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}",
+                               {"GET": BUYER_ALL}, target="a.buyer"),
+    "review.section": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/sections/main",
+        {"GET": BUYER_ALL}, target="a.buyer"),
+    "review.download_evidence": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
+                  f"{w.extra.get('evidence_a', 0)}",
+        {"GET": BUYER_ALL}, target="a.buyer"),
+    "review.clarify": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/clarifications",
+        {"POST": BUYER_EDIT}, data=lambda w, a: {"item_id": "has_dpa", "question": "Why?"},
+        target="a.buyer", ok={"POST": frozenset({409})}),
+    "review.review_evidence": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
+                  f"{w.extra.get('evidence_a', 0)}",
+        {"POST": BUYER_EDIT}, data=lambda w, a: {"state": "accepted"}, target="a.buyer",
+        ok={"POST": frozenset({409})}),
+    "review.override_item": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/overrides/item",
+        {"POST": BUYER_EDIT}, data=lambda w, a: {"item_id": "has_dpa", "points": "1",
+                                                 "comment": "Seen the DPA"},
+        target="a.buyer", ok={"POST": frozenset({409})}),
+    "review.override_finding": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/overrides/finding",
+        {"POST": BUYER_EDIT}, data=lambda w, a: {"finding_id": "no_dpa", "severity": "low",
+                                                 "comment": "Mitigated"},
+        target="a.buyer", ok={"POST": frozenset({409})}),
+    "review.add_finding": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/findings",
+        {"POST": BUYER_EDIT}, data=lambda w, a: {"severity": "low", "title_en": "Manual"},
+        target="a.buyer", ok={"POST": frozenset({409})}),
+    "review.finding_state": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/findings/state",
+        {"POST": BUYER_EDIT}, data=lambda w, a: {"finding_id": "no_dpa", "state": "closed"},
+        target="a.buyer", ok={"POST": frozenset({422})}),
+    "review.reopen": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/reopen",
+                           {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {},
+                           target="a.buyer", ok={"POST": frozenset({409})}),
+    "review.decide": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/decide",
+                           {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {},
+                           target="a.buyer", ok={"POST": frozenset({422})}),
+    "review.reassess": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/reassess",
+                             {"POST": BUYER_EDIT}, data=lambda w, a: {}, target="a.buyer",
+                             ok={"POST": frozenset({422})}),
+    # Reports: the assessment's pinned questionnaire may be a test-only one (409 then).
+    "reportsweb.assessment_report": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/report.pdf?locale=fr",
+        {"GET": BUYER_ALL}, target="a.buyer", ok={"GET": frozenset({200, 409})}),
+    "reportsweb.assessment_export": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/export.xlsx",
+        {"GET": BUYER_ALL}, target="a.buyer", ok={"GET": frozenset({200, 409})}),
+    "reportsweb.vendor_register_export": Route(lambda w: "/buyer/vendors/export.csv",
+                                               {"GET": BUYER_ALL}),
+    "reportsweb.verify": Route(lambda w: "/verify", {"GET": PUBLIC, "POST": PUBLIC},
+                               data=lambda w, a: {}, ok={"POST": frozenset({422})}),
+    "reportsweb.certificate": Route(lambda w: "/org/certificate",
+                                    {"GET": BUYER_ADMIN, "POST": BUYER_ADMIN},
+                                    data=lambda w, a: {}, ok={"POST": frozenset({422})}),
+    "reportsweb.remove_certificate": Route(lambda w: "/org/certificate/remove",
+                                           {"GET": BUYER_ADMIN, "POST": BUYER_ADMIN},
+                                           data=lambda w, a: {}),
 }
 
 

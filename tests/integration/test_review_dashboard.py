@@ -1,0 +1,181 @@
+"""Sending an assessment and the buyer's dashboard (filters, sort, search, pages, query count)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from tests.factories import make_vendor
+from tests.integration.conftest import outbox
+from tests.review_factories import HIGH, UNACCEPTABLE, make_assessment, make_contact, questionnaire
+from vendorcheck.extensions import db
+from vendorcheck.models.assessments import Assessment, AssessmentStatus
+
+S = AssessmentStatus
+
+
+@pytest.fixture
+def contact_a(app, world):
+    with app.app_context():
+        contact = make_contact(world["a"].vendor, "contact@vendor-a.example", "Contact A")
+        return contact.id
+
+
+def test_send_pins_the_questionnaire_and_queues_mail(app, client, world, login_as, contact_a):
+    login_as(world.user("a.assessor"))
+    vendor_id = world["a"].vendor.id
+    page = client.get(f"/buyer/assessments/new?vendor_id={vendor_id}")
+    assert page.status_code == 200
+    assert "Contact A" in page.get_data(as_text=True)
+    due = (date.today() + timedelta(days=20)).isoformat()
+    response = client.post("/buyer/assessments/new", data={
+        "vendor_id": vendor_id, "questionnaire": "art28-processor-audit", "due_date": due,
+        "contacts": [contact_a], "message": "Please answer before the audit."})
+    assert response.status_code == 302
+    with app.app_context():
+        a = db.session.scalars(select(Assessment)).one()
+        q = questionnaire()
+        assert (a.questionnaire_id, a.questionnaire_version, a.questionnaire_sha256) == (
+            q.id, q.version, q.sha256)
+        assert a.status is S.SENT and a.due_date.isoformat() == due
+        assert [r.contact_id for r in a.recipients] == [contact_a]
+    assert any(m.to_email == "contact@vendor-a.example" for m in outbox(app))
+
+
+def test_send_without_contact_is_a_form_error(app, client, world, login_as, contact_a):
+    login_as(world.user("a.admin"))
+    response = client.post("/buyer/assessments/new", data={
+        "vendor_id": world["a"].vendor.id, "questionnaire": "art28-processor-audit"})
+    assert response.status_code == 422
+    assert "Choose at least one contact" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(Assessment)).first() is None
+
+
+def test_send_refuses_another_tenants_contact(app, client, world, login_as):
+    with app.app_context():
+        other = make_contact(world["b"].vendor, "x@vendor-b.example").id
+    login_as(world.user("a.admin"))
+    response = client.post("/buyer/assessments/new", data={
+        "vendor_id": world["a"].vendor.id, "questionnaire": "art28-processor-audit",
+        "contacts": [other]})
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.scalars(select(Assessment)).first() is None
+
+
+def _seed(app, world, count, *, start=0):
+    with app.app_context():
+        buyer = world["a"].buyer
+        for n in range(start, start + count):
+            vendor = make_vendor(buyer, f"Seed vendor {n:03d}")
+            make_assessment(buyer, vendor, answers=None, status=S.IN_PROGRESS,
+                            due_date=date.today() + timedelta(days=n - count // 2))
+
+
+def test_dashboard_lists_vendors_and_assessments(app, client, world, login_as):
+    with app.app_context():
+        make_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH)
+    login_as(world.user("a.legal"))
+    body = client.get("/buyer/assessments").get_data(as_text=True)
+    assert "Vendor record A" in body and "High" in body and "Submitted" in body
+    assert "CANARY-B" not in body
+
+
+def test_dashboard_empty_state_says_what_to_do(client, world, login_as):
+    login_as(world.user("a.admin"))
+    body = client.get("/buyer/assessments?q=nothing-like-this").get_data(as_text=True)
+    assert "Nothing matches these filters" in body
+
+
+def test_dashboard_vendor_without_assessment_offers_sending(client, world, login_as):
+    login_as(world.user("a.admin"))
+    body = client.get("/buyer/assessments").get_data(as_text=True)
+    assert "Not assessed yet" in body and "/buyer/assessments/new?vendor_id=" in body
+
+
+def test_dashboard_filters_by_status_tier_overdue_and_search(app, client, world, login_as):
+    with app.app_context():
+        buyer = world["a"].buyer
+        late = make_vendor(buyer, "Late Ltd")
+        make_assessment(buyer, late, answers=None, status=S.IN_PROGRESS,
+                        due_date=date.today() - timedelta(days=3))
+        make_assessment(buyer, make_vendor(buyer, "Risky SA"), answers=UNACCEPTABLE)
+    login_as(world.user("a.assessor"))
+    overdue = client.get("/buyer/assessments?overdue=1").get_data(as_text=True)
+    assert "Late Ltd" in overdue and "Risky SA" not in overdue and "overdue" in overdue
+    worst = client.get("/buyer/assessments?tier=unacceptable").get_data(as_text=True)
+    assert "Risky SA" in worst and "Late Ltd" not in worst
+    submitted = client.get("/buyer/assessments?status=submitted").get_data(as_text=True)
+    assert "Risky SA" in submitted and "Late Ltd" not in submitted
+    search = client.get("/buyer/assessments?q=risky").get_data(as_text=True)
+    assert "Risky SA" in search and "Late Ltd" not in search
+    none = client.get("/buyer/assessments?status=none").get_data(as_text=True)
+    assert "Vendor record A" in none and "Risky SA" not in none
+
+
+def test_dashboard_sorts_on_allowlisted_columns(app, client, world, login_as):
+    _seed(app, world, 3)
+    login_as(world.user("a.admin"))
+    body = client.get("/buyer/assessments?sort=-vendor").get_data(as_text=True)
+    assert body.index("Seed vendor 002") < body.index("Seed vendor 000")
+    body = client.get("/buyer/assessments?sort=due_date").get_data(as_text=True)
+    assert body.index("Seed vendor 000") < body.index("Seed vendor 002")
+    for key in ("status", "progress", "score", "tier", "open_findings", "next_review_date",
+                "sent_at"):
+        assert client.get(f"/buyer/assessments?sort=-{key}").status_code == 200, key
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("page=-1", "page must be a whole number"), ("page=abc", "page must be a whole number"),
+    ("page=0", "page must be a whole number"), ("per_page=x", "per_page must be"),
+    ("sort=password_hash", "Unknown sort field"), ("sort=-created_by_id", "Unknown sort field"),
+    ("status=hacked", "Unknown status"), ("tier=superb", "Unknown tier"),
+])
+def test_dashboard_bad_input_answers_400(client, world, login_as, query, message):
+    login_as(world.user("a.admin"))
+    response = client.get(f"/buyer/assessments?{query}")
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_dashboard_paginates_and_clamps_per_page(app, client, world, login_as):
+    _seed(app, world, 30)
+    login_as(world.user("a.admin"))
+    first = client.get("/buyer/assessments?per_page=10").get_data(as_text=True)
+    assert "Seed vendor 009" in first and "Seed vendor 010" not in first
+    assert "Page 1 of 4" in first
+    third = client.get("/buyer/assessments?per_page=10&page=3").get_data(as_text=True)
+    assert "Seed vendor 020" in third and "Seed vendor 019" not in third
+    huge = client.get("/buyer/assessments?per_page=100000")
+    assert huge.status_code == 200 and "Seed vendor 029" in huge.get_data(as_text=True)
+    beyond = client.get("/buyer/assessments?page=99")
+    assert beyond.status_code == 200
+
+
+def _count_queries(app, client, url):
+    seen = []
+
+    def hook(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", hook)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", hook)
+    return len(seen)
+
+
+def test_dashboard_query_count_does_not_grow_with_rows(app, client, world, login_as):
+    login_as(world.user("a.admin"))
+    _seed(app, world, 5)
+    small = _count_queries(app, client, "/buyer/assessments?per_page=100")
+    _seed(app, world, 55, start=5)
+    large = _count_queries(app, client, "/buyer/assessments?per_page=100")
+    assert small == large
+    assert large <= 8

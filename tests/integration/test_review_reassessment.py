@@ -1,0 +1,114 @@
+"""Re-assessment: next year's questionnaire version, answers carried forward, changed wording flagged."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.integration.conftest import outbox
+from tests.review_factories import HIGH, make_assessment, make_contact, questionnaire
+from vendorcheck.extensions import db
+from vendorcheck.models.assessments import Answer, Assessment, AssessmentStatus
+from vendorcheck.questionnaire import Catalogue, load_questionnaire_text
+
+S = AssessmentStatus
+SOURCE = Path(__file__).parents[2] / "questionnaires" / "art28-processor-audit" / "1.0.0.yaml"
+
+
+def _next_version(app):
+    """Build v1.1.0: one label reworded, one option relabelled, one answer no longer valid."""
+    text = SOURCE.read_text(encoding="utf-8")
+    changes = [
+        ("version: 1.0.0", "version: 1.1.0"),
+        ('label: {en: "Legal name of the contracting entity"',
+         'label: {en: "Full legal name of the entity that signs the DPA"'),
+        ('{value: employees, label: {en: "Employees and contractors"',
+         '{value: employees, label: {en: "Employees, interns and contractors"'),
+    ]
+    for old, new in changes:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    catalogue = app.extensions["questionnaires"]
+    return load_questionnaire_text(text, datasets=catalogue.datasets, file="v1.1.0.yaml")
+
+
+@pytest.fixture
+def two_versions(app, monkeypatch):
+    """The catalogue with a newer published version of the art. 28 questionnaire."""
+    catalogue = app.extensions["questionnaires"]
+    newer = _next_version(app)
+    monkeypatch.setitem(app.extensions, "questionnaires",
+                        replace(catalogue, questionnaires=[*catalogue.questionnaires, newer]))
+    return newer
+
+
+def _previous(app, world):
+    with app.app_context():
+        contact = make_contact(world["a"].vendor, "contact@vendor-a.example", "Contact A")
+        a = make_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH, contacts=[contact],
+                            status=S.DECIDED, q=questionnaire(version="1.0.0"))
+        db.session.add(Answer(assessment_id=a.id, item_id="retired_item", value="yes"))
+        db.session.commit()
+        return a.id, contact.id
+
+
+def test_reassessment_carries_answers_and_flags_changed_wording(app, client, world, login_as,
+                                                                two_versions):
+    previous_id, contact_id = _previous(app, world)
+    login_as(world.user("a.assessor"))
+    page = client.get(f"/buyer/assessments/{previous_id}").get_data(as_text=True)
+    assert "Start the next assessment" in page and "1.1.0" in page
+    response = client.post(f"/buyer/assessments/{previous_id}/reassess",
+                           data={"contacts": [contact_id], "message": "Yearly review"})
+    assert response.status_code == 302
+    with app.app_context():
+        new = db.session.scalars(select(Assessment).where(Assessment.id != previous_id)).one()
+        assert new.previous_id == previous_id
+        assert (new.questionnaire_version, new.questionnaire_sha256) == ("1.1.0",
+                                                                       two_versions.sha256)
+        assert new.status is S.SENT
+        answers = {a.item_id: a for a in new.answers}
+        old = {a.item_id for a in db.session.get(Assessment, previous_id).answers}
+        assert "retired_item" in old and "retired_item" not in answers
+        assert answers["vendor_legal_name"].needs_reconfirmation is True
+        assert answers["data_subject_categories"].needs_reconfirmation is True
+        assert answers["dpa_signed"].needs_reconfirmation is False
+        assert answers["dpa_signed"].value == "yes"
+        assert "final_attestation" not in answers          # attested anew at submission
+        assert new.progress > 0 and new.tier is not None
+    assert any(m.to_email == "contact@vendor-a.example" for m in outbox(app))
+
+
+def test_reassessment_needs_a_contact(app, client, world, login_as, two_versions):
+    previous_id, _contact = _previous(app, world)
+    login_as(world.user("a.admin"))
+    response = client.post(f"/buyer/assessments/{previous_id}/reassess", data={})
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.scalars(select(Assessment)).all().__len__() == 1
+
+
+def test_reassessment_of_an_unsubmitted_assessment_is_refused(app, client, world, login_as):
+    with app.app_context():
+        contact = make_contact(world["a"].vendor, "c@vendor-a.example")
+        a = make_assessment(world["a"].buyer, world["a"].vendor, status=S.IN_PROGRESS)
+        ids = (a.id, contact.id)
+    login_as(world.user("a.admin"))
+    response = client.post(f"/buyer/assessments/{ids[0]}/reassess", data={"contacts": [ids[1]]})
+    assert response.status_code == 409
+
+
+def test_same_version_carries_everything_without_reconfirmation(app, client, world, login_as):
+    previous_id, contact_id = _previous(app, world)
+    login_as(world.user("a.admin"))
+    client.post(f"/buyer/assessments/{previous_id}/reassess", data={"contacts": [contact_id]})
+    with app.app_context():
+        new = db.session.scalars(select(Assessment).where(Assessment.id != previous_id)).one()
+        assert new.answers and not any(a.needs_reconfirmation for a in new.answers)
+
+
+def test_catalogue_type_is_the_engine_one(app):
+    assert isinstance(app.extensions["questionnaires"], Catalogue)

@@ -1,0 +1,309 @@
+"""Vendor side: list, sections (visibility, tables), autosave conflicts and replays, submit, copy."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tests.assessment_factories import (
+    COMPLETE,
+    install_questionnaire,
+    make_assessment,
+    make_clarification,
+    make_contact,
+)
+from tests.factories import make_org, make_user, make_vendor
+from tests.integration.conftest import outbox
+from vendorcheck.extensions import db
+from vendorcheck.models.assessments import (
+    Answer,
+    Assessment,
+    AssessmentStatus,
+    AutosaveReceipt,
+    FindingRecord,
+)
+
+
+def _ref(user: Any) -> SimpleNamespace:
+    return SimpleNamespace(id=user.id, session_epoch=user.session_epoch)
+
+
+@pytest.fixture
+def env(app, tmp_path, monkeypatch):
+    """A buyer, a vendor organisation with one user, an assessment; plus another vendor."""
+    monkeypatch.setitem(app.config, "EVIDENCE_DIR", str(tmp_path / "evidence"))
+    with app.app_context():
+        install_questionnaire()
+        buyer = make_org("Buyer One", slug="buyer-one")
+        buyer2 = make_org("Buyer Two", slug="buyer-two")
+        vorg = make_org("Vendor Co", buyer=False, vendor=True, slug="vendor-co")
+        other_org = make_org("Other Vendor", buyer=False, vendor=True, slug="other-vendor")
+        admin = make_user("admin@buyer.example", org=buyer)
+        vuser = make_user("marie@vendor.example", org=vorg, name="Marie Dupont")
+        vuser2 = make_user("paul@vendor.example", org=vorg, name="Paul Martin")
+        other_user = make_user("eve@other.example", org=other_org)
+        vendor = make_vendor(buyer, "Vendor Co record", vendor_org=vorg)
+        vendor_b2 = make_vendor(buyer2, "Vendor Co at buyer two", vendor_org=vorg)
+        other_vendor = make_vendor(buyer, "Other record", vendor_org=other_org)
+        contact = make_contact(vendor, "marie@vendor.example", "Marie")
+        a = make_assessment(buyer, vendor, by=admin, contact=contact,
+                            due_date=date.today() + timedelta(days=7))
+        other = make_assessment(buyer, other_vendor, by=admin, answers=COMPLETE,
+                                status=AssessmentStatus.SUBMITTED, submitted=True)
+        return SimpleNamespace(
+            a=a.id, other=other.id, vendor_b2=vendor_b2.id, buyer2=buyer2.id, vendor=vendor.id,
+            buyer=buyer.id, admin=_ref(admin), vuser=_ref(vuser), vuser2=_ref(vuser2),
+            other_user=_ref(other_user))
+
+
+def _answers(app, assessment_id: int) -> dict[str, Any]:
+    with app.app_context():
+        rows = db.session.scalars(select(Answer).where(Answer.assessment_id == assessment_id))
+        return {r.item_id: r.value for r in rows}
+
+
+def _autosave(client, aid: int, item: str, value: Any, version: int | None = None,
+              request_id: str | None = None):
+    return client.post(f"/vendor/assessments/{aid}/autosave", json={
+        "item_id": item, "value": value, "version": version,
+        "request_id": request_id or str(uuid.uuid4())})
+
+
+def test_vendor_lists_assessments_from_every_buyer(app, client, login_as, env):
+    login_as(env.vuser)
+    page = client.get("/vendor/assessments")
+    assert page.status_code == 200
+    assert "Buyer One" in page.get_data(as_text=True)
+    assert "Other Vendor" not in page.get_data(as_text=True)
+    overview = client.get(f"/vendor/assessments/{env.a}")
+    assert overview.status_code == 200
+    assert 'role="progressbar"' in overview.get_data(as_text=True)
+
+
+def test_empty_list_has_an_explanation(app, client, login_as, env):
+    with app.app_context():
+        lonely = make_org("Lonely", buyer=False, vendor=True, slug="lonely")
+        user = make_user("lonely@x.example", org=lonely)
+        ref = _ref(user)
+    login_as(ref)
+    assert "No questionnaire" in client.get("/vendor/assessments").get_data(as_text=True)
+
+
+def test_section_page_renders_fields_named_after_items(client, login_as, env):
+    login_as(env.vuser)
+    html = client.get(f"/vendor/assessments/{env.a}/sections/main").get_data(as_text=True)
+    assert 'name="has_dpa"' in html and "<legend>" in html
+    assert 'name="audits__justification"' in html
+    assert "Not applicable" in html  # audits allows N/A
+    assert 'name="csrf-token"' in html and "<script>" not in html.replace(
+        '<script type="application/json"', "")
+
+
+def test_hidden_item_posted_value_is_ignored(app, client, login_as, env):
+    login_as(env.vuser)
+    response = client.post(f"/vendor/assessments/{env.a}/sections/subs_section", data={
+        "uses_sub": "no", "sub_note": "should be ignored", "subs-rows": "1",
+        "subs-0-name": "Acme", "subs-0-country": "US"})
+    assert response.status_code == 302
+    stored = _answers(app, env.a)
+    assert stored["uses_sub"] == "no"
+    assert "sub_note" not in stored and "subs" not in stored
+
+
+def test_table_rows_add_save_errors_and_remove(app, client, login_as, env):
+    login_as(env.vuser)
+    url = f"/vendor/assessments/{env.a}/sections/subs_section"
+    added = client.post(url, data={"uses_sub": "yes", "subs-rows": "0", "add_row": "subs"})
+    assert added.status_code == 200 and 'name="subs-0-name"' in added.get_data(as_text=True)
+    dup = client.post(url, data={"uses_sub": "yes", "subs-rows": "2", "subs-0-name": "Acme",
+                                 "subs-0-country": "FR", "subs-1-name": "Acme",
+                                 "subs-1-country": "DE"})
+    assert dup.status_code == 422
+    assert "Row 2, Name" in dup.get_data(as_text=True)
+    assert "subs" not in _answers(app, env.a)
+    ok = client.post(url, data={"uses_sub": "yes", "subs-rows": "2", "subs-0-name": "Acme",
+                                "subs-0-country": "FR", "subs-1-name": "Beta",
+                                "subs-1-country": "DE"})
+    assert ok.status_code == 302
+    assert _answers(app, env.a)["subs"] == [{"name": "Acme", "country": "FR"},
+                                            {"name": "Beta", "country": "DE"}]
+    removed = client.post(url, data={"uses_sub": "yes", "subs-rows": "2", "subs-0-name": "Acme",
+                                     "subs-0-country": "FR", "subs-1-name": "Beta",
+                                     "subs-1-country": "DE", "remove_row": "subs-0"})
+    assert removed.status_code == 200
+    html = removed.get_data(as_text=True)
+    assert 'value="Beta"' in html and 'value="Acme"' not in html
+
+
+def test_autosave_saves_and_rescores(app, client, login_as, env):
+    login_as(env.vuser)
+    response = _autosave(client, env.a, "has_dpa", "no")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["version"] == 1 and "Saved at" in response.get_json()["message"]
+    with app.app_context():
+        a = db.session.get(Assessment, env.a)
+        assert a.status is AssessmentStatus.IN_PROGRESS and a.open_findings == 1
+        assert a.tier == "high"
+        record = db.session.scalars(select(FindingRecord)).one()
+        assert record.finding_id == "no_dpa"
+
+
+def test_autosave_conflict_on_stale_version_keeps_first_value(app, client, login_as, env):
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "notes", "first").status_code == 200
+    assert _autosave(client, env.a, "notes", "second", version=1).status_code == 200
+    login_as(env.vuser2)
+    stale = _autosave(client, env.a, "notes", "stale", version=1)
+    assert stale.status_code == 409
+    body = stale.get_json()
+    assert body["error"] == "conflict" and "Marie Dupont" in body["message"]
+    assert body["yours"] == "stale" and body["current"] == "second"
+    assert _answers(app, env.a)["notes"] == "second"
+
+
+def test_replayed_request_id_returns_stored_result(app, client, login_as, env):
+    login_as(env.vuser)
+    first = _autosave(client, env.a, "hours", "12", request_id="req-1")
+    again = _autosave(client, env.a, "hours", "12", request_id="req-1")
+    assert first.status_code == again.status_code == 200
+    assert first.get_json()["version"] == again.get_json()["version"] == 1
+    assert again.get_json()["replayed"] is True
+    with app.app_context():
+        assert db.session.scalars(select(Answer).where(Answer.assessment_id == env.a)).one().version == 1
+        assert len(db.session.scalars(select(AutosaveReceipt)).all()) == 1
+
+
+@pytest.mark.parametrize(("item", "value", "needle"), [
+    ("q999", "yes", "Unknown item"),
+    ("has_dpa", "maybe", "'maybe' is not one of yes, no"),
+    ("hours", "-5", "finite number"),
+    ("notes", "a\u0000b", "invalid control character"),
+    ("notes", "x" * 10001, "max 10,000 characters"),
+])
+def test_autosave_refuses_bad_values_with_422(client, login_as, env, item, value, needle):
+    login_as(env.vuser)
+    response = _autosave(client, env.a, item, value)
+    assert response.status_code == 422
+    assert needle in str(response.get_json())
+
+
+def test_other_tenant_ids_answer_404(app, client, login_as, env):
+    login_as(env.other_user)
+    for path in (f"/vendor/assessments/{env.a}", f"/vendor/assessments/{env.a}/sections/main",
+                 f"/vendor/assessments/{env.a}/submit", f"/vendor/assessments/{env.a}/copy"):
+        assert client.get(path).status_code == 404, path
+    assert _autosave(client, env.a, "has_dpa", "yes").status_code == 404
+    assert _answers(app, env.a) == {}
+
+
+def test_submit_is_blocked_with_missing_list_then_read_only(app, client, login_as, env):
+    login_as(env.vuser)
+    blocked = client.get(f"/vendor/assessments/{env.a}/submit")
+    html = blocked.get_data(as_text=True)
+    assert "cannot submit yet" in html and "#q-has_dpa" in html and "#q-uses_sub" in html
+    refused = client.post(f"/vendor/assessments/{env.a}/submit",
+                          data={"name": "Marie", "role": "DPO", "statement": "True"})
+    assert refused.status_code == 422
+    for item, value in COMPLETE.items():
+        assert _autosave(client, env.a, item, value).status_code == 200
+    done = client.post(f"/vendor/assessments/{env.a}/submit",
+                       data={"name": "Marie Dupont", "role": "DPO", "statement": "All true"})
+    assert done.status_code == 302
+    with app.app_context():
+        a = db.session.get(Assessment, env.a)
+        assert a.status is AssessmentStatus.SUBMITTED and a.attestation.role == "DPO"
+    later = _autosave(client, env.a, "notes", "too late")
+    assert later.status_code == 409 and "reopen" in later.get_json()["message"]
+    section = client.post(f"/vendor/assessments/{env.a}/sections/main", data={"notes": "late"})
+    assert section.status_code == 409
+    assert "notes" not in _answers(app, env.a)
+    assert any(m.template == "assessment_submitted" for m in outbox(app))
+
+
+def test_open_clarification_keeps_its_item_editable(app, client, login_as, env):
+    with app.app_context():
+        a = db.session.get(Assessment, env.a)
+        a.status, a.submitted_at = AssessmentStatus.CLARIFICATION_REQUESTED, a.sent_at
+        db.session.commit()
+        clar = make_clarification(a, "notes", "Tell us more")
+        clar_id = clar.id
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "notes", "more detail").status_code == 200
+    assert _autosave(client, env.a, "hours", "3").status_code == 409
+    answered = client.post(f"/vendor/assessments/{env.a}/clarifications/{clar_id}",
+                           data={"answer": "Here is more"})
+    assert answered.status_code == 302
+    with app.app_context():
+        a = db.session.get(Assessment, env.a)
+        assert a.status is AssessmentStatus.IN_REVIEW
+        assert a.clarifications[0].answer == "Here is more"
+
+
+def test_copy_answers_from_own_previous_submission_only(app, client, login_as, env):
+    with app.app_context():
+        from vendorcheck.models import Organisation, Vendor
+
+        previous = make_assessment(db.session.get(Organisation, env.buyer2),
+                                   db.session.get(Vendor, env.vendor_b2),
+                                   answers={**COMPLETE, "notes": "from before"},
+                                   status=AssessmentStatus.SUBMITTED, submitted=True)
+        previous_id = previous.id
+    login_as(env.vuser)
+    page = client.get(f"/vendor/assessments/{env.a}/copy")
+    assert page.status_code == 200 and "Buyer Two" in page.get_data(as_text=True)
+    assert client.post(f"/vendor/assessments/{env.a}/copy",
+                       data={"previous_id": str(env.other)}).status_code == 404
+    assert _answers(app, env.a) == {}
+    copied = client.post(f"/vendor/assessments/{env.a}/copy", data={"previous_id": previous_id})
+    assert copied.status_code == 302
+    assert _answers(app, env.a)["notes"] == "from before"
+    with app.app_context():
+        rows = db.session.scalars(select(Answer).where(Answer.assessment_id == env.a)).all()
+        assert all(r.needs_reconfirmation for r in rows)
+
+
+def test_send_assessment_pins_version_and_mails(app, env):
+    from vendorcheck.models import Contact, Organisation, User, Vendor
+    from vendorcheck.services.assessments import send_assessment
+
+    with app.test_request_context():
+        vendor = db.session.get(Vendor, env.vendor)
+        known = db.session.scalars(select(Contact).where(Contact.vendor_id == vendor.id)).one()
+        unknown = make_contact(vendor, "newbie@vendor.example", "Newbie")
+        q = install_questionnaire()
+        a = send_assessment(db.session.get(Organisation, env.buyer), vendor, q,
+                            due_date=None, contacts=[known, unknown], message="Hi",
+                            by=db.session.get(User, env.admin.id))
+        assert (a.questionnaire_version, a.questionnaire_sha256) == (q.version, q.sha256)
+    templates = sorted(m.template for m in outbox(app))
+    assert templates == ["assessment_sent", "vendor_invitation"]
+
+
+def test_reminders_are_sent_once_and_overdue_expire(app, runner, env):
+    with app.app_context():
+        from vendorcheck.models import Organisation, Vendor
+
+        late = make_assessment(db.session.get(Organisation, env.buyer),
+                               db.session.get(Vendor, env.vendor),
+                               due_date=date.today() - timedelta(days=31))
+        late_id = late.id
+    for _ in range(2):
+        result = runner.invoke(args=["reminders", "send"])
+        assert result.exit_code == 0, result.output
+    sent = [m.template for m in outbox(app)]
+    assert sent == ["assessment_before_7"]
+    tomorrow = (date.today() + timedelta(days=6)).isoformat()
+    runner.invoke(args=["reminders", "send", "--today", tomorrow])
+    runner.invoke(args=["reminders", "send", "--today", tomorrow])
+    overdue = (date.today() + timedelta(days=8)).isoformat()
+    runner.invoke(args=["reminders", "send", "--today", overdue])
+    runner.invoke(args=["reminders", "send", "--today", overdue])
+    assert [m.template for m in outbox(app)] == [
+        "assessment_before_7", "assessment_before_1", "assessment_overdue_1"]
+    with app.app_context():
+        assert db.session.get(Assessment, late_id).status is AssessmentStatus.EXPIRED

@@ -1,0 +1,1 @@
+"""Report downloads, spreadsheet exports, the public /verify page and the signing certificate."""

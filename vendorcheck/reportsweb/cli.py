@@ -1,0 +1,80 @@
+"""`vendorcheck report render|verify`: signed reports from the command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+MAX_VERIFY_BYTES = 100 * 1024 * 1024
+
+
+@click.group("report")
+def report_group() -> None:
+    """Render and verify signed audit reports."""
+
+
+@report_group.command("render")
+@click.argument("assessment_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the signed PDF.")
+@click.option("--locale", type=click.Choice(["en", "fr"]), default="en", show_default=True)
+@with_appcontext
+def render_command(assessment_id: int, output: Path, locale: str) -> None:
+    """Render the signed report of ASSESSMENT_ID (stored once the assessment is decided)."""
+    from vendorcheck.extensions import db
+    from vendorcheck.models.assessments import Assessment
+    from vendorcheck.services import reports
+    from vendorcheck.services.errors import DomainError
+
+    assessment = db.session.get(Assessment, assessment_id) if 0 < assessment_id < 2**63 else None
+    if assessment is None:
+        click.echo(f"No assessment with id {assessment_id}.", err=True)
+        sys.exit(1)
+    try:
+        pdf = reports.render_assessment_report(assessment, locale=locale, by=None)
+    except DomainError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(1)
+    output.write_bytes(pdf)
+    kind = "signed report" if assessment.status.value == "decided" else "signed DRAFT report"
+    click.echo(f"Wrote the {kind} of assessment {assessment_id} ({locale}, {len(pdf)} bytes) "
+               f"to {output}.")
+
+
+@report_group.command("verify")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def verify_command(path: Path) -> None:
+    """Check a signed report: signature, whole-file coverage and the stored digest (exit 0 if intact)."""
+    from vendorcheck.services import reports
+
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_VERIFY_BYTES + 1)
+    except OSError as exc:
+        click.echo(f"Cannot read {path}: {exc.strerror}.", err=True)
+        sys.exit(1)
+    if len(data) > MAX_VERIFY_BYTES:
+        click.echo("The file is too large to be a report.", err=True)
+        sys.exit(1)
+    check = reports.check_report(data)
+    v = check.verification
+    click.echo(f"File:      {path.name}")
+    click.echo(f"SHA-256:   {check.sha256}")
+    click.echo(f"Signer:    {v.signer or 'unknown'}")
+    click.echo(f"Signed at: {v.signed_at.isoformat() if v.signed_at else 'unknown'}")
+    if check.stored is not None:
+        click.echo(f"Record:    stored report of assessment {check.stored.assessment_id} "
+                   f"({check.stored.locale})")
+    for warning in check.warnings:
+        click.echo(f"Warning:   {warning}")
+    if check.ok:
+        click.echo("Result:    VALID — intact, trusted, and covering the whole file.")
+        return
+    for problem in [*v.problems, *check.problems]:
+        click.echo(f"Problem:   {problem}", err=True)
+    click.echo("Result:    INVALID", err=True)
+    sys.exit(1)

@@ -1,0 +1,29 @@
+"""Forms of the reports blueprint."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
+from wtforms import PasswordField
+from wtforms.validators import Length
+
+from vendorcheck.forms import BaseForm
+
+
+class VerifyForm(BaseForm):
+    """Upload a signed report to check it."""
+
+    file = FileField(_l("Signed PDF report"), validators=[FileRequired(_l("Choose a PDF file."))])
+
+
+class CertificateForm(BaseForm):
+    """Upload an organisation's PKCS#12 signing certificate."""
+
+    file = FileField(_l("PKCS#12 file (.p12 or .pfx)"),
+                     validators=[FileRequired(_l("Choose a PKCS#12 file."))])
+    passphrase = PasswordField(_l("Passphrase"), validators=[Length(max=256)],
+                               render_kw={"autocomplete": "off"})
+
+
+class ConfirmForm(BaseForm):
+    """A destructive action confirmed on its own page: only the CSRF token."""

@@ -1,0 +1,1 @@
+"""Buyer review of assessments: dashboard, sending, review, decision, re-assessment."""

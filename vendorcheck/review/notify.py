@@ -1,0 +1,73 @@
+"""E-mails to a vendor's contacts about the review: clarification asked, assessment reopened, decision.
+
+Queued in the caller's transaction; the caller dispatches them after its commit.
+"""
+
+from __future__ import annotations
+
+from email.utils import make_msgid
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from vendorcheck import mail
+from vendorcheck.extensions import db
+from vendorcheck.models import OutboxMessage, User
+from vendorcheck.models.assessments import Assessment
+
+
+def _recipients(assessment: Assessment) -> list[tuple[str, str, str | None]]:
+    """Return (name, e-mail, locale) of each contact the assessment was sent to."""
+    contacts = [r.contact for r in assessment.recipients]
+    emails = [c.email for c in contacts]
+    locales = dict(db.session.execute(select(User.email, User.locale).where(
+        User.email.in_(emails))).all()) if emails else {}
+    return [(c.name, c.email, locales.get(c.email)) for c in contacts]
+
+
+def _vendor_link(assessment: Assessment) -> str:
+    """Return the vendor's page for this assessment (the login page if the vendor UI is absent)."""
+    for endpoint in ("vendor.assessment", "vendor.assessment_detail", "vendor.answer"):
+        if endpoint in current_app.view_functions:
+            return mail.external_url(endpoint, assessment_id=assessment.id)
+    return mail.external_url("auth.login")
+
+
+def _subjects() -> dict[str, Any]:
+    """Return the subject of each review e-mail, in the active locale."""
+    return {
+        "review_clarification": lambda c: _("%(buyer)s has a question about your answers",
+                                            buyer=c["buyer"]),
+        "review_decision": lambda c: _("%(buyer)s has reviewed your answers", buyer=c["buyer"]),
+        "review_reopened": lambda c: _("%(buyer)s reopened the questionnaire for changes",
+                                       buyer=c["buyer"]),
+    }
+
+
+def _queue(template: str, *, to: str, locale: str | None, context: dict[str, Any],
+           assessment: Assessment) -> OutboxMessage:
+    """Queue one review e-mail in the recipient's language (the mail module's subjects are its own)."""
+    lang = locale if locale in current_app.config["LANGUAGES"] else "en"
+    with force_locale(lang):
+        subject = str(_subjects()[template](context))
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", subject=subject, **context)
+    domain = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "vendorcheck.local"
+    message = OutboxMessage(
+        message_id=make_msgid(domain=domain), template=template,
+        organisation_id=assessment.buyer_org_id, ref_type="assessment", ref_id=assessment.id,
+        to_email=to, locale=lang, subject=subject, body_text=text, body_html=html)
+    db.session.add(message)
+    return message
+
+
+def notify_recipients(assessment: Assessment, template: str, **context: Any) -> list[OutboxMessage]:
+    """Queue one e-mail per recipient in their language; dispatch them after the commit."""
+    base = {"buyer": assessment.buyer_org.name, "vendor": assessment.vendor.legal_name,
+            "link": _vendor_link(assessment), **context}
+    return [_queue(template, to=email, locale=locale, context={**base, "name": name},
+                   assessment=assessment)
+            for name, email, locale in _recipients(assessment)]

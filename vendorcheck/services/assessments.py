@@ -1,0 +1,635 @@
+"""Assessments, vendor side: send, answer (autosave, sections), evidence, copy, submit, clarify.
+
+Each service takes the acting user (`by=`), raises a domain exception and commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import FileStorage
+
+from vendorcheck import audit, mail, storage, uploads
+from vendorcheck.extensions import db
+from vendorcheck.models import (
+    Contact,
+    InvitationKind,
+    Membership,
+    Organisation,
+    OutboxMessage,
+    Role,
+    User,
+    Vendor,
+    utcnow,
+)
+from vendorcheck.models.assessments import (
+    EDITABLE_STATUSES,
+    Answer,
+    Assessment,
+    AssessmentRecipient,
+    AssessmentStatus,
+    Attestation,
+    AutosaveReceipt,
+    Clarification,
+    ClarificationState,
+    Evidence,
+    FindingRecord,
+    FindingState,
+)
+from vendorcheck.questionnaire import Item, Questionnaire, score, validate_answers
+from vendorcheck.questionnaire.answers import Invalid, clean_text
+from vendorcheck.questionnaire.scoring import ScoreResult, is_answered
+from vendorcheck.services.errors import DomainError, ValidationFailed
+
+S = AssessmentStatus
+SUBMITTED_STATES = frozenset({S.SUBMITTED, S.IN_REVIEW, S.CLARIFICATION_REQUESTED, S.DECIDED})
+CLARIFIABLE = frozenset({S.SUBMITTED, S.IN_REVIEW, S.CLARIFICATION_REQUESTED})
+MAX_JUSTIFICATION = 5000
+MB = 1024 * 1024
+
+
+# --- domain exceptions ---------------------------------------------------------------------------
+
+
+class AnswerInvalid(ValidationFailed):
+    """One or more answers were refused; `problems` maps item (or cell) → message."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        self.problems = dict(problems)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.problems.items()))
+
+
+class UnknownItem(ValidationFailed):
+    """The item id does not exist in the pinned questionnaire."""
+
+
+class Conflict(DomainError):
+    """Someone saved a newer version in the meantime; nothing was overwritten."""
+
+    status = 409
+
+    def __init__(self, message: object, *, item_id: str = "", current: Any = None,
+                 version: int | None = None) -> None:
+        self.item_id, self.current, self.version = item_id, current, version
+        super().__init__(message)
+
+
+class NotEditable(DomainError):
+    """The assessment is submitted (or closed) and the item has no open clarification."""
+
+    status = 409
+
+
+class MissingAnswers(DomainError):
+    """Required visible items are still unanswered."""
+
+    status = 422
+
+    def __init__(self, missing: Sequence[str]) -> None:
+        self.missing = list(missing)
+        super().__init__(_l("Some required questions are not answered yet."))
+
+
+class QuotaExceeded(ValidationFailed):
+    """Too many files or bytes for one assessment."""
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def questionnaire_of(assessment: Assessment) -> Questionnaire:
+    """Return the exact questionnaire version the assessment is pinned to."""
+    return current_app.extensions["questionnaires"].get(
+        assessment.questionnaire_id, assessment.questionnaire_version)
+
+
+def answers_of(assessment: Assessment) -> dict[str, Any]:
+    """Return the stored answers as the engine reads them."""
+    return {a.item_id: a.value for a in assessment.answers if a.value is not None}
+
+
+def answer_rows(assessment: Assessment) -> dict[str, Answer]:
+    """Return the stored answer rows by item id."""
+    return {a.item_id: a for a in assessment.answers}
+
+
+def vendor_assessments(org: Organisation) -> list[Assessment]:
+    """Return every assessment sent to this vendor organisation, by any buyer."""
+    query = (select(Assessment).join(Assessment.vendor).where(
+        Vendor.vendor_org_id == org.id, Assessment.status != S.DRAFT)
+        .order_by(Assessment.due_date.is_(None), Assessment.due_date, Assessment.id.desc()))
+    return list(db.session.scalars(query))
+
+
+def open_clarifications(assessment: Assessment) -> dict[str, Clarification]:
+    """Return open clarifications by item id."""
+    return {c.item_id: c for c in assessment.clarifications if c.state is ClarificationState.OPEN}
+
+
+def is_editable(assessment: Assessment, item_id: str | None = None) -> bool:
+    """Tell whether the vendor may change answers (or this item's answer)."""
+    if assessment.status in EDITABLE_STATUSES:
+        return True
+    return (item_id is not None and assessment.status in CLARIFIABLE
+            and item_id in open_clarifications(assessment))
+
+
+def section_progress(q: Questionnaire, result: ScoreResult) -> dict[str, tuple[int, int]]:
+    """Return (answered, shown) items per section; notes do not count."""
+    vis = result.visibility
+    out: dict[str, tuple[int, int]] = {}
+    for section in q.sections:
+        shown = [i for i in section.items if i.type != "note" and vis.is_visible(i.id)]
+        done = sum(1 for i in shown if is_answered(i, vis.values.get(i.id), vis))
+        out[section.id] = (done, len(shown))
+    return out
+
+
+def previous_submissions(into: Assessment) -> list[Assessment]:
+    """Return this vendor organisation's submitted assessments of the same questionnaire."""
+    org_id = into.vendor_org_id
+    if org_id is None:
+        return []
+    query = (select(Assessment).join(Assessment.vendor).where(
+        Vendor.vendor_org_id == org_id, Assessment.id != into.id,
+        Assessment.questionnaire_id == into.questionnaire_id,
+        Assessment.status.in_(SUBMITTED_STATES)).order_by(Assessment.submitted_at.desc()))
+    return list(db.session.scalars(query))
+
+
+# --- private helpers (no commit) ------------------------------------------------------------------
+
+
+SUBJECTS = {
+    "assessment_sent": lambda c: _("%(buyer)s asks you to complete a questionnaire",
+                                   buyer=c["buyer"]),
+    "assessment_submitted": lambda c: _("%(vendor)s submitted its answers", vendor=c["vendor"]),
+    "assessment_reminder": lambda c: _("Reminder: questionnaire for %(buyer)s", buyer=c["buyer"]),
+    "assessment_overdue": lambda c: _("Overdue: questionnaire for %(buyer)s", buyer=c["buyer"]),
+}
+
+
+def queue_mail(template: str, *, to: str, locale: str | None, context: dict[str, Any],
+               org_id: int | None, ref: tuple[str, int] | None, kind: str | None = None
+               ) -> OutboxMessage:
+    """Queue one of the assessment e-mails (the mail module renders only its own templates)."""
+    lang = locale if locale in current_app.config["LANGUAGES"] else "en"
+    with force_locale(lang):
+        subject = str(SUBJECTS[template](context))
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", subject=subject, **context)
+    from email.utils import make_msgid
+
+    domain = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "vendorcheck.local"
+    message = OutboxMessage(
+        message_id=make_msgid(domain=domain), template=kind or template, organisation_id=org_id,
+        ref_type=ref[0] if ref else None, ref_id=ref[1] if ref else None, to_email=to,
+        locale=lang, subject=subject, body_text=text, body_html=html)
+    db.session.add(message)
+    return message
+
+
+def _user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _is_member(user: User, org_id: int | None) -> bool:
+    return org_id is not None and db.session.scalar(select(Membership.id).where(
+        Membership.user_id == user.id, Membership.organisation_id == org_id)) is not None
+
+
+def _vendor_link(assessment: Assessment) -> str:
+    return mail.external_url("vendor.assessment", assessment_id=assessment.id)
+
+
+def _check_editable(assessment: Assessment, item_id: str) -> None:
+    if is_editable(assessment, item_id):
+        return
+    if assessment.submitted_at is not None and assessment.status in SUBMITTED_STATES:
+        day = assessment.submitted_at.date().isoformat()
+        raise NotEditable(_l("Submitted on %(day)s — ask the buyer to reopen the assessment to "
+                             "change answers.", day=day))
+    raise NotEditable(_l("This assessment can no longer be changed."))
+
+
+def _item(q: Questionnaire, item_id: str) -> Item:
+    if not isinstance(item_id, str) or not q.has_item(item_id):
+        raise UnknownItem(_l("Unknown item '%(item)s'.", item=str(item_id)[:64]))
+    item = q.item(item_id)
+    if item.type in ("note", "file"):
+        raise UnknownItem(_l("Item '%(item)s' takes no typed answer.", item=item_id))
+    return item
+
+
+def _clean_justification(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        return clean_text(text, MAX_JUSTIFICATION).strip() or None
+    except Invalid as exc:
+        raise AnswerInvalid({"justification": str(exc)}) from None
+
+
+def _conflict(answer: Answer) -> Conflict:
+    who = answer.updated_by.name if answer.updated_by else _("someone else")
+    when = format_datetime(answer.updated_at, "HH:mm") if answer.updated_at else ""
+    return Conflict(_l("Changed by %(who)s at %(when)s — your text is kept; reload to merge.",
+                       who=who, when=when), item_id=answer.item_id, current=answer.value,
+                    version=answer.version)
+
+
+def refresh_results(assessment: Assessment, q: Questionnaire | None = None) -> ScoreResult:
+    """Re-score the pinned version, refresh the cached columns and sync computed findings."""
+    q = q or questionnaire_of(assessment)
+    result = score(q, answers_of(assessment))
+    assessment.score, assessment.tier = result.score, result.tier
+    assessment.completeness = result.completeness
+    counts = section_progress(q, result).values()
+    shown = sum(total for _done, total in counts)
+    assessment.progress = round(100 * sum(done for done, _t in counts) / shown) if shown else 100
+    _sync_findings(assessment, result)
+    assessment.open_findings = sum(1 for f in assessment.findings
+                                   if f.state in (FindingState.OPEN, FindingState.VENDOR_RESPONDED))
+    return result
+
+
+def _sync_findings(assessment: Assessment, result: ScoreResult) -> None:
+    """Insert newly raised computed findings; drop untouched ones no longer raised; keep states."""
+    raised = {f.id: f for f in result.findings}
+    existing = {f.finding_id: f for f in assessment.findings}
+    for record in list(assessment.findings):
+        untouched = record.state is FindingState.OPEN and not record.comment and not record.updated_by_id
+        if record.source == "computed" and record.finding_id not in raised and untouched:
+            assessment.findings.remove(record)
+    for fid, finding in raised.items():
+        if fid not in existing:
+            assessment.findings.append(FindingRecord(
+                finding_id=fid, source="computed", severity=finding.severity,
+                title=finding.title.as_dict(), refs=list(finding.refs),
+                remediation=finding.remediation.as_dict() if finding.remediation else {},
+                state=FindingState.OPEN))
+
+
+def _store(assessment: Assessment, item_id: str, value: Any, justification: str | None, *,
+           by: User, keep_justification: bool = False) -> Answer:
+    """Create or update one answer row (no version check here)."""
+    answer = next((a for a in assessment.answers if a.item_id == item_id), None)
+    if answer is None:
+        answer = Answer(item_id=item_id)
+        assessment.answers.append(answer)
+    answer.value = value
+    if not keep_justification:
+        answer.justification = justification
+    answer.updated_by_id, answer.updated_by = by.id, by
+    answer.updated_at = utcnow()
+    answer.needs_reconfirmation = False
+    return answer
+
+
+def _started(assessment: Assessment) -> None:
+    if assessment.status is S.SENT:
+        assessment.status = S.IN_PROGRESS
+
+
+def _flush_or_conflict(item_id: str) -> None:
+    try:
+        db.session.flush()
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+        raise Conflict(_l("Someone saved this answer at the same moment; reload to see it."),
+                       item_id=item_id) from None
+
+
+# --- services: buyer sends -------------------------------------------------------------------------
+
+
+def send_assessment(buyer_org: Organisation, vendor: Vendor, questionnaire: Questionnaire, *,
+                    due_date: date | None, contacts: Sequence[Contact], message: str,
+                    by: User) -> Assessment:
+    """Send a questionnaire version to a vendor's contacts; invite those without an account."""
+    from vendorcheck.services.invitations import new_invitation, queue_invitation_mail
+
+    if vendor.buyer_org_id != buyer_org.id or any(c.vendor_id != vendor.id for c in contacts):
+        raise ValidationFailed(_l("Choose contacts of this vendor."))
+    if not contacts:
+        raise ValidationFailed(_l("Choose at least one contact."))
+    assessment = Assessment(
+        buyer_org_id=buyer_org.id, vendor_id=vendor.id, questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version, questionnaire_sha256=questionnaire.sha256,
+        status=S.SENT, due_date=due_date, message=(message or "").strip(), created_by_id=by.id,
+        sent_at=utcnow())
+    assessment.recipients = [AssessmentRecipient(contact_id=c.id) for c in contacts]
+    db.session.add(assessment)
+    db.session.flush()
+    messages = []
+    context = {"buyer": buyer_org.name, "vendor": vendor.legal_name, "due_date": due_date,
+               "message": assessment.message, "title": questionnaire.title}
+    for contact in contacts:
+        user = _user_by_email(contact.email)
+        if user is not None and _is_member(user, vendor.vendor_org_id):
+            messages.append(queue_mail(
+                "assessment_sent", to=contact.email, locale=user.locale,
+                context={**context, "name": contact.name, "link": _vendor_link(assessment)},
+                org_id=buyer_org.id, ref=("assessment", assessment.id)))
+        else:
+            role = Role.CONTRIBUTOR if vendor.vendor_org_id else Role.ADMIN
+            invitation, token = new_invitation(
+                kind=InvitationKind.VENDOR_CONTACT, org=buyer_org, vendor=vendor,
+                email=contact.email, name=contact.name, role=role, by=by)
+            messages.append(queue_invitation_mail(invitation, token))
+    audit.record("assessment_sent", by=by, org=buyer_org.id, obj=assessment, details={
+        "vendor_id": vendor.id, "questionnaire": questionnaire.key,
+        "recipients": [c.email for c in contacts]})
+    db.session.commit()
+    mail.dispatch(messages)
+    return assessment
+
+
+# --- services: vendor answers ----------------------------------------------------------------------
+
+
+@dataclass
+class Saved:
+    """The result of one autosave: the item, its new version and when."""
+
+    item_id: str
+    version: int
+    saved_at: datetime | None
+    progress: int = 0
+    replayed: bool = False
+
+
+def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_version: int | None,
+                request_id: str | None, by: User, justification: str | None = None,
+                keep_justification: bool = True) -> Saved:
+    """Save one item's answer (autosave): validate, check the version, re-score, commit."""
+    if request_id:
+        receipt = db.session.scalar(select(AutosaveReceipt).where(
+            AutosaveReceipt.request_id == str(request_id)[:64]))
+        if receipt is not None:
+            if receipt.assessment_id != assessment.id or receipt.item_id != item_id:
+                raise Conflict(_l("This request was already used for another answer."))
+            return Saved(item_id, receipt.answer_version, receipt.created_at,
+                         assessment.progress, replayed=True)
+    q = questionnaire_of(assessment)
+    _item(q, item_id)
+    _check_editable(assessment, item_id)
+    checked = validate_answers(q, {item_id: value})
+    if checked.problems:
+        raise AnswerInvalid({p.item: p.message for p in checked.problems})
+    text = _clean_justification(justification)
+    current = answer_rows(assessment).get(item_id)
+    if current is not None and seen_version is not None and current.version != seen_version:
+        raise _conflict(current)
+    if current is None and seen_version:
+        raise Conflict(_l("This answer was removed in the meantime; reload the page."),
+                       item_id=item_id)
+    answer = _store(assessment, item_id, checked.answers.get(item_id), text, by=by,
+                    keep_justification=keep_justification and justification is None)
+    _started(assessment)
+    _flush_or_conflict(item_id)
+    if request_id:
+        db.session.add(AutosaveReceipt(assessment_id=assessment.id, request_id=str(request_id)[:64],
+                                       item_id=item_id, answer_version=answer.version))
+    refresh_results(assessment, q)
+    audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
+                 details={"item": item_id, "version": answer.version})
+    _flush_or_conflict(item_id)
+    db.session.commit()
+    return Saved(item_id, answer.version, answer.updated_at, assessment.progress)
+
+
+@dataclass
+class SectionInput:
+    """What a section form posted: values, justifications and the versions the form showed."""
+
+    values: dict[str, Any]
+    justifications: dict[str, str | None] = field(default_factory=dict)
+    versions: dict[str, int | None] = field(default_factory=dict)
+
+
+def save_section(assessment: Assessment, section_id: str, data: SectionInput, *,
+                 by: User) -> int:
+    """Save a section's visible answers at once (hidden items' values are ignored); return count."""
+    q = questionnaire_of(assessment)
+    section = next((s for s in q.sections if s.id == section_id), None)
+    if section is None:
+        raise UnknownItem(_l("Unknown section."))
+    rows = answer_rows(assessment)
+    editable = [i for i in section.items if i.type not in ("note", "file")
+                and is_editable(assessment, i.id) and i.id in data.values]
+    if not editable:
+        _check_editable(assessment, "")
+    merged = {**answers_of(assessment), **{i.id: data.values[i.id] for i in editable}}
+    visibility = score(q, {k: v for k, v in merged.items()
+                           if not validate_answers(q, {k: v}).problems}).visibility
+    shown = [i for i in editable if visibility.is_visible(i.id)]
+    checked = validate_answers(q, {i.id: data.values[i.id] for i in shown})
+    problems = {p.item: p.message for p in checked.problems}
+    for item in shown:
+        stored = rows.get(item.id)
+        seen = data.versions.get(item.id)
+        new = checked.answers.get(item.id)
+        if stored is not None and seen is not None and stored.version != seen and stored.value != new:
+            problems[item.id] = str(_conflict(stored))
+    if problems:
+        raise AnswerInvalid(problems)
+    changed = 0
+    for item in shown:
+        new, text = checked.answers.get(item.id), _clean_justification(data.justifications.get(item.id))
+        stored = rows.get(item.id)
+        if stored is None and new is None and text is None:
+            continue
+        if stored is not None and stored.value == new and stored.justification == text:
+            continue
+        _store(assessment, item.id, new, text, by=by)
+        changed += 1
+    _started(assessment)
+    _flush_or_conflict(section_id)
+    refresh_results(assessment, q)
+    audit.record("section_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
+                 details={"section": section_id, "changed": changed})
+    db.session.commit()
+    return changed
+
+
+def add_evidence(assessment: Assessment, item_id: str, upload: FileStorage, *,
+                 by: User) -> Evidence:
+    """Check and store one evidence file for an item; refuse over quota or by content."""
+    q = questionnaire_of(assessment)
+    if not q.has_item(item_id):
+        raise UnknownItem(_l("Unknown item '%(item)s'.", item=str(item_id)[:64]))
+    item = q.item(item_id)
+    if item.type != "file" and item.evidence is None:
+        raise UnknownItem(_l("This question takes no file."))
+    _check_editable(assessment, item_id)
+    accept, max_mb = _evidence_rules(item)
+    cfg = current_app.config
+    if len(assessment.evidence) >= int(cfg.get("EVIDENCE_MAX_FILES", 200)):
+        raise QuotaExceeded(_l("This assessment already has the maximum number of files."))
+    checked = uploads.check_upload(upload.stream, upload.filename, accept, int(max_mb * MB))
+    key, sha256, size = storage.save(upload.stream)
+    total = sum(e.size for e in assessment.evidence) + size
+    if total > int(cfg.get("EVIDENCE_MAX_TOTAL_MB", 200)) * MB:
+        storage.delete(key)
+        raise QuotaExceeded(_l("The files of this assessment would exceed %(mb)d MB in total.",
+                               mb=int(cfg.get("EVIDENCE_MAX_TOTAL_MB", 200))))
+    evidence = Evidence(item_id=item_id, file_name=checked.display_name, storage_key=key,
+                        content_type=checked.content_type, size=size, sha256=sha256,
+                        uploaded_by_id=by.id)
+    try:
+        assessment.evidence.append(evidence)
+        db.session.flush()
+        if item.type == "file":
+            ids = [str(e.id) for e in assessment.evidence if e.item_id == item_id]
+            _store(assessment, item_id, ids, None, by=by, keep_justification=True)
+        _started(assessment)
+        refresh_results(assessment, q)
+        audit.record("evidence_uploaded", by=by, org=assessment.vendor_org_id, obj=evidence,
+                     details={"assessment_id": assessment.id, "item": item_id, "sha256": sha256,
+                              "size": size})
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        storage.delete(key)
+        raise
+    return evidence
+
+
+def _evidence_rules(item: Item) -> tuple[tuple[str, ...], float]:
+    """Return (accepted kinds, max MB) of an item, capped by EVIDENCE_MAX_MB."""
+    cap = float(current_app.config.get("EVIDENCE_MAX_MB", 20))
+    if item.type == "file":
+        return item.accept or ("pdf",), min(float(item.max_mb or cap), cap)
+    assert item.evidence is not None
+    return item.evidence.accept, min(float(item.evidence.max_mb or cap), cap)
+
+
+def remove_evidence(evidence: Evidence, *, by: User) -> None:
+    """Delete an evidence file while the item is still editable."""
+    assessment = evidence.assessment
+    _check_editable(assessment, evidence.item_id)
+    key, item_id = evidence.storage_key, evidence.item_id
+    assessment.evidence.remove(evidence)
+    q = questionnaire_of(assessment)
+    if q.has_item(item_id) and q.item(item_id).type == "file":
+        ids = [str(e.id) for e in assessment.evidence if e.item_id == item_id]
+        _store(assessment, item_id, ids or None, None, by=by, keep_justification=True)
+    refresh_results(assessment, q)
+    audit.record("evidence_removed", by=by, org=assessment.vendor_org_id, obj=assessment,
+                 details={"item": item_id, "file": evidence.file_name})
+    db.session.commit()
+    storage.delete(key)
+
+
+def copy_answers_from(previous: Assessment, into: Assessment, *, by: User) -> int:
+    """Copy the vendor's own previous answers into empty items; they must be re-confirmed."""
+    if (previous.vendor_org_id is None or previous.vendor_org_id != into.vendor_org_id
+            or previous.questionnaire_id != into.questionnaire_id
+            or previous.status not in SUBMITTED_STATES or previous.id == into.id):
+        raise ValidationFailed(_l("Answers can only be copied from one of your own submitted "
+                                  "assessments of the same questionnaire."))
+    if into.status not in EDITABLE_STATUSES:
+        _check_editable(into, "")
+    q = questionnaire_of(into)
+    current, copied = answers_of(into), 0
+    for old in previous.answers:
+        if old.value is None or old.item_id in current or not q.has_item(old.item_id):
+            continue
+        if q.item(old.item_id).type in ("file", "note", "attestation"):
+            continue
+        checked = validate_answers(q, {old.item_id: old.value})
+        if checked.problems or old.item_id not in checked.answers:
+            continue
+        answer = _store(into, old.item_id, checked.answers[old.item_id], old.justification, by=by)
+        answer.needs_reconfirmation = True
+        copied += 1
+    _started(into)
+    db.session.flush()
+    refresh_results(into, q)
+    audit.record("answers_copied", by=by, org=into.vendor_org_id, obj=into,
+                 details={"from": previous.id, "copied": copied})
+    db.session.commit()
+    return copied
+
+
+def missing_items(assessment: Assessment) -> list[str]:
+    """Return the required visible items still unanswered."""
+    return score(questionnaire_of(assessment), answers_of(assessment)).missing_required
+
+
+def submit_assessment(assessment: Assessment, *, name: str, role: str, statement: str,
+                      by: User) -> Assessment:
+    """Submit with an attestation when every required visible item is answered."""
+    if assessment.status not in EDITABLE_STATUSES:
+        _check_editable(assessment, "")
+    missing = missing_items(assessment)
+    if missing:
+        raise MissingAnswers(missing)
+    try:
+        name, role = clean_text(name, 200).strip(), clean_text(role, 200).strip()
+        statement = clean_text(statement, MAX_JUSTIFICATION).strip()
+    except Invalid as exc:
+        raise ValidationFailed(str(exc)) from None
+    if not (name and role and statement):
+        raise ValidationFailed(_l("Give your name, your role and the statement."))
+    if assessment.attestation is not None:
+        db.session.delete(assessment.attestation)
+        db.session.flush()
+    assessment.attestation = Attestation(user_id=by.id, name=name, role=role,
+                                         statement=statement)
+    assessment.status, assessment.submitted_at = S.SUBMITTED, utcnow()
+    refresh_results(assessment)
+    audit.record("assessment_submitted", by=by, org=assessment.vendor_org_id, obj=assessment,
+                 details={"name": name, "role": role})
+    messages = _notify_buyer(assessment)
+    db.session.commit()
+    mail.dispatch(messages)
+    return assessment
+
+
+def _notify_buyer(assessment: Assessment) -> list[OutboxMessage]:
+    creator = assessment.created_by
+    if creator is None:
+        return []
+    link = mail.external_url("auth.login")
+    for endpoint in ("review.assessment", "buyer.assessment", "review.review"):
+        if endpoint in current_app.view_functions:
+            link = mail.external_url(endpoint, assessment_id=assessment.id)
+            break
+    return [queue_mail("assessment_submitted", to=creator.email, locale=creator.locale,
+                       context={"name": creator.name, "vendor": assessment.vendor.legal_name,
+                                "buyer": assessment.buyer_org.name, "link": link},
+                       org_id=assessment.buyer_org_id, ref=("assessment", assessment.id))]
+
+
+def answer_clarification(clarification: Clarification, text: str, *, by: User) -> Clarification:
+    """Answer a buyer's clarification; the last answer puts the assessment back in review."""
+    assessment = clarification.assessment
+    if clarification.state is not ClarificationState.OPEN:
+        raise NotEditable(_l("This clarification is already answered."))
+    try:
+        body = clean_text(text or "", MAX_JUSTIFICATION).strip()
+    except Invalid as exc:
+        raise ValidationFailed(str(exc)) from None
+    if not body:
+        raise ValidationFailed(_l("Write your answer to the question."))
+    clarification.answer, clarification.answered_by_id = body, by.id
+    clarification.answered_at, clarification.state = utcnow(), ClarificationState.ANSWERED
+    db.session.flush()
+    if assessment.status is S.CLARIFICATION_REQUESTED and not open_clarifications(assessment):
+        assessment.status = S.IN_REVIEW
+    audit.record("clarification_answered", by=by, org=assessment.vendor_org_id, obj=clarification,
+                 details={"assessment_id": assessment.id, "item": clarification.item_id})
+    db.session.commit()
+    return clarification

@@ -1,0 +1,174 @@
+"""Vendor forms: the section form built at run time from the questionnaire, attestation, copy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
+from wtforms import (
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length
+
+from vendorcheck.forms import BaseForm, options
+from vendorcheck.questionnaire import Item, Section
+from vendorcheck.questionnaire.countries import ISO_3166_ALPHA2
+
+MAX_TABLE_ROWS = 500
+
+
+def locale() -> str:
+    """Return the active locale code."""
+    return str(get_locale() or "en")
+
+
+def text(value: Any, default: str = "") -> str:
+    """Return a LocaleText in the active locale."""
+    return value.get(locale()) if value is not None else default
+
+
+def choices_of(item: Item) -> list[tuple[str, str]]:
+    """Return (value, label) choices of a choice item, N/A last when allowed."""
+    if item.type == "yes_no":
+        pairs = [("yes", str(_l("Yes"))), ("no", str(_l("No")))]
+    elif item.type in ("country", "country_list"):
+        pairs = [(c, c) for c in sorted(ISO_3166_ALPHA2)]
+    else:
+        pairs = [(o.value, text(o.label, o.value)) for o in item.options]
+    if item.na_allowed:
+        pairs.append(("na", str(_l("Not applicable"))))
+    return pairs
+
+
+def _field(item: Item) -> Any:
+    """Return the unbound WTForms field of one item (tables and attestations are read raw)."""
+    label = text(item.label, item.id)
+    kwargs: dict[str, Any] = {"label": label, "description": text(item.help)}
+    if item.type in ("yes_no", "single_choice"):
+        return RadioField(choices=options(choices_of(item)), validate_choice=False, **kwargs)
+    if item.type == "country":
+        return SelectField(choices=options([("", "—"), *choices_of(item)]), validate_choice=False, **kwargs)
+    if item.type in ("multi_choice", "country_list"):
+        return SelectMultipleField(choices=options(choices_of(item)), validate_choice=False, **kwargs)
+    if item.type == "long_text":
+        return TextAreaField(**kwargs)
+    render = {"number": {"inputmode": "decimal"}, "date": {"type": "date"},
+              "email": {"type": "email"}, "url": {"type": "url"}}.get(item.type, {})
+    return StringField(render_kw=render, **kwargs)
+
+
+FIELD_TYPES = ("yes_no", "single_choice", "country", "multi_choice", "country_list", "long_text",
+               "text", "number", "date", "email", "url")
+
+
+def build_section_form(section: Section, formdata: MultiDict[str, Any] | None,
+                       data: dict[str, Any]) -> BaseForm:
+    """Build the section's form class (one field per item, named after the item id)."""
+    attrs: dict[str, Any] = {}
+    for item in section.items:
+        if item.type in FIELD_TYPES:
+            attrs[item.id] = _field(item)
+        if item.justification is not None:
+            attrs[f"{item.id}__justification"] = TextAreaField(
+                text(item.justification.label, str(_l("Justification"))))
+        if item.type not in ("note", "file"):
+            attrs[f"{item.id}__version"] = HiddenField()
+    form_class = type("SectionForm", (BaseForm,), attrs)
+    return form_class(formdata=formdata, data=data)
+
+
+def table_rows(item: Item, formdata: MultiDict[str, Any]) -> list[dict[str, Any]]:
+    """Read a table's rows from `<id>-<row>-<column>` inputs (rows removed or added handled)."""
+    try:
+        count = min(int(formdata.get(f"{item.id}-rows", "0")), MAX_TABLE_ROWS + 1)
+    except ValueError:
+        count = 0
+    rows = []
+    for index in range(count):
+        row: dict[str, Any] = {}
+        for col in item.columns:
+            name = f"{item.id}-{index}-{col.id}"
+            row[col.id] = (formdata.getlist(name) if col.type in ("multi_choice", "country_list")
+                           else formdata.get(name, ""))
+        rows.append(row)
+    remove = formdata.get("remove_row", "")
+    if remove.startswith(f"{item.id}-"):
+        index = remove.rsplit("-", 1)[-1]
+        if index.isdigit() and int(index) < len(rows):
+            rows.pop(int(index))
+    if formdata.get("add_row") == item.id:
+        rows.append({})
+    return rows
+
+
+def non_blank_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop rows where every cell is blank."""
+    return [r for r in rows if any(v not in (None, "", []) for v in r.values())]
+
+
+def attestation_value(item: Item, formdata: MultiDict[str, Any]) -> dict[str, Any] | None:
+    """Read an attestation item from `<id>-agreed/name/role` inputs."""
+    agreed = formdata.get(f"{item.id}-agreed") == "true"
+    name, role = formdata.get(f"{item.id}-name", ""), formdata.get(f"{item.id}-role", "")
+    if not (agreed or name or role):
+        return None
+    return {"agreed": agreed, "name": name, "role": role}
+
+
+def section_values(section: Section, form: BaseForm, formdata: MultiDict[str, Any]
+                   ) -> tuple[dict[str, Any], dict[str, str | None], dict[str, int | None]]:
+    """Return (values, justifications, versions) posted for every answerable item."""
+    values: dict[str, Any] = {}
+    notes: dict[str, str | None] = {}
+    versions: dict[str, int | None] = {}
+    for item in section.items:
+        if item.type in ("note", "file"):
+            continue
+        if item.type == "table":
+            values[item.id] = non_blank_rows(table_rows(item, formdata))
+        elif item.type == "attestation":
+            values[item.id] = attestation_value(item, formdata)
+        else:
+            values[item.id] = form[item.id].data
+        if item.justification is not None:
+            notes[item.id] = form[f"{item.id}__justification"].data or None
+        raw = form[f"{item.id}__version"].data
+        versions[item.id] = int(raw) if raw and str(raw).isdigit() else None
+    return values, notes, versions
+
+
+class AttestationForm(BaseForm):
+    """Who submits, in which role, with which statement."""
+
+    name = StringField(_l("Your full name"), validators=[DataRequired(), Length(max=200)],
+                       render_kw={"autocomplete": "name"})
+    role = StringField(_l("Your role"), validators=[DataRequired(), Length(max=200)],
+                       render_kw={"autocomplete": "organization-title"})
+    statement = TextAreaField(_l("Statement"), validators=[DataRequired(), Length(max=5000)],
+                              default=_l("I confirm that the answers given are accurate and "
+                                         "complete to the best of my knowledge, and that I am "
+                                         "authorised to give them on behalf of my organisation."))
+
+
+class CopyForm(BaseForm):
+    """Choose the previous submission to copy answers from."""
+
+    previous_id = RadioField(_l("Copy from"), validators=[DataRequired()], coerce=str,
+                             validate_choice=True)
+
+
+class ClarificationAnswerForm(BaseForm):
+    """The vendor's answer to a buyer's question."""
+
+    answer = TextAreaField(_l("Your answer"), validators=[DataRequired(), Length(max=5000)])
+
+
+class ConfirmForm(BaseForm):
+    """An empty form: the CSRF token of a confirmation button."""

@@ -1,0 +1,351 @@
+"""Vendor views: the assessments sent to my organisation, answering, evidence, submit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from vendorcheck import storage, uploads
+from vendorcheck.access import current_org, get_owned_or_404, requires
+from vendorcheck.errors import render_error
+from vendorcheck.extensions import db
+from vendorcheck.forms import options
+from vendorcheck.models.assessments import Assessment, AssessmentStatus, Clarification, Evidence
+from vendorcheck.questionnaire import Section, node_to_json, score, validate_answers
+from vendorcheck.services import assessments as svc
+from vendorcheck.services.errors import DomainError
+from vendorcheck.vendor import forms as vf
+
+bp = Blueprint("vendor", __name__, url_prefix="/vendor")
+PERM = "assessments.answer"
+
+
+@bp.errorhandler(StaleDataError)
+def _stale(exc: StaleDataError) -> Response:
+    """A race between two saves: answer 409, nothing overwritten."""
+    db.session.rollback()
+    return render_error(409)
+
+
+def _assessment(assessment_id: int) -> Assessment:
+    """Load an assessment sent to the active vendor organisation, or 404."""
+    assessment = get_owned_or_404(Assessment, assessment_id, "vendor_org_id")
+    if assessment.status is AssessmentStatus.DRAFT:
+        abort(404)
+    return assessment
+
+
+def _section(assessment: Assessment, section_id: str) -> Section:
+    """Return a section of the pinned questionnaire, or 404."""
+    q = svc.questionnaire_of(assessment)
+    section = next((s for s in q.sections if s.id == section_id), None)
+    if section is None:
+        abort(404)
+    return section
+
+
+def _overview(assessment: Assessment) -> dict[str, Any]:
+    """Prepare the overview: sections with progress and visibility, missing items."""
+    q = svc.questionnaire_of(assessment)
+    result = score(q, svc.answers_of(assessment))
+    progress = svc.section_progress(q, result)
+    overall = (sum(d for d, _t in progress.values()), sum(t for _d, t in progress.values()))
+    return {"assessment": assessment, "q": q, "result": result, "text": vf.text,
+            "progress": progress, "overall": overall, "editable": svc.is_editable(assessment),
+            "clarifications": assessment.clarifications, "previous": svc.previous_submissions(assessment),
+            "clar_form": vf.ClarificationAnswerForm()}
+
+
+def _section_context(assessment: Assessment, section: Section, form: Any,
+                     posted: dict[str, Any] | None = None, problems: dict[str, str] | None = None
+                     ) -> dict[str, Any]:
+    """Prepare everything the section template shows (visibility from posted values if any)."""
+    q = svc.questionnaire_of(assessment)
+    answers = {**svc.answers_of(assessment), **(posted or {})}
+    answers = {k: v for k, v in answers.items() if not validate_answers(q, {k: v}).problems}
+    result = score(q, answers)
+    rules = {i.id: node_to_json(i.visible_if.node) for i in section.items if i.visible_if}
+    context = {**_overview(assessment), "section": section, "form": form, "answers": answers,
+               "rows": svc.answer_rows(assessment), "visibility": result.visibility,
+               "problems": problems or {}, "rules": rules, "choices_of": vf.choices_of,
+               "open": svc.open_clarifications(assessment), "table_rows": _tables(section, answers)}
+    context["ctx"] = context
+    return context
+
+
+def _tables(section: Section, answers: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Return each table's rows to show: as posted (with added/removed rows), else as stored."""
+    tables = [i for i in section.items if i.type == "table"]
+    if request.method == "POST":
+        return {i.id: vf.table_rows(i, request.form) for i in tables}
+    return {i.id: list(answers.get(i.id) or []) for i in tables}
+
+
+@bp.get("/assessments", endpoint="assessments")
+@requires(PERM)
+def assessments_list() -> str:
+    """List the assessments every buyer sent to my organisation."""
+    org = current_org()
+    assert org is not None
+    return render_template("vendor/assessments.html", assessments=svc.vendor_assessments(org))
+
+
+@bp.get("/assessments/<int:assessment_id>", endpoint="assessment")
+@requires(PERM)
+def assessment_overview(assessment_id: int) -> str:
+    """Show the sections with their progress, clarifications and next steps."""
+    return render_template("vendor/assessment.html", **_overview(_assessment(assessment_id)))
+
+
+def _initial(assessment: Assessment, section: Section) -> dict[str, Any]:
+    """Return the form's initial data from the stored answers."""
+    rows = svc.answer_rows(assessment)
+    data: dict[str, Any] = {}
+    for item in section.items:
+        row = rows.get(item.id)
+        if item.type in vf.FIELD_TYPES:
+            data[item.id] = row.value if row else None
+        data[f"{item.id}__justification"] = row.justification if row else None
+        data[f"{item.id}__version"] = str(row.version) if row else ""
+    return data
+
+
+@bp.route("/assessments/<int:assessment_id>/sections/<string(maxlength=64):section_id>",
+          methods=["GET", "POST"], endpoint="section")
+@requires(PERM)
+def section_page(assessment_id: int, section_id: str) -> Any:
+    """Show or save one section (works without JavaScript)."""
+    assessment = _assessment(assessment_id)
+    section = _section(assessment, section_id)
+    formdata = request.form if request.method == "POST" else None
+    form = vf.build_section_form(section, formdata, _initial(assessment, section))
+    if request.method == "GET":
+        return render_template("vendor/section.html", **_section_context(assessment, section, form))
+    if not form.validate():
+        return _section_error(assessment, section, form, {}, 400)
+    values, notes, versions = vf.section_values(section, form, request.form)
+    if request.form.get("add_row") or request.form.get("remove_row"):
+        return _section_error(assessment, section, form, values, 200)
+    try:
+        svc.save_section(assessment, section.id, svc.SectionInput(values, notes, versions),
+                         by=current_user)
+    except svc.AnswerInvalid as exc:
+        return _section_error(assessment, section, form, values, 422, exc.problems)
+    except DomainError as exc:
+        return _section_error(assessment, section, form, values, exc.status, {"": exc.message})
+    flash(_("Section saved."), "success")
+    return redirect(_after_save(assessment, section))
+
+
+def _section_error(assessment: Assessment, section: Section, form: Any, values: dict[str, Any],
+                   status: int, problems: dict[str, str] | None = None) -> tuple[str, int]:
+    """Re-render the section with what was posted (nothing is lost) and the problems."""
+    if problems and status != 200:
+        flash(_("Some answers could not be saved; see the messages below. Nothing was lost."),
+              "error")
+    context = _section_context(assessment, section, form, values, problems)
+    return render_template("vendor/section.html", **context), status
+
+
+def _after_save(assessment: Assessment, section: Section) -> str:
+    """Return where "Save" leads: the next section, or the overview after the last."""
+    q = svc.questionnaire_of(assessment)
+    ids = [s.id for s in q.sections]
+    if request.form.get("next") and ids.index(section.id) + 1 < len(ids):
+        return url_for("vendor.section", assessment_id=assessment.id,
+                       section_id=ids[ids.index(section.id) + 1])
+    if request.form.get("next"):
+        return url_for("vendor.assessment", assessment_id=assessment.id)
+    return url_for("vendor.section", assessment_id=assessment.id, section_id=section.id)
+
+
+@bp.post("/assessments/<int:assessment_id>/autosave", endpoint="autosave")
+@requires(PERM)
+def autosave(assessment_id: int) -> tuple[Response, int]:
+    """Save one changed item (JSON); 409 on a stale version, replays return the stored result."""
+    assessment = _assessment(assessment_id)
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else request.form.to_dict()
+    seen = body.get("version")
+    try:
+        saved = svc.save_answer(
+            assessment, str(body.get("item_id", "")), body.get("value"),
+            seen_version=int(seen) if str(seen).isdigit() else None,
+            request_id=str(body["request_id"]) if body.get("request_id") else None,
+            by=current_user, justification=body.get("justification"))
+    except svc.Conflict as exc:
+        return jsonify(error="conflict", message=exc.message, current=exc.current,
+                       version=exc.version, yours=body.get("value")), 409
+    except DomainError as exc:
+        return jsonify(error=exc.status, message=exc.message,
+                       problems=getattr(exc, "problems", {})), exc.status
+    when = format_datetime(saved.saved_at, "HH:mm") if saved.saved_at else ""
+    return jsonify(ok=True, item_id=saved.item_id, version=saved.version, progress=saved.progress,
+                   message=_("Saved at %(time)s", time=when), replayed=saved.replayed), 200
+
+
+@bp.post("/assessments/<int:assessment_id>/items/<string(maxlength=64):item_id>/evidence",
+         endpoint="upload_evidence")
+@requires(PERM)
+def upload_evidence(assessment_id: int, item_id: str) -> Any:
+    """Store one evidence file for an item (content checked); the form's answers stay saved."""
+    assessment = _assessment(assessment_id)
+    upload = request.files.get("file")
+    back = request.form.get("section") or ""
+    try:
+        if upload is None or not upload.filename:
+            raise svc.ValidationFailed(_("Choose a file to upload."))
+        evidence = svc.add_evidence(assessment, item_id, upload, by=current_user)
+    except DomainError as exc:
+        return render_error(exc.status, exc.message)
+    flash(_("File “%(name)s” uploaded.", name=evidence.file_name), "success")
+    return redirect(_back_to(assessment, back), 303)
+
+
+def _back_to(assessment: Assessment, section_id: str) -> str:
+    """Return the section page to go back to (the overview for an unknown section)."""
+    q = svc.questionnaire_of(assessment)
+    if any(s.id == section_id for s in q.sections):
+        return url_for("vendor.section", assessment_id=assessment.id, section_id=section_id)
+    return url_for("vendor.assessment", assessment_id=assessment.id)
+
+
+def _evidence(assessment: Assessment, evidence_id: int) -> Evidence:
+    """Load an evidence file of this assessment, or 404."""
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None or evidence.assessment_id != assessment.id:
+        abort(404)
+    return evidence
+
+
+def _chunks(path: Any) -> Any:
+    """Yield a file in chunks; it is opened only when the body is read."""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(64 * 1024):
+            yield chunk
+
+
+def send_evidence(evidence: Evidence) -> Response:
+    """Send an evidence file as an attachment with locked-down headers (shared with the buyer)."""
+    if not storage.exists(evidence.storage_key):
+        abort(404)
+    path = storage.path_of(evidence.storage_key)
+    response = Response(_chunks(path), content_type=evidence.content_type, direct_passthrough=True)
+    response.headers["Content-Length"] = str(path.stat().st_size)
+    response.headers["Content-Disposition"] = uploads.content_disposition(evidence.file_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/assessments/<int:assessment_id>/evidence/<int:evidence_id>", endpoint="download_evidence")
+@requires(PERM)
+def download_evidence(assessment_id: int, evidence_id: int) -> Response:
+    """Download an evidence file of my organisation's assessment."""
+    return send_evidence(_evidence(_assessment(assessment_id), evidence_id))
+
+
+@bp.route("/assessments/<int:assessment_id>/evidence/<int:evidence_id>/remove",
+          methods=["GET", "POST"], endpoint="remove_evidence")
+@requires(PERM)
+def remove_evidence(assessment_id: int, evidence_id: int) -> Any:
+    """Confirm, then delete an evidence file while the item is editable."""
+    assessment = _assessment(assessment_id)
+    evidence, form = _evidence(assessment, evidence_id), vf.ConfirmForm()
+    if not form.validate_on_submit():
+        return render_template("vendor/remove_evidence.html", assessment=assessment,
+                               evidence=evidence, form=form)
+    try:
+        svc.remove_evidence(evidence, by=current_user)
+    except DomainError as exc:
+        return render_error(exc.status, exc.message)
+    flash(_("File removed."), "success")
+    return redirect(url_for("vendor.assessment", assessment_id=assessment.id))
+
+
+@bp.route("/assessments/<int:assessment_id>/copy", methods=["GET", "POST"], endpoint="copy")
+@requires(PERM)
+def copy_answers(assessment_id: int) -> Any:
+    """Choose one of our previous submissions and copy its answers into empty items."""
+    assessment = _assessment(assessment_id)
+    choices = svc.previous_submissions(assessment)
+    form = vf.CopyForm()
+    form.previous_id.choices = options((str(a.id), f"{a.buyer_org.name} — {a.submitted_at:%Y-%m-%d}")
+                                       for a in choices)
+    if form.is_submitted() and form.previous_id.data and form.previous_id.data not in {
+            str(a.id) for a in choices}:
+        abort(404)  # another vendor's (or an unknown) assessment: never reveal it exists
+    if not form.validate_on_submit():
+        return render_template("vendor/copy.html", assessment=assessment, form=form,
+                               choices=choices), 422 if form.is_submitted() else 200
+    previous = next(a for a in choices if str(a.id) == form.previous_id.data)
+    try:
+        count = svc.copy_answers_from(previous, assessment, by=current_user)
+    except DomainError as exc:
+        return render_error(exc.status, exc.message)
+    flash(_("%(n)d answers copied; please check and confirm each of them.", n=count), "success")
+    return redirect(url_for("vendor.assessment", assessment_id=assessment.id))
+
+
+@bp.route("/assessments/<int:assessment_id>/submit", methods=["GET", "POST"], endpoint="submit")
+@requires(PERM)
+def submit(assessment_id: int) -> Any:
+    """Show what is missing, or the attestation; submit with the attestation."""
+    assessment = _assessment(assessment_id)
+    form = vf.AttestationForm()
+    if request.method == "GET" and not form.name.data:
+        form.name.data = current_user.name
+    if form.validate_on_submit():
+        try:
+            svc.submit_assessment(assessment, name=form.name.data, role=form.role.data,
+                                  statement=form.statement.data, by=current_user)
+            flash(_("Thank you: your answers were submitted."), "success")
+            return redirect(url_for("vendor.assessment", assessment_id=assessment.id))
+        except DomainError as exc:
+            form.form_errors.append(exc.message)
+    status = 422 if form.is_submitted() else 200
+    return render_template("vendor/submit.html", form=form, missing=_missing(assessment),
+                           **_overview(assessment)), status
+
+
+def _missing(assessment: Assessment) -> list[tuple[str, str, str]]:
+    """Return (section id, item id, label) of each unanswered required item."""
+    q = svc.questionnaire_of(assessment)
+    return [(q.item(i).section or "", i, vf.text(q.item(i).label, i))
+            for i in svc.missing_items(assessment)]
+
+
+@bp.post("/assessments/<int:assessment_id>/clarifications/<int:clarification_id>",
+         endpoint="answer_clarification")
+@requires(PERM)
+def answer_clarification(assessment_id: int, clarification_id: int) -> Any:
+    """Answer the buyer's question about one item."""
+    assessment = _assessment(assessment_id)
+    clarification = db.session.get(Clarification, clarification_id)
+    if clarification is None or clarification.assessment_id != assessment.id:
+        abort(404)
+    form = vf.ClarificationAnswerForm()
+    try:
+        if not form.validate_on_submit():
+            raise svc.ValidationFailed(_("Write your answer to the question."))
+        svc.answer_clarification(clarification, form.answer.data, by=current_user)
+    except DomainError as exc:
+        return render_error(exc.status, exc.message)
+    flash(_("Your answer was sent to the buyer."), "success")
+    return redirect(url_for("vendor.assessment", assessment_id=assessment.id))
