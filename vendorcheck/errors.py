@@ -8,6 +8,7 @@ import secrets
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -48,10 +49,20 @@ def render_error(status: int, message: str | None = None, *, incident: str | Non
             body["incident"] = incident
         response = jsonify(body)
     else:
-        html = render_template("errors/error.html", status=status, message=text, incident=incident)
-        response = Response(html, mimetype="text/html")
+        response = Response(_error_html(status, text, incident), mimetype="text/html")
     response.status_code = status
     return response
+
+
+def _error_html(status: int, text: str, incident: str | None) -> str:
+    """Render the error page; without a URL adapter (an untrusted Host) fall back to a bare page."""
+    try:
+        return render_template("errors/error.html", status=status, message=text, incident=incident)
+    except (AttributeError, RuntimeError):
+        # The layout builds links with url_for, which needs the adapter the Host check refused.
+        body = escape(text)
+        ref = f"<p>Incident: {escape(incident)}</p>" if incident else ""
+        return f"<!doctype html><title>Error {status}</title><h1>Error {status}</h1><p>{body}</p>{ref}"
 
 
 def handle_http_error(exc: HTTPException) -> Response:
