@@ -38,6 +38,10 @@ class BaseForm(FlaskForm):
             return unbound_field.bind(form=form, filters=filters, validators=validators, **options)
 
 
+class ConfirmForm(BaseForm):
+    """A destructive or decisive action confirmed on its own page: only the CSRF token."""
+
+
 def options(pairs: Any) -> list[SelectChoice]:
     """Turn (value, label) pairs into WTForms choices."""
     return [SelectChoice(value, label) for value, label in pairs]

@@ -8,7 +8,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
-from vendorcheck.forms import BaseForm, country_field, email_field, name_field, options
+from vendorcheck.forms import (
+    BaseForm,
+    ConfirmForm,  # noqa: F401 - shared confirmation form
+    country_field,
+    email_field,
+    name_field,
+    options,
+)
 from vendorcheck.models import Criticality
 
 CATEGORY_LABELS = {
@@ -54,8 +61,6 @@ class InviteContactForm(BaseForm):
     email = email_field(_l("Contact e-mail address"))
 
 
-class ConfirmForm(BaseForm):
-    """A destructive action confirmed on its own page: only the CSRF token."""
 
 
 class SearchForm(BaseForm):

@@ -6,7 +6,12 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from vendorcheck.forms import BaseForm, email_field, name_field
+from vendorcheck.forms import (
+    BaseForm,
+    ConfirmForm,  # noqa: F401 - shared confirmation form
+    email_field,
+    name_field,
+)
 
 
 class InviteColleagueForm(BaseForm):
@@ -19,8 +24,6 @@ class RoleForm(BaseForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
 
 
-class ConfirmForm(BaseForm):
-    """A destructive action confirmed on its own page: only the CSRF token."""
 
 
 class SwitchOrgForm(BaseForm):

@@ -7,7 +7,10 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField
 from wtforms.validators import Length
 
-from vendorcheck.forms import BaseForm
+from vendorcheck.forms import (
+    BaseForm,
+    ConfirmForm,  # noqa: F401 - shared confirmation form
+)
 
 
 class VerifyForm(BaseForm):
@@ -23,7 +26,3 @@ class CertificateForm(BaseForm):
                      validators=[FileRequired(_l("Choose a PKCS#12 file."))])
     passphrase = PasswordField(_l("Passphrase"), validators=[Length(max=256)],
                                render_kw={"autocomplete": "off"})
-
-
-class ConfirmForm(BaseForm):
-    """A destructive action confirmed on its own page: only the CSRF token."""

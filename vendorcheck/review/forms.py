@@ -17,7 +17,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from vendorcheck.forms import BaseForm, options
+from vendorcheck.forms import (
+    BaseForm,
+    ConfirmForm,  # noqa: F401 - shared confirmation form
+    options,
+)
 
 SEVERITY_CHOICES = [("critical", _l("Critical")), ("high", _l("High")), ("medium", _l("Medium")),
                     ("low", _l("Low")), ("info", _l("Information"))]
@@ -117,7 +121,3 @@ class DecisionForm(BaseForm):
     def validate_comment(self, field: Any) -> None:
         if self.decision.data != "approved" and not (field.data or "").strip():
             raise ValidationError(_l("Explain the conditions or the reasons for the rejection."))
-
-
-class ConfirmForm(BaseForm):
-    """A decisive action confirmed on its own page: only the CSRF token."""

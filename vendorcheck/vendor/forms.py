@@ -17,7 +17,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
-from vendorcheck.forms import BaseForm, options
+from vendorcheck.forms import (
+    BaseForm,
+    ConfirmForm,  # noqa: F401 - shared confirmation form
+    options,
+)
 from vendorcheck.questionnaire import Item, Section
 from vendorcheck.questionnaire.countries import ISO_3166_ALPHA2
 
@@ -168,7 +172,3 @@ class ClarificationAnswerForm(BaseForm):
     """The vendor's answer to a buyer's question."""
 
     answer = TextAreaField(_l("Your answer"), validators=[DataRequired(), Length(max=5000)])
-
-
-class ConfirmForm(BaseForm):
-    """An empty form: the CSRF token of a confirmation button."""
