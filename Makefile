@@ -53,7 +53,7 @@ test-postgres: install
 
 lint: install
 	$(BIN)/ruff check vendorcheck tests benchmarks wsgi.py
-	$(BIN)/mypy vendorcheck/questionnaire vendorcheck/reports
+	$(BIN)/mypy vendorcheck/questionnaire vendorcheck/reports vendorcheck/dpa
 
 fmt: install
 	$(BIN)/ruff check --fix vendorcheck tests benchmarks wsgi.py

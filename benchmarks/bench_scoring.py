@@ -17,13 +17,14 @@ from vendorcheck.questionnaire import check_paths, load_catalogue, load_question
 from vendorcheck.questionnaire.synthetic import make_synthetic
 
 SIZES = (100, 250, 500, 1000, 2000)
+QUICK_SIZES = (100, 250)
 
 
-def _load_shipped() -> float:
-    """Return seconds to load every shipped file and run its embedded tests (best of 5)."""
+def _load_shipped(repeat: int = 5) -> float:
+    """Return seconds to load every shipped file and run its embedded tests (best of `repeat`)."""
     root = ROOT / "questionnaires"
     best = float("inf")
-    for _ in range(5):
+    for _ in range(repeat):
         start = time.perf_counter()
         problems = check_paths([root], root)
         best = min(best, time.perf_counter() - start)
@@ -62,12 +63,13 @@ def _bench_shipped_art28() -> None:
           f"ratio {median_ms(engine) / median_ms(baseline):.1f}x")
 
 
-def main() -> None:
-    """Print the scoring benchmark."""
-    print(f"load + check (embedded tests) all shipped files: {_load_shipped() * 1000:.1f} ms (goal < 500 ms)")
+def main(quick: bool = False) -> None:
+    """Print the scoring benchmark (--quick: two small sizes)."""
+    load_ms = _load_shipped(2 if quick else 5) * 1000
+    print(f"load + check (embedded tests) all shipped files: {load_ms:.1f} ms (goal < 500 ms)")
     _bench_shipped_art28()
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [(n, *_bench_size(n, Path(tmp))) for n in SIZES]
+        rows = [(n, *_bench_size(n, Path(tmp))) for n in (QUICK_SIZES if quick else SIZES)]
     base_n, _, base_ms, _ = rows[0]
     print(f"{'items':>6} {'load ms':>9} {'score ms':>9} {'per item us':>12} "
           f"{'vs 100 (x/size x)':>18} {'JSON ms':>8}")

@@ -38,8 +38,8 @@ def register_extensions(app: Flask) -> None:
     from vendorcheck.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    database.init_app(app)  # first: db.init_app builds the engine from its options
     db.init_app(app)
-    database.init_app(app)
     # Batch mode lets Alembic alter SQLite tables (SQLite cannot ALTER most constraints in place).
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
@@ -85,6 +85,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(vendor_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(reportsweb_bp)
+    # --- further blueprints: one line each, below ---
+    from vendorcheck.dpa.views import bp as dpa_bp; app.register_blueprint(dpa_bp)  # noqa: E702,I001
+    from vendorcheck.dpa.relations_views import bp as dpa_relations_bp; app.register_blueprint(dpa_relations_bp)  # noqa: E702,E501,I001
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -14,6 +14,7 @@ from flask import Flask, abort, current_app, g, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from vendorcheck.extensions import db, login_manager
 from vendorcheck.models import BUYER_ROLES, VENDOR_ROLES, Membership, Organisation, Role, User
@@ -34,6 +35,15 @@ PERMISSIONS: dict[str, tuple[str, frozenset[Role]]] = {
     "reports.download": ("buyer", BUYER_ROLES),
     "certificate.manage": ("buyer", frozenset({Role.ADMIN})),
     "assessments.answer": ("vendor", VENDOR_ROLES),
+    "dpa.manage": ("vendor", VENDOR_ROLES),
+    "dpa.publish": ("vendor", frozenset({Role.ADMIN})),
+    # DPA relations (issue 8): admins and legal accept and object for the buyer; assessors only read.
+    "dpa.accepted.view": ("buyer", BUYER_ROLES),
+    "dpa.accept": ("buyer", frozenset({Role.ADMIN, Role.LEGAL})),
+    "dpa.object": ("buyer", frozenset({Role.ADMIN, Role.LEGAL})),
+    "dpa.attach": ("buyer", BUYER_ROLES),
+    "dpa.objections.view": ("vendor", VENDOR_ROLES),
+    "dpa.objections.respond": ("vendor", frozenset({Role.ADMIN})),
 }
 
 
@@ -79,6 +89,7 @@ def memberships_of(user: User) -> list[Membership]:
     """Return a user's memberships, buyers first, then by organisation name."""
     query = (
         select(Membership).join(Membership.organisation).where(Membership.user_id == user.id)
+        .options(contains_eager(Membership.organisation))  # the join fills it: no second SELECT
         .order_by(Organisation.is_buyer.desc(), Organisation.name, Membership.id)
     )
     return list(db.session.scalars(query))
@@ -146,10 +157,12 @@ def _denied(status: int, what: str) -> None:
 
 
 def home_url() -> str:
-    """Return where a logged-in user lands: the vendor list for buyers, members otherwise."""
+    """Return where a logged-in user lands: buyers' vendor list, vendors' questionnaires, else members."""
     membership = current_membership()
     if can(membership, "vendors.view"):
         return url_for("buyer.vendors")
+    if can(membership, "assessments.answer"):
+        return url_for("vendor.assessments")
     if membership is not None:
         return url_for("org.members")
     return url_for("auth.profile")

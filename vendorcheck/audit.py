@@ -47,14 +47,17 @@ def compute_hash(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256((prev_hash + canonical_json(entry_payload(entry))).encode()).hexdigest()
 
 
-def _lock_head() -> AuditEntry | None:
-    """Serialise appends and return the current head of the chain."""
+def _lock_head() -> tuple[int, str] | None:
+    """Serialise appends and return the (seq, hash) of the current head of the chain."""
     bind = db.session.get_bind()
     if bind.dialect.name == "postgresql":
         # FOR UPDATE on the head alone is not enough: a waiter would re-read the old head.
         db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-    head_query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1).with_for_update()
-    return db.session.scalars(head_query).first()
+    # Two columns through the unique seq index, not a whole entry: appends are on every autosave.
+    head_query = (select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc())
+                  .limit(1).with_for_update())
+    head = db.session.execute(head_query).first()
+    return (head.seq, head.hash) if head is not None else None
 
 
 def record(
@@ -73,7 +76,7 @@ def record(
         org_id = _primary_org_id(by)
     head = _lock_head()
     entry = AuditEntry(
-        seq=(head.seq + 1) if head else 1,
+        seq=(head[0] + 1) if head else 1,
         created_at=utcnow(),
         user_id=by.id if by is not None else None,
         user_email=(by.email if by is not None else email),
@@ -83,7 +86,7 @@ def record(
         object_id=str(obj.id) if obj is not None else None,
         ip=request.remote_addr if has_request_context() else None,
         details=details or {},
-        prev_hash=head.hash if head else GENESIS,
+        prev_hash=head[1] if head else GENESIS,
     )
     entry.hash = compute_hash(entry.prev_hash, entry)
     db.session.add(entry)

@@ -130,6 +130,48 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+@click.command("pack")
+@click.argument("assessment_id", type=int, required=False)
+@click.option("--vendor", "vendor_id", type=int, help="Pack every assessment of this vendor.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the signed evidence pack.")
+@click.option("--locale", type=click.Choice(["en", "fr"]), default="en", show_default=True)
+@with_appcontext
+def pack_command(assessment_id: int | None, vendor_id: int | None, output: Path, locale: str) -> None:
+    """Build the signed evidence pack of ASSESSMENT_ID (or of --vendor VENDOR_ID)."""
+    from vendorcheck.services import packs
+    from vendorcheck.services.errors import DomainError
+
+    if (assessment_id is None) == (vendor_id is None):
+        click.echo("Give an ASSESSMENT_ID or --vendor VENDOR_ID (one of the two).", err=True)
+        sys.exit(2)
+    found = packs.assessments_for(assessment_id=assessment_id, vendor_id=vendor_id)
+    if not found:
+        what = f"assessment with id {assessment_id}" if assessment_id is not None \
+            else f"vendor with id {vendor_id}, or it has no assessment"
+        click.echo(f"No {what}.", err=True)
+        sys.exit(1)
+    if not output.parent.is_dir():
+        click.echo(f"The folder {output.parent} does not exist.", err=True)
+        sys.exit(1)
+
+    def progress(percent: int, message: str) -> None:
+        click.echo(f"[{percent:3d} %] {message}")
+
+    try:
+        built = packs.build_pack(found, locale=locale, output=output, by=None, progress=progress)
+    except DomainError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"Cannot write {output}: {exc.strerror}.", err=True)
+        sys.exit(1)
+    packs.record_cli_build(found, built, locale=locale)
+    click.echo(f"Wrote the signed evidence pack ({locale}, {built.pages} pages, "
+               f"{len(built.attachments)} attachments, {built.size} bytes) to {output}.")
+    click.echo(f"SHA-256: {built.sha256}")
+
+
 def init_app(app: Flask) -> None:
     """Register app-bound commands (the app-free ones are on `main` too)."""
     app.cli.add_command(questionnaires_group)
@@ -144,6 +186,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(mail_group)
     app.cli.add_command(audit_group)
+    report_group.add_command(pack_command)
     app.cli.add_command(report_group)
     app.cli.add_command(reminders_group)
 

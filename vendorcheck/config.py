@@ -40,6 +40,14 @@ class Config:
     REDIS_URL: str | None = None
     INVITATION_DAYS = 14
     PAGE_SIZE = 50
+    # Report and pack rendering (vendorcheck/reports/worker.py, services/packs.py).
+    REPORT_RENDER_MODE = "pool"  # "inline" renders in the calling process (debugging)
+    REPORT_RENDER_TIMEOUT = 300  # seconds; a slower render answers 503 "try again"
+    REPORT_WORKERS = 2
+    REPORT_WORKER_MAX_TASKS = 20  # WeasyPrint's memory grows across renders: recycle children
+    PACK_JOB_TIMEOUT = 1800
+    PACK_STALE_AFTER = 900  # a running pack job silent this long is shown as interrupted
+    # SECRET_KEY_FALLBACKS (Flask): earlier keys, to re-encrypt signing keys after a rotation.
 
 
 def finalise_config(app: Flask) -> None:

@@ -71,7 +71,34 @@ def seed() -> list[tuple[str, str]]:
     db.session.flush()
     audit.record("demo_seeded", org=buyer, details={"users": [e for e, _d in logins]})
     db.session.commit()
+    _publish_demo_dpa()
     return logins
+
+
+def _publish_demo_dpa() -> None:
+    """Publish a DPA for CloudCRM SAS from the DPA questionnaire's complete example answers."""
+    from vendorcheck.models.assessments import Answer
+    from vendorcheck.questionnaire import validate_answers
+    from vendorcheck.services import dpa
+
+    org = db.session.scalar(select(Organisation).where(Organisation.name == VENDORS[0][0]))
+    user = db.session.scalar(select(User).where(User.email == VENDORS[0][7].email))
+    if org is None or user is None:
+        return
+    draft = dpa.start_draft(org, by=user)
+    q = dpa.draft_questionnaire(draft)
+    example = next(t for t in q.tests if t.name == "complete_eu_processor_is_low_risk")
+    answers = {**example.answers, "processor_legal_name": "CloudCRM SAS",
+               "processor_address": "12 rue du Cloud, 69002 Lyon",
+               "subject_matter": "Hosted CRM for the controller's sales and support teams.",
+               "contact_email": "contact@cloudcrm.example"}
+    for item_id, value in validate_answers(q, answers).answers.items():
+        db.session.add(Answer(assessment_id=draft.id, item_id=item_id, value=value,
+                              updated_by_id=user.id))
+    db.session.commit()
+    profile = dpa.profile_of(org)
+    assert profile is not None
+    dpa.publish(profile, by=user)
 
 
 @click.command("demo")

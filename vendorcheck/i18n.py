@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from babel import Locale
 from flask import Flask, current_app, request, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user
@@ -25,6 +26,12 @@ def select_locale() -> str:
 def current_locale() -> str:
     """Return the active locale as a two-letter code."""
     return str(get_locale() or "en")
+
+
+def country_name(code: str, locale: str | None = None) -> str:
+    """Return a country's name in the user's language (the code if Babel does not know it)."""
+    territories = Locale.parse(locale or current_locale()).territories
+    return str(territories.get(code, code))
 
 
 def localised(text: object, locale: str | None = None) -> str:

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
            timedelta(hours=2), timedelta(hours=12))
 SMTP_TIMEOUT = 10
+# Extra headers by template name, registered by the module that queues those e-mails
+# (e.g. RFC 8058 List-Unsubscribe on DPA notices); computed when the message is built.
+HEADER_HOOKS: dict[str, Callable[[OutboxMessage], dict[str, str]]] = {}
 
 
 def _subjects() -> dict[str, Callable[[dict[str, Any]], str]]:
@@ -185,8 +188,16 @@ def _build(message: OutboxMessage, cfg: Any) -> EmailMessage:
     email["From"] = cfg.get("MAIL_SENDER") or "vendorcheck <no-reply@vendorcheck.local>"
     email["To"] = message.to_email
     email["Message-ID"] = message.message_id
+    hook = HEADER_HOOKS.get(message.template)
+    extra = hook(message) if hook else {}
+    for name, value in extra.items():
+        email[name] = value
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
+    if extra:
+        # A link header is one long word: fold it only past RFC 5322's 998 characters, never
+        # as encoded words, which mail clients cannot read as List-Unsubscribe.
+        email.policy = email.policy.clone(max_line_length=998)
     return email
 
 

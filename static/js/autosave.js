@@ -44,10 +44,12 @@
     var version = form.elements[id + "__version"];
     var note = form.elements[id + "__justification"];
     var body = {item_id: id, value: valueOf(fieldset), request_id: uuid(),
-                version: version && version.value ? parseInt(version.value, 10) : null};
+                // An empty version field means "no answer when the page loaded": 0, so a colleague's
+                // first answer saved meanwhile is a conflict, not overwritten.
+                version: version ? (version.value ? parseInt(version.value, 10) : 0) : null};
     if (note) { body.justification = note.value; }
     status.textContent = status.dataset.saving || "…";
-    fetch(form.dataset.autosave, {
+    return fetch(form.dataset.autosave, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "Accept": "application/json",
                 "X-CSRFToken": meta ? meta.content : ""},
@@ -74,12 +76,32 @@
     });
   }
 
-  var timers = {};
+  var timers = {}, waiting = {};
   function schedule(event) {
     var fieldset = event.target.closest("fieldset[data-item]");
     if (!fieldset || fieldset.hidden) { return; }
-    clearTimeout(timers[fieldset.dataset.item]);
-    timers[fieldset.dataset.item] = setTimeout(function () { save(fieldset); }, 600);
+    var id = fieldset.dataset.item;
+    clearTimeout(timers[id]);
+    waiting[id] = fieldset;
+    timers[id] = setTimeout(function () { delete waiting[id]; save(fieldset); }, 600);
   }
   form.addEventListener("change", schedule);
+
+  // A row button or "Save section" posts the whole page, and leaving the page cancels the saves
+  // still waiting for their delay ("Add a row" re-renders without storing): send those first, then
+  // submit with the same button. The fresh versions they return travel with the form.
+  var flushed = false;
+  form.addEventListener("submit", function (event) {
+    var ids = Object.keys(waiting);
+    if (flushed || !ids.length || !form.requestSubmit) { return; }
+    event.preventDefault();
+    flushed = true;
+    var submitter = event.submitter;
+    Promise.all(ids.map(function (id) {
+      clearTimeout(timers[id]);
+      var fieldset = waiting[id];
+      delete waiting[id];
+      return save(fieldset);
+    })).then(function () { form.requestSubmit(submitter || undefined); });
+  });
 }());

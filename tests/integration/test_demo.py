@@ -8,6 +8,7 @@ from vendorcheck import audit
 from vendorcheck.demo import DEMO_PASSWORD
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, User, Vendor
+from vendorcheck.models.dpa import DpaVersion
 
 
 def test_demo_seeds_and_prints_logins(app, runner, client):
@@ -18,8 +19,10 @@ def test_demo_seeds_and_prints_logins(app, runner, client):
         assert db.session.scalar(select(func.count(User.id))) == 5
         names = set(db.session.scalars(select(Organisation.name)))
         assert {"Acme Retail SAS", "CloudCRM SAS", "MailBlast Inc"} <= names
-        vendors = list(db.session.scalars(select(Vendor)))
+        acme = db.session.scalar(select(Organisation.id).where(Organisation.name == "Acme Retail SAS"))
+        vendors = list(db.session.scalars(select(Vendor).where(Vendor.buyer_org_id == acme)))
         assert len(vendors) == 2 and all(v.vendor_org_id for v in vendors)
+        assert db.session.scalar(select(func.count(DpaVersion.id))) == 1  # CloudCRM's DPA
         assert audit.verify() == []
     response = client.post("/auth/login", data={"email": "legal@acme-retail.example",
                                                 "password": DEMO_PASSWORD})

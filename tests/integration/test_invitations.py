@@ -43,6 +43,7 @@ def test_buyer_invites_a_contact_who_creates_the_vendor_org(app, client, login_a
     assert client.get(path).status_code == 200
     response = client.post(path, data=NEW_ACCOUNT)
     assert response.status_code == 302 and token not in response.headers["Location"]
+    assert response.headers["Location"] == "/vendor/assessments", "a vendor lands on its questionnaires"
     with app.app_context():
         linked = db.session.get(Vendor, vendor_id)
         assert linked.vendor_org is not None and linked.vendor_org.is_vendor

@@ -166,6 +166,19 @@ def test_autosave_conflict_on_stale_version_keeps_first_value(app, client, login
     assert _answers(app, env.a)["notes"] == "second"
 
 
+def test_a_first_answer_saved_meanwhile_is_a_conflict_not_overwritten(app, client, login_as, env):
+    """Both pages showed no answer: the second save (version 0 / an empty field) must not win."""
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "notes", "first", version=0).status_code == 200
+    login_as(env.vuser2)
+    late = _autosave(client, env.a, "notes", "late", version=0)
+    assert late.status_code == 409 and late.get_json()["current"] == "first"
+    page = client.post(f"/vendor/assessments/{env.a}/sections/main",
+                       data={"notes": "late too", "notes__version": ""})
+    assert page.status_code == 422 and "Marie Dupont" in page.get_data(as_text=True)
+    assert _answers(app, env.a)["notes"] == "first"
+
+
 def test_replayed_request_id_returns_stored_result(app, client, login_as, env):
     login_as(env.vuser)
     first = _autosave(client, env.a, "hours", "12", request_id="req-1")

@@ -2,6 +2,9 @@
 
 from vendorcheck.models import (
     assessments,  # noqa: F401  (registers the assessment tables)
+    dpa,  # noqa: F401  (registers the DPA tables)
+    dpa_relations,  # noqa: F401  (registers DPA subscriptions, acceptances, objections)
+    packs,  # noqa: F401  (registers the evidence pack jobs)
     reports,  # noqa: F401  (registers the report tables)
 )
 from vendorcheck.models.accounts import (

@@ -113,6 +113,40 @@ def sign_pdf(
     so a literal percent sign must be written ``%%``. With ``timestamp_url`` the
     signature gets an RFC 3161 timestamp (PAdES B-T) from that server over HTTP.
     """
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=True)
+    pdf_signer = _pdf_signer(writer, signer, reason=reason, field_name=field_name,
+                             font_path=font_path, location=location, stamp_lines=stamp_lines,
+                             timestamp_url=timestamp_url)
+    out: io.BytesIO = pdf_signer.sign_pdf(writer)
+    return out.getvalue()
+
+
+def sign_pdf_file(
+    source: Path,
+    target: Path,
+    signer: signers.Signer,
+    *,
+    reason: str,
+    field_name: str,
+    font_path: Path,
+    location: str | None = None,
+    stamp_lines: Sequence[str] = DEFAULT_STAMP_LINES,
+    timestamp_url: str | None = None,
+) -> None:
+    """Sign the PDF file ``source`` into ``target`` like sign_pdf, reading and writing in chunks."""
+    # "w+b": pyHanko renders into a BytesIO unless the output is readable and seekable.
+    with source.open("rb") as inp, target.open("w+b") as out:
+        writer = IncrementalPdfFileWriter(inp, strict=True)
+        pdf_signer = _pdf_signer(writer, signer, reason=reason, field_name=field_name,
+                                 font_path=font_path, location=location,
+                                 stamp_lines=stamp_lines, timestamp_url=timestamp_url)
+        pdf_signer.sign_pdf(writer, output=out)
+
+
+def _pdf_signer(writer: IncrementalPdfFileWriter, signer: signers.Signer, *, reason: str,
+                field_name: str, font_path: Path, location: str | None,
+                stamp_lines: Sequence[str], timestamp_url: str | None) -> signers.PdfSigner:
+    """Build a PAdES signer with a visible stamp in the last page's bottom-right corner."""
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=reason,
@@ -120,16 +154,13 @@ def sign_pdf(
         subfilter=SigSeedSubFilter.PADES,
         md_algorithm="sha256",
     )
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=True)
-    pdf_signer = signers.PdfSigner(
+    return signers.PdfSigner(
         meta,
         signer=signer,
         timestamper=HTTPTimeStamper(timestamp_url) if timestamp_url else None,
         stamp_style=_stamp_style(stamp_lines, font_path),
         new_field_spec=SigFieldSpec(field_name, on_page=-1, box=_stamp_box(writer)),
     )
-    out: io.BytesIO = pdf_signer.sign_pdf(writer)
-    return out.getvalue()
 
 
 class InMemoryFontFactory(GlyphAccumulatorFactory):

@@ -66,9 +66,8 @@ def verify_command(path: Path) -> None:
     click.echo(f"SHA-256:   {check.sha256}")
     click.echo(f"Signer:    {v.signer or 'unknown'}")
     click.echo(f"Signed at: {v.signed_at.isoformat() if v.signed_at else 'unknown'}")
-    if check.stored is not None:
-        click.echo(f"Record:    stored report of assessment {check.stored.assessment_id} "
-                   f"({check.stored.locale})")
+    if check.record is not None:
+        click.echo(f"Record:    {check.record}")
     for warning in check.warnings:
         click.echo(f"Warning:   {warning}")
     if check.ok:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import PasswordField
+from wtforms import PasswordField, SelectField
 from wtforms.validators import Length
 
 from vendorcheck.forms import (
     BaseForm,
     ConfirmForm,  # noqa: F401 - shared confirmation form
+    options,
 )
 
 
@@ -26,3 +27,10 @@ class CertificateForm(BaseForm):
                      validators=[FileRequired(_l("Choose a PKCS#12 file."))])
     passphrase = PasswordField(_l("Passphrase"), validators=[Length(max=256)],
                                render_kw={"autocomplete": "off"})
+
+
+class PackForm(BaseForm):
+    """Ask for an evidence pack in one language."""
+
+    locale = SelectField(_l("Language of the pack"),
+                         choices=options([("en", "English"), ("fr", "Français")]), default="en")

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,9 +28,10 @@ from vendorcheck.errors import abort_with
 from vendorcheck.extensions import db, limiter
 from vendorcheck.models import Organisation, Vendor
 from vendorcheck.models.assessments import Assessment
+from vendorcheck.models.packs import PackJob, PackStatus
 from vendorcheck.reports.report import LOCALES, build_report_context
-from vendorcheck.reportsweb.forms import CertificateForm, ConfirmForm, VerifyForm
-from vendorcheck.services import reports
+from vendorcheck.reportsweb.forms import CertificateForm, ConfirmForm, PackForm, VerifyForm
+from vendorcheck.services import packs, reports
 from vendorcheck.services.errors import DomainError
 
 bp = Blueprint("reportsweb", __name__)
@@ -213,3 +226,113 @@ def remove_certificate() -> Any:
               "success")
         return redirect(url_for("reportsweb.certificate"))
     return render_template("reportsweb/remove_certificate.html", form=form, record=record)
+
+
+# ------------------------------------------------------------------ evidence packs (issue 7)
+
+def _pack_job(job_id: int) -> PackJob:
+    """Load a pack job of the active buyer organisation, or 404."""
+    return get_owned_or_404(PackJob, job_id, "buyer_org_id")
+
+
+def _request_pack(**target: Any) -> Any:
+    """Create a pack job from the form and show its progress page."""
+    form = PackForm()
+    if not form.validate_on_submit():
+        abort_with(400, _("Choose the language of the pack and try again."))
+    try:
+        job = packs.request_pack(_org(), by=current_user, locale=form.locale.data, **target)
+    except DomainError as exc:
+        db.session.rollback()
+        abort_with(exc.status, exc.message)
+    return redirect(url_for("reportsweb.pack_status", job_id=job.id), code=303)
+
+
+@bp.post("/buyer/packs/assessments/<int:assessment_id>")
+@requires("reports.download")
+def pack_assessment(assessment_id: int) -> Any:
+    """Start building the evidence pack of one assessment."""
+    return _request_pack(assessment=_assessment(assessment_id))
+
+
+@bp.post("/buyer/packs/vendors/<int:vendor_id>")
+@requires("reports.download")
+def pack_vendor(vendor_id: int) -> Any:
+    """Start building the evidence pack of every assessment of a vendor."""
+    return _request_pack(vendor=get_owned_or_404(Vendor, vendor_id, "buyer_org_id"))
+
+
+def _pack_subject(job: PackJob) -> tuple[str, str]:
+    """Return what the pack is about (vendor name) and where to go back to."""
+    if job.assessment_id is not None:
+        assessment = db.session.get(Assessment, job.assessment_id)
+        if assessment is not None:
+            return assessment.vendor.legal_name, url_for("review.assessment",
+                                                         assessment_id=assessment.id)
+    vendor = db.session.get(Vendor, job.vendor_id) if job.vendor_id else None
+    name = vendor.legal_name if vendor is not None else ""
+    return name, url_for("buyer.vendor_detail", vendor_id=job.vendor_id) if vendor else "/"
+
+
+@bp.get("/buyer/packs/<int:job_id>")
+@requires("reports.download")
+def pack_status(job_id: int) -> Any:
+    """Show a pack's progress (polled by a small script, refreshed without it), then the link."""
+    job = _pack_job(job_id)
+    packs.refresh_stale(job)
+    subject, back = _pack_subject(job)
+    return render_template("reportsweb/pack_status.html", job=job, subject=subject, back=back,
+                           form=ConfirmForm(), running=job.status in (PackStatus.QUEUED,
+                                                                      PackStatus.RUNNING))
+
+
+@bp.get("/buyer/packs/<int:job_id>/status.json")
+@requires("reports.download")
+def pack_progress(job_id: int) -> Any:
+    """Return a pack's status for the progress script."""
+    job = _pack_job(job_id)
+    packs.refresh_stale(job)
+    response = jsonify({"status": job.status.value, "progress": job.progress,
+                        "message": job.message})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/buyer/packs/<int:job_id>/download")
+@requires("reports.download")
+def pack_download(job_id: int) -> Any:
+    """Download a finished pack (streamed from disk, as an attachment)."""
+    job = _pack_job(job_id)
+    try:
+        path = packs.pack_file(job)
+    except DomainError as exc:
+        abort_with(exc.status, exc.message)
+    packs.record_download(job, by=current_user)
+    locale = job.locale if job.locale in LOCALES else "en"
+    # Streamed in chunks: a pack can be hundreds of megabytes.
+    response = _download(_file_chunks(path), "application/pdf",  # type: ignore[arg-type]
+                         f"vendorcheck-evidence-pack-{job.id}-{locale}.pdf")
+    response.headers["Content-Length"] = str(path.stat().st_size)
+    return response
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    """Yield a file in chunks; the file is opened only once the body is read."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(256 * 1024):
+            yield chunk
+
+
+@bp.post("/buyer/packs/<int:job_id>/retry")
+@requires("reports.download")
+def pack_retry(job_id: int) -> Any:
+    """Start a failed pack again."""
+    job = _pack_job(job_id)
+    if not ConfirmForm().validate_on_submit():
+        abort_with(400, _("Your form expired. Reload the page and try again."))
+    try:
+        packs.retry_pack(job, by=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        abort_with(exc.status, exc.message)
+    return redirect(url_for("reportsweb.pack_status", job_id=job.id), code=303)

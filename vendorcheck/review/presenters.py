@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from babel import Locale
 from flask import url_for
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 
-from vendorcheck.i18n import current_locale
+from vendorcheck.i18n import country_name
 from vendorcheck.models.assessments import (
     Assessment,
     Clarification,
@@ -56,12 +55,6 @@ def decision_labels() -> dict[str, str]:
     """Return the decisions in words."""
     return {"approved": _("Approved"), "approved_with_conditions": _("Approved with conditions"),
             "rejected": _("Rejected")}
-
-
-def country_name(code: str, locale: str | None = None) -> str:
-    """Return a country's name in the user's language (the code if Babel does not know it)."""
-    territories = Locale.parse(locale or current_locale()).territories
-    return str(territories.get(code, code))
 
 
 def evidence_url(evidence: Evidence) -> str:
@@ -113,7 +106,9 @@ def in_words(item: Item, value: Any, locale: str) -> str | list[str]:
     if kind == "attestation":
         return _attestation(value)
     if kind == "file":
-        return str(_("%(n)d file(s)", n=len(value))) if isinstance(value, list) else str(value)
+        if not isinstance(value, list):
+            return str(value)
+        return ngettext("%(num)d file", "%(num)d files", len(value))
     return str(value)
 
 

@@ -16,10 +16,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
-from vendorcheck import audit, mail, storage, uploads
+from vendorcheck import audit, database, mail, storage, uploads
 from vendorcheck.extensions import db
 from vendorcheck.models import (
     Contact,
@@ -49,6 +50,7 @@ from vendorcheck.models.assessments import (
 from vendorcheck.questionnaire import Item, Questionnaire, score, validate_answers
 from vendorcheck.questionnaire.answers import Invalid, clean_text
 from vendorcheck.questionnaire.scoring import ScoreResult, is_answered
+from vendorcheck.review.results import OverrideValue, ReviewedResult, reviewed_result
 from vendorcheck.services.errors import DomainError, ValidationFailed
 
 S = AssessmentStatus
@@ -248,36 +250,66 @@ def _conflict(answer: Answer) -> Conflict:
                     version=answer.version)
 
 
-def refresh_results(assessment: Assessment, q: Questionnaire | None = None) -> ScoreResult:
-    """Re-score the pinned version, refresh the cached columns and sync computed findings."""
+def reviewed_of(assessment: Assessment, q: Questionnaire | None = None) -> ReviewedResult:
+    """Score the pinned version and apply the reviewer's overrides and manual findings."""
     q = q or questionnaire_of(assessment)
-    result = score(q, answers_of(assessment))
-    assessment.score, assessment.tier = result.score, result.tier
+    overrides = [OverrideValue(o.kind, o.target, o.new_value) for o in assessment.overrides]
+    manual = [f.severity for f in assessment.findings if f.source == "manual"]
+    return reviewed_result(q, answers_of(assessment), overrides, extra_severities=manual)
+
+
+def refresh_results(assessment: Assessment, q: Questionnaire | None = None) -> ReviewedResult:
+    """Re-score with the reviewer's overrides, refresh the cached columns and sync findings.
+
+    The cached score, tier and open findings are the reviewed ones, so the dashboard, the review
+    page, the report and the exports agree even when the vendor saves during a clarification.
+    """
+    q = q or questionnaire_of(assessment)
+    reviewed = reviewed_of(assessment, q)
+    result = reviewed.computed
+    assessment.score, assessment.tier = reviewed.score, reviewed.tier
     assessment.completeness = result.completeness
     counts = section_progress(q, result).values()
     shown = sum(total for _done, total in counts)
     assessment.progress = round(100 * sum(done for done, _t in counts) / shown) if shown else 100
-    _sync_findings(assessment, result)
-    assessment.open_findings = sum(1 for f in assessment.findings
-                                   if f.state in (FindingState.OPEN, FindingState.VENDOR_RESPONDED))
-    return result
+    _sync_findings(assessment, reviewed)
+    assessment.open_findings = _count_open(assessment, result)
+    return reviewed
 
 
-def _sync_findings(assessment: Assessment, result: ScoreResult) -> None:
-    """Insert newly raised computed findings; drop untouched ones no longer raised; keep states."""
-    raised = {f.id: f for f in result.findings}
+STILL_OPEN = frozenset({FindingState.OPEN, FindingState.VENDOR_RESPONDED})
+
+
+def _count_open(assessment: Assessment, result: ScoreResult) -> int:
+    """Count the findings the review page lists (raised or manual) that are still open."""
+    raised = {f.id for f in result.findings}
+    return sum(1 for r in assessment.findings if r.state in STILL_OPEN
+               and (r.source == "manual" or r.finding_id in raised))
+
+
+def _sync_findings(assessment: Assessment, reviewed: ReviewedResult) -> None:
+    """Insert newly raised computed findings; drop untouched ones no longer raised; keep states.
+
+    A raised finding's record carries its effective severity (the reviewer's override, if any),
+    since the report and the exports read the records.
+    """
+    raised = {f.id: f for f in reviewed.computed.findings}
     existing = {f.finding_id: f for f in assessment.findings}
     for record in list(assessment.findings):
         untouched = record.state is FindingState.OPEN and not record.comment and not record.updated_by_id
         if record.source == "computed" and record.finding_id not in raised and untouched:
             assessment.findings.remove(record)
     for fid, finding in raised.items():
-        if fid not in existing:
+        severity = reviewed.severity_of(fid, finding.severity)
+        stored = existing.get(fid)
+        if stored is None:
             assessment.findings.append(FindingRecord(
-                finding_id=fid, source="computed", severity=finding.severity,
+                finding_id=fid, source="computed", severity=severity,
                 title=finding.title.as_dict(), refs=list(finding.refs),
                 remediation=finding.remediation.as_dict() if finding.remediation else {},
                 state=FindingState.OPEN))
+        elif stored.source == "computed" and stored.severity != severity:
+            stored.severity = severity
 
 
 def _store(assessment: Assessment, item_id: str, value: Any, justification: str | None, *,
@@ -313,10 +345,13 @@ def _flush_or_conflict(item_id: str) -> None:
 # --- services: buyer sends -------------------------------------------------------------------------
 
 
-def send_assessment(buyer_org: Organisation, vendor: Vendor, questionnaire: Questionnaire, *,
-                    due_date: date | None, contacts: Sequence[Contact], message: str,
-                    by: User) -> Assessment:
-    """Send a questionnaire version to a vendor's contacts; invite those without an account."""
+def create_sent_assessment(buyer_org: Organisation, vendor: Vendor, questionnaire: Questionnaire,
+                           *, due_date: date | None, contacts: Sequence[Contact], message: str,
+                           by: User) -> tuple[Assessment, list[OutboxMessage]]:
+    """Create a sent assessment and queue its e-mails in the outbox (flush only, no commit).
+
+    The caller commits once, then dispatches the returned messages.
+    """
     from vendorcheck.services.invitations import new_invitation, queue_invitation_mail
 
     if vendor.buyer_org_id != buyer_org.id or any(c.vendor_id != vendor.id for c in contacts):
@@ -350,7 +385,22 @@ def send_assessment(buyer_org: Organisation, vendor: Vendor, questionnaire: Ques
     audit.record("assessment_sent", by=by, org=buyer_org.id, obj=assessment, details={
         "vendor_id": vendor.id, "questionnaire": questionnaire.key,
         "recipients": [c.email for c in contacts]})
-    db.session.commit()
+    db.session.flush()
+    return assessment, messages
+
+
+def send_assessment(buyer_org: Organisation, vendor: Vendor, questionnaire: Questionnaire, *,
+                    due_date: date | None, contacts: Sequence[Contact], message: str,
+                    by: User) -> Assessment:
+    """Send a questionnaire version to a vendor's contacts; invite those without an account."""
+    try:
+        assessment, messages = create_sent_assessment(
+            buyer_org, vendor, questionnaire, due_date=due_date, contacts=contacts,
+            message=message, by=by)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()  # no half-sent assessment, invitation or e-mail stays behind
+        raise
     mail.dispatch(messages)
     return assessment
 
@@ -367,6 +417,23 @@ class Saved:
     saved_at: datetime | None
     progress: int = 0
     replayed: bool = False
+
+
+def load_for_save(assessment_id: int) -> Assessment | None:
+    """Take the assessment's turn to save, then load what a save reads in one round trip.
+
+    Saves of one assessment run one at a time (a row lock on PostgreSQL, the write queue on
+    SQLite) and read the answers and findings only once it is their turn, so two people saving
+    different items at the same moment each re-score with the other's answer and never insert
+    the same finding twice. Load it before `get_owned_or_404`, which then finds it in the
+    session and still checks who owns it.
+    """
+    database.queue_for_write(db.session)
+    return db.session.scalars(
+        select(Assessment).where(Assessment.id == assessment_id)
+        .options(joinedload(Assessment.vendor), selectinload(Assessment.answers),
+                 selectinload(Assessment.overrides), selectinload(Assessment.findings))
+        .with_for_update(of=Assessment)).first()
 
 
 def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_version: int | None,
@@ -397,16 +464,19 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
     answer = _store(assessment, item_id, checked.answers.get(item_id), text, by=by,
                     keep_justification=keep_justification and justification is None)
     _started(assessment)
-    _flush_or_conflict(item_id)
+    # Score before the first write: on SQLite the write lock is held from there to the commit.
+    refresh_results(assessment, q)
+    _flush_or_conflict(item_id)  # the version check: a stale answer rolls everything back
+    audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
+                 details={"item": item_id, "version": answer.version})
     if request_id:
         db.session.add(AutosaveReceipt(assessment_id=assessment.id, request_id=str(request_id)[:64],
                                        item_id=item_id, answer_version=answer.version))
-    refresh_results(assessment, q)
-    audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
-                 details={"item": item_id, "version": answer.version})
-    _flush_or_conflict(item_id)
+    _flush_or_conflict(item_id)  # a request id used twice at the same moment: 409, not 500
+    # Read the flushed values before commit expires them: saves two SELECTs per autosave.
+    saved = Saved(item_id, answer.version, answer.updated_at, assessment.progress)
     db.session.commit()
-    return Saved(item_id, answer.version, answer.updated_at, assessment.progress)
+    return saved
 
 
 @dataclass

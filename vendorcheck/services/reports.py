@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -13,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
 from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -30,8 +31,15 @@ from vendorcheck.models.base import utcnow
 from vendorcheck.models.reports import OrganisationCertificate, StoredReport
 from vendorcheck.questionnaire import Questionnaire
 from vendorcheck.reports import Verification, ensure_instance_signer, load_signer, sign_pdf, verify_pdf
-from vendorcheck.reports.report import LOCALES, ReportData, build_report_context, render_report_pdf
+from vendorcheck.reports.report import (
+    CSS_PATH,
+    LOCALES,
+    ReportData,
+    build_report_context,
+    render_report_html,
+)
 from vendorcheck.reports.signing import CERT_NAME
+from vendorcheck.reports.worker import render_pdf_isolated
 from vendorcheck.services.errors import DomainError, ValidationFailed
 
 FIELD_NAME = "ReportSignature"
@@ -48,23 +56,62 @@ class QuestionnaireMissing(DomainError):
     default = _l("The questionnaire version of this assessment is no longer available.")
 
 
+class SigningKeyUnavailable(DomainError):
+    """The instance key was encrypted with a SECRET_KEY that is no longer configured."""
+
+    status = 503
+    default = _l(
+        "The instance signing key cannot be opened with the current secret key "
+        "(SECRET_KEY was changed). An administrator must add the previous key to "
+        "VENDORCHECK_SECRET_KEY_FALLBACKS and restart: the signing key is then re-encrypted "
+        "with the new secret key. If the previous key is lost, move the instance's signing "
+        "folder away to create a new signing key; reports signed earlier stay verifiable with "
+        "the old certificate.")
+
+
+class CertificateUnreadable(DomainError):
+    """An organisation certificate was encrypted with a SECRET_KEY no longer configured."""
+
+    status = 503
+    default = _l(
+        "Your organisation's signing certificate can no longer be decrypted, because the "
+        "server's secret key was changed. An administrator of your organisation must upload "
+        "the certificate again (Signing certificate page), or the server administrator must "
+        "add the previous key to VENDORCHECK_SECRET_KEY_FALLBACKS.")
+
+
 # ------------------------------------------------------------------------------------ keys
 
-def _derived_key(purpose: bytes) -> bytes:
-    """Derive 32 bytes from SECRET_KEY for one purpose (HKDF-SHA256)."""
-    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+def _secrets() -> list[bytes]:
+    """Return SECRET_KEY then every fallback key (newest first), as bytes."""
+    cfg = current_app.config
+    fallbacks = cfg.get("SECRET_KEY_FALLBACKS") or []
+    if isinstance(fallbacks, str | bytes):
+        fallbacks = [fallbacks]  # one key given as a plain environment string
+    keys = [cfg["SECRET_KEY"], *fallbacks]
+    return [key if isinstance(key, bytes) else str(key).encode("utf-8") for key in keys if key]
+
+
+def _derived_key(purpose: bytes, secret: bytes | None = None) -> bytes:
+    """Derive 32 bytes from SECRET_KEY (or an older key) for one purpose (HKDF-SHA256)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"vendorcheck " + purpose).derive(secret)
+                info=b"vendorcheck " + purpose).derive(secret or _secrets()[0])
 
 
-def _fernet() -> Fernet:
-    """Return the Fernet used to encrypt organisation certificates at rest."""
-    return Fernet(base64.urlsafe_b64encode(_derived_key(b"organisation certificate")))
+def _fernets() -> list[Fernet]:
+    """Return the certificate Fernets: the current key's first, then the fallbacks'."""
+    return [Fernet(base64.urlsafe_b64encode(_derived_key(b"organisation certificate", key)))
+            for key in _secrets()]
 
 
-def _instance_passphrase() -> bytes:
-    """Return the instance key's passphrase (derived from SECRET_KEY)."""
-    return base64.urlsafe_b64encode(_derived_key(b"instance signing key"))
+def _fernet() -> MultiFernet:
+    """Return the Fernet used to encrypt organisation certificates at rest (current key)."""
+    return MultiFernet(_fernets())
+
+
+def _instance_passphrase(secret: bytes | None = None) -> bytes:
+    """Return the instance key's passphrase (derived from SECRET_KEY or an older key)."""
+    return base64.urlsafe_b64encode(_derived_key(b"instance signing key", secret))
 
 
 def _instance_dir() -> Path:
@@ -72,16 +119,50 @@ def _instance_dir() -> Path:
 
 
 def instance_signer() -> tuple[Any, x509.Certificate]:
-    """Return the instance's signer and certificate, creating them on first use."""
+    """Return the instance's signer and certificate, creating them on first use.
+
+    After a SECRET_KEY rotation the key is opened with a fallback key and re-encrypted with
+    the current one; when no configured key opens it, SigningKeyUnavailable (503) is raised.
+    """
     p12_path = ensure_instance_signer(_instance_dir(), common_name=_instance_name(),
                                       passphrase=_instance_passphrase())
     cert = x509.load_pem_x509_certificate((p12_path.parent / CERT_NAME).read_bytes())
-    return load_signer(p12_path.read_bytes(), _instance_passphrase()), cert
+    data = p12_path.read_bytes()
+    for index, secret in enumerate(_secrets()):
+        passphrase = _instance_passphrase(secret)
+        try:
+            signer = load_signer(data, passphrase)
+        except ValueError:
+            continue
+        if index > 0:
+            current = _reencrypt_instance_key(p12_path, data, passphrase)
+            signer = load_signer(current, _instance_passphrase())
+        return signer, cert
+    raise SigningKeyUnavailable(_text(SigningKeyUnavailable.default))
+
+
+def _reencrypt_instance_key(p12_path: Path, data: bytes, old_passphrase: bytes) -> bytes:
+    """Rewrite the instance PKCS#12 under the current key's passphrase (atomically)."""
+    loaded = pkcs12.load_pkcs12(data, old_passphrase)
+    cert = loaded.cert.certificate if loaded.cert is not None else None
+    assert loaded.key is not None
+    assert cert is not None
+    fresh = pkcs12.serialize_key_and_certificates(
+        b"instance", loaded.key, cert, None, BestAvailableEncryption(_instance_passphrase()))  # type: ignore[arg-type]
+    tmp = p12_path.with_name(f".{p12_path.name}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(fresh)
+    os.replace(tmp, p12_path)
+    current_app.logger.warning("instance signing key re-encrypted with the current SECRET_KEY")
+    return fresh
 
 
 def instance_certificate() -> x509.Certificate:
-    """Return the instance's certificate (creating the key if needed)."""
-    return instance_signer()[1]
+    """Return the instance's certificate (creating the key if needed; no decryption)."""
+    p12_path = ensure_instance_signer(_instance_dir(), common_name=_instance_name(),
+                                      passphrase=_instance_passphrase())
+    return x509.load_pem_x509_certificate((p12_path.parent / CERT_NAME).read_bytes())
 
 
 def _instance_name() -> str:
@@ -97,9 +178,27 @@ def organisation_certificate(org_id: int) -> OrganisationCertificate | None:
 
 
 def _org_signer(record: OrganisationCertificate) -> Any:
-    """Decrypt and load an organisation's signer."""
-    f = _fernet()
-    return load_signer(f.decrypt(record.p12_encrypted), f.decrypt(record.passphrase_encrypted))
+    """Decrypt and load an organisation's signer, re-encrypting it after a key rotation."""
+    current, f = _fernets()[0], _fernet()
+    try:
+        p12, passphrase = f.decrypt(record.p12_encrypted), f.decrypt(record.passphrase_encrypted)
+    except InvalidToken as exc:
+        raise CertificateUnreadable(_text(CertificateUnreadable.default)) from exc
+    try:
+        current.decrypt(record.p12_encrypted)
+    except InvalidToken:
+        # Opened with a fallback key: store it under the current one (the caller commits).
+        record.p12_encrypted = current.encrypt(p12)
+        record.passphrase_encrypted = current.encrypt(passphrase)
+        current_app.logger.warning("certificate of organisation %s re-encrypted with the "
+                                   "current SECRET_KEY", record.organisation_id)
+    return load_signer(p12, passphrase)
+
+
+def signer_for(org_id: int) -> Any:
+    """Return the signer of an organisation's documents: its certificate, else the instance key."""
+    record = organisation_certificate(org_id)
+    return _org_signer(record) if record is not None else instance_signer()[0]
 
 
 def trust_roots() -> list[x509.Certificate]:
@@ -265,17 +364,30 @@ def read_stored(report: StoredReport) -> bytes | None:
 def build_signed_report(assessment: Assessment, locale: str) -> bytes:
     """Render and sign the report of an assessment (not stored)."""
     q = questionnaire_for(assessment)
+    # The signer first: an unreadable key should fail before a render, not after it.
+    signer = signer_for(assessment.buyer_org_id)
     data = report_data(assessment)
     context = build_report_context(q, data, locale, base_url=current_app.config["BASE_URL"])
     static_dir = Path(current_app.static_folder or "static")
     created = assessment.decided_at if data.decided else None
-    pdf = render_report_pdf(context, static_dir=static_dir, created=created)
-    record = organisation_certificate(assessment.buyer_org_id)
-    signer = _org_signer(record) if record is not None else instance_signer()[0]
+    pdf = render_pdf_isolated(render_report_html(context), static_dir=static_dir,
+                              stylesheets=[CSS_PATH.read_text(encoding="utf-8")], created=created)
     reason = "Vendor audit report" if data.decided else "Vendor audit report (draft, not decided)"
     return sign_pdf(pdf, signer, reason=reason, field_name=FIELD_NAME,
                     font_path=static_dir / "fonts" / "NimbusSans-Regular.otf",
                     location=assessment.buyer_org.name[:100])
+
+
+def signed_report(assessment: Assessment, locale: str, by: User | None) -> bytes:
+    """Return the signed report without auditing: stored bytes once decided, else a draft."""
+    if assessment.status != AssessmentStatus.DECIDED:
+        return build_signed_report(assessment, locale)
+    existing = stored_report(assessment.id, locale)
+    pdf = read_stored(existing) if existing is not None else None
+    if pdf is None:
+        pdf = build_signed_report(assessment, locale)
+        _store(assessment, locale, pdf, by, existing)
+    return pdf
 
 
 def render_assessment_report(assessment: Assessment, *, locale: str, by: User | None) -> bytes:
@@ -283,15 +395,7 @@ def render_assessment_report(assessment: Assessment, *, locale: str, by: User | 
     if locale not in LOCALES:
         locale = "en"
     decided = assessment.status == AssessmentStatus.DECIDED
-    pdf: bytes | None = None
-    if decided:
-        existing = stored_report(assessment.id, locale)
-        pdf = read_stored(existing) if existing is not None else None
-        if pdf is None:
-            pdf = build_signed_report(assessment, locale)
-            _store(assessment, locale, pdf, by, existing)
-    else:
-        pdf = build_signed_report(assessment, locale)
+    pdf = signed_report(assessment, locale, by)
     audit.record("report.downloaded", by=by, org=assessment.buyer_org_id, obj=assessment,
                  details={"locale": locale, "draft": not decided,
                           "sha256": hashlib.sha256(pdf).hexdigest()})
@@ -326,7 +430,10 @@ class ReportCheck:
     verification: Verification
     sha256: str
     stored: StoredReport | None = None
+    pack: Any = None  # the evidence pack (vendorcheck.models.packs.PackJob) with this digest
     claimed_assessment_id: int | None = None
+    dpa_pdf: Any = None  # the stored DPA PDF (vendorcheck.models.dpa.DpaPdf) with this digest
+    acceptance: Any = None  # the DPA acceptance (models.dpa_relations.DpaAcceptance) certified
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -334,6 +441,25 @@ class ReportCheck:
     def ok(self) -> bool:
         """Return whether the file is intact, trusted and not contradicted by our records."""
         return self.verification.ok and not self.problems
+
+    @property
+    def record(self) -> str | None:
+        """Return, in words, which document of this instance's records the file is."""
+        if self.stored is not None:
+            return _text(_l("the stored report of assessment #%(id)s (%(locale)s)",
+                            id=self.stored.assessment_id, locale=self.stored.locale))
+        if self.dpa_pdf is not None:
+            version = self.dpa_pdf.version
+            return _text(_l("the signed data processing agreement %(slug)s, version %(n)s "
+                            "(%(locale)s)", slug=version.profile.slug, n=version.number,
+                            locale=self.dpa_pdf.locale))
+        if self.acceptance is not None:
+            version = self.acceptance.version
+            return _text(_l("the certificate of acceptance #%(id)s of %(slug)s version %(n)s",
+                            id=self.acceptance.id, slug=version.profile.slug, n=version.number))
+        if self.pack is not None:
+            return _text(_l("evidence pack #%(id)s", id=self.pack.id))
+        return None
 
 
 def _claimed_assessment(data: bytes) -> int | None:
@@ -357,13 +483,29 @@ def _text(message: Any) -> str:
         return str(message)
 
 
+def _pack_by_digest(digest: str) -> Any:
+    """Return the finished evidence pack with this SHA-256, if this instance built it."""
+    from vendorcheck.models.packs import PackJob, PackStatus
+
+    return db.session.scalar(select(PackJob).where(PackJob.sha256 == digest,
+                                                   PackJob.status == PackStatus.DONE))
+
+
 def check_report(data: bytes) -> ReportCheck:
     """Verify a signed report and compare it with the reports this instance stored."""
     digest = hashlib.sha256(data).hexdigest()
     verification = verify_pdf(data, trust_roots=trust_roots())
     check = ReportCheck(verification, digest)
     check.stored = db.session.scalar(select(StoredReport).where(StoredReport.sha256 == digest))
-    if check.stored is not None or not verification.valid:
+    if check.stored is None:
+        # Signed DPA versions and acceptance certificates count as ours too.
+        from vendorcheck.services.dpa import pdf_by_digest
+        from vendorcheck.services.dpa_acceptance import acceptance_by_certificate
+
+        check.dpa_pdf = pdf_by_digest(digest)
+        check.pack = _pack_by_digest(digest)
+        check.acceptance = acceptance_by_certificate(digest)
+    if check.record is not None or not verification.valid:
         return check
     claimed = _claimed_assessment(data)
     check.claimed_assessment_id = claimed

@@ -35,12 +35,15 @@ from vendorcheck.review.results import (
     FINDING_SEVERITY,
     ITEM_POINTS,
     SEVERITIES,
-    OverrideValue,
     ReviewedResult,
     carried_answers,
-    reviewed_result,
 )
-from vendorcheck.services.assessments import answers_of, questionnaire_of
+from vendorcheck.services.assessments import (
+    create_sent_assessment,
+    questionnaire_of,
+    refresh_results,
+    reviewed_of,
+)
 from vendorcheck.services.errors import DomainError, ValidationFailed
 
 S = AssessmentStatus
@@ -62,11 +65,8 @@ class CommentRequired(ValidationFailed):
 
 
 def result_of(assessment: Assessment, q: Questionnaire | None = None) -> ReviewedResult:
-    """Score the pinned version and apply the reviewer's overrides."""
-    q = q or questionnaire_of(assessment)
-    overrides = [OverrideValue(o.kind, o.target, o.new_value) for o in assessment.overrides]
-    manual = [f.severity for f in assessment.findings if f.source == "manual"]
-    return reviewed_result(q, answers_of(assessment), overrides, extra_severities=manual)
+    """Score the pinned version and apply the reviewer's overrides (the cached columns agree)."""
+    return reviewed_of(assessment, q)
 
 
 def default_next_review(tier: str | None, today: date | None = None) -> date:
@@ -99,19 +99,6 @@ def _comment(text: str | None, *, required: bool = True) -> str | None:
         raise ValidationFailed(_l("The comment is too long (at most %(n)d characters).",
                                   n=MAX_COMMENT))
     return value or None
-
-
-def _refresh_cache(assessment: Assessment) -> ReviewedResult:
-    """Store the effective score, tier and open findings on the row the dashboard reads."""
-    result = result_of(assessment)
-    assessment.score, assessment.tier = result.score, result.tier
-    records = {f.finding_id: f for f in assessment.findings}
-    still_open = (FindingState.OPEN, FindingState.VENDOR_RESPONDED)
-    raised = {f.id for f in result.computed.findings}
-    assessment.open_findings = (
-        sum(1 for fid in raised if fid not in records or records[fid].state in still_open)
-        + sum(1 for r in records.values() if r.source == "manual" and r.state in still_open))
-    return result
 
 
 def _item_label(assessment: Assessment, item_id: str) -> dict[str, str]:
@@ -185,7 +172,7 @@ def override_item_points(assessment: Assessment, item_id: str, points: float, co
                         comment=text or "", by_id=by.id)
     db.session.add(override)
     db.session.flush()
-    _refresh_cache(assessment)
+    refresh_results(assessment)
     _record("item_points_overridden", assessment, by, obj=override, item_id=item_id,
             computed=override.computed_value, new=override.new_value)
     db.session.commit()
@@ -207,7 +194,7 @@ def override_finding_severity(assessment: Assessment, finding_id: str, severity:
                         by_id=by.id)
     db.session.add(override)
     db.session.flush()
-    _refresh_cache(assessment)
+    refresh_results(assessment)
     _record("finding_severity_overridden", assessment, by, obj=override, finding_id=finding_id,
             computed=override.computed_value, new=severity)
     db.session.commit()
@@ -231,7 +218,7 @@ def add_manual_finding(assessment: Assessment, *, severity: str, title: dict[str
         remediation={k: v.strip() for k, v in remediation.items() if v and v.strip()})
     db.session.add(record)
     db.session.flush()
-    _refresh_cache(assessment)
+    refresh_results(assessment)
     _record("finding_added", assessment, by, obj=record, severity=severity)
     db.session.commit()
     return record
@@ -261,7 +248,7 @@ def set_finding_state(assessment: Assessment, finding_id: str, state: FindingSta
     record.comment = _comment(comment, required=False)
     record.updated_by_id = by.id
     db.session.flush()
-    _refresh_cache(assessment)
+    refresh_results(assessment)
     _record("finding_state_changed", assessment, by, obj=record, finding_id=record.finding_id,
             state=state.value)
     db.session.commit()
@@ -293,7 +280,7 @@ def decide_assessment(assessment: Assessment, decision: Decision, comment: str |
     assessment.decision, assessment.status = decision, S.DECIDED
     assessment.decided_at, assessment.decided_by_id = utcnow(), by.id
     assessment.next_review_date = next_review_date
-    _refresh_cache(assessment)
+    refresh_results(assessment)
     _record("assessment_decided", assessment, by, decision=decision.value,
             next_review_date=next_review_date.isoformat())
     messages = notify.notify_recipients(assessment, "review_decision", decision=decision.value,
@@ -309,24 +296,27 @@ def decide_assessment(assessment: Assessment, decision: Decision, comment: str |
 def start_reassessment(previous: Assessment, *, due_date: date | None, contacts: Sequence[Contact],
                        message: str, by: User) -> Assessment:
     """Send next year's assessment (latest published version), answers carried forward."""
-    from vendorcheck.services import assessments as sending
-
     if previous.status not in (S.SUBMITTED, S.IN_REVIEW, S.CLARIFICATION_REQUESTED, S.DECIDED):
         raise InvalidTransition(_l("Only a submitted assessment can be the basis of the next one."))
     catalogue = current_app.extensions["questionnaires"]
     new_q, old_q = catalogue.get(previous.questionnaire_id), questionnaire_of(previous)
     carried = carried_answers(old_q, new_q, previous.answers)
-    assessment = sending.send_assessment(previous.buyer_org, previous.vendor, new_q,
-                                         due_date=due_date, contacts=list(contacts),
-                                         message=message, by=by)
-    assessment.previous_id = previous.id
-    for item_id, value, justification, changed in carried:
-        db.session.add(Answer(assessment=assessment, item_id=item_id, value=value,
-                              justification=justification, updated_by_id=by.id,
-                              needs_reconfirmation=changed))
-    db.session.flush()
-    sending.refresh_results(assessment, new_q)
-    _record("reassessment_started", assessment, by, previous_id=previous.id,
-            carried=len(carried), to_reconfirm=sum(1 for c in carried if c[3]))
-    db.session.commit()
+    try:
+        assessment, messages = create_sent_assessment(
+            previous.buyer_org, previous.vendor, new_q, due_date=due_date,
+            contacts=list(contacts), message=message, by=by)
+        assessment.previous_id = previous.id
+        for item_id, value, justification, changed in carried:
+            assessment.answers.append(Answer(item_id=item_id, value=value,
+                                             justification=justification, updated_by_id=by.id,
+                                             needs_reconfirmation=changed))
+        db.session.flush()
+        refresh_results(assessment, new_q)
+        _record("reassessment_started", assessment, by, previous_id=previous.id,
+                carried=len(carried), to_reconfirm=sum(1 for c in carried if c[3]))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()  # nothing of a half-built re-assessment (nor its e-mails) stays
+        raise
+    mail.dispatch(messages)
     return assessment

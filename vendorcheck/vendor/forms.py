@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask_babel import get_locale
@@ -22,6 +23,7 @@ from vendorcheck.forms import (
     ConfirmForm,  # noqa: F401 - shared confirmation form
     options,
 )
+from vendorcheck.i18n import country_name
 from vendorcheck.questionnaire import Item, Section
 from vendorcheck.questionnaire.countries import ISO_3166_ALPHA2
 
@@ -38,12 +40,30 @@ def text(value: Any, default: str = "") -> str:
     return value.get(locale()) if value is not None else default
 
 
+def _sort_key(label: str) -> str:
+    """Return a key that sorts names alphabetically whatever their accents (Égypte next to Espagne)."""
+    return unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().casefold()
+
+
+def _seen_version(raw: str | None) -> int | None:
+    """Return the answer version the page showed: 0 when it showed no answer, None when unsaid.
+
+    An empty field means "no answer yet" (0), so a colleague's first answer saved in the meantime
+    is a conflict rather than silently overwritten.
+    """
+    if raw is None:
+        return None
+    return int(raw) if raw.isdigit() else 0 if raw == "" else None
+
+
 def choices_of(item: Item) -> list[tuple[str, str]]:
     """Return (value, label) choices of a choice item, N/A last when allowed."""
     if item.type == "yes_no":
         pairs = [("yes", str(_l("Yes"))), ("no", str(_l("No")))]
     elif item.type in ("country", "country_list"):
-        pairs = [(c, c) for c in sorted(ISO_3166_ALPHA2)]
+        # Names in the user's language, sorted by name; the stored value stays the ISO code.
+        named = [(c, f"{country_name(c)} ({c})") for c in ISO_3166_ALPHA2]
+        pairs = sorted(named, key=lambda pair: _sort_key(pair[1]))
     else:
         pairs = [(o.value, text(o.label, o.value)) for o in item.options]
     if item.na_allowed:
@@ -143,8 +163,7 @@ def section_values(section: Section, form: BaseForm, formdata: MultiDict[str, An
             values[item.id] = form[item.id].data
         if item.justification is not None:
             notes[item.id] = form[f"{item.id}__justification"].data or None
-        raw = form[f"{item.id}__version"].data
-        versions[item.id] = int(raw) if raw and str(raw).isdigit() else None
+        versions[item.id] = _seen_version(formdata.get(f"{item.id}__version"))
     return values, notes, versions
 
 

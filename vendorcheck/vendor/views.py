@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -15,7 +16,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,7 +27,8 @@ from vendorcheck.errors import render_error
 from vendorcheck.extensions import db
 from vendorcheck.forms import options
 from vendorcheck.models.assessments import Assessment, AssessmentStatus, Clarification, Evidence
-from vendorcheck.questionnaire import Section, node_to_json, score, validate_answers
+from vendorcheck.questionnaire import Section, score, validate_answers
+from vendorcheck.questionnaire.client import client_plan
 from vendorcheck.services import assessments as svc
 from vendorcheck.services.errors import DomainError
 from vendorcheck.vendor import forms as vf
@@ -79,7 +81,8 @@ def _section_context(assessment: Assessment, section: Section, form: Any,
     answers = {**svc.answers_of(assessment), **(posted or {})}
     answers = {k: v for k, v in answers.items() if not validate_answers(q, {k: v}).problems}
     result = score(q, answers)
-    rules = {i.id: node_to_json(i.visible_if.node) for i in section.items if i.visible_if}
+    page = [i.id for i in section.items]
+    rules = client_plan(q, today=date.today(), answers=answers, targets=page, page=page)
     context = {**_overview(assessment), "section": section, "form": form, "answers": answers,
                "rows": svc.answer_rows(assessment), "visibility": result.visibility,
                "problems": problems or {}, "rules": rules, "choices_of": vf.choices_of,
@@ -178,7 +181,10 @@ def _after_save(assessment: Assessment, section: Section) -> str:
 @requires(PERM)
 def autosave(assessment_id: int) -> tuple[Response, int]:
     """Save one changed item (JSON); 409 on a stale version, replays return the stored result."""
-    assessment = _assessment(assessment_id)
+    preloaded = svc.load_for_save(assessment_id)  # held: the session keeps objects weakly
+    assessment = _assessment(assessment_id)  # found in the session, ownership still checked
+    del preloaded
+    get_locale()  # chosen now: after the commit, reading the user's preference reloads the user
     body = request.get_json(silent=True)
     body = body if isinstance(body, dict) else request.form.to_dict()
     seen = body.get("version")

@@ -20,6 +20,7 @@ ADMINS = frozenset({"buyer.admin", "vendor.admin"})
 BUYER_ADMIN = frozenset({"buyer.admin"})
 MEMBERS = BUYER_ALL | {"vendor.admin"}
 VENDOR = frozenset({"vendor.admin"})
+DPA_SIGNERS = frozenset({"buyer.admin", "buyer.legal"})  # accept or object to a DPA
 
 ACTORS = ("anon", "a.admin", "a.assessor", "a.legal", "a.vendor", "b.admin", "b.vendor")
 OK = frozenset({200, 302, 303})
@@ -210,6 +211,94 @@ MATRIX: dict[str, Route] = {
     "reportsweb.remove_certificate": Route(lambda w: "/org/certificate/remove",
                                            {"GET": BUYER_ADMIN, "POST": BUYER_ADMIN},
                                            data=lambda w, a: {}),
+    # --- evidence packs (issue 7) ---
+    # Requested packs wait on a fake RQ queue (tests/integration/authz/conftest.py); the world's
+    # packs are finished, so a retry answers 409.
+    "reportsweb.pack_assessment": Route(
+        lambda w: f"/buyer/packs/assessments/{w.extra.get('assessment_a', 0)}",
+        {"POST": BUYER_ALL}, data=lambda w, a: {"locale": "fr"}, target="a.buyer"),
+    "reportsweb.pack_vendor": Route(lambda w: f"/buyer/packs/vendors/{w['a'].vendor.id}",
+                                    {"POST": BUYER_ALL}, data=lambda w, a: {"locale": "en"},
+                                    target="a.buyer"),
+    "reportsweb.pack_status": Route(lambda w: f"/buyer/packs/{w.extra.get('pack_a', 0)}",
+                                    {"GET": BUYER_ALL}, target="a.buyer"),
+    "reportsweb.pack_progress": Route(
+        lambda w: f"/buyer/packs/{w.extra.get('pack_a', 0)}/status.json", {"GET": BUYER_ALL},
+        target="a.buyer"),
+    "reportsweb.pack_download": Route(
+        lambda w: f"/buyer/packs/{w.extra.get('pack_a', 0)}/download", {"GET": BUYER_ALL},
+        target="a.buyer"),
+    "reportsweb.pack_retry": Route(lambda w: f"/buyer/packs/{w.extra.get('pack_a', 0)}/retry",
+                                   {"POST": BUYER_ALL}, data=lambda w, a: {}, target="a.buyer",
+                                   ok={"POST": frozenset({409})}),
+    # --- DPA building, publishing and public pages (issue 8) ---
+    # Vendor A has published v1 and v2 (tests/dpa_relation_factories.py through tests/dpa_factories.py);
+    # vendor routes act on the active organisation only, so they have no cross-tenant target.
+    "dpa.latest": Route(lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}", {"GET": PUBLIC}),
+    "dpa.version": Route(lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/v1",
+                         {"GET": PUBLIC}),
+    "dpa.version_pdf": Route(lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/v1.pdf?locale=en",
+                             {"GET": PUBLIC}),
+    "dpa.versions": Route(lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/versions",
+                          {"GET": PUBLIC}),
+    "dpa.diff": Route(lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/diff?from=1&to=2",
+                      {"GET": PUBLIC}),
+    "dpa.subprocessors": Route(lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/subprocessors",
+                               {"GET": PUBLIC}),
+    "dpa.subprocessors_atom": Route(
+        lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/subprocessors.atom", {"GET": PUBLIC}),
+    "dpa.subprocessors_json": Route(
+        lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/subprocessors.json", {"GET": PUBLIC}),
+    "dpa.manage": Route(lambda w: "/vendor/dpa", {"GET": VENDOR}),
+    "dpa.draft": Route(lambda w: "/vendor/dpa/draft", {"GET": VENDOR, "POST": VENDOR},
+                       data=lambda w, a: {}),
+    "dpa.preview": Route(lambda w: "/vendor/dpa/preview", {"GET": VENDOR}),
+    "dpa.publish": Route(lambda w: "/vendor/dpa/publish", {"POST": VENDOR},
+                         data=lambda w, a: {"confirm": "y"}),
+    "dpa.settings": Route(lambda w: "/vendor/dpa/settings", {"POST": VENDOR},
+                          data=lambda w, a: {"slug": f"matrix-{a.replace('.', '-')}",
+                                             "objection_days": "30"}),
+    # --- DPA subscriptions, acceptance and objections (issue 8) ---
+    # Public subscription links; the world's tokens come from tests/dpa_relation_factories.py.
+    "dpa_relations.subscribe": Route(
+        lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/subscribe",
+        {"GET": PUBLIC, "POST": PUBLIC},
+        data=lambda w, a: {"email": "reader@example.org", "language": "fr"}),
+    "dpa_relations.confirm_subscription": Route(
+        lambda w: f"/dpa/subscriptions/{w.extra.get('dpa_confirm_token', 'x')}/confirm",
+        {"GET": PUBLIC, "POST": PUBLIC}, data=lambda w, a: {}),
+    "dpa_relations.unsubscribe": Route(
+        lambda w: f"/dpa/subscriptions/{w.extra.get('dpa_unsubscribe_token', 'x')}/unsubscribe",
+        {"GET": PUBLIC, "POST": PUBLIC}, data=lambda w, a: {}),
+    # Buyer admins and legal members accept and object for the organisation; assessors only read.
+    "dpa_relations.accepted": Route(lambda w: "/buyer/dpa", {"GET": BUYER_ALL}),
+    "dpa_relations.accept": Route(
+        lambda w: f"/buyer/dpa/{w.extra.get('dpa_slug_a', 'none')}/v2/accept",
+        {"GET": DPA_SIGNERS, "POST": DPA_SIGNERS},
+        data=lambda w, a: {"signer_name": "Ann Signer", "signer_role": "General counsel",
+                           "authorised": "y", "version_sha256": w.extra.get("dpa_v2_sha_a", "")}),
+    "dpa_relations.certificate": Route(
+        lambda w: f"/buyer/dpa/acceptances/{w.extra.get('dpa_acceptance_a', 0)}/certificate.pdf",
+        {"GET": BUYER_ALL}, target="a.buyer"),
+    "dpa_relations.raise_objection": Route(
+        lambda w: f"/buyer/dpa/acceptances/{w.extra.get('dpa_acceptance_a', 0)}/objections/v2",
+        {"GET": DPA_SIGNERS, "POST": DPA_SIGNERS},
+        data=lambda w, a: {"reasons": "Outside the EEA"}, target="a.buyer"),
+    "dpa_relations.objection": Route(
+        lambda w: f"/buyer/dpa/objections/{w.extra.get('dpa_objection_a', 0)}",
+        {"GET": BUYER_ALL}, target="a.buyer"),
+    "dpa_relations.vendor_objections": Route(lambda w: "/vendor/dpa/objections", {"GET": VENDOR}),
+    "dpa_relations.vendor_objection": Route(
+        lambda w: f"/vendor/dpa/objections/{w.extra.get('dpa_objection_a', 0)}",
+        {"GET": VENDOR, "POST": VENDOR},
+        data=lambda w, a: {"response": "We keep it", "outcome": "maintained"}, target="a.vendor"),
+    "dpa_relations.attach": Route(
+        lambda w: f"/buyer/dpa/assessments/{w.extra.get('assessment_a', 0)}/attach",
+        {"GET": BUYER_ALL, "POST": BUYER_ALL},
+        data=lambda w, a: {"version_id": w.extra.get("dpa_v1_id_a", 0)}, target="a.buyer"),
+    "dpa_relations.prefill": Route(
+        lambda w: f"/vendor/dpa/assessments/{w.extra.get('dpa_art28_assessment_a', 0)}/prefill",
+        {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor"),
 }
 
 

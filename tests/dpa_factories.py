@@ -1,0 +1,101 @@
+"""Factories for DPA tests: complete answers, a draft with answers, a published version.
+
+Call inside an app context. `publish_dpa` is shared with the DPA notification and acceptance tests.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from vendorcheck.extensions import db
+from vendorcheck.models import Membership, Organisation, Role, User
+from vendorcheck.models.assessments import Answer, Assessment
+from vendorcheck.models.dpa import DpaVersion
+from vendorcheck.questionnaire import Questionnaire, validate_answers
+from vendorcheck.services import dpa as svc
+
+COMPLETE_SET = "complete_eu_processor_is_low_risk"
+OVH = {"name": "OVH SAS", "address": "2 rue Kellermann, 59100 Roubaix", "country": "FR",
+       "activity": "Infrastructure hosting", "location": "FR"}
+MAILER = {"name": "Mailer Inc.", "address": "1 Market St, San Francisco", "country": "US",
+          "activity": "Transactional e-mail", "location": "US", "transfer_tool": "scc_2021"}
+_DEFAULT: Any = object()
+
+
+def dpa_questionnaire() -> Questionnaire:
+    """Return the shipped DPA questionnaire (latest version)."""
+    q: Questionnaire = current_app.extensions["questionnaires"].get(svc.DPA_QUESTIONNAIRE)
+    return q
+
+
+def complete_answers(subprocessors: list[dict[str, Any]] | None = None,
+                     **overrides: Any) -> dict[str, Any]:
+    """Return a complete, publishable answer set (an EU processor), with optional changes."""
+    test = next(t for t in dpa_questionnaire().tests if t.name == COMPLETE_SET)
+    answers = copy.deepcopy(dict(test.answers))
+    if subprocessors is not None:
+        answers["subprocessors"] = copy.deepcopy(subprocessors)
+        answers["uses_subprocessors"] = "yes" if subprocessors else "no"
+        if not subprocessors:
+            for key in ("subprocessors", "subprocessor_authorisation", "notice_days", "flow_down"):
+                answers.pop(key, None)
+    answers.update(overrides)
+    return answers
+
+
+def publisher_of(org: Organisation) -> User:
+    """Return an admin of the organisation, creating one when it has none."""
+    user = db.session.scalar(select(User).join(Membership).where(
+        Membership.organisation_id == org.id, Membership.role == Role.ADMIN).limit(1))
+    if user is not None:
+        return user
+    from tests.factories import make_user
+
+    return make_user(f"dpa-admin-{org.id}@vendor.example", org=org, role=Role.ADMIN,
+                     name="DPA Admin")
+
+
+def set_draft_answers(org: Organisation, answers: dict[str, Any], *,
+                      by: User | None = None) -> Assessment:
+    """Start (or reuse) the organisation's draft and replace its answers."""
+    org = db.session.get(Organisation, org.id) or org  # world objects are detached
+    by = by or publisher_of(org)
+    draft = svc.start_draft(org, by=by)
+    q = svc.draft_questionnaire(draft)
+    checked = validate_answers(q, answers)
+    assert not checked.problems, checked.problems
+    for answer in list(draft.answers):
+        db.session.delete(answer)
+    db.session.flush()
+    for item_id, value in checked.answers.items():
+        db.session.add(Answer(assessment_id=draft.id, item_id=item_id, value=value,
+                              updated_by_id=by.id))
+    db.session.commit()
+    db.session.refresh(draft)
+    return draft
+
+
+def publish_dpa(world_or_session: Any, vendor_org: Organisation,
+                answers: dict[str, Any] | None = None,
+                subprocessors: list[dict[str, Any]] | None = _DEFAULT, *,
+                by: User | None = None) -> DpaVersion:
+    """Publish a DPA version for `vendor_org` (complete EU answers unless given) and return it.
+
+    `world_or_session` is accepted for symmetry with the other factories and not used.
+    """
+    subs = [OVH] if subprocessors is _DEFAULT else subprocessors
+    values = answers if answers is not None else complete_answers(subs)
+    vendor_org = db.session.get(Organisation, vendor_org.id) or vendor_org
+    by = by or publisher_of(vendor_org)
+    set_draft_answers(vendor_org, values, by=by)
+    profile = svc.profile_of(vendor_org)
+    assert profile is not None
+    return svc.publish(profile, by=by)
+
+
+__all__ = ["MAILER", "OVH", "complete_answers", "dpa_questionnaire", "publish_dpa",
+           "publisher_of", "set_draft_answers"]

@@ -1,0 +1,62 @@
+"""The benchmarks' code paths at tiny sizes: servers start and stop, figures come out (no timing)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from benchmarks import __main__ as runner
+from benchmarks import bench_autosave, bench_dashboard, bench_report, bench_scoring, servers
+
+pytestmark = [
+    pytest.mark.slow,
+    # WeasyPrint opens its sRGB profile and never closes it (seen in the report's parent process).
+    pytest.mark.filterwarnings(r"ignore:unclosed file .*sRGB2014\.icc:ResourceWarning"),
+]
+
+
+def test_every_bench_module_is_discovered() -> None:
+    benches = runner.discover()
+    assert {"autosave", "dashboard", "report", "scoring"} <= set(benches)
+    assert runner.main(["no-such-bench"]) == 2
+
+
+def test_autosave_load_against_both_apps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = bench_autosave.measure(tmp_path, seconds=0.3, warmup=0.1, clients=2, requests=5)
+    assert result.hello.count > 0 and result.hello.error_count == 0
+    assert result.autosave.count > 0
+    assert result.autosave.error_count == 0, result.autosave.errors  # logged in, CSRF accepted
+    assert result.ratio > 0
+    assert result.inproc.autosave_ms > 0 and result.inproc.queries >= 3  # load, update, audit
+    bench_autosave.print_result(result, 0.3)
+    out = capsys.readouterr().out
+    assert "vendorcheck autosave" in out and "ratio autosave/hello-world" in out
+
+
+def test_gunicorn_is_stopped_after_the_load(tmp_path: Path) -> None:
+    with (servers.gunicorn("benchmarks.servers:hello_app()") as port,
+          socket.create_connection(("127.0.0.1", port), timeout=2)):
+        pass
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+        pass
+
+
+def test_dashboard_queries_do_not_grow(capsys: pytest.CaptureFixture[str]) -> None:
+    bench_dashboard.main(quick=True, sizes=(10, 80))
+    out = capsys.readouterr().out
+    assert "queries per page constant" in out
+
+
+def test_report_renders_with_both_engines(tmp_path: Path) -> None:
+    rows = bench_report.run((10,), tmp_path, repeat=1)
+    assert rows[0].pages >= 4 and rows[0].chromium_pages >= 4  # cover, contents, summary, ...
+    assert rows[0].max_rss_mb > 0 and rows[0].sign_s > 0
+    assert (tmp_path / "weasy-10.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "chromium-10.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_scoring_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    bench_scoring.main(quick=True)
+    assert "growth column" in capsys.readouterr().out

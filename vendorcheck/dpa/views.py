@@ -1,0 +1,346 @@
+"""DPA pages: the vendor's draft, checks and publishing; the public pages of published versions.
+
+Public pages read only immutable `DpaVersion` rows (never drafts or evidence), need no login and
+are rate limited. Answers are shown as escaped text; nothing user-written is rendered as HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from vendorcheck.access import current_org, requires
+from vendorcheck.dpa.assemble import LOCALES, SUBPROCESSOR_FIELDS, document_context
+from vendorcheck.dpa.diff import clause_changes, document_diff, row_changes, subprocessor_changes
+from vendorcheck.dpa.forms import PublishForm, SettingsForm, StartDraftForm
+from vendorcheck.errors import abort_with
+from vendorcheck.extensions import limiter
+from vendorcheck.i18n import current_locale
+from vendorcheck.models import Organisation
+from vendorcheck.models.dpa import DpaProfile, DpaVersion
+from vendorcheck.services import dpa as svc
+from vendorcheck.services.errors import DomainError
+
+bp = Blueprint("dpa", __name__)
+PUBLIC_LIMIT = "120 per minute"
+PDF_LIMIT = "20 per minute"
+MANAGE = "dpa.manage"
+PUBLISH = "dpa.publish"
+JSON_SCHEMA = "vendorcheck/dpa-subprocessors@1"
+SLUG = "<string(minlength=3,maxlength=80):slug>"
+
+
+# -------------------------------------------------------------------------------------- helpers
+
+def _profile(slug: str) -> DpaProfile:
+    """Return a profile with at least one published version, or 404."""
+    profile = svc.profile_by_slug(slug)
+    if profile is None or svc.latest_version(profile) is None:
+        abort(404)
+    return profile
+
+
+def _version(profile: DpaProfile, number: int) -> DpaVersion:
+    """Return a published version by number, or 404 (0, negative, huge and unknown alike)."""
+    version = svc.version_of(profile, number) if 0 < number < 2**31 else None
+    if version is None:
+        abort(404)
+    return version
+
+
+def _document(version: DpaVersion, locale: str | None = None) -> dict[str, Any]:
+    """Return the document context of a version in the page's locale."""
+    return document_context(version.content, locale=locale or current_locale(),
+                            q=svc.questionnaire_of_version(version))
+
+
+def _own_org() -> Organisation:
+    org = current_org()
+    assert org is not None  # @requires guarantees an active membership
+    return org
+
+
+# ----------------------------------------------------------------------------------- public pages
+
+@bp.get(f"/dpa/{SLUG}", endpoint="latest")
+@limiter.limit(PUBLIC_LIMIT)
+def latest(slug: str) -> str:
+    """Show the latest published version."""
+    profile = _profile(slug)
+    version = svc.latest_version(profile)
+    assert version is not None
+    return _version_page(profile, version)
+
+
+@bp.get(f"/dpa/{SLUG}/v<int:number>", endpoint="version")
+@limiter.limit(PUBLIC_LIMIT)
+def version_page(slug: str, number: int) -> str:
+    """Show one published version."""
+    profile = _profile(slug)
+    return _version_page(profile, _version(profile, number))
+
+
+def _version_page(profile: DpaProfile, version: DpaVersion) -> str:
+    latest_version = svc.latest_version(profile)
+    return render_template("dpa/version.html", profile=profile, version=version,
+                           latest=latest_version, doc=_document(version),
+                           versions=svc.versions_of(profile))
+
+
+@bp.get(f"/dpa/{SLUG}/v<int:number>.pdf", endpoint="version_pdf")
+@limiter.limit(PDF_LIMIT)
+def version_pdf(slug: str, number: int) -> Response:
+    """Download the signed PDF of a version (`?locale=fr|en`)."""
+    profile = _profile(slug)
+    version = _version(profile, number)
+    locale = request.args.get("locale") or current_locale()
+    if locale not in LOCALES:
+        abort_with(400, _("Unknown language: choose fr or en."))
+    data = svc.version_pdf(version, locale)
+    filename = f"dpa-{profile.slug}-v{version.number}-{locale}.pdf"
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get(f"/dpa/{SLUG}/versions", endpoint="versions")
+@limiter.limit(PUBLIC_LIMIT)
+def versions(slug: str) -> str:
+    """List every published version with its date and digest."""
+    profile = _profile(slug)
+    listed = svc.versions_of(profile)
+    changes = {v.number: subprocessor_changes(older.content.get("subprocessors") or [],
+                                              v.content.get("subprocessors") or [])
+               for v, older in zip(listed, listed[1:], strict=False)}
+    return render_template("dpa/versions.html", profile=profile, versions=listed,
+                           changes=changes, latest=listed[0])
+
+
+def _diff_number(name: str) -> int:
+    """Return a diff parameter as a version number, or answer 400 with a message."""
+    raw = request.args.get(name, "")
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < 1:
+        abort_with(400, _("Give two version numbers to compare, e.g. ?from=1&to=2."))
+    return int(raw)
+
+
+@bp.get(f"/dpa/{SLUG}/diff", endpoint="diff")
+@limiter.limit(PUBLIC_LIMIT)
+def diff(slug: str) -> str:
+    """Show what changed between two versions: clauses, annexes and sub-processors."""
+    profile = _profile(slug)
+    old_number, new_number = _diff_number("from"), _diff_number("to")
+    if old_number == new_number:
+        abort_with(400, _("Choose two different versions to compare."))
+    old, new = _version(profile, old_number), _version(profile, new_number)
+    changes = document_diff(old.content, new.content)
+    old_doc, new_doc = _document(old), _document(new)
+    annexes = [(new_doc["annexes"][name], row_changes(old_doc[f"annex_{name}"],
+                                                      new_doc[f"annex_{name}"]))
+               for name in ("parties", "processing", "measures")]
+    return render_template("dpa/diff.html", profile=profile, old=old, new=new, changes=changes,
+                           doc=new_doc, clauses=clause_changes(old_doc["sections"],
+                                                               new_doc["sections"]),
+                           annexes=annexes, latest=svc.latest_version(profile),
+                           words=_subprocessor_words(new_doc, new))
+
+
+def _subprocessor_words(doc: dict[str, Any], version: DpaVersion) -> Any:
+    """Return a function showing a sub-processor cell in words (the diff lists raw rows)."""
+    from vendorcheck.dpa.assemble import Words
+
+    words = Words(svc.questionnaire_of_version(version), doc["template"], doc["fmt"])
+    return words.column
+
+
+@bp.get(f"/dpa/{SLUG}/subprocessors", endpoint="subprocessors")
+@limiter.limit(PUBLIC_LIMIT)
+def subprocessors(slug: str) -> str:
+    """Show the current list of sub-processors, with the change log."""
+    profile = _profile(slug)
+    listed = svc.versions_of(profile)
+    return render_template("dpa/subprocessors.html", profile=profile, latest=listed[0],
+                           doc=_document(listed[0]), log=_change_log(listed))
+
+
+def _change_log(listed: list[DpaVersion]) -> list[tuple[DpaVersion, Any]]:
+    """Return (version, changes) for each version that changed the sub-processors, newest first."""
+    log = []
+    for index, version in enumerate(listed):
+        older = listed[index + 1].content.get("subprocessors") or [] \
+            if index + 1 < len(listed) else []
+        changes = subprocessor_changes(older, version.content.get("subprocessors") or [])
+        if not changes.is_empty:
+            log.append((version, changes))
+    return log
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@bp.get(f"/dpa/{SLUG}/subprocessors.json", endpoint="subprocessors_json")
+@limiter.limit(PUBLIC_LIMIT)
+def subprocessors_json(slug: str) -> Response:
+    """Return the current sub-processors as JSON (schema in docs/dpa.md)."""
+    profile = _profile(slug)
+    latest_version = svc.latest_version(profile)
+    assert latest_version is not None
+    body = {
+        "schema": JSON_SCHEMA,
+        "vendor": latest_version.content.get("parties", {}).get("processor_name")
+        or latest_version.vendor_org.name,
+        "slug": profile.slug,
+        "version": latest_version.number,
+        "published_at": _iso(latest_version.published_at),
+        "sha256": latest_version.sha256,
+        "url": url_for("dpa.version", slug=profile.slug, number=latest_version.number,
+                       _external=True),
+        "subprocessors": [
+            {key: row.get(key) for key in SUBPROCESSOR_FIELDS}
+            for row in latest_version.content.get("subprocessors") or []
+        ],
+    }
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get(f"/dpa/{SLUG}/subprocessors.atom", endpoint="subprocessors_atom")
+@limiter.limit(PUBLIC_LIMIT)
+def subprocessors_atom(slug: str) -> Response:
+    """Return an Atom 1.0 feed: one entry per version that changed the sub-processors."""
+    profile = _profile(slug)
+    listed = svc.versions_of(profile)
+    log = _change_log(listed)
+    name = listed[0].content.get("parties", {}).get("processor_name") or listed[0].vendor_org.name
+    xml = render_template("dpa/subprocessors.atom", profile=profile, log=log, name=name,
+                          updated=_iso((log[0][0] if log else listed[0]).published_at), iso=_iso,
+                          feed_url=url_for("dpa.subprocessors_atom", slug=profile.slug,
+                                           _external=True),
+                          page_url=url_for("dpa.subprocessors", slug=profile.slug,
+                                           _external=True), x=xml_escape)
+    return Response(xml, mimetype="application/atom+xml")
+
+
+# ----------------------------------------------------------------------------------- vendor side
+
+@bp.get("/vendor/dpa", endpoint="manage")
+@requires(MANAGE)
+def manage() -> str:
+    """Show the draft's progress and checks, the publish form, versions and settings."""
+    org = _own_org()
+    profile = svc.profile_of(org)
+    draft = svc.draft_of(profile) if profile is not None else None
+    check = None
+    if profile is not None and draft is not None:
+        try:
+            check = svc.check_profile(profile)
+        except DomainError as exc:  # the draft's questionnaire version is gone from the catalogue
+            flash(exc.message, "error")
+            draft = None
+    settings = SettingsForm(data={"slug": profile.slug, "objection_days": profile.objection_days}) \
+        if profile is not None else None
+    return render_template(
+        "dpa/manage.html", profile=profile, draft=draft, check=check,
+        versions=svc.versions_of(profile) if profile is not None else [],
+        publish_form=PublishForm(), settings_form=settings, start_form=StartDraftForm(),
+        questionnaire=svc.draft_questionnaire(draft) if check is not None and draft else None)
+
+
+@bp.route("/vendor/dpa/draft", methods=["GET", "POST"], endpoint="draft")
+@requires(MANAGE)
+def draft() -> Any:
+    """Continue the draft in the answering pages; POST starts it."""
+    org = _own_org()
+    profile = svc.profile_of(org)
+    existing = svc.draft_of(profile) if profile is not None else None
+    if request.method == "GET" and existing is None:
+        return redirect(url_for("dpa.manage"))
+    if request.method == "POST" and not StartDraftForm().validate_on_submit():
+        abort_with(400, _("The form expired; reload the page and try again."))
+    try:
+        started = svc.start_draft(org, by=current_user)
+    except DomainError as exc:
+        abort_with(exc.status, exc.message)
+    return redirect(url_for("vendor.assessment", assessment_id=started.id))
+
+
+@bp.get("/vendor/dpa/preview", endpoint="preview")
+@requires(MANAGE)
+def preview() -> Any:
+    """Show the document the draft would publish now (visible to the vendor only)."""
+    org = _own_org()
+    profile = svc.profile_of(org)
+    draft_assessment = svc.draft_of(profile) if profile is not None else None
+    if profile is None or draft_assessment is None:
+        return redirect(url_for("dpa.manage"))
+    try:
+        content = svc.draft_content(profile)
+        q = svc.draft_questionnaire(draft_assessment)
+    except DomainError as exc:
+        abort_with(exc.status, exc.message)
+    doc = document_context(content, locale=current_locale(), q=q)
+    return render_template("dpa/preview.html", profile=profile, doc=doc)
+
+
+@bp.post("/vendor/dpa/publish", endpoint="publish")
+@requires(PUBLISH)
+def publish() -> Any:
+    """Publish the draft as a new version (after the confirmation box)."""
+    org = _own_org()
+    form = PublishForm()
+    profile = svc.profile_of(org)
+    if not form.validate_on_submit():
+        flash(_("Tick the confirmation box to publish."), "error")
+        return redirect(url_for("dpa.manage")), 303
+    if profile is None:
+        flash(str(svc.NoDraft.default), "error")
+        return redirect(url_for("dpa.manage")), 303
+    try:
+        version = svc.publish(profile, by=current_user)
+    except svc.PublishBlocked as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("dpa.manage")), 303
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("dpa.manage")), 303
+    flash(_("Version %(n)d is published.", n=version.number), "success")
+    return redirect(url_for("dpa.manage")), 303
+
+
+@bp.post("/vendor/dpa/settings", endpoint="settings")
+@requires(PUBLISH)
+def settings() -> Any:
+    """Change the public address (slug) and the objection period."""
+    org = _own_org()
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("dpa.manage")), 303
+    profile = svc.ensure_profile(org, by=current_user)
+    try:
+        svc.update_settings(profile, slug=form.slug.data, objection_days=form.objection_days.data,
+                            by=current_user)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("dpa.manage")), 303
+    flash(_("Settings saved."), "success")
+    return redirect(url_for("dpa.manage")), 303

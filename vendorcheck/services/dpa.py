@@ -1,0 +1,433 @@
+"""Publishable DPA: the vendor's draft, checks, immutable published versions and their signed PDFs.
+
+The draft is an assessment of the `dpa-questionnaire` owned by a hidden "DPA drafts" organisation
+(no member, neither buyer nor vendor) whose Vendor record points to the vendor organisation, so
+the vendor answering pages work unchanged while no buyer dashboard or register can ever list it
+(see docs/dpa.md). Each service takes the acting user (`by=`), raises a DomainError and commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, has_request_context, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from vendorcheck import audit, mail
+from vendorcheck.dpa.assemble import LOCALES, assemble, content_sha256, document_context
+from vendorcheck.dpa.checks import CheckResult, check_draft
+from vendorcheck.extensions import db
+from vendorcheck.models import Organisation, User, Vendor, utcnow
+from vendorcheck.models.assessments import EDITABLE_STATUSES, Assessment, AssessmentStatus
+from vendorcheck.models.dpa import DpaPdf, DpaProfile, DpaVersion
+from vendorcheck.questionnaire import Questionnaire
+from vendorcheck.services.errors import DomainError
+
+DPA_QUESTIONNAIRE = "dpa-questionnaire"
+# Signup slugs only hold [a-z0-9-], so no real organisation can ever take this one.
+DRAFTS_ORG_SLUG = "_vendorcheck-dpa-drafts"
+DRAFTS_ORG_NAME = "vendorcheck DPA drafts"
+SLUG_RE = re.compile(r"[a-z0-9-]{3,80}")
+MAX_OBJECTION_DAYS = 365
+PDF_FIELD = "DpaSignature"
+PRINT_CSS = ("css", "dpa-print.css")  # below the app's static folder
+
+
+class DpaError(DomainError):
+    """A DPA rule refused the action; the message also reads outside a request (CLI, demo)."""
+
+    def __init__(self, message: object | None = None) -> None:
+        message = message if message is not None else self.default
+        if not has_request_context():
+            with force_locale("en"):
+                message = str(message)
+        super().__init__(message)
+
+
+class NoDraft(DpaError):
+    status = 409
+    default = _l("Start your DPA draft first.")
+
+
+class PublishBlocked(DpaError):
+    """The draft has problems to fix; `problems` lists them."""
+
+    status = 422
+    default = _l("The draft cannot be published yet: fix the problems listed below.")
+
+    def __init__(self, check: CheckResult) -> None:
+        self.check = check
+        super().__init__()
+
+
+class NothingChanged(DpaError):
+    status = 409
+    default = _l("Nothing changed since the latest published version: there is nothing to publish.")
+
+
+class PublishConflict(DpaError):
+    status = 409
+    default = _l("Someone published a version at the same moment; reload the page.")
+
+
+class SlugInvalid(DpaError):
+    default = _l("The address must be 3 to 80 lower-case letters, digits or hyphens.")
+
+
+class SlugTaken(DpaError):
+    status = 409
+    default = _l("This address is already used by another organisation.")
+
+
+class ObjectionDaysInvalid(DpaError):
+    default = _l("The objection period must be a whole number of days between 0 and 365.")
+
+
+class QuestionnaireUnavailable(DpaError):
+    status = 409
+    default = _l("The DPA questionnaire is not available on this instance.")
+
+
+# ------------------------------------------------------------------------------------ reading
+
+def profile_of(org: Organisation) -> DpaProfile | None:
+    """Return an organisation's DPA profile, if it has one."""
+    return db.session.scalar(select(DpaProfile).where(DpaProfile.vendor_org_id == org.id))
+
+
+def profile_by_slug(slug: str) -> DpaProfile | None:
+    """Return the profile published under a public slug."""
+    if not SLUG_RE.fullmatch(slug or ""):
+        return None
+    return db.session.scalar(select(DpaProfile).where(DpaProfile.slug == slug))
+
+
+def versions_of(profile: DpaProfile) -> list[DpaVersion]:
+    """Return the published versions, newest first."""
+    return list(db.session.scalars(select(DpaVersion).where(DpaVersion.profile_id == profile.id)
+                                   .order_by(DpaVersion.number.desc())))
+
+
+def latest_version(profile: DpaProfile) -> DpaVersion | None:
+    """Return the newest published version, if any."""
+    return db.session.scalar(select(DpaVersion).where(DpaVersion.profile_id == profile.id)
+                             .order_by(DpaVersion.number.desc()).limit(1))
+
+
+def version_of(profile: DpaProfile, number: int) -> DpaVersion | None:
+    """Return one published version by number."""
+    return db.session.scalar(select(DpaVersion).where(
+        DpaVersion.profile_id == profile.id, DpaVersion.number == number))
+
+
+def draft_of(profile: DpaProfile) -> Assessment | None:
+    """Return the profile's draft assessment, if started."""
+    if profile.draft_assessment_id is None:
+        return None
+    return db.session.get(Assessment, profile.draft_assessment_id)
+
+
+def is_dpa_draft(assessment: Assessment) -> bool:
+    """Tell whether an assessment is a DPA draft (owned by the hidden drafts organisation)."""
+    return assessment.buyer_org is not None and assessment.buyer_org.slug == DRAFTS_ORG_SLUG
+
+
+def questionnaire_of_version(version: DpaVersion) -> Questionnaire | None:
+    """Return the questionnaire version a DPA version was built from (for option labels)."""
+    try:
+        q: Questionnaire = current_app.extensions["questionnaires"].get(
+            version.questionnaire_id, version.questionnaire_version)
+    except KeyError:
+        return None
+    return q
+
+
+def _dpa_questionnaire() -> Questionnaire:
+    """Return the latest published DPA questionnaire."""
+    try:
+        q: Questionnaire = current_app.extensions["questionnaires"].get(DPA_QUESTIONNAIRE)
+    except KeyError as exc:
+        raise QuestionnaireUnavailable() from exc
+    return q
+
+
+def draft_answers(draft: Assessment) -> dict[str, Any]:
+    """Return the stored answers of a draft as the engine reads them."""
+    return {a.item_id: a.value for a in draft.answers if a.value is not None}
+
+
+def draft_questionnaire(draft: Assessment) -> Questionnaire:
+    """Return the questionnaire version the draft is pinned to."""
+    try:
+        q: Questionnaire = current_app.extensions["questionnaires"].get(
+            draft.questionnaire_id, draft.questionnaire_version)
+    except KeyError as exc:
+        raise QuestionnaireUnavailable() from exc
+    return q
+
+
+def check_profile(profile: DpaProfile) -> CheckResult:
+    """Return what blocks publishing the current draft."""
+    draft = draft_of(profile)
+    if draft is None:
+        raise NoDraft()
+    return check_draft(draft_questionnaire(draft), draft_answers(draft))
+
+
+def draft_content(profile: DpaProfile) -> dict[str, Any]:
+    """Return the document the draft would publish now (for the vendor's preview)."""
+    draft = draft_of(profile)
+    if draft is None:
+        raise NoDraft()
+    return assemble(draft_questionnaire(draft), draft_answers(draft))
+
+
+# ------------------------------------------------------------------------------ draft services
+
+def default_slug(name: str) -> str:
+    """Return a free public slug derived from an organisation name."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:70].strip("-")
+    base = base if len(base) >= 3 else f"dpa-{base}".strip("-")
+    slug, n = base, 1
+    while db.session.scalar(select(DpaProfile.id).where(DpaProfile.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def ensure_profile(org: Organisation, *, by: User | None) -> DpaProfile:
+    """Return the organisation's DPA profile, creating it (with a derived slug) if needed."""
+    profile = profile_of(org)
+    if profile is not None:
+        return profile
+    profile = DpaProfile(vendor_org_id=org.id, slug=default_slug(org.name))
+    db.session.add(profile)
+    db.session.flush()
+    audit.record("dpa.profile_created", by=by, org=org, obj=profile, details={"slug": profile.slug})
+    return profile
+
+
+def _drafts_org() -> Organisation:
+    """Return the hidden organisation that owns every DPA draft, creating it once."""
+    org = db.session.scalar(select(Organisation).where(Organisation.slug == DRAFTS_ORG_SLUG))
+    if org is None:
+        org = Organisation(name=DRAFTS_ORG_NAME, slug=DRAFTS_ORG_SLUG, is_buyer=False,
+                           is_vendor=False)
+        db.session.add(org)
+        db.session.flush()
+    return org
+
+
+def _self_vendor(org: Organisation) -> Vendor:
+    """Return the drafts organisation's Vendor record pointing to this vendor organisation."""
+    drafts = _drafts_org()
+    vendor = db.session.scalar(select(Vendor).where(
+        Vendor.buyer_org_id == drafts.id, Vendor.vendor_org_id == org.id))
+    if vendor is None:
+        vendor = Vendor(buyer_org_id=drafts.id, vendor_org_id=org.id, legal_name=org.name[:200],
+                        country=org.country)
+        db.session.add(vendor)
+        db.session.flush()
+    return vendor
+
+
+def start_draft(org: Organisation, *, by: User) -> Assessment:
+    """Return the organisation's DPA draft, creating it (and the profile) if needed."""
+    profile = ensure_profile(org, by=by)
+    draft = draft_of(profile)
+    if draft is not None:
+        if draft.status not in EDITABLE_STATUSES:
+            # Someone used "submit" on the generic answering page: no buyer reviews a DPA draft,
+            # so it simply becomes editable again.
+            draft.status = AssessmentStatus.IN_PROGRESS
+            audit.record("dpa.draft_reopened", by=by, org=org, obj=draft)
+        db.session.commit()
+        return draft
+    q = _dpa_questionnaire()
+    vendor = _self_vendor(org)
+    draft = Assessment(
+        buyer_org_id=vendor.buyer_org_id, vendor_id=vendor.id, questionnaire_id=q.id,
+        questionnaire_version=q.version, questionnaire_sha256=q.sha256,
+        # No creator: a "submitted" notice would otherwise be mailed to the vendor itself.
+        status=AssessmentStatus.IN_PROGRESS, message="", created_by_id=None, sent_at=utcnow())
+    db.session.add(draft)
+    db.session.flush()
+    profile.draft_assessment_id = draft.id
+    audit.record("dpa.draft_started", by=by, org=org, obj=draft,
+                 details={"questionnaire": q.key, "profile": profile.id})
+    db.session.commit()
+    return draft
+
+
+def update_settings(profile: DpaProfile, *, slug: str, objection_days: Any, by: User) -> DpaProfile:
+    """Change the public slug and the objection period (applies to later versions only)."""
+    slug = (slug or "").strip().lower()
+    if not SLUG_RE.fullmatch(slug):
+        raise SlugInvalid()
+    try:
+        days = int(str(objection_days).strip())
+    except (TypeError, ValueError):
+        raise ObjectionDaysInvalid() from None
+    if not 0 <= days <= MAX_OBJECTION_DAYS:
+        raise ObjectionDaysInvalid()
+    taken = db.session.scalar(select(DpaProfile.id).where(
+        DpaProfile.slug == slug, DpaProfile.id != profile.id))
+    if taken is not None:
+        raise SlugTaken()
+    before = {"slug": profile.slug, "objection_days": profile.objection_days}
+    profile.slug, profile.objection_days = slug, days
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise SlugTaken() from None
+    audit.record("dpa.settings_changed", by=by, org=profile.vendor_org_id, obj=profile,
+                 details={"before": before, "after": {"slug": slug, "objection_days": days}})
+    db.session.commit()
+    return profile
+
+
+# ---------------------------------------------------------------------------------- publishing
+
+def publish(profile: DpaProfile, *, by: User) -> DpaVersion:
+    """Publish the draft as the next immutable version; refuse problems and unchanged content."""
+    draft = draft_of(profile)
+    if draft is None:
+        raise NoDraft()
+    q = draft_questionnaire(draft)
+    answers = draft_answers(draft)
+    check = check_draft(q, answers)
+    if not check.ok:
+        raise PublishBlocked(check)
+    content = assemble(q, answers)
+    digest = content_sha256(content)
+    previous = latest_version(profile)
+    if previous is not None and previous.sha256 == digest:
+        raise NothingChanged()
+    number = (db.session.scalar(select(func.max(DpaVersion.number))
+                                .where(DpaVersion.profile_id == profile.id)) or 0) + 1
+    version = DpaVersion(
+        profile_id=profile.id, vendor_org_id=profile.vendor_org_id, number=number,
+        published_at=utcnow(), published_by_id=by.id, sha256=digest, content=content,
+        questionnaire_id=q.id, questionnaire_version=q.version, questionnaire_sha256=q.sha256,
+        objection_days=profile.objection_days)
+    db.session.add(version)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise PublishConflict() from None
+    audit.record("dpa.published", by=by, org=profile.vendor_org_id, obj=version, details={
+        "slug": profile.slug, "number": number, "sha256": digest,
+        "questionnaire": q.key, "previous": previous.number if previous else None})
+    from vendorcheck.services import dpa_notify  # owned by the notifications work; imported late
+
+    messages = dpa_notify.version_published(version, previous) or []
+    db.session.commit()
+    mail.dispatch(messages)
+    return version
+
+
+# ------------------------------------------------------------------------------- signed PDFs
+
+def _pdf_dir() -> Path:
+    folder = Path(current_app.instance_path) / "dpa"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def stored_pdf(version: DpaVersion, locale: str) -> DpaPdf | None:
+    """Return the stored PDF record of a version in one locale."""
+    return db.session.scalar(select(DpaPdf).where(DpaPdf.version_id == version.id,
+                                                  DpaPdf.locale == locale))
+
+
+def _read(record: DpaPdf) -> bytes | None:
+    """Return the stored bytes if the file is there and matches its digest."""
+    path = _pdf_dir() / f"{record.storage_key}.pdf"
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    return data if hashlib.sha256(data).hexdigest() == record.sha256 else None
+
+
+def render_document_html(version: DpaVersion, locale: str, *, standalone: bool) -> str:
+    """Render a version's document (the PDF page when standalone) in one locale."""
+    q = questionnaire_of_version(version)
+    context = document_context(version.content, locale=locale, q=q)
+    with force_locale(context["locale"]):
+        return render_template("dpa/document.html", version=version, profile=version.profile,
+                               doc=context, standalone=standalone,
+                               base_url=current_app.config.get("BASE_URL", ""))
+
+
+def build_signed_pdf(version: DpaVersion, locale: str) -> bytes:
+    """Render and sign a version's PDF (not stored)."""
+    from vendorcheck.reports import sign_pdf
+    from vendorcheck.reports.pdf import render_pdf
+    from vendorcheck.services.reports import _org_signer, instance_signer, organisation_certificate
+
+    html = render_document_html(version, locale, standalone=True)
+    static_dir = Path(current_app.static_folder or "static")
+    css = static_dir.joinpath(*PRINT_CSS).read_text("utf-8")
+    pdf = render_pdf(html, static_dir=static_dir, stylesheets=[css], created=version.published_at)
+    record = organisation_certificate(version.vendor_org_id)
+    signer = _org_signer(record) if record is not None else instance_signer()[0]
+    return sign_pdf(pdf, signer, reason=f"Data processing agreement, version {version.number}",
+                    field_name=PDF_FIELD, font_path=static_dir / "fonts" / "NimbusSans-Regular.otf",
+                    location=version.vendor_org.name[:100])
+
+
+def version_pdf(version: DpaVersion, locale: str) -> bytes:
+    """Return a version's signed PDF: rendered once per locale, then the same bytes for ever."""
+    if locale not in LOCALES:
+        locale = "en"
+    record = stored_pdf(version, locale)
+    data = _read(record) if record is not None else None
+    if data is not None:
+        return data
+    data = build_signed_pdf(version, locale)
+    key = secrets.token_hex(32)
+    path = _pdf_dir() / f"{key}.pdf"
+    path.write_bytes(data)
+    path.chmod(0o600)
+    if record is None:
+        record = DpaPdf(version_id=version.id, locale=locale)
+        db.session.add(record)
+    record.storage_key, record.sha256, record.size = key, hashlib.sha256(data).hexdigest(), len(data)
+    record.created_at = utcnow()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two first downloads at once: keep the record the other request stored.
+        db.session.rollback()
+        other = stored_pdf(version, locale)
+        stored = _read(other) if other is not None else None
+        if stored is not None:
+            path.unlink(missing_ok=True)
+            return stored
+        raise
+    return data
+
+
+def pdf_by_digest(digest: str) -> DpaPdf | None:
+    """Return the stored DPA PDF with this SHA-256, if any (for `report verify`)."""
+    return db.session.scalar(select(DpaPdf).where(DpaPdf.sha256 == digest))
+
+
+__all__ = [
+    "DPA_QUESTIONNAIRE", "NoDraft", "NothingChanged", "ObjectionDaysInvalid", "PublishBlocked",
+    "PublishConflict", "SlugInvalid", "SlugTaken", "check_profile", "draft_content", "draft_of",
+    "ensure_profile", "is_dpa_draft", "latest_version", "pdf_by_digest", "profile_by_slug",
+    "profile_of", "publish", "start_draft", "update_settings", "version_of", "version_pdf",
+    "versions_of",
+]

@@ -1,0 +1,366 @@
+"""Buyers rely on a published DPA: click-to-accept with a signed certificate, and objections.
+
+Art. 28(2) GDPR: under a general written authorisation the controller may object to an intended
+change of sub-processors; the objection is recorded against the DPA version that made the change,
+and the vendor records its response and the outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from vendorcheck import audit, mail
+from vendorcheck.dpa.diff import subprocessor_changes
+from vendorcheck.extensions import db
+from vendorcheck.models import Organisation, OutboxMessage, User, utcnow
+from vendorcheck.models.dpa import DpaProfile, DpaVersion
+from vendorcheck.models.dpa_relations import OBJECTION_OUTCOMES, DpaAcceptance, DpaObjection
+from vendorcheck.reports.report import CSS_PATH
+from vendorcheck.reports.signing import sign_pdf
+from vendorcheck.reports.worker import render_pdf_isolated
+from vendorcheck.services import dpa_notify
+from vendorcheck.services.errors import DomainError, ValidationFailed
+
+FIELD_NAME = "DpaAcceptanceSignature"
+CLAIM_PREFIX = "vendorcheck-dpa-acceptance:"
+MAX_REASONS = 10_000
+
+
+class VersionNotFound(DomainError):
+    status = 404
+    default = _l("This DPA version does not exist.")
+
+
+class AlreadyAccepted(DomainError):
+    status = 409
+    default = _l("Your organisation has already accepted this version of the DPA.")
+
+
+class NotAuthorised(ValidationFailed):
+    default = _l("Confirm that you are authorised to accept this agreement on behalf of "
+                 "your organisation.")
+
+
+class VersionChanged(DomainError):
+    status = 409
+    default = _l("The version you read is not the one on record (its fingerprint differs). "
+                 "Reload the page and read it again before accepting.")
+
+
+class CertificateUnavailable(DomainError):
+    status = 409
+    default = _l("The stored acceptance certificate is missing or damaged; contact the "
+                 "instance administrator.")
+
+
+class NothingToObject(DomainError):
+    status = 409
+    default = _l("This version does not change the list of sub-processors, so there is "
+                 "nothing to object to.")
+
+
+class NotEarlierAcceptance(DomainError):
+    status = 409
+    default = _l("An objection applies to a version newer than the one your organisation "
+                 "accepted.")
+
+
+class ObjectionPeriodOver(DomainError):
+    status = 409
+    default = _l("The objection period for this version has ended; objections are no longer "
+                 "accepted.")
+
+
+class AlreadyObjected(DomainError):
+    status = 409
+    default = _l("Your organisation has already objected to this version; see the objection "
+                 "below.")
+
+
+class AlreadyAnswered(DomainError):
+    status = 409
+    default = _l("This objection has already been answered.")
+
+
+class UnknownOutcome(ValidationFailed):
+    default = _l("Choose one of the listed outcomes.")
+
+
+# ------------------------------------------------------------------------------ lookups
+
+def find_version(slug: str, number: int) -> DpaVersion:
+    """Return a published version by its vendor's public slug and number, or raise 404."""
+    version: DpaVersion | None = db.session.scalar(select(DpaVersion).join(
+        DpaVersion.profile).where(DpaProfile.slug == slug, DpaVersion.number == number))
+    if version is None:
+        raise VersionNotFound()
+    return version
+
+
+def latest_version(profile_id: int) -> DpaVersion | None:
+    """Return the newest published version of a profile."""
+    return db.session.scalar(select(DpaVersion).where(DpaVersion.profile_id == profile_id)
+                             .order_by(DpaVersion.number.desc()).limit(1))
+
+
+def acceptance_of(buyer_org_id: int, version_id: int) -> DpaAcceptance | None:
+    """Return a buyer's acceptance of one version."""
+    return db.session.scalar(select(DpaAcceptance).where(
+        DpaAcceptance.buyer_org_id == buyer_org_id, DpaAcceptance.dpa_version_id == version_id))
+
+
+@dataclass(frozen=True)
+class AcceptedDpa:
+    """One row of a buyer's DPA list: its newest acceptance per vendor, and what is pending."""
+
+    acceptance: DpaAcceptance
+    latest: DpaVersion
+    open_objections: int
+
+    @property
+    def newer_available(self) -> bool:
+        """True when the vendor published a version after the accepted one."""
+        return self.latest.number > self.acceptance.version.number
+
+
+def accepted_dpas(buyer_org_id: int) -> list[AcceptedDpa]:
+    """Return, per vendor, the buyer's newest acceptance, the latest version, open objections."""
+    query = (select(DpaAcceptance).join(DpaAcceptance.version).where(
+        DpaAcceptance.buyer_org_id == buyer_org_id)
+        .order_by(DpaVersion.profile_id, DpaVersion.number.desc()))
+    newest: dict[int, DpaAcceptance] = {}
+    for acceptance in db.session.scalars(query):
+        newest.setdefault(acceptance.version.profile_id, acceptance)
+    rows = []
+    for profile_id, acceptance in newest.items():
+        latest = latest_version(profile_id) or acceptance.version
+        pending = [o for o in objections_of_buyer(buyer_org_id)
+                   if o.version.profile_id == profile_id and o.responded_at is None]
+        rows.append(AcceptedDpa(acceptance, latest, len(pending)))
+    return sorted(rows, key=lambda row: row.latest.vendor_org.name.casefold())
+
+
+# ------------------------------------------------------------------------------ acceptance
+
+def accept(version: DpaVersion, buyer: Organisation, *, by: User, signer_name: str,
+           signer_role: str, authorised: bool, seen_sha256: str) -> DpaAcceptance:
+    """Record a buyer's acceptance of a version, audit it with the hash, store the certificate."""
+    if not authorised:
+        raise NotAuthorised()
+    if seen_sha256 != version.sha256:
+        raise VersionChanged()
+    if acceptance_of(buyer.id, version.id) is not None:
+        raise AlreadyAccepted()
+    acceptance = DpaAcceptance(
+        dpa_version_id=version.id, buyer_org_id=buyer.id, user_id=by.id,
+        signer_name=signer_name, signer_role=signer_role, accepted_at=utcnow(),
+        version_sha256=version.sha256)
+    db.session.add(acceptance)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # a double click raced us to the unique constraint
+        db.session.rollback()
+        raise AlreadyAccepted() from exc
+    try:
+        pdf = build_certificate(acceptance)
+    except DomainError:  # e.g. the signing key cannot be opened: record nothing
+        db.session.rollback()
+        raise
+    acceptance.certificate_storage_key = _write_certificate(pdf)
+    acceptance.certificate_sha256 = hashlib.sha256(pdf).hexdigest()
+    audit.record("dpa.accepted", by=by, org=buyer, obj=acceptance, details={
+        "dpa_version_id": version.id, "vendor_org_id": version.vendor_org_id,
+        "number": version.number, "version_sha256": version.sha256,
+        "signer_name": signer_name, "signer_role": signer_role,
+        "certificate_sha256": acceptance.certificate_sha256})
+    db.session.commit()
+    return acceptance
+
+
+def _certificates_dir() -> Path:
+    folder = Path(current_app.instance_path) / "dpa_certificates"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def _write_certificate(pdf: bytes) -> str:
+    """Write a certificate under a random name; return the name."""
+    key = secrets.token_hex(32)
+    path = _certificates_dir() / f"{key}.pdf"
+    path.write_bytes(pdf)
+    path.chmod(0o600)
+    return key
+
+
+def certificate_context(acceptance: DpaAcceptance, locale: str) -> dict[str, Any]:
+    """Return what the certificate states, as plain values."""
+    version = acceptance.version
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return {
+        "locale": locale, "acceptance_id": acceptance.id, "buyer": acceptance.buyer_org.name,
+        "vendor": version.vendor_org.name, "number": version.number,
+        "published_at": _iso(version.published_at), "accepted_at": _iso(acceptance.accepted_at),
+        "signer_name": acceptance.signer_name, "signer_role": acceptance.signer_role,
+        "user_email": acceptance.user.email if acceptance.user else "",
+        "version_sha256": acceptance.version_sha256,
+        "version_url": dpa_notify.link("dpa.version", slug=version.profile.slug,
+                                       number=version.number),
+        "verify_url": f"{base}/verify", "claim": f"{CLAIM_PREFIX}{acceptance.id}",
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def build_certificate(acceptance: DpaAcceptance, locale: str = "en") -> bytes:
+    """Render and sign an acceptance certificate (the buyer's certificate, else the instance's)."""
+    from vendorcheck.services import reports
+
+    # The signer first (as for reports): an unreadable key should fail before a render.
+    signer = reports.signer_for(acceptance.buyer_org_id)
+    static_dir = Path(current_app.static_folder or "static")
+    with force_locale(locale):
+        html = render_template("dpa_relations/certificate.html",
+                               **certificate_context(acceptance, locale))
+    pdf = render_pdf_isolated(html, static_dir=static_dir,
+                              stylesheets=[CSS_PATH.read_text("utf-8")],
+                              created=acceptance.accepted_at)
+    return sign_pdf(pdf, signer, reason="DPA acceptance certificate", field_name=FIELD_NAME,
+                    font_path=static_dir / "fonts" / "NimbusSans-Regular.otf",
+                    location=acceptance.buyer_org.name[:100])
+
+
+def certificate_bytes(acceptance: DpaAcceptance, *, by: User) -> bytes:
+    """Return the stored certificate (the same bytes every time), audit the download."""
+    data = read_certificate(acceptance)
+    if data is None:
+        raise CertificateUnavailable()
+    audit.record("dpa.certificate_downloaded", by=by, org=acceptance.buyer_org_id,
+                 obj=acceptance, details={"sha256": acceptance.certificate_sha256})
+    db.session.commit()
+    return data
+
+
+def read_certificate(acceptance: DpaAcceptance) -> bytes | None:
+    """Return the stored certificate if the file is there and matches its digest."""
+    if not acceptance.certificate_storage_key:
+        return None
+    path = _certificates_dir() / f"{acceptance.certificate_storage_key}.pdf"
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    return data if hashlib.sha256(data).hexdigest() == acceptance.certificate_sha256 else None
+
+
+def acceptance_by_certificate(sha256: str) -> DpaAcceptance | None:
+    """Return the acceptance whose stored certificate has this digest (for `report verify`)."""
+    return db.session.scalar(select(DpaAcceptance).where(
+        DpaAcceptance.certificate_sha256 == sha256))
+
+
+# ------------------------------------------------------------------------------ objections
+
+def objections_of_buyer(buyer_org_id: int) -> list[DpaObjection]:
+    """Return a buyer's objections, newest first."""
+    return list(db.session.scalars(select(DpaObjection).where(
+        DpaObjection.buyer_org_id == buyer_org_id).order_by(DpaObjection.raised_at.desc(),
+                                                            DpaObjection.id.desc())))
+
+
+def objections_of_vendor(vendor_org_id: int) -> list[DpaObjection]:
+    """Return the objections to a vendor's versions: unanswered first, then newest first."""
+    return list(db.session.scalars(select(DpaObjection).where(
+        DpaObjection.vendor_org_id == vendor_org_id).order_by(
+        DpaObjection.responded_at.is_not(None), DpaObjection.raised_at.desc(),
+        DpaObjection.id.desc())))
+
+
+def previous_version(version: DpaVersion) -> DpaVersion | None:
+    """Return the version published just before this one."""
+    return db.session.scalar(select(DpaVersion).where(
+        DpaVersion.profile_id == version.profile_id, DpaVersion.number < version.number)
+        .order_by(DpaVersion.number.desc()).limit(1))
+
+
+def changes_of(version: DpaVersion) -> Any:
+    """Return the sub-processor changes a version made compared with the previous one."""
+    previous = previous_version(version)
+    old = (previous.content or {}).get("subprocessors") or [] if previous else []
+    return subprocessor_changes(old, (version.content or {}).get("subprocessors") or [])
+
+
+def check_can_object(acceptance: DpaAcceptance, version: DpaVersion,
+                     now: datetime | None = None) -> None:
+    """Raise unless the acceptance's buyer may still object to this version's change."""
+    accepted = acceptance.version
+    if version.profile_id != accepted.profile_id or version.number <= accepted.number:
+        raise NotEarlierAcceptance()
+    if changes_of(version).is_empty:
+        raise NothingToObject()
+    if (now or utcnow()) > dpa_notify.objection_deadline(version):
+        raise ObjectionPeriodOver()
+
+
+def existing_objection(buyer_org_id: int, version_id: int) -> DpaObjection | None:
+    """Return a buyer's objection to one version, if any."""
+    return db.session.scalar(select(DpaObjection).where(
+        DpaObjection.buyer_org_id == buyer_org_id, DpaObjection.dpa_version_id == version_id))
+
+
+def raise_objection(acceptance: DpaAcceptance, version: DpaVersion, reasons: str, *,
+                    by: User, now: datetime | None = None) -> tuple[DpaObjection,
+                                                                    list[OutboxMessage]]:
+    """Record a buyer's objection within the period and e-mail the vendor's administrators."""
+    check_can_object(acceptance, version, now)
+    if existing_objection(acceptance.buyer_org_id, version.id) is not None:
+        raise AlreadyObjected()
+    objection = DpaObjection(
+        dpa_version_id=version.id, buyer_org_id=acceptance.buyer_org_id,
+        vendor_org_id=version.vendor_org_id, raised_by_id=by.id, reasons=reasons[:MAX_REASONS],
+        raised_at=now or utcnow())
+    db.session.add(objection)
+    db.session.flush()
+    audit.record("dpa.objection_raised", by=by, org=acceptance.buyer_org_id, obj=objection,
+                 details={"dpa_version_id": version.id, "number": version.number,
+                          "version_sha256": version.sha256,
+                          "vendor_org_id": version.vendor_org_id})
+    messages = dpa_notify.objection_raised(objection)
+    db.session.commit()
+    return objection, messages
+
+
+def respond(objection: DpaObjection, response: str, outcome: str, *,
+            by: User) -> list[OutboxMessage]:
+    """Record the vendor's response and outcome and e-mail it back to the buyer."""
+    if outcome not in OBJECTION_OUTCOMES:
+        raise UnknownOutcome()
+    if objection.responded_at is not None:
+        raise AlreadyAnswered()
+    objection.vendor_response = response[:MAX_REASONS]
+    objection.outcome = outcome
+    objection.responded_by_id = by.id
+    objection.responded_at = utcnow()
+    db.session.flush()
+    audit.record("dpa.objection_answered", by=by, org=objection.vendor_org_id, obj=objection,
+                 details={"outcome": outcome, "buyer_org_id": objection.buyer_org_id,
+                          "dpa_version_id": objection.dpa_version_id})
+    messages = dpa_notify.objection_answered(objection)
+    db.session.commit()
+    return messages
+
+
+def dispatch(messages: list[OutboxMessage]) -> None:
+    """Deliver queued messages after the commit (same as the other services)."""
+    mail.dispatch(messages)

@@ -1,0 +1,510 @@
+"""Evidence packs: one signed PDF with an assessment's report(s), manifest and evidence files.
+
+A pack is requested as a PackJob. With Redis configured (REDIS_URL, as for mail) the job runs
+on the RQ queue "packs" with a job timeout; otherwise it runs in a background thread of the web
+process with its own app context, so the request returns at once and the status page can show
+progress. A thread dies with its process, so a running job whose progress stops moving for
+longer than PACK_STALE_AFTER seconds is reported as interrupted and can be retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, has_app_context, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from vendorcheck import audit, storage
+from vendorcheck.extensions import db
+from vendorcheck.models import Organisation, User, Vendor, utcnow
+from vendorcheck.models.assessments import Assessment, AssessmentStatus
+from vendorcheck.models.packs import PackJob, PackStatus
+from vendorcheck.reports.pack import (
+    EvidenceFile,
+    Inclusion,
+    PackMetadata,
+    PackPart,
+    PlannedFile,
+    assemble_pack,
+    file_sha256,
+    plan_evidence,
+)
+from vendorcheck.reports.report import CSS_PATH, LOCALES, Formatter
+from vendorcheck.reports.signing import sign_pdf_file
+from vendorcheck.reports.worker import render_pdf_isolated
+from vendorcheck.services import reports
+from vendorcheck.services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+FIELD_NAME = "PackSignature"
+DEFAULT_JOB_TIMEOUT = 1800
+DEFAULT_STALE_AFTER = 900
+KEY_LENGTH = 64
+
+Progress = Callable[[int, str], None]
+
+
+class NothingToPack(DomainError):
+    status = 409
+    default = _l("This vendor has no assessment yet, so there is nothing to put in a pack.")
+
+
+class PackNotReady(DomainError):
+    status = 409
+    default = _l("This evidence pack is not ready.")
+
+
+class PackFileMissing(DomainError):
+    status = 410
+    default = _l("The file of this evidence pack is no longer available. Build the pack again.")
+
+
+@dataclass(frozen=True)
+class BuiltPack:
+    """A signed pack written to disk."""
+
+    path: Path
+    sha256: str
+    size: int
+    pages: int
+    attachments: Sequence[str]
+
+
+# ------------------------------------------------------------------------------------ jobs
+
+def request_pack(org: Organisation, *, by: User, locale: str, assessment: Assessment | None = None,
+                 vendor: Vendor | None = None) -> PackJob:
+    """Create a pack job for one assessment or a vendor's assessments, and start it."""
+    if (assessment is None) == (vendor is None):
+        raise ValueError("give exactly one of assessment and vendor")
+    if vendor is not None and not _vendor_assessments(vendor.id, org.id):
+        raise NothingToPack()
+    job = PackJob(buyer_org_id=org.id, assessment_id=assessment.id if assessment else None,
+                  vendor_id=vendor.id if vendor else None,
+                  locale=locale if locale in LOCALES else "en", created_by_id=by.id,
+                  message=_("Waiting for a worker…"))
+    db.session.add(job)
+    db.session.flush()
+    audit.record("pack.requested", by=by, org=org, obj=job,
+                 details={"assessment_id": job.assessment_id, "vendor_id": job.vendor_id,
+                          "locale": job.locale})
+    db.session.commit()
+    dispatch(job.id)
+    return job
+
+
+def retry_pack(job: PackJob, *, by: User) -> PackJob:
+    """Start a failed (or interrupted) job again."""
+    refresh_stale(job)
+    if job.status is not PackStatus.FAILED:
+        raise PackNotReady(_("Only a failed evidence pack can be retried."))
+    job.status, job.progress, job.error = PackStatus.QUEUED, 0, None
+    job.message, job.updated_at, job.finished_at = _("Waiting for a worker…"), utcnow(), None
+    audit.record("pack.retried", by=by, org=job.buyer_org_id, obj=job)
+    db.session.commit()
+    dispatch(job.id)
+    return job
+
+
+def dispatch(job_id: int) -> None:
+    """After commit: enqueue the job on RQ, or run it in a background thread."""
+    if current_app.config.get("REDIS_URL") or "vendorcheck_pack_queue" in current_app.extensions:
+        timeout = int(current_app.config.get("PACK_JOB_TIMEOUT", DEFAULT_JOB_TIMEOUT))
+        try:
+            pack_queue().enqueue(run_job, job_id, job_id=f"pack-{job_id}-{secrets.token_hex(4)}",
+                                 job_timeout=timeout)
+        except Exception:  # Redis down: say so on the status page, the user can retry
+            log.exception("could not enqueue pack job %s", job_id)
+            _fail(job_id, _("The job queue is not reachable. Please try again later."))
+        return
+    start_thread(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+
+
+def pack_queue() -> Any:
+    """Return the RQ queue for packs (tests may put their own in app.extensions)."""
+    injected = current_app.extensions.get("vendorcheck_pack_queue")
+    if injected is not None:
+        return injected
+    from redis import Redis
+    from rq import Queue
+
+    return Queue("packs", connection=Redis.from_url(current_app.config["REDIS_URL"]))
+
+
+def run_job(job_id: int) -> str:
+    """RQ entry point: build one pack inside an app context."""
+    if has_app_context():
+        return run_pack_job(job_id)
+    from vendorcheck import create_app
+
+    app: Flask = create_app()
+    with app.app_context():
+        return run_pack_job(job_id)
+
+
+_threads: set[threading.Thread] = set()
+
+
+def start_thread(app: Flask, job_id: int) -> threading.Thread:
+    """Build a pack in a (non-daemon) thread with its own app context."""
+    def target() -> None:
+        with app.app_context():
+            try:
+                run_pack_job(job_id)
+            finally:
+                db.session.remove()
+                _threads.discard(threading.current_thread())
+
+    thread = threading.Thread(target=target, name=f"pack-{job_id}")
+    _threads.add(thread)
+    thread.start()
+    return thread
+
+
+def wait_for_threads(timeout: float = 120.0) -> None:
+    """Wait for background pack threads (tests, and a graceful shutdown)."""
+    for thread in list(_threads):
+        thread.join(timeout)
+
+
+def run_pack_job(job_id: int) -> str:
+    """Build the pack of one job, recording progress; return the final status."""
+    job = db.session.get(PackJob, job_id)
+    if job is None or job.status not in (PackStatus.QUEUED, PackStatus.RUNNING):
+        return "skipped"
+    # Workers have no request: every message of the job is written in the pack's language.
+    with force_locale(job.locale):
+        return _run(job)
+
+
+def _run(job: PackJob) -> str:
+    """Run a loaded job (see run_pack_job)."""
+    job_id = job.id
+    job.status, job.progress, job.updated_at = PackStatus.RUNNING, 1, utcnow()
+    db.session.commit()
+    by = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    target = _packs_dir() / f"{secrets.token_hex(32)}.pdf"
+    try:
+        built = build_pack(_job_assessments(job), locale=job.locale, output=target, by=by,
+                           progress=_job_progress(job_id))
+    except DomainError as exc:
+        db.session.rollback()
+        target.unlink(missing_ok=True)
+        _fail(job_id, exc.message)
+        return PackStatus.FAILED.value
+    except Exception:  # anything else: log it with the job id, tell the user plainly
+        db.session.rollback()
+        target.unlink(missing_ok=True)
+        log.exception("evidence pack job %s failed", job_id)
+        _fail(job_id, _("The evidence pack could not be built because of an unexpected error "
+                        "(logged as pack job %(id)s). Please try again.", id=job_id))
+        return PackStatus.FAILED.value
+    _finish(job_id, built, target.stem)
+    return PackStatus.DONE.value
+
+
+def _job_progress(job_id: int) -> Progress:
+    """Return a callback that stores the job's progress (only when it changed)."""
+    last = {"percent": -1}
+
+    def report(percent: int, message: str) -> None:
+        if percent == last["percent"]:
+            return
+        last["percent"] = percent
+        job = db.session.get(PackJob, job_id)
+        if job is None:
+            return
+        job.progress, job.message, job.updated_at = max(1, min(99, percent)), message[:300], utcnow()
+        db.session.commit()
+
+    return report
+
+
+def _finish(job_id: int, built: BuiltPack, key: str) -> None:
+    """Record a finished pack."""
+    job = db.session.get(PackJob, job_id)
+    assert job is not None
+    job.status, job.progress, job.message = PackStatus.DONE, 100, _("Ready")
+    job.storage_key, job.sha256, job.size = key, built.sha256, built.size
+    job.finished_at = job.updated_at = utcnow()
+    audit.record("pack.built", by=None, org=job.buyer_org_id, obj=job,
+                 details={"sha256": built.sha256, "size": built.size, "pages": built.pages})
+    db.session.commit()
+
+
+def _fail(job_id: int, message: str) -> None:
+    """Record a failed job with a message the user can act on."""
+    job = db.session.get(PackJob, job_id)
+    if job is None:
+        return
+    job.status, job.error, job.message = PackStatus.FAILED, message[:2000], message[:300]
+    job.finished_at = job.updated_at = utcnow()
+    db.session.commit()
+
+
+def refresh_stale(job: PackJob, *, now: datetime | None = None) -> bool:
+    """Mark a running job whose progress stopped moving as failed (its worker died); commit."""
+    # Queued jobs are left alone: RQ keeps them until a worker is free, however long that is.
+    if job.status is not PackStatus.RUNNING:
+        return False
+    limit = timedelta(seconds=int(current_app.config.get("PACK_STALE_AFTER", DEFAULT_STALE_AFTER)))
+    if (now or utcnow()) - job.updated_at <= limit:
+        return False
+    job.status, job.finished_at = PackStatus.FAILED, now or utcnow()
+    job.error = job.message = _("The worker building this pack stopped (the server restarted or "
+                                "the job was lost). Please try again.")
+    db.session.commit()
+    return True
+
+
+def pack_file(job: PackJob) -> Path:
+    """Return the path of a finished pack, checking it is there and unchanged."""
+    if job.status is not PackStatus.DONE or not job.storage_key:
+        raise PackNotReady()
+    path = _packs_dir() / f"{job.storage_key}.pdf"
+    if not path.is_file() or file_sha256(path) != job.sha256:
+        raise PackFileMissing()
+    return path
+
+
+def record_download(job: PackJob, *, by: User) -> None:
+    """Audit a pack download."""
+    audit.record("pack.downloaded", by=by, org=job.buyer_org_id, obj=job,
+                 details={"sha256": job.sha256})
+    db.session.commit()
+
+
+def record_cli_build(assessments: Sequence[Assessment], built: BuiltPack, *, locale: str) -> None:
+    """Audit a pack built from the command line (no job, no stored copy)."""
+    audit.record("pack.built", by=None, org=assessments[0].buyer_org_id, obj=assessments[0],
+                 details={"assessment_ids": [a.id for a in assessments], "locale": locale,
+                          "sha256": built.sha256, "size": built.size, "cli": True})
+    db.session.commit()
+
+
+def _packs_dir() -> Path:
+    folder = Path(current_app.instance_path) / "packs"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def _vendor_assessments(vendor_id: int, org_id: int) -> list[Assessment]:
+    """Return a vendor's assessments of one buyer, oldest first."""
+    return list(db.session.scalars(select(Assessment).where(
+        Assessment.vendor_id == vendor_id, Assessment.buyer_org_id == org_id)
+        .order_by(Assessment.created_at, Assessment.id)))
+
+
+def _job_assessments(job: PackJob) -> list[Assessment]:
+    """Return the assessments a job packs."""
+    if job.assessment_id is not None:
+        found = db.session.get(Assessment, job.assessment_id)
+        return [found] if found is not None else []
+    assert job.vendor_id is not None
+    return _vendor_assessments(job.vendor_id, job.buyer_org_id)
+
+
+def assessments_for(*, assessment_id: int | None = None,
+                    vendor_id: int | None = None) -> list[Assessment]:
+    """Return what the CLI packs: one assessment, or every assessment of a vendor."""
+    if assessment_id is not None:
+        found = db.session.get(Assessment, assessment_id) if 0 < assessment_id < 2**63 else None
+        return [found] if found is not None else []
+    vendor = db.session.get(Vendor, vendor_id) if vendor_id and 0 < vendor_id < 2**63 else None
+    return _vendor_assessments(vendor.id, vendor.buyer_org_id) if vendor is not None else []
+
+
+# ----------------------------------------------------------------------------------- build
+
+def build_pack(assessments: Sequence[Assessment], *, locale: str, output: Path, by: User | None,
+               progress: Progress | None = None) -> BuiltPack:
+    """Build, sign and write the pack of ``assessments`` (one buyer, one vendor) to ``output``."""
+    if not assessments:
+        raise NothingToPack()
+    report = progress or (lambda percent, message: None)
+    locale = locale if locale in LOCALES else "en"
+    workdir = Path(tempfile.mkdtemp(prefix="pack-", dir=_packs_dir()))
+    try:
+        with force_locale(locale):
+            return _build(list(assessments), locale, output, by, report, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _build(assessments: list[Assessment], locale: str, output: Path, by: User | None,
+           report: Progress, workdir: Path) -> BuiltPack:
+    """Do the steps of build_pack inside its temporary folder."""
+    first = assessments[0]
+    signer = reports.signer_for(first.buyer_org_id)  # fail early if the key is unreadable
+    fmt = Formatter(locale)
+    report(3, _("Collecting the signed reports"))
+    report_files = _reports(assessments, locale, by, workdir)
+    report(15, _("Checking the evidence files"))
+    planned = plan_evidence(_evidence_files(assessments, fmt))
+    report(25, _("Laying out the cover and the manifest"))
+    context = _context(assessments, report_files, planned, fmt)
+    static_dir = Path(current_app.static_folder or "static")
+    cover = _render(workdir / "cover.pdf", "reports/pack_cover.html", context, static_dir)
+    manifest = _render(workdir / "manifest.pdf", "reports/pack_manifest.html", context, static_dir)
+    images = None
+    if any(p.inclusion is Inclusion.IMAGE for p in planned):
+        images = _render(workdir / "images.pdf", "reports/pack_images.html", context, static_dir)
+    leading = [PackPart(_("Cover"), cover)]
+    for a, (path, _digest, _stored) in zip(assessments, report_files, strict=True):
+        leading.append(PackPart(_("Audit report — assessment #%(id)s", id=a.id), path))
+    leading.append(PackPart(_("Manifest of evidence files"), manifest))
+    unsigned = workdir / "unsigned.pdf"
+    result = assemble_pack(
+        leading=leading, evidence=planned, image_pages=images, output=unsigned, workdir=workdir,
+        metadata=_metadata(assessments, locale), progress=lambda p, name: report(
+            30 + p * 55 // 100, _("Adding %(name)s", name=name)))
+    report(88, _("Signing the pack"))
+    signed = workdir / "signed.pdf"
+    sign_pdf_file(unsigned, signed, signer, reason="Evidence pack", field_name=FIELD_NAME,
+                  font_path=static_dir / "fonts" / "NimbusSans-Regular.otf",
+                  location=first.buyer_org.name[:100])
+    digest, size = file_sha256(signed), signed.stat().st_size
+    _move(signed, output)
+    report(99, _("Storing the pack"))
+    return BuiltPack(output, digest, size, result.pages, result.attachments)
+
+
+def _move(source: Path, target: Path) -> None:
+    """Move the signed file to its place (atomic when on the same file system)."""
+    try:
+        os.replace(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _reports(assessments: Sequence[Assessment], locale: str, by: User | None,
+             workdir: Path) -> list[tuple[Path, str, bool]]:
+    """Write each assessment's signed report to the work folder: path, SHA-256, stored?"""
+    files = []
+    for a in assessments:
+        pdf = reports.signed_report(a, locale, by)
+        db.session.commit()  # a decided report rendered now is stored for good
+        path = workdir / f"report-{a.id}.pdf"
+        path.write_bytes(pdf)
+        files.append((path, hashlib.sha256(pdf).hexdigest(), a.status == AssessmentStatus.DECIDED))
+    return files
+
+
+def _evidence_files(assessments: Sequence[Assessment], fmt: Formatter) -> list[EvidenceFile]:
+    """Describe every evidence file of the assessments for the manifest."""
+    files = []
+    for a in assessments:
+        q = reports.questionnaire_for(a)
+        for e in a.evidence:
+            try:
+                question = fmt.text(q.item(e.item_id).label)
+            except KeyError:
+                question = ""
+            files.append(EvidenceFile(
+                path=_stored_path(e.storage_key), name=e.file_name, content_type=e.content_type,
+                size=e.size, sha256=e.sha256, assessment_id=a.id, item_id=e.item_id,
+                question=question, uploader=e.uploaded_by.name if e.uploaded_by else "",
+                uploaded_at=fmt.datetime(e.uploaded_at),
+                description=f"{e.item_id}: {question}"[:500] if question else e.item_id))
+    return files
+
+
+def _stored_path(key: str) -> Path | None:
+    """Return an evidence file's path, or None for a key storage refuses."""
+    try:
+        return storage.path_of(key)
+    except ValueError:
+        return None
+
+
+def _context(assessments: Sequence[Assessment], report_files: Sequence[tuple[Path, str, bool]],
+             planned: Sequence[PlannedFile], fmt: Formatter) -> dict[str, Any]:
+    """Return the template context of the cover, manifest and image pages."""
+    first = assessments[0]
+    rows = [_assessment_row(a, report_files[i], fmt) for i, a in enumerate(assessments)]
+    counts = {kind.value: sum(1 for p in planned if p.inclusion is kind) for kind in Inclusion}
+    return {
+        "locale": fmt.locale, "buyer": first.buyer_org.name, "vendor": first.vendor.legal_name,
+        "service": first.vendor.services or "", "assessments": rows,
+        "generated_at": fmt.datetime(utcnow()), "instance": reports._instance_name(),
+        "signer": _signer_name(first.buyer_org_id),
+        "verify_url": current_app.config["BASE_URL"].rstrip("/") + "/verify",
+        "files": [_file_row(p, fmt) for p in planned],
+        "images": [_file_row(p, fmt) for p in planned if p.inclusion is Inclusion.IMAGE],
+        "counts": counts, "total_files": len(planned),
+    }
+
+
+def _signer_name(org_id: int) -> str:
+    """Name who signs the pack: the organisation's certificate subject, else the instance."""
+    record = reports.organisation_certificate(org_id)
+    return record.subject if record is not None else reports._instance_name()
+
+
+def _assessment_row(a: Assessment, report_file: tuple[Path, str, bool],
+                    fmt: Formatter) -> dict[str, Any]:
+    """Return the cover's facts about one assessment."""
+    _path, digest, stored = report_file
+    return {
+        "id": a.id, "questionnaire_id": a.questionnaire_id, "version": a.questionnaire_version,
+        "sha256": a.questionnaire_sha256, "status": a.status.value,
+        "decision": a.decision.value if a.decision else None,
+        "dates": [(key, value) for key, value in (
+            ("sent", fmt.datetime(a.sent_at)), ("submitted", fmt.datetime(a.submitted_at)),
+            ("decided", fmt.datetime(a.decided_at)),
+            ("next_review", fmt.date(a.next_review_date))) if value],
+        "reviewer": a.decided_by.name if a.decided_by else "",
+        "report_sha256": digest, "report_stored": stored,
+        "score": fmt.number(a.score, one_decimal=True) if a.score is not None else "",
+        "tier": a.tier or "",
+    }
+
+
+def _file_row(p: PlannedFile, fmt: Formatter) -> dict[str, Any]:
+    """Return one manifest row."""
+    f = p.file
+    return {
+        "number": p.number, "name": f.name, "assessment_id": f.assessment_id,
+        "item_id": f.item_id, "question": f.question, "uploader": f.uploader,
+        "uploaded_at": f.uploaded_at, "size": fmt.number(f.size), "size_bytes": f.size,
+        "sha256": f.sha256, "inclusion": p.inclusion.value, "reason": p.reason,
+        "pages": p.pages, "attachment_name": p.attachment_name,
+    }
+
+
+def _render(target: Path, template: str, context: dict[str, Any], static_dir: Path) -> Path:
+    """Render one pack template to a PDF file (in the render worker)."""
+    html = render_template(template, **context)
+    pdf = render_pdf_isolated(html, static_dir=static_dir,
+                              stylesheets=[CSS_PATH.read_text(encoding="utf-8")])
+    target.write_bytes(pdf)
+    return target
+
+
+def _metadata(assessments: Sequence[Assessment], locale: str) -> PackMetadata:
+    """Return the pack's document information."""
+    first = assessments[0]
+    ids = ", ".join(f"#{a.id}" for a in assessments)
+    return PackMetadata(
+        title=_("Evidence pack — %(vendor)s", vendor=first.vendor.legal_name),
+        author=reports._instance_name(),
+        subject=_("Processor due diligence evidence: %(buyer)s / %(vendor)s, assessments %(ids)s",
+                  buyer=first.buyer_org.name, vendor=first.vendor.legal_name, ids=ids),
+        keywords=f"vendorcheck-pack, assessments:{' '.join(str(a.id) for a in assessments)}, "
+                 f"locale:{locale}",
+        created=utcnow(), evidence_title=_("Evidence"))
