@@ -19,9 +19,13 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"browser tests skipped: {reason} (set CI=1 to make this an error)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Launch Debian's chromium once for the session (never a downloaded browser)."""
+    """Launch Debian's chromium once per module (never a downloaded browser).
+
+    Not per session: Playwright's sync API keeps an asyncio loop running in the main thread while
+    it is open, and pyHanko's signing (asyncio.run) in later in-process tests would then fail.
+    """
     if not os.access(CHROMIUM, os.X_OK):
         _unavailable(f"{CHROMIUM} is missing; install Debian's chromium package")
     try:
