@@ -6,6 +6,7 @@ import hashlib
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from tests.conftest import make_config
 from tests.factories import (
     PASSWORD,
     make_invitation,
@@ -22,7 +24,8 @@ from tests.factories import (
     make_vendor,
     membership_of,
 )
-from vendorcheck.extensions import db
+from vendorcheck import create_app
+from vendorcheck.extensions import db, limiter
 from vendorcheck.models import Invitation, Organisation, OutboxMessage, Role, User, Vendor
 
 
@@ -194,3 +197,18 @@ def smtp_server(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
     yield _start
     for controller in controllers:
         controller.stop()
+
+
+@pytest.fixture
+def limited_client(app: Flask, tmp_path: Path) -> Iterator[FlaskClient]:
+    """A client of an app with rate limiting on (the limiter is global: restore it after)."""
+    limited = create_app(make_config(
+        tmp_path, RATELIMIT_ENABLED=True,
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]))
+    limiter.reset()
+    yield limited.test_client()
+    limiter.reset()
+    limiter.enabled = False
+    with limited.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import make_config
 from tests.factories import PASSWORD, make_org, make_reset_token, make_user
 from tests.integration.conftest import outbox
-from vendorcheck import create_app
-from vendorcheck.extensions import db, limiter
+from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Membership, Organisation, Role, User
 
 SIGNUP = {"org_name": "Acme Test SA", "country": "fr", "name": "Ada Admin",
@@ -201,21 +199,6 @@ def test_profile_sets_the_preferred_language(app, client, login_as):
     with app.app_context():
         assert db.session.get(User, user.id).locale == "fr"
     assert 'lang="fr"' in client.get("/auth/profile").get_data(as_text=True)
-
-
-@pytest.fixture
-def limited_client(app, tmp_path):
-    """A client of an app with rate limiting on (the limiter is global: restore it after)."""
-    limited = create_app(make_config(
-        tmp_path, RATELIMIT_ENABLED=True,
-        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]))
-    limiter.reset()
-    yield limited.test_client()
-    limiter.reset()
-    limiter.enabled = False
-    with limited.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_login_is_rate_limited_per_email(app, limited_client):

@@ -17,10 +17,8 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from tests.conftest import make_config
 from tests.dpa_factories import MAILER, OVH, publish_dpa
-from vendorcheck import create_app
-from vendorcheck.extensions import db, limiter
+from vendorcheck.extensions import db
 from vendorcheck.models.dpa import DpaPdf
 from vendorcheck.reports.signing import CERT_NAME
 
@@ -203,21 +201,6 @@ def test_tampered_pdf_fails_verify(client, runner, two_versions, tmp_path):
 
 def test_unknown_pdf_locale_is_400(client, two_versions):
     assert client.get(f"/dpa/{two_versions}/v1.pdf?locale=de").status_code == 400
-
-
-@pytest.fixture
-def limited_client(app, tmp_path):
-    """A client of an app with rate limiting on (the limiter is global: restore it after)."""
-    limited = create_app(make_config(
-        tmp_path, RATELIMIT_ENABLED=True,
-        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]))
-    limiter.reset()
-    yield limited.test_client()
-    limiter.reset()
-    limiter.enabled = False
-    with limited.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_public_pages_are_rate_limited(two_versions, limited_client):

@@ -14,12 +14,10 @@ from babel.dates import format_date
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from tests.conftest import make_config
 from tests.dpa_factories import MAILER, OVH, complete_answers, publish_dpa
 from tests.dpa_relation_factories import accept_version, subscribe
 from tests.integration.conftest import outbox
-from vendorcheck import create_app
-from vendorcheck.extensions import db, limiter
+from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, User
 from vendorcheck.models.dpa_relations import DpaSubscription
 from vendorcheck.services import dpa_notify
@@ -259,21 +257,6 @@ def test_a_confirmation_link_works_once(app, client, world):
         _sub, token = subscribe(_vendor_org(world).id, "once@example.org", confirmed=False)
     assert client.post(f"/dpa/subscriptions/{token}/confirm").status_code == 200
     assert client.post(f"/dpa/subscriptions/{token}/confirm").status_code == 400
-
-
-@pytest.fixture
-def limited_client(app, tmp_path):
-    """A client of an app with rate limiting on (the limiter is global: restore it after)."""
-    limited = create_app(make_config(
-        tmp_path, RATELIMIT_ENABLED=True,
-        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]))
-    limiter.reset()
-    yield limited.test_client()
-    limiter.reset()
-    limiter.enabled = False
-    with limited.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_subscribing_is_rate_limited(app, world, limited_client):
