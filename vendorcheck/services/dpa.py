@@ -374,17 +374,16 @@ def build_signed_pdf(version: DpaVersion, locale: str) -> bytes:
     """Render and sign a version's PDF (not stored)."""
     from vendorcheck.reports import sign_pdf
     from vendorcheck.reports.pdf import render_pdf
-    from vendorcheck.services.reports import _org_signer, instance_signer, organisation_certificate
+    from vendorcheck.services.reports import signer_for, timestamp_url
 
     html = render_document_html(version, locale, standalone=True)
     static_dir = Path(current_app.static_folder or "static")
     css = static_dir.joinpath(*PRINT_CSS).read_text("utf-8")
     pdf = render_pdf(html, static_dir=static_dir, stylesheets=[css], created=version.published_at)
-    record = organisation_certificate(version.vendor_org_id)
-    signer = _org_signer(record) if record is not None else instance_signer()[0]
+    signer = signer_for(version.vendor_org_id)
     return sign_pdf(pdf, signer, reason=f"Data processing agreement, version {version.number}",
                     field_name=PDF_FIELD, font_path=static_dir / "fonts" / "NimbusSans-Regular.otf",
-                    location=version.vendor_org.name[:100])
+                    location=version.vendor_org.name[:100], timestamp_url=timestamp_url())
 
 
 def version_pdf(version: DpaVersion, locale: str) -> bytes:

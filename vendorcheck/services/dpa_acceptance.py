@@ -239,7 +239,7 @@ def build_certificate(acceptance: DpaAcceptance, locale: str = "en") -> bytes:
                               created=acceptance.accepted_at)
     return sign_pdf(pdf, signer, reason="DPA acceptance certificate", field_name=FIELD_NAME,
                     font_path=static_dir / "fonts" / "NimbusSans-Regular.otf",
-                    location=acceptance.buyer_org.name[:100])
+                    location=acceptance.buyer_org.name[:100], timestamp_url=reports.timestamp_url())
 
 
 def certificate_bytes(acceptance: DpaAcceptance, *, by: User) -> bytes:

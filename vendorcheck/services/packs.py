@@ -377,7 +377,7 @@ def _build(assessments: list[Assessment], locale: str, output: Path, by: User | 
     signed = workdir / "signed.pdf"
     sign_pdf_file(unsigned, signed, signer, reason="Evidence pack", field_name=FIELD_NAME,
                   font_path=static_dir / "fonts" / "NimbusSans-Regular.otf",
-                  location=first.buyer_org.name[:100])
+                  location=first.buyer_org.name[:100], timestamp_url=reports.timestamp_url())
     digest, size = file_sha256(signed), signed.stat().st_size
     _move(signed, output)
     report(99, _("Storing the pack"))

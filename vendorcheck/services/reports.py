@@ -195,6 +195,11 @@ def _org_signer(record: OrganisationCertificate) -> Any:
     return load_signer(p12, passphrase)
 
 
+def timestamp_url() -> str | None:
+    """Return the RFC 3161 server every signature asks for a timestamp (B-T), if configured."""
+    return current_app.config.get("TIMESTAMP_URL") or None
+
+
 def signer_for(org_id: int) -> Any:
     """Return the signer of an organisation's documents: its certificate, else the instance key."""
     record = organisation_certificate(org_id)
@@ -373,7 +378,7 @@ def build_signed_report(assessment: Assessment, locale: str) -> bytes:
     pdf = render_pdf_isolated(render_report_html(context), static_dir=static_dir,
                               stylesheets=[CSS_PATH.read_text(encoding="utf-8")], created=created)
     reason = "Vendor audit report" if data.decided else "Vendor audit report (draft, not decided)"
-    return sign_pdf(pdf, signer, reason=reason, field_name=FIELD_NAME,
+    return sign_pdf(pdf, signer, reason=reason, field_name=FIELD_NAME, timestamp_url=timestamp_url(),
                     font_path=static_dir / "fonts" / "NimbusSans-Regular.otf",
                     location=assessment.buyer_org.name[:100])
 
