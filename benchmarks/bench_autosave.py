@@ -57,6 +57,7 @@ class Measured:
     autosave: load.Result
     items: int
     inproc: InProcess
+    floor: load.Result | None = None
 
     @property
     def ratio(self) -> float:
@@ -74,12 +75,14 @@ def _hello(seconds: float, warmup: float, items: list[tuple[str, list[object]]],
 
 
 def _vendorcheck(seconds: float, warmup: float, items: list[tuple[str, list[object]]],
-                 db_url: str, assessment_id: int, clients: int) -> load.Result:
+                 db_url: str, assessment_id: int, clients: int, endpoint: str = "autosave"
+                 ) -> load.Result:
     env = {"BENCH_DATABASE_URL": db_url}
-    with servers.gunicorn("benchmarks.servers:vendorcheck_app()", env=env) as port:
+    app = "floor_app()" if endpoint == "floor" else "vendorcheck_app()"
+    with servers.gunicorn(f"benchmarks.servers:{app}", env=env) as port:
         page = f"/vendor/assessments/{assessment_id}/sections/contract"
         cookie, csrf = load.login(port, seed.VENDOR_EMAIL, seed.PASSWORD, page)
-        targets = _targets(port, f"/vendor/assessments/{assessment_id}/autosave", items,
+        targets = _targets(port, f"/vendor/assessments/{assessment_id}/{endpoint}", items,
                            cookie, csrf, clients=clients)
         load.run_load(targets, warmup)
         return load.run_load(targets, seconds)
@@ -94,8 +97,9 @@ def measure(folder: Path, *, seconds: float, warmup: float = 0.5, clients: int =
     items = seed.autosave_items(app)
     hello = _hello(seconds, warmup, items, clients)
     real = _vendorcheck(seconds, warmup, items, db_url, seeded.assessment_id, clients)
+    floor = _vendorcheck(seconds, warmup, items, db_url, seeded.assessment_id, clients, "floor")
     inproc = in_process(db_url, seeded.assessment_id, items, requests)
-    return Measured(hello, real, len(items), inproc)
+    return Measured(hello, real, len(items), inproc, floor)
 
 
 def _row(name: str, result: load.Result) -> str:
@@ -175,10 +179,18 @@ def print_result(result: Measured, seconds: float) -> None:
           f"{'p99 ms':>7} {'errors':>6}")
     print(_row("hello-world (baseline)", result.hello))
     print(_row("vendorcheck autosave", real))
+    if result.floor is not None:
+        print(_row("floor: login+1 UPDATE", result.floor))
     p99 = real.summary()["p99"]
     verdict = "met" if result.ratio >= GOAL_RATIO and p99 < GOAL_P99_MS else "MISSED"
     print(f"ratio autosave/hello-world: {result.ratio:.2f}x (goal >= {GOAL_RATIO}x, p99 < "
           f"{GOAL_P99_MS:g} ms): {verdict}")
+    base = result.hello.summary()["rps"]
+    if result.floor is not None and base:
+        floor = result.floor.summary()["rps"]
+        print(f"floor (same login, CSRF and permission checks, one UPDATE, commit): "
+              f"{floor / base:.2f}x hello-world; autosave = {real.summary()['rps'] / floor:.2f}x "
+              f"the floor")
     inproc = result.inproc
     print(f"in-process (test client, one at a time): autosave {inproc.autosave_ms:.2f} ms, "
           f"hello-world {inproc.hello_ms:.2f} ms, ratio {inproc.hello_ms / inproc.autosave_ms:.2f}x;"

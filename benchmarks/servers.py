@@ -47,6 +47,33 @@ def vendorcheck_app() -> Flask:
                        "SECRET_KEY": SECRET_KEY})
 
 
+def floor_app() -> Flask:
+    """Return the real app plus the cheapest authenticated durable write it can serve.
+
+    `POST /vendor/assessments/<id>/floor`: the same login, CSRF and permission checks as the
+    autosave, then one UPDATE of the assessment's row and a commit. No autosave can cost less
+    on this stack; measuring it in the same run shows how much of the gap to hello-world is
+    the stack's and how much the autosave's own work.
+    """
+    from sqlalchemy import update
+
+    from vendorcheck.access import requires
+    from vendorcheck.extensions import db
+    from vendorcheck.models.assessments import Assessment
+
+    app = vendorcheck_app()
+
+    @app.post("/vendor/assessments/<int:assessment_id>/floor")
+    @requires("assessments.answer")
+    def floor(assessment_id: int) -> Response:
+        db.session.execute(update(Assessment).where(Assessment.id == assessment_id)
+                           .values(progress=Assessment.progress))
+        db.session.commit()
+        return jsonify(ok=True)
+
+    return app
+
+
 def free_port() -> int:
     """Return a free TCP port on 127.0.0.1."""
     with socket.socket() as sock:

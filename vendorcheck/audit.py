@@ -47,16 +47,19 @@ def compute_hash(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256((prev_hash + canonical_json(entry_payload(entry))).encode()).hexdigest()
 
 
+# Two columns through the unique seq index, not a whole entry, and built once: an entry is
+# appended on every autosave.
+HEAD = (select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+        .with_for_update())
+
+
 def _lock_head() -> tuple[int, str] | None:
     """Serialise appends and return the (seq, hash) of the current head of the chain."""
     bind = db.session.get_bind()
     if bind.dialect.name == "postgresql":
         # FOR UPDATE on the head alone is not enough: a waiter would re-read the old head.
         db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-    # Two columns through the unique seq index, not a whole entry: appends are on every autosave.
-    head_query = (select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc())
-                  .limit(1).with_for_update())
-    head = db.session.execute(head_query).first()
+    head = db.session.execute(HEAD).first()
     return (head.seq, head.hash) if head is not None else None
 
 
@@ -89,8 +92,11 @@ def record(
         prev_hash=head[1] if head else GENESIS,
     )
     entry.hash = compute_hash(entry.prev_hash, entry)
-    db.session.add(entry)
-    db.session.flush()
+    # A plain INSERT rather than the unit of work: one is appended on every autosave. The
+    # returned entry is a detached copy of what was written.
+    columns = AuditEntry.__table__.columns.keys()
+    db.session.execute(AuditEntry.__table__.insert().values(
+        {name: getattr(entry, name) for name in columns if name != "id"}))
     return entry
 
 

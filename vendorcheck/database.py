@@ -114,7 +114,7 @@ class QueuedWriteConnection(sqlite3.Connection):
 def queue_for_write(session: Session) -> None:
     """On SQLite, wait for this transaction's turn to write now, so what it reads next is current.
 
-    For read-modify-write services (the autosave re-score): no other writer of this server can
+    For read-modify-write services (autosave, re-score): no other writer of this server can
     commit between their reads and their commit. PostgreSQL callers lock rows instead.
     """
     dbapi_connection = session.connection().connection.dbapi_connection

@@ -20,6 +20,7 @@ from tests.assessment_factories import (
 from tests.factories import make_org, make_user, make_vendor
 from tests.integration.conftest import outbox
 from vendorcheck.extensions import db
+from vendorcheck.services import assessments as svc
 from vendorcheck.models.assessments import (
     Answer,
     Assessment,
@@ -140,17 +141,62 @@ def test_table_rows_add_save_errors_and_remove(app, client, login_as, env):
     assert 'value="Beta"' in html and 'value="Acme"' not in html
 
 
-def test_autosave_saves_and_rescores(app, client, login_as, env):
+def test_autosave_saves_progress_and_marks_results_stale(app, client, login_as, env):
     login_as(env.vuser)
     response = _autosave(client, env.a, "has_dpa", "no")
     assert response.status_code == 200, response.get_json()
-    assert response.get_json()["version"] == 1 and "Saved at" in response.get_json()["message"]
+    body = response.get_json()
+    assert body["version"] == 1 and "Saved at" in body["message"] and body["progress"] > 0
     with app.app_context():
         a = db.session.get(Assessment, env.a)
-        assert a.status is AssessmentStatus.IN_PROGRESS and a.open_findings == 1
-        assert a.tier == "high"
+        assert a.status is AssessmentStatus.IN_PROGRESS and a.progress == body["progress"]
+        assert a.completeness > 0 and a.results_stale
+        assert a.open_findings == 0 and db.session.scalars(select(FindingRecord)).all() == []
+
+
+@pytest.mark.parametrize("page", ["/buyer/assessments", "/buyer/assessments/{a}",
+                                  "/buyer/vendors"])
+def test_buyer_page_rescores_stale_results_first(app, client, login_as, env, page):
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "has_dpa", "no").status_code == 200
+    login_as(env.admin)
+    response = client.get(page.format(a=env.a))
+    assert response.status_code == 200
+    with app.app_context():
+        a = db.session.get(Assessment, env.a)
+        assert not a.results_stale and a.open_findings == 1 and a.tier == "high"
         record = db.session.scalars(select(FindingRecord)).one()
         assert record.finding_id == "no_dpa"
+
+
+def test_report_data_rescores_stale_results_first(app, client, login_as, env):
+    """The CLI and background jobs read reports outside buyer pages: they re-score too."""
+    from vendorcheck.services.reports import report_data
+
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "has_dpa", "no").status_code == 200
+    with app.app_context():
+        a = db.session.get(Assessment, env.a)
+        assert a.results_stale
+        report_data(a)
+        assert not a.results_stale and a.open_findings == 1
+        assert [f.finding_id for f in a.findings] == ["no_dpa"]
+
+
+def test_results_are_the_same_whether_saved_by_autosave_or_section(app, client, login_as, env):
+    """The lazily refreshed results equal those of a full re-score on every save."""
+    login_as(env.vuser)
+    for item, value in (("has_dpa", "no"), ("notes", "x")):
+        assert _autosave(client, env.a, item, value).status_code == 200
+    with app.app_context():
+        a = db.session.get(Assessment, env.a)
+        progress, completeness = a.progress, a.completeness
+        svc.ensure_fresh(a)
+        a = db.session.get(Assessment, env.a)
+        assert (a.progress, a.completeness, a.results_stale) == (progress, completeness, False)
+        fresh = (a.score, a.tier, a.open_findings)
+        svc.refresh_results(a)
+        assert (a.score, a.tier, a.open_findings) == fresh
 
 
 def test_autosave_conflict_on_stale_version_keeps_first_value(app, client, login_as, env):

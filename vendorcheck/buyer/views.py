@@ -21,10 +21,12 @@ from vendorcheck.errors import render_error
 from vendorcheck.extensions import db
 from vendorcheck.forms import options, page_arg
 from vendorcheck.models import Criticality, Invitation, Vendor
+from vendorcheck.review.freshness import refresh_buyer_results
 from vendorcheck.services import invitations, vendors
 from vendorcheck.services.errors import DomainError
 
 bp = Blueprint("buyer", __name__, url_prefix="/buyer")
+bp.before_request(refresh_buyer_results)
 
 
 @bp.context_processor

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -94,6 +95,7 @@ class Assessment(db.Model):
     __table_args__ = (
         Index("ix_assessment_buyer_status", "buyer_org_id", "status"),
         Index("ix_assessment_vendor", "vendor_id"),
+        Index("ix_assessment_stale", "results_stale", "buyer_org_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,12 +119,15 @@ class Assessment(db.Model):
     previous_id: Mapped[int | None] = mapped_column(
         ForeignKey("assessment.id", ondelete="SET NULL")
     )
-    # Cached results, refreshed on every answer save.
+    # Cached results. An autosave keeps progress and completeness current and only marks the
+    # score, tier and findings stale; they are recomputed before anyone reads them
+    # (services.assessments.refresh_stale), so typing never pays for a full re-score.
     score: Mapped[float | None] = mapped_column(Float)
     tier: Mapped[str | None] = mapped_column(String(40))
     completeness: Mapped[float] = mapped_column(Float, default=0.0)
     progress: Mapped[int] = mapped_column(default=0)
     open_findings: Mapped[int] = mapped_column(default=0)
+    results_stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Decision.
     decision: Mapped[Decision | None] = mapped_column(_enum(Decision, "decision"))
     decision_comment: Mapped[str | None] = mapped_column(Text)

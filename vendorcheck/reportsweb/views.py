@@ -31,10 +31,12 @@ from vendorcheck.models.assessments import Assessment
 from vendorcheck.models.packs import PackJob, PackStatus
 from vendorcheck.reports.report import LOCALES, build_report_context
 from vendorcheck.reportsweb.forms import CertificateForm, ConfirmForm, PackForm, VerifyForm
+from vendorcheck.review.freshness import refresh_buyer_results
 from vendorcheck.services import packs, reports
 from vendorcheck.services.errors import DomainError
 
 bp = Blueprint("reportsweb", __name__)
+bp.before_request(refresh_buyer_results)
 
 VERIFY_MAX_BYTES = 10 * 1024 * 1024
 VERIFY_LIMIT = "20/minute"

@@ -27,10 +27,12 @@ from vendorcheck.review.forms import (
     ManualFindingForm,
     SeverityOverrideForm,
 )
+from vendorcheck.review.freshness import refresh_buyer_results
 from vendorcheck.services import review
 from vendorcheck.services.errors import DomainError
 
 bp = Blueprint("review", __name__, url_prefix="/buyer/assessments")
+bp.before_request(refresh_buyer_results)
 
 
 @bp.context_processor

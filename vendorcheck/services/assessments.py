@@ -14,9 +14,10 @@ from flask import current_app, render_template
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
@@ -49,7 +50,8 @@ from vendorcheck.models.assessments import (
 )
 from vendorcheck.questionnaire import Item, Questionnaire, score, validate_answers
 from vendorcheck.questionnaire.answers import Invalid, clean_text
-from vendorcheck.questionnaire.scoring import ScoreResult, is_answered
+from vendorcheck.questionnaire.evaluate import Visibility, evaluate_visibility, make_env
+from vendorcheck.questionnaire.scoring import ScoreResult, completeness, is_answered
 from vendorcheck.review.results import OverrideValue, ReviewedResult, reviewed_result
 from vendorcheck.services.errors import DomainError, ValidationFailed
 
@@ -146,15 +148,22 @@ def is_editable(assessment: Assessment, item_id: str | None = None) -> bool:
             and item_id in open_clarifications(assessment))
 
 
-def section_progress(q: Questionnaire, result: ScoreResult) -> dict[str, tuple[int, int]]:
+def section_progress(q: Questionnaire, result: ScoreResult | Visibility
+                     ) -> dict[str, tuple[int, int]]:
     """Return (answered, shown) items per section; notes do not count."""
-    vis = result.visibility
+    vis = result.visibility if isinstance(result, ScoreResult) else result
     out: dict[str, tuple[int, int]] = {}
     for section in q.sections:
         shown = [i for i in section.items if i.type != "note" and vis.is_visible(i.id)]
         done = sum(1 for i in shown if is_answered(i, vis.values.get(i.id), vis))
         out[section.id] = (done, len(shown))
     return out
+
+
+def overall_progress(counts: Mapping[str, tuple[int, int]]) -> int:
+    """Return the percentage of shown items answered, over every section (100 when none shows)."""
+    shown = sum(total for _done, total in counts.values())
+    return round(100 * sum(done for done, _t in counts.values()) / shown) if shown else 100
 
 
 def previous_submissions(into: Assessment) -> list[Assessment]:
@@ -243,7 +252,9 @@ def _clean_justification(text: str | None) -> str | None:
 
 
 def _conflict(answer: Answer) -> Conflict:
-    who = answer.updated_by.name if answer.updated_by else _("someone else")
+    """Describe a newer stored answer: who saved it and when, and its value and version."""
+    author = db.session.get(User, answer.updated_by_id) if answer.updated_by_id else None
+    who = author.name if author is not None else _("someone else")
     when = format_datetime(answer.updated_at, "HH:mm") if answer.updated_at else ""
     return Conflict(_l("Changed by %(who)s at %(when)s — your text is kept; reload to merge.",
                        who=who, when=when), item_id=answer.item_id, current=answer.value,
@@ -269,12 +280,57 @@ def refresh_results(assessment: Assessment, q: Questionnaire | None = None) -> R
     result = reviewed.computed
     assessment.score, assessment.tier = reviewed.score, reviewed.tier
     assessment.completeness = result.completeness
-    counts = section_progress(q, result).values()
-    shown = sum(total for _done, total in counts)
-    assessment.progress = round(100 * sum(done for done, _t in counts) / shown) if shown else 100
+    assessment.progress = overall_progress(section_progress(q, result))
     _sync_findings(assessment, reviewed)
     assessment.open_findings = _count_open(assessment, result)
+    assessment.results_stale = False
     return reviewed
+
+
+def _store_progress(assessment: Assessment, q: Questionnaire, answers: Mapping[str, Any]) -> None:
+    """Write progress and completeness only, and mark the score, tier and findings stale.
+
+    Visibility alone is a fraction of a full re-score; the rest waits for `ensure_fresh`. One
+    plain UPDATE (the unit of work costs more), mirrored on the loaded object.
+    """
+    visibility = evaluate_visibility(q, answers, env=make_env(q, None))
+    values: dict[str, Any] = {
+        "completeness": completeness(q, visibility)[0],
+        "progress": overall_progress(section_progress(q, visibility)),
+        "results_stale": True}
+    if assessment.status is S.SENT:
+        values["status"] = S.IN_PROGRESS
+    db.session.execute(update(Assessment.__table__)
+                       .where(Assessment.__table__.c.id == assessment.id).values(values))
+    for name, value in values.items():
+        set_committed_value(assessment, name, value)
+
+
+def ensure_fresh(assessment: Assessment) -> None:
+    """Re-score an assessment whose results an autosave marked stale, and commit."""
+    if assessment.results_stale:
+        _refresh_in_turn(assessment.id)
+
+
+def refresh_stale(buyer_org_id: int) -> int:
+    """Re-score every assessment of a buyer whose results are stale; return how many.
+
+    Called before a buyer page is built, so the dashboard, the review pages, the reports and the
+    exports always read results that include the vendor's latest autosave.
+    """
+    stale = db.session.scalars(select(Assessment.id).where(
+        Assessment.results_stale.is_(True), Assessment.buyer_org_id == buyer_org_id)).all()
+    for assessment_id in stale:
+        _refresh_in_turn(assessment_id)
+    return len(stale)
+
+
+def _refresh_in_turn(assessment_id: int) -> None:
+    """Take the assessment's save turn, re-read it and re-score it if still stale; commit."""
+    assessment = _lock_for_rescore(assessment_id)
+    if assessment is not None and assessment.results_stale:
+        refresh_results(assessment)
+    db.session.commit()  # also ends the turn when there was nothing left to do
 
 
 STILL_OPEN = frozenset({FindingState.OPEN, FindingState.VENDOR_RESPONDED})
@@ -419,62 +475,141 @@ class Saved:
     replayed: bool = False
 
 
-def load_for_save(assessment_id: int) -> Assessment | None:
-    """Take the assessment's turn to save, then load what a save reads in one round trip.
+def preload(assessment_id: int) -> Assessment | None:
+    """Load an assessment with its vendor in one query; `get_owned_or_404` then finds it."""
+    return db.session.scalars(select(Assessment).where(Assessment.id == assessment_id)
+                              .options(joinedload(Assessment.vendor))).first()
 
-    Saves of one assessment run one at a time (a row lock on PostgreSQL, the write queue on
-    SQLite) and read the answers and findings only once it is their turn, so two people saving
-    different items at the same moment each re-score with the other's answer and never insert
-    the same finding twice. Load it before `get_owned_or_404`, which then finds it in the
-    session and still checks who owns it.
+
+def _take_turn(assessment: Assessment) -> None:
+    """Wait for the assessment's save turn, then re-read what decides whether it may change.
+
+    Saves of one assessment run one at a time from here to their commit (a row lock on
+    PostgreSQL, the write queue on SQLite), and read the answers only once it is their turn:
+    two people saving different items at the same moment each compute progress with the other's
+    answer, and a re-score never commits results that miss an answer saved meanwhile. Checks
+    that need no stored state (the item, the value) run before, outside the turn.
     """
+    database.queue_for_write(db.session)
+    db.session.refresh(assessment, ["status", "submitted_at", "progress"], with_for_update=True)
+
+
+def _lock_for_rescore(assessment_id: int) -> Assessment | None:
+    """Take the assessment's save turn and load what a re-score reads, fresh."""
     database.queue_for_write(db.session)
     return db.session.scalars(
         select(Assessment).where(Assessment.id == assessment_id)
         .options(joinedload(Assessment.vendor), selectinload(Assessment.answers),
                  selectinload(Assessment.overrides), selectinload(Assessment.findings))
-        .with_for_update(of=Assessment)).first()
+        .with_for_update(of=Assessment).execution_options(populate_existing=True)).first()
+
+
+# Built once: an autosave runs these on every change of a field, and building a statement
+# costs about as much as running it.
+ANSWER_STATES = select(Answer.id, Answer.item_id, Answer.value, Answer.version).where(
+    Answer.assessment_id == bindparam("assessment_id"))
+RECEIPT = select(AutosaveReceipt.assessment_id, AutosaveReceipt.item_id,
+                 AutosaveReceipt.answer_version, AutosaveReceipt.created_at).where(
+    AutosaveReceipt.request_id == bindparam("request_id"))
+
+
+def _answer_states(assessment_id: int) -> dict[str, Row[Any]]:
+    """Read an assessment's answers as plain rows: an autosave compares them, never edits them."""
+    rows = db.session.execute(ANSWER_STATES, {"assessment_id": assessment_id})
+    return {row.item_id: row for row in rows}
+
+
+def _replay(assessment: Assessment, item_id: str, request_id: str) -> Saved | None:
+    """Return the stored result of an autosave request already handled, if any."""
+    receipt = db.session.execute(RECEIPT, {"request_id": request_id[:64]}).first()
+    if receipt is None:
+        return None
+    if receipt.assessment_id != assessment.id or receipt.item_id != item_id:
+        raise Conflict(_l("This request was already used for another answer."))
+    return Saved(item_id, receipt.answer_version, receipt.created_at, assessment.progress,
+                 replayed=True)
+
+
+def _write_answer(assessment_id: int, item_id: str, current: Row[Any] | None,
+                  changes: dict[str, Any]) -> int:
+    """Insert or update one answer row, guarded by its version; return the new version.
+
+    Plain UPDATE/INSERT statements: the ORM's unit of work costs more than the rest of an
+    autosave. The version check is in the WHERE clause, so a lost race updates nothing.
+    """
+    table = Answer.__table__
+    try:
+        if current is None:
+            db.session.execute(table.insert().values(
+                assessment_id=assessment_id, item_id=item_id, version=1, **changes))
+            return 1
+        updated = db.session.execute(table.update().where(
+            table.c.id == current.id, table.c.version == current.version,
+        ).values(version=current.version + 1, **changes))
+    except IntegrityError:
+        updated = None
+    if updated is None or updated.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise Conflict(_l("Someone saved this answer at the same moment; reload to see it."),
+                       item_id=item_id)
+    return int(current.version) + 1
+
+
+def _keep_receipt(assessment_id: int, request_id: str, item_id: str, version: int) -> None:
+    """Record the request id, so a retried request returns this result instead of saving twice."""
+    try:
+        db.session.execute(AutosaveReceipt.__table__.insert().values(
+            assessment_id=assessment_id, request_id=request_id[:64], item_id=item_id,
+            answer_version=version, created_at=utcnow()))
+    except IntegrityError:  # the same request id at the same moment: 409, not 500
+        db.session.rollback()
+        raise Conflict(_l("Someone saved this answer at the same moment; reload to see it."),
+                       item_id=item_id) from None
 
 
 def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_version: int | None,
                 request_id: str | None, by: User, justification: str | None = None,
                 keep_justification: bool = True) -> Saved:
-    """Save one item's answer (autosave): validate, check the version, re-score, commit."""
-    if request_id:
-        receipt = db.session.scalar(select(AutosaveReceipt).where(
-            AutosaveReceipt.request_id == str(request_id)[:64]))
-        if receipt is not None:
-            if receipt.assessment_id != assessment.id or receipt.item_id != item_id:
-                raise Conflict(_l("This request was already used for another answer."))
-            return Saved(item_id, receipt.answer_version, receipt.created_at,
-                         assessment.progress, replayed=True)
+    """Save one item's answer (autosave): validate, check the version, update progress, commit.
+
+    The score, tier and findings are only marked stale here and recomputed before they are read
+    (`ensure_fresh`, `refresh_stale`): an autosave comes with every change of a field.
+    """
     q = questionnaire_of(assessment)
     _item(q, item_id)
-    _check_editable(assessment, item_id)
     checked = validate_answers(q, {item_id: value})
     if checked.problems:
         raise AnswerInvalid({p.item: p.message for p in checked.problems})
     text = _clean_justification(justification)
-    current = answer_rows(assessment).get(item_id)
+    _take_turn(assessment)
+    if request_id:
+        replayed = _replay(assessment, item_id, str(request_id))
+        if replayed is not None:
+            db.session.rollback()  # ends the turn
+            return replayed
+    _check_editable(assessment, item_id)
+    rows = _answer_states(assessment.id)
+    current = rows.get(item_id)
     if current is not None and seen_version is not None and current.version != seen_version:
-        raise _conflict(current)
+        raise _conflict(db.session.get_one(Answer, current.id))  # who saved it, and when
     if current is None and seen_version:
         raise Conflict(_l("This answer was removed in the meantime; reload the page."),
                        item_id=item_id)
-    answer = _store(assessment, item_id, checked.answers.get(item_id), text, by=by,
-                    keep_justification=keep_justification and justification is None)
-    _started(assessment)
-    # Score before the first write: on SQLite the write lock is held from there to the commit.
-    refresh_results(assessment, q)
-    _flush_or_conflict(item_id)  # the version check: a stale answer rolls everything back
+    new, saved_at = checked.answers.get(item_id), utcnow()
+    changes = {"value": new, "updated_by_id": by.id, "updated_at": saved_at,
+               "needs_reconfirmation": False}
+    if not (keep_justification and justification is None):
+        changes["justification"] = text
+    version = _write_answer(assessment.id, item_id, current, changes)
+    answers = {k: r.value for k, r in rows.items() if r.value is not None and k != item_id}
+    if new is not None:
+        answers[item_id] = new
+    _store_progress(assessment, q, answers)
     audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
-                 details={"item": item_id, "version": answer.version})
+                 details={"item": item_id, "version": version})
     if request_id:
-        db.session.add(AutosaveReceipt(assessment_id=assessment.id, request_id=str(request_id)[:64],
-                                       item_id=item_id, answer_version=answer.version))
-    _flush_or_conflict(item_id)  # a request id used twice at the same moment: 409, not 500
-    # Read the flushed values before commit expires them: saves two SELECTs per autosave.
-    saved = Saved(item_id, answer.version, answer.updated_at, assessment.progress)
+        _keep_receipt(assessment.id, str(request_id), item_id, version)
+    saved = Saved(item_id, version, saved_at, assessment.progress)
     db.session.commit()
     return saved
 

@@ -40,6 +40,7 @@ from vendorcheck.reports.report import (
 )
 from vendorcheck.reports.signing import CERT_NAME
 from vendorcheck.reports.worker import render_pdf_isolated
+from vendorcheck.services.assessments import ensure_fresh
 from vendorcheck.services.errors import DomainError, ValidationFailed
 
 FIELD_NAME = "ReportSignature"
@@ -299,6 +300,7 @@ def _name(user: User | None) -> str:
 
 def report_data(assessment: Assessment, *, now: datetime | None = None) -> ReportData:
     """Collect an assessment's records as plain data for the report."""
+    ensure_fresh(assessment)  # a report must not miss the latest autosave's findings
     answers = {a.item_id: a.value for a in assessment.answers}
     service = assessment.vendor.services or ""
     att = assessment.attestation

@@ -181,7 +181,7 @@ def _after_save(assessment: Assessment, section: Section) -> str:
 @requires(PERM)
 def autosave(assessment_id: int) -> tuple[Response, int]:
     """Save one changed item (JSON); 409 on a stale version, replays return the stored result."""
-    preloaded = svc.load_for_save(assessment_id)  # held: the session keeps objects weakly
+    preloaded = svc.preload(assessment_id)  # held: the session keeps objects weakly
     assessment = _assessment(assessment_id)  # found in the session, ownership still checked
     del preloaded
     get_locale()  # chosen now: after the commit, reading the user's preference reloads the user
