@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, NoReturn, TypeVar, cast
 
 from flask import Flask, abort, current_app, g, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
 
 from vendorcheck.extensions import db, login_manager
@@ -85,14 +85,18 @@ def is_dev_environment() -> bool:
 
 # --- the request's membership ------------------------------------------------------------------
 
+# Built once: it runs on every request of a logged-in user.
+MEMBERSHIPS = (
+    select(Membership).join(Membership.organisation)
+    .where(Membership.user_id == bindparam("user_id"))
+    .options(contains_eager(Membership.organisation))  # the join fills it: no second SELECT
+    .order_by(Organisation.is_buyer.desc(), Organisation.name, Membership.id)
+)
+
+
 def memberships_of(user: User) -> list[Membership]:
     """Return a user's memberships, buyers first, then by organisation name."""
-    query = (
-        select(Membership).join(Membership.organisation).where(Membership.user_id == user.id)
-        .options(contains_eager(Membership.organisation))  # the join fills it: no second SELECT
-        .order_by(Organisation.is_buyer.desc(), Organisation.name, Membership.id)
-    )
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(MEMBERSHIPS, {"user_id": user.id}))
 
 
 def current_membership() -> Membership | None:
@@ -126,7 +130,7 @@ def requires(permission: str) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if not can(current_membership(), permission):
-                _denied(403, permission)
+                deny(403, permission)
             return view(*args, **kwargs)
 
         return cast(F, wrapped)
@@ -140,11 +144,11 @@ def get_owned_or_404(model: type[M], object_id: int, org_id_attr: str = "organis
     if obj is None:
         abort(404)
     if not owns(current_membership(), getattr(obj, org_id_attr)):
-        _denied(404, f"{getattr(model, '__tablename__', model)}:{object_id}")
+        deny(404, f"{getattr(model, '__tablename__', model)}:{object_id}")
     return obj
 
 
-def _denied(status: int, what: str) -> None:
+def deny(status: int, what: str) -> NoReturn:
     """Record a refused access in the audit log, then abort."""
     from vendorcheck import audit
 

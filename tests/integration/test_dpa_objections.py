@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from tests.dpa_factories import MAILER, OVH, complete_answers, publish_dpa
 from tests.dpa_relation_factories import accept_version, object_to
+from tests.factories import make_user
 from tests.integration.conftest import outbox
 from vendorcheck.extensions import db
-from vendorcheck.models import AuditEntry, Organisation, User
+from vendorcheck.models import AuditEntry, Organisation, Role, User
 from vendorcheck.models.dpa import DpaVersion
 from vendorcheck.models.dpa_relations import DpaAcceptance, DpaObjection
 
@@ -182,3 +183,29 @@ def test_other_tenants_objections_are_404(app, client, world, login_as):
     assert client.post(f"/vendor/dpa/objections/{objection_id}", data={
         "response": "x", "outcome": "maintained"}).status_code == 404
     assert "CANARY-A" not in client.get("/vendor/dpa/objections").get_data(as_text=True)
+
+
+def test_a_vendor_contributor_may_read_but_not_answer_and_the_refusal_is_logged(
+        app, client, world, login_as):
+    acceptance_id, v2_id = _world_with_change(app, world)
+    with app.app_context():
+        objection = object_to(db.session.get(DpaVersion, v2_id),
+                              db.session.get(DpaAcceptance, acceptance_id),
+                              db.session.get(User, world.user("a.admin").id))
+        objection_id, reasons = objection.id, objection.reasons
+        contributor = make_user("helper@vendor-a.example", role=Role.CONTRIBUTOR,
+                                org=db.session.get(Organisation, world["a"].vendor_org.id))
+    login_as(contributor)
+    page = client.get(f"/vendor/dpa/objections/{objection_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert reasons in text and "Send the response" not in text
+    response = client.post(f"/vendor/dpa/objections/{objection_id}",
+                           data={"response": "We keep it", "outcome": "maintained"})
+    assert response.status_code == 403
+    with app.app_context():
+        assert db.session.get(DpaObjection, objection_id).responded_at is None
+        denied = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "access_denied")).one()
+        assert denied.details == {"status": 403, "target": "dpa.objections.respond"}
+        assert denied.user_id == contributor.id

@@ -20,7 +20,6 @@ from tests.assessment_factories import (
 from tests.factories import make_org, make_user, make_vendor
 from tests.integration.conftest import outbox
 from vendorcheck.extensions import db
-from vendorcheck.services import assessments as svc
 from vendorcheck.models.assessments import (
     Answer,
     Assessment,
@@ -28,6 +27,7 @@ from vendorcheck.models.assessments import (
     AutosaveReceipt,
     FindingRecord,
 )
+from vendorcheck.services import assessments as svc
 
 
 def _ref(user: Any) -> SimpleNamespace:

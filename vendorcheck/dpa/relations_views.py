@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from vendorcheck import mail
-from vendorcheck.access import can, current_membership, get_owned_or_404, requires
+from vendorcheck.access import can, current_membership, deny, get_owned_or_404, requires
 from vendorcheck.dpa import relations_forms as rf
 from vendorcheck.errors import abort_with, render_error
 from vendorcheck.extensions import csrf, db, limiter
@@ -292,7 +292,7 @@ def vendor_objection(objection_id: int) -> Any:
     if request.method == "GET":
         return render_template("dpa_relations/objection.html", **page)
     if not may_respond:
-        abort(403)
+        deny(403, "dpa.objections.respond")
     if item.responded_at is not None:
         flash(str(acceptance_svc.AlreadyAnswered.default), "error")
         return render_template("dpa_relations/objection.html", **page), 409
