@@ -204,7 +204,7 @@ def accept(slug: str, number: int) -> Any:
         acceptance = acceptance_svc.accept(
             version, org, by=current_user, signer_name=form.signer_name.data or "",
             signer_role=form.signer_role.data or "", authorised=bool(form.authorised.data),
-            seen_sha256=form.version_sha256.data or "")
+            seen_sha256=form.version_sha256.data or "", locale=current_locale())
     except DomainError as exc:
         flash(exc.message, "error")
         return render_template("dpa_relations/accept.html", **page), exc.status

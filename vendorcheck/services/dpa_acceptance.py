@@ -26,7 +26,7 @@ from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, OutboxMessage, User, utcnow
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
 from vendorcheck.models.dpa_relations import OBJECTION_OUTCOMES, DpaAcceptance, DpaObjection
-from vendorcheck.reports.report import CSS_PATH
+from vendorcheck.reports.report import CSS_PATH, LOCALES
 from vendorcheck.reports.signing import sign_pdf
 from vendorcheck.reports.worker import render_pdf_isolated
 from vendorcheck.services import dpa_notify
@@ -154,8 +154,12 @@ def accepted_dpas(buyer_org_id: int) -> list[AcceptedDpa]:
 # ------------------------------------------------------------------------------ acceptance
 
 def accept(version: DpaVersion, buyer: Organisation, *, by: User, signer_name: str,
-           signer_role: str, authorised: bool, seen_sha256: str) -> DpaAcceptance:
-    """Record a buyer's acceptance of a version, audit it with the hash, store the certificate."""
+           signer_role: str, authorised: bool, seen_sha256: str,
+           locale: str = "en") -> DpaAcceptance:
+    """Record a buyer's acceptance of a version, audit it with the hash, store the certificate.
+
+    The certificate is written in `locale`, the language the signer read and accepted in.
+    """
     if not authorised:
         raise NotAuthorised()
     if seen_sha256 != version.sha256:
@@ -173,7 +177,7 @@ def accept(version: DpaVersion, buyer: Organisation, *, by: User, signer_name: s
         db.session.rollback()
         raise AlreadyAccepted() from exc
     try:
-        pdf = build_certificate(acceptance)
+        pdf = build_certificate(acceptance, locale if locale in LOCALES else "en")
     except DomainError:  # e.g. the signing key cannot be opened: record nothing
         db.session.rollback()
         raise
