@@ -172,6 +172,23 @@ def pack_command(assessment_id: int | None, vendor_id: int | None, output: Path,
     click.echo(f"SHA-256: {built.sha256}")
 
 
+@click.command("prune-packs")
+@click.option("--older-than", "days", type=click.IntRange(min=1), default=None,
+              help="Days after which a finished pack's file is deleted "
+                   "(default: PACK_RETENTION_DAYS, 30).")
+@with_appcontext
+def prune_packs_command(days: int | None) -> None:
+    """Delete the files of evidence packs finished more than --older-than days ago."""
+    from flask import current_app
+
+    from vendorcheck.services import packs
+
+    days = days or int(current_app.config.get("PACK_RETENTION_DAYS", 30))
+    pruned = packs.prune(days)
+    click.echo(f"Removed {pruned.packs} evidence pack file(s) older than {days} days "
+               f"({pruned.size} bytes).")
+
+
 def init_app(app: Flask) -> None:
     """Register app-bound commands (the app-free ones are on `main` too)."""
     app.cli.add_command(questionnaires_group)
@@ -187,6 +204,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(mail_group)
     app.cli.add_command(audit_group)
     report_group.add_command(pack_command)
+    report_group.add_command(prune_packs_command)
     app.cli.add_command(report_group)
     app.cli.add_command(reminders_group)
 

@@ -46,6 +46,7 @@ class Config:
     REPORT_WORKERS = 2
     REPORT_WORKER_MAX_TASKS = 20  # WeasyPrint's memory grows across renders: recycle children
     PACK_JOB_TIMEOUT = 1800
+    PACK_RETENTION_DAYS = 30  # `vendorcheck report prune-packs` deletes older pack files
     PACK_STALE_AFTER = 900  # a running pack job silent this long is shown as interrupted
     TIMESTAMP_URL: str | None = None  # an RFC 3161 server: signatures become PAdES B-T instead of B-B
     # SECRET_KEY_FALLBACKS (Flask): earlier keys, to re-encrypt signing keys after a rotation.

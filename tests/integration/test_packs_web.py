@@ -200,3 +200,42 @@ def test_a_missing_pack_file_answers_410(app, client, login_as, seeded, tmp_path
     login_as(seeded["legal"])
     response = client.get(f"/buyer/packs/{job_id}/download")
     assert response.status_code == 410 and "Build the pack again" in response.get_data(as_text=True)
+
+
+def _finished_job(app, seeded, *, days_ago: int, locale: str = "en") -> tuple[int, object]:
+    """A finished pack job whose file exists, finished `days_ago` days ago; return (id, path)."""
+    with app.app_context():
+        key = f"{days_ago:02d}" + "a" * 62
+        path = packs._packs_dir() / f"{key}.pdf"
+        path.write_bytes(b"%PDF-1.7 pack")
+        job = PackJob(buyer_org_id=seeded["org"], assessment_id=seeded["assessment"],
+                      status=PackStatus.DONE, progress=100, storage_key=key, locale=locale,
+                      sha256=packs.file_sha256(path), size=13,
+                      finished_at=utcnow() - timedelta(days=days_ago))
+        db.session.add(job)
+        db.session.commit()
+        return job.id, path
+
+
+def test_prune_removes_old_pack_files_only_and_explains_it(app, client, login_as, seeded, runner):
+    old_id, old_path = _finished_job(app, seeded, days_ago=40, locale="fr")
+    new_id, new_path = _finished_job(app, seeded, days_ago=3)
+    result = runner.invoke(args=["report", "prune-packs"])
+    assert result.exit_code == 0, result.output
+    assert "Removed 1 evidence pack file(s) older than 30 days (13 bytes)." in result.output
+    assert not old_path.exists() and new_path.exists()
+    old, new = _job(app, old_id), _job(app, new_id)
+    assert old.storage_key is None and old.status is PackStatus.FAILED and old.sha256
+    assert "Supprimé après 30 jours" in old.message
+    assert new.status is PackStatus.DONE and new.storage_key
+    assert "pack.pruned" in _actions(app)
+
+    login_as(seeded["legal"])
+    page = client.get(f"/buyer/packs/{old_id}").get_data(as_text=True)
+    assert "This evidence pack was removed from the server." in page and old.sha256 in page
+    assert "could not be built" not in page and "Build it again" in page
+    assert client.get(f"/buyer/packs/{old_id}/download").status_code == 409
+    assert client.get(f"/buyer/packs/{new_id}/download").status_code == 200
+    again = runner.invoke(args=["report", "prune-packs", "--older-than", "2"])
+    assert "Removed 1 evidence pack file(s) older than 2 days" in again.output
+    assert runner.invoke(args=["report", "prune-packs", "--older-than", "0"]).exit_code == 2

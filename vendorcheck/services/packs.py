@@ -272,6 +272,39 @@ def refresh_stale(job: PackJob, *, now: datetime | None = None) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Pruned:
+    """What `prune` removed: how many pack files, and how many bytes."""
+
+    packs: int
+    size: int
+
+
+def prune(older_than_days: int, *, now: datetime | None = None) -> Pruned:
+    """Delete the files of packs finished more than `older_than_days` ago; commit.
+
+    The job stays, with its SHA-256 and an explanation; building it again makes a new pack.
+    """
+    cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+    jobs = db.session.scalars(select(PackJob).where(
+        PackJob.status == PackStatus.DONE, PackJob.storage_key.is_not(None),
+        PackJob.finished_at < cutoff)).all()
+    size = 0
+    for job in jobs:
+        path = _packs_dir() / f"{job.storage_key}.pdf"
+        size += path.stat().st_size if path.is_file() else 0
+        path.unlink(missing_ok=True)
+        with force_locale(job.locale):
+            expired = _("Removed after %(days)d days, as this server keeps evidence packs; "
+                        "build it again to download it.", days=older_than_days)
+        job.status, job.storage_key, job.error, job.message = (
+            PackStatus.FAILED, None, expired, expired[:300])
+        audit.record("pack.pruned", by=None, org=job.buyer_org_id, obj=job,
+                     details={"sha256": job.sha256, "days": older_than_days})
+    db.session.commit()
+    return Pruned(len(jobs), size)
+
+
 def pack_file(job: PackJob) -> Path:
     """Return the path of a finished pack, checking it is there and unchanged."""
     if job.status is not PackStatus.DONE or not job.storage_key:
