@@ -112,3 +112,16 @@ def test_same_version_carries_everything_without_reconfirmation(app, client, wor
 
 def test_catalogue_type_is_the_engine_one(app):
     assert isinstance(app.extensions["questionnaires"], Catalogue)
+
+
+@pytest.mark.parametrize(("status", "offered"), [
+    (S.IN_PROGRESS, False), (S.SUBMITTED, True), (S.IN_REVIEW, True),
+    (S.CLARIFICATION_REQUESTED, True), (S.DECIDED, True)])
+def test_the_review_page_offers_the_next_assessment_when_the_service_allows_it(
+        app, client, world, login_as, status, offered):
+    with app.app_context():
+        a = make_assessment(world["a"].buyer, world["a"].vendor, status=status)
+        assessment_id = a.id
+    login_as(world.user("a.admin"))
+    page = client.get(f"/buyer/assessments/{assessment_id}").get_data(as_text=True)
+    assert ("Start the next assessment" in page) is offered

@@ -230,7 +230,7 @@ def render_review(assessment: Assessment, *, section_id: str | None = None,
         "findings": p.finding_views(assessment, result, locale),
         "categories": p.category_views(q, result, locale),
         "can_review": assessment.status in review.REVIEWABLE,
-        "can_reassess": assessment.status in (S.SUBMITTED, S.IN_REVIEW, S.DECIDED),
+        "can_reassess": assessment.status in review.REASSESSABLE,
         "latest_version": _latest_version(assessment.questionnaire_id),
     }
     template = "review/section.html" if current else "review/detail.html"

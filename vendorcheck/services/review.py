@@ -293,10 +293,14 @@ def decide_assessment(assessment: Assessment, decision: Decision, comment: str |
 # --- re-assessment ------------------------------------------------------------------------------
 
 
+# A submitted assessment, at any step of its review, can be the basis of the next one.
+REASSESSABLE = frozenset({S.SUBMITTED, S.IN_REVIEW, S.CLARIFICATION_REQUESTED, S.DECIDED})
+
+
 def start_reassessment(previous: Assessment, *, due_date: date | None, contacts: Sequence[Contact],
                        message: str, by: User) -> Assessment:
     """Send next year's assessment (latest published version), answers carried forward."""
-    if previous.status not in (S.SUBMITTED, S.IN_REVIEW, S.CLARIFICATION_REQUESTED, S.DECIDED):
+    if previous.status not in REASSESSABLE:
         raise InvalidTransition(_l("Only a submitted assessment can be the basis of the next one."))
     catalogue = current_app.extensions["questionnaires"]
     new_q, old_q = catalogue.get(previous.questionnaire_id), questionnaire_of(previous)
