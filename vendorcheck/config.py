@@ -38,6 +38,7 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     REDIS_URL: str | None = None
+    REMINDERS_AT = "07:00"  # UTC time of the daily reminders run (`vendorcheck reminders schedule`)
     INVITATION_DAYS = 14
     PAGE_SIZE = 50
     # Report and pack rendering (vendorcheck/reports/worker.py, services/packs.py).

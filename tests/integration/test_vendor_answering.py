@@ -343,6 +343,46 @@ def test_send_assessment_pins_version_and_mails(app, env):
     assert templates == ["assessment_sent", "vendor_invitation"]
 
 
+def test_reminders_run_daily_on_rq_once_a_day_and_reschedule_themselves(app, runner, env,
+                                                                        monkeypatch):
+    from datetime import UTC, datetime
+
+    from fakeredis import FakeRedis
+    from rq import Queue
+
+    from vendorcheck.services import reminders
+
+    queue = Queue("reminders", connection=FakeRedis())
+    monkeypatch.setitem(app.extensions, "vendorcheck_reminders_queue", queue)
+    monkeypatch.setitem(app.config, "REMINDERS_AT", "06:30")
+    first = runner.invoke(args=["reminders", "schedule"])
+    assert first.exit_code == 0, first.output
+    assert "Scheduled the daily reminders at" in first.output and "06:30 UTC" in first.output
+    again = runner.invoke(args=["reminders", "schedule"])
+    assert again.exit_code == 0 and "Already scheduled" in again.output
+    [job_id] = queue.scheduled_job_registry.get_job_ids()
+    job = queue.fetch_job(job_id)
+    day = datetime.strptime(job_id.removeprefix("vendorcheck-reminders-"), "%Y-%m-%d")
+    when = day.replace(hour=6, minute=30, second=1, tzinfo=UTC)  # as the worker runs it
+    monkeypatch.setattr(reminders, "utcnow", lambda: when)
+    with app.app_context():
+        counts = job.func()  # what the RQ worker calls at 06:30
+    assert counts == {"reminders": 1, "expired": 0}
+    assert [m.template for m in outbox(app)] == ["assessment_before_7"]
+    tomorrow = f"vendorcheck-reminders-{(day + timedelta(days=1)):%Y-%m-%d}"
+    assert sorted(queue.scheduled_job_registry.get_job_ids()) == sorted([job_id, tomorrow])
+
+
+def test_reminders_schedule_explains_what_is_missing(app, runner, env, monkeypatch):
+    result = runner.invoke(args=["reminders", "schedule"])
+    assert result.exit_code == 1 and "Redis is not configured" in result.output
+    assert "vendorcheck reminders send" in result.output
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+    result = runner.invoke(args=["reminders", "schedule"])
+    assert result.exit_code == 1 and "Could not reach Redis" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_reminders_are_sent_once_and_overdue_expire(app, runner, env):
     with app.app_context():
         from vendorcheck.models import Organisation, Vendor

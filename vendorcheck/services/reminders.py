@@ -1,21 +1,25 @@
 """Daily reminders: 7 and 1 days before the due date, 1 day after; expire after 30 days overdue.
 
 Each reminder is sent once: the outbox row (template `assessment_reminder_<when>`, ref assessment)
-is the record that it went out.
+is the record that it went out. Run `vendorcheck reminders send` daily (cron), or, with Redis,
+`vendorcheck reminders schedule` once: an RQ job runs every day at `REMINDERS_AT` (UTC) and
+schedules the next day's run before it sends anything, so one failed day never stops the chain.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import click
-from flask import Flask, current_app, has_request_context
+from flask import Flask, current_app, has_app_context, has_request_context
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
-from vendorcheck.models import OutboxMessage, User
+from vendorcheck.models import OutboxMessage, User, utcnow
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
 from vendorcheck.services.assessments import queue_mail
 
@@ -25,6 +29,8 @@ OPEN = (S.SENT, S.IN_PROGRESS)
 SCHEDULE = {7: ("before_7", "assessment_reminder"), 1: ("before_1", "assessment_reminder"),
             -1: ("overdue_1", "assessment_overdue")}
 EXPIRE_AFTER = 30
+QUEUE = "reminders"
+log = logging.getLogger(__name__)
 
 
 def _already_sent(assessment: Assessment, kind: str) -> bool:
@@ -93,6 +99,69 @@ def send_reminders(today: date | None = None) -> dict[str, int]:
     return counts
 
 
+# --- RQ schedule ----------------------------------------------------------------------------------
+
+
+def reminders_queue() -> Any:
+    """Return the RQ queue of the daily run (tests may put their own in app.extensions)."""
+    injected = current_app.extensions.get("vendorcheck_reminders_queue")
+    if injected is not None:
+        return injected
+    from redis import Redis
+    from rq import Queue
+
+    return Queue(QUEUE, connection=Redis.from_url(current_app.config["REDIS_URL"]))
+
+
+def run_time() -> time:
+    """Return the configured time of day (UTC) of the daily run, `REMINDERS_AT` ("HH:MM")."""
+    text = str(current_app.config.get("REMINDERS_AT") or "07:00")
+    try:
+        return time.fromisoformat(text).replace(tzinfo=None)
+    except ValueError:
+        raise click.UsageError(f"REMINDERS_AT must be HH:MM (UTC), not {text!r}.") from None
+
+
+def next_run(now: datetime, at: time) -> datetime:
+    """Return the first moment at `at` (UTC) strictly after `now`."""
+    today = datetime.combine(now.astimezone(UTC).date(), at, tzinfo=UTC)
+    return today if today > now else today + timedelta(days=1)
+
+
+def schedule_daily(now: datetime | None = None) -> tuple[datetime, bool]:
+    """Schedule the next daily run unless it is already scheduled; return (when, newly scheduled).
+
+    The job id names the day, so scheduling twice (two servers, a repeated command, the job
+    rescheduling itself) never runs the reminders twice on one day.
+    """
+    queue = reminders_queue()
+    when = next_run(now or utcnow(), run_time())
+    job_id = f"vendorcheck-reminders-{when:%Y-%m-%d}"
+    if queue.fetch_job(job_id) is not None:
+        return when, False
+    queue.enqueue_at(when, daily_job, job_id=job_id, result_ttl=7 * 86400)
+    return when, True
+
+
+def daily_job() -> dict[str, int]:
+    """RQ entry point: schedule tomorrow's run first, then send today's reminders."""
+    if has_app_context():
+        return _daily_run()
+    from vendorcheck import create_app
+
+    with create_app().app_context():
+        return _daily_run()
+
+
+def _daily_run() -> dict[str, int]:
+    try:
+        schedule_daily()
+    except Exception:  # Redis hiccup: still send today's; the log says the chain needs a restart
+        log.exception("could not schedule tomorrow's reminders; run `vendorcheck reminders "
+                      "schedule` again")
+    return send_reminders()
+
+
 @click.group("reminders")
 def reminders_group() -> None:
     """Assessment reminders."""
@@ -107,6 +176,26 @@ def send_command(today: object) -> None:
     day = today.date() if today is not None else None  # type: ignore[attr-defined]
     counts = send_reminders(day)
     click.echo(f"{counts['reminders']} reminder(s) queued, {counts['expired']} expired.")
+
+
+@reminders_group.command("schedule")
+@with_appcontext
+def schedule_command() -> None:
+    """With Redis: run the reminders every day at REMINDERS_AT (UTC) on an RQ worker."""
+    if not current_app.config.get("REDIS_URL") and \
+            "vendorcheck_reminders_queue" not in current_app.extensions:
+        raise click.ClickException("Redis is not configured (VENDORCHECK_REDIS_URL). Without it, "
+                                   "run `vendorcheck reminders send` once a day, e.g. from cron.")
+    try:
+        when, created = schedule_daily()
+    except click.ClickException:
+        raise
+    except Exception as exc:  # Redis down or refusing: one clear line, no traceback
+        raise click.ClickException(f"Could not reach Redis to schedule the reminders: {exc}") \
+            from None
+    state = "Scheduled" if created else "Already scheduled:"
+    click.echo(f"{state} the daily reminders at {when:%Y-%m-%d %H:%M} UTC (queue "
+               f"'{QUEUE}'; run `rq worker {QUEUE} --with-scheduler`).")
 
 
 def init_app(app: Flask) -> None:
