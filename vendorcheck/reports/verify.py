@@ -17,6 +17,62 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 PADES_SUBFILTER = "/ETSI.CAdES.detached"
+# How many times over a file may be read while it is checked, plus a fixed allowance. A real
+# signed PDF is read about READS_MEASURED times over (parsing, then hashing the signed ranges).
+READ_BUDGET_FACTOR = 32
+READ_BUDGET_EXTRA = 1 << 20
+READS_MEASURED = "1.1-1.5"  # measured on signed reports of 13-65 KB
+
+
+class ReadBudgetExceeded(Exception):
+    """The parser read the file far more often than a real PDF needs (see BudgetedFile)."""
+
+
+class BudgetedFile(io.BytesIO):
+    """An in-memory file whose reads stop after a budget of bytes (and calls).
+
+    pyHanko's cross-reference parser loops forever on a 57-byte file whose table ends in a short
+    line starting with a newline: it seeks back and re-reads the same bytes. With a budget, such
+    a file is reported as damaged instead of holding a worker for ever.
+    """
+
+    def __init__(self, data: bytes, budget: int) -> None:
+        super().__init__(data)
+        self.left = budget
+
+    def _spend(self, count: int) -> None:
+        self.left -= count + 1  # +1 per call: an empty read at the end is not free either
+        if self.left < 0:
+            raise ReadBudgetExceeded
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Read like BytesIO, counting against the budget."""
+        chunk = super().read(size)
+        self._spend(len(chunk))
+        return chunk
+
+    def read1(self, size: int | None = -1) -> bytes:
+        """Read like BytesIO, counting against the budget."""
+        chunk = super().read1(size)
+        self._spend(len(chunk))
+        return chunk
+
+    def readinto(self, buffer: Any) -> int:
+        """Read like BytesIO, counting against the budget."""
+        count = super().readinto(buffer)
+        self._spend(count)
+        return count
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """Read like BytesIO, counting against the budget."""
+        line = super().readline(size)
+        self._spend(len(line))
+        return line
+
+
+def budgeted(data: bytes) -> BudgetedFile:
+    """Return `data` as a file that may be read READ_BUDGET_FACTOR times over."""
+    return BudgetedFile(data, READ_BUDGET_FACTOR * len(data) + READ_BUDGET_EXTRA)
 
 
 @dataclass
@@ -68,7 +124,7 @@ def _sha256_matches(data: bytes, expected: str) -> bool:
 def _single_signature(data: bytes, result: Verification) -> Any:
     """Return the only embedded signature, or None after recording why not."""
     try:
-        signatures = PdfFileReader(io.BytesIO(data)).embedded_signatures
+        signatures = PdfFileReader(budgeted(data)).embedded_signatures
     except Exception:  # a parser failure of any kind means the same thing to the user
         result.problems.append("The PDF is damaged and cannot be read.")
         return None

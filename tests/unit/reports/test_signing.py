@@ -260,3 +260,36 @@ def test_garbage_never_raises(junk: bytes) -> None:
         result = verify_pdf(data, trust_roots=[])
         assert not result.ok
         assert result.problems
+
+
+# A 57-byte file on which pyHanko's xref parser seeks back and re-reads the same line for ever
+# (found by test_garbage_never_raises).
+STALLING_PDF = b"%PDF-1.7\nxref\n0 3\n0000000000 65535 f \n\nstartxref\n9\n%%EOF\n"
+
+
+class Stalled(BaseException):
+    """Raised by the alarm: not an Exception, so verify_pdf's handlers cannot swallow it."""
+
+
+def test_a_file_built_to_stall_the_parser_is_reported_damaged() -> None:
+    import signal
+
+    def stalled(*_args: Any) -> None:
+        raise Stalled("verify_pdf did not finish within 10 seconds")
+
+    previous = signal.signal(signal.SIGALRM, stalled)
+    signal.alarm(10)
+    try:
+        result = verify_pdf(STALLING_PDF, trust_roots=[])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not result.ok and result.problems == ["The PDF is damaged and cannot be read."]
+
+
+def test_the_read_budget_leaves_real_reports_alone(signed_pdf: bytes, kit: Any) -> None:
+    from vendorcheck.reports.verify import READ_BUDGET_EXTRA, budgeted
+
+    stream = budgeted(signed_pdf)
+    assert stream.left == 32 * len(signed_pdf) + READ_BUDGET_EXTRA
+    assert verify_pdf(signed_pdf, trust_roots=[kit.cert]).ok
