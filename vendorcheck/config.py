@@ -45,6 +45,8 @@ class Config:
     REPORT_RENDER_MODE = "pool"  # "inline" renders in the calling process (debugging)
     REPORT_RENDER_TIMEOUT = 300  # seconds; a slower render answers 503 "try again"
     REPORT_WORKERS = 2
+    REPORT_WORKER_MEMORY_MB = 2048  # address-space cap of each render/verify worker (0: none)
+    REPORT_VERIFY_TIMEOUT = 60  # seconds checking an uploaded PDF may take
     REPORT_WORKER_MAX_TASKS = 20  # WeasyPrint's memory grows across renders: recycle children
     PACK_JOB_TIMEOUT = 1800
     PACK_RETENTION_DAYS = 30  # `vendorcheck report prune-packs` deletes older pack files

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from tests.factories import make_org, make_user, make_vendor
 from tests.integration.test_reports_web import make_p12
 from tests.report_factories import make_assessment
+from tests.unit.reports.test_signing import STALLING_PDF
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Role, User
 from vendorcheck.models.packs import PackJob, PackStatus
@@ -91,6 +93,33 @@ def test_workers_are_recycled_after_max_tasks(app, monkeypatch):
             seen.update(p.pid for p in worker._pool._pool)  # type: ignore[union-attr]
         assert len(seen) >= 3, "each render ran in a fresh child"
     worker.shutdown()
+
+
+def test_a_render_over_the_memory_cap_is_stopped_then_the_worker_recovers(app, monkeypatch):
+    rows = "".join(f"<table><tr><td>Question {i}</td><td>yes</td></tr></table>"
+                   for i in range(2000))
+    static = Path(app.static_folder)
+    monkeypatch.setitem(app.config, "REPORT_WORKER_MEMORY_MB", 250)  # below what 2,000 rows need
+    with app.app_context():
+        with pytest.raises(worker.RenderTooLarge, match="more memory than this server allows"):
+            worker.render_pdf_isolated(f"<body>{rows}</body>", static_dir=static)
+        monkeypatch.setitem(app.config, "REPORT_WORKER_MEMORY_MB", 2048)  # a new pool
+        assert worker.render_pdf_isolated("<p>x</p>", static_dir=static).startswith(b"%PDF-")
+        caps = worker._configured_pool().apply(resource.getrlimit, (resource.RLIMIT_AS,))
+    assert caps == (2048 << 20, 2048 << 20)
+    worker.shutdown()
+
+
+def test_checking_an_uploaded_pdf_runs_in_a_worker_and_is_stopped_on_time(app, monkeypatch):
+    """A file that stalls the parser in a way the read budget misses only costs the timeout."""
+    with app.app_context():
+        check = reports.check_report(STALLING_PDF)  # the budget answers first, in a child
+        assert check.verification.problems == ["The PDF is damaged and cannot be read."]
+        monkeypatch.setitem(app.config, "REPORT_VERIFY_TIMEOUT", 0.001)
+        check = reports.check_report(STALLING_PDF)
+    assert not check.ok
+    assert "did not finish within 0.001 seconds" in check.verification.problems[0]
+    assert worker._pool is None, "the busy child was stopped with its pool"
 
 
 def test_inline_mode_renders_in_process(app, monkeypatch):

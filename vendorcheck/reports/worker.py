@@ -1,12 +1,16 @@
-"""Run WeasyPrint renders in recycled worker processes, with a timeout.
+"""Run WeasyPrint renders and signature checks in recycled worker processes, with limits.
 
 WeasyPrint's memory grows across renders in a long-lived process, and a hostile or huge
 document can keep it busy for minutes. Renders therefore run in a small ``multiprocessing``
 pool (forkserver: children fork from a clean, single-threaded server that has WeasyPrint
-preloaded) whose children are replaced after ``REPORT_WORKER_MAX_TASKS`` renders. A render
-that outlives ``REPORT_RENDER_TIMEOUT`` seconds kills the pool and raises RenderTimeout
-(503, "try again"). Inside an RQ job the render runs in-process: the RQ work horse is
-already a fresh process per job, and RQ's job_timeout bounds it.
+preloaded) whose children are replaced after ``REPORT_WORKER_MAX_TASKS`` renders and whose
+address space is capped at ``REPORT_WORKER_MEMORY_MB`` (``RLIMIT_AS``; 0 turns the cap off).
+A render that outlives ``REPORT_RENDER_TIMEOUT`` seconds kills the pool and raises
+RenderTimeout (503, "try again"); one that hits the memory cap raises RenderTooLarge. Checking
+an uploaded PDF's signature (``verify_pdf_isolated``) runs in the same pool under
+``REPORT_VERIFY_TIMEOUT``: a file built to stall or inflate the PDF parser costs one child.
+Inside an RQ job the work runs in-process: the RQ work horse is already a fresh process per
+job, and RQ's job_timeout bounds it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import resource
 import threading
 from collections.abc import Sequence
 from datetime import datetime
@@ -21,20 +26,26 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from vendorcheck.reports.pdf import render_pdf
+from vendorcheck.reports.verify import Verification, verify_pdf
 from vendorcheck.services.errors import DomainError
 
 DEFAULT_TIMEOUT = 300.0
+DEFAULT_VERIFY_TIMEOUT = 60.0
 DEFAULT_MAX_TASKS = 20
 DEFAULT_PROCESSES = 2
+# A 4,000-row document peaks at about 510 MB of address space (400 MB resident) here.
+DEFAULT_MEMORY_MB = 2048
 
 _lock = threading.Lock()
 _pool: Pool | None = None
-_pool_key: tuple[int, int, int] | None = None  # (pid, processes, max tasks)
+_pool_key: tuple[int, int, int, int] | None = None  # (pid, processes, max tasks, memory MB)
 
 
 class RenderTimeout(DomainError):
@@ -43,6 +54,14 @@ class RenderTimeout(DomainError):
     status = 503
     default = _l("Building the PDF took too long and was stopped. The server may be busy: "
                  "please try again in a few minutes.")
+
+
+class RenderTooLarge(DomainError):
+    """A render needed more memory than one worker may use."""
+
+    status = 503
+    default = _l("Building the PDF needed more memory than this server allows for one "
+                 "document, so it was stopped. Ask the administrator to raise the limit.")
 
 
 def render_pdf_isolated(
@@ -59,16 +78,62 @@ def render_pdf_isolated(
         return render_pdf(html, static_dir=static_dir, stylesheets=stylesheets, created=created)
     limit = float(timeout if timeout is not None else
                   cfg.get("REPORT_RENDER_TIMEOUT", DEFAULT_TIMEOUT))
-    pool = _get_pool(int(cfg.get("REPORT_WORKERS", DEFAULT_PROCESSES)),
-                     int(cfg.get("REPORT_WORKER_MAX_TASKS", DEFAULT_MAX_TASKS)))
-    pending = pool.apply_async(_render_job, (html, str(static_dir), list(stylesheets), created))
+    pending = _configured_pool().apply_async(
+        _render_job, (html, str(static_dir), list(stylesheets), created))
     try:
-        pdf: bytes = pending.get(limit)
+        pdf: bytes | None = pending.get(limit)
     except multiprocessing.TimeoutError as exc:
         # The child is still busy: terminating the pool is the only way to stop it.
         shutdown()
         raise RenderTimeout(_plain(RenderTimeout.default)) from exc
+    if pdf is None:
+        raise RenderTooLarge(_plain(RenderTooLarge.default))
     return pdf
+
+
+def verify_pdf_isolated(data: bytes, *, trust_roots: Sequence[x509.Certificate],
+                        timeout: float | None = None) -> Verification:
+    """Check a PDF's signature like verify_pdf, in a worker process with a timeout and a cap."""
+    cfg = current_app.config
+    if cfg.get("REPORT_RENDER_MODE", "pool") == "inline" or _in_rq_job():
+        return verify_pdf(data, trust_roots=trust_roots)
+    limit = float(timeout if timeout is not None else
+                  cfg.get("REPORT_VERIFY_TIMEOUT", DEFAULT_VERIFY_TIMEOUT))
+    roots = [cert.public_bytes(Encoding.DER) for cert in trust_roots]  # certificates don't pickle
+    pending = _configured_pool().apply_async(_verify_job, (data, roots))
+    try:
+        result: Verification = pending.get(limit)
+    except multiprocessing.TimeoutError:
+        shutdown()
+        return Verification(problems=[
+            f"Checking the file did not finish within {limit:g} seconds and was stopped: it "
+            "may be damaged or built to stall PDF readers."])
+    return result
+
+
+def _configured_pool() -> Pool:
+    """Return the pool sized and capped by the app's configuration."""
+    cfg = current_app.config
+    return _get_pool(int(cfg.get("REPORT_WORKERS", DEFAULT_PROCESSES)),
+                     int(cfg.get("REPORT_WORKER_MAX_TASKS", DEFAULT_MAX_TASKS)),
+                     int(cfg.get("REPORT_WORKER_MEMORY_MB", DEFAULT_MEMORY_MB)))
+
+
+def _verify_job(data: bytes, roots: list[bytes]) -> Verification:
+    """Worker-side entry point of verify_pdf_isolated."""
+    try:
+        return verify_pdf(data, trust_roots=[x509.load_der_x509_certificate(r) for r in roots])
+    except MemoryError:
+        return Verification(problems=[
+            "Checking the file needed more memory than this server allows: it may be damaged "
+            "or built to inflate when read."])
+
+
+def _cap_memory(megabytes: int) -> None:
+    """Pool initializer: cap the child's address space (RLIMIT_AS), so a bomb fails alone."""
+    if megabytes > 0:
+        cap = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
 def _plain(message: Any) -> str:
@@ -80,10 +145,18 @@ def _plain(message: Any) -> str:
 
 
 def _render_job(html: str, static_dir: str, stylesheets: list[str],
-                created: datetime | None) -> bytes:
-    """Worker-side entry point (module level, so it pickles by name)."""
-    return render_pdf(html, static_dir=Path(static_dir), stylesheets=stylesheets,
-                      created=created)
+                created: datetime | None) -> bytes | None:
+    """Worker-side entry point (module level, so it pickles by name); None: out of memory.
+
+    A MemoryError is not sent back as an exception: pickling it with its traceback needs
+    memory the child no longer has, the child dies and the pool loses the task. Returning
+    releases the render's frames first.
+    """
+    try:
+        return render_pdf(html, static_dir=Path(static_dir), stylesheets=stylesheets,
+                          created=created)
+    except MemoryError:
+        return None
 
 
 def _in_rq_job() -> bool:
@@ -95,10 +168,10 @@ def _in_rq_job() -> bool:
     return get_current_job() is not None
 
 
-def _get_pool(processes: int, max_tasks: int) -> Pool:
+def _get_pool(processes: int, max_tasks: int, memory_mb: int = 0) -> Pool:
     """Return this process's pool, creating it (again) when needed."""
     global _pool, _pool_key
-    key = (os.getpid(), max(1, processes), max(1, max_tasks))
+    key = (os.getpid(), max(1, processes), max(1, max_tasks), max(0, memory_mb))
     with _lock:
         if _pool is not None and _pool_key == key:
             return _pool
@@ -106,7 +179,8 @@ def _get_pool(processes: int, max_tasks: int) -> Pool:
             _close(_pool)
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["vendorcheck.reports.pdf"])
-        _pool = context.Pool(processes=key[1], maxtasksperchild=key[2])
+        _pool = context.Pool(processes=key[1], maxtasksperchild=key[2],
+                             initializer=_cap_memory, initargs=(key[3],))
         _pool_key = key
         return _pool
 

@@ -30,7 +30,7 @@ from vendorcheck.models.assessments import Assessment, AssessmentStatus
 from vendorcheck.models.base import utcnow
 from vendorcheck.models.reports import OrganisationCertificate, StoredReport
 from vendorcheck.questionnaire import Questionnaire
-from vendorcheck.reports import Verification, ensure_instance_signer, load_signer, sign_pdf, verify_pdf
+from vendorcheck.reports import Verification, ensure_instance_signer, load_signer, sign_pdf
 from vendorcheck.reports.report import (
     CSS_PATH,
     LOCALES,
@@ -39,7 +39,7 @@ from vendorcheck.reports.report import (
     render_report_html,
 )
 from vendorcheck.reports.signing import CERT_NAME
-from vendorcheck.reports.worker import render_pdf_isolated
+from vendorcheck.reports.worker import render_pdf_isolated, verify_pdf_isolated
 from vendorcheck.services.assessments import ensure_fresh
 from vendorcheck.services.errors import DomainError, ValidationFailed
 
@@ -501,7 +501,7 @@ def _pack_by_digest(digest: str) -> Any:
 def check_report(data: bytes) -> ReportCheck:
     """Verify a signed report and compare it with the reports this instance stored."""
     digest = hashlib.sha256(data).hexdigest()
-    verification = verify_pdf(data, trust_roots=trust_roots())
+    verification = verify_pdf_isolated(data, trust_roots=trust_roots())
     check = ReportCheck(verification, digest)
     check.stored = db.session.scalar(select(StoredReport).where(StoredReport.sha256 == digest))
     if check.stored is None:
