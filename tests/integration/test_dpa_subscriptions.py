@@ -302,3 +302,27 @@ def test_one_address_cannot_be_flooded_with_confirmations(app, world, limited_cl
     statuses = [limited_client.post(f"/dpa/{slug}/subscribe", data=data).status_code
                 for _ in range(4)]
     assert statuses == [200] * 3 + [429]
+
+
+def test_unsubscribe_links_are_stable_and_old_or_rotated_links_still_work(app, client, world,
+                                                                          monkeypatch):
+    """The header and the body are made at different moments: they must be the same link."""
+    _publish(app, world, [OVH])
+    with app.test_request_context():
+        sub_id = subscribe(_vendor_org(world).id, "stable@example.org")[0].id
+        subscription = db.session.get(DpaSubscription, sub_id)
+        first = dpa_notify.unsubscribe_token(subscription)
+        monkeypatch.setattr(time, "time", lambda: 4_000_000_000.0)  # years later
+        assert dpa_notify.unsubscribe_token(subscription) == first
+        monkeypatch.undo()
+        timed = URLSafeTimedSerializer(app.config["SECRET_KEY"],
+                                       salt=dpa_notify.UNSUBSCRIBE_SALT).dumps({"s": sub_id})
+    old_key = app.config["SECRET_KEY"]
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a-brand-new-key-after-rotation")
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old_key])
+    for token in (first, timed):  # a link mailed before the rotation, and a timed legacy one
+        response = client.post(f"/dpa/subscriptions/{token}/unsubscribe")
+        assert response.status_code == 200, token
+    with app.app_context():
+        assert not db.session.get(DpaSubscription, sub_id).active
+    assert client.post(f"/dpa/subscriptions/{first[:-2]}xx/unsubscribe").status_code == 400

@@ -19,7 +19,13 @@ from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import (
+    BadData,
+    BadSignature,
+    SignatureExpired,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
 from sqlalchemy import select
 
 from vendorcheck import audit, mail
@@ -132,8 +138,20 @@ def vendor_admins(org_id: int) -> list[User]:
 
 # ------------------------------------------------------------------------------ tokens
 
+def _secrets() -> list[str]:
+    """Signing keys, oldest first: links signed before a SECRET_KEY rotation keep working."""
+    fallbacks = current_app.config.get("SECRET_KEY_FALLBACKS") or []
+    fallbacks = [fallbacks] if isinstance(fallbacks, str) else list(fallbacks)
+    return [*(str(key) for key in fallbacks), str(current_app.config["SECRET_KEY"])]
+
+
 def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(str(current_app.config["SECRET_KEY"]), salt=salt)
+    return URLSafeTimedSerializer(_secrets(), salt=salt)
+
+
+def _stable_serializer(salt: str) -> URLSafeSerializer:
+    """Signed without a timestamp: the same subscription always gets the same link."""
+    return URLSafeSerializer(_secrets(), salt=salt)
 
 
 def _digest(nonce: str) -> str:
@@ -148,8 +166,12 @@ def confirm_token(subscription: DpaSubscription, locale: str) -> str:
 
 
 def unsubscribe_token(subscription: DpaSubscription) -> str:
-    """Return the stable one-click unsubscribe token of a subscription (signed, never expires)."""
-    return str(_serializer(UNSUBSCRIBE_SALT).dumps({"s": subscription.id}))
+    """Return the stable one-click unsubscribe token of a subscription (signed, never expires).
+
+    Untimed, so the List-Unsubscribe header (made when the mail is sent) and the link in the
+    body (made when it is queued) are the same link even when a second passes in between.
+    """
+    return str(_stable_serializer(UNSUBSCRIBE_SALT).dumps({"s": subscription.id}))
 
 
 def _load(token: str, salt: str, max_age: timedelta | None) -> dict[str, Any]:
@@ -182,7 +204,12 @@ def subscription_for_confirm(token: str) -> tuple[DpaSubscription, str]:
 
 def subscription_for_unsubscribe(token: str) -> DpaSubscription:
     """Return the subscription an unsubscribe token names, or raise."""
-    payload = _load(token, UNSUBSCRIBE_SALT, None)
+    try:
+        payload = _stable_serializer(UNSUBSCRIBE_SALT).loads(token) if len(token) <= 500 else None
+    except BadData:  # a timed link, as sent before links were made stable (or a forged one)
+        payload = _load(token, UNSUBSCRIBE_SALT, None)
+    if not isinstance(payload, dict) or not isinstance(payload.get("s"), int):
+        raise SubscriptionLinkInvalid()
     subscription = db.session.get(DpaSubscription, payload["s"])
     if subscription is None:
         raise SubscriptionLinkInvalid()
