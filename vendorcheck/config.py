@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,15 @@ class Config:
     PACK_STALE_AFTER = 900  # a running pack job silent this long is shown as interrupted
     TIMESTAMP_URL: str | None = None  # an RFC 3161 server: signatures become PAdES B-T instead of B-B
     # SECRET_KEY_FALLBACKS (Flask): earlier keys, to re-encrypt signing keys after a rotation.
+
+
+def secret_keys(cfg: Mapping[str, Any]) -> list[bytes]:
+    """Return SECRET_KEY then every SECRET_KEY_FALLBACKS key (newest first), as bytes."""
+    fallbacks = cfg.get("SECRET_KEY_FALLBACKS") or []
+    if isinstance(fallbacks, str | bytes):
+        fallbacks = [fallbacks]  # one key given as a plain environment string
+    keys = [cfg["SECRET_KEY"], *fallbacks]
+    return [key if isinstance(key, bytes) else str(key).encode("utf-8") for key in keys if key]
 
 
 def finalise_config(app: Flask) -> None:

@@ -29,6 +29,7 @@ from itsdangerous import (
 from sqlalchemy import select
 
 from vendorcheck import audit, mail
+from vendorcheck.config import secret_keys
 from vendorcheck.dpa.diff import SUBPROCESSOR_FIELDS, SubprocessorChanges, subprocessor_changes
 from vendorcheck.extensions import db
 from vendorcheck.models import Membership, OutboxMessage, Role, User, utcnow
@@ -138,11 +139,9 @@ def vendor_admins(org_id: int) -> list[User]:
 
 # ------------------------------------------------------------------------------ tokens
 
-def _secrets() -> list[str]:
-    """Signing keys, oldest first: links signed before a SECRET_KEY rotation keep working."""
-    fallbacks = current_app.config.get("SECRET_KEY_FALLBACKS") or []
-    fallbacks = [fallbacks] if isinstance(fallbacks, str) else list(fallbacks)
-    return [*(str(key) for key in fallbacks), str(current_app.config["SECRET_KEY"])]
+def _secrets() -> list[bytes]:
+    """Return the signing keys oldest first, so links mailed before a key rotation still work."""
+    return list(reversed(secret_keys(current_app.config)))  # itsdangerous signs with the last
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from vendorcheck import audit
+from vendorcheck.config import secret_keys
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, User
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
@@ -85,12 +86,7 @@ class CertificateUnreadable(DomainError):
 
 def _secrets() -> list[bytes]:
     """Return SECRET_KEY then every fallback key (newest first), as bytes."""
-    cfg = current_app.config
-    fallbacks = cfg.get("SECRET_KEY_FALLBACKS") or []
-    if isinstance(fallbacks, str | bytes):
-        fallbacks = [fallbacks]  # one key given as a plain environment string
-    keys = [cfg["SECRET_KEY"], *fallbacks]
-    return [key if isinstance(key, bytes) else str(key).encode("utf-8") for key in keys if key]
+    return secret_keys(current_app.config)
 
 
 def _derived_key(purpose: bytes, secret: bytes | None = None) -> bytes:
