@@ -24,6 +24,7 @@ from tests.factories import (
     make_vendor,
     membership_of,
 )
+from tests.review_factories import HIGH, make_assessment, make_contact
 from vendorcheck import create_app
 from vendorcheck.extensions import db, limiter
 from vendorcheck.models import Invitation, Organisation, OutboxMessage, Role, User, Vendor
@@ -98,6 +99,16 @@ def world(app: Flask) -> World:
         w.extra["legal_membership_a"] = membership_of(w.user("a.legal"), w["a"].buyer).id
         w.extra["assessor_membership_a"] = membership_of(w.user("a.assessor"), w["a"].buyer).id
     return w
+
+
+@pytest.fixture
+def submitted(app: Flask, world: World) -> int:
+    """A submitted assessment of tenant A (tier high, two high findings) sent to one contact."""
+    with app.app_context():
+        contact = make_contact(world["a"].vendor, "contact@vendor-a.example", "Contact A")
+        a = make_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH,
+                            by=world.user("a.assessor"), contacts=[contact])
+        return a.id
 
 
 @pytest.fixture

@@ -32,16 +32,6 @@ from vendorcheck.services.assessments import answers_of
 S = AssessmentStatus
 
 
-@pytest.fixture
-def submitted(app, world):
-    """A submitted assessment of tenant A (tier high, two high findings) sent to one contact."""
-    with app.app_context():
-        contact = make_contact(world["a"].vendor, "contact@vendor-a.example", "Contact A")
-        a = make_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH,
-                            by=world.user("a.assessor"), contacts=[contact])
-        return a.id
-
-
 def _get(assessment_id: int) -> Assessment:
     return db.session.get(Assessment, assessment_id)
 

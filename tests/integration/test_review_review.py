@@ -14,7 +14,6 @@ from tests.review_factories import (
     UNACCEPTABLE,
     embedded_answers,
     make_assessment,
-    make_contact,
     make_evidence,
 )
 from vendorcheck.extensions import db
@@ -34,16 +33,6 @@ from vendorcheck.models.assessments import (
 from vendorcheck.services import review
 
 S = AssessmentStatus
-
-
-@pytest.fixture
-def submitted(app, world):
-    """A submitted assessment of tenant A (tier high, two findings) sent to one contact."""
-    with app.app_context():
-        contact = make_contact(world["a"].vendor, "contact@vendor-a.example", "Contact A")
-        a = make_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH,
-                            by=world.user("a.assessor"), contacts=[contact])
-        return a.id
 
 
 def _get(app, assessment_id):
