@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from babel import Locale
-from flask import Flask, current_app, request, session, url_for
-from flask_babel import get_locale
+from flask import Flask, current_app, has_request_context, request, session, url_for
+from flask_babel import force_locale, get_locale
 from flask_login import current_user
 
 
@@ -26,6 +26,14 @@ def select_locale() -> str:
 def current_locale() -> str:
     """Return the active locale as a two-letter code."""
     return str(get_locale() or "en")
+
+
+def plain_text(message: object) -> str:
+    """Return a (lazy) message as text: in the request's language, else in English (CLI, jobs)."""
+    if has_request_context():
+        return str(message)
+    with force_locale("en"):
+        return str(message)
 
 
 def country_name(code: str, locale: str | None = None) -> str:

@@ -28,10 +28,10 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from flask import current_app, has_request_context
-from flask_babel import force_locale
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from vendorcheck.i18n import plain_text
 from vendorcheck.reports.pdf import render_pdf
 from vendorcheck.reports.verify import Verification, verify_pdf
 from vendorcheck.services.errors import DomainError
@@ -85,9 +85,9 @@ def render_pdf_isolated(
     except multiprocessing.TimeoutError as exc:
         # The child is still busy: terminating the pool is the only way to stop it.
         shutdown()
-        raise RenderTimeout(_plain(RenderTimeout.default)) from exc
+        raise RenderTimeout(plain_text(RenderTimeout.default)) from exc
     if pdf is None:
-        raise RenderTooLarge(_plain(RenderTooLarge.default))
+        raise RenderTooLarge(plain_text(RenderTooLarge.default))
     return pdf
 
 
@@ -134,14 +134,6 @@ def _cap_memory(megabytes: int) -> None:
     if megabytes > 0:
         cap = megabytes * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-
-
-def _plain(message: Any) -> str:
-    """Return a lazy message as text: in the request's language, else in English (CLI, jobs)."""
-    if has_request_context():
-        return str(message)
-    with force_locale("en"):
-        return str(message)
 
 
 def _render_job(html: str, static_dir: str, stylesheets: list[str],

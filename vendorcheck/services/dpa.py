@@ -15,7 +15,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, has_request_context, render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -25,6 +25,7 @@ from vendorcheck import audit, mail
 from vendorcheck.dpa.assemble import LOCALES, assemble, content_sha256, document_context
 from vendorcheck.dpa.checks import CheckResult, check_draft
 from vendorcheck.extensions import db
+from vendorcheck.i18n import plain_text
 from vendorcheck.models import Organisation, User, Vendor, utcnow
 from vendorcheck.models.assessments import EDITABLE_STATUSES, Assessment, AssessmentStatus
 from vendorcheck.models.dpa import DpaPdf, DpaProfile, DpaVersion
@@ -45,11 +46,7 @@ class DpaError(DomainError):
     """A DPA rule refused the action; the message also reads outside a request (CLI, demo)."""
 
     def __init__(self, message: object | None = None) -> None:
-        message = message if message is not None else self.default
-        if not has_request_context():
-            with force_locale("en"):
-                message = str(message)
-        super().__init__(message)
+        super().__init__(plain_text(message if message is not None else self.default))
 
 
 class NoDraft(DpaError):

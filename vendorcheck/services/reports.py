@@ -18,14 +18,14 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
-from flask import current_app, has_request_context
-from flask_babel import force_locale
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from vendorcheck import audit
 from vendorcheck.config import secret_keys
 from vendorcheck.extensions import db
+from vendorcheck.i18n import plain_text
 from vendorcheck.models import Organisation, User
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
 from vendorcheck.models.base import utcnow
@@ -135,7 +135,7 @@ def instance_signer() -> tuple[Any, x509.Certificate]:
             current = _reencrypt_instance_key(p12_path, data, passphrase)
             signer = load_signer(current, _instance_passphrase())
         return signer, cert
-    raise SigningKeyUnavailable(_text(SigningKeyUnavailable.default))
+    raise SigningKeyUnavailable(plain_text(SigningKeyUnavailable.default))
 
 
 def _reencrypt_instance_key(p12_path: Path, data: bytes, old_passphrase: bytes) -> bytes:
@@ -180,7 +180,7 @@ def _org_signer(record: OrganisationCertificate) -> Any:
     try:
         p12, passphrase = f.decrypt(record.p12_encrypted), f.decrypt(record.passphrase_encrypted)
     except InvalidToken as exc:
-        raise CertificateUnreadable(_text(CertificateUnreadable.default)) from exc
+        raise CertificateUnreadable(plain_text(CertificateUnreadable.default)) from exc
     try:
         current.decrypt(record.p12_encrypted)
     except InvalidToken:
@@ -286,7 +286,7 @@ def questionnaire_for(assessment: Assessment) -> Questionnaire:
         q: Questionnaire = catalogue.get(assessment.questionnaire_id,
                                          assessment.questionnaire_version)
     except KeyError as exc:
-        raise QuestionnaireMissing(_text(QuestionnaireMissing.default)) from exc
+        raise QuestionnaireMissing(plain_text(QuestionnaireMissing.default)) from exc
     return q
 
 
@@ -449,19 +449,20 @@ class ReportCheck:
     def record(self) -> str | None:
         """Return, in words, which document of this instance's records the file is."""
         if self.stored is not None:
-            return _text(_l("the stored report of assessment #%(id)s (%(locale)s)",
-                            id=self.stored.assessment_id, locale=self.stored.locale))
+            return plain_text(_l("the stored report of assessment #%(id)s (%(locale)s)",
+                                 id=self.stored.assessment_id, locale=self.stored.locale))
         if self.dpa_pdf is not None:
             version = self.dpa_pdf.version
-            return _text(_l("the signed data processing agreement %(slug)s, version %(n)s "
-                            "(%(locale)s)", slug=version.profile.slug, n=version.number,
-                            locale=self.dpa_pdf.locale))
+            return plain_text(_l("the signed data processing agreement %(slug)s, version %(n)s "
+                                 "(%(locale)s)", slug=version.profile.slug, n=version.number,
+                                 locale=self.dpa_pdf.locale))
         if self.acceptance is not None:
             version = self.acceptance.version
-            return _text(_l("the certificate of acceptance #%(id)s of %(slug)s version %(n)s",
-                            id=self.acceptance.id, slug=version.profile.slug, n=version.number))
+            return plain_text(_l(
+                "the certificate of acceptance #%(id)s of %(slug)s version %(n)s",
+                id=self.acceptance.id, slug=version.profile.slug, n=version.number))
         if self.pack is not None:
-            return _text(_l("evidence pack #%(id)s", id=self.pack.id))
+            return plain_text(_l("evidence pack #%(id)s", id=self.pack.id))
         return None
 
 
@@ -476,14 +477,6 @@ def _claimed_assessment(data: bytes) -> int | None:
         return None
     match = CLAIM.search(keywords)
     return int(match.group(1)) if match else None
-
-
-def _text(message: Any) -> str:
-    """Return a lazy message as text: in the request's language, else in English (CLI)."""
-    if has_request_context():
-        return str(message)
-    with force_locale("en"):
-        return str(message)
 
 
 def _pack_by_digest(digest: str) -> Any:
@@ -515,11 +508,11 @@ def check_report(data: bytes) -> ReportCheck:
     records = list(db.session.scalars(select(StoredReport).where(
         StoredReport.assessment_id == claimed))) if claimed is not None else []
     if records:
-        check.problems.append(_text(_l(
+        check.problems.append(plain_text(_l(
             "This file claims to be the report of assessment %(id)s, but it differs from the "
             "report stored for that assessment.", id=claimed)))
     else:
-        check.warnings.append(_text(_l(
+        check.warnings.append(plain_text(_l(
             "Not issued by this instance's records: no stored report has this SHA-256 "
             "(a draft, or a report from another instance).")))
     return check
