@@ -389,13 +389,18 @@ def _started(assessment: Assessment) -> None:
         assessment.status = S.IN_PROGRESS
 
 
+def _lost_race(item_id: str) -> Conflict:
+    """Roll back a save that lost a race with another one, and describe it (409)."""
+    db.session.rollback()
+    return Conflict(_l("Someone saved this answer at the same moment; reload to see it."),
+                    item_id=item_id)
+
+
 def _flush_or_conflict(item_id: str) -> None:
     try:
         db.session.flush()
     except (StaleDataError, IntegrityError):
-        db.session.rollback()
-        raise Conflict(_l("Someone saved this answer at the same moment; reload to see it."),
-                       item_id=item_id) from None
+        raise _lost_race(item_id) from None
 
 
 # --- services: buyer sends -------------------------------------------------------------------------
@@ -549,9 +554,7 @@ def _write_answer(assessment_id: int, item_id: str, current: Row[Any] | None,
     except IntegrityError:
         updated = None
     if updated is None or updated.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()
-        raise Conflict(_l("Someone saved this answer at the same moment; reload to see it."),
-                       item_id=item_id)
+        raise _lost_race(item_id)
     return int(current.version) + 1
 
 
@@ -562,9 +565,7 @@ def _keep_receipt(assessment_id: int, request_id: str, item_id: str, version: in
             assessment_id=assessment_id, request_id=request_id[:64], item_id=item_id,
             answer_version=version, created_at=utcnow()))
     except IntegrityError:  # the same request id at the same moment: 409, not 500
-        db.session.rollback()
-        raise Conflict(_l("Someone saved this answer at the same moment; reload to see it."),
-                       item_id=item_id) from None
+        raise _lost_race(item_id) from None
 
 
 def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_version: int | None,
