@@ -148,10 +148,8 @@ def is_editable(assessment: Assessment, item_id: str | None = None) -> bool:
             and item_id in open_clarifications(assessment))
 
 
-def section_progress(q: Questionnaire, result: ScoreResult | Visibility
-                     ) -> dict[str, tuple[int, int]]:
+def section_progress(q: Questionnaire, vis: Visibility) -> dict[str, tuple[int, int]]:
     """Return (answered, shown) items per section; notes do not count."""
-    vis = result.visibility if isinstance(result, ScoreResult) else result
     out: dict[str, tuple[int, int]] = {}
     for section in q.sections:
         shown = [i for i in section.items if i.type != "note" and vis.is_visible(i.id)]
@@ -280,7 +278,7 @@ def refresh_results(assessment: Assessment, q: Questionnaire | None = None) -> R
     result = reviewed.computed
     assessment.score, assessment.tier = reviewed.score, reviewed.tier
     assessment.completeness = result.completeness
-    assessment.progress = overall_progress(section_progress(q, result))
+    assessment.progress = overall_progress(section_progress(q, result.visibility))
     _sync_findings(assessment, reviewed)
     assessment.open_findings = _count_open(assessment, result)
     assessment.results_stale = False

@@ -65,7 +65,7 @@ def _overview(assessment: Assessment) -> dict[str, Any]:
     """Prepare the overview: sections with progress and visibility, missing items."""
     q = svc.questionnaire_of(assessment)
     result = score(q, svc.answers_of(assessment))
-    progress = svc.section_progress(q, result)
+    progress = svc.section_progress(q, result.visibility)
     overall = (sum(d for d, _t in progress.values()), sum(t for _d, t in progress.values()))
     return {"assessment": assessment, "q": q, "result": result, "text": vf.text,
             "progress": progress, "overall": overall, "editable": svc.is_editable(assessment),
