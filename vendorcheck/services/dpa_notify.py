@@ -173,20 +173,35 @@ def unsubscribe_token(subscription: DpaSubscription) -> str:
     return str(_stable_serializer(UNSUBSCRIBE_SALT).dumps({"s": subscription.id}))
 
 
-def _load(token: str, salt: str, max_age: timedelta | None) -> dict[str, Any]:
-    """Return a token's payload, or raise the clear 400 errors."""
+def _load(token: str, salt: str, max_age: timedelta | None, *,
+          stable: bool = False) -> dict[str, Any]:
+    """Return a token's payload, or raise the clear 400 errors.
+
+    `stable`: try the untimed format first; timed tokens of that salt (links mailed before
+    links were made stable) are still read.
+    """
     if not token or len(token) > 500:
         raise SubscriptionLinkInvalid()
-    seconds = int(max_age.total_seconds()) if max_age else None
-    try:
-        payload = _serializer(salt).loads(token, max_age=seconds)
-    except SignatureExpired as exc:
-        raise SubscriptionLinkExpired() from exc
-    except BadSignature as exc:
-        raise SubscriptionLinkInvalid() from exc
+    payload = _load_stable(token, salt) if stable else None
+    if payload is None:
+        seconds = int(max_age.total_seconds()) if max_age else None
+        try:
+            payload = _serializer(salt).loads(token, max_age=seconds)
+        except SignatureExpired as exc:
+            raise SubscriptionLinkExpired() from exc
+        except BadSignature as exc:
+            raise SubscriptionLinkInvalid() from exc
     if not isinstance(payload, dict) or not isinstance(payload.get("s"), int):
         raise SubscriptionLinkInvalid()
     return payload
+
+
+def _load_stable(token: str, salt: str) -> Any:
+    """Return an untimed token's payload, or None when it is not one (timed, or forged)."""
+    try:
+        return _stable_serializer(salt).loads(token)
+    except BadData:  # a timed token's signature checks out here too, but not its payload
+        return None
 
 
 def subscription_for_confirm(token: str) -> tuple[DpaSubscription, str]:
@@ -203,12 +218,7 @@ def subscription_for_confirm(token: str) -> tuple[DpaSubscription, str]:
 
 def subscription_for_unsubscribe(token: str) -> DpaSubscription:
     """Return the subscription an unsubscribe token names, or raise."""
-    try:
-        payload = _stable_serializer(UNSUBSCRIBE_SALT).loads(token) if len(token) <= 500 else None
-    except BadData:  # a timed link, as sent before links were made stable (or a forged one)
-        payload = _load(token, UNSUBSCRIBE_SALT, None)
-    if not isinstance(payload, dict) or not isinstance(payload.get("s"), int):
-        raise SubscriptionLinkInvalid()
+    payload = _load(token, UNSUBSCRIBE_SALT, None, stable=True)
     subscription = db.session.get(DpaSubscription, payload["s"])
     if subscription is None:
         raise SubscriptionLinkInvalid()
