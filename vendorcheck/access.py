@@ -119,6 +119,13 @@ def current_org() -> Organisation | None:
     return membership.organisation if membership else None
 
 
+def active_org() -> Organisation:
+    """Return the organisation of a view behind @requires (which guarantees there is one)."""
+    membership = current_membership()
+    assert membership is not None
+    return membership.organisation
+
+
 def requires(permission: str) -> Callable[[F], F]:
     """Decorate a view: login required, then the permission in the active organisation (403)."""
     if permission not in PERMISSIONS:

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from vendorcheck.access import current_membership, get_owned_or_404, requires
+from vendorcheck.access import active_org, get_owned_or_404, requires
 from vendorcheck.buyer.forms import (
     CATEGORY_LABELS,
     CRITICALITY_LABELS,
@@ -35,13 +35,6 @@ def _labels() -> dict[str, Any]:
     return {"category_labels": CATEGORY_LABELS, "criticality_labels": CRITICALITY_LABELS}
 
 
-def _org() -> Any:
-    """Return the active buyer organisation (the decorators guarantee there is one)."""
-    membership = current_membership()
-    assert membership is not None
-    return membership.organisation
-
-
 def _vendor(vendor_id: int) -> Vendor:
     """Load a vendor of the active organisation, or 404."""
     return get_owned_or_404(Vendor, vendor_id, "buyer_org_id")
@@ -61,7 +54,7 @@ def vendors_list() -> str:
     """List the organisation's vendors, searchable and paginated."""
     form = SearchForm(request.args, meta={"csrf": False})
     q = form.q.data if form.validate() else None
-    page = db.paginate(vendors.search_query(_org(), q), page=page_arg(), per_page=25,
+    page = db.paginate(vendors.search_query(active_org(), q), page=page_arg(), per_page=25,
                        error_out=False)
     return render_template("buyer/vendors.html", form=form, page=page, q=q or "")
 
@@ -72,7 +65,7 @@ def _vendor_form(vendor: Vendor | None = None) -> VendorForm:
     if vendor is not None and request.method == "GET":
         form.criticality.data = vendor.criticality.value
     form.owner_id.choices = options((str(u.id), f"{u.name} <{u.email}>")
-                                    for u in vendors.owner_choices(_org()))
+                                    for u in vendors.owner_choices(active_org()))
     if form.owner_id.data is None:
         form.owner_id.data = vendor.owner_id if vendor else current_user.id
     return form
@@ -93,7 +86,7 @@ def create_vendor() -> Any:
     """Register a vendor."""
     form = _vendor_form()
     if form.validate_on_submit():
-        vendor = vendors.create_vendor(_org(), _vendor_data(form), by=current_user)
+        vendor = vendors.create_vendor(active_org(), _vendor_data(form), by=current_user)
         flash(_("Vendor registered. Invite a contact to start the assessment."), "success")
         return redirect(url_for("buyer.vendor_detail", vendor_id=vendor.id))
     status = 422 if request.method == "POST" else 200

@@ -15,12 +15,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from vendorcheck import mail
-from vendorcheck.access import can, current_membership, deny, get_owned_or_404, requires
+from vendorcheck.access import active_org, can, current_membership, deny, get_owned_or_404, requires
 from vendorcheck.dpa import relations_forms as rf
 from vendorcheck.errors import abort_with, render_error
 from vendorcheck.extensions import csrf, db, limiter
 from vendorcheck.i18n import current_locale
-from vendorcheck.models import Organisation
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
 from vendorcheck.models.dpa_relations import OBJECTION_OUTCOMES, DpaAcceptance, DpaObjection
@@ -60,13 +59,6 @@ def _subscribe_form_for() -> rf.SubscribeForm:
 def _can_accept() -> bool:
     """Tell whether the visitor may accept a DPA for the active buyer organisation."""
     return bool(current_user.is_authenticated and can(current_membership(), "dpa.accept"))
-
-
-def _org() -> Organisation:
-    """Return the active organisation (the decorators guarantee there is one)."""
-    membership = current_membership()
-    assert membership is not None
-    return membership.organisation
 
 
 def _form_page(template: str, status_on_post: int = 422, **context: Any) -> tuple[str, int]:
@@ -179,7 +171,7 @@ csrf.exempt(unsubscribe)
 @requires("dpa.accepted.view")
 def accepted() -> str:
     """List the DPAs my organisation accepted, with newer versions and pending objections."""
-    org = _org()
+    org = active_org()
     return render_template("dpa_relations/accepted.html",
                            rows=acceptance_svc.accepted_dpas(org.id),
                            objections=acceptance_svc.objections_of_buyer(org.id))
@@ -190,7 +182,7 @@ def accepted() -> str:
 def accept(slug: str, number: int) -> Any:
     """Accept a published version on behalf of my organisation (name, role, authority)."""
     version = _version(slug, number)
-    org = _org()
+    org = active_org()
     existing = acceptance_svc.acceptance_of(org.id, version.id)
     form = rf.AcceptForm()
     if request.method == "GET":
@@ -275,7 +267,7 @@ def objection(objection_id: int) -> str:
 def vendor_objections() -> str:
     """List the objections buyers raised against my DPA versions, unanswered first."""
     return render_template("dpa_relations/vendor_objections.html",
-                           objections=acceptance_svc.objections_of_vendor(_org().id))
+                           objections=acceptance_svc.objections_of_vendor(active_org().id))
 
 
 @bp.route("/vendor/dpa/objections/<int:objection_id>", methods=["GET", "POST"])

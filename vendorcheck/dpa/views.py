@@ -25,14 +25,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from vendorcheck.access import current_org, requires
+from vendorcheck.access import active_org, requires
 from vendorcheck.dpa.assemble import LOCALES, SUBPROCESSOR_FIELDS, document_context
 from vendorcheck.dpa.diff import clause_changes, document_diff, row_changes, subprocessor_changes
 from vendorcheck.dpa.forms import PublishForm, SettingsForm, StartDraftForm
 from vendorcheck.errors import abort_with
 from vendorcheck.extensions import limiter
 from vendorcheck.i18n import current_locale
-from vendorcheck.models import Organisation
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
 from vendorcheck.services import dpa as svc
 from vendorcheck.services.errors import DomainError
@@ -68,12 +67,6 @@ def _document(version: DpaVersion, locale: str | None = None) -> dict[str, Any]:
     """Return the document context of a version in the page's locale."""
     return document_context(version.content, locale=locale or current_locale(),
                             q=svc.questionnaire_of_version(version))
-
-
-def _own_org() -> Organisation:
-    org = current_org()
-    assert org is not None  # @requires guarantees an active membership
-    return org
 
 
 # ----------------------------------------------------------------------------------- public pages
@@ -246,7 +239,7 @@ def subprocessors_atom(slug: str) -> Response:
 @requires(MANAGE)
 def manage() -> str:
     """Show the draft's progress and checks, the publish form, versions and settings."""
-    org = _own_org()
+    org = active_org()
     profile = svc.profile_of(org)
     draft = svc.draft_of(profile) if profile is not None else None
     check = None
@@ -269,7 +262,7 @@ def manage() -> str:
 @requires(MANAGE)
 def draft() -> Any:
     """Continue the draft in the answering pages; POST starts it."""
-    org = _own_org()
+    org = active_org()
     profile = svc.profile_of(org)
     existing = svc.draft_of(profile) if profile is not None else None
     if request.method == "GET" and existing is None:
@@ -287,7 +280,7 @@ def draft() -> Any:
 @requires(MANAGE)
 def preview() -> Any:
     """Show the document the draft would publish now (visible to the vendor only)."""
-    org = _own_org()
+    org = active_org()
     profile = svc.profile_of(org)
     draft_assessment = svc.draft_of(profile) if profile is not None else None
     if profile is None or draft_assessment is None:
@@ -305,7 +298,7 @@ def preview() -> Any:
 @requires(PUBLISH)
 def publish() -> Any:
     """Publish the draft as a new version (after the confirmation box)."""
-    org = _own_org()
+    org = active_org()
     form = PublishForm()
     profile = svc.profile_of(org)
     if not form.validate_on_submit():
@@ -330,7 +323,7 @@ def publish() -> Any:
 @requires(PUBLISH)
 def settings() -> Any:
     """Change the public address (slug) and the objection period."""
-    org = _own_org()
+    org = active_org()
     form = SettingsForm()
     if not form.validate_on_submit():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")

@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from vendorcheck import audit
 from vendorcheck.access import (
-    current_membership,
+    active_org,
     get_owned_or_404,
     is_dev_environment,
     memberships_of,
@@ -37,25 +37,18 @@ from vendorcheck.services.errors import DomainError
 bp = Blueprint("org", __name__, url_prefix="/org")
 
 
-def _org() -> Any:
-    """Return the active organisation (the decorators guarantee there is one)."""
-    membership = current_membership()
-    assert membership is not None
-    return membership.organisation
-
-
 def _role_choices() -> list[SelectChoice]:
     """Return the role choices of the active organisation, labelled."""
     labels = {Role.ADMIN: _("Administrator"), Role.ASSESSOR: _("Assessor"),
               Role.LEGAL: _("Legal (read and download)"), Role.CONTRIBUTOR: _("Contributor")}
-    return options((r.value, labels[r]) for r in organisations.allowed_roles(_org()))
+    return options((r.value, labels[r]) for r in organisations.allowed_roles(active_org()))
 
 
 @bp.get("/members")
 @requires("members.view")
 def members() -> str:
     """List the organisation's members and pending colleague invitations."""
-    org = _org()
+    org = active_org()
     role_form = RoleForm()
     role_form.role.choices = _role_choices()
     return render_template("org/members.html", org=org, members=organisations.list_members(org),
@@ -77,7 +70,7 @@ def invite() -> Any:
     form = _invite_form()
     if form.validate_on_submit():
         try:
-            organisations.invite_colleague(_org(), form.email.data, form.name.data or "",
+            organisations.invite_colleague(active_org(), form.email.data, form.name.data or "",
                                            Role(form.role.data), by=current_user)
         except DomainError as exc:
             form.email.errors.append(exc.message)
@@ -158,7 +151,7 @@ def resend_invitation(invitation_id: int) -> Any:
 @requires("audit.view")
 def audit_log() -> str:
     """Show the organisation's audit log, filtered and paginated."""
-    org = _org()
+    org = active_org()
     form = AuditFilterForm(request.args, meta={"csrf": False})
     form.action.choices = options([("", _("All actions"))]
                                   + [(a, a) for a in audit.org_actions(org.id)])
@@ -185,7 +178,7 @@ def outbox() -> str:
     """Development only: read the e-mails the organisation sent (the demo works offline)."""
     if not is_dev_environment():
         abort(404)
-    query = (select(OutboxMessage).where(OutboxMessage.organisation_id == _org().id)
+    query = (select(OutboxMessage).where(OutboxMessage.organisation_id == active_org().id)
              .order_by(OutboxMessage.id.desc()))
     page = db.paginate(query, page=page_arg(), per_page=20, error_out=False)
     return render_template("org/outbox.html", page=page)

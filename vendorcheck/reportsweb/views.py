@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from vendorcheck import exports
-from vendorcheck.access import current_membership, get_owned_or_404, requires
+from vendorcheck.access import active_org, get_owned_or_404, requires
 from vendorcheck.errors import abort_with
 from vendorcheck.extensions import db, limiter
 from vendorcheck.models import Organisation, Vendor
@@ -41,13 +41,6 @@ bp.before_request(refresh_buyer_results)
 VERIFY_MAX_BYTES = 10 * 1024 * 1024
 VERIFY_LIMIT = "20/minute"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _org() -> Organisation:
-    """Return the active organisation (the decorators guarantee there is one)."""
-    membership = current_membership()
-    assert membership is not None
-    return membership.organisation
 
 
 def _assessment(assessment_id: int) -> Assessment:
@@ -164,7 +157,7 @@ def register_rows(org: Organisation) -> list[dict[str, Any]]:
 @requires("reports.download")
 def vendor_register_export(fmt: str) -> Any:
     """Export the buyer's vendor register."""
-    sheet = exports.register_sheet(register_rows(_org()), _labels())
+    sheet = exports.register_sheet(register_rows(active_org()), _labels())
     return _sheet_response([sheet], fmt, "vendor-register")
 
 
@@ -193,7 +186,7 @@ def verify() -> Any:
 @requires("certificate.manage")
 def certificate() -> Any:
     """Show, upload or replace the organisation's signing certificate."""
-    org = _org()
+    org = active_org()
     form = CertificateForm()
     status = 200
     if form.validate_on_submit():
@@ -217,7 +210,7 @@ def certificate() -> Any:
 @requires("certificate.manage")
 def remove_certificate() -> Any:
     """Remove the organisation's certificate, after confirmation."""
-    org = _org()
+    org = active_org()
     form = ConfirmForm()
     record = reports.organisation_certificate(org.id)
     if record is None:
@@ -243,7 +236,7 @@ def _request_pack(**target: Any) -> Any:
     if not form.validate_on_submit():
         abort_with(400, _("Choose the language of the pack and try again."))
     try:
-        job = packs.request_pack(_org(), by=current_user, locale=form.locale.data, **target)
+        job = packs.request_pack(active_org(), by=current_user, locale=form.locale.data, **target)
     except DomainError as exc:
         db.session.rollback()
         abort_with(exc.status, exc.message)

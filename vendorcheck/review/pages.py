@@ -11,11 +11,11 @@ from flask import abort, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from vendorcheck.access import current_membership
+from vendorcheck.access import active_org
 from vendorcheck.extensions import db
 from vendorcheck.forms import options
 from vendorcheck.i18n import current_locale
-from vendorcheck.models import Contact, Organisation, Vendor
+from vendorcheck.models import Contact, Vendor
 from vendorcheck.models.assessments import Assessment, AssessmentStatus, Evidence
 from vendorcheck.questionnaire import Questionnaire
 from vendorcheck.review import presenters as p
@@ -43,12 +43,6 @@ def labels() -> dict[str, Any]:
     return {"status_labels": p.status_labels(), "tier_labels": p.tier_labels(),
             "severity_labels": p.severity_labels(), "state_labels": p.finding_state_labels(),
             "decision_labels": p.decision_labels()}
-
-
-def _org() -> Organisation:
-    membership = current_membership()
-    assert membership is not None
-    return membership.organisation
 
 
 # --- dashboard ----------------------------------------------------------------------------------
@@ -86,14 +80,14 @@ class Page:
 
 def dashboard_context(query: DashboardQuery) -> dict[str, Any]:
     """Run the page query (one SELECT + one COUNT) and return the template context."""
-    stmt = dashboard_select(_org(), query)
+    stmt = dashboard_select(active_org(), query)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = db.session.execute(stmt.limit(query.per_page)
                               .offset((query.page - 1) * query.per_page)).all()
     today = date.today()
     items = [(row[0], row[1], is_overdue(row[1], today)) for row in rows]
     has_vendors = bool(total) or db.session.scalar(
-        select(Vendor.id).where(Vendor.buyer_org_id == _org().id).limit(1)) is not None
+        select(Vendor.id).where(Vendor.buyer_org_id == active_org().id).limit(1)) is not None
     return {"page": Page(items, query.page, query.per_page, total or 0), "query": query,
             "has_vendors": has_vendors, "filtered": bool(query.status or query.tier
                                                          or query.overdue or query.q)}
@@ -106,7 +100,7 @@ def _contacts(vendor_id: int | None) -> list[Contact]:
     if vendor_id is None:
         return []
     return list(db.session.scalars(select(Contact).join(Vendor).where(
-        Contact.vendor_id == vendor_id, Vendor.buyer_org_id == _org().id).order_by(Contact.name)))
+        Contact.vendor_id == vendor_id, Vendor.buyer_org_id == active_org().id).order_by(Contact.name)))
 
 
 def _published() -> list[Questionnaire]:
@@ -117,7 +111,7 @@ def send_form() -> SendForm:
     """Build the send form: the organisation's vendors, published questionnaires, contacts."""
     form = SendForm()
     vendors = db.session.execute(select(Vendor.id, Vendor.legal_name).where(
-        Vendor.buyer_org_id == _org().id).order_by(func.lower(Vendor.legal_name))).all()
+        Vendor.buyer_org_id == active_org().id).order_by(func.lower(Vendor.legal_name))).all()
     form.vendor_id.choices = [(v.id, v.legal_name) for v in vendors]
     if request.method == "GET" and request.args.get("vendor_id", "").isdigit():
         form.vendor_id.data = int(request.args["vendor_id"])
@@ -137,11 +131,11 @@ def send(form: SendForm) -> Assessment:
     from vendorcheck.services.assessments import send_assessment
 
     vendor = db.session.get(Vendor, form.vendor_id.data)
-    if vendor is None or vendor.buyer_org_id != _org().id:
+    if vendor is None or vendor.buyer_org_id != active_org().id:
         abort(404)
     questionnaire = current_app.extensions["questionnaires"].get(form.questionnaire.data)
     contacts = [c for c in _contacts(vendor.id) if c.id in set(form.contacts.data or [])]
-    return send_assessment(_org(), vendor, questionnaire, due_date=form.due_date.data,
+    return send_assessment(active_org(), vendor, questionnaire, due_date=form.due_date.data,
                            contacts=contacts, message=form.message.data or "", by=current_user)
 
 
