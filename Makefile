@@ -6,20 +6,29 @@ STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi.py
 
-.PHONY: help install run test translations-update test-unit test-postgres check lint fmt bench translations db demo clean
+.PHONY: help install lock upgrade check-runtime-lock run test translations-update test-unit test-postgres check lint fmt bench translations db demo clean
 
 help:
 	@echo "make run            set up, create the SQLite database, seed the demo, serve http://127.0.0.1:5000"
+	@echo "                    (make run PORT=8080 HOST=127.0.0.1 to serve elsewhere)"
 	@echo "make test           set up and run the whole test suite (SQLite)"
 	@echo "make test-postgres  run the integration tests against PostgreSQL ($(PG_URL))"
 	@echo "make check          lint + type check + tests + questionnaire check"
 	@echo "make bench          run the benchmarks and print ratios against baselines"
+	@echo "make lock           regenerate requirements/*.txt (pinned, hashed) from setup.cfg's ranges"
+	@echo "make upgrade        upgrade the lock within the ranges, run the whole suite, print what changed"
 
-$(STAMP): setup.cfg pyproject.toml
+LOCK := requirements/dev.txt
+
+# Every install comes from the hashed lock (docs/decisions/0004-lock-files.md) into a fresh venv, so the venv
+# holds exactly the lock; `pip check` proves the locked set is consistent; the editable install adds only our
+# own package, built with the locked setuptools (no build isolation, which would fetch an unpinned one).
+$(STAMP): $(LOCK) requirements/runtime.txt setup.cfg pyproject.toml
 	@command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
-	python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	python3 -m venv --clear $(VENV)
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	@touch $(STAMP)
 
 install: $(STAMP) translations
@@ -38,8 +47,11 @@ db: install
 demo: db
 	$(BIN)/vendorcheck demo --if-empty
 
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# BASE_URL (mailed links, signing certificate name) follows HOST and PORT unless VENDORCHECK_BASE_URL is set.
 run: demo
-	$(BIN)/vendorcheck run --host 127.0.0.1 --port 5000
+	$(BIN)/vendorcheck run --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/pytest -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
@@ -52,7 +64,7 @@ test-postgres: install
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 lint: install
-	$(BIN)/ruff check vendorcheck tests benchmarks wsgi.py
+	$(BIN)/ruff check vendorcheck tests benchmarks scripts wsgi.py
 	$(BIN)/mypy vendorcheck/questionnaire vendorcheck/reports vendorcheck/dpa
 
 fmt: install
@@ -63,6 +75,20 @@ check: lint test
 
 bench: install
 	$(PY) -m benchmarks
+
+# The production set alone (requirements/runtime.txt) installs, is consistent, and builds the app.
+check-runtime-lock:
+	@d=$$(mktemp -d) && python3 -m venv $$d/venv && \
+	$$d/venv/bin/pip install --quiet --require-hashes --no-deps -r requirements/runtime.txt && \
+	$$d/venv/bin/pip install --quiet --no-deps --no-build-isolation . && $$d/venv/bin/pip check && \
+	(cd $$d && VENDORCHECK_SECRET_KEY=check-runtime-lock-only $$d/venv/bin/python -c \
+	  "from vendorcheck import create_app; create_app(); print('runtime lock: app builds')") && rm -rf $$d
+
+lock: $(STAMP)
+	sh scripts/lock.sh $(BIN)/uv
+
+upgrade: $(STAMP)
+	sh scripts/upgrade.sh $(BIN)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
