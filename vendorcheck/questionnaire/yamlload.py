@@ -12,6 +12,7 @@ from vendorcheck.questionnaire.errors import QuestionnaireError, fail
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 50
+_TOO_DEEP = f"nesting too deep (max {MAX_DEPTH})"
 
 PathKey = tuple[str | int, ...]
 
@@ -69,14 +70,37 @@ def parse_yaml(raw: bytes, file: str, what: str = "questionnaire") -> YamlDoc:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise fail(file, "not UTF-8 text") from None
+    text = text.removeprefix("\ufeff")
     try:
-        return _Builder(file, what).build(text.removeprefix("\ufeff"))
+        return _build(text, file, what, _PARSER)
+    except yaml.YAMLError:
+        # libyaml refuses some documents (its own nesting cap, from PyYAML 6.0.4) before our builder
+        # sees their events; the streaming Python parser has no such cap, so our rules decide.
+        return _build_slowly(text, file, what)
+
+
+def _build(text: str, file: str, what: str, parser: Any) -> YamlDoc:
+    """Run the builder over `text` with `parser`, turning deep recursion into our depth problem."""
+    try:
+        return _Builder(file, what, parser).build(text)
+    except RecursionError:
+        raise fail(file, _TOO_DEEP) from None
+
+
+def _build_slowly(text: str, file: str, what: str) -> YamlDoc:
+    """Build with the pure-Python parser, mapping its errors to located problems."""
+    try:
+        return _build(text, file, what, StrictLoader)
     except yaml.MarkedYAMLError as exc:
         raise _wrap_marked(exc, file, text) from None
     except yaml.YAMLError as exc:
-        raise fail(file, str(exc).splitlines()[0]) from None
-    except RecursionError:
-        raise fail(file, f"nesting too deep (max {MAX_DEPTH})") from None
+        raise fail(file, _plain_problem(str(exc).splitlines()[0])) from None
+
+
+def _plain_problem(problem: str) -> str:
+    """Name a parser's own nesting limit with ours, whatever words the library used."""
+    lowered = problem.lower()
+    return _TOO_DEEP if "nest" in lowered or "depth" in lowered else f"invalid YAML: {problem}"
 
 
 def _wrap_marked(exc: yaml.MarkedYAMLError, file: str, text: str) -> QuestionnaireError:
@@ -86,7 +110,7 @@ def _wrap_marked(exc: yaml.MarkedYAMLError, file: str, text: str) -> Questionnai
     lines = text.splitlines()
     if mark is not None and mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
         return fail(file, "tabs cannot indent YAML", line=line)
-    return fail(file, f"invalid YAML: {exc.problem or exc.context}", line=line)
+    return fail(file, _plain_problem(str(exc.problem or exc.context)), line=line)
 
 
 class _Frame:
@@ -103,9 +127,10 @@ class _Frame:
 class _Builder:
     """Build plain Python data from parser events, refusing what the format forbids."""
 
-    def __init__(self, file: str, what: str) -> None:
+    def __init__(self, file: str, what: str, parser: Any) -> None:
         self.file = file
         self.what = what
+        self.parser = parser
         self.lines: dict[PathKey, int] = {}
         self.stack: list[_Frame] = []
         self.root: Any = None
@@ -113,7 +138,7 @@ class _Builder:
 
     def build(self, text: str) -> YamlDoc:
         """Consume every event of `text` and return the document."""
-        parser = _PARSER(text)
+        parser = self.parser(text)
         try:
             while parser.check_event():
                 self._event(parser.get_event())
@@ -149,7 +174,7 @@ class _Builder:
             self._attach(event.value, line, is_key_ok=True)
             return
         if len(self.stack) >= MAX_DEPTH:
-            raise fail(self.file, f"nesting too deep (max {MAX_DEPTH})", line=line)
+            raise fail(self.file, _TOO_DEEP, line=line)
         value: dict[str, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
         path = self._attach(value, line, is_key_ok=False)
         self.stack.append(_Frame(value, path))

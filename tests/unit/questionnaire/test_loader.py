@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
-from vendorcheck.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
+from vendorcheck.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire, yamlload
 from vendorcheck.questionnaire.yamlload import parse_yaml
 
 from .samples import BASE
@@ -34,6 +35,73 @@ def test_bad_yaml_fixture_fails_with_message(name: str, message: str) -> None:
     assert message in str(info.value)
     assert info.value.problems[0].file.endswith(name)
     assert time.perf_counter() - start < 0.5
+
+
+def _assert_too_deep(error: QuestionnaireError, file: str) -> None:
+    """Our own depth problem: the file is named, and so is our limit."""
+    problem = error.problems[0]
+    assert problem.file == file
+    assert problem.message == f"nesting too deep (max {yamlload.MAX_DEPTH})"
+    assert file in str(error) and str(yamlload.MAX_DEPTH) in str(error)
+
+
+@pytest.mark.parametrize("style", ["flow", "block"])
+def test_too_deep_yaml_gets_our_message(style: str) -> None:
+    depth = yamlload.MAX_DEPTH + 1
+    if style == "flow":
+        text = "a: " + "[" * depth + "x" + "]" * depth + "\n"
+    else:
+        text = "".join("  " * level + f"k{level}:\n" for level in range(depth)) + "  " * depth + "v: x\n"
+    with pytest.raises(QuestionnaireError) as info:
+        parse_yaml(text.encode(), "nested.yaml")
+    _assert_too_deep(info.value, "nested.yaml")
+
+
+def test_just_under_the_limit_loads() -> None:
+    depth = yamlload.MAX_DEPTH - 1
+    doc = parse_yaml(("a: " + "[" * depth + "x" + "]" * depth).encode(), "ok.yaml")
+    assert doc.data["a"]
+
+
+class _StricterLibrary(yamlload.StrictLoader):
+    """A YAML library whose parser refuses nesting itself, earlier and in its own words."""
+
+    def check_event(self, *choices: object) -> bool:
+        raise yaml.scanner.ScannerError("while scanning", None, "Verschachtelung zu tief", None)
+
+
+@pytest.mark.parametrize("depth", [3, 10_000])
+def test_library_refusing_first_still_gives_our_message(monkeypatch: pytest.MonkeyPatch, depth: int) -> None:
+    """Whatever the fast parser says, the message is ours, and a shallow document is not called deep."""
+    monkeypatch.setattr(yamlload, "_PARSER", _StricterLibrary)
+    text = "a: " + "[" * depth + "x" + "]" * depth
+    if depth < yamlload.MAX_DEPTH:
+        assert parse_yaml(text.encode(), "shallow.yaml").data == {"a": [[["x"]]]}
+        return
+    with pytest.raises(QuestionnaireError) as info:
+        parse_yaml(text.encode(), "deep.yaml")
+    _assert_too_deep(info.value, "deep.yaml")
+
+
+@pytest.mark.skipif(not hasattr(getattr(yaml, "_yaml", None), "_set_max_nest_level"),
+                    reason="this PyYAML has no libyaml nesting cap to lower")
+def test_libyaml_nesting_cap_below_ours_still_gives_our_message() -> None:
+    """libyaml's own cap (PyYAML >= 6.0.4) set below ours: the document is read, ours decides."""
+    default = yaml._yaml._get_max_nest_level()
+    yaml._yaml._set_max_nest_level(5)
+    try:
+        doc = parse_yaml(b"a: [[[[[[[[x]]]]]]]]", "ok.yaml")
+    finally:
+        yaml._yaml._set_max_nest_level(default)
+    assert doc.data["a"] == [[[[[[[["x"]]]]]]]]
+
+
+def test_broken_yaml_keeps_a_located_message() -> None:
+    with pytest.raises(QuestionnaireError) as info:
+        parse_yaml(b"a: [1, 2\nb: 3\n", "broken.yaml")
+    problem = info.value.problems[0]
+    assert problem.file == "broken.yaml" and problem.line is not None
+    assert problem.message.startswith("invalid YAML: ")
 
 
 def test_duplicate_key_names_line() -> None:
