@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import sys
 from datetime import date
@@ -10,7 +12,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, run_command, with_appcontext
 
 from vendorcheck.config import ROOT
 
@@ -221,6 +223,31 @@ def main() -> None:
     """vendorcheck: GDPR processor due diligence."""
 
 
+def dev_origin(host: str, port: int) -> str:
+    """Return the URL a browser on this machine uses for a development server on host:port."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - naming the wildcard, not binding to it
+        host = "127.0.0.1"  # listening everywhere: e-mailed links still need one reachable name
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _run_with_base_url() -> click.Command:
+    """Flask's `run`, whose BASE_URL (mailed links, certificate name) follows --host/--port when unset."""
+    command = copy.copy(run_command)
+    serve = command.callback
+    assert serve is not None
+
+    @functools.wraps(serve)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        os.environ.setdefault("VENDORCHECK_BASE_URL", dev_origin(kwargs["host"], kwargs["port"]))
+        return serve(*args, **kwargs)
+
+    command.callback = run
+    return command
+
+
+main.add_command(_run_with_base_url(), "run")
 # These work without building the app, so a broken questionnaire file can still be diagnosed.
 main.add_command(questionnaires_group)
 main.add_command(score_command)

@@ -43,6 +43,14 @@ def _user(spec: DemoUser, password_hash: str) -> User:
     return User(email=spec.email, name=spec.name, password_hash=password_hash, locale=spec.locale)
 
 
+def demo_logins() -> list[tuple[str, str]]:
+    """Return the demo (e-mail, description) pairs, buyers first."""
+    logins = [(spec.email, f"Acme Retail SAS — {spec.role.value}") for spec in BUYER_USERS]
+    logins += [(contact.email, f"{name} — vendor {contact.role.value}")
+               for name, *_rest, contact in VENDORS]
+    return logins
+
+
 def seed() -> list[tuple[str, str]]:
     """Create the demo data in one transaction; return (e-mail, description) pairs."""
     from werkzeug.security import generate_password_hash
@@ -53,13 +61,12 @@ def seed() -> list[tuple[str, str]]:
     buyer = Organisation(name="Acme Retail SAS", slug=unique_slug("acme-retail-sas"), country="FR",
                          is_buyer=True)
     db.session.add(buyer)
-    logins = []
+    logins = demo_logins()
     buyer_users = []
     for spec in BUYER_USERS:
         user = _user(spec, pw_hash)
         buyer_users.append(user)
         db.session.add(Membership(user=user, organisation=buyer, role=spec.role))
-        logins.append((spec.email, f"Acme Retail SAS — {spec.role.value}"))
     for name, slug, country, website, services, categories, crit, contact in VENDORS:
         org = Organisation(name=name, slug=unique_slug(slug), country=country, is_vendor=True)
         user = _user(contact, pw_hash)
@@ -67,7 +74,6 @@ def seed() -> list[tuple[str, str]]:
         db.session.add(Vendor(buyer_org=buyer, legal_name=name, country=country, website=website,
                               services=services, data_categories=categories, criticality=crit,
                               owner=buyer_users[1], vendor_org=org))
-        logins.append((contact.email, f"{name} — vendor {contact.role.value}"))
     db.session.flush()
     audit.record("demo_seeded", org=buyer, details={"users": [e for e, _d in logins]})
     db.session.commit()
@@ -106,16 +112,21 @@ def _publish_demo_dpa() -> None:
 @with_appcontext
 def demo_command(if_empty: bool) -> None:
     """Seed a demo buyer (Acme Retail SAS), two vendors and their users; print the logins."""
+    demo_present = db.session.scalar(select(User.id).where(User.email == BUYER_USERS[0].email))
     if db.session.scalar(select(func.count(Organisation.id))):
         if if_empty:
             click.echo("The database already holds organisations; demo data not added.")
+            if demo_present:
+                _print_logins("Demo logins", demo_logins())
             return
-        exists = db.session.scalar(select(User.id).where(User.email == BUYER_USERS[0].email))
-        if exists:
+        if demo_present:
             click.echo("Demo data already present.", err=True)
             raise SystemExit(1)
-    logins = seed()
-    click.echo("Demo data created. Logins (password for all, DEMO ONLY: "
-               f"{DEMO_PASSWORD}):")
+    _print_logins("Demo data created. Logins", seed())
+
+
+def _print_logins(title: str, logins: list[tuple[str, str]]) -> None:
+    """Print the demo logins and their shared password."""
+    click.echo(f"{title} (password for all, DEMO ONLY: {DEMO_PASSWORD}):")
     for email, description in logins:
         click.echo(f"  {email:<34} {description}")

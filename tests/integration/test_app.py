@@ -41,6 +41,16 @@ def test_questionnaire_preview_in_french(client, app):
     assert q.title.get("fr") in page
 
 
+def test_favicon_is_served_and_linked(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon"
+    assert icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO header, not an HTML error page
+    page = client.get("/").get_data(as_text=True)
+    assert 'rel="icon"' in page and "favicon.svg" in page
+    with client.get("/static/img/favicon.svg") as svg:
+        assert svg.status_code == 200 and svg.data.startswith(b"<svg")
+
+
 def test_unknown_questionnaire_is_a_404_page(client):
     response = client.get("/questionnaires/nope/9.9.9")
     assert response.status_code == 404

@@ -137,3 +137,38 @@ def test_check_fails_when_a_locked_file_is_edited(cli, tmp_path, monkeypatch):
     result = cli.invoke(main, ["questionnaires", "check"])
     assert result.exit_code == 1
     assert "changed after publication" in result.output
+
+
+@pytest.mark.parametrize(("args", "base_url"), [
+    (["--port", "8123"], "http://127.0.0.1:8123"),
+    (["--host", "0.0.0.0", "--port", "5001"], "http://127.0.0.1:5001"),
+    (["--host", "::1", "--port", "5002"], "http://[::1]:5002"),
+])
+def test_run_base_url_follows_host_and_port(cli, monkeypatch, tmp_path, args, base_url):
+    served = _serve_without_listening(monkeypatch, tmp_path)
+    monkeypatch.setenv("VENDORCHECK_BASE_URL", "recorded, so that the run's own value is undone too")
+    monkeypatch.delenv("VENDORCHECK_BASE_URL")
+    result = cli.invoke(main, ["run", "--no-reload", *args])
+    assert result.exit_code == 0, result.output
+    assert served["port"] == int(args[-1])
+    assert served["app"].config["BASE_URL"] == base_url
+
+
+def test_run_keeps_a_configured_base_url(cli, monkeypatch, tmp_path):
+    served = _serve_without_listening(monkeypatch, tmp_path)
+    monkeypatch.setenv("VENDORCHECK_BASE_URL", "https://vendorcheck.example")
+    result = cli.invoke(main, ["run", "--no-reload", "--port", "8124"])
+    assert result.exit_code == 0, result.output
+    assert served["app"].config["BASE_URL"] == "https://vendorcheck.example"
+
+
+def _serve_without_listening(monkeypatch, tmp_path) -> dict:
+    """Replace the development server by a recorder; keep the app's files in tmp_path."""
+    import flask.cli
+
+    served: dict = {}
+    monkeypatch.setattr(flask.cli, "run_simple",
+                        lambda host, port, app, **_kw: served.update(host=host, port=port, app=app))
+    monkeypatch.setenv("VENDORCHECK_SECRET_KEY", "s" * 32)
+    monkeypatch.setenv("VENDORCHECK_SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'run.sqlite3'}")
+    return served

@@ -34,5 +34,16 @@ def test_demo_if_empty_does_not_duplicate(app, runner):
     runner.invoke(args=["demo"])
     result = runner.invoke(args=["demo", "--if-empty"])
     assert result.exit_code == 0 and "not added" in result.output
+    # `make run` runs this on every start: the logins are printed again, not only the first time.
+    assert DEMO_PASSWORD in result.output and "contact@mailblast.example" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(User.id))) == 5
+
+
+def test_demo_if_empty_prints_no_logins_for_a_database_without_the_demo(app, runner):
+    with app.app_context():
+        db.session.add(Organisation(name="Real Buyer SA", slug="real-buyer-sa", country="FR", is_buyer=True))
+        db.session.commit()
+    result = runner.invoke(args=["demo", "--if-empty"])
+    assert result.exit_code == 0 and "not added" in result.output
+    assert DEMO_PASSWORD not in result.output

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from functools import cache
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, render_template
 
 from vendorcheck.public.preview import build_preview
 from vendorcheck.questionnaire import Catalogue
@@ -19,6 +22,22 @@ def catalogue() -> Catalogue:
 def index() -> str:
     """Show what vendorcheck does and list the available questionnaires."""
     return render_template("public/index.html", questionnaires=catalogue().questionnaires)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Serve the icon browsers ask for at the root, whatever page (or PDF) they came from."""
+    response = Response(_favicon_bytes(current_app.static_folder or "static"),
+                        mimetype="image/vnd.microsoft.icon")
+    response.cache_control.public = True
+    response.cache_control.max_age = 7 * 24 * 3600
+    return response
+
+
+@cache
+def _favicon_bytes(static_folder: str) -> bytes:
+    """Read the 3 KB icon once per process."""
+    return (Path(static_folder) / "img" / "favicon.ico").read_bytes()
 
 
 @bp.get("/questionnaires/<qid>/<version>")

@@ -58,6 +58,7 @@ def _questionnaire_path(w: Any) -> str:
 MATRIX: dict[str, Route] = {
     "public.index": Route(lambda w: "/", {"GET": PUBLIC}),
     "public.questionnaire": Route(_questionnaire_path, {"GET": PUBLIC}),
+    "public.favicon": Route(lambda w: "/favicon.ico", {"GET": PUBLIC}),
     "auth.login": Route(lambda w: "/auth/login", {"GET": PUBLIC, "POST": PUBLIC},
                         data=lambda w, a: {}, ok={"POST": frozenset({422})}),
     "auth.logout": Route(lambda w: "/auth/logout", {"POST": USER}),
