@@ -13,6 +13,7 @@ from vendorcheck.questionnaire.errors import Problem, QuestionnaireError
 from vendorcheck.questionnaire.evaluate import make_plan
 from vendorcheck.questionnaire.expr import RESERVED, Compiled, ExprError, Scope, Type, compile_expr
 from vendorcheck.questionnaire.model import (
+    SEVERITIES,
     Band,
     Category,
     Computed,
@@ -490,8 +491,22 @@ def tiers(ctx: Ctx, data: dict[str, Any], scope: Scope) -> tuple[Tier, ...]:
         when = compile_at(ctx, raw["when"], (*path, "when"), tier_scope, raw["id"])
         if when is not None:
             out.append(Tier(raw["id"], raw["when"], when,
-                            ctx.text(raw.get("label"), (*path, "label"))))
+                            ctx.text(raw.get("label"), (*path, "label")),
+                            raw.get("floor"), raw.get("score_max")))
+    _check_floors(ctx, out)
     return tuple(out)
+
+
+def _check_floors(ctx: Ctx, rules: list[Tier]) -> None:
+    """Floors and score caps must get stricter towards the worst tier, or the verdict contradicts itself."""
+    floors = [(index, SEVERITIES.index(t.floor)) for index, t in enumerate(rules) if t.floor]
+    for (_, before), (index, after) in zip(floors, floors[1:], strict=False):
+        if after <= before:
+            ctx.problem(("tiers", index, "floor"), "floors must name milder severities in later tiers")
+    caps = [(index, float(t.score_max)) for index, t in enumerate(rules) if t.score_max is not None]
+    for (_, cap_before), (index, cap_after) in zip(caps, caps[1:], strict=False):
+        if cap_after < cap_before:
+            ctx.problem(("tiers", index, "score_max"), "score_max must not fall in later tiers")
 
 
 def tests(ctx: Ctx, data: dict[str, Any], rule_ids: tuple[set[str], set[str]]
@@ -511,7 +526,7 @@ def tests(ctx: Ctx, data: dict[str, Any], rule_ids: tuple[set[str], set[str]]
         expect = TestExpect(exp.get("tier"), None if exp.get("findings") is None
                             else tuple(exp["findings"]), tuple(exp.get("findings_include") or ()),
                             tuple(exp.get("findings_exclude") or ()), exp.get("score_min"),
-                            exp.get("score_max"))
+                            exp.get("score_max"), exp.get("assessed"))
         out.append(EmbeddedTest(raw["name"], raw["answers"], expect, format_path(path),
                                 raw.get("today")))
     return tuple(out)
@@ -552,7 +567,8 @@ def build_questionnaire(doc: YamlDoc, data: dict[str, Any],
         intro=ctx.text(data.get("intro"), ("intro",)), effective_date=data.get("effective_date"),
         review_by=data.get("review_by"), reference_data=tuple(data.get("reference_data") or ()),
         references=refs, option_sets=dict(ctx.option_sets), categories=cats, computed=comp,
-        findings=rules, tiers=tier_rules, tests=embedded, country_groups=groups)
+        findings=rules, tiers=tier_rules, tests=embedded, country_groups=groups,
+        assessed_from=float((data.get("scoring") or {}).get("assessed_from", 0)))
     return replace(q, plan=make_plan(q, order, columns))
 
 

@@ -258,6 +258,8 @@ class Tier:
     when_text: str
     when: Compiled
     label: LocaleText | None = None
+    floor: str | None = None          # severity that forces at least this tier
+    score_max: Number | None = None   # highest score consistent with this tier
 
 
 @dataclass(frozen=True)
@@ -270,6 +272,7 @@ class TestExpect:
     findings_exclude: tuple[str, ...] = ()
     score_min: Number | None = None
     score_max: Number | None = None
+    assessed: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -308,6 +311,7 @@ class Questionnaire:
     computed: tuple[Computed, ...] = ()
     findings: tuple[Finding, ...] = ()
     tiers: tuple[Tier, ...] = ()
+    assessed_from: float = 0.0  # completeness needed before a score (or a rule-based tier) is given
     tests: tuple[EmbeddedTest, ...] = ()
     country_groups: Any = field(default=None, repr=False)
     plan: Any = field(default=None, repr=False, compare=False)

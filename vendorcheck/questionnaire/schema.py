@@ -48,10 +48,11 @@ class Num(fields.Field):  # type: ignore[type-arg]
     """A finite number written as digits; integral values become int."""
 
     def __init__(self, *, integer: bool = False, minimum: float | None = None,
-                 **kwargs: Any) -> None:
+                 maximum: float | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.integer = integer
         self.minimum = minimum
+        self.maximum = maximum
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int | float:
         number = to_number(value)
@@ -61,6 +62,8 @@ class Num(fields.Field):  # type: ignore[type-arg]
             raise ValidationError(f"'{value}' is not a whole number")
         if self.minimum is not None and number < self.minimum:
             raise ValidationError(f"must be at least {self.minimum:g}")
+        if self.maximum is not None and number > self.maximum:
+            raise ValidationError(f"must be at most {self.maximum:g}")
         return number
 
 
@@ -354,10 +357,12 @@ class ComputedSchema(Strict):
     label = LocaleMap()
 
 
+SEVERITY = validate.OneOf(("critical", "high", "medium", "low", "info"))
+
+
 class FindingSchema(Strict):
     id = Id(required=True)
-    severity = fields.String(required=True, validate=validate.OneOf(
-        ("critical", "high", "medium", "low", "info")))
+    severity = fields.String(required=True, validate=SEVERITY)
     when = Expr(required=True)
     refs = Refs()
     title = LocaleMap(required=True)
@@ -369,6 +374,12 @@ class TierSchema(Strict):
     id = Id(required=True)
     when = Expr(required=True)
     label = LocaleMap()
+    floor = fields.String(validate=SEVERITY)  # a finding this severe (or worse) puts the tier here at best
+    score_max = Num(minimum=0, maximum=100)   # the score shown with this tier never exceeds it
+
+
+class ScoringSchema(Strict):
+    assessed_from = Num(minimum=0, maximum=1)  # completeness below which no score (nor tier) is given
 
 
 class ExpectSchema(Strict):
@@ -378,6 +389,7 @@ class ExpectSchema(Strict):
     findings_exclude = _ids()
     score_min = Num()
     score_max = Num()
+    assessed = Bool()  # false: the test expects "not assessed" (no score)
 
 
 class TestSchema(Strict):
@@ -421,6 +433,7 @@ class QuestionnaireSchema(Strict):
     computed = fields.List(fields.Nested(ComputedSchema))
     findings = fields.List(fields.Nested(FindingSchema))
     tiers = fields.List(fields.Nested(TierSchema))
+    scoring = fields.Nested(ScoringSchema)
     tests = fields.List(fields.Nested(TestSchema))
 
 

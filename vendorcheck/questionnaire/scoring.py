@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from vendorcheck.questionnaire.evaluate import Visibility, evaluate_visibility, make_env, truth
 from vendorcheck.questionnaire.expr import Env
-from vendorcheck.questionnaire.model import Item, LocaleText, Number, Questionnaire
+from vendorcheck.questionnaire.model import SEVERITIES, Item, LocaleText, Number, Questionnaire, Tier
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class ScoreResult:
     items: list[ItemScore]
     missing_required: list[str]
     visibility: Visibility
+    verdict: Verdict
 
 
 @dataclass(frozen=True)
@@ -185,17 +186,80 @@ def raised_findings(q: Questionnaire, env: Env) -> list[FindingResult]:
 
 
 def choose_tier(q: Questionnaire, env: Env, context: TierContext) -> str | None:
-    """Pick the first matching tier; critical → worst; incomplete never gets the best."""
+    """Pick the tier: the verdict's tier (kept for callers that only need the id)."""
+    return decide(q, env, context).tier
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The tier and the score shown with it, and why that tier."""
+
+    score: float | None           # capped so it never contradicts the tier; None: not assessed
+    tier: str | None
+    uncapped_score: float | None  # the weighted mean of the categories, before any cap
+    reason: str                   # finding, rule, incomplete, not_assessed, none
+    severity: str | None = None   # the worst severity when a finding set the tier
+    rule: Tier | None = None      # the tier rule that matched when `reason` is "rule"
+
+    @property
+    def is_capped(self) -> bool:
+        """Whether the worst finding or the tier lowered the score."""
+        return self.score is not None and self.uncapped_score is not None and self.score < self.uncapped_score
+
+
+def decide(q: Questionnaire, env: Env, context: TierContext) -> Verdict:
+    """Apply the tier rules, then the floors findings impose, then cap the score by the tier.
+
+    A critical finding always forces the worst tier; a tier with `floor: high` is the best tier any
+    high (or worse) finding allows; below `scoring.assessed_from` completeness (or with nothing
+    answered) there is no score, and a tier only when a finding forces one.
+    """
     if not q.tiers:
-        return None
-    worst, best = q.tiers[0].id, q.tiers[-1].id
-    if context.finding_counts.get("critical", 0) > 0:
-        return worst
+        return Verdict(context.score, None, context.score, "none")
+    floor_index, worst = _floor(q, context.finding_counts)
+    if context.completeness < q.assessed_from or context.completeness == 0:
+        if floor_index is None:
+            return Verdict(None, None, context.score, "not_assessed")
+        return Verdict(None, q.tiers[floor_index].id, context.score, "finding", worst)
     env.tier = context
-    chosen = next((t.id for t in q.tiers if truth(t.when, env, default=True)), worst)
-    if chosen == best and context.completeness < 1 and len(q.tiers) > 1:
-        return q.tiers[-2].id
-    return chosen
+    index = next((n for n, t in enumerate(q.tiers) if truth(t.when, env, default=True)), 0)
+    reason = "rule"
+    if index == len(q.tiers) - 1 and context.completeness < 1 and len(q.tiers) > 1:
+        index, reason = index - 1, "incomplete"
+    if floor_index is not None and floor_index <= index:
+        index, reason = floor_index, "finding"
+    tier = q.tiers[index]
+    capped = _cap(context.score, tier.score_max)
+    return Verdict(capped, tier.id, context.score, reason, worst if reason == "finding" else None,
+                   tier if reason == "rule" else None)
+
+
+def _floor(q: Questionnaire, counts: Mapping[str, int]) -> tuple[int | None, str | None]:
+    """Return the best tier index the worst raised finding allows, and that severity."""
+    raised = [sev for sev in SEVERITIES if counts.get(sev, 0) > 0]
+    if not raised:
+        return None, None
+    worst = raised[0]
+    if worst == "critical":
+        return 0, worst
+    rank = SEVERITIES.index(worst)
+    allowed = [n for n, t in enumerate(q.tiers) if t.floor and SEVERITIES.index(t.floor) >= rank]
+    return (min(allowed), worst) if allowed else (None, None)
+
+
+def _cap(value: float | None, score_max: Number | None) -> float | None:
+    """Lower `value` to `score_max` when it is higher."""
+    if value is None or score_max is None:
+        return value
+    return min(value, float(score_max))
+
+
+def severity_counts(severities: Iterable[str]) -> dict[str, int]:
+    """Count findings per severity."""
+    counts: dict[str, int] = {}
+    for severity in severities:
+        counts[severity] = counts.get(severity, 0) + 1
+    return counts
 
 
 def score(q: Questionnaire, answers: Mapping[str, Any], *, today: date | None = None
@@ -208,12 +272,10 @@ def score(q: Questionnaire, answers: Mapping[str, Any], *, today: date | None = 
     total = overall(q, cats)
     done, missing = completeness(q, visibility)
     found = raised_findings(q, env)
-    counts: dict[str, int] = {}
-    for finding in found:
-        counts[finding.severity] = counts.get(finding.severity, 0) + 1
-    context = TierContext(total, {c.id: c.score for c in cats}, counts, done)
-    tier = choose_tier(q, env, context)
-    return ScoreResult(total, tier, done, cats, found, items, missing, visibility)
+    counts = severity_counts(f.severity for f in found)
+    verdict = decide(q, env, TierContext(total, {c.id: c.score for c in cats}, counts, done))
+    return ScoreResult(verdict.score, verdict.tier, done, cats, found, items, missing, visibility,
+                       verdict)
 
 
 def result_as_json(q: Questionnaire, result: ScoreResult, locale: str = "en") -> dict[str, Any]:

@@ -43,4 +43,7 @@ def expectation_failures(test: EmbeddedTest, result: ScoreResult) -> list[str]:
         out.append(f"expected score ≥ {exp.score_min}, got {result.score}")
     if exp.score_max is not None and (result.score is None or result.score > exp.score_max):
         out.append(f"expected score ≤ {exp.score_max}, got {result.score}")
+    if exp.assessed is not None and (result.score is not None) != exp.assessed:
+        wanted = "a score" if exp.assessed else "no score (not assessed)"
+        out.append(f"expected {wanted}, got {result.score}")
     return out

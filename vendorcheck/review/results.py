@@ -20,7 +20,14 @@ from vendorcheck.questionnaire import (
     validate_answers,
 )
 from vendorcheck.questionnaire.evaluate import evaluate_visibility, make_env
-from vendorcheck.questionnaire.scoring import TierContext, category_scores, choose_tier, overall
+from vendorcheck.questionnaire.scoring import (
+    TierContext,
+    Verdict,
+    category_scores,
+    decide,
+    overall,
+    severity_counts,
+)
 
 ITEM_POINTS = "item_points"
 FINDING_SEVERITY = "finding_severity"
@@ -48,6 +55,7 @@ class ReviewedResult:
     items: dict[str, ItemScore]
     item_points: dict[str, float]          # item id → effective points (overridden only)
     severities: dict[str, str]             # finding id → effective severity (overridden only)
+    verdict: Verdict                       # why this tier, and the score before any cap
 
     @property
     def is_overridden(self) -> bool:
@@ -96,22 +104,17 @@ def reviewed_result(q: Questionnaire, answers: Mapping[str, Any],
     extra = list(extra_severities)
     if not points and not severities and not extra:
         return ReviewedResult(computed, computed.score, computed.tier, computed.categories,
-                              {i.item_id: i for i in computed.items}, {}, {})
+                              {i.item_id: i for i in computed.items}, {}, {}, computed.verdict)
     items = _apply_points(computed.items, points)
     cats = category_scores(q, items)
-    total = overall(q, cats)
-    counts: dict[str, int] = {}
-    for finding in computed.findings:
-        severity = severities.get(finding.id, finding.severity)
-        counts[severity] = counts.get(severity, 0) + 1
-    for severity in extra:
-        counts[severity] = counts.get(severity, 0) + 1
+    effective = [severities.get(f.id, f.severity) for f in computed.findings]
+    counts = severity_counts([*effective, *extra])
     env = make_env(q, today)
     evaluate_visibility(q, answers, env=env)
-    context = TierContext(total, {c.id: c.score for c in cats}, counts, computed.completeness)
-    tier = choose_tier(q, env, context)
-    return ReviewedResult(computed, total, tier, cats, {i.item_id: i for i in items},
-                          points, severities)
+    context = TierContext(overall(q, cats), {c.id: c.score for c in cats}, counts, computed.completeness)
+    verdict = decide(q, env, context)
+    return ReviewedResult(computed, verdict.score, verdict.tier, cats, {i.item_id: i for i in items},
+                          points, severities, verdict)
 
 
 # --- re-assessment ------------------------------------------------------------------------------
