@@ -72,7 +72,7 @@ def test_decided_report_in_french_is_complete_signed_and_stored(app, seeded):
     assert len(reader.pages) > 1
     text = _text(pdf)
     for expected in ("Rapport d'audit", "Acme Buyer SA", "Cloudy Inc.", "art28-processor-audit",
-                     "1.0.0", assessment.questionnaire_sha256[:16], "Alice Reviewer",
+                     assessment.questionnaire_version, assessment.questionnaire_sha256[:16], "Alice Reviewer",
                      "Synthèse", "Constats", "États-Unis", "Page 2 sur",
                      "Recourez-vous à des sous-traitants ultérieurs", "iso27001-cert.pdf",
                      "Which US region hosts the backups?", "us-east-1 only.", "/verify",

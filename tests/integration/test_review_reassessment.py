@@ -13,16 +13,20 @@ from tests.review_factories import HIGH, make_assessment, make_contact, question
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import Answer, Assessment, AssessmentStatus
 from vendorcheck.questionnaire import Catalogue, load_questionnaire_text
+from vendorcheck.questionnaire.catalogue import semver_key
 
 S = AssessmentStatus
-SOURCE = Path(__file__).parents[2] / "questionnaires" / "art28-processor-audit" / "1.0.0.yaml"
+FOLDER = Path(__file__).parents[2] / "questionnaires" / "art28-processor-audit"
+SOURCE = max(FOLDER.glob("*.yaml"), key=lambda path: semver_key(path.stem))  # the latest shipped
+MAJOR, MINOR, _PATCH = SOURCE.stem.split(".")
+NEXT = f"{MAJOR}.{int(MINOR) + 1}.0"
 
 
 def _next_version(app):
-    """Build v1.1.0: one label reworded, one option relabelled, one answer no longer valid."""
+    """Build the next minor version: one label reworded, one option relabelled, one answer no longer valid."""
     text = SOURCE.read_text(encoding="utf-8")
     changes = [
-        ("version: 1.0.0", "version: 1.1.0"),
+        (f"version: {SOURCE.stem}", f"version: {NEXT}"),
         ('label: {en: "Legal name of the contracting entity"',
          'label: {en: "Full legal name of the entity that signs the DPA"'),
         ('{value: employees, label: {en: "Employees and contractors"',
@@ -32,7 +36,7 @@ def _next_version(app):
         assert text.count(old) == 1, old
         text = text.replace(old, new)
     catalogue = app.extensions["questionnaires"]
-    return load_questionnaire_text(text, datasets=catalogue.datasets, file="v1.1.0.yaml")
+    return load_questionnaire_text(text, datasets=catalogue.datasets, file=f"v{NEXT}.yaml")
 
 
 @pytest.fixture
@@ -49,7 +53,7 @@ def _previous(app, world):
     with app.app_context():
         contact = make_contact(world["a"].vendor, "contact@vendor-a.example", "Contact A")
         a = make_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH, contacts=[contact],
-                            status=S.DECIDED, q=questionnaire(version="1.0.0"))
+                            status=S.DECIDED, q=questionnaire(version=SOURCE.stem))
         db.session.add(Answer(assessment_id=a.id, item_id="retired_item", value="yes"))
         db.session.commit()
         return a.id, contact.id
@@ -60,14 +64,14 @@ def test_reassessment_carries_answers_and_flags_changed_wording(app, client, wor
     previous_id, contact_id = _previous(app, world)
     login_as(world.user("a.assessor"))
     page = client.get(f"/buyer/assessments/{previous_id}").get_data(as_text=True)
-    assert "Start the next assessment" in page and "1.1.0" in page
+    assert "Start the next assessment" in page and NEXT in page
     response = client.post(f"/buyer/assessments/{previous_id}/reassess",
                            data={"contacts": [contact_id], "message": "Yearly review"})
     assert response.status_code == 302
     with app.app_context():
         new = db.session.scalars(select(Assessment).where(Assessment.id != previous_id)).one()
         assert new.previous_id == previous_id
-        assert (new.questionnaire_version, new.questionnaire_sha256) == ("1.1.0",
+        assert (new.questionnaire_version, new.questionnaire_sha256) == (NEXT,
                                                                        two_versions.sha256)
         assert new.status is S.SENT
         answers = {a.item_id: a for a in new.answers}
@@ -80,6 +84,25 @@ def test_reassessment_carries_answers_and_flags_changed_wording(app, client, wor
         assert "final_attestation" not in answers          # attested anew at submission
         assert new.progress > 0 and new.tier is not None
     assert any(m.to_email == "contact@vendor-a.example" for m in outbox(app))
+
+
+def test_reassessment_moves_first_version_answers_to_the_latest_shipped_version(app, client, world,
+                                                                                 login_as):
+    with app.app_context():
+        contact = make_contact(world["a"].vendor, "contact@vendor-a.example", "Contact A")
+        first = make_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH, contacts=[contact],
+                                status=S.DECIDED, q=questionnaire(version="1.0.0"))
+        ids = (first.id, contact.id, questionnaire())
+    previous_id, contact_id, latest = ids
+    login_as(world.user("a.assessor"))
+    client.post(f"/buyer/assessments/{previous_id}/reassess", data={"contacts": [contact_id]})
+    with app.app_context():
+        new = db.session.scalars(select(Assessment).where(Assessment.id != previous_id)).one()
+        assert (new.questionnaire_version, new.questionnaire_sha256) == (latest.version, latest.sha256)
+        old = {a.item_id: a.value for a in db.session.get(Assessment, previous_id).answers}
+        carried = {a.item_id: a.value for a in new.answers}
+        assert carried == {k: v for k, v in old.items() if k != "final_attestation"}
+        assert new.tier is not None
 
 
 def test_reassessment_needs_a_contact(app, client, world, login_as, two_versions):
