@@ -97,7 +97,7 @@ def attach(assessment: Assessment, version_id: int, *, by: User) -> AssessmentDp
 # ------------------------------------------------------------------------------ prefill
 
 # The one place that maps DPA content (see docs/dpa.md) onto art28-processor-audit items,
-# read from questionnaires/art28-processor-audit/1.0.0.yaml:
+# read from questionnaires/art28-processor-audit/1.0.0.yaml (every later 1.x version keeps these items):
 # - `subprocessors` (table): columns name, country ("where it processes or accesses the data",
 #   i.e. the DPA's `location`, else its country of establishment), purpose (the DPA's
 #   `activity`) and transfer_tool (same option values as the DPA questionnaire; kept only when
