@@ -448,8 +448,9 @@ def column_order(ctx: Ctx, built: Item, path: PathKey) -> tuple[str, ...]:
 
 
 def computed_values(ctx: Ctx, data: dict[str, Any], scope: Scope) -> tuple[Computed, ...]:
-    """Compile the computed booleans."""
+    """Compile the computed booleans (traced: findings that read them are explained through them)."""
     out = []
+    scope = replace(scope, trace=True)
     for index, raw in enumerate(data.get("computed") or ()):
         path: PathKey = ("computed", index)
         expr = compile_at(ctx, raw["expr"], (*path, "expr"), scope, raw["id"])
@@ -464,8 +465,9 @@ def computed_values(ctx: Ctx, data: dict[str, Any], scope: Scope) -> tuple[Compu
 
 
 def findings(ctx: Ctx, data: dict[str, Any], scope: Scope) -> tuple[Finding, ...]:
-    """Compile the finding rules."""
+    """Compile the finding rules, traced so a raised finding can say what triggered it."""
     out: list[Finding] = []
+    scope = replace(scope, trace=True)
     for index, raw in enumerate(data.get("findings") or ()):
         path: PathKey = ("findings", index)
         if raw["id"] in {f.id for f in out}:
@@ -483,7 +485,7 @@ def findings(ctx: Ctx, data: dict[str, Any], scope: Scope) -> tuple[Finding, ...
 def tiers(ctx: Ctx, data: dict[str, Any], scope: Scope) -> tuple[Tier, ...]:
     """Compile the tier rules, where score(), findings() and completeness() are allowed."""
     out: list[Tier] = []
-    tier_scope = replace(scope, tier_context=True)
+    tier_scope = replace(scope, tier_context=True, trace=True)
     for index, raw in enumerate(data.get("tiers") or ()):
         path: PathKey = ("tiers", index)
         if raw["id"] in {t.id for t in out}:
