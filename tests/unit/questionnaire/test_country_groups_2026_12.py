@@ -1,0 +1,59 @@
+"""The country-groups dataset of 2026-12-01: what changed in the law, and the older dataset kept as it was."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from vendorcheck.questionnaire import load_catalogue
+
+ROOT = Path(__file__).resolve().parents[3] / "questionnaires"
+CATALOGUE = load_catalogue(ROOT)
+NEW = CATALOGUE.datasets["country_groups@2026-12-01"]
+OLD = CATALOGUE.datasets["country_groups@2026-01-28"]
+
+
+def test_gb_cites_the_december_2025_renewal():
+    entry = NEW.entry("GB")
+    assert entry is not None and entry.group == "adequate"
+    assert entry.decision == "(EU) 2025/2574"
+    assert entry.date == date(2025, 12, 19)
+    assert entry.url == "https://eur-lex.europa.eu/eli/dec_impl/2025/2574/oj"
+    assert entry.note is not None and "2021/1772" in entry.note.get("en")
+
+
+@pytest.mark.parametrize(("code", "decision", "words_en", "words_fr"), [
+    ("IL", "2011/61/EU", "automated", "automatisé"),
+    ("FO", "2010/146/EU", "Faroese data protection act", "loi féroïenne"),
+    ("JP", "(EU) 2019/419", "Academic and research institutions", "universitaires"),
+])
+def test_limited_scope_decisions_state_their_scope_in_both_languages(code, decision, words_en,
+                                                                      words_fr):
+    entry = NEW.entry(code)
+    assert entry is not None and entry.group == "adequate_partial"
+    assert entry.decision == decision and entry.date is not None and entry.url
+    assert entry.condition is not None
+    assert words_en in entry.condition.get("en")
+    assert words_fr in entry.condition.get("fr")
+
+
+def test_japan_note_cites_the_first_review():
+    entry = NEW.entry("JP")
+    assert entry is not None and entry.note is not None
+    assert "COM(2023) 275" in entry.note.get("en") and "COM(2023) 275" in entry.note.get("fr")
+
+
+def test_every_adequacy_entry_keeps_its_source():
+    for code in NEW.members("adequate") + NEW.members("adequate_partial"):
+        entry = NEW.entry(code)
+        assert entry is not None and entry.decision and entry.date and entry.url, code
+
+
+@pytest.mark.parametrize(("code", "group"), [
+    ("IL", "adequate"), ("FO", "adequate"), ("JP", "adequate_partial"), ("GB", "adequate"),
+])
+def test_the_older_dataset_keeps_its_groups(code, group):
+    assert OLD.group_of(code) == group
+    assert OLD.entry("GB").decision == "(EU) 2021/1772"
