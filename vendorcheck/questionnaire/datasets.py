@@ -13,8 +13,10 @@ File format (`questionnaires/reference/country_groups/<date>.yaml`)::
       - {code: NO, group: eea, name: Norway, note: {en: ..., fr: ...}}
       - {code: US, group: adequate_partial, name: United States, decision: "(EU) 2023/1795",
          decision_date: "2023-07-10", url: "https://...", condition: {en: ..., fr: ...}}
+      - {code: GB, group: adequate, ..., valid_until: "2031-12-27"}   # sunset clause
 
-Countries that are not listed are `third_country`.
+Countries that are not listed are `third_country`; so is an entry on a day after its
+`valid_until` (the decision expired).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from vendorcheck.questionnaire.problems import to_problems
 from vendorcheck.questionnaire.schema import DATASET
 from vendorcheck.questionnaire.yamlload import YamlDoc, read_yaml
 
+Day = date  # the entry's `date` field shadows the type inside CountryEntry
+
 
 @dataclass(frozen=True)
 class CountryEntry:
@@ -47,6 +51,11 @@ class CountryEntry:
     note: LocaleText | None = None
     name: str | None = None
     url: str | None = None
+    valid_until: Day | None = None
+
+    def in_force(self, on: Day) -> bool:
+        """Tell whether the decision still applies on `on` (always, without a sunset date)."""
+        return self.valid_until is None or on <= self.valid_until
 
 
 @dataclass(frozen=True)
@@ -66,10 +75,16 @@ class CountryGroups:
         """Return the `reference_data` key, e.g. `country_groups@2026-01-28`."""
         return f"{self.id}@{self.version}"
 
-    def group_of(self, code: str) -> str:
-        """Return the group of a country code; unlisted codes are third countries."""
+    def group_of(self, code: str, on: date | None = None) -> str:
+        """Return the group of a code on a day (default today).
+
+        Unlisted codes, and entries whose decision expired before that day (`valid_until`),
+        are third countries.
+        """
         entry = self.entries.get(code)
-        return "third_country" if entry is None else entry.group
+        if entry is None or not entry.in_force(on or date.today()):
+            return "third_country"
+        return entry.group
 
     def entry(self, code: str) -> CountryEntry | None:
         """Return the entry of a country, if listed."""
@@ -124,4 +139,4 @@ def _entry(raw: dict[str, Any]) -> CountryEntry:
     """Build one entry."""
     return CountryEntry(raw["code"], raw["group"], raw.get("decision"), raw.get("decision_date"),
                         _text(raw.get("condition")), _text(raw.get("note")), raw.get("name"),
-                        raw.get("url"))
+                        raw.get("url"), raw.get("valid_until"))

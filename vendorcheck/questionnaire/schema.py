@@ -446,6 +446,7 @@ class EntrySchema(Strict):
     name = fields.String()
     decision = fields.String()
     decision_date = IsoDate()
+    valid_until = IsoDate()  # the last day the decision applies (a sunset clause), if any
     url = fields.String(validate=validate.Regexp(r"^https?://\S+$"))
     condition = LocaleMap()
     note = LocaleMap()

@@ -57,3 +57,69 @@ def test_every_adequacy_entry_keeps_its_source():
 def test_the_older_dataset_keeps_its_groups(code, group):
     assert OLD.group_of(code) == group
     assert OLD.entry("GB").decision == "(EU) 2021/1772"
+
+
+# --- valid_until: a decision past its sunset date no longer counts ----------------------------
+
+RECIPIENTS = """\
+schema: vendorcheck/questionnaire@1
+id: recipients
+version: 1.0.0
+status: draft
+default_locale: en
+locales: [en, fr]
+title: {en: Recipients, fr: Destinataires}
+reference_data: [country_groups@2026-12-01]
+sections:
+  - id: main
+    title: {en: Main, fr: Principal}
+    items:
+      - {id: recipient, type: country, label: {en: Recipient, fr: Destinataire}}
+      - {id: places, type: country_list, label: {en: Places, fr: Lieux}}
+      - {id: tool, type: text, visible_if: "recipient != null and not in_group(recipient, 'adequate')",
+         label: {en: Tool, fr: Outil}}
+      - id: subs
+        type: table
+        label: {en: Subs, fr: Sous-traitants}
+        columns:
+          - {id: name, type: text, label: {en: Name, fr: Nom}}
+          - {id: location, type: country, label: {en: Location, fr: Lieu}}
+findings:
+  - {id: needs_tool, severity: high,
+     when: "recipient != null and not in_group(recipient, 'eea') and not in_group(recipient, 'adequate')",
+     title: {en: Needs a tool, fr: Outil requis}}
+"""
+
+
+@pytest.fixture(scope="module")
+def recipients():
+    from vendorcheck.questionnaire import load_questionnaire_text
+
+    return load_questionnaire_text(RECIPIENTS, datasets=CATALOGUE.datasets)
+
+
+def test_gb_is_adequate_until_its_sunset_date_inclusive():
+    assert NEW.entry("GB").valid_until == date(2031, 12, 27)
+    assert NEW.group_of("GB", on=date(2031, 12, 27)) == "adequate"
+    assert NEW.group_of("GB", on=date(2031, 12, 28)) == "third_country"
+    assert NEW.group_of("CH", on=date(2099, 1, 1)) == "adequate"  # no sunset clause
+
+
+def test_scoring_reads_groups_on_the_scoring_day(recipients):
+    from vendorcheck.questionnaire import score
+
+    ids = lambda day: [f.id for f in score(recipients, {"recipient": "GB"}, today=day).findings]  # noqa: E731
+    assert ids(date(2031, 12, 27)) == []
+    assert ids(date(2031, 12, 28)) == ["needs_tool"]
+
+
+def test_the_browser_plan_uses_the_same_day(recipients):
+    from vendorcheck.questionnaire.client import client_plan
+
+    assert client_plan(recipients, today=date(2031, 12, 28))["groups"]["GB"] == "third_country"
+    assert client_plan(recipients, today=date(2026, 12, 1))["groups"]["GB"] == "adequate"
+
+
+def test_the_older_dataset_has_no_sunset_date():
+    assert OLD.entry("GB").valid_until is None
+    assert OLD.group_of("GB", on=date(2040, 1, 1)) == "adequate"
