@@ -123,3 +123,92 @@ def test_the_browser_plan_uses_the_same_day(recipients):
 def test_the_older_dataset_has_no_sunset_date():
     assert OLD.entry("GB").valid_until is None
     assert OLD.group_of("GB", on=date(2040, 1, 1)) == "adequate"
+
+
+# --- international organisations ---------------------------------------------------------------
+
+
+def test_the_epo_is_adequate_and_other_organisations_are_not():
+    epo, other = NEW.entry("QP"), NEW.entry("QZ")
+    assert epo is not None and epo.is_organisation and epo.group == "adequate"
+    assert epo.decision == "(EU) 2025/1382" and epo.date == date(2025, 7, 15) and epo.url
+    assert other is not None and other.is_organisation and other.group == "third_country"
+    assert NEW.group_of("QP") == "adequate" and NEW.group_of("QZ") == "third_country"
+    assert [e.code for e in NEW.organisations()] == ["QP", "QZ"]
+    assert OLD.organisations() == [] and OLD.entry("QP") is None
+
+
+def test_country_answers_may_name_an_organisation(recipients):
+    from vendorcheck.questionnaire import validate_answers
+
+    checked = validate_answers(recipients, {
+        "recipient": "QP", "places": ["FR", "QZ"], "subs": [{"name": "EPO", "location": "QP"}]})
+    assert checked.ok, checked.problems
+    refused = validate_answers(recipients, {"recipient": "QQ"})
+    assert [str(p) for p in refused.problems] == [
+        "recipient: 'QQ' is not an ISO 3166-1 alpha-2 country code nor a listed international "
+        "organisation"]
+
+
+def test_organisations_score_by_their_group(recipients):
+    from vendorcheck.questionnaire import score
+
+    assert [f.id for f in score(recipients, {"recipient": "QP"}).findings] == []
+    assert [f.id for f in score(recipients, {"recipient": "QZ"}).findings] == ["needs_tool"]
+
+
+def test_questionnaires_pinned_to_the_older_dataset_refuse_organisation_codes():
+    from vendorcheck.questionnaire import load_questionnaire_text, validate_answers
+
+    old = load_questionnaire_text(RECIPIENTS.replace("2026-12-01", "2026-01-28"),
+                                  datasets=CATALOGUE.datasets)
+    assert all(i.organisations == () for i in old.items)
+    problems = validate_answers(old, {"recipient": "QP", "places": ["QZ"]}).problems
+    assert [str(p) for p in problems] == [
+        "recipient: 'QP' is not an ISO 3166-1 alpha-2 country code",
+        "places: 'QZ' is not an ISO 3166-1 alpha-2 country code"]
+
+
+@pytest.mark.parametrize(("locale", "epo", "other"), [
+    ("en", "European Patent Organisation", "Another international organisation"),
+    ("fr", "Organisation européenne des brevets", "Autre organisation internationale"),
+])
+def test_organisations_are_named_in_reports_and_dpas(recipients, locale, epo, other):
+    from vendorcheck.dpa.assemble import Words
+    from vendorcheck.reports.report import Formatter, answer_words
+
+    fmt = Formatter(locale)
+    recipient, places = recipients.item("recipient"), recipients.item("places")
+    assert answer_words(recipient, "QP", fmt)["text"] == epo
+    assert answer_words(places, ["QZ", "CH"], fmt)["list"] == [other, fmt.country("CH")]
+    assert fmt.place(recipients.item("subs").column("location"), "QP") == epo
+    words = Words(recipients, {}, fmt)
+    words.items = {"dpa.annex_i.processing_locations": places}
+    assert words.value("dpa.annex_i.processing_locations", ["QP"]) == epo
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ('{code: FR, kind: international_organisation, group: adequate, name: {en: X, fr: X}}',
+     "'FR' is not a user-assigned ISO 3166-1 code"),
+    ('{code: QP, kind: international_organisation, group: adequate, name: Only English}',
+     "needs its name in en and fr"),
+    ('{code: QP, group: adequate, name: Patents}', "'QP' is not an ISO 3166-1 alpha-2 code"),
+    ('{code: GB, group: adequate, decision_date: "2025-12-19", valid_until: "2020-01-01"}',
+     "valid_until is before decision_date"),
+])
+def test_the_loader_refuses_bad_entries(tmp_path, entry, message):
+    from vendorcheck.questionnaire import QuestionnaireError, load_dataset
+
+    path = tmp_path / "2026-12-01.yaml"
+    path.write_text("schema: vendorcheck/country-groups@1\nid: country_groups\n"
+                    f'version: "2026-12-01"\nentries:\n  - {entry}\n', "utf-8")
+    with pytest.raises(QuestionnaireError, match=message):
+        load_dataset(path)
+
+
+def test_organisations_are_named_on_the_review_page(recipients):
+    from vendorcheck.review.presenters import in_words
+
+    assert in_words(recipients.item("recipient"), "QP", "fr") == "Organisation européenne des brevets"
+    assert in_words(recipients.item("places"), ["QZ", "DE"], "en") == [
+        "Another international organisation", "Germany"]
