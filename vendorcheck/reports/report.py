@@ -88,6 +88,11 @@ class Formatter:
         key = str(code).upper()
         return str(self._territories.get(key, key))
 
+    def place(self, item: Item | None, code: Any) -> str:
+        """Return the name of a country, or of an international organisation the item lists."""
+        named = item.organisation_name(code, self.locale) if item is not None else None
+        return named or self.country(code)
+
     def date(self, value: date | datetime | str | None) -> str:
         """Return a long date ("12 mars 2026"), or "" for None."""
         if value is None or value == "":
@@ -145,9 +150,9 @@ def answer_words(item: Item, value: Any, fmt: Formatter) -> dict[str, Any]:
     elif kind == "multi_choice":
         out["list"] = [_option_label(item, v, fmt) for v in _as_list(value)]
     elif kind == "country":
-        out["text"] = fmt.country(value)
+        out["text"] = fmt.place(item, value)
     elif kind == "country_list":
-        out["list"] = [fmt.country(v) for v in _as_list(value)]
+        out["list"] = [fmt.place(item, v) for v in _as_list(value)]
     elif kind == "date":
         out["text"] = fmt.date(str(value))
     elif kind == "number":

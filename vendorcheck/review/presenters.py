@@ -76,6 +76,11 @@ def _choice(item: Item, value: str, locale: str) -> str:
     return option.label.get(locale) if option is not None else value
 
 
+def _place(item: Item, code: str, locale: str) -> str:
+    """Return a country's name, or the name of an international organisation the item lists."""
+    return item.organisation_name(code, locale) or country_name(code, locale)
+
+
 def _attestation(value: Any) -> str:
     if not isinstance(value, dict):
         return str(value)
@@ -93,9 +98,9 @@ def in_words(item: Item, value: Any, locale: str) -> str | list[str]:
     if kind == "multi_choice":
         return [_choice(item, v, locale) for v in value]
     if kind == "country":
-        return country_name(value, locale)
+        return _place(item, value, locale)
     if kind == "country_list":
-        return [country_name(v, locale) for v in value]
+        return [_place(item, v, locale) for v in value]
     if kind == "number":
         unit = f" {item.unit.get(locale)}" if item.unit else ""
         return f"{format_decimal(value)}{unit}"
