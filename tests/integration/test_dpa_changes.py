@@ -570,3 +570,12 @@ def test_unknown_versions_and_versions_without_proposal_are_404(app, client, wor
         assert db.session.scalars(select(DpaChangeConsent)).all() == []
         assert db.session.scalars(select(DpaObjection)).all() == []
         assert db.session.scalars(select(DpaAcceptance)).all() != []
+
+
+def test_prefill_reads_the_version_in_force_not_the_announced_one(app, world):
+    from vendorcheck.services import dpa_prefill
+
+    _with_pending_general(app, world)
+    with app.app_context():
+        version = dpa_prefill.latest_version_of(world["a"].vendor_org.id)
+        assert version is not None and version.number == 1
