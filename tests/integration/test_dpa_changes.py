@@ -579,3 +579,19 @@ def test_prefill_reads_the_version_in_force_not_the_announced_one(app, world):
     with app.app_context():
         version = dpa_prefill.latest_version_of(world["a"].vendor_org.id)
         assert version is not None and version.number == 1
+
+
+def test_an_objection_period_written_in_the_dpa_wins_over_the_setting(app, world):
+    """If the version in force states its objection period, that term of the contract applies."""
+    with app.test_request_context():
+        v1 = publish_dpa(None, _org(world), subprocessors=[OVH])
+        set_draft_answers(_org(world), complete_answers([OVH, MAILER]))
+        profile = db.session.get(DpaProfile, v1.profile_id)
+        stated = dict(v1.content, clauses={**v1.content["clauses"], "objection_days": 14})
+        days, in_text = dpa_changes.objection_days_in_force(stated, profile)
+        assert (days, in_text) == (14, True), "the text wins over the 30-day setting"
+        with pytest.raises(dpa_changes.DpaObjectionShorterThanNotice, match="your DPA states"):
+            dpa_changes.check_periods("general", 30, days, in_text=in_text)
+        longer = dict(stated, clauses={**stated["clauses"], "objection_days": 45})
+        assert dpa_changes.objection_days_in_force(longer, profile) == (45, True)
+        assert dpa_changes.objection_days_in_force(v1.content, profile) == (30, False)

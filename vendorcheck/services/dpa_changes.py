@@ -104,6 +104,12 @@ class ObjectionShorterThanNotice(ChangeError):
                  "whole notice period: raise the objection period in the settings first.")
 
 
+class DpaObjectionShorterThanNotice(ObjectionShorterThanNotice):
+    default = _l("The objection period your DPA states (%(objection)s days) is shorter than its "
+                 "notice period (%(notice)s days). Controllers must be able to object during the "
+                 "whole notice period: publish a version that fixes the periods first.")
+
+
 class NoObjectionPeriod(ChangeError):
     status = 422
     default = _l("Under a general authorisation the objection period must be at least one day, "
@@ -382,12 +388,26 @@ def notice_days_in_force(content: dict[str, Any]) -> int | None:
     return int(value) if isinstance(value, int | float) else None
 
 
-def check_periods(authorisation: str, notice_days: int | None, objection_days: int) -> None:
+def objection_days_in_force(content: dict[str, Any], profile: DpaProfile) -> tuple[int, bool]:
+    """Return the objection period and whether the DPA text itself states it.
+
+    A period written in the version in force (`clauses.objection_days`) is a term of the contract
+    and wins; otherwise the profile's setting applies (it is copied into each new version).
+    """
+    value = (content.get("clauses") or {}).get("objection_days")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value), True
+    return profile.objection_days, False
+
+
+def check_periods(authorisation: str, notice_days: int | None, objection_days: int, *,
+                  in_text: bool = False) -> None:
     """Refuse an objection period that does not cover the notice period (Clause 7.7)."""
     if authorisation == GENERAL and objection_days < 1:
         raise NoObjectionPeriod()
     if notice_days is not None and objection_days < notice_days:
-        raise ObjectionShorterThanNotice(objection=objection_days, notice=notice_days)
+        error = DpaObjectionShorterThanNotice if in_text else ObjectionShorterThanNotice
+        raise error(objection=objection_days, notice=notice_days)
 
 
 def _transfers(q: Questionnaire, content: dict[str, Any]) -> bool:
@@ -439,9 +459,9 @@ def plan(profile: DpaProfile, now: datetime | None = None) -> ProposalPlan:
         raise NoSubprocessorChange(number=base.number)
     authorisation = authorisation_in_force(base.content)
     notice_days = notice_days_in_force(base.content)
-    check_periods(authorisation, notice_days, profile.objection_days)
-    return ProposalPlan(base, content, changes, authorisation, notice_days,
-                        profile.objection_days, now)
+    objection_days, in_text = objection_days_in_force(base.content, profile)
+    check_periods(authorisation, notice_days, objection_days, in_text=in_text)
+    return ProposalPlan(base, content, changes, authorisation, notice_days, objection_days, now)
 
 
 def effective_moment(plan_: ProposalPlan, chosen: date | None) -> datetime:
