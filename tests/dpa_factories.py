@@ -11,12 +11,14 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from vendorcheck.dpa.diff import subprocessor_changes
 from vendorcheck.extensions import db
 from vendorcheck.models import Membership, Organisation, Role, User
 from vendorcheck.models.assessments import Answer, Assessment
 from vendorcheck.models.dpa import DpaVersion
 from vendorcheck.questionnaire import Questionnaire, validate_answers
 from vendorcheck.services import dpa as svc
+from vendorcheck.services import dpa_changes
 
 COMPLETE_SET = "complete_eu_processor_is_low_risk"
 OVH = {"name": "OVH SAS", "address": "2 rue Kellermann, 59100 Roubaix", "country": "FR",
@@ -82,9 +84,11 @@ def set_draft_answers(org: Organisation, answers: dict[str, Any], *,
 def publish_dpa(world_or_session: Any, vendor_org: Organisation,
                 answers: dict[str, Any] | None = None,
                 subprocessors: list[dict[str, Any]] | None = _DEFAULT, *,
-                by: User | None = None) -> DpaVersion:
+                by: User | None = None, apply_change: bool = True) -> DpaVersion:
     """Publish a DPA version for `vendor_org` (complete EU answers unless given) and return it.
 
+    A later version that changes the sub-processors is proposed (notices go out), then, unless
+    `apply_change` is false, brought into force at once as if its effective date had come.
     `world_or_session` is accepted for symmetry with the other factories and not used.
     """
     subs = [OVH] if subprocessors is _DEFAULT else subprocessors
@@ -94,7 +98,20 @@ def publish_dpa(world_or_session: Any, vendor_org: Organisation,
     set_draft_answers(vendor_org, values, by=by)
     profile = svc.profile_of(vendor_org)
     assert profile is not None
-    return svc.publish(profile, by=by)
+    current = svc.latest_version(profile)
+    if current is None or not _changes_subprocessors(profile, current):
+        return svc.publish(profile, by=by)
+    proposal = dpa_changes.propose(profile, base_version_id=current.id, effective_on=None, by=by)
+    if apply_change:
+        dpa_changes.apply_due(profile_id=profile.id, now=proposal.effective_at)
+    return proposal.version
+
+
+def _changes_subprocessors(profile: Any, current: DpaVersion) -> bool:
+    """Tell whether the draft lists other sub-processors than the version in force."""
+    drafted = svc.draft_content(profile)
+    return not subprocessor_changes(current.content.get("subprocessors") or [],
+                                drafted.get("subprocessors") or []).is_empty
 
 
 __all__ = ["MAILER", "OVH", "complete_answers", "dpa_questionnaire", "publish_dpa",

@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     # --- further blueprints: one line each, below ---
     from vendorcheck.dpa.views import bp as dpa_bp; app.register_blueprint(dpa_bp)  # noqa: E702,I001
     from vendorcheck.dpa.relations_views import bp as dpa_relations_bp; app.register_blueprint(dpa_relations_bp)  # noqa: E702,E501,I001
+    from vendorcheck.dpa.changes_views import bp as dpa_changes_bp; app.register_blueprint(dpa_changes_bp)  # noqa: E702,E501,I001
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -41,6 +41,8 @@ PERMISSIONS: dict[str, tuple[str, frozenset[Role]]] = {
     "dpa.accepted.view": ("buyer", BUYER_ROLES),
     "dpa.accept": ("buyer", frozenset({Role.ADMIN, Role.LEGAL})),
     "dpa.object": ("buyer", frozenset({Role.ADMIN, Role.LEGAL})),
+    # Written authorisation of a proposed sub-processor change (specific authorisation).
+    "dpa.authorise": ("buyer", frozenset({Role.ADMIN, Role.LEGAL})),
     "dpa.attach": ("buyer", BUYER_ROLES),
     "dpa.objections.view": ("vendor", VENDOR_ROLES),
     "dpa.objections.respond": ("vendor", frozenset({Role.ADMIN})),

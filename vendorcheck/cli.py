@@ -209,6 +209,9 @@ def init_app(app: Flask) -> None:
     report_group.add_command(prune_packs_command)
     app.cli.add_command(report_group)
     app.cli.add_command(reminders_group)
+    from vendorcheck.services.dpa_changes import dpa_group
+
+    app.cli.add_command(dpa_group)
 
 
 def _create_app() -> Flask:

@@ -20,8 +20,9 @@ from tests.integration.test_reports_web import make_p12
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Organisation, User
 from vendorcheck.models.dpa import DpaVersion
+from vendorcheck.models.dpa_changes import DpaChangeProposal
 from vendorcheck.models.dpa_relations import DpaAcceptance
-from vendorcheck.services import reports
+from vendorcheck.services import dpa_changes, reports
 
 FORM = {"signer_name": "Lea Legal", "signer_role": "General counsel", "authorised": "y"}
 
@@ -182,13 +183,21 @@ def test_buyer_list_shows_newer_versions_and_pending_objections(app, client, wor
     login_as(world.user("a.assessor"))
     page = client.get("/buyer/dpa").get_data(as_text=True)
     assert "Version 1" in page and "Up to date" in page
-    _publish(app, world, [OVH, MAILER])
-    with app.app_context():
+    with app.test_request_context():
+        publish_dpa(None, db.session.get(Organisation, world["a"].vendor_org.id),
+                    subprocessors=[OVH, MAILER], apply_change=False)
         v2 = db.session.scalars(select(DpaVersion).where(DpaVersion.number == 2)).one()
         object_to(v2, db.session.get(DpaAcceptance, acceptance_id),
                   db.session.get(User, world.user("a.admin").id))
+        effective_at = db.session.scalars(select(DpaChangeProposal)).one().effective_at
     page = client.get("/buyer/dpa").get_data(as_text=True)
-    assert "Newer version available: 2" in page
+    assert "Newer version available" not in page, "a proposed version is not in force yet"
+    assert "Proposed sub-processor changes" in page and "You objected" in page
+    assert "1 objection pending" in page
+    with app.app_context():
+        dpa_changes.apply_due(now=effective_at)
+    page = client.get("/buyer/dpa").get_data(as_text=True)
+    assert "Newer version available: 2" in page, "the objector stays on version 1"
     assert "1 objection pending" in page
     assert "Review and accept" not in page, "assessors are not offered to accept"
 

@@ -27,7 +27,7 @@ def _world_with_change(app, world, *, change: bool = True) -> tuple[int, int]:
                                     db.session.get(User, world.user("a.admin").id))
         answers = complete_answers([OVH, MAILER]) if change else complete_answers(
             [OVH], retention="Kept for the contract term; logs 6 months; backups 30 days.")
-        v2 = publish_dpa(None, vendor_org, answers)
+        v2 = publish_dpa(None, vendor_org, answers, apply_change=False)
         return acceptance.id, v2.id
 
 

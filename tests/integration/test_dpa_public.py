@@ -126,8 +126,9 @@ def test_subprocessors_json(client, two_versions):
     response = client.get(f"/dpa/{two_versions}/subprocessors.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
     body = json.loads(response.get_data(as_text=True))
-    assert body["schema"] == "vendorcheck/dpa-subprocessors@1"
+    assert body["schema"] == "vendorcheck/dpa-subprocessors@2"
     assert body["version"] == 2 and len(body["sha256"]) == 64
+    assert body["proposed_changes"] == [], "v2 is in force: nothing announced is pending"
     assert body["subprocessors"][1] == {
         "name": "Mailer Inc.", "address": "1 Market St, San Francisco", "country": "US",
         "activity": "Transactional e-mail", "location": "US", "transfer_tool": "scc_2021"}

@@ -10,7 +10,9 @@ from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Organisation, OutboxMessage
 from vendorcheck.models.assessments import Assessment
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
+from vendorcheck.models.dpa_changes import DpaChangeProposal
 from vendorcheck.services import dpa as svc
+from vendorcheck.services import dpa_changes
 
 
 def _vendor(world):
@@ -49,8 +51,18 @@ def test_draft_checks_publish_and_second_version(app, client, world, login_as):
         assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "dpa.published"))
         set_draft_answers(db.session.get(Organisation, world["a"].vendor_org.id),
                           complete_answers([OVH, MAILER]))
-    assert client.post("/vendor/dpa/publish", data={"confirm": "y"}).status_code == 303
+        v1_id = v1.id
+    # A new sub-processor is never published directly: it is proposed, then takes effect.
+    refused = client.post("/vendor/dpa/publish", data={"confirm": "y"}, follow_redirects=True)
+    assert "This version changes your sub-processors" in refused.get_data(as_text=True)
+    assert client.post(f"/vendor/dpa/versions/{v1_id}/propose",
+                       data={"confirm": "y"}).status_code == 303
     login_as(None)
+    assert "Mailer Inc." not in client.get(f"/dpa/{slug}").get_data(as_text=True), \
+        "a proposed change is not in force before its effective date"
+    with app.app_context():
+        proposal = db.session.scalars(select(DpaChangeProposal)).one()
+        dpa_changes.apply_due(now=proposal.effective_at)
     latest = client.get(f"/dpa/{slug}")
     assert latest.status_code == 200
     assert "Mailer Inc." in latest.get_data(as_text=True)

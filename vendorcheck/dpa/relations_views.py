@@ -24,7 +24,7 @@ from vendorcheck.models.assessments import Assessment, AssessmentStatus
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
 from vendorcheck.models.dpa_relations import OBJECTION_OUTCOMES, DpaAcceptance, DpaObjection
 from vendorcheck.services import dpa_acceptance as acceptance_svc
-from vendorcheck.services import dpa_notify, dpa_prefill
+from vendorcheck.services import dpa_changes, dpa_notify, dpa_prefill
 from vendorcheck.services.errors import DomainError
 
 bp = Blueprint("dpa_relations", __name__)
@@ -171,6 +171,7 @@ csrf.exempt(unsubscribe)
 @requires("dpa.accepted.view")
 def accepted() -> str:
     """List the DPAs my organisation accepted, with newer versions and pending objections."""
+    dpa_changes.apply_due()  # changes whose effective date came decide the versions in force
     org = active_org()
     return render_template("dpa_relations/accepted.html",
                            rows=acceptance_svc.accepted_dpas(org.id),

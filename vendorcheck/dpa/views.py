@@ -34,6 +34,7 @@ from vendorcheck.extensions import limiter
 from vendorcheck.i18n import current_locale
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
 from vendorcheck.services import dpa as svc
+from vendorcheck.services import dpa_changes
 from vendorcheck.services.errors import DomainError
 
 bp = Blueprint("dpa", __name__)
@@ -41,15 +42,17 @@ PUBLIC_LIMIT = "120 per minute"
 PDF_LIMIT = "20 per minute"
 MANAGE = "dpa.manage"
 PUBLISH = "dpa.publish"
-JSON_SCHEMA = "vendorcheck/dpa-subprocessors@1"
+JSON_SCHEMA = "vendorcheck/dpa-subprocessors@2"
 SLUG = "<string(minlength=3,maxlength=80):slug>"
 
 
 # -------------------------------------------------------------------------------------- helpers
 
 def _profile(slug: str) -> DpaProfile:
-    """Return a profile with at least one published version, or 404."""
+    """Return a profile with a version in force, or 404; changes now due take effect first."""
     profile = svc.profile_by_slug(slug)
+    if profile is not None:
+        dpa_changes.apply_due(profile_id=profile.id)  # the daily job may not have run yet
     if profile is None or svc.latest_version(profile) is None:
         abort(404)
     return profile
@@ -119,11 +122,12 @@ def versions(slug: str) -> str:
     """List every published version with its date and digest."""
     profile = _profile(slug)
     listed = svc.versions_of(profile)
-    changes = {v.number: subprocessor_changes(older.content.get("subprocessors") or [],
-                                              v.content.get("subprocessors") or [])
-               for v, older in zip(listed, listed[1:], strict=False)}
+    before = dpa_changes.predecessors(listed, dpa_changes.proposals_by_version(profile.id))
+    changes = {v.number: dpa_changes.changes_between(before[v.number], v)
+               for v in listed if v.number in before}
     return render_template("dpa/versions.html", profile=profile, versions=listed,
-                           changes=changes, latest=listed[0])
+                           changes=changes, predecessors=before,
+                           latest=svc.latest_version(profile))
 
 
 def _diff_number(name: str) -> int:
@@ -168,13 +172,29 @@ def _subprocessor_words(doc: dict[str, Any], version: DpaVersion) -> Any:
 def subprocessors(slug: str) -> str:
     """Show the current list of sub-processors, with the change log."""
     profile = _profile(slug)
-    listed = svc.versions_of(profile)
-    return render_template("dpa/subprocessors.html", profile=profile, latest=listed[0],
-                           doc=_document(listed[0]), log=_change_log(listed))
+    current = svc.latest_version(profile)
+    assert current is not None
+    proposals = dpa_changes.proposals_by_version(profile.id)
+    return render_template("dpa/subprocessors.html", profile=profile, latest=current,
+                           doc=_document(current), log=_change_log(profile, proposals),
+                           since=_in_force_since(proposals))
 
 
-def _change_log(listed: list[DpaVersion]) -> list[tuple[DpaVersion, Any]]:
-    """Return (version, changes) for each version that changed the sub-processors, newest first."""
+def _in_force_versions(profile: DpaProfile, proposals: dict[int, Any]) -> list[DpaVersion]:
+    """Return the versions that came into force (no pending or withdrawn proposal), newest first."""
+    return [v for v in svc.versions_of(profile) if dpa_changes.is_in_force(v, proposals)]
+
+
+def _in_force_since(proposals: dict[int, Any]) -> dict[int, datetime]:
+    """Return, per version id of an applied proposal, when it came into force."""
+    return {version_id: p.effective_at for version_id, p in proposals.items()
+            if dpa_changes.is_in_force(p.version, proposals)}
+
+
+def _change_log(profile: DpaProfile, proposals: dict[int, Any]) -> list[tuple[DpaVersion, Any]]:
+    """Return (version, changes) for each version in force that changed the sub-processors,
+    newest first (announced changes not in force yet are listed apart)."""
+    listed = _in_force_versions(profile, proposals)
     log = []
     for index, version in enumerate(listed):
         older = listed[index + 1].content.get("subprocessors") or [] \
@@ -210,10 +230,35 @@ def subprocessors_json(slug: str) -> Response:
             {key: row.get(key) for key in SUBPROCESSOR_FIELDS}
             for row in latest_version.content.get("subprocessors") or []
         ],
+        "proposed_changes": [_proposed_json(p) for p in dpa_changes.proposals_of(profile.id)
+                             if p.is_pending],
     }
     response = jsonify(body)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+def _rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{key: row.get(key) for key in SUBPROCESSOR_FIELDS} for row in rows]
+
+
+def _proposed_json(proposal: Any) -> dict[str, Any]:
+    """Return an announced change that is not in force yet (schema @2, docs/dpa.md)."""
+    changes = dpa_changes.changes_of(proposal)
+    version = proposal.version
+    return {
+        "version": version.number, "sha256": version.sha256,
+        "url": url_for("dpa.version", slug=proposal.profile.slug, number=version.number,
+                       _external=True),
+        "announced_at": _iso(version.published_at),
+        "objection_deadline": _iso(proposal.objection_deadline),
+        "effective_at": _iso(proposal.effective_at),
+        "authorisation": proposal.authorisation,
+        "added": _rows_json(changes.added), "removed": _rows_json(changes.removed),
+        "changed": [{"before": _rows_json([old])[0], "after": _rows_json([new])[0]}
+                    for old, new in changes.changed],
+        "subprocessors": _rows_json(version.content.get("subprocessors") or []),
+    }
 
 
 @bp.get(f"/dpa/{SLUG}/subprocessors.atom", endpoint="subprocessors_atom")
@@ -221,11 +266,18 @@ def subprocessors_json(slug: str) -> Response:
 def subprocessors_atom(slug: str) -> Response:
     """Return an Atom 1.0 feed: one entry per version that changed the sub-processors."""
     profile = _profile(slug)
-    listed = svc.versions_of(profile)
-    log = _change_log(listed)
-    name = listed[0].content.get("parties", {}).get("processor_name") or listed[0].vendor_org.name
+    current = svc.latest_version(profile)
+    assert current is not None
+    proposals = dpa_changes.proposals_by_version(profile.id)
+    log = _change_log(profile, proposals)
+    since = _in_force_since(proposals)
+    announced = [(p, dpa_changes.changes_of(p)) for p in dpa_changes.proposals_of(profile.id)
+                 if not dpa_changes.is_in_force(p.version, proposals)]
+    name = current.content.get("parties", {}).get("processor_name") or current.vendor_org.name
+    moments = [since.get(v.id, v.published_at) for v, _c in log[:1]] + \
+        [p.withdrawn_at or p.version.published_at for p, _c in announced] + [current.published_at]
     xml = render_template("dpa/subprocessors.atom", profile=profile, log=log, name=name,
-                          updated=_iso((log[0][0] if log else listed[0]).published_at), iso=_iso,
+                          since=since, announced=announced, updated=_iso(max(moments)), iso=_iso,
                           feed_url=url_for("dpa.subprocessors_atom", slug=profile.slug,
                                            _external=True),
                           page_url=url_for("dpa.subprocessors", slug=profile.slug,
@@ -241,6 +293,8 @@ def manage() -> str:
     """Show the draft's progress and checks, the publish form, versions and settings."""
     org = active_org()
     profile = svc.profile_of(org)
+    if profile is not None:
+        dpa_changes.apply_due(profile_id=profile.id)
     draft = svc.draft_of(profile) if profile is not None else None
     check = None
     if profile is not None and draft is not None:
@@ -307,6 +361,7 @@ def publish() -> Any:
     if profile is None:
         flash(str(svc.NoDraft.default), "error")
         return redirect(url_for("dpa.manage")), 303
+    dpa_changes.apply_due(profile_id=profile.id)
     try:
         version = svc.publish(profile, by=current_user)
     except svc.PublishBlocked as exc:

@@ -3,6 +3,7 @@
 from vendorcheck.models import (
     assessments,  # noqa: F401  (registers the assessment tables)
     dpa,  # noqa: F401  (registers the DPA tables)
+    dpa_changes,  # noqa: F401  (registers proposed sub-processor changes)
     dpa_relations,  # noqa: F401  (registers DPA subscriptions, acceptances, objections)
     packs,  # noqa: F401  (registers the evidence pack jobs)
     reports,  # noqa: F401  (registers the report tables)

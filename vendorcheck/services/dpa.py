@@ -29,6 +29,7 @@ from vendorcheck.i18n import plain_text
 from vendorcheck.models import Organisation, User, Vendor, utcnow
 from vendorcheck.models.assessments import EDITABLE_STATUSES, Assessment, AssessmentStatus
 from vendorcheck.models.dpa import DpaPdf, DpaProfile, DpaVersion
+from vendorcheck.models.dpa_changes import in_force_filter
 from vendorcheck.questionnaire import Questionnaire
 from vendorcheck.services.errors import DomainError
 
@@ -114,8 +115,9 @@ def versions_of(profile: DpaProfile) -> list[DpaVersion]:
 
 
 def latest_version(profile: DpaProfile) -> DpaVersion | None:
-    """Return the newest published version, if any."""
-    return db.session.scalar(select(DpaVersion).where(DpaVersion.profile_id == profile.id)
+    """Return the newest version in force (a proposed change counts only once applied)."""
+    return db.session.scalar(select(DpaVersion).where(DpaVersion.profile_id == profile.id,
+                                                      in_force_filter())
                              .order_by(DpaVersion.number.desc()).limit(1))
 
 
@@ -310,6 +312,9 @@ def publish(profile: DpaProfile, *, by: User) -> DpaVersion:
     previous = latest_version(profile)
     if previous is not None and previous.sha256 == digest:
         raise NothingChanged()
+    from vendorcheck.services import dpa_changes  # builds on this module: imported late
+
+    dpa_changes.check_direct_publish(profile, previous, content)  # sub-processors: propose
     number = (db.session.scalar(select(func.max(DpaVersion.number))
                                 .where(DpaVersion.profile_id == profile.id)) or 0) + 1
     version = DpaVersion(

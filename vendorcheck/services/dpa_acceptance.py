@@ -25,6 +25,7 @@ from vendorcheck.dpa.diff import subprocessor_changes
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, OutboxMessage, User, utcnow
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
+from vendorcheck.models.dpa_changes import APPLIED, WITHDRAWN, DpaChangeProposal, in_force_filter
 from vendorcheck.models.dpa_relations import OBJECTION_OUTCOMES, DpaAcceptance, DpaObjection
 from vendorcheck.reports.report import CSS_PATH, LOCALES
 from vendorcheck.reports.signing import sign_pdf
@@ -97,6 +98,25 @@ class UnknownOutcome(ValidationFailed):
     default = _l("Choose one of the listed outcomes.")
 
 
+class VersionNotInForce(DomainError):
+    status = 409
+    default = _l("This version is a proposed change of sub-processors that is not in force "
+                 "(announced, or withdrawn). Accept the version in force; authorise or object to "
+                 "the proposed change separately.")
+
+
+class ProposalWithdrawn(DomainError):
+    status = 409
+    default = _l("The vendor withdrew this proposed change: there is nothing to object to.")
+
+
+class ObjectUnderSpecific(DomainError):
+    status = 409
+    default = _l("Your agreement requires your prior specific authorisation of each new "
+                 "sub-processor: without it the change does not apply to your organisation. "
+                 "Refuse the change instead of objecting to it.")
+
+
 # ------------------------------------------------------------------------------ lookups
 
 def find_version(slug: str, number: int) -> DpaVersion:
@@ -109,9 +129,16 @@ def find_version(slug: str, number: int) -> DpaVersion:
 
 
 def latest_version(profile_id: int) -> DpaVersion | None:
-    """Return the newest published version of a profile."""
-    return db.session.scalar(select(DpaVersion).where(DpaVersion.profile_id == profile_id)
+    """Return the newest version of a profile in force (proposed changes count once applied)."""
+    return db.session.scalar(select(DpaVersion).where(DpaVersion.profile_id == profile_id,
+                                                      in_force_filter())
                              .order_by(DpaVersion.number.desc()).limit(1))
+
+
+def proposal_of(version: DpaVersion) -> DpaChangeProposal | None:
+    """Return the proposed change a version was published for, if any."""
+    return db.session.scalar(select(DpaChangeProposal).where(
+        DpaChangeProposal.version_id == version.id))
 
 
 def acceptance_of(buyer_org_id: int, version_id: int) -> DpaAcceptance | None:
@@ -127,11 +154,12 @@ class AcceptedDpa:
     acceptance: DpaAcceptance
     latest: DpaVersion
     open_objections: int
+    in_force: DpaVersion  # accepted, or reached through a sub-processor change
 
     @property
     def newer_available(self) -> bool:
-        """True when the vendor published a version after the accepted one."""
-        return self.latest.number > self.acceptance.version.number
+        """True when a version newer than the one binding the buyer is in force."""
+        return self.latest.number > self.in_force.number
 
 
 def accepted_dpas(buyer_org_id: int) -> list[AcceptedDpa]:
@@ -142,12 +170,15 @@ def accepted_dpas(buyer_org_id: int) -> list[AcceptedDpa]:
     newest: dict[int, DpaAcceptance] = {}
     for acceptance in db.session.scalars(query):
         newest.setdefault(acceptance.version.profile_id, acceptance)
+    from vendorcheck.services import dpa_changes  # builds on this module: imported late
+
     rows = []
     for profile_id, acceptance in newest.items():
         latest = latest_version(profile_id) or acceptance.version
         pending = [o for o in objections_of_buyer(buyer_org_id)
                    if o.version.profile_id == profile_id and o.responded_at is None]
-        rows.append(AcceptedDpa(acceptance, latest, len(pending)))
+        in_force = dpa_changes.in_force_version(buyer_org_id, profile_id) or acceptance.version
+        rows.append(AcceptedDpa(acceptance, latest, len(pending), in_force))
     return sorted(rows, key=lambda row: row.latest.vendor_org.name.casefold())
 
 
@@ -162,6 +193,9 @@ def accept(version: DpaVersion, buyer: Organisation, *, by: User, signer_name: s
     """
     if not authorised:
         raise NotAuthorised()
+    proposal = proposal_of(version)
+    if proposal is not None and proposal.status != APPLIED:
+        raise VersionNotInForce()
     if seen_sha256 != version.sha256:
         raise VersionChanged()
     if acceptance_of(buyer.id, version.id) is not None:
@@ -292,15 +326,16 @@ def objections_of_vendor(vendor_org_id: int) -> list[DpaObjection]:
 
 
 def previous_version(version: DpaVersion) -> DpaVersion | None:
-    """Return the version published just before this one."""
+    """Return the version in force just before this one (withdrawn proposals never were)."""
     return db.session.scalar(select(DpaVersion).where(
-        DpaVersion.profile_id == version.profile_id, DpaVersion.number < version.number)
-        .order_by(DpaVersion.number.desc()).limit(1))
+        DpaVersion.profile_id == version.profile_id, DpaVersion.number < version.number,
+        in_force_filter()).order_by(DpaVersion.number.desc()).limit(1))
 
 
 def changes_of(version: DpaVersion) -> Any:
-    """Return the sub-processor changes a version made compared with the previous one."""
-    previous = previous_version(version)
+    """Return the sub-processor changes a version made compared with the one it changed."""
+    proposal = proposal_of(version)
+    previous = proposal.base_version if proposal is not None else previous_version(version)
     old = (previous.content or {}).get("subprocessors") or [] if previous else []
     return subprocessor_changes(old, (version.content or {}).get("subprocessors") or [])
 
@@ -311,6 +346,11 @@ def check_can_object(acceptance: DpaAcceptance, version: DpaVersion,
     accepted = acceptance.version
     if version.profile_id != accepted.profile_id or version.number <= accepted.number:
         raise NotEarlierAcceptance()
+    proposal = proposal_of(version)
+    if proposal is not None and proposal.status == WITHDRAWN:
+        raise ProposalWithdrawn()
+    if proposal is not None and proposal.is_specific:
+        raise ObjectUnderSpecific()
     if changes_of(version).is_empty:
         raise NothingToObject()
     if (now or utcnow()) > dpa_notify.objection_deadline(version):

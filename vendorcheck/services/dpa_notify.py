@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from babel import dates as babel_dates
 from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
@@ -37,12 +39,15 @@ from vendorcheck.models.dpa import DpaProfile, DpaVersion
 from vendorcheck.models.dpa_relations import DpaAcceptance, DpaObjection, DpaSubscription
 from vendorcheck.services.errors import DomainError
 
+if TYPE_CHECKING:
+    from vendorcheck.models.dpa_changes import DpaChangeOutcome, DpaChangeProposal
+
 CONFIRM_SALT = "vendorcheck dpa subscription confirm"
 UNSUBSCRIBE_SALT = "vendorcheck dpa unsubscribe"
 CONFIRM_MAX_AGE = timedelta(days=7)
 # Buyer roles that speak for the organisation on contracts: they get notices and may act on them.
 CONTRACT_ROLES = (Role.ADMIN, Role.LEGAL)
-NOTICE_TEMPLATES = ("dpa_subprocessor_change", "dpa_new_version")
+NOTICE_TEMPLATES = ("dpa_subprocessor_change", "dpa_new_version", "dpa_change_withdrawn")
 
 
 class SubscriptionLinkInvalid(DomainError):
@@ -76,9 +81,18 @@ def _subjects() -> dict[str, Any]:
     return {
         "dpa_subscription_confirm": lambda c: _("Confirm your subscription to %(vendor)s's "
                                                 "sub-processor changes", vendor=c["vendor"]),
-        "dpa_subprocessor_change": lambda c: _("%(vendor)s changes its sub-processors "
-                                               "(DPA version %(number)s)",
-                                               vendor=c["vendor"], number=c["number"]),
+        "dpa_subprocessor_change": lambda c: _("%(vendor)s proposes to change its "
+                                               "sub-processors (DPA version %(number)s, in "
+                                               "force from %(effective)s)",
+                                               vendor=c["vendor"], number=c["number"],
+                                               effective=c["effective"]),
+        "dpa_change_withdrawn": lambda c: _("%(vendor)s withdrew its proposed sub-processor "
+                                            "change (DPA version %(number)s)",
+                                            vendor=c["vendor"], number=c["number"]),
+        "dpa_change_applied": lambda c: _("%(vendor)s's sub-processor change took effect: "
+                                          "version %(in_force)s applies to %(buyer)s",
+                                          vendor=c["vendor"], in_force=c["in_force"],
+                                          buyer=c["buyer"]),
         "dpa_new_version": lambda c: _("%(vendor)s published version %(number)s of its DPA",
                                        vendor=c["vendor"], number=c["number"]),
         "dpa_objection_raised": lambda c: _("%(buyer)s objects to your sub-processor change",
@@ -119,6 +133,18 @@ def _date_in(lang: str, moment: datetime) -> str:
     """Return a date written for the recipient's language."""
     with force_locale(lang):
         return str(format_date(moment, "long"))
+
+
+def utc_text(moment: datetime, lang: str | None = None) -> str:
+    """Return a moment in UTC written for a language, with the zone named ("…, 00:00 UTC")."""
+    from vendorcheck.i18n import current_locale
+
+    lang = lang if lang in ("en", "fr") else current_locale() if has_request_context() else "en"
+    moment = moment.astimezone(UTC)
+    day = babel_dates.format_date(moment.date(), "long", locale=lang)
+    clock = babel_dates.format_time(moment, "HH:mm", tzinfo=UTC, locale=lang)
+    with force_locale(lang):
+        return str(_("%(date)s, %(time)s UTC", date=day, time=clock))
 
 
 def contract_contacts(org_id: int) -> list[User]:
@@ -332,7 +358,7 @@ def _notice_context(notice: Notice, previous: DpaVersion | None) -> dict[str, An
         "previous_number": previous.number if previous else None,
         "added": _rows(notice.changes.added), "removed": _rows(notice.changes.removed),
         "changed": _changed(notice.changes),
-        "deadline": lambda lang: _date_in(lang, notice.deadline),
+        "deadline": lambda lang: utc_text(notice.deadline, lang),
         "published": lambda lang: _date_in(lang, version.published_at),
         "sha256": version.sha256, **_public_links(version, previous),
     }
@@ -364,11 +390,11 @@ def active_subscriptions(vendor_org_id: int) -> list[DpaSubscription]:
 
 
 def version_published(version: DpaVersion, previous: DpaVersion | None) -> list[OutboxMessage]:
-    """Queue the notices for a newly published version; return the queued messages (no commit).
+    """Queue the notices for a version published directly; return them (no commit).
 
-    A changed sub-processor list goes to every confirmed subscriber and to the admins and legal
-    members of each buyer that accepted an earlier version (with the objection link); any other
-    new version gets a shorter notice to those buyers only.
+    A version published directly never changes the sub-processors (those changes are proposed
+    first, see `change_proposed`), so only the buyers that accepted an earlier version get a
+    short "new version" notice.
     """
     if previous is None:
         return []
@@ -376,41 +402,95 @@ def version_published(version: DpaVersion, previous: DpaVersion | None) -> list[
     new_rows = (version.content or {}).get("subprocessors") or []
     notice = Notice(version, subprocessor_changes(old_rows, new_rows), objection_deadline(version))
     context = _notice_context(notice, previous)
-    messages: list[OutboxMessage] = []
-    if not notice.changes.is_empty:
-        messages += _to_subscribers(version, context)
-    template = "dpa_new_version" if notice.changes.is_empty else "dpa_subprocessor_change"
-    messages += _to_buyers(version, template, context)
+    return _to_buyers(version, "dpa_new_version", context, lambda acceptance: {})
+
+
+def change_proposed(proposal: DpaChangeProposal,
+                    changes: SubprocessorChanges) -> list[OutboxMessage]:
+    """Queue the announcement of a proposed change to subscribers and accepting buyers.
+
+    It states the change, the objection deadline and the effective date; buyers get the link
+    to object (general authorisation) or to authorise or refuse (specific authorisation).
+    """
+    version = proposal.version
+    notice = Notice(version, changes, proposal.objection_deadline)
+    context = {**_notice_context(notice, proposal.base_version),
+               "effective": lambda lang: utc_text(proposal.effective_at, lang),
+               "specific": proposal.is_specific, "in_force_number": proposal.base_version.number}
+
+    def buyer_links(acceptance: DpaAcceptance) -> dict[str, Any]:
+        endpoint = "dpa_changes.authorise" if proposal.is_specific \
+            else "dpa_relations.raise_objection"
+        action = link(endpoint, acceptance_id=acceptance.id, number=version.number)
+        return {"objection_link": None if proposal.is_specific else action,
+                "authorisation_link": action if proposal.is_specific else None}
+
+    return _to_subscribers(version, "dpa_subprocessor_change", context) + \
+        _to_buyers(version, "dpa_subprocessor_change", context, buyer_links)
+
+
+def change_withdrawn(proposal: DpaChangeProposal,
+                     changes: SubprocessorChanges) -> list[OutboxMessage]:
+    """Queue the news that a proposed change was withdrawn to those told of it."""
+    version = proposal.version
+    notice = Notice(version, changes, proposal.objection_deadline)
+    context = {**_notice_context(notice, proposal.base_version),
+               "in_force_number": proposal.base_version.number,
+               "reason": proposal.withdrawal_reason or "",
+               "effective": lambda lang: utc_text(proposal.effective_at, lang)}
+    return _to_subscribers(version, "dpa_change_withdrawn", context) + \
+        _to_buyers(version, "dpa_change_withdrawn", context, lambda acceptance: {})
+
+
+def change_applied(proposal: DpaChangeProposal,
+                   outcomes: list[DpaChangeOutcome]) -> list[OutboxMessage]:
+    """Queue, to each affected buyer, which version binds it now that the change took effect."""
+    version = proposal.version
+    messages = []
+    for outcome in outcomes:
+        context = {"vendor": version.vendor_org.name, "buyer": outcome.buyer_org.name,
+                   "number": version.number, "result": outcome.result,
+                   "in_force": outcome.version.number, "previous_number": outcome.from_version.number,
+                   "effective": lambda lang: utc_text(proposal.effective_at, lang),
+                   "version_link": link("dpa.version", slug=version.profile.slug,
+                                        number=outcome.version.number),
+                   "buyer_link": link("dpa_relations.accepted")}
+        for user in contract_contacts(outcome.buyer_org_id):
+            messages.append(queue_dpa_mail(
+                "dpa_change_applied", to=user.email, locale=user.locale,
+                org_id=outcome.buyer_org_id, ref=("dpa_change_proposal", proposal.id),
+                context={**context, "name": user.name}))
     return messages
 
 
-def _to_subscribers(version: DpaVersion, context: dict[str, Any]) -> list[OutboxMessage]:
+def _to_subscribers(version: DpaVersion, template: str,
+                    context: dict[str, Any]) -> list[OutboxMessage]:
     messages = []
     for subscription in active_subscriptions(version.vendor_org_id):
         stop = link("dpa_relations.unsubscribe", token=unsubscribe_token(subscription))
         messages.append(queue_dpa_mail(
-            "dpa_subprocessor_change", to=subscription.email, locale=subscription.locale,
+            template, to=subscription.email, locale=subscription.locale,
             org_id=version.vendor_org_id, ref=("dpa_subscription", subscription.id),
-            context={**context, "name": "", "unsubscribe_link": stop, "objection_link": None}))
+            context={**context, "name": "", "unsubscribe_link": stop, "objection_link": None,
+                     "authorisation_link": None, "accepted_number": None}))
     return messages
 
 
-def _to_buyers(version: DpaVersion, template: str,
-               context: dict[str, Any]) -> list[OutboxMessage]:
+def _to_buyers(version: DpaVersion, template: str, context: dict[str, Any],
+               links: Callable[[DpaAcceptance], dict[str, Any]]) -> list[OutboxMessage]:
+    """Queue a notice to the admins and legal members of each buyer of an earlier version."""
     messages = []
     for buyer_org_id in accepting_buyers(version):
         acceptance = latest_acceptance(buyer_org_id, version)
         if acceptance is None:
             continue
-        objection_link = link(
-            "dpa_relations.raise_objection", acceptance_id=acceptance.id, number=version.number)
+        extra = {"objection_link": None, "authorisation_link": None, **links(acceptance)}
         for user in contract_contacts(buyer_org_id):
             messages.append(queue_dpa_mail(
                 template, to=user.email, locale=user.locale, org_id=buyer_org_id,
                 ref=("dpa_version", version.id), context={
-                    **context, "name": user.name, "unsubscribe_link": None,
+                    **context, **extra, "name": user.name, "unsubscribe_link": None,
                     "accepted_number": acceptance.version.number,
-                    "objection_link": objection_link,
                     "buyer_link": link("dpa_relations.accepted")}))
     return messages
 

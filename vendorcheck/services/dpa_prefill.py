@@ -18,6 +18,7 @@ from vendorcheck.extensions import db
 from vendorcheck.models import User, utcnow
 from vendorcheck.models.assessments import Assessment
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
+from vendorcheck.models.dpa_changes import in_force_filter
 from vendorcheck.models.dpa_relations import AssessmentDpaLink
 from vendorcheck.questionnaire import validate_answers
 from vendorcheck.services import assessments as answers_svc
@@ -164,11 +165,12 @@ def _is_empty(value: Any) -> bool:
 
 
 def latest_version_of(org_id: int | None) -> DpaVersion | None:
-    """Return the newest published version of an organisation's DPA."""
+    """Return the newest version in force of an organisation's DPA (not an announced change)."""
     if org_id is None:
         return None
     return db.session.scalar(select(DpaVersion).join(DpaVersion.profile).where(
-        DpaProfile.vendor_org_id == org_id).order_by(DpaVersion.number.desc()).limit(1))
+        DpaProfile.vendor_org_id == org_id, in_force_filter())
+        .order_by(DpaVersion.number.desc()).limit(1))
 
 
 def plan(assessment: Assessment, *, overwrite: bool) -> tuple[DpaVersion, list[PlannedAnswer]]:

@@ -4,6 +4,8 @@ Each reminder is sent once: the outbox row (template `assessment_reminder_<when>
 is the record that it went out. Run `vendorcheck reminders send` daily (cron), or, with Redis,
 `vendorcheck reminders schedule` once: an RQ job runs every day at `REMINDERS_AT` (UTC) and
 schedules the next day's run before it sends anything, so one failed day never stops the chain.
+The same daily job brings into force the proposed DPA sub-processor changes that are due
+(`vendorcheck dpa apply-changes` does it from cron).
 """
 
 from __future__ import annotations
@@ -159,7 +161,20 @@ def _daily_run() -> dict[str, int]:
     except Exception:  # Redis hiccup: still send today's; the log says the chain needs a restart
         log.exception("could not schedule tomorrow's reminders; run `vendorcheck reminders "
                       "schedule` again")
+    _apply_dpa_changes()
     return send_reminders()
+
+
+def _apply_dpa_changes() -> None:
+    """Bring into force the proposed sub-processor changes due today (also done on page views)."""
+    from vendorcheck.services import dpa_changes
+
+    try:
+        dpa_changes.apply_due()
+    except Exception:  # never let it stop the reminders; pages apply due changes lazily anyway
+        db.session.rollback()
+        log.exception("could not apply the due DPA sub-processor changes; run `vendorcheck dpa "
+                      "apply-changes`")
 
 
 @click.group("reminders")

@@ -297,6 +297,26 @@ MATRIX: dict[str, Route] = {
         lambda w: f"/buyer/dpa/assessments/{w.extra.get('assessment_a', 0)}/attach",
         {"GET": BUYER_ALL, "POST": BUYER_ALL},
         data=lambda w, a: {"version_id": w.extra.get("dpa_v1_id_a", 0)}, target="a.buyer"),
+    # --- proposed sub-processor changes (issue 14) ---
+    # Vendor A's v3 is announced (general authorisation): proposing again answers 409, buyers
+    # may not authorise under a general authorisation (409); withdrawing works.
+    "dpa_changes.proposals": Route(lambda w: "/vendor/dpa/changes", {"GET": VENDOR}),
+    "dpa_changes.propose": Route(
+        lambda w: f"/vendor/dpa/versions/{w.extra.get('dpa_v2_id_a', 0)}/propose",
+        {"POST": VENDOR}, data=lambda w, a: {"confirm": "y"}, target="a.vendor",
+        ok={"POST": frozenset({409})}),
+    "dpa_changes.proposal": Route(
+        lambda w: f"/vendor/dpa/changes/{w.extra.get('dpa_proposal_a', 0)}", {"GET": VENDOR},
+        target="a.vendor"),
+    "dpa_changes.withdraw": Route(
+        lambda w: f"/vendor/dpa/changes/{w.extra.get('dpa_proposal_a', 0)}/withdraw",
+        {"POST": VENDOR}, data=lambda w, a: {"reason": "Not needed after all"},
+        target="a.vendor"),
+    "dpa_changes.authorise": Route(
+        lambda w: f"/buyer/dpa/acceptances/{w.extra.get('dpa_acceptance_a', 0)}/authorisations/v3",
+        {"GET": DPA_SIGNERS, "POST": DPA_SIGNERS},
+        data=lambda w, a: {"decision": "authorised"}, target="a.buyer",
+        ok={"POST": frozenset({409})}),
     "dpa_relations.prefill": Route(
         lambda w: f"/vendor/dpa/assessments/{w.extra.get('dpa_art28_assessment_a', 0)}/prefill",
         {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor"),

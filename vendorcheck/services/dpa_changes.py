@@ -1,0 +1,730 @@
+"""Proposed sub-processor changes: announce, collect objections or authorisations, apply, withdraw.
+
+Art. 28(2) GDPR: a processor engages another processor only with the controller's prior specific
+or general written authorisation; under a general authorisation it informs the controller of an
+intended addition or replacement, "thereby giving the controller the opportunity to object".
+Clause 7.7 of Implementing Decision (EU) 2021/915 adds that the notice comes a set period before
+the engagement. So a change is first *proposed*: the version listing the new sub-processors is
+published with its objection deadline and a later effective date, and it comes into force for a
+buyer only at that date, and only if the buyer did not object (general authorisation) or gave its
+written authorisation (specific authorisation: silence is never consent). See docs/dpa.md.
+
+Services take the acting user (`by=`), raise DomainErrors, commit and dispatch their e-mails.
+`utcnow` is read through this module so tests can freeze the clock.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import click
+from flask import current_app, has_request_context
+from flask.cli import with_appcontext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from vendorcheck import audit, mail
+from vendorcheck.dpa.assemble import needs_transfer_tool
+from vendorcheck.dpa.diff import SubprocessorChanges, subprocessor_changes
+from vendorcheck.extensions import db
+from vendorcheck.i18n import plain_text
+from vendorcheck.models import Organisation, OutboxMessage, User, utcnow
+from vendorcheck.models.dpa import DpaProfile, DpaVersion
+from vendorcheck.models.dpa_changes import (
+    APPLIED,
+    AUTHORISED,
+    GENERAL,
+    KEPT_NOT_AUTHORISED,
+    KEPT_OBJECTED,
+    KEPT_OTHER_VERSION,
+    KEPT_REFUSED,
+    MOVED,
+    PENDING,
+    REFUSED,
+    SPECIFIC,
+    WITHDRAWN,
+    DpaChangeConsent,
+    DpaChangeOutcome,
+    DpaChangeProposal,
+)
+from vendorcheck.models.dpa_relations import DpaAcceptance, DpaObjection
+from vendorcheck.questionnaire import Questionnaire
+from vendorcheck.services import dpa as dpa_svc
+from vendorcheck.services import dpa_notify
+from vendorcheck.services.errors import DomainError
+
+# An objection the vendor recorded as withdrawn no longer keeps the buyer on the old version.
+WITHDRAWN_OBJECTION = "objection_withdrawn"
+# Clause values that arrive with the first sub-processors (absent while there are none).
+SUBPROCESSOR_CLAUSES = ("subprocessor_authorisation", "notice_days", "flow_down")
+# How far after the objection deadline an effective date may be set (typing mistakes).
+MAX_DELAY = timedelta(days=366)
+MAX_TEXT = 10_000
+
+
+class ChangeError(DomainError):
+    """A rule on proposed changes refused the action; the message reads outside a request too."""
+
+    status = 409
+
+    def __init__(self, message: object | None = None, **values: Any) -> None:
+        text = plain_text(message if message is not None else self.default)
+        super().__init__(text % values if values else text)
+
+
+class NoVersionInForce(ChangeError):
+    default = _l("Publish a first version of your DPA before proposing a change of "
+                 "sub-processors.")
+
+
+class NoSubprocessorChange(ChangeError):
+    default = _l("Your draft lists the same sub-processors as version %(number)s in force: "
+                 "there is no change to propose.")
+
+
+class ChangeAlreadyPending(ChangeError):
+    default = _l("A change of sub-processors is already announced (version %(number)s, in "
+                 "force from %(effective)s). Withdraw it before proposing another one.")
+
+
+class BaseNotInForce(ChangeError):
+    default = _l("Version %(number)s is no longer the version in force; reload the page and "
+                 "check the change again.")
+
+
+class ObjectionShorterThanNotice(ChangeError):
+    status = 422
+    default = _l("The objection period (%(objection)s days) is shorter than the notice period "
+                 "of your DPA (%(notice)s days). Controllers must be able to object during the "
+                 "whole notice period: raise the objection period in the settings first.")
+
+
+class DpaObjectionShorterThanNotice(ObjectionShorterThanNotice):
+    default = _l("The objection period your DPA states (%(objection)s days) is shorter than its "
+                 "notice period (%(notice)s days). Controllers must be able to object during the "
+                 "whole notice period: publish a version that fixes the periods first.")
+
+
+class NoObjectionPeriod(ChangeError):
+    status = 422
+    default = _l("Under a general authorisation the objection period must be at least one day, "
+                 "or controllers cannot object (Art. 28(2) GDPR). Raise it in the settings first.")
+
+
+class EffectiveTooEarly(ChangeError):
+    status = 422
+    default = _l("The change can take effect on %(earliest)s at the earliest: after the end of "
+                 "the objection period (%(deadline)s).")
+
+
+class EffectiveTooLate(ChangeError):
+    status = 422
+    default = _l("Choose an effective date less than a year after the end of the objection "
+                 "period (%(deadline)s).")
+
+
+class ChangeTookEffect(ChangeError):
+    default = _l("This change took effect on %(effective)s; it can no longer be withdrawn. "
+                 "Propose a new change to undo it.")
+
+
+class ChangeWithdrawn(ChangeError):
+    default = _l("This proposed change was withdrawn on %(withdrawn)s.")
+
+
+class NeedsProposal(ChangeError):
+    default = _l("This version changes your sub-processors. Under Art. 28(2) GDPR your "
+                 "customers must be told of the change before it applies: propose it from the "
+                 "page “Sub-processor changes”. It takes effect after the objection period.")
+
+
+class PublishWhilePending(ChangeError):
+    default = _l("A change of sub-processors is announced and takes effect on %(effective)s. "
+                 "Publish other changes after that date, or withdraw the proposed change first.")
+
+
+class NotSpecificAuthorisation(ChangeError):
+    default = _l("Your agreement gives %(vendor)s a general authorisation: this change needs "
+                 "no authorisation. If you disagree with it, object before the deadline.")
+
+
+class DecisionClosed(ChangeError):
+    default = _l("This proposed change is no longer open for a decision: it took effect or was "
+                 "withdrawn.")
+
+
+class AlreadyDecided(ChangeError):
+    default = _l("Your organisation already recorded its decision on this change.")
+
+
+class UnknownDecision(ChangeError):
+    status = 422
+    default = _l("Choose whether you authorise or refuse the change.")
+
+
+class NotAnEarlierAcceptance(ChangeError):
+    default = _l("This change concerns a version newer than the one your organisation accepted.")
+
+
+# ------------------------------------------------------------------------------ reading
+
+def proposal_of_version(version_id: int) -> DpaChangeProposal | None:
+    """Return the proposal a version was published for, if any."""
+    return db.session.scalar(select(DpaChangeProposal).where(
+        DpaChangeProposal.version_id == version_id))
+
+
+def pending_proposal(profile_id: int) -> DpaChangeProposal | None:
+    """Return the profile's announced change that has neither taken effect nor been withdrawn."""
+    return db.session.scalar(select(DpaChangeProposal).where(
+        DpaChangeProposal.profile_id == profile_id, DpaChangeProposal.status == PENDING)
+        .order_by(DpaChangeProposal.id.desc()).limit(1))
+
+
+def proposals_of(profile_id: int) -> list[DpaChangeProposal]:
+    """Return a profile's proposals, newest first."""
+    return list(db.session.scalars(select(DpaChangeProposal).where(
+        DpaChangeProposal.profile_id == profile_id).order_by(DpaChangeProposal.id.desc())))
+
+
+def proposals_by_version(profile_id: int) -> dict[int, DpaChangeProposal]:
+    """Return the profile's proposals keyed by the id of the version they carry."""
+    return {p.version_id: p for p in proposals_of(profile_id)}
+
+
+def is_in_force(version: DpaVersion, proposals: dict[int, DpaChangeProposal]) -> bool:
+    """Tell whether a version ever came into force (not a pending or withdrawn proposal)."""
+    proposal = proposals.get(version.id)
+    return proposal is None or proposal.status == APPLIED
+
+
+def predecessors(listed: list[DpaVersion],
+                 proposals: dict[int, DpaChangeProposal]) -> dict[int, DpaVersion]:
+    """Return, per version number, the version it changed: the base of a proposal, else the
+    version in force just before it."""
+    by_id = {v.id: v for v in listed}
+    out: dict[int, DpaVersion] = {}
+    previous: DpaVersion | None = None
+    for version in sorted(listed, key=lambda v: v.number):
+        proposal = proposals.get(version.id)
+        before = by_id.get(proposal.base_version_id) if proposal else previous
+        if before is not None:
+            out[version.number] = before
+        if is_in_force(version, proposals):
+            previous = version
+    return out
+
+
+def _rows(content: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return list((content or {}).get("subprocessors") or [])
+
+
+def changes_between(old: DpaVersion | None, new: DpaVersion) -> SubprocessorChanges:
+    """Return the sub-processor changes from one version to another (from nothing if None)."""
+    return subprocessor_changes(_rows(old.content if old is not None else None),
+                                _rows(new.content))
+
+
+def changes_of(proposal: DpaChangeProposal) -> SubprocessorChanges:
+    """Return what a proposal adds, removes and changes."""
+    return changes_between(proposal.base_version, proposal.version)
+
+
+def buyers_of_profile(profile_id: int) -> list[int]:
+    """Return the buyer organisations that accepted some version of this DPA."""
+    return list(db.session.scalars(
+        select(DpaAcceptance.buyer_org_id).join(DpaAcceptance.version)
+        .where(DpaVersion.profile_id == profile_id)
+        .group_by(DpaAcceptance.buyer_org_id).order_by(DpaAcceptance.buyer_org_id)))
+
+
+def in_force_version(buyer_org_id: int, profile_id: int) -> DpaVersion | None:
+    """Return the version binding a buyer: its newest acceptance or the newest change it got."""
+    accepted = (select(DpaAcceptance.dpa_version_id).join(DpaAcceptance.version).where(
+        DpaAcceptance.buyer_org_id == buyer_org_id, DpaVersion.profile_id == profile_id))
+    moved = (select(DpaChangeOutcome.version_id).join(DpaChangeOutcome.proposal).where(
+        DpaChangeOutcome.buyer_org_id == buyer_org_id, DpaChangeOutcome.result == MOVED,
+        DpaChangeProposal.profile_id == profile_id))
+    return db.session.scalar(select(DpaVersion).where(DpaVersion.id.in_(accepted.union(moved)))
+                             .order_by(DpaVersion.number.desc()).limit(1))
+
+
+def consent_of(proposal_id: int, buyer_org_id: int) -> DpaChangeConsent | None:
+    """Return a buyer's authorisation or refusal of a proposal."""
+    return db.session.scalar(select(DpaChangeConsent).where(
+        DpaChangeConsent.proposal_id == proposal_id,
+        DpaChangeConsent.buyer_org_id == buyer_org_id))
+
+
+def outcome_of(proposal_id: int, buyer_org_id: int) -> DpaChangeOutcome | None:
+    """Return what an applied proposal did for a buyer."""
+    return db.session.scalar(select(DpaChangeOutcome).where(
+        DpaChangeOutcome.proposal_id == proposal_id,
+        DpaChangeOutcome.buyer_org_id == buyer_org_id))
+
+
+def objection_of(proposal: DpaChangeProposal, buyer_org_id: int) -> DpaObjection | None:
+    """Return a buyer's objection to the proposed version, if any."""
+    return db.session.scalar(select(DpaObjection).where(
+        DpaObjection.dpa_version_id == proposal.version_id,
+        DpaObjection.buyer_org_id == buyer_org_id))
+
+
+@dataclass(frozen=True)
+class BuyerState:
+    """Where one accepting buyer stands on a proposed change (shown to the vendor)."""
+
+    buyer: Organisation
+    in_force: DpaVersion | None
+    objection: DpaObjection | None
+    consent: DpaChangeConsent | None
+    outcome: DpaChangeOutcome | None
+    result: str  # what the change did (applied) or would do now (pending) for this buyer
+
+    @property
+    def answer(self) -> str:
+        """Return the buyer's answer: objected, authorised, refused or silent."""
+        if self.objection is not None:
+            return "objected"
+        if self.consent is not None:
+            return self.consent.decision
+        return "silent"
+
+
+def buyer_states(proposal: DpaChangeProposal) -> list[BuyerState]:
+    """Return the state of every buyer that accepted this DPA, by name."""
+    states = []
+    for buyer_id in buyers_of_profile(proposal.profile_id):
+        buyer = db.session.get(Organisation, buyer_id)
+        if buyer is None:
+            continue
+        in_force = in_force_version(buyer_id, proposal.profile_id)
+        outcome = outcome_of(proposal.id, buyer_id)
+        result = outcome.result if outcome is not None else _result_for(proposal, buyer_id,
+                                                                         in_force)
+        states.append(BuyerState(buyer, in_force, objection_of(proposal, buyer_id),
+                                 consent_of(proposal.id, buyer_id), outcome, result))
+    return sorted(states, key=lambda s: s.buyer.name.casefold())
+
+
+@dataclass(frozen=True)
+class PendingForBuyer:
+    """A proposed change a buyer is asked about, with its acceptance and its answer so far."""
+
+    proposal: DpaChangeProposal
+    acceptance: DpaAcceptance
+    objection: DpaObjection | None
+    consent: DpaChangeConsent | None
+
+
+def pending_for_buyer(buyer_org_id: int) -> list[PendingForBuyer]:
+    """Return the announced changes of the DPAs this buyer accepted, soonest first."""
+    profiles = (select(DpaVersion.profile_id).join(
+        DpaAcceptance, DpaAcceptance.dpa_version_id == DpaVersion.id)
+        .where(DpaAcceptance.buyer_org_id == buyer_org_id))
+    query = (select(DpaChangeProposal).where(DpaChangeProposal.status == PENDING,
+                                             DpaChangeProposal.profile_id.in_(profiles))
+             .order_by(DpaChangeProposal.effective_at, DpaChangeProposal.id))
+    rows = []
+    for proposal in db.session.scalars(query):
+        acceptance = dpa_notify.latest_acceptance(buyer_org_id, proposal.version)
+        if acceptance is None:  # accepted only versions after this one
+            continue
+        rows.append(PendingForBuyer(proposal, acceptance, objection_of(proposal, buyer_org_id),
+                                    consent_of(proposal.id, buyer_org_id)))
+    return rows
+
+
+# ------------------------------------------------------------------------------ proposing
+
+@dataclass(frozen=True)
+class ProposalPlan:
+    """What proposing at `announced_at` would announce: the change, the rules in force, dates."""
+
+    base: DpaVersion
+    content: dict[str, Any]
+    changes: SubprocessorChanges
+    authorisation: str
+    notice_days: int | None
+    objection_days: int
+    announced_at: datetime
+
+    @property
+    def deadline(self) -> datetime:
+        """Return the end of the objection period of a proposal made now."""
+        return self.announced_at + timedelta(days=self.objection_days)
+
+    @property
+    def earliest(self) -> date:
+        """Return the first day (UTC) the change may take effect: after the deadline."""
+        return self.deadline.date() + timedelta(days=1)
+
+    @property
+    def earliest_at(self) -> datetime:
+        """Return the first moment the change may take effect (00:00 UTC of `earliest`)."""
+        return _midnight(self.earliest)
+
+
+def authorisation_in_force(content: dict[str, Any]) -> str:
+    """Return the authorisation model of a version: general only if it says so and lists some.
+
+    Without any sub-processor in force there is no list the controller authorised in general,
+    so the first sub-processor needs its specific authorisation (Art. 28(2)).
+    """
+    clauses = content.get("clauses") or {}
+    if content.get("subprocessors") and clauses.get("subprocessor_authorisation") == GENERAL:
+        return GENERAL
+    return SPECIFIC
+
+
+def notice_days_in_force(content: dict[str, Any]) -> int | None:
+    """Return the notice period the version in force promises, if it states one."""
+    value = (content.get("clauses") or {}).get("notice_days")
+    return int(value) if isinstance(value, int | float) else None
+
+
+def objection_days_in_force(content: dict[str, Any], profile: DpaProfile) -> tuple[int, bool]:
+    """Return the objection period and whether the DPA text itself states it.
+
+    A period written in the version in force (`clauses.objection_days`) is a term of the contract
+    and wins; otherwise the profile's setting applies (it is copied into each new version).
+    """
+    value = (content.get("clauses") or {}).get("objection_days")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value), True
+    return profile.objection_days, False
+
+
+def check_periods(authorisation: str, notice_days: int | None, objection_days: int, *,
+                  in_text: bool = False) -> None:
+    """Refuse an objection period that does not cover the notice period (Clause 7.7)."""
+    if authorisation == GENERAL and objection_days < 1:
+        raise NoObjectionPeriod()
+    if notice_days is not None and objection_days < notice_days:
+        error = DpaObjectionShorterThanNotice if in_text else ObjectionShorterThanNotice
+        raise error(objection=objection_days, notice=notice_days)
+
+
+def _transfers(q: Questionnaire, content: dict[str, Any]) -> bool:
+    """Tell whether the processor or a listed sub-processor works outside the EEA."""
+    group_of = q.country_groups.group_of if q.country_groups is not None else None
+    places = list((content.get("processing") or {}).get("processing_locations") or [])
+    places += [row.get("location") for row in content.get("subprocessors") or []]
+    return any(needs_transfer_tool(code, group_of) for code in places)
+
+
+def proposed_content(base: dict[str, Any], drafted: dict[str, Any],
+                     q: Questionnaire) -> dict[str, Any]:
+    """Return the version in force with the draft's sub-processors, and nothing else changed.
+
+    Other edits stay in the draft: buyers who do not object are moved to the new version
+    without signing it again, so it may differ from theirs only by the sub-processors.
+    """
+    content = copy.deepcopy(base)
+    content["subprocessors"] = copy.deepcopy(drafted.get("subprocessors") or [])
+    clauses = content.setdefault("clauses", {})
+    if not base.get("subprocessors"):
+        new_clauses = drafted.get("clauses") or {}
+        for key in SUBPROCESSOR_CLAUSES:
+            if key in new_clauses:
+                clauses[key] = new_clauses[key]
+    clauses["transfers_outside_eea"] = _transfers(q, content)
+    return content
+
+
+def plan(profile: DpaProfile, now: datetime | None = None) -> ProposalPlan:
+    """Return what proposing the draft's sub-processors would announce, or raise why not."""
+    now = now or utcnow()
+    base = dpa_svc.latest_version(profile)
+    if base is None:
+        raise NoVersionInForce()
+    pending = pending_proposal(profile.id)
+    if pending is not None:
+        raise ChangeAlreadyPending(number=pending.version.number,
+                                   effective=dpa_notify.utc_text(pending.effective_at))
+    check = dpa_svc.check_profile(profile)
+    if not check.ok:
+        raise dpa_svc.PublishBlocked(check)
+    draft = dpa_svc.draft_of(profile)
+    assert draft is not None  # check_profile raised otherwise
+    drafted = dpa_svc.draft_content(profile)
+    content = proposed_content(base.content, drafted, dpa_svc.draft_questionnaire(draft))
+    changes = subprocessor_changes(_rows(base.content), _rows(content))
+    if changes.is_empty:
+        raise NoSubprocessorChange(number=base.number)
+    authorisation = authorisation_in_force(base.content)
+    notice_days = notice_days_in_force(base.content)
+    objection_days, in_text = objection_days_in_force(base.content, profile)
+    check_periods(authorisation, notice_days, objection_days, in_text=in_text)
+    return ProposalPlan(base, content, changes, authorisation, notice_days, objection_days, now)
+
+
+def effective_moment(plan_: ProposalPlan, chosen: date | None) -> datetime:
+    """Return the effective moment (00:00 UTC of the chosen day), refusing days out of range."""
+    day = chosen or plan_.earliest
+    values = {"earliest": dpa_notify.utc_text(plan_.earliest_at),
+              "deadline": dpa_notify.utc_text(plan_.deadline)}
+    if day < plan_.earliest:
+        raise EffectiveTooEarly(**values)
+    if _midnight(day) > plan_.deadline + MAX_DELAY:
+        raise EffectiveTooLate(**values)
+    return _midnight(day)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def propose(profile: DpaProfile, *, base_version_id: int, effective_on: date | None,
+            by: User, now: datetime | None = None) -> DpaChangeProposal:
+    """Publish the proposed version, record the proposal and send the notices."""
+    now = now or utcnow()
+    apply_due(profile_id=profile.id, now=now)
+    plan_ = plan(profile, now)
+    if plan_.base.id != base_version_id:
+        raise BaseNotInForce(number=plan_.base.number)
+    effective_at = effective_moment(plan_, effective_on)
+    version = _new_version(profile, plan_, by=by, now=now)
+    proposal = DpaChangeProposal(
+        profile_id=profile.id, vendor_org_id=profile.vendor_org_id, version_id=version.id,
+        base_version_id=plan_.base.id, authorisation=plan_.authorisation,
+        notice_days=plan_.notice_days, objection_days=plan_.objection_days, proposed_at=now,
+        proposed_by_id=by.id, effective_at=effective_at, status=PENDING)
+    db.session.add(proposal)
+    db.session.flush()
+    audit.record("dpa.change_proposed", by=by, org=profile.vendor_org_id, obj=proposal, details={
+        "number": version.number, "sha256": version.sha256, "base": plan_.base.number,
+        "authorisation": plan_.authorisation, "effective_at": effective_at.isoformat(),
+        "objection_deadline": proposal.objection_deadline.isoformat(),
+        **_names(plan_.changes)})
+    messages = dpa_notify.change_proposed(proposal, changes_of(proposal))
+    db.session.commit()
+    mail.dispatch(messages)
+    return proposal
+
+
+def _names(changes: SubprocessorChanges) -> dict[str, list[str]]:
+    return {"added": [str(r.get("name")) for r in changes.added],
+            "removed": [str(r.get("name")) for r in changes.removed],
+            "changed": [str(new.get("name")) for _old, new in changes.changed]}
+
+
+def _new_version(profile: DpaProfile, plan_: ProposalPlan, *, by: User,
+                 now: datetime) -> DpaVersion:
+    """Insert the proposed version: the base's columns, the new content, the next number."""
+    from vendorcheck.dpa.assemble import content_sha256
+
+    keep = {c.key: getattr(plan_.base, c.key) for c in DpaVersion.__table__.columns
+            if c.key not in ("id", "number", "published_at", "published_by_id", "sha256",
+                             "content", "objection_days")}
+    number = (db.session.scalar(select(func.max(DpaVersion.number))
+                                .where(DpaVersion.profile_id == profile.id)) or 0) + 1
+    version = DpaVersion(**keep, number=number, published_at=now, published_by_id=by.id,
+                         sha256=content_sha256(plan_.content), content=plan_.content,
+                         objection_days=plan_.objection_days)
+    db.session.add(version)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise dpa_svc.PublishConflict() from None
+    audit.record("dpa.published", by=by, org=profile.vendor_org_id, obj=version, details={
+        "slug": profile.slug, "number": number, "sha256": version.sha256,
+        "questionnaire": f"{version.questionnaire_id}@{version.questionnaire_version}",
+        "previous": plan_.base.number, "proposed_change": True})
+    return version
+
+
+def check_direct_publish(profile: DpaProfile, previous: DpaVersion | None,
+                         content: dict[str, Any]) -> None:
+    """Refuse publishing a version directly while a change is pending or when it changes the
+    sub-processors (those go through a proposal)."""
+    pending = pending_proposal(profile.id)
+    if pending is not None:
+        raise PublishWhilePending(effective=dpa_notify.utc_text(pending.effective_at))
+    if previous is not None and \
+            not subprocessor_changes(_rows(previous.content), _rows(content)).is_empty:
+        raise NeedsProposal()
+
+
+# ------------------------------------------------------------------------------ withdrawing
+
+def withdraw(proposal: DpaChangeProposal, *, by: User, reason: str = "",
+             now: datetime | None = None) -> DpaChangeProposal:
+    """Withdraw an announced change before its effective date and tell those who were told."""
+    now = now or utcnow()
+    apply_due(profile_id=proposal.profile_id, now=now)
+    db.session.refresh(proposal)
+    if proposal.status == APPLIED:
+        raise ChangeTookEffect(effective=dpa_notify.utc_text(proposal.effective_at))
+    if proposal.status == WITHDRAWN:
+        assert proposal.withdrawn_at is not None
+        raise ChangeWithdrawn(withdrawn=dpa_notify.utc_text(proposal.withdrawn_at))
+    proposal.status, proposal.withdrawn_at, proposal.withdrawn_by_id = WITHDRAWN, now, by.id
+    proposal.withdrawal_reason = reason.strip()[:MAX_TEXT] or None
+    db.session.flush()
+    audit.record("dpa.change_withdrawn", by=by, org=proposal.vendor_org_id, obj=proposal,
+                 details={"number": proposal.version.number, "sha256": proposal.version.sha256,
+                          "effective_at": proposal.effective_at.isoformat()})
+    messages = dpa_notify.change_withdrawn(proposal, changes_of(proposal))
+    db.session.commit()
+    mail.dispatch(messages)
+    return proposal
+
+
+# ------------------------------------------------------------------------------ buyer decisions
+
+def check_can_decide(acceptance: DpaAcceptance, proposal: DpaChangeProposal) -> None:
+    """Raise unless this acceptance's buyer may authorise or refuse the proposal now."""
+    accepted = acceptance.version
+    if accepted.profile_id != proposal.profile_id or \
+            accepted.number >= proposal.version.number:
+        raise NotAnEarlierAcceptance()
+    if not proposal.is_specific:
+        raise NotSpecificAuthorisation(vendor=proposal.vendor_org.name)
+    if not proposal.is_pending:
+        raise DecisionClosed()
+    if consent_of(proposal.id, acceptance.buyer_org_id) is not None:
+        raise AlreadyDecided()
+
+
+def decide(acceptance: DpaAcceptance, proposal: DpaChangeProposal, decision: str, *,
+           by: User, reason: str = "", now: datetime | None = None) -> DpaChangeConsent:
+    """Record a buyer's written authorisation or refusal of a change (specific authorisation)."""
+    now = now or utcnow()
+    apply_due(profile_id=proposal.profile_id, now=now)
+    db.session.refresh(proposal)
+    check_can_decide(acceptance, proposal)
+    if decision not in (AUTHORISED, REFUSED):
+        raise UnknownDecision()
+    consent = DpaChangeConsent(
+        proposal_id=proposal.id, buyer_org_id=acceptance.buyer_org_id, decision=decision,
+        reason=reason.strip()[:MAX_TEXT] or None, decided_by_id=by.id,
+        decided_by_name=by.name[:200], decided_by_email=by.email[:254], decided_at=now,
+        version_sha256=proposal.version.sha256)
+    db.session.add(consent)
+    try:
+        db.session.flush()
+    except IntegrityError:  # a double click raced us to the unique constraint
+        db.session.rollback()
+        raise AlreadyDecided() from None
+    audit.record(f"dpa.change_{decision}", by=by, org=acceptance.buyer_org_id, obj=consent,
+                 details={"proposal_id": proposal.id, "number": proposal.version.number,
+                          "version_sha256": proposal.version.sha256,
+                          "vendor_org_id": proposal.vendor_org_id,
+                          "reason_given": consent.reason is not None})
+    db.session.commit()
+    return consent
+
+
+# ------------------------------------------------------------------------------ applying
+
+def _result_for(proposal: DpaChangeProposal, buyer_org_id: int,
+                in_force: DpaVersion | None) -> str:
+    """Decide what the change does for one buyer at its effective date."""
+    if in_force is None or in_force.id != proposal.base_version_id:
+        return KEPT_OTHER_VERSION
+    objection = objection_of(proposal, buyer_org_id)
+    if objection is not None and objection.outcome != WITHDRAWN_OBJECTION:
+        return KEPT_OBJECTED
+    if not proposal.is_specific:
+        return MOVED  # general authorisation: no objection means the change applies
+    consent = consent_of(proposal.id, buyer_org_id)
+    if consent is None:
+        return KEPT_NOT_AUTHORISED  # silence is never consent under specific authorisation
+    return MOVED if consent.decision == AUTHORISED else KEPT_REFUSED
+
+
+def _apply(proposal: DpaChangeProposal, now: datetime) -> list[OutboxMessage] | None:
+    """Bring one due proposal into force and record each buyer's outcome (no commit).
+
+    Returns the e-mails to send, or None when another worker applied the proposal first.
+    """
+    claimed = db.session.execute(
+        update(DpaChangeProposal).where(DpaChangeProposal.id == proposal.id,
+                                        DpaChangeProposal.status == PENDING)
+        .values(status=APPLIED, applied_at=now).execution_options(synchronize_session=False))
+    if getattr(claimed, "rowcount", 0) != 1:
+        return None
+    db.session.refresh(proposal)
+    outcomes = []
+    for buyer_id in buyers_of_profile(proposal.profile_id):
+        before = in_force_version(buyer_id, proposal.profile_id)
+        if before is None:
+            continue
+        result = _result_for(proposal, buyer_id, before)
+        outcome = DpaChangeOutcome(
+            proposal_id=proposal.id, buyer_org_id=buyer_id, result=result,
+            from_version_id=before.id,
+            version_id=proposal.version_id if result == MOVED else before.id, recorded_at=now)
+        db.session.add(outcome)
+        outcomes.append(outcome)
+    db.session.flush()
+    audit.record("dpa.change_applied", org=proposal.vendor_org_id, obj=proposal, details={
+        "number": proposal.version.number, "effective_at": proposal.effective_at.isoformat(),
+        "results": dict(Counter(o.result for o in outcomes))})
+    return dpa_notify.change_applied(proposal, outcomes)
+
+
+def apply_due(*, profile_id: int | None = None, now: datetime | None = None
+              ) -> list[DpaChangeProposal]:
+    """Bring into force every announced change whose effective date has come; commit, mail."""
+    now = now or utcnow()
+    query = select(DpaChangeProposal).where(DpaChangeProposal.status == PENDING,
+                                            DpaChangeProposal.effective_at <= now)
+    if profile_id is not None:
+        query = query.where(DpaChangeProposal.profile_id == profile_id)
+    due = list(db.session.scalars(query.order_by(DpaChangeProposal.effective_at)))
+    if not due:
+        return []
+    if not has_request_context():
+        with current_app.test_request_context("/"):  # e-mailed links need URL building
+            return _apply_all(due, now)
+    return _apply_all(due, now)
+
+
+def _apply_all(due: list[DpaChangeProposal], now: datetime) -> list[DpaChangeProposal]:
+    messages: list[OutboxMessage] = []
+    applied = []
+    for proposal in due:
+        sent = _apply(proposal, now)
+        if sent is not None:
+            applied.append(proposal)
+            messages += sent
+    db.session.commit()
+    mail.dispatch(messages)
+    return applied
+
+
+# ------------------------------------------------------------------------------ command line
+
+@click.group("dpa")
+def dpa_group() -> None:
+    """Published data processing agreements."""
+
+
+@dpa_group.command("apply-changes")
+@click.option("--now", "moment", type=click.DateTime(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
+              default=None, help="Pretend the time (UTC) is this, e.g. 2026-12-24T00:00.")
+@with_appcontext
+def apply_changes_command(moment: datetime | None) -> None:
+    """Bring into force the proposed sub-processor changes whose effective date has come."""
+    now = moment.replace(tzinfo=UTC) if moment is not None else None
+    applied = apply_due(now=now)
+    for proposal in applied:
+        click.echo(f"{proposal.profile.slug}: version {proposal.version.number} in force since "
+                   f"{proposal.effective_at:%Y-%m-%d %H:%M} UTC.")
+    click.echo(f"{len(applied)} sub-processor change(s) took effect.")
+
+
+__all__ = [
+    "BuyerState", "ChangeError", "PendingForBuyer", "ProposalPlan", "apply_due", "buyer_states",
+    "changes_of", "check_direct_publish", "decide", "dpa_group", "in_force_version",
+    "is_in_force", "pending_for_buyer", "pending_proposal", "plan", "predecessors", "propose",
+    "proposal_of_version", "proposals_by_version", "proposals_of", "withdraw",
+]
