@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from vendorcheck.dpa.assemble import DEFAULT_KIND
 from vendorcheck.extensions import db
 from vendorcheck.models import Membership, Organisation, Role, User
 from vendorcheck.models.assessments import Answer, Assessment
@@ -20,9 +21,10 @@ from vendorcheck.services import dpa as svc
 
 COMPLETE_SET = "complete_eu_processor_is_low_risk"
 OVH = {"name": "OVH SAS", "address": "2 rue Kellermann, 59100 Roubaix", "country": "FR",
-       "activity": "Infrastructure hosting", "location": "FR"}
+       "activity": "Infrastructure hosting", "location": "FR", "contact": "dpo@ovh.net"}
 MAILER = {"name": "Mailer Inc.", "address": "1 Market St, San Francisco", "country": "US",
-          "activity": "Transactional e-mail", "location": "US", "transfer_tool": "scc_2021"}
+          "activity": "Transactional e-mail", "location": "US", "transfer_tool": "scc_2021",
+          "contact": "Privacy team, privacy@mailer.example"}
 _DEFAULT: Any = object()
 
 
@@ -82,8 +84,8 @@ def set_draft_answers(org: Organisation, answers: dict[str, Any], *,
 def publish_dpa(world_or_session: Any, vendor_org: Organisation,
                 answers: dict[str, Any] | None = None,
                 subprocessors: list[dict[str, Any]] | None = _DEFAULT, *,
-                by: User | None = None) -> DpaVersion:
-    """Publish a DPA version for `vendor_org` (complete EU answers unless given) and return it.
+                by: User | None = None, kind: str = DEFAULT_KIND) -> DpaVersion:
+    """Publish a DPA version of one kind for `vendor_org` (complete EU answers unless given).
 
     `world_or_session` is accepted for symmetry with the other factories and not used.
     """
@@ -94,7 +96,7 @@ def publish_dpa(world_or_session: Any, vendor_org: Organisation,
     set_draft_answers(vendor_org, values, by=by)
     profile = svc.profile_of(vendor_org)
     assert profile is not None
-    return svc.publish(profile, by=by)
+    return svc.publish(profile, by=by, kind=kind)
 
 
 __all__ = ["MAILER", "OVH", "complete_answers", "dpa_questionnaire", "publish_dpa",

@@ -23,7 +23,9 @@ from vendorcheck.models.dpa import DpaVersion
 from vendorcheck.models.dpa_relations import DpaAcceptance
 from vendorcheck.services import reports
 
-FORM = {"signer_name": "Lea Legal", "signer_role": "General counsel", "authorised": "y"}
+FORM = {"signer_name": "Lea Legal", "signer_role": "General counsel", "authorised": "y",
+        "controller_name": "Buyer A SA", "controller_address": "1 place du Marché, 69001 Lyon",
+        "contact_name": "Lea Legal, General counsel", "contact_email": "legal@buyer-a.example"}
 
 
 @pytest.fixture(autouse=True)
