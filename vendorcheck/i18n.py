@@ -61,9 +61,17 @@ def switch_language_url(code: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Expose the helpers to templates."""
-    app.jinja_env.globals.update(current_locale=current_locale, switch_language_url=switch_language_url)
+    app.jinja_env.globals.update(current_locale=current_locale, switch_language_url=switch_language_url,
+                                 score_text=score_text)
     app.jinja_env.filters["loc"] = localised
     app.jinja_env.filters["ref_words"] = ref_words
+
+
+def score_text(value: float | None) -> str:
+    """Write a score with one decimal in the active language ("55.2", "55,2"); "—" for none."""
+    from flask_babel import format_decimal
+
+    return "—" if value is None else str(format_decimal(value, format="#,##0.0"))
 
 
 def ref_words(code: str, questionnaire: object) -> str:

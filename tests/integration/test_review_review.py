@@ -384,3 +384,33 @@ def test_pages_render_in_french(client, world, login_as, submitted, path):
     assert client.get(f"/buyer/assessments/{submitted}{path}?lang=fr").status_code == 200
     assert client.get("/buyer/assessments?lang=fr").status_code == 200
     assert client.get("/buyer/assessments/new?lang=fr").status_code == 200
+
+
+@pytest.mark.parametrize(("lang", "because", "row"), [
+    ("en", "Unacceptable because of:", "United States"),
+    ("fr", "Inacceptable en raison de :", "États-Unis"),
+])
+def test_review_page_says_why_the_tier_and_what_triggered_each_finding(app, client, world, login_as,
+                                                                      lang, because, row):
+    with app.app_context():
+        a = make_assessment(world["a"].buyer, world["a"].vendor, answers=UNACCEPTABLE,
+                            by=world.user("a.assessor"))
+        assessment_id = a.id
+        critical = [f for f in review.result_of(a).computed.findings if f.severity == "critical"]
+        assert critical and all(f.triggers for f in critical)
+    login_as(world.user("a.legal"))
+    page = client.get(f"/buyer/assessments/{assessment_id}?lang={lang}").get_data(as_text=True)
+    assert because in page
+    assert row in page                                   # the country that raised the finding
+    assert page.count('class="small finding-trigger"') >= len(critical)
+
+
+def test_review_page_shows_not_assessed_for_an_empty_assessment(app, client, world, login_as):
+    with app.app_context():
+        a = make_assessment(world["a"].buyer, world["a"].vendor, answers=None,
+                            status=S.IN_PROGRESS, by=world.user("a.assessor"))
+        assert (a.score, a.tier) == (None, None)
+        assessment_id = a.id
+    login_as(world.user("a.legal"))
+    page = client.get(f"/buyer/assessments/{assessment_id}").get_data(as_text=True)
+    assert "Not assessed yet" in page and "0 % of the required answers are given" in page

@@ -322,7 +322,7 @@ class Words:
         kind = item.type if item is not None else ""
         if kind in ("country", "country_list"):
             codes = value if isinstance(value, list) else [value]
-            return ", ".join(self.fmt.country(code) for code in codes)
+            return ", ".join(self.fmt.place(item, code) for code in codes)
         if kind in ("single_choice", "multi_choice"):
             codes = value if isinstance(value, list) else [value]
             return ", ".join(self.option(item, code) for code in codes)
@@ -334,10 +334,17 @@ class Words:
             return ", ".join(str(v) for v in (value.get("name"), value.get("role")) if v)
         return str(value)
 
+    def _column(self, key: str) -> Item | None:
+        """Return a column of the sub-processor table, if the questionnaire has it."""
+        table = self.item(SUBPROCESSOR_SLOT)
+        if table is None or not any(c.id == key for c in table.columns):
+            return None
+        return table.column(key)
+
     def column(self, key: str, value: Any) -> str:
         """Return a sub-processor cell in words."""
         if key in ("country", "location"):
-            return self.fmt.country(value) if value else ""
+            return self.fmt.place(self._column(key), value) if value else ""
         if key == "transfer_tool":
             if not value:
                 return str(self.words.get("not_applicable", ""))

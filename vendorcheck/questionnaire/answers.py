@@ -136,10 +136,12 @@ def _check_count(item: Item, count: int) -> None:
 
 
 def check_country(item: Item, value: object) -> str:
-    """Check an ISO 3166-1 alpha-2 code."""
-    if not isinstance(value, str) or value not in ISO_3166_ALPHA2:
-        raise Invalid(f"'{value}' is not an ISO 3166-1 alpha-2 country code")
-    return value
+    """Check an ISO 3166-1 alpha-2 code, or an organisation code the pinned dataset lists."""
+    if isinstance(value, str) and (value in ISO_3166_ALPHA2
+                                   or any(o.code == value for o in item.organisations)):
+        return value
+    also = " nor a listed international organisation" if item.organisations else ""
+    raise Invalid(f"'{value}' is not an ISO 3166-1 alpha-2 country code{also}")
 
 
 def check_country_list(item: Item, value: object) -> list[str]:

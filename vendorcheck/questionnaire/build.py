@@ -24,6 +24,7 @@ from vendorcheck.questionnaire.model import (
     Justification,
     LocaleText,
     Option,
+    Organisation,
     Questionnaire,
     Reference,
     Section,
@@ -49,6 +50,7 @@ class Ctx:
     option_sets: dict[str, tuple[Option, ...]] = field(default_factory=dict)
     categories: frozenset[str] = frozenset()
     ids: dict[str, str] = field(default_factory=dict)
+    organisations: tuple[Organisation, ...] = ()  # of the pinned dataset, for country items
 
     def problem(self, path: PathKey, message: str) -> None:
         """Record a problem at `path`."""
@@ -173,6 +175,8 @@ def item(ctx: Ctx, raw: dict[str, Any], path: PathKey, section: str | None) -> I
     for key in ("tags", "exclusive", "unique", "accept"):
         fields[key] = tuple(raw.get(key) or ())
     _bounds(raw, fields)
+    if kind in ("country", "country_list"):
+        fields["organisations"] = ctx.organisations
     built = Item(id=raw["id"], type=kind, path=format_path(path), section=section, **fields)
     built = _with_type_defaults(ctx, built, raw, path)
     _check_item(ctx, built, path)
@@ -448,8 +452,9 @@ def column_order(ctx: Ctx, built: Item, path: PathKey) -> tuple[str, ...]:
 
 
 def computed_values(ctx: Ctx, data: dict[str, Any], scope: Scope) -> tuple[Computed, ...]:
-    """Compile the computed booleans."""
+    """Compile the computed booleans (traced: findings that read them are explained through them)."""
     out = []
+    scope = replace(scope, trace=True)
     for index, raw in enumerate(data.get("computed") or ()):
         path: PathKey = ("computed", index)
         expr = compile_at(ctx, raw["expr"], (*path, "expr"), scope, raw["id"])
@@ -464,8 +469,9 @@ def computed_values(ctx: Ctx, data: dict[str, Any], scope: Scope) -> tuple[Compu
 
 
 def findings(ctx: Ctx, data: dict[str, Any], scope: Scope) -> tuple[Finding, ...]:
-    """Compile the finding rules."""
+    """Compile the finding rules, traced so a raised finding can say what triggered it."""
     out: list[Finding] = []
+    scope = replace(scope, trace=True)
     for index, raw in enumerate(data.get("findings") or ()):
         path: PathKey = ("findings", index)
         if raw["id"] in {f.id for f in out}:
@@ -483,7 +489,7 @@ def findings(ctx: Ctx, data: dict[str, Any], scope: Scope) -> tuple[Finding, ...
 def tiers(ctx: Ctx, data: dict[str, Any], scope: Scope) -> tuple[Tier, ...]:
     """Compile the tier rules, where score(), findings() and completeness() are allowed."""
     out: list[Tier] = []
-    tier_scope = replace(scope, tier_context=True)
+    tier_scope = replace(scope, tier_context=True, trace=True)
     for index, raw in enumerate(data.get("tiers") or ()):
         path: PathKey = ("tiers", index)
         if raw["id"] in {t.id for t in out}:
@@ -545,6 +551,7 @@ def build_questionnaire(doc: YamlDoc, data: dict[str, Any],
     option_sets(ctx, data)
     cats = categories(ctx, data)
     groups = _groups(ctx, data, datasets)
+    ctx.organisations = _organisations(groups)
     structure = _structure(ctx, data)
     computed_ids = [c["id"] for c in data.get("computed") or ()]
     for index, cid in enumerate(computed_ids):
@@ -593,6 +600,13 @@ def _groups(ctx: Ctx, data: dict[str, Any], datasets: Mapping[str, CountryGroups
         elif key.startswith("country_groups@"):
             found = datasets[key]
     return found
+
+
+def _organisations(groups: CountryGroups | None) -> tuple[Organisation, ...]:
+    """Return the international organisations of the pinned dataset, for country answers."""
+    if groups is None:
+        return ()
+    return tuple(Organisation(e.code, e.label) for e in groups.organisations() if e.label)
 
 
 def _structure(ctx: Ctx, data: dict[str, Any]) -> list[tuple[dict[str, Any], list[Item]]]:

@@ -38,7 +38,7 @@ def client_plan(q: Questionnaire, *, today: date, answers: Mapping[str, Any] | N
                     and (i not in on_page or q.item(i).type in FROM_SERVER)},
     }
     if q.country_groups is not None and any(_uses_groups(s) for s in steps):
-        plan["groups"] = {code: q.country_groups.group_of(code)
+        plan["groups"] = {code: q.country_groups.group_of(code, on=today)
                           for code in sorted(q.country_groups.entries)}
     return plan
 

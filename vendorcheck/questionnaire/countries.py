@@ -1,4 +1,9 @@
-"""ISO 3166-1 alpha-2 country codes, written out so the engine needs no runtime dependency."""
+"""ISO 3166-1 alpha-2 country codes, written out so the engine needs no runtime dependency.
+
+International organisations (GDPR Art. 44-46 and 45(3) treat them like third countries) take codes
+from ISO 3166-1's user-assigned range, which ISO will never give to a country: AA, QM-QZ, XA-XZ
+and ZZ. A dataset entry with `kind: international_organisation` must use one of them.
+"""
 
 from __future__ import annotations
 
@@ -26,3 +31,8 @@ ISO_3166_ALPHA2: frozenset[str] = frozenset({
 def is_country_code(value: object) -> bool:
     """Return whether `value` is an assigned ISO 3166-1 alpha-2 code."""
     return isinstance(value, str) and value in ISO_3166_ALPHA2
+
+
+# AA, QM-QZ, XA-XZ and ZZ: ISO 3166-1 reserves them for users, so no country will ever get one.
+USER_ASSIGNED: frozenset[str] = frozenset(
+    {"AA", "ZZ"} | {f"Q{c}" for c in "MNOPQRSTUVWXYZ"} | {f"X{c}" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})

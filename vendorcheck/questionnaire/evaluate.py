@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from vendorcheck.questionnaire.expr import Compiled, Env
@@ -157,8 +158,11 @@ def _item_step(item: Item, column_order: tuple[str, ...]) -> Step:
 
 def make_env(q: Questionnaire, today: date | None) -> Env:
     """Create an evaluation environment."""
+    day = today or date.today()
     groups = q.country_groups
-    return Env({}, today or date.today(), groups.group_of if groups is not None else None)
+    # Groups are read on the scoring day: an adequacy decision past its sunset date no longer counts.
+    group_of = partial(groups.group_of, on=day) if groups is not None else None
+    return Env({}, day, group_of)
 
 
 def truth(compiled: Compiled | None, env: Env, *, default: bool) -> bool:

@@ -397,7 +397,7 @@ class Duration:
 class Env:
     """What an evaluation reads: effective values, the current row or country, today, groups."""
 
-    __slots__ = ("values", "row", "it", "today", "group_of", "tier")
+    __slots__ = ("values", "row", "it", "today", "group_of", "tier", "trace")
 
     def __init__(self, values: dict[str, Any], today: date,
                  group_of: Callable[[str], str] | None = None, tier: Any = None) -> None:
@@ -407,6 +407,9 @@ class Env:
         self.today = today
         self.group_of = group_of
         self.tier = tier
+        # When a dict, traced expressions record each node's value and the rows or countries
+        # their loops matched, keyed by node: the explanation of a finding reads it.
+        self.trace: dict[Any, Any] | None = None
 
 
 Fn = Callable[[Env], Any]
@@ -448,6 +451,7 @@ class Scope:
     row: Mapping[str, Type] | None = None
     row_table: str | None = None
     in_country: bool = False
+    trace: bool = False  # record node values for explanations (findings and computed values)
     deps: set[str] = field(default_factory=set)
     row_deps: set[str] = field(default_factory=set)
 
@@ -468,7 +472,28 @@ def check(text: str, scope: Scope) -> Type:
 
 
 def _compile(node: Node, scope: Scope) -> tuple[Type, Fn]:
-    """Check and compile one node."""
+    """Check and compile one node; traced scopes record its value outside loops."""
+    typ, fn = _compile_node(node, scope)
+    if scope.trace and scope.row is None and not scope.in_country:
+        fn = _traced(node, fn)
+    return typ, fn
+
+
+def _traced(node: Node, fn: Fn) -> Fn:
+    """Wrap `fn` so that an evaluation with `env.trace` set records the node's value."""
+    key = id(node)
+
+    def run(env: Env) -> Any:
+        value = fn(env)
+        if env.trace is not None:
+            env.trace[key] = value
+        return value
+
+    return run
+
+
+def _compile_node(node: Node, scope: Scope) -> tuple[Type, Fn]:
+    """Check and compile one node by its kind."""
     if isinstance(node, Lit):
         return _literal(node)
     if isinstance(node, Ref):
@@ -778,7 +803,13 @@ def _fn_count(node: Call, scope: Scope) -> tuple[Type, Fn]:
         _, fn = _arg(node, 0, scope, ("list", "table"))
         return NUMBER, lambda env: len(fn(env) or ())
     rows, cond = _row_loop(node, scope)
-    return NUMBER, lambda env: sum(1 for _ in _matching(env, rows(env), cond))
+
+    def run(env: Env) -> int:
+        found = _matching(env, rows(env), cond)
+        _record(env, node, found)
+        return len(found)
+
+    return NUMBER, run
 
 
 def _row_loop(node: Call, scope: Scope) -> tuple[Fn, Fn]:
@@ -791,20 +822,37 @@ def _row_loop(node: Call, scope: Scope) -> tuple[Fn, Fn]:
     return rows, cond
 
 
-def _matching(env: Env, rows: Any, cond: Fn) -> list[Any]:
-    """Return the rows for which `cond` is true, restoring the outer row afterwards."""
+def _matching(env: Env, rows: Any, cond: Fn) -> list[int]:
+    """Return the indices of the rows for which `cond` is true, restoring the outer row."""
     outer, found = env.row, []
-    for row in rows or ():
+    for index, row in enumerate(rows or ()):
         env.row = row
         if cond(env) is True:
-            found.append(row)
+            found.append(index)
     env.row = outer
     return found
 
 
+def _record(env: Env, node: Node, matched: list[Any]) -> None:
+    """Remember what a loop matched, when the evaluation is traced."""
+    if env.trace is not None:
+        env.trace[("match", id(node))] = matched
+
+
+def matched_by(trace: dict[Any, Any], node: Node) -> list[Any] | None:
+    """Return the row indices or country codes a traced loop matched (None: not evaluated)."""
+    return trace.get(("match", id(node)))
+
+
 def _fn_any(node: Call, scope: Scope) -> tuple[Type, Fn]:
     rows, cond = _row_loop(node, scope)
-    return BOOL, lambda env: bool(_matching(env, rows(env), cond))
+
+    def run(env: Env) -> bool:
+        found = _matching(env, rows(env), cond)
+        _record(env, node, found)
+        return bool(found)
+
+    return BOOL, run
 
 
 def _fn_all(node: Call, scope: Scope) -> tuple[Type, Fn]:
@@ -812,7 +860,9 @@ def _fn_all(node: Call, scope: Scope) -> tuple[Type, Fn]:
 
     def run(env: Env) -> bool:
         table = rows(env) or ()
-        return len(_matching(env, table, cond)) == len(table)
+        found = _matching(env, table, cond)
+        _record(env, node, found)
+        return len(found) == len(table)
 
     return BOOL, run
 
@@ -827,24 +877,38 @@ def _country_loop(node: Call, scope: Scope) -> tuple[Fn, Fn]:
     return codes, cond
 
 
-def _countries(env: Env, codes: Any, cond: Fn) -> list[bool]:
-    """Evaluate `cond` for each country code, restoring the outer `it`."""
-    outer, results = env.it, []
+def _countries(env: Env, codes: Any, cond: Fn) -> list[str]:
+    """Return the country codes for which `cond` is true, restoring the outer `it`."""
+    outer, found = env.it, []
     for code in codes or ():
         env.it = code
-        results.append(cond(env) is True)
+        if cond(env) is True:
+            found.append(code)
     env.it = outer
-    return results
+    return found
 
 
 def _fn_any_country(node: Call, scope: Scope) -> tuple[Type, Fn]:
     codes, cond = _country_loop(node, scope)
-    return BOOL, lambda env: any(_countries(env, codes(env), cond))
+
+    def run(env: Env) -> bool:
+        found = _countries(env, codes(env), cond)
+        _record(env, node, found)
+        return bool(found)
+
+    return BOOL, run
 
 
 def _fn_all_country(node: Call, scope: Scope) -> tuple[Type, Fn]:
     codes, cond = _country_loop(node, scope)
-    return BOOL, lambda env: all(_countries(env, codes(env), cond))
+
+    def run(env: Env) -> bool:
+        listed = codes(env) or ()
+        found = _countries(env, listed, cond)
+        _record(env, node, found)
+        return len(found) == len(listed)
+
+    return BOOL, run
 
 
 def _fn_in_group(node: Call, scope: Scope) -> tuple[Type, Fn]:

@@ -129,6 +129,14 @@ class Justification:
 
 
 @dataclass(frozen=True)
+class Organisation:
+    """An international organisation a country answer may name (its code is user-assigned)."""
+
+    code: str
+    name: LocaleText
+
+
+@dataclass(frozen=True)
 class Item:
     """A question (or a table column, or a note); type-specific fields are None when unused."""
 
@@ -177,6 +185,8 @@ class Item:
     statement: LocaleText | None = None
     body: LocaleText | None = None
     max_score: Number = 0
+    # Country items: the organisations of the pinned country-groups dataset, also accepted.
+    organisations: tuple[Organisation, ...] = ()
 
     @property
     def is_scored(self) -> bool:
@@ -186,6 +196,11 @@ class Item:
     def option(self, value: str) -> Option | None:
         """Return the option with `value`, if any."""
         return next((o for o in self.options if o.value == value), None)
+
+    def organisation_name(self, code: object, locale: str) -> str | None:
+        """Return the name of an organisation this country item accepts, else None."""
+        found = next((o for o in self.organisations if o.code == code), None)
+        return found.name.get(locale) if found is not None else None
 
     def column(self, column_id: str) -> Item:
         """Return a table column by id (KeyError if unknown)."""

@@ -24,6 +24,7 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FILE_KINDS = ("pdf", "png", "jpeg", "docx", "xlsx", "txt", "csv")
 QUESTIONNAIRE_SCHEMA = "vendorcheck/questionnaire@1"
 DATASET_SCHEMA = "vendorcheck/country-groups@1"
+ENTRY_KINDS = ("country", "international_organisation")
 
 
 class Strict(Schema):
@@ -443,9 +444,11 @@ class EntrySchema(Strict):
     code = fields.String(required=True)
     group = fields.String(required=True, validate=validate.OneOf(
         ("eea", "adequate", "adequate_partial", "third_country")))
-    name = fields.String()
+    kind = fields.String(validate=validate.OneOf(ENTRY_KINDS))  # default: country
+    name = LocaleMap()  # a bare English name, or {en, fr} (required for an organisation)
     decision = fields.String()
     decision_date = IsoDate()
+    valid_until = IsoDate()  # the last day the decision applies (a sunset clause), if any
     url = fields.String(validate=validate.Regexp(r"^https?://\S+$"))
     condition = LocaleMap()
     note = LocaleMap()

@@ -9,7 +9,8 @@ from datetime import date
 from typing import Any
 
 from vendorcheck.questionnaire.evaluate import Visibility, evaluate_visibility, make_env, truth
-from vendorcheck.questionnaire.expr import Env
+from vendorcheck.questionnaire.explain import Trigger, finding_triggers
+from vendorcheck.questionnaire.expr import Compiled, Env
 from vendorcheck.questionnaire.model import SEVERITIES, Item, LocaleText, Number, Questionnaire, Tier
 
 
@@ -45,6 +46,7 @@ class FindingResult:
     title: LocaleText
     remediation: LocaleText | None
     due_days: int | None
+    triggers: tuple[Trigger, ...] = ()  # the answers, rows and countries that raised it
 
 
 @dataclass(frozen=True)
@@ -181,8 +183,16 @@ def raised_findings(q: Questionnaire, env: Env) -> list[FindingResult]:
     for rule in q.findings:
         if truth(rule.when, env, default=True):
             out.append(FindingResult(rule.id, rule.severity, rule.refs, rule.title,
-                                     rule.remediation, rule.due_days))
+                                     rule.remediation, rule.due_days, _triggers(q, rule.when, env)))
     return out
+
+
+def _triggers(q: Questionnaire, when: Compiled, env: Env) -> tuple[Trigger, ...]:
+    """Explain a raised finding; a rule that cannot be explained still stands (fail closed)."""
+    try:
+        return finding_triggers(q, when, env)
+    except Exception:  # the rule raised by failing closed: there is nothing to point at
+        return ()
 
 
 def choose_tier(q: Questionnaire, env: Env, context: TierContext) -> str | None:
@@ -200,6 +210,7 @@ class Verdict:
     reason: str                   # finding, rule, incomplete, not_assessed, none
     severity: str | None = None   # the worst severity when a finding set the tier
     rule: Tier | None = None      # the tier rule that matched when `reason` is "rule"
+    context: TierContext | None = None  # what the rules read (score, counts, completeness)
 
     @property
     def is_capped(self) -> bool:
@@ -215,12 +226,12 @@ def decide(q: Questionnaire, env: Env, context: TierContext) -> Verdict:
     answered) there is no score, and a tier only when a finding forces one.
     """
     if not q.tiers:
-        return Verdict(context.score, None, context.score, "none")
+        return Verdict(context.score, None, context.score, "none", context=context)
     floor_index, worst = _floor(q, context.finding_counts)
     if context.completeness < q.assessed_from or context.completeness == 0:
         if floor_index is None:
-            return Verdict(None, None, context.score, "not_assessed")
-        return Verdict(None, q.tiers[floor_index].id, context.score, "finding", worst)
+            return Verdict(None, None, context.score, "not_assessed", context=context)
+        return Verdict(None, q.tiers[floor_index].id, context.score, "finding", worst, context=context)
     env.tier = context
     index = next((n for n, t in enumerate(q.tiers) if truth(t.when, env, default=True)), 0)
     reason = "rule"
@@ -231,7 +242,7 @@ def decide(q: Questionnaire, env: Env, context: TierContext) -> Verdict:
     tier = q.tiers[index]
     capped = _cap(context.score, tier.score_max)
     return Verdict(capped, tier.id, context.score, reason, worst if reason == "finding" else None,
-                   tier if reason == "rule" else None)
+                   tier if reason == "rule" else None, context)
 
 
 def _floor(q: Questionnaire, counts: Mapping[str, int]) -> tuple[int | None, str | None]:

@@ -22,7 +22,9 @@ from babel.numbers import format_decimal
 
 from vendorcheck.legal_refs import format_ref
 from vendorcheck.questionnaire import Item, LocaleText, Questionnaire, ScoreResult, score
+from vendorcheck.questionnaire.explain import ExplainedFinding, Trigger, describe, explain_verdict
 from vendorcheck.questionnaire.model import SEVERITIES
+from vendorcheck.questionnaire.scoring import Verdict
 
 LOCALES = ("en", "fr")
 YES_NO_CODES = frozenset({"yes", "no", "na", "unknown"})
@@ -57,6 +59,7 @@ class ReportData:
     evidence: Sequence[Mapping[str, Any]] = ()
     clarifications: Sequence[Mapping[str, Any]] = ()
     attestation: Mapping[str, Any] | None = None
+    verdict: Verdict | None = None  # the reviewed verdict (overrides applied); else the computed one
 
 
 def answers_sha256(answers: Mapping[str, Any]) -> str:
@@ -84,6 +87,11 @@ class Formatter:
         """Return a country's name in this locale; unknown codes are shown as given."""
         key = str(code).upper()
         return str(self._territories.get(key, key))
+
+    def place(self, item: Item | None, code: Any) -> str:
+        """Return the name of a country, or of an international organisation the item lists."""
+        named = item.organisation_name(code, self.locale) if item is not None else None
+        return named or self.country(code)
 
     def date(self, value: date | datetime | str | None) -> str:
         """Return a long date ("12 mars 2026"), or "" for None."""
@@ -142,9 +150,9 @@ def answer_words(item: Item, value: Any, fmt: Formatter) -> dict[str, Any]:
     elif kind == "multi_choice":
         out["list"] = [_option_label(item, v, fmt) for v in _as_list(value)]
     elif kind == "country":
-        out["text"] = fmt.country(value)
+        out["text"] = fmt.place(item, value)
     elif kind == "country_list":
-        out["list"] = [fmt.country(v) for v in _as_list(value)]
+        out["list"] = [fmt.place(item, v) for v in _as_list(value)]
     elif kind == "date":
         out["text"] = fmt.date(str(value))
     elif kind == "number":
@@ -204,6 +212,7 @@ def build_report_context(
     findings = _findings(q, data, result, fmt)
     overall = data.score if data.score is not None else result.score
     tier = data.tier if data.tier is not None else result.tier
+    explained = [ExplainedFinding(f["title"], f["severity"], tuple(f["triggers"])) for f in findings]
     return {
         "locale": fmt.locale,
         "draft": not data.decided,
@@ -239,7 +248,9 @@ def build_report_context(
             "categories": _categories(q, result, fmt),
             "severity_counts": [(sev, sum(1 for f in findings if f["severity"] == sev))
                                 for sev in SEVERITIES],
+            "explanation": explain_verdict(q, data.verdict or result.verdict, explained, fmt.locale),
         },
+        "score_text": lambda value: fmt.number(value, one_decimal=True) if value is not None else "—",
         "findings": findings,
         "sections": _sections(q, data, result, fmt),
         "references": _references(q, fmt),
@@ -288,8 +299,8 @@ def _findings(q: Questionnaire, data: ReportData, result: ScoreResult,
     overrides = {str(o.get("target")): o for o in data.overrides
                  if o.get("kind") == "finding_severity"}
     rows: list[dict[str, Any]] = []
+    computed = {f.id: f for f in result.findings}
     if data.findings:
-        computed = {f.id: f for f in result.findings}
         for record in data.findings:
             fid = str(record.get("finding_id") or "")
             rule = computed.get(fid)
@@ -305,9 +316,27 @@ def _findings(q: Questionnaire, data: ReportData, result: ScoreResult,
             rows.append(_finding_row(finding.id, finding.severity, fmt.text(finding.title),
                                      list(finding.refs), remediation, {}, overrides.get(finding.id),
                                      q, fmt))
+    for row in rows:
+        found = computed.get(row["id"])
+        row["triggers"] = _triggers(q, found.triggers if found else (), data.answers, result, fmt)
     order = {sev: index for index, sev in enumerate(SEVERITIES)}
     rows.sort(key=lambda row: (order.get(row["severity"], len(order)), row["id"]))
     return rows
+
+
+def _triggers(q: Questionnaire, triggers: Sequence[Trigger], answers: Mapping[str, Any],
+              result: ScoreResult, fmt: Formatter) -> list[dict[str, Any]]:
+    """Return what raised a finding in words: answers, table rows and countries."""
+    values = result.visibility.values
+
+    def text(item: Item, value: Any) -> str:
+        words = answer_words(item, value, fmt)
+        if words["list"]:
+            return ", ".join(words["list"])
+        return str(words["text"]) if words["text"] else f"@{words['code']}"  # templates say yes/no
+
+    return [describe(q, t, values, fmt.locale, answer_text=text, country_text=fmt.country)
+            for t in triggers]
 
 
 def _finding_row(fid: str, severity: str, title: str, refs: list[str], remediation: str,

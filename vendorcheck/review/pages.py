@@ -217,11 +217,13 @@ def render_review(assessment: Assessment, *, section_id: str | None = None,
     if section_id and current is None:
         abort(404)
     forms = _forms(assessment)
+    findings = p.finding_views(q, assessment, result, locale)
     context = {
         "assessment": assessment, "q": q, "result": result, "sections": sections,
         "section": current, "forms": forms, "failed": failed, "locale": locale,
         "items": p.item_views(assessment, current, result, locale) if current else [],
-        "findings": p.finding_views(assessment, result, locale),
+        "findings": findings,
+        "verdict": p.verdict_view(q, result, findings, locale),
         "categories": p.category_views(q, result, locale),
         "can_review": assessment.status in review.REVIEWABLE,
         "can_reassess": assessment.status in review.REASSESSABLE,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,6 +21,7 @@ from vendorcheck.models.assessments import (
     Override,
 )
 from vendorcheck.questionnaire import Item, Questionnaire, Section
+from vendorcheck.questionnaire.explain import ExplainedFinding, Trigger, describe, explain_verdict
 from vendorcheck.review.results import ReviewedResult
 
 
@@ -75,6 +76,11 @@ def _choice(item: Item, value: str, locale: str) -> str:
     return option.label.get(locale) if option is not None else value
 
 
+def _place(item: Item, code: str, locale: str) -> str:
+    """Return a country's name, or the name of an international organisation the item lists."""
+    return item.organisation_name(code, locale) or country_name(code, locale)
+
+
 def _attestation(value: Any) -> str:
     if not isinstance(value, dict):
         return str(value)
@@ -92,9 +98,9 @@ def in_words(item: Item, value: Any, locale: str) -> str | list[str]:
     if kind == "multi_choice":
         return [_choice(item, v, locale) for v in value]
     if kind == "country":
-        return country_name(value, locale)
+        return _place(item, value, locale)
     if kind == "country_list":
-        return [country_name(v, locale) for v in value]
+        return [_place(item, v, locale) for v in value]
     if kind == "number":
         unit = f" {item.unit.get(locale)}" if item.unit else ""
         return f"{format_decimal(value)}{unit}"
@@ -200,6 +206,7 @@ class FindingView:
     source: str
     record: FindingRecord | None
     overrides: list[Override]
+    triggers: tuple[dict[str, Any], ...] = ()   # what raised it, in words (computed findings)
 
 
 def _local(mapping: dict[str, str] | None, locale: str) -> str | None:
@@ -208,7 +215,8 @@ def _local(mapping: dict[str, str] | None, locale: str) -> str | None:
     return mapping.get(locale) or mapping.get("en") or next(iter(mapping.values()))
 
 
-def finding_views(assessment: Assessment, result: ReviewedResult, locale: str) -> list[FindingView]:
+def finding_views(q: Questionnaire, assessment: Assessment, result: ReviewedResult,
+                  locale: str) -> list[FindingView]:
     """Return computed findings (with their records) then the ones added by hand."""
     records = {r.finding_id: r for r in assessment.findings}
     out = []
@@ -216,13 +224,29 @@ def finding_views(assessment: Assessment, result: ReviewedResult, locale: str) -
         out.append(FindingView(
             f.id, f.title.get(locale), f.remediation.get(locale) if f.remediation else None,
             f.refs, f.severity, result.severity_of(f.id, f.severity), "computed",
-            records.get(f.id), [o for o in assessment.overrides if o.target == f.id]))
+            records.get(f.id), [o for o in assessment.overrides if o.target == f.id],
+            triggers_in_words(q, f.triggers, result.computed.visibility.values, locale)))
     for r in assessment.findings:
         if r.source == "manual":
             out.append(FindingView(r.finding_id, _local(r.title, locale) or r.finding_id,
                                    _local(r.remediation, locale), tuple(r.refs or ()),
                                    r.severity, r.severity, "manual", r, []))
     return out
+
+
+def triggers_in_words(q: Questionnaire, triggers: Iterable[Trigger], values: Mapping[str, Any],
+                      locale: str) -> tuple[dict[str, Any], ...]:
+    """Return a finding's triggers as labels and answers in words."""
+    return tuple(describe(q, t, values, locale,
+                          answer_text=lambda item, value: _as_text(in_words(item, value, locale)),
+                          country_text=lambda code: country_name(code, locale)) for t in triggers)
+
+
+def verdict_view(q: Questionnaire, result: ReviewedResult, findings: list[FindingView],
+                 locale: str) -> dict[str, Any]:
+    """Return why the tier is what it is, for templates/_verdict.html."""
+    explained = [ExplainedFinding(f.title, f.severity, f.triggers) for f in findings]
+    return explain_verdict(q, result.verdict, explained, locale)
 
 
 @dataclass

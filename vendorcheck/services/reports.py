@@ -41,7 +41,7 @@ from vendorcheck.reports.report import (
 )
 from vendorcheck.reports.signing import CERT_NAME
 from vendorcheck.reports.worker import render_pdf_isolated, verify_pdf_isolated
-from vendorcheck.services.assessments import ensure_fresh
+from vendorcheck.services.assessments import ensure_fresh, reviewed_of
 from vendorcheck.services.errors import DomainError, ValidationFailed
 
 FIELD_NAME = "ReportSignature"
@@ -319,6 +319,7 @@ def report_data(assessment: Assessment, *, now: datetime | None = None) -> Repor
         next_review_date=assessment.next_review_date,
         score=assessment.score,
         tier=assessment.tier,
+        verdict=reviewed_of(assessment).verdict,
         justifications={a.item_id: a.justification for a in assessment.answers if a.justification},
         findings=[{
             "finding_id": f.finding_id, "source": f.source, "severity": f.severity,

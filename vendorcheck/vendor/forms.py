@@ -64,6 +64,9 @@ def choices_of(item: Item) -> list[tuple[str, str]]:
         # Names in the user's language, sorted by name; the stored value stays the ISO code.
         named = [(c, f"{country_name(c)} ({c})") for c in ISO_3166_ALPHA2]
         pairs = sorted(named, key=lambda pair: _sort_key(pair[1]))
+        # Then the international organisations of the pinned dataset, labelled as such.
+        pairs += [(o.code, str(_l("International organisation: %(name)s", name=o.name.get(locale()))))
+                  for o in item.organisations]
     else:
         pairs = [(o.value, text(o.label, o.value)) for o in item.options]
     if item.na_allowed:

@@ -86,3 +86,14 @@ def test_unanswered_and_na_and_hidden(q, answers):
     ctx = build_report_context(q, _data(partial, decided=False), "en", base_url="x")
     assert ctx["draft"]
     assert _questions(ctx)["dpa_signed"]["answer"]["code"] == "unanswered"
+
+
+def test_findings_say_what_triggered_them_and_the_summary_why_the_tier(q):
+    test = next(t for t in q.tests if t.name == "us_hosting_without_dpf_confirmation_is_blocked")
+    ctx = build_report_context(q, _data(dict(test.answers)), "fr", base_url="x")
+    critical = [f for f in ctx["findings"] if f["severity"] == "critical"]
+    assert critical and all(f["triggers"] for f in critical)
+    assert any(t.get("country") == "États-Unis" for f in critical for t in f["triggers"])
+    why = ctx["summary"]["explanation"]
+    assert why["reason"] == "finding" and why["severity"] == "critical"
+    assert [f.title for f in why["findings"]] == [f["title"] for f in critical]
