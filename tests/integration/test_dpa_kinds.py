@@ -210,3 +210,28 @@ def test_legacy_versions_and_1_0_0_drafts_keep_working(app, client, world, login
     assert "The kind of document changed" in diff and "Earlier format" in diff
     with app.app_context():
         assert db.session.scalar(select(DpaProfile.objection_days)) == 30
+
+
+def test_accepted_copy_of_an_earlier_version_keeps_it_as_published(app, client, world, login_as):
+    legacy = json.loads((LEGACY / "complete_eu_processor_is_low_risk.json").read_text("utf-8"))
+    with app.app_context():
+        org = _vendor_org(world)
+        q1 = app.extensions["questionnaires"].get("dpa-questionnaire", "1.0.0")
+        profile = svc.ensure_profile(org, by=None)
+        version = DpaVersion(
+            profile_id=profile.id, vendor_org_id=org.id, number=1, published_at=utcnow(),
+            sha256=svc.content_sha256(legacy), content=legacy, questionnaire_id=q1.id,
+            questionnaire_version=q1.version, questionnaire_sha256=q1.sha256, objection_days=30)
+        db.session.add(version)
+        db.session.commit()
+        slug, sha = profile.slug, version.sha256
+    login_as(world.user("a.admin"))
+    assert client.post(f"/buyer/dpa/{slug}/v1/accept",
+                       data={**ACCEPT, "version_sha256": sha}).status_code == 302
+    with app.app_context():
+        acceptance_id = db.session.scalars(select(DpaAcceptance.id)).one()
+    copy = client.get(f"/buyer/dpa/acceptances/{acceptance_id}/copy?lang=fr").get_data(
+        as_text=True)
+    assert "Invariabilité des clauses" in copy  # the version as it was published
+    assert "Acheteur Exemple SA" in copy and "1 place du Marché, Lyon" in copy
+    assert "Exemplaire de la version 1 accepté par Acheteur Exemple SA" in copy
