@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from vendorcheck.dpa.assemble import DEFAULT_KIND
 from vendorcheck.dpa.diff import subprocessor_changes
 from vendorcheck.extensions import db
 from vendorcheck.models import Membership, Organisation, Role, User
@@ -22,9 +23,10 @@ from vendorcheck.services import dpa_changes
 
 COMPLETE_SET = "complete_eu_processor_is_low_risk"
 OVH = {"name": "OVH SAS", "address": "2 rue Kellermann, 59100 Roubaix", "country": "FR",
-       "activity": "Infrastructure hosting", "location": "FR"}
+       "activity": "Infrastructure hosting", "location": "FR", "contact": "dpo@ovh.net"}
 MAILER = {"name": "Mailer Inc.", "address": "1 Market St, San Francisco", "country": "US",
-          "activity": "Transactional e-mail", "location": "US", "transfer_tool": "scc_2021"}
+          "activity": "Transactional e-mail", "location": "US", "transfer_tool": "scc_2021",
+          "contact": "Privacy team, privacy@mailer.example"}
 _DEFAULT: Any = object()
 
 
@@ -84,8 +86,9 @@ def set_draft_answers(org: Organisation, answers: dict[str, Any], *,
 def publish_dpa(world_or_session: Any, vendor_org: Organisation,
                 answers: dict[str, Any] | None = None,
                 subprocessors: list[dict[str, Any]] | None = _DEFAULT, *,
-                by: User | None = None, apply_change: bool = True) -> DpaVersion:
-    """Publish a DPA version for `vendor_org` (complete EU answers unless given) and return it.
+                by: User | None = None, apply_change: bool = True,
+                kind: str = DEFAULT_KIND) -> DpaVersion:
+    """Publish a DPA version of one kind for `vendor_org` (complete EU answers unless given).
 
     A later version that changes the sub-processors is proposed (notices go out), then, unless
     `apply_change` is false, brought into force at once as if its effective date had come.
@@ -100,7 +103,7 @@ def publish_dpa(world_or_session: Any, vendor_org: Organisation,
     assert profile is not None
     current = svc.latest_version(profile)
     if current is None or not _changes_subprocessors(profile, current):
-        return svc.publish(profile, by=by)
+        return svc.publish(profile, by=by, kind=kind)
     proposal = dpa_changes.propose(profile, base_version_id=current.id, effective_on=None, by=by)
     if apply_change:
         dpa_changes.apply_due(profile_id=profile.id, now=proposal.effective_at)

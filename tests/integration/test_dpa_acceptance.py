@@ -24,7 +24,9 @@ from vendorcheck.models.dpa_changes import DpaChangeProposal
 from vendorcheck.models.dpa_relations import DpaAcceptance
 from vendorcheck.services import dpa_changes, reports
 
-FORM = {"signer_name": "Lea Legal", "signer_role": "General counsel", "authorised": "y"}
+FORM = {"signer_name": "Lea Legal", "signer_role": "General counsel", "authorised": "y",
+        "controller_name": "Buyer A SA", "controller_address": "1 place du Marché, 69001 Lyon",
+        "contact_name": "Lea Legal, General counsel", "contact_email": "legal@buyer-a.example"}
 
 
 @pytest.fixture(autouse=True)

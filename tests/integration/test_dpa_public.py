@@ -33,10 +33,20 @@ def _instance(app, tmp_path, monkeypatch):
 
 @pytest.fixture
 def two_versions(app, world):
-    """Vendor A publishes v1 (OVH) then v2 (OVH + a US mailer); returns the slug."""
+    """Vendor A publishes v1 (OVH) then v2 (OVH + a US mailer), the Commission's clauses by
+    reference (the default kind); returns the slug."""
     with app.app_context():
         publish_dpa(world, world["a"].vendor_org, subprocessors=[OVH])
         return publish_dpa(world, world["a"].vendor_org, subprocessors=[OVH, MAILER]).profile.slug
+
+
+@pytest.fixture
+def own_words_versions(app, world):
+    """Vendor B publishes the same two versions as a DPA in its own words; returns the slug."""
+    with app.app_context():
+        publish_dpa(world, world["b"].vendor_org, subprocessors=[OVH], kind="own_words")
+        return publish_dpa(world, world["b"].vendor_org, subprocessors=[OVH, MAILER],
+                           kind="own_words").profile.slug
 
 
 def test_pages_open_without_login(client, two_versions):
@@ -50,18 +60,35 @@ def test_pages_open_without_login(client, two_versions):
 
 def test_latest_page_shows_clauses_and_annexes(client, two_versions):
     page = client.get(f"/dpa/{two_versions}?lang=en").get_data(as_text=True)
-    for text in ("Clause 7.7", "Annex I", "Annex II", "Annex III", "Annex IV",
-                 "at least 30 days in advance", "within 24 hours", "Art. 28(3)(a) GDPR",
-                 "Mailer Inc.", "EU standard contractual clauses (Decision 2021/914)"):
+    for text in ("Part B — Options chosen", "Annex I", "Annex II", "Annex III", "Annex IV",
+                 "Implementing Decision (EU) 2021/915", "Option 2, general written authorisation",
+                 "at least 30 days in advance", "at the latest 24 hours", "Art. 28(7) GDPR",
+                 "Mailer Inc.", "privacy@mailer.example",
+                 "EU standard contractual clauses (Decision 2021/914)",
+                 "The controller: the party accepting this DPA"):
         assert text in page, text
+    assert "The processor processes personal data only on documented instructions" not in page
 
 
-def test_french_switch(client, two_versions):
+def test_own_words_page_shows_its_clauses_and_annexes(client, own_words_versions):
+    page = client.get(f"/dpa/{own_words_versions}?lang=en").get_data(as_text=True)
+    for text in ("Data processing agreement (Art. 28 GDPR)", "Clause 5.7 — Sub-processors",
+                 "at least 30 days before the change takes effect", "within 24 hours",
+                 "Art. 28(3)(a) GDPR", "Annex IV", "Delimitation of responsibilities",
+                 "Mailer Inc.", "privacy@mailer.example"):
+        assert text in page, text
+    assert "Invariability" not in page and "undertake not to modify" not in page
+
+
+def test_french_switch(client, two_versions, own_words_versions):
     page = client.get(f"/dpa/{two_versions}?lang=fr").get_data(as_text=True)
-    assert '<article class="dpa-doc" lang="fr">' in page
-    assert "Recours à des sous-traitants ultérieurs" in page
+    assert '<article class="dpa-doc dpa-doc--scc-reference" lang="fr">' in page
+    assert "Options choisies" in page and "CELEX 32021D0915" in page
     assert "le responsable du traitement" in page and "Annexe IV" in page
-    assert "art. 28, § 3, a) RGPD" in page
+    assert "art. 28, § 7 RGPD" in page
+    own = client.get(f"/dpa/{own_words_versions}?lang=fr").get_data(as_text=True)
+    assert '<article class="dpa-doc dpa-doc--own-words" lang="fr">' in own
+    assert "Sous-traitants ultérieurs" in own and "art. 28, § 3, a) RGPD" in own
 
 
 def test_answers_are_escaped(app, client, world):
@@ -113,13 +140,26 @@ def test_diff_with_unknown_version_is_404(client, two_versions):
     assert client.get(f"/dpa/{two_versions}/diff?from=1&to=7").status_code == 404
 
 
-def test_diff_shows_added_subprocessor_and_changed_clause(client, two_versions):
+def test_diff_shows_added_subprocessor_and_changed_clause(client, two_versions,
+                                                          own_words_versions):
     page = client.get(f"/dpa/{two_versions}/diff?from=1&to=2&lang=en").get_data(as_text=True)
     assert "<ins>Mailer Inc.</ins>" in page
     assert "Added" in page  # marked in words, not colour only
-    assert "Clause 7.8" in page  # the transfer paragraph changed with a US sub-processor
     reverse = client.get(f"/dpa/{two_versions}/diff?from=2&to=1&lang=en").get_data(as_text=True)
     assert "<del>Mailer Inc.</del>" in reverse
+    own = client.get(f"/dpa/{own_words_versions}/diff?from=1&to=2&lang=en").get_data(as_text=True)
+    assert "Clause 5.8" in own  # the transfer paragraph changed with a US sub-processor
+    assert "The kind of document changed" not in own
+
+
+def test_diff_across_kinds_says_so(app, client, world, two_versions):
+    with app.app_context():
+        publish_dpa(world, world["a"].vendor_org, subprocessors=[OVH, MAILER], kind="own_words")
+    page = client.get(f"/dpa/{two_versions}/diff?from=2&to=3&lang=en").get_data(as_text=True)
+    assert "The kind of document changed" in page
+    assert "Part A" in page and "Clause 5.7" in page  # removed parts, added clauses
+    versions = client.get(f"/dpa/{two_versions}/versions").get_data(as_text=True)
+    assert "by reference" in versions and "own words" in versions
 
 
 def test_subprocessors_json(client, two_versions):
@@ -171,7 +211,8 @@ def test_signed_pdf_is_stored_once_and_verifies(app, client, runner, two_version
         assert db.session.scalar(select(func.count(DpaPdf.id))) == 1
     data = first.get_data()
     text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
-    assert "Contrat de sous-traitance" in text and "Mailer Inc." in text
+    assert "Clauses contractuelles types" in text and "Mailer Inc." in text
+    assert "32021D0915" in text
     (embedded,) = PdfFileReader(io.BytesIO(data)).embedded_signatures
     status = validate_pdf_signature(embedded, ValidationContext(trust_roots=[_trusted_root(app)]))
     assert status.bottom_line and status.coverage.name == "ENTIRE_FILE"
@@ -209,3 +250,14 @@ def test_public_pages_are_rate_limited(two_versions, limited_client):
                 for _ in range(121)]
     assert statuses[:120] == [200] * 120
     assert statuses[120] == 429
+
+
+@pytest.mark.slow
+def test_own_words_pdf_renders_and_is_signed(client, own_words_versions):
+    response = client.get(f"/dpa/{own_words_versions}/v2.pdf?locale=fr")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    data = response.get_data()
+    text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+    assert "Contrat de sous-traitance (art. 28 RGPD)" in text and "Mailer Inc." in text
+    assert "privacy@mailer.example" in text  # Annex IV names the contact person
+    assert len(PdfFileReader(io.BytesIO(data)).embedded_signatures) == 1

@@ -27,12 +27,14 @@ def test_draft_checks_publish_and_second_version(app, client, world, login_as):
     assert "/vendor/assessments/" in response.headers["Location"]
     with app.app_context():
         org = db.session.get(Organisation, world["a"].vendor_org.id)
-        bad = complete_answers([dict(MAILER, transfer_tool="none")], breach_notice_hours="96")
+        bad = complete_answers([dict(MAILER, transfer_tool="none")], breach_notice_hours="96",
+                               audit_model="documents_only")
         set_draft_answers(org, bad)
     page = client.get("/vendor/dpa").get_data(as_text=True)
     assert "Mailer Inc." in page and "outside the EEA without a transfer tool" in page
-    assert "at most 72" in page
-    assert "#q-breach_notice_hours" in page
+    assert "reports and questionnaires may answer an audit request, not replace it" in page
+    assert "#q-audit_model" in page
+    assert "above 72 hours" in page  # a long outer limit is a warning (Art. 33(2)), not a block
     refused = client.post("/vendor/dpa/publish", data={"confirm": "y"})
     assert refused.status_code == 303
     with app.app_context():
@@ -141,19 +143,26 @@ def test_settings_change_slug_and_objection_days(app, client, world, login_as):
         publish_dpa(world, world["a"].vendor_org)
     login_as(_vendor(world))
     response = client.post("/vendor/dpa/settings", data={"slug": "acme-hosting",
-                                                         "objection_days": "14"})
+                                                         "objection_days": "45"})
     assert response.status_code == 303
     assert client.get("/dpa/acme-hosting").status_code == 200
+    # The draft gives 30 days' notice of sub-processor changes: a shorter objection period, or
+    # none at all, would let a change take effect before the controller could object.
+    for days, message in (("14", "cannot be shorter than the 30 days"), ("0", "between 1 and 365")):
+        refused = client.post("/vendor/dpa/settings", data={"slug": "acme-hosting",
+                                                            "objection_days": days},
+                              follow_redirects=True)
+        assert message in refused.get_data(as_text=True), days
     bad = client.post("/vendor/dpa/settings", data={"slug": "Bad Slug!", "objection_days": "14"},
                       follow_redirects=True)
     assert "lower-case letters" in bad.get_data(as_text=True)
     days = client.post("/vendor/dpa/settings", data={"slug": "acme-hosting",
                                                      "objection_days": "999"},
                        follow_redirects=True)
-    assert "between 0 and 365" in days.get_data(as_text=True)
+    assert "between 1 and 365" in days.get_data(as_text=True)
     with app.app_context():
         profile = db.session.scalar(select(DpaProfile))
-        assert (profile.slug, profile.objection_days) == ("acme-hosting", 14)
+        assert (profile.slug, profile.objection_days) == ("acme-hosting", 45)
 
 
 def test_slug_taken_by_another_vendor_is_refused(app, client, world, login_as):

@@ -23,7 +23,7 @@ from vendorcheck.models.dpa_relations import DpaSubscription
 from vendorcheck.services import dpa_notify
 
 NEWCO = {"name": "NewCo GmbH", "address": "Hauptstr. 1, Berlin", "country": "DE",
-         "activity": "Support desk", "location": "DE"}
+         "activity": "Support desk", "location": "DE", "contact": "privacy@newco.example"}
 
 
 def _vendor_org(world, key="a"):

@@ -12,6 +12,11 @@ Decision (EU) 2021/915 (see docs/dpa.md):
     dpa.annex_ii.*                -> content["measures"]      -> Annex III (technical and org. measures)
     dpa.annex_iii.subprocessors   -> content["subprocessors"] -> Annex IV  (list of sub-processors)
     dpa.clauses.*                 -> content["clauses"]       -> placeholders and variants of the clauses
+
+Two kinds of document, never mixed (`content["kind"]`): "scc_reference", a short agreement that
+incorporates the Commission's clauses by reference and records the options chosen, and
+"own_words", an ordinary Article 28 contract that claims no standard-clause status. Versions
+published before kinds existed have no "kind" and keep rendering with their stored template.
 """
 
 from __future__ import annotations
@@ -32,10 +37,22 @@ from vendorcheck.questionnaire import Item, Questionnaire, evaluate_visibility
 from vendorcheck.reports.report import Formatter
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+# The template of versions published before document kinds existed (content without "kind").
 TEMPLATE_VERSION = "2021-915/v1"
+LEGACY_KIND = "legacy"
+SCC_REFERENCE, OWN_WORDS = "scc_reference", "own_words"
+KINDS = (SCC_REFERENCE, OWN_WORDS)
+DEFAULT_KIND = SCC_REFERENCE
+# Each kind's current template; a new wording is a new folder, so stored versions never change.
+KIND_TEMPLATES = {SCC_REFERENCE: "scc-reference/v1", OWN_WORDS: "own-words/v1"}
 LOCALES = ("en", "fr")
 SUBPROCESSOR_SLOT = "dpa.annex_iii.subprocessors"
+# The fields of the public sub-processor feeds (schema @1) and of legacy versions' Annex IV.
 SUBPROCESSOR_FIELDS = ("name", "address", "country", "activity", "location", "transfer_tool")
+# Annex IV of both kinds also names the contact person and delimits responsibilities
+# (Annex IV of 2021/915; EDPB Opinion 22/2024).
+ANNEX_IV_FIELDS = ("name", "address", "country", "contact", "activity", "responsibilities",
+                   "location", "transfer_tool")
 # Slot prefix → section of the document content.
 SLOT_SECTIONS = {
     "dpa.parties": "parties",
@@ -53,6 +70,16 @@ COMPUTED_FLAGS = ("transfers_outside_eea",)
 
 class TemplateError(ValueError):
     """A clause template file is missing or malformed."""
+
+
+class UnknownKind(ValueError):
+    """A document kind other than those of KINDS was asked for."""
+
+
+def document_kind(content: Mapping[str, Any]) -> str:
+    """Return a stored document's kind; versions from before kinds existed are "legacy"."""
+    kind = content.get("kind")
+    return str(kind) if kind in KINDS else LEGACY_KIND
 
 
 # --------------------------------------------------------------------------------- templates
@@ -121,7 +148,7 @@ def _value(item: Item, value: Any, raw: Any) -> Any:
 
 def _subprocessor(row: Mapping[str, Any]) -> dict[str, Any]:
     """Return one sub-processor row with exactly the published fields (None when not applicable)."""
-    return {key: _text(row.get(key)) for key in SUBPROCESSOR_FIELDS}
+    return {key: _text(row.get(key)) for key in ANNEX_IV_FIELDS}
 
 
 def needs_transfer_tool(code: Any, group_of: Callable[[str], str] | None) -> bool:
@@ -129,12 +156,19 @@ def needs_transfer_tool(code: Any, group_of: Callable[[str], str] | None) -> boo
     return bool(code) and group_of is not None and group_of(str(code)) in TRANSFER_GROUPS
 
 
-def assemble(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """Build the document content from the answers: only shown, exported, answered items."""
+def assemble(q: Questionnaire, answers: Mapping[str, Any], *, kind: str = DEFAULT_KIND,
+             objection_days: int | None = None) -> dict[str, Any]:
+    """Build the document content of one kind: only shown, exported, answered items.
+
+    `objection_days` (the profile's objection period) is written into the clauses, so the
+    document states the period the controller has to object to a sub-processor change.
+    """
+    if kind not in KINDS:
+        raise UnknownKind(kind)
     visibility = evaluate_visibility(q, answers)
-    content: dict[str, Any] = {"parties": {}, "processing": {}, "measures": {},
+    content: dict[str, Any] = {"kind": kind, "parties": {}, "processing": {}, "measures": {},
                                "subprocessors": [], "clauses": {},
-                               "template_version": TEMPLATE_VERSION}
+                               "template_version": KIND_TEMPLATES[kind]}
     for slot, item in export_items(q).items():
         if not visibility.is_visible(item.id):
             continue
@@ -147,6 +181,8 @@ def assemble(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
         if prefix in SLOT_SECTIONS and stored is not None:
             content[SLOT_SECTIONS[prefix]][key] = stored
     content["clauses"]["transfers_outside_eea"] = _has_transfers(q, content)
+    if objection_days is not None:
+        content["clauses"]["objection_days"] = int(objection_days)
     return content
 
 
@@ -191,9 +227,16 @@ def conditions(content: Mapping[str, Any]) -> frozenset[str]:
         "end_delete_only": clauses.get("end_of_contract") == "delete_only",
         "deletion_certificate": clauses.get("deletion_certificate") == "yes",
         "governing_law": bool(clauses.get("governing_law")),
+        "docking_clause": clauses.get("docking_clause") == "yes",
+        "breach_hours": clauses.get("breach_hours") is not None,
     }
     flags["no_sensitive_data"] = not flags["sensitive_data"]
     flags["no_transfers"] = not flags["transfers"]
+    flags["no_docking_clause"] = not flags["docking_clause"]
+    flags["no_breach_hours"] = not flags["breach_hours"]
+    # Without a general authorisation (specific, or no sub-processor yet) each new sub-processor
+    # needs the controller's prior specific written authorisation: Option 1 of Clause 7.7.
+    flags["specific_regime"] = not flags["general_authorisation"]
     return frozenset(name for name, on in flags.items() if on)
 
 
@@ -212,6 +255,8 @@ def placeholders(content: Mapping[str, Any], fmt: Formatter) -> dict[str, str]:
         "notice_days": number("notice_days"),
         "dsr_days": number("dsr_assistance_days"),
         "deletion_days": number("end_of_contract_days"),
+        "request_days": number("request_days"),
+        "objection_days": number("objection_days"),
         "audit_terms": clauses.get("audit") or MISSING,
         "governing_law": fmt.country(law) if law else MISSING,
     }
@@ -371,35 +416,61 @@ def annex_measures(content: Mapping[str, Any], template: Mapping[str, Any],
     return rows
 
 
+def subprocessor_columns(content: Mapping[str, Any]) -> tuple[str, ...]:
+    """Return the Annex IV columns of a document: legacy versions keep their six."""
+    return SUBPROCESSOR_FIELDS if document_kind(content) == LEGACY_KIND else ANNEX_IV_FIELDS
+
+
 def annex_subprocessors(content: Mapping[str, Any], words: Words) -> list[dict[str, str]]:
     """Return Annex IV (sub-processors) with each cell in words."""
-    return [{key: words.column(key, row.get(key)) for key in SUBPROCESSOR_FIELDS}
+    return [{key: words.column(key, row.get(key)) for key in subprocessor_columns(content)}
             for row in content.get("subprocessors") or []]
 
 
-def document_context(content: Mapping[str, Any], *, locale: str,
-                     q: Questionnaire | None) -> dict[str, Any]:
-    """Return everything the document template shows, in one locale."""
+def annex_controller(controller: Mapping[str, Any] | None,
+                     template: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return the controller's rows of Annex I, as recorded when it accepted the document."""
+    labels = template["annexes"]["parties"].get("controller_fields") or {}
+    if not controller:
+        return []
+    return [(label, str(controller[key])) for key, label in labels.items()
+            if controller.get(key)]
+
+
+def document_context(content: Mapping[str, Any], *, locale: str, q: Questionnaire | None,
+                     controller: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return everything the document template shows, in one locale.
+
+    `controller` (plain texts keyed like the template's `controller_fields`) fills the
+    controller's part of Annex I in an accepted copy; without it the document says who the
+    controller is: the party that accepts it.
+    """
     fmt = Formatter(locale)
     template = load_template(str(content.get("template_version") or TEMPLATE_VERSION), fmt.locale)
     words = Words(q, template, fmt)
     return {
         "locale": fmt.locale,
         "fmt": fmt,
+        "kind": document_kind(content),
         "words": template.get("words", {}),
         "template": template,
         "sections": render_clauses(content, template, fmt=fmt,
                                    refs=q.references if q is not None else {}),
         "annex_parties": annex_parties(content, template, words),
+        "annex_controller": annex_controller(controller, template),
         "annex_processing": annex_processing(content, template, words),
         "annex_measures": annex_measures(content, template, words),
         "annex_subprocessors": annex_subprocessors(content, words),
+        "subprocessor_columns": subprocessor_columns(content),
         "annexes": template["annexes"],
     }
 
 
 __all__ = [
-    "LOCALES", "SUBPROCESSOR_FIELDS", "TEMPLATE_VERSION", "TemplateError", "Words", "assemble",
-    "canonical_json", "conditions", "content_sha256", "document_context", "export_items", "fill",
-    "iter_clauses", "load_template", "needs_transfer_tool", "placeholders", "render_clauses",
+    "ANNEX_IV_FIELDS", "DEFAULT_KIND", "KINDS", "KIND_TEMPLATES", "LEGACY_KIND", "LOCALES",
+    "OWN_WORDS", "SCC_REFERENCE", "SUBPROCESSOR_FIELDS", "TEMPLATE_VERSION", "TemplateError",
+    "UnknownKind", "Words", "annex_controller", "assemble", "canonical_json", "conditions",
+    "content_sha256", "document_context", "document_kind", "export_items", "fill", "iter_clauses",
+    "load_template", "needs_transfer_tool", "placeholders", "render_clauses",
+    "subprocessor_columns",
 ]

@@ -1,10 +1,17 @@
-"""Checks that block publishing a DPA: missing or inconsistent answers, each pointing to an item.
+"""Checks that block publishing a DPA: missing or unlawful terms, each pointing to an item.
+
+A DPA may only be published when it would be lawful under Article 28 GDPR whatever its kind: the
+document of either kind states the terms the law requires, so an answer that refuses one of them
+(documents instead of audits, deletion without the controller's choice, no deletion certificate,
+silence taken as an authorisation...) would make it say what the processor does not do.
 
 Pure: no Flask request, no database. Messages are lazy translations, read in the active locale.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,12 +19,56 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from vendorcheck.dpa.assemble import assemble, needs_transfer_tool
+from vendorcheck.dpa.assemble import assemble, export_items, needs_transfer_tool
 from vendorcheck.questionnaire import Questionnaire, score
 
-MAX_BREACH_HOURS = 72  # the controller itself has 72 hours to notify the authority (Art. 33(1))
+MAX_BREACH_HOURS = 72  # beyond it an outer limit reads as leave to wait (a warning, Art. 33(2))
 MIN_SAFEGUARDS = 30    # same threshold as the questionnaire's special_data_without_safeguards rule
 MIN_NOTICE_DAYS = 15   # below this, the notice_period_short finding is raised (a warning here)
+MIN_MEASURE = 30       # same threshold as the questionnaire's annex2_*_described values
+MIN_CONCRETE_WORDS = 3  # a measure names at least this many concrete things (tools, figures, places)
+MIN_ACTIVITY = 12      # same threshold as the questionnaire's subprocessor_role_vague finding
+MEASURES_SLOT = "dpa.annex_ii."
+
+
+def _word_list(text: str) -> frozenset[str]:
+    """Return the words of a whitespace-separated list (easier to read and extend than a list)."""
+    return frozenset(text.split())
+
+
+# Words that say nothing about what is actually in place: English and French boilerplate, and the
+# small words around it. A measure made only of these (plus fewer than three other words) is
+# generic, e.g. "We apply industry-standard security measures at all times".
+VAGUE_WORDS = _word_list("""
+    a an and are as at be by for from has have in is it of on or our the their to we with all any
+    each every its this that these those where when which who will shall may can must not no
+    apply applied applies use used uses using implement implemented implements ensure ensures
+    do does done according performed carried out
+    ensured follow follows followed maintain maintained maintains provide provided provides
+    place put keep kept take taken make made set need needed needs required requires require
+    appropriate adequate suitable reasonable commercially relevant necessary sufficient proper
+    standard standards industry industry-standard best practice practices state art
+    state-of-the-art level high strong robust modern secure security safe safety measure measures
+    technical organisational organizational policy policies procedure procedures process processes
+    control controls data personal information protection protect protected gdpr law laws
+    legal compliance compliant comply complies accordance line regard regards times time always
+    basis general generally usual usually common commonly accepted recognised recognized
+    see website site page document documents request requested available upon described yes n/a
+    na none tbd defined service services provider providers solution solutions vendor supplier
+    processor processors sub-processor subprocessor processing support various misc other
+    le la les un une des de du d l et ou en au aux a pour par sur dans avec sans est sont nous
+    notre nos leur leurs ce cette ces qui que selon tout tous toute toutes chaque
+    applique appliquons appliquee appliquees utilise utilisons mettons mis mise mises oeuvre
+    assure assurons garantit garantissons respecte respectons suivons conforme conformement
+    conformes adapte adaptee adaptees appropriee appropriees adequate adequates raisonnable
+    raisonnables necessaire necessaires suffisante suffisantes marche standard bonnes pratiques
+    pratique etat niveau eleve elevee solide securite securise securisee mesure mesures technique
+    techniques organisationnelle organisationnelles politique politiques procedure procedures
+    controle controles donnees personnelles caractere protection protegees rgpd loi legale
+    legales exigences toujours voir site demande disponible decrit decrites oui aucun aucune
+    prestataire prestataires prestation prestations outil outils sous-traitant sous-traitance
+    traitement informatique divers autre autres
+""")
 
 
 @dataclass(frozen=True)
@@ -64,27 +115,126 @@ def _missing(q: Questionnaire, answers: Mapping[str, Any], today: date | None
             for item_id in result.missing_required]
 
 
+# ------------------------------------------------------------------------------ vague texts
+
+def _plain_words(text: str) -> list[str]:
+    """Return the words of a text, case-folded, accents and links removed."""
+    text = re.sub(r"https?://\S+", " ", text)
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.findall(r"[a-z0-9][a-z0-9./-]*[a-z0-9]|[a-z0-9]", text.replace("'", " "))
+
+
+def concrete_words(text: str) -> set[str]:
+    """Return the words of a text that name something concrete (not boilerplate nor glue)."""
+    return {word for word in _plain_words(text)
+            if word not in VAGUE_WORDS and (len(word) >= 3 or any(ch.isdigit() for ch in word))}
+
+
+def is_generic_measure(text: str | None, heading: str = "") -> bool:
+    """Tell whether a measure description is too short or too generic for Annex III.
+
+    Words of the heading itself do not count: "Logging is done according to best practices"
+    under "Events logging" names nothing concrete.
+    """
+    clean = (text or "").strip()
+    concrete = concrete_words(clean) - concrete_words(heading)
+    return len(clean) < MIN_MEASURE or len(concrete) < MIN_CONCRETE_WORDS
+
+
+def is_vague_activity(text: str | None) -> bool:
+    """Tell whether a sub-processor's activity is too vague to describe the processing."""
+    clean = (text or "").strip()
+    return len(clean) < MIN_ACTIVITY or not concrete_words(clean)
+
+
+# --------------------------------------------------------------------------------- sections
+
 def _subprocessor_problems(q: Questionnaire, content: Mapping[str, Any],
                            answers: Mapping[str, Any]) -> list[CheckProblem]:
-    """Return problems of the sub-processor list: no rows, no activity, transfers without tool."""
+    """Return problems of the sub-processor list (Annex IV) and of the transfers it makes."""
     out: list[CheckProblem] = []
-    if answers.get("uses_subprocessors") == "yes" and not content["subprocessors"]:
+    rows = content["subprocessors"]
+    if answers.get("uses_subprocessors") == "yes" and not rows:
         out.append(_problem(q, "no_subprocessor_listed", "subprocessors", _l(
             "You answered that you use sub-processors: list each of them.")))
-    group_of = q.country_groups.group_of if q.country_groups is not None else None
-    for index, row in enumerate(content["subprocessors"]):
-        name = row.get("name") or f"#{index + 1}"
-        if not row.get("activity"):
-            out.append(_problem(q, "subprocessor_without_activity", "subprocessors", _l(
-                "Sub-processor %(name)s: describe the processing entrusted to it.", name=name),
-                index))
-        tool = row.get("transfer_tool")
-        if needs_transfer_tool(row.get("location"), group_of) and tool in (None, "none"):
-            out.append(_problem(q, "subprocessor_transfer_without_tool", "subprocessors", _l(
-                "Sub-processor %(name)s processes data outside the EEA without a transfer tool "
-                "(Chapter V GDPR): choose one, or move the processing into the EEA.", name=name),
-                index))
+    shared = _shared_activities(rows)
+    for index, row in enumerate(rows):
+        out += _row_problems(q, row, index, delimit=_key(row.get("activity")) in shared)
     return out
+
+
+def _key(text: Any) -> str:
+    """Return a text reduced to its words, to compare two descriptions."""
+    return " ".join(_plain_words(str(text or "")))
+
+
+def _shared_activities(rows: list[Mapping[str, Any]]) -> set[str]:
+    """Return the activities described identically for several sub-processors.
+
+    Annex IV asks for a clear delimitation of responsibilities when several sub-processors are
+    authorised: distinct descriptions give it; identical ones need the delimitation column.
+    """
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for row in rows:
+        key = _key(row.get("activity"))
+        if key and key in seen:
+            shared.add(key)
+        seen.add(key)
+    return shared
+
+
+def _row_problems(q: Questionnaire, row: Mapping[str, Any], index: int, *,
+                  delimit: bool) -> list[CheckProblem]:
+    """Return the problems of one sub-processor row."""
+    out: list[CheckProblem] = []
+    name = row.get("name") or f"#{index + 1}"
+    if not row.get("activity"):
+        out.append(_problem(q, "subprocessor_without_activity", "subprocessors", _l(
+            "Sub-processor %(name)s: describe the processing entrusted to it.", name=name), index))
+    elif is_vague_activity(row.get("activity")):
+        out.append(_problem(q, "subprocessor_activity_vague", "subprocessors", _l(
+            "Sub-processor %(name)s: say what it does with the data (for example \"hosting of the "
+            "production database\"), not only a word such as \"IT\" or \"hosting\".", name=name),
+            index))
+    if not row.get("contact"):
+        out.append(_problem(q, "subprocessor_without_contact", "subprocessors", _l(
+            "Sub-processor %(name)s: give its contact person (name, position and contact details); "
+            "the list of sub-processors must identify each of them (EDPB Opinion 22/2024).",
+            name=name), index))
+    if delimit and not row.get("responsibilities"):
+        out.append(_problem(q, "subprocessor_without_delimitation", "subprocessors", _l(
+            "Sub-processor %(name)s: another sub-processor has the same description; say which "
+            "part of the processing this one carries out and which it does not (delimitation of "
+            "responsibilities).", name=name), index))
+    out += _tool_problems(q, row, index, name)
+    return out
+
+
+def _tool_problems(q: Questionnaire, row: Mapping[str, Any], index: int,
+                   name: str) -> list[CheckProblem]:
+    """Return a problem when a sub-processor's transfer has no valid Chapter V tool."""
+    group_of = q.country_groups.group_of if q.country_groups is not None else None
+    if not needs_transfer_tool(row.get("location"), group_of):
+        return []
+    tool = row.get("transfer_tool")
+    if tool in (None, "none"):
+        message = _l("Sub-processor %(name)s processes data outside the EEA without a transfer "
+                     "tool (Chapter V GDPR): choose one, or move the processing into the EEA.",
+                     name=name)
+    elif tool == "art49_derogation":
+        message = _l("Sub-processor %(name)s relies on an Article 49 derogation, which covers "
+                     "occasional transfers only, never a sub-processor's ongoing processing: put "
+                     "an Article 46 tool such as the standard contractual clauses in place.",
+                     name=name)
+    elif tool == "dpf" and row.get("location") != "US":
+        message = _l("Sub-processor %(name)s: the Data Privacy Framework only covers recipients "
+                     "in the United States; choose the tool that actually covers this transfer.",
+                     name=name)
+    else:
+        return []
+    return [_problem(q, "subprocessor_transfer_without_tool", "subprocessors", message, index)]
 
 
 def _processing_problems(q: Questionnaire, content: Mapping[str, Any]) -> list[CheckProblem]:
@@ -107,6 +257,28 @@ def _processing_problems(q: Questionnaire, content: Mapping[str, Any]) -> list[C
     if abroad and p.get("transfer_tool") in (None, "none"):
         out.append(_problem(q, "own_transfer_without_tool", "own_transfer_tool", _l(
             "You store or access data outside the EEA: choose the transfer tool that covers it.")))
+    elif abroad and p.get("transfer_tool") == "art49_derogation":
+        out.append(_problem(q, "own_transfer_without_tool", "own_transfer_tool", _l(
+            "An Article 49 derogation covers occasional transfers only, never your ongoing "
+            "processing: choose an Article 46 tool such as the standard contractual clauses.")))
+    return out
+
+
+def _measure_problems(q: Questionnaire, content: Mapping[str, Any]) -> list[CheckProblem]:
+    """Return one problem per Annex III heading described too generically to be assessed."""
+    measures = content["measures"]
+    out: list[CheckProblem] = []
+    for slot, item in export_items(q).items():
+        key = slot.removeprefix(MEASURES_SLOT)
+        if key == slot or item.type != "long_text" or not measures.get(key):
+            continue  # unanswered required headings are already "missing_answer"
+        heading = " ".join(text for _locale, text in item.label.values) if item.label else ""
+        if is_generic_measure(measures[key], heading):
+            out.append(_problem(q, "measures_too_generic", item.id, _l(
+                "Describe the measures actually in place under this heading (what, with which "
+                "tools or settings, how often, where); general statements such as \"industry "
+                "standard\" or \"appropriate measures\" do not let the controller assess them "
+                "(Art. 28(3)(c) and 32 GDPR).")))
     return out
 
 
@@ -124,11 +296,14 @@ def _clause_problems(q: Questionnaire, content: Mapping[str, Any]) -> list[Check
     """Return problems of the commitments Article 28(3) makes mandatory."""
     c = content["clauses"]
     out: list[CheckProblem] = []
-    hours = c.get("breach_hours")
-    if hours is None or hours > MAX_BREACH_HOURS:
+    if c.get("breach_hours") is None and c.get("breach_undue_delay") != "yes":
         out.append(_problem(q, "breach_hours", "breach_notice_hours", _l(
-            "Give the breach notification delay in hours: at most %(max)d, so the controller "
-            "can notify the authority in time (Art. 33 GDPR).", max=MAX_BREACH_HOURS)))
+            "Commit to notify personal data breaches to the controller without undue delay "
+            "(Art. 33(2) GDPR), with an outer limit in hours if you wish.")))
+    if c.get("breach_undue_delay") == "no":
+        out.append(_problem(q, "breach_undue_delay_refused", "breach_undue_delay", _l(
+            "Article 33(2) GDPR requires you to notify the controller without undue delay; a "
+            "number of hours can only be an outer limit on top of it.")))
     if c.get("confidentiality") == "no":
         out.append(_problem(q, "no_confidentiality", "staff_confidentiality", _l(
             "Article 28(3)(b) requires everyone processing the data to be bound by "
@@ -136,16 +311,77 @@ def _clause_problems(q: Questionnaire, content: Mapping[str, Any]) -> list[Check
     if content["subprocessors"] and c.get("flow_down") == "no":
         out.append(_problem(q, "no_flow_down", "flow_down", _l(
             "Article 28(4) requires the same obligations to be imposed on every sub-processor.")))
-    if c.get("end_of_contract") in (None, "no_commitment"):
+    return out + _end_problems(q, c) + _audit_problems(q, c)
+
+
+def _end_problems(q: Questionnaire, c: Mapping[str, Any]) -> list[CheckProblem]:
+    """Return problems of the end of the processing: return or deletion, certified (28(3)(g))."""
+    out: list[CheckProblem] = []
+    end = c.get("end_of_contract")
+    if end in (None, "no_commitment"):
         out.append(_problem(q, "no_return_or_deletion", "end_of_contract", _l(
             "Article 28(3)(g) requires a commitment to delete or return the data at the end.")))
-    if c.get("audit_model") in (None, "no_audit"):
-        out.append(_problem(q, "audit_refused", "audit_model", _l(
-            "Article 28(3)(h) requires the processor to allow and contribute to audits.")))
-    if content["subprocessors"] and c.get("subprocessor_authorisation") == "general" and \
-            c.get("notice_days") is None:
+    elif end == "delete_only":
+        out.append(_problem(q, "deletion_without_choice", "end_of_contract", _l(
+            "Article 28(3)(g) leaves the choice between deletion and return to the controller: "
+            "offer both.")))
+    if c.get("deletion_certificate") == "no":
+        out.append(_problem(q, "deletion_not_certified", "deletion_certificate", _l(
+            "Certify the deletion to the controller in writing, as Clause 10(d) of the standard "
+            "contractual clauses (Decision 2021/915) requires and both documents state.")))
+    return out
+
+
+def _audit_problems(q: Questionnaire, c: Mapping[str, Any]) -> list[CheckProblem]:
+    """Return problems of audits: documents may help, never replace them (28(3)(h))."""
+    model = c.get("audit_model")
+    if model in (None, "no_audit"):
+        return [_problem(q, "audit_refused", "audit_model", _l(
+            "Article 28(3)(h) requires the processor to allow and contribute to audits."))]
+    if model == "documents_only":
+        return [_problem(q, "audit_documents_only", "audit_model", _l(
+            "Article 28(3)(h) requires audits, including inspections, by the controller or an "
+            "auditor it mandates: reports and questionnaires may answer an audit request, not "
+            "replace it."))]
+    return []
+
+
+def _authorisation_problems(q: Questionnaire, content: Mapping[str, Any],
+                            answers: Mapping[str, Any],
+                            objection_days: int | None) -> list[CheckProblem]:
+    """Return problems of the Article 28(2) terms: notice, objection period, specific requests."""
+    c, out = content["clauses"], []
+    general = bool(content["subprocessors"]) and c.get("subprocessor_authorisation") == "general"
+    days = c.get("notice_days")
+    if general and days is None:
         out.append(_problem(q, "notice_days_missing", "notice_days", _l(
             "Give the notice period for sub-processor changes (Art. 28(2) GDPR).")))
+    elif general and days == 0:
+        out.append(_problem(q, "notice_days_zero", "notice_days", _l(
+            "A notice given on the day of the change leaves the controller no time to object "
+            "before the sub-processor is engaged (Art. 28(2) GDPR): give a notice period.")))
+    elif general and objection_days is not None and objection_days < days:
+        out.append(_problem(q, "objection_shorter_than_notice", "notice_days", _l(
+            "The objection period in your settings (%(objection)d days) is shorter than the "
+            "notice period (%(notice)d days): a change takes effect only once the objection period "
+            "has ended, so it must be at least as long as the notice. Lengthen it in the settings "
+            "below, or shorten the notice.", objection=objection_days, notice=days)))
+    specific = answers.get("uses_subprocessors") == "no" or \
+        (bool(content["subprocessors"]) and c.get("subprocessor_authorisation") == "specific")
+    if specific and c.get("request_days") is None:
+        item = "authorisation_request_days" if q.has_item("authorisation_request_days") \
+            else "subprocessor_authorisation"
+        out.append(_problem(q, "request_days_missing", item, _l(
+            "Give how many days before engaging a sub-processor you ask for the controller's "
+            "specific authorisation (Clause 7.7, Option 1).")))
+    if answers.get("specific_silence_is_consent") == "yes" and specific:
+        out.append(_problem(q, "silence_as_authorisation", "specific_silence_is_consent", _l(
+            "A specific authorisation must be given in writing: the controller's silence is not "
+            "an authorisation (Art. 28(2) GDPR).")))
+    if answers.get("engaged_before_authorisation") == "yes" and content["subprocessors"]:
+        out.append(_problem(q, "engaged_before_authorisation", "engaged_before_authorisation", _l(
+            "No sub-processor may process the controller's data before its authorisation or "
+            "before the notice period has run (Art. 28(2) GDPR).")))
     return out
 
 
@@ -153,16 +389,16 @@ def _warnings(q: Questionnaire, content: Mapping[str, Any]) -> list[CheckProblem
     """Return non-blocking remarks worth fixing."""
     c, out = content["clauses"], []
     days = c.get("notice_days")
-    if c.get("subprocessor_authorisation") == "general" and days is not None and \
-            days < MIN_NOTICE_DAYS:
+    if c.get("subprocessor_authorisation") == "general" and days and days < MIN_NOTICE_DAYS:
         out.append(_problem(q, "notice_period_short", "notice_days", _l(
             "A notice period shorter than %(n)d days leaves controllers little time to object.",
             n=MIN_NOTICE_DAYS)))
-    for index, row in enumerate(content["subprocessors"]):
-        if row.get("transfer_tool") == "art49_derogation":
-            out.append(_problem(q, "art49_derogation", "subprocessors", _l(
-                "Sub-processor %(name)s relies on an Article 49 derogation, meant for occasional "
-                "transfers only.", name=row.get("name") or f"#{index + 1}"), index))
+    hours = c.get("breach_hours")
+    if hours is not None and hours > MAX_BREACH_HOURS:
+        out.append(_problem(q, "breach_outer_limit_long", "breach_notice_hours", _l(
+            "An outer limit above %(max)d hours for breach notices reads as leave to wait; the "
+            "documents keep \"without undue delay\", but a shorter limit is expected.",
+            max=MAX_BREACH_HOURS)))
     return out
 
 
@@ -178,17 +414,24 @@ def _dedupe(problems: list[CheckProblem]) -> list[CheckProblem]:
     return out
 
 
-def check_draft(q: Questionnaire, answers: Mapping[str, Any], *,
-                today: date | None = None) -> CheckResult:
-    """Return what blocks publication of these answers, and the warnings."""
+def check_draft(q: Questionnaire, answers: Mapping[str, Any], *, today: date | None = None,
+                objection_days: int | None = None) -> CheckResult:
+    """Return what blocks publication of these answers, and the warnings.
+
+    `objection_days` is the profile's objection period; when given, it must be at least the
+    notice period of a general authorisation.
+    """
     content = assemble(q, answers)
     problems = _missing(q, answers, today)
     answered_missing = {p.item_id for p in problems}
     more = (_party_problems(q, content) + _processing_problems(q, content)
-            + _subprocessor_problems(q, content, answers) + _clause_problems(q, content))
+            + _measure_problems(q, content) + _subprocessor_problems(q, content, answers)
+            + _clause_problems(q, content)
+            + _authorisation_problems(q, content, answers, objection_days))
     # A missing answer already says what to do; do not list the same item twice.
     problems += [p for p in more if p.item_id not in answered_missing or p.row is not None]
     return CheckResult(_dedupe(problems), _warnings(q, content))
 
 
-__all__ = ["CheckProblem", "CheckResult", "check_draft"]
+__all__ = ["CheckProblem", "CheckResult", "check_draft", "concrete_words", "is_generic_measure",
+           "is_vague_activity"]

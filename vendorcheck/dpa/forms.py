@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, StringField
+from wtforms import BooleanField, IntegerField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
-from vendorcheck.forms import BaseForm
+from vendorcheck.dpa.assemble import DEFAULT_KIND, OWN_WORDS, SCC_REFERENCE
+from vendorcheck.forms import BaseForm, options
 from vendorcheck.models.dpa import SLUG_PATTERN
+
+# The two documents a vendor may publish (docs/dpa.md, "Two kinds of document").
+KIND_CHOICES = [
+    (SCC_REFERENCE, _l("The Commission's standard contractual clauses (Decision 2021/915), "
+                       "incorporated by reference: the strongest footing (Art. 28(7) GDPR), the "
+                       "wording cannot be changed")),
+    (OWN_WORDS, _l("A DPA in our own words: an ordinary Art. 28 contract, not the standard "
+                   "contractual clauses")),
+]
 
 
 class StartDraftForm(BaseForm):
@@ -15,8 +25,10 @@ class StartDraftForm(BaseForm):
 
 
 class PublishForm(BaseForm):
-    """Publish the draft, after an explicit confirmation."""
+    """Publish the draft as one kind of document, after an explicit confirmation."""
 
+    kind = RadioField(_l("Kind of document"), choices=options(KIND_CHOICES), default=DEFAULT_KIND,
+                      validators=[DataRequired(_l("Choose the kind of document."))])
     confirm = BooleanField(
         _l("I confirm that this version may be published: it will be public and can never be "
            "changed or withdrawn."),
@@ -32,5 +44,5 @@ class SettingsForm(BaseForm):
             "The address must be 3 to 80 lower-case letters, digits or hyphens."))])
     objection_days = IntegerField(_l("Objection period (days)"), validators=[
         InputRequired(_l("Give the objection period in days.")),
-        NumberRange(min=0, max=365, message=_l(
-            "The objection period must be a whole number of days between 0 and 365."))])
+        NumberRange(min=1, max=365, message=_l(
+            "The objection period must be a whole number of days between 1 and 365."))])

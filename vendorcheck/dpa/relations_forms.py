@@ -30,6 +30,15 @@ class AcceptForm(BaseForm):
     authorised = BooleanField(_l("I am authorised to accept this data processing agreement on "
                                  "behalf of my organisation."),
                               validators=[InputRequired(_l("Tick this box to accept."))])
+    # Annex I (list of parties): the controller's identity completes each accepted copy.
+    controller_name = StringField(_l("Legal name of your organisation (the controller)"),
+                                  validators=[DataRequired(), Length(max=200)])
+    controller_address = StringField(_l("Its address"), validators=[DataRequired(), Length(max=300)])
+    contact_name = StringField(_l("Contact person for this agreement (name and position)"),
+                               validators=[DataRequired(), Length(max=200)])
+    contact_email = email_field(_l("Contact person's e-mail address"))
+    controller_dpo = StringField(_l("Data protection officer (name and e-mail), if any"),
+                                 validators=[Length(max=300)])
     # The fingerprint of the version the signer read: accepting anything else is refused.
     version_sha256 = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
 

@@ -189,6 +189,8 @@ def accept(slug: str, number: int) -> Any:
     if request.method == "GET":
         form.signer_name.data = current_user.name
         form.version_sha256.data = version.sha256
+        form.controller_name.data = org.name
+        form.contact_name.data, form.contact_email.data = current_user.name, current_user.email
     page: dict[str, Any] = {"form": form, "version": version, "org": org, "existing": existing}
     if existing is not None or not form.validate_on_submit():
         return _form_page("dpa_relations/accept.html",
@@ -197,7 +199,12 @@ def accept(slug: str, number: int) -> Any:
         acceptance = acceptance_svc.accept(
             version, org, by=current_user, signer_name=form.signer_name.data or "",
             signer_role=form.signer_role.data or "", authorised=bool(form.authorised.data),
-            seen_sha256=form.version_sha256.data or "", locale=current_locale())
+            seen_sha256=form.version_sha256.data or "", locale=current_locale(),
+            controller={"legal_name": form.controller_name.data,
+                        "address": form.controller_address.data,
+                        "contact_name": form.contact_name.data,
+                        "contact_email": form.contact_email.data,
+                        "dpo": form.controller_dpo.data})
     except DomainError as exc:
         flash(exc.message, "error")
         return render_template("dpa_relations/accept.html", **page), exc.status

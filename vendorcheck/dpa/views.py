@@ -23,16 +23,28 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from vendorcheck.access import active_org, requires
-from vendorcheck.dpa.assemble import LOCALES, SUBPROCESSOR_FIELDS, document_context
+from vendorcheck.access import active_org, get_owned_or_404, requires
+from vendorcheck.dpa.assemble import (
+    DEFAULT_KIND,
+    KINDS,
+    LEGACY_KIND,
+    LOCALES,
+    OWN_WORDS,
+    SCC_REFERENCE,
+    SUBPROCESSOR_FIELDS,
+    document_context,
+    document_kind,
+)
 from vendorcheck.dpa.diff import clause_changes, document_diff, row_changes, subprocessor_changes
 from vendorcheck.dpa.forms import PublishForm, SettingsForm, StartDraftForm
 from vendorcheck.errors import abort_with
 from vendorcheck.extensions import limiter
 from vendorcheck.i18n import current_locale
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
+from vendorcheck.models.dpa_relations import DpaAcceptance
 from vendorcheck.services import dpa as svc
 from vendorcheck.services import dpa_changes
 from vendorcheck.services.errors import DomainError
@@ -47,6 +59,19 @@ SLUG = "<string(minlength=3,maxlength=80):slug>"
 
 
 # -------------------------------------------------------------------------------------- helpers
+
+KIND_LABELS = {
+    LEGACY_KIND: _l("Earlier format (published before the two kinds of document)"),
+    SCC_REFERENCE: _l("The Commission's standard contractual clauses, by reference"),
+    OWN_WORDS: _l("DPA in the processor's own words"),
+}
+
+
+@bp.app_context_processor
+def _kind_helpers() -> dict[str, Any]:
+    """Let every DPA page name the kind of a stored document in words."""
+    return {"dpa_kind_label": lambda content: str(KIND_LABELS[document_kind(content or {})])}
+
 
 def _profile(slug: str) -> DpaProfile:
     """Return a profile with a version in force, or 404; changes now due take effect first."""
@@ -153,7 +178,8 @@ def diff(slug: str) -> str:
                                                       new_doc[f"annex_{name}"]))
                for name in ("parties", "processing", "measures")]
     return render_template("dpa/diff.html", profile=profile, old=old, new=new, changes=changes,
-                           doc=new_doc, clauses=clause_changes(old_doc["sections"],
+                           doc=new_doc, old_doc=old_doc,
+                           clauses=clause_changes(old_doc["sections"],
                                                                new_doc["sections"]),
                            annexes=annexes, latest=svc.latest_version(profile),
                            words=_subprocessor_words(new_doc, new))
@@ -285,6 +311,21 @@ def subprocessors_atom(slug: str) -> Response:
     return Response(xml, mimetype="application/atom+xml")
 
 
+# ------------------------------------------------------------------------------- accepted copy
+
+@bp.get("/buyer/dpa/acceptances/<int:acceptance_id>/copy", endpoint="accepted_copy")
+@requires("dpa.accepted.view")
+def accepted_copy(acceptance_id: int) -> str:
+    """Show the version a buyer accepted, with Annex I completed by the controller's details."""
+    acceptance = get_owned_or_404(DpaAcceptance, acceptance_id, "buyer_org_id")
+    version = acceptance.version
+    controller = svc.annex_i_controller(acceptance)
+    doc = document_context(version.content, locale=current_locale(),
+                           q=svc.questionnaire_of_version(version), controller=controller)
+    return render_template("dpa/accepted_copy.html", acceptance=acceptance, version=version,
+                           profile=version.profile, doc=doc, controller=controller)
+
+
 # ----------------------------------------------------------------------------------- vendor side
 
 @bp.get("/vendor/dpa", endpoint="manage")
@@ -295,7 +336,7 @@ def manage() -> str:
     profile = svc.profile_of(org)
     if profile is not None:
         dpa_changes.apply_due(profile_id=profile.id)
-    draft = svc.draft_of(profile) if profile is not None else None
+    draft = svc.current_draft(profile) if profile is not None else None
     check = None
     if profile is not None and draft is not None:
         try:
@@ -333,19 +374,22 @@ def draft() -> Any:
 @bp.get("/vendor/dpa/preview", endpoint="preview")
 @requires(MANAGE)
 def preview() -> Any:
-    """Show the document the draft would publish now (visible to the vendor only)."""
+    """Show the document of one kind (`?kind=`) the draft would publish now (vendor only)."""
     org = active_org()
     profile = svc.profile_of(org)
     draft_assessment = svc.draft_of(profile) if profile is not None else None
     if profile is None or draft_assessment is None:
         return redirect(url_for("dpa.manage"))
+    kind = request.args.get("kind") or DEFAULT_KIND
+    if kind not in KINDS:
+        abort_with(400, _("Unknown kind of document."))
     try:
-        content = svc.draft_content(profile)
+        content = svc.draft_content(profile, kind)
         q = svc.draft_questionnaire(draft_assessment)
     except DomainError as exc:
         abort_with(exc.status, exc.message)
     doc = document_context(content, locale=current_locale(), q=q)
-    return render_template("dpa/preview.html", profile=profile, doc=doc)
+    return render_template("dpa/preview.html", profile=profile, doc=doc, kind=kind, kinds=KINDS)
 
 
 @bp.post("/vendor/dpa/publish", endpoint="publish")
@@ -356,14 +400,15 @@ def publish() -> Any:
     form = PublishForm()
     profile = svc.profile_of(org)
     if not form.validate_on_submit():
-        flash(_("Tick the confirmation box to publish."), "error")
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors)
+              or _("Tick the confirmation box to publish."), "error")
         return redirect(url_for("dpa.manage")), 303
     if profile is None:
         flash(str(svc.NoDraft.default), "error")
         return redirect(url_for("dpa.manage")), 303
     dpa_changes.apply_due(profile_id=profile.id)
     try:
-        version = svc.publish(profile, by=current_user)
+        version = svc.publish(profile, by=current_user, kind=form.kind.data)
     except svc.PublishBlocked as exc:
         flash(exc.message, "error")
         return redirect(url_for("dpa.manage")), 303

@@ -93,4 +93,26 @@ class DpaPdf(db.Model):
     version: Mapped[DpaVersion] = relationship()
 
 
-__all__ = ["DEFAULT_OBJECTION_DAYS", "SLUG_PATTERN", "DpaPdf", "DpaProfile", "DpaVersion"]
+class DpaAcceptanceParty(db.Model):
+    """The controller's part of Annex I, given by the buyer when it accepted a DPA version.
+
+    A published version cannot name its future controllers; each accepted copy is completed with
+    the identity and contact details recorded here (one row per acceptance).
+    """
+
+    __tablename__ = "dpa_acceptance_party"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    acceptance_id: Mapped[int] = mapped_column(
+        ForeignKey("dpa_acceptance.id", ondelete="CASCADE"), unique=True
+    )
+    legal_name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    contact_name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    dpo: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+__all__ = ["DEFAULT_OBJECTION_DAYS", "SLUG_PATTERN", "DpaAcceptanceParty", "DpaPdf", "DpaProfile",
+           "DpaVersion"]

@@ -22,15 +22,23 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from vendorcheck import audit, mail
-from vendorcheck.dpa.assemble import LOCALES, assemble, content_sha256, document_context
+from vendorcheck.dpa.assemble import (
+    DEFAULT_KIND,
+    KINDS,
+    LOCALES,
+    assemble,
+    content_sha256,
+    document_context,
+)
 from vendorcheck.dpa.checks import CheckResult, check_draft
 from vendorcheck.extensions import db
 from vendorcheck.i18n import plain_text
 from vendorcheck.models import Organisation, User, Vendor, utcnow
 from vendorcheck.models.assessments import EDITABLE_STATUSES, Assessment, AssessmentStatus
-from vendorcheck.models.dpa import DpaPdf, DpaProfile, DpaVersion
+from vendorcheck.models.dpa import DpaAcceptanceParty, DpaPdf, DpaProfile, DpaVersion
 from vendorcheck.models.dpa_changes import in_force_filter
-from vendorcheck.questionnaire import Questionnaire
+from vendorcheck.questionnaire import Questionnaire, validate_answers
+from vendorcheck.questionnaire.catalogue import semver_key
 from vendorcheck.services.errors import DomainError
 
 DPA_QUESTIONNAIRE = "dpa-questionnaire"
@@ -38,6 +46,7 @@ DPA_QUESTIONNAIRE = "dpa-questionnaire"
 DRAFTS_ORG_SLUG = "_vendorcheck-dpa-drafts"
 DRAFTS_ORG_NAME = "vendorcheck DPA drafts"
 SLUG_RE = re.compile(r"[a-z0-9-]{3,80}")
+MIN_OBJECTION_DAYS = 1  # 0 days would leave the controller no time to object (Art. 28(2))
 MAX_OBJECTION_DAYS = 365
 PDF_FIELD = "DpaSignature"
 PRINT_CSS = ("css", "dpa-print.css")  # below the app's static folder
@@ -86,7 +95,22 @@ class SlugTaken(DpaError):
 
 
 class ObjectionDaysInvalid(DpaError):
-    default = _l("The objection period must be a whole number of days between 0 and 365.")
+    default = _l("The objection period must be a whole number of days between 1 and 365.")
+
+
+class ObjectionShorterThanNotice(DpaError):
+    """The objection period would end before the notice period of the draft."""
+
+    def __init__(self, notice_days: int) -> None:
+        super().__init__(_l(
+            "The objection period cannot be shorter than the %(n)d days' notice your DPA gives "
+            "of sub-processor changes: a change only takes effect once the objection period has "
+            "ended.", n=notice_days))
+
+
+class KindInvalid(DpaError):
+    default = _l("Choose the kind of document: the Commission's clauses by reference, or a "
+                 "DPA in your own words.")
 
 
 class QuestionnaireUnavailable(DpaError):
@@ -175,18 +199,56 @@ def draft_questionnaire(draft: Assessment) -> Questionnaire:
 
 def check_profile(profile: DpaProfile) -> CheckResult:
     """Return what blocks publishing the current draft."""
-    draft = draft_of(profile)
+    draft = current_draft(profile)
     if draft is None:
         raise NoDraft()
-    return check_draft(draft_questionnaire(draft), draft_answers(draft))
+    return check_draft(draft_questionnaire(draft), draft_answers(draft),
+                       objection_days=profile.objection_days)
 
 
-def draft_content(profile: DpaProfile) -> dict[str, Any]:
-    """Return the document the draft would publish now (for the vendor's preview)."""
-    draft = draft_of(profile)
+def draft_content(profile: DpaProfile, kind: str = DEFAULT_KIND) -> dict[str, Any]:
+    """Return the document of one kind the draft would publish now (for the vendor's preview)."""
+    draft = current_draft(profile)
     if draft is None:
         raise NoDraft()
-    return assemble(draft_questionnaire(draft), draft_answers(draft))
+    if kind not in KINDS:
+        raise KindInvalid()
+    return assemble(draft_questionnaire(draft), draft_answers(draft), kind=kind,
+                    objection_days=profile.objection_days)
+
+
+def current_draft(profile: DpaProfile) -> Assessment | None:
+    """Return the profile's draft, first moved to the latest compatible questionnaire version."""
+    draft = draft_of(profile)
+    if draft is not None and upgrade_draft(draft):
+        db.session.commit()
+    return draft
+
+
+def upgrade_draft(draft: Assessment) -> bool:
+    """Move a draft to the newest published DPA questionnaire of the same major version.
+
+    A minor version keeps every item and option of the previous one, so the answers stay valid
+    and the vendor sees the questions the documents now need. A draft whose answers would not
+    validate stays where it is. Returns whether the draft moved (the caller commits).
+    """
+    try:
+        latest = _dpa_questionnaire()
+    except QuestionnaireUnavailable:
+        return False
+    current, target = semver_key(draft.questionnaire_version), semver_key(latest.version)
+    if draft.questionnaire_id != latest.id or target <= current or target[0] != current[0]:
+        return False
+    if not validate_answers(latest, draft_answers(draft)).ok:
+        return False
+    before = draft.questionnaire_version
+    draft.questionnaire_version, draft.questionnaire_sha256 = latest.version, latest.sha256
+    from vendorcheck.services.assessments import refresh_results
+
+    refresh_results(draft, latest)
+    audit.record("dpa.draft_upgraded", by=None, org=draft.vendor.vendor_org_id, obj=draft,
+                 details={"from": before, "to": latest.version})
+    return True
 
 
 # ------------------------------------------------------------------------------ draft services
@@ -244,6 +306,7 @@ def start_draft(org: Organisation, *, by: User) -> Assessment:
     profile = ensure_profile(org, by=by)
     draft = draft_of(profile)
     if draft is not None:
+        upgrade_draft(draft)
         if draft.status not in EDITABLE_STATUSES:
             # Someone used "submit" on the generic answering page: no buyer reviews a DPA draft,
             # so it simply becomes editable again.
@@ -267,8 +330,25 @@ def start_draft(org: Organisation, *, by: User) -> Assessment:
     return draft
 
 
+def draft_notice_days(profile: DpaProfile) -> int | None:
+    """Return the notice period of the draft's general authorisation, if it has one."""
+    draft = draft_of(profile)
+    if draft is None:
+        return None
+    answers = draft_answers(draft)
+    if answers.get("uses_subprocessors") != "yes" or \
+            answers.get("subprocessor_authorisation") != "general":
+        return None
+    days = answers.get("notice_days")
+    return int(days) if isinstance(days, (int, float)) and not isinstance(days, bool) else None
+
+
 def update_settings(profile: DpaProfile, *, slug: str, objection_days: Any, by: User) -> DpaProfile:
-    """Change the public slug and the objection period (applies to later versions only)."""
+    """Change the public slug and the objection period (applies to later versions only).
+
+    The objection period is at least a day and at least the draft's notice period: a change of
+    sub-processors takes effect only once the objection period has ended (see docs/dpa.md).
+    """
     slug = (slug or "").strip().lower()
     if not SLUG_RE.fullmatch(slug):
         raise SlugInvalid()
@@ -276,8 +356,11 @@ def update_settings(profile: DpaProfile, *, slug: str, objection_days: Any, by: 
         days = int(str(objection_days).strip())
     except (TypeError, ValueError):
         raise ObjectionDaysInvalid() from None
-    if not 0 <= days <= MAX_OBJECTION_DAYS:
+    if not MIN_OBJECTION_DAYS <= days <= MAX_OBJECTION_DAYS:
         raise ObjectionDaysInvalid()
+    notice = draft_notice_days(profile)
+    if notice is not None and days < notice:
+        raise ObjectionShorterThanNotice(notice)
     taken = db.session.scalar(select(DpaProfile.id).where(
         DpaProfile.slug == slug, DpaProfile.id != profile.id))
     if taken is not None:
@@ -297,17 +380,23 @@ def update_settings(profile: DpaProfile, *, slug: str, objection_days: Any, by: 
 
 # ---------------------------------------------------------------------------------- publishing
 
-def publish(profile: DpaProfile, *, by: User) -> DpaVersion:
-    """Publish the draft as the next immutable version; refuse problems and unchanged content."""
-    draft = draft_of(profile)
+def publish(profile: DpaProfile, *, by: User, kind: str = DEFAULT_KIND) -> DpaVersion:
+    """Publish the draft as the next immutable version of one kind of document.
+
+    Refuses an unknown kind, a draft with problems and content identical to the latest version
+    (the kind is part of the content, so the same answers as the other kind are a change).
+    """
+    if kind not in KINDS:
+        raise KindInvalid()
+    draft = current_draft(profile)
     if draft is None:
         raise NoDraft()
     q = draft_questionnaire(draft)
     answers = draft_answers(draft)
-    check = check_draft(q, answers)
+    check = check_draft(q, answers, objection_days=profile.objection_days)
     if not check.ok:
         raise PublishBlocked(check)
-    content = assemble(q, answers)
+    content = assemble(q, answers, kind=kind, objection_days=profile.objection_days)
     digest = content_sha256(content)
     previous = latest_version(profile)
     if previous is not None and previous.sha256 == digest:
@@ -329,7 +418,7 @@ def publish(profile: DpaProfile, *, by: User) -> DpaVersion:
         db.session.rollback()
         raise PublishConflict() from None
     audit.record("dpa.published", by=by, org=profile.vendor_org_id, obj=version, details={
-        "slug": profile.slug, "number": number, "sha256": digest,
+        "slug": profile.slug, "number": number, "sha256": digest, "kind": kind,
         "questionnaire": q.key, "previous": previous.number if previous else None})
     from vendorcheck.services import dpa_notify  # owned by the notifications work; imported late
 
@@ -362,10 +451,14 @@ def _read(record: DpaPdf) -> bytes | None:
     return data if hashlib.sha256(data).hexdigest() == record.sha256 else None
 
 
-def render_document_html(version: DpaVersion, locale: str, *, standalone: bool) -> str:
-    """Render a version's document (the PDF page when standalone) in one locale."""
+def render_document_html(version: DpaVersion, locale: str, *, standalone: bool,
+                         controller: dict[str, Any] | None = None) -> str:
+    """Render a version's document (the PDF page when standalone) in one locale.
+
+    `controller` fills the controller's part of Annex I (an accepted copy).
+    """
     q = questionnaire_of_version(version)
-    context = document_context(version.content, locale=locale, q=q)
+    context = document_context(version.content, locale=locale, q=q, controller=controller)
     with force_locale(context["locale"]):
         return render_template("dpa/document.html", version=version, profile=version.profile,
                                doc=context, standalone=standalone,
@@ -420,15 +513,56 @@ def version_pdf(version: DpaVersion, locale: str) -> bytes:
     return data
 
 
+# ------------------------------------------------------------------- Annex I at acceptance
+
+CONTROLLER_FIELDS = ("legal_name", "address", "contact_name", "contact_email", "dpo")
+
+
+def record_controller(acceptance: Any, details: dict[str, Any]) -> DpaAcceptanceParty:
+    """Record the controller's identity for Annex I of the accepted copy (caller commits)."""
+    clean = {key: str(details.get(key) or "").strip() for key in CONTROLLER_FIELDS}
+    party = DpaAcceptanceParty(acceptance_id=acceptance.id, dpo=clean.pop("dpo") or None, **clean)
+    db.session.add(party)
+    db.session.flush()
+    return party
+
+
+def controller_of(acceptance: Any) -> DpaAcceptanceParty | None:
+    """Return the controller's identity recorded with an acceptance, if any."""
+    return db.session.scalar(select(DpaAcceptanceParty).where(
+        DpaAcceptanceParty.acceptance_id == acceptance.id))
+
+
+def annex_i_controller(acceptance: Any) -> dict[str, str]:
+    """Return the controller's part of Annex I for an accepted copy, as plain texts.
+
+    Keys follow the templates' `controller_fields`. Acceptances recorded before Annex I was
+    filled at acceptance only know the organisation's name, the signer and the date.
+    """
+    party = controller_of(acceptance)
+    contact = ", ".join(part for part in (party.contact_name, party.contact_email) if part) \
+        if party is not None else ""
+    return {
+        "legal_name": party.legal_name if party is not None else acceptance.buyer_org.name,
+        "address": party.address if party is not None else "",
+        "contact": contact,
+        "dpo": (party.dpo or "") if party is not None else "",
+        "signatory": ", ".join(v for v in (acceptance.signer_name, acceptance.signer_role) if v),
+        "accepted_at": acceptance.accepted_at.strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
 def pdf_by_digest(digest: str) -> DpaPdf | None:
     """Return the stored DPA PDF with this SHA-256, if any (for `report verify`)."""
     return db.session.scalar(select(DpaPdf).where(DpaPdf.sha256 == digest))
 
 
 __all__ = [
-    "DPA_QUESTIONNAIRE", "NoDraft", "NothingChanged", "ObjectionDaysInvalid", "PublishBlocked",
-    "PublishConflict", "SlugInvalid", "SlugTaken", "check_profile", "draft_content", "draft_of",
+    "CONTROLLER_FIELDS", "DPA_QUESTIONNAIRE", "KindInvalid", "annex_i_controller", "controller_of",
+    "record_controller", "NoDraft", "NothingChanged", "ObjectionDaysInvalid",
+    "ObjectionShorterThanNotice", "PublishBlocked", "PublishConflict", "SlugInvalid", "SlugTaken",
+    "check_profile", "current_draft", "draft_content", "draft_notice_days", "draft_of",
     "ensure_profile", "is_dpa_draft", "latest_version", "pdf_by_digest", "profile_by_slug",
-    "profile_of", "publish", "start_draft", "update_settings", "version_of", "version_pdf",
-    "versions_of",
+    "profile_of", "publish", "start_draft", "update_settings", "upgrade_draft", "version_of",
+    "version_pdf", "versions_of",
 ]

@@ -30,7 +30,7 @@ from vendorcheck.models.dpa_relations import OBJECTION_OUTCOMES, DpaAcceptance, 
 from vendorcheck.reports.report import CSS_PATH, LOCALES
 from vendorcheck.reports.signing import sign_pdf
 from vendorcheck.reports.worker import render_pdf_isolated
-from vendorcheck.services import dpa_notify
+from vendorcheck.services import dpa, dpa_notify
 from vendorcheck.services.errors import DomainError, ValidationFailed
 
 FIELD_NAME = "DpaAcceptanceSignature"
@@ -186,10 +186,12 @@ def accepted_dpas(buyer_org_id: int) -> list[AcceptedDpa]:
 
 def accept(version: DpaVersion, buyer: Organisation, *, by: User, signer_name: str,
            signer_role: str, authorised: bool, seen_sha256: str,
-           locale: str = "en") -> DpaAcceptance:
+           locale: str = "en", controller: dict[str, Any] | None = None) -> DpaAcceptance:
     """Record a buyer's acceptance of a version, audit it with the hash, store the certificate.
 
     The certificate is written in `locale`, the language the signer read and accepted in.
+    `controller` (legal name, address, contact person and e-mail, DPO) completes Annex I of the
+    accepted copy (see services.dpa.record_controller).
     """
     if not authorised:
         raise NotAuthorised()
@@ -210,6 +212,8 @@ def accept(version: DpaVersion, buyer: Organisation, *, by: User, signer_name: s
     except IntegrityError as exc:  # a double click raced us to the unique constraint
         db.session.rollback()
         raise AlreadyAccepted() from exc
+    if controller:
+        dpa.record_controller(acceptance, controller)
     try:
         pdf = build_certificate(acceptance, locale if locale in LOCALES else "en")
     except DomainError:  # e.g. the signing key cannot be opened: record nothing
@@ -255,6 +259,7 @@ def certificate_context(acceptance: DpaAcceptance, locale: str) -> dict[str, Any
         "version_url": dpa_notify.link("dpa.version", slug=version.profile.slug,
                                        number=version.number),
         "verify_url": f"{base}/verify", "claim": f"{CLAIM_PREFIX}{acceptance.id}",
+        "controller": dpa.annex_i_controller(acceptance),
     }
 
 

@@ -277,7 +277,14 @@ MATRIX: dict[str, Route] = {
         lambda w: f"/buyer/dpa/{w.extra.get('dpa_slug_a', 'none')}/v2/accept",
         {"GET": DPA_SIGNERS, "POST": DPA_SIGNERS},
         data=lambda w, a: {"signer_name": "Ann Signer", "signer_role": "General counsel",
-                           "authorised": "y", "version_sha256": w.extra.get("dpa_v2_sha_a", "")}),
+                           "authorised": "y", "version_sha256": w.extra.get("dpa_v2_sha_a", ""),
+                           "controller_name": "Buyer A SA", "controller_address": "1 rue A, Lyon",
+                           "contact_name": "Ann Signer, counsel",
+                           "contact_email": "ann@buyer-a.example"}),
+    # The accepted copy: the version with Annex I completed by the buyer that accepted it.
+    "dpa.accepted_copy": Route(
+        lambda w: f"/buyer/dpa/acceptances/{w.extra.get('dpa_acceptance_a', 0)}/copy",
+        {"GET": BUYER_ALL}, target="a.buyer"),
     "dpa_relations.certificate": Route(
         lambda w: f"/buyer/dpa/acceptances/{w.extra.get('dpa_acceptance_a', 0)}/certificate.pdf",
         {"GET": BUYER_ALL}, target="a.buyer"),

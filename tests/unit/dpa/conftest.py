@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from vendorcheck.questionnaire import Questionnaire, load_catalogue
 
 ROOT = Path(__file__).resolve().parents[3]
+LEGACY = Path(__file__).parent / "golden" / "legacy"
 
 
 @pytest.fixture(scope="session")
@@ -20,9 +22,22 @@ def dpa_q() -> Questionnaire:
     return q
 
 
+@pytest.fixture(scope="session")
+def dpa_q_v1() -> Questionnaire:
+    """dpa-questionnaire 1.0.0, the version the versions published before document kinds used."""
+    q: Questionnaire = load_catalogue(ROOT / "questionnaires").get("dpa-questionnaire", "1.0.0")
+    return q
+
+
 def answer_set(q: Questionnaire, name: str) -> dict[str, Any]:
     """Return a copy of one embedded test's answers."""
     return copy.deepcopy(dict(next(t for t in q.tests if t.name == name).answers))
+
+
+def legacy_content(name: str = "complete_eu_processor_is_low_risk") -> dict[str, Any]:
+    """Return the content of a version published before document kinds existed, as stored."""
+    content: dict[str, Any] = json.loads((LEGACY / f"{name}.json").read_text(encoding="utf-8"))
+    return content
 
 
 @pytest.fixture

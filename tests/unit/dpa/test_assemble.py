@@ -7,31 +7,60 @@ from markupsafe import Markup
 
 from tests.unit.dpa.conftest import answer_set
 from vendorcheck.dpa.assemble import (
+    KIND_TEMPLATES,
+    KINDS,
     LOCALES,
+    OWN_WORDS,
+    SCC_REFERENCE,
     TEMPLATE_VERSION,
     TemplateError,
+    UnknownKind,
     assemble,
     conditions,
     content_sha256,
     document_context,
+    document_kind,
     fill,
     iter_clauses,
     load_template,
 )
 
+ALL_TEMPLATES = [TEMPLATE_VERSION, *KIND_TEMPLATES.values()]
+
 
 def test_slots_map_to_the_2021_915_annexes(dpa_q, complete):
     content = assemble(dpa_q, complete)
-    assert set(content) == {"parties", "processing", "measures", "subprocessors", "clauses",
-                            "template_version"}
+    assert set(content) == {"kind", "parties", "processing", "measures", "subprocessors",
+                            "clauses", "template_version"}
     assert content["parties"]["processor_name"] == "Hébergement Exemple SAS"   # dpa.parties → I
     assert content["processing"]["nature"][0] == "hosting"                   # dpa.annex_i → II
     assert content["measures"]["encryption"].startswith("AES-256")           # dpa.annex_ii → III
     assert content["subprocessors"] == [{                                     # dpa.annex_iii → IV
         "name": "OVH SAS", "address": "2 rue Kellermann, 59100 Roubaix", "country": "FR",
-        "activity": "Infrastructure hosting", "location": "FR", "transfer_tool": None}]
+        "contact": "dpo@ovh.net", "activity": "Infrastructure hosting", "responsibilities": None,
+        "location": "FR", "transfer_tool": None}]
     assert content["clauses"]["breach_hours"] == 24 and content["clauses"]["notice_days"] == 30
-    assert content["template_version"] == TEMPLATE_VERSION
+    assert (content["kind"], content["template_version"]) == (SCC_REFERENCE, "scc-reference/v1")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_records_its_kind_and_template(dpa_q, complete, kind):
+    content = assemble(dpa_q, complete, kind=kind, objection_days=45)
+    assert document_kind(content) == kind
+    assert content["template_version"] == KIND_TEMPLATES[kind]
+    assert content["clauses"]["objection_days"] == 45
+    other = assemble(dpa_q, complete, kind=({*KINDS} - {kind}).pop(), objection_days=45)
+    assert content_sha256(content) != content_sha256(other)  # the kind is part of the content
+
+
+def test_unknown_kind_is_refused(dpa_q, complete):
+    with pytest.raises(UnknownKind):
+        assemble(dpa_q, complete, kind="rewritten_sccs")
+
+
+def test_stored_versions_without_a_kind_are_legacy():
+    assert document_kind({"template_version": TEMPLATE_VERSION}) == "legacy"
+    assert document_kind({"kind": "something else"}) == "legacy"
 
 
 def test_hidden_answers_are_not_exported(dpa_q, complete):
@@ -42,9 +71,17 @@ def test_hidden_answers_are_not_exported(dpa_q, complete):
     assert "notice_days" not in content["clauses"]
 
 
-def test_contact_column_is_not_published(dpa_q, complete):
-    complete["subprocessors"][0]["contact"] = "private person, +33 6 00 00 00 00"
-    assert "contact" not in assemble(dpa_q, complete)["subprocessors"][0]
+def test_annex_iv_publishes_the_contact_person_and_delimitation(dpa_q, complete):
+    # Annex IV of Decision 2021/915 and EDPB Opinion 22/2024 ask for the contact person, so
+    # both kinds publish it (the label warns the vendor); the @1 feeds keep their six fields.
+    complete["subprocessors"][0].update(contact="Jane Roe, DPO, dpo@ovh.example",
+                                        responsibilities="Servers only; no application access.")
+    row = assemble(dpa_q, complete)["subprocessors"][0]
+    assert row["contact"] == "Jane Roe, DPO, dpo@ovh.example"
+    assert row["responsibilities"] == "Servers only; no application access."
+    doc = document_context(assemble(dpa_q, complete, kind=OWN_WORDS), locale="en", q=dpa_q)
+    assert doc["subprocessor_columns"][3:6] == ("contact", "activity", "responsibilities")
+    assert doc["annex_subprocessors"][0]["contact"] == "Jane Roe, DPO, dpo@ovh.example"
 
 
 def test_signatory_keeps_name_and_role_only(dpa_q, complete):
@@ -92,8 +129,28 @@ def test_templates_have_the_2021_915_structure(locale):
     assert [a["number"] for a in template["annexes"].values()] == ["I", "II", "III", "IV"]
 
 
-def test_both_locales_agree_on_clauses_refs_conditions_and_placeholders():
-    en, fr = (load_template(TEMPLATE_VERSION, loc) for loc in ("en", "fr"))
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_kinds_have_their_own_structure(locale):
+    reference = load_template(KIND_TEMPLATES[SCC_REFERENCE], locale)
+    assert [str(c["id"]) for c in iter_clauses(reference)] == ["A", "B", "C", "D"]
+    own = load_template(KIND_TEMPLATES[OWN_WORDS], locale)
+    assert [str(c["id"]) for c in iter_clauses(own)] == [
+        "1", "2", "3", "4", "5", "5.1", "5.2", "5.3", "5.4", "5.5", "5.6", "5.7", "5.8", "6", "7",
+        "7.1", "7.2", "8", "9"]
+    for template in (reference, own):
+        assert [a["number"] for a in template["annexes"].values()] == ["I", "II", "III", "IV"]
+        assert set(template["annexes"]["subprocessors"]["columns"]) >= {"contact",
+                                                                         "responsibilities"}
+    # Neither kind rewords the Commission's invariability clause.
+    own_text = " ".join([c["title"] for c in iter_clauses(own)]
+                        + [p["text"] for c in iter_clauses(own) for p in c["paragraphs"]])
+    for claim in ("invariab", "not to modify", "ne pas modifier"):
+        assert claim not in own_text.casefold(), claim
+
+
+@pytest.mark.parametrize("version", ALL_TEMPLATES)
+def test_both_locales_agree_on_clauses_refs_conditions_and_placeholders(version):
+    en, fr = (load_template(version, loc) for loc in ("en", "fr"))
     for a, b in zip(iter_clauses(en), iter_clauses(fr), strict=True):
         assert a["id"] == b["id"] and a.get("refs") == b.get("refs") and a.get("when") == b.get("when")
         assert [p.get("when") for p in a["paragraphs"]] == [p.get("when") for p in b["paragraphs"]]
@@ -104,15 +161,18 @@ def test_both_locales_agree_on_clauses_refs_conditions_and_placeholders():
                 sorted(re.findall(r"\{(\w+)\}", pb["text"])), a["id"]
 
 
-def test_article_28_is_covered_by_the_clause_refs():
-    refs = {r for c in iter_clauses(load_template(TEMPLATE_VERSION, "en")) for r in c.get("refs", [])}
+@pytest.mark.parametrize("version", [TEMPLATE_VERSION, KIND_TEMPLATES[OWN_WORDS]])
+def test_article_28_is_covered_by_the_clause_refs(version):
+    # A DPA in its own words is an ordinary Art. 28(3) contract: it must itself contain every term.
+    refs = {r for c in iter_clauses(load_template(version, "en")) for r in c.get("refs", [])}
     for letter in "abcdefgh":
         assert f"gdpr:28.3.{letter}" in refs, letter
     assert {"gdpr:28.2", "gdpr:28.4"} <= refs
 
 
-def test_french_wording_uses_the_legal_terms():
-    fr = load_template(TEMPLATE_VERSION, "fr")
+@pytest.mark.parametrize("version", ALL_TEMPLATES)
+def test_french_wording_uses_the_legal_terms(version):
+    fr = load_template(version, "fr")
     text = " ".join(p["text"] for c in iter_clauses(fr) for p in c["paragraphs"])
     for term in ("le responsable du traitement", "le sous-traitant", "sous-traitant ultérieur",
                  "RGPD"):

@@ -57,16 +57,28 @@ def test_document_diff_sections(dpa_q, complete):
     assert not diff.is_empty and document_diff(old, old).is_empty
 
 
+def test_a_change_of_kind_shows_every_clause_and_the_template(dpa_q, complete):
+    old = assemble(dpa_q, complete, kind="own_words")
+    new = assemble(dpa_q, complete, kind="scc_reference")
+    diff = document_diff(old, new)
+    assert diff.template_changed and (diff.old_template, diff.new_template) == (
+        "own-words/v1", "scc-reference/v1")
+    clauses = clause_changes(document_context(old, locale="en", q=dpa_q)["sections"],
+                             document_context(new, locale="en", q=dpa_q)["sections"])
+    kinds = {c.key: c.kind for c in clauses}
+    assert kinds["A"] == "added" and kinds["5.6"] == "removed"
+
+
 def test_clause_and_annex_changes(dpa_q, complete):
     del complete["governing_law"]
-    old = document_context(assemble(dpa_q, complete), locale="en", q=dpa_q)
+    old = document_context(assemble(dpa_q, complete, kind="own_words"), locale="en", q=dpa_q)
     complete["breach_notice_hours"] = "12"
     complete["governing_law"] = "DE"
     complete["retention"] = "Kept 30 days after the end of the contract."
-    new = document_context(assemble(dpa_q, complete), locale="en", q=dpa_q)
+    new = document_context(assemble(dpa_q, complete, kind="own_words"), locale="en", q=dpa_q)
     changes = {c.key: c for c in clause_changes(old["sections"], new["sections"])}
-    assert set(changes) == {"9.2", "11"}
-    assert changes["11"].kind == "added"
-    assert "within 12 hours" in str(changes["9.2"].new[0])
+    assert set(changes) == {"7.2", "9"}
+    assert changes["9"].kind == "added"
+    assert "within 12 hours" in str(changes["7.2"].new[0])
     rows = row_changes(old["annex_processing"], new["annex_processing"])
     assert [(r.key, r.kind) for r in rows] == [("Retention during the processing", "changed")]
