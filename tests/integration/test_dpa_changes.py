@@ -177,6 +177,8 @@ def test_general_authorisation_flow_objection_silence_then_the_change_applies(
         v2_sha = db.session.get(DpaVersion, v2_id).sha256
     refused = client.post(f"/buyer/dpa/{slug}/v2/accept", data={
         "signer_name": "Lea", "signer_role": "Counsel", "authorised": "y",
+        "controller_name": "Buyer A SA", "controller_address": "1 place du Marché, 69001 Lyon",
+        "contact_name": "Lea, Counsel", "contact_email": "legal@buyer-a.example",
         "version_sha256": v2_sha})
     assert refused.status_code == 409 and "not in force" in refused.get_data(as_text=True)
     listing = client.get("/buyer/dpa").get_data(as_text=True)
