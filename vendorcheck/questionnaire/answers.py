@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from vendorcheck.questionnaire.countries import ISO_3166_ALPHA2
 from vendorcheck.questionnaire.model import Item, Questionnaire
-from vendorcheck.questionnaire.schema import DATE_RE, to_number
+from vendorcheck.questionnaire.schemakeys import DATE_RE, to_number
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 EVIDENCE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

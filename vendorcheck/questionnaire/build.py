@@ -12,6 +12,7 @@ from vendorcheck.questionnaire.datasets import CountryGroups
 from vendorcheck.questionnaire.errors import Problem, QuestionnaireError
 from vendorcheck.questionnaire.evaluate import make_plan
 from vendorcheck.questionnaire.expr import RESERVED, Compiled, ExprError, Scope, Type, compile_expr
+from vendorcheck.questionnaire.itemtypes import item_type
 from vendorcheck.questionnaire.model import (
     SEVERITIES,
     Band,
@@ -177,7 +178,8 @@ def item(ctx: Ctx, raw: dict[str, Any], path: PathKey, section: str | None) -> I
     _bounds(raw, fields)
     if kind in ("country", "country_list"):
         fields["organisations"] = ctx.organisations
-    built = Item(id=raw["id"], type=kind, path=format_path(path), section=section, **fields)
+    built = Item(id=raw["id"], type=kind, kind=item_type(kind), path=format_path(path),
+                 section=section, **fields)
     built = _with_type_defaults(ctx, built, raw, path)
     _check_item(ctx, built, path)
     return replace(built, max_score=max_score(built))

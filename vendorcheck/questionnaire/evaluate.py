@@ -10,7 +10,7 @@ from typing import Any
 
 from vendorcheck.questionnaire.expr import Compiled, Env
 from vendorcheck.questionnaire.model import Item, Questionnaire
-from vendorcheck.questionnaire.schema import DATE_RE, to_number
+from vendorcheck.questionnaire.schemakeys import DATE_RE, to_number
 
 Convert = Callable[[Any], Any]
 
