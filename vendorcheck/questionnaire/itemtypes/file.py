@@ -52,4 +52,6 @@ class File(ItemType):
         return strings(value)
 
     def describe(self, item: Item, value: Any, fmt: Formatter) -> Words:
-        return Words(files=len(value)) if isinstance(value, list) else Words(text=str(value))
+        if isinstance(value, (list, tuple)):  # stored ids, or the tuple rules read
+            return Words(files=len(value))
+        return Words(text=str(value))
