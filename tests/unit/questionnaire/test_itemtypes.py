@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,6 +39,17 @@ def test_every_documented_type_is_registered_once_under_its_name() -> None:
         assert isinstance(kind, ItemType) and kind.name == name and item_type(name) is kind
         assert kind.label.get("en") and kind.label.get("fr"), name
         assert kind.widget.partial.startswith("vendor/widgets/"), name
+
+
+def test_every_widget_names_a_template_and_ways_the_page_knows() -> None:
+    templates = Path(__file__).resolve().parents[3] / "templates"
+    for name, kind in REGISTRY.items():
+        widget = kind.widget
+        assert (templates / widget.partial).is_file(), name
+        assert widget.reader in ("value", "list", "rows", "agreement", "none"), name
+        assert widget.field in ("input", "textarea", "radio", "select", "checkboxes", None), name
+        assert widget.choices in ("words", "options", "countries", None), name
+        assert kind.typed == (widget.reader != "none"), name
 
 
 def test_a_type_cannot_be_registered_twice() -> None:
