@@ -345,7 +345,7 @@ def _sections(q: Questionnaire, data: ReportData, result: ScoreResult,
         questions = []
         number = 0
         for item in section.items:
-            if item.type == "note" or not visible.get(item.id, True):
+            if not item.kind.is_question or not visible.get(item.id, True):
                 continue
             number += 1
             questions.append(_question(f"{s_index}.{number}", item, data, fmt, {

@@ -171,7 +171,7 @@ def item_views(assessment: Assessment, section: Section, result: ReviewedResult,
     out = []
     for item in section.items:
         answer = answers.get(item.id)
-        if item.type == "note" or (not visible.is_visible(item.id) and answer is None):
+        if not item.kind.is_question or (not visible.is_visible(item.id) and answer is None):
             continue
         value = answer.value if answer is not None else None
         words = answer_words(item, value, PageFormatter(locale))
