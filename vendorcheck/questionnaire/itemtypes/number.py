@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from marshmallow import fields
 
@@ -52,7 +52,7 @@ class Number(ItemType):
 
     name = "number"
     label = LocaleText.of({"en": "number", "fr": "nombre"})
-    schema = NumberSchema
+    schema: ClassVar[type[ItemBase]] = NumberSchema  # as wide as the base's: subtypes add their keys
     widget = Widget("vendor/widgets/input.html", converter="number",
                     attrs=(("inputmode", "decimal"),))
     scorable = True
