@@ -79,6 +79,14 @@
     return typeof v === "number" && isFinite(v) ? v : null;
   }
 
+  function toPercentage(v) {          // 42, "42", "42 %" or "42%", as itemtypes/percentage.py
+    if (typeof v === "string") {
+      v = v.replace(PY_SPACE, "");
+      if (v.charAt(v.length - 1) === "%") { v = v.slice(0, -1); }
+    }
+    return toNumber(v);
+  }
+
   function toText(v) { return typeof v === "string" && v !== "" ? v : null; }
 
   function toDate(v) {
@@ -106,8 +114,8 @@
   }
 
   var CONVERTERS = {
-    text: toText, number: toNumber, date: toDate, strings: toStrings, attestation: toAttestation,
-    rows: toRows, none: function () { return null; }
+    text: toText, number: toNumber, percentage: toPercentage, date: toDate, strings: toStrings,
+    attestation: toAttestation, rows: toRows, none: function () { return null; }
   };
 
   function convert(name, v) {

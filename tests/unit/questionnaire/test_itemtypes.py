@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
-from vendorcheck.questionnaire import Questionnaire
+from vendorcheck.questionnaire import Questionnaire, score, validate_answers
 from vendorcheck.questionnaire.itemtypes import (
     REGISTRY,
     Invalid,
@@ -226,3 +226,103 @@ def test_an_attestation_names_who_agreed(demo: Questionnaire) -> None:
     words = answer_words(demo.item("sign"), {"agreed": True, "name": "Ana", "role": "DPO"},
                          Formatter("en"))
     assert words.signer == ("Ana", "DPO")
+
+
+# --- percentage: the type added through the registry alone ----------------------------------------
+
+PERCENTAGE = """\
+schema: vendorcheck/questionnaire@1
+id: shares
+version: 1.0.0
+status: draft
+default_locale: en
+locales: [en, fr]
+title: {en: Shares, fr: Parts}
+categories:
+  - {id: service, label: {en: Service, fr: Service}}
+sections:
+  - id: main
+    title: {en: Main, fr: Principal}
+    items:
+      - {id: uptime, type: percentage, category: service, label: {en: Uptime, fr: Disponibilité},
+         bands: [{min: 99.9, points: 3}, {min: 99, points: 1}]}
+      - {id: encrypted, type: percentage, integer: true, label: {en: Encrypted, fr: Chiffré}}
+      - id: vendors
+        type: table
+        label: {en: Vendors, fr: Prestataires}
+        columns:
+          - {id: name, type: text, label: {en: Name, fr: Nom}}
+          - {id: share, type: percentage, label: {en: Share, fr: Part}}
+computed:
+  - {id: reliable, expr: "uptime >= 99.9"}
+  - {id: big_vendor, expr: "any(vendors, row.share > 50)"}
+tiers:
+  - {id: high, when: "score() < 50"}
+  - {id: low, when: "true"}
+"""
+
+
+@pytest.fixture
+def shares(make_q: Any) -> Questionnaire:
+    """A questionnaire with percentage items (scored, whole, and in a table)."""
+    return make_q(PERCENTAGE, name="shares.yaml")
+
+
+@pytest.mark.parametrize(("raw", "stored"), [
+    (0, 0), (100, 100), ("42", 42), ("42.5", 42.5), (" 99.95 ", 99.95), ("42 %", 42), ("7%", 7),
+])
+def test_a_percentage_takes_a_number_from_0_to_100(shares: Questionnaire, raw: Any,
+                                                   stored: Any) -> None:
+    item = shares.item("uptime")
+    assert item.kind.check(item, raw, _no_problem) == stored
+
+
+@pytest.mark.parametrize("raw", [100.5, -1, "101", "-0.5", "abc", "%", "42 %%", True, [42]])
+def test_a_percentage_outside_0_to_100_is_refused(shares: Questionnaire, raw: Any) -> None:
+    item = shares.item("uptime")
+    with pytest.raises(Invalid, match="must be a percentage between 0 and 100"):
+        item.kind.check(item, raw, _no_problem)
+
+
+def test_a_whole_percentage_refuses_decimals(shares: Questionnaire) -> None:
+    item = shares.item("encrypted")
+    assert item.kind.check(item, "80", _no_problem) == 80
+    with pytest.raises(Invalid, match="whole number"):
+        item.kind.check(item, "80.5", _no_problem)
+
+
+def test_a_percentage_is_validated_in_answer_sets_and_table_cells(shares: Questionnaire) -> None:
+    checked = validate_answers(shares, {"uptime": "99.95", "encrypted": "150",
+                                        "vendors": [{"name": "A", "share": "120"}]})
+    assert checked.answers["uptime"] == 99.95
+    assert [str(p) for p in checked.problems] == [
+        "encrypted: must be a percentage between 0 and 100",
+        "vendors[0].share: must be a percentage between 0 and 100"]
+
+
+@pytest.mark.parametrize(("value", "english", "french"), [
+    (42, "42%", "42\u00a0%"), (42.5, "42.5%", "42,5\u00a0%"), (0, "0%", "0\u00a0%"),
+    (100, "100%", "100\u00a0%"),
+])
+def test_a_percentage_reads_with_the_locale_sign(shares: Questionnaire, value: Any, english: str,
+                                                 french: str) -> None:
+    item = shares.item("uptime")
+    assert answer_words(item, value, Formatter("en")).text == english
+    assert answer_words(item, value, Formatter("fr")).text == french
+
+
+def test_a_percentage_is_scored_by_its_bands(shares: Questionnaire) -> None:
+    item = shares.item("uptime")
+    assert item.kind.scorable and item.max_score == 3
+    assert [item.kind.earned(item, v) for v in (99.95, 99.9, 99.5, 98)] == [3, 3, 1, 0]
+    result = score(shares, {"uptime": 99.5})
+    assert [(i.item_id, i.earned, i.maximum) for i in result.items] == [("uptime", 1, 3)]
+    assert result.score == pytest.approx(33.3)
+
+
+def test_rules_read_a_percentage_as_a_number(shares: Questionnaire) -> None:
+    values = score(shares, {"uptime": 99.95, "vendors": [{"name": "A", "share": 60}]}
+                   ).visibility.values
+    assert values["reliable"] is True and values["big_vendor"] is True
+    values = score(shares, {"uptime": 99}).visibility.values
+    assert values["reliable"] is False and values["big_vendor"] is False

@@ -27,6 +27,7 @@ from vendorcheck.questionnaire.itemtypes.date import Date
 from vendorcheck.questionnaire.itemtypes.file import File
 from vendorcheck.questionnaire.itemtypes.note import Note
 from vendorcheck.questionnaire.itemtypes.number import Number
+from vendorcheck.questionnaire.itemtypes.percentage import Percentage
 from vendorcheck.questionnaire.itemtypes.table import Table
 from vendorcheck.questionnaire.itemtypes.text import Email, LongText, Text, Url
 
@@ -45,7 +46,7 @@ def register(kind: type[ItemType]) -> type[ItemType]:
 
 
 for _kind in (YesNo, SingleChoice, MultiChoice, Text, LongText, Number, Date, Country,
-              CountryList, Email, Url, File, Table, Attestation, Note):
+              CountryList, Email, Url, File, Table, Attestation, Note, Percentage):
     register(_kind)
 
 
