@@ -37,7 +37,7 @@ def list_questionnaires() -> None:
     except QuestionnaireError as exc:
         _fail_with_problems(exc.problems)
     for q in catalogue.questionnaires:
-        questions = sum(1 for item in q.items if item.type != "note")
+        questions = sum(1 for item in q.items if item.kind.is_question)
         click.echo(f"{q.id}\t{q.version}\t{q.status}\t{questions} questions\t"
                    f"{q.sha256[:12]}\t{q.title.get('en')}")
 

@@ -49,7 +49,9 @@
     return Math.round(x);
   }
 
-  // --- converters: what a stored (or typed) answer means to the rules, as in evaluate.py ------
+  // --- converters: what a stored (or typed) answer means to the rules, as each item type's
+  // `convert` does in Python (vendorcheck/questionnaire/itemtypes/); a type names its converter
+  // in its widget, and the plan gives that name with each step.
 
   var DIGIT = /^\p{Nd}$/u;
   var SPACE = "[\\t\\n\\v\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
@@ -75,6 +77,14 @@
       v = Number(asciiDigits(text));
     }
     return typeof v === "number" && isFinite(v) ? v : null;
+  }
+
+  function toPercentage(v) {          // 42, "42", "42 %" or "42%", as itemtypes/percentage.py
+    if (typeof v === "string") {
+      v = v.replace(PY_SPACE, "");
+      if (v.charAt(v.length - 1) === "%") { v = v.slice(0, -1); }
+    }
+    return toNumber(v);
   }
 
   function toText(v) { return typeof v === "string" && v !== "" ? v : null; }
@@ -104,12 +114,14 @@
   }
 
   var CONVERTERS = {
-    number: toNumber, date: toDate, multi_choice: toStrings, country_list: toStrings,
-    file: toStrings, attestation: toAttestation, table: toRows,
-    note: function () { return null; }
+    text: toText, number: toNumber, percentage: toPercentage, date: toDate, strings: toStrings,
+    attestation: toAttestation, rows: toRows, none: function () { return null; }
   };
 
-  function convert(type, v) { return (CONVERTERS[type] || toText)(v); }
+  function convert(name, v) {
+    if (!has(CONVERTERS, name)) { throw new Error("unknown converter " + name); }
+    return CONVERTERS[name](v);
+  }
 
   // --- expressions ------------------------------------------------------------------------------
 
@@ -283,7 +295,7 @@
       env.row = row;
       step.columns.forEach(function (col) {
         if (!truth(col["if"], env, true)) { return; }
-        var cell = convert(col.type, has(raw, col.id) ? raw[col.id] : null);
+        var cell = convert(col.convert, has(raw, col.id) ? raw[col.id] : null);
         if (cell !== null) { row[col.id] = cell; }
       });
       return row;
@@ -307,7 +319,7 @@
         var shown = section && truth(step["if"], env, true);
         visible[step.id] = shown;
         if (!shown) { return; }
-        var value = convert(step.type, has(answers, step.id) ? answers[step.id] : null);
+        var value = convert(step.convert, has(answers, step.id) ? answers[step.id] : null);
         if (value !== null && step.columns && step.columns.length) { value = table(step, value, env); }
         if (value !== null) { env.values[step.id] = value; }
       }
@@ -323,10 +335,11 @@
   }
 
   // Return an item's answer as the form holds it now (undefined: the page has no input for it).
+  // The item type's widget says how to read it (data-read: value, list, rows, agreement, none).
   function readField(form, fieldset) {
-    var id = fieldset.dataset.item, type = fieldset.dataset.type;
-    if (type === "note" || type === "file") { return undefined; }
-    if (type === "table") {
+    var id = fieldset.dataset.item, read = fieldset.dataset.read;
+    if (read === "none") { return undefined; }
+    if (read === "rows") {
       var rows = [];
       fieldset.querySelectorAll("tbody tr[data-row]").forEach(function (tr) {
         var row = {};
@@ -338,11 +351,11 @@
       });
       return rows;
     }
-    if (type === "attestation") {
+    if (read === "agreement") {
       var box = form.elements[id + "-agreed"];
       return {agreed: Boolean(box && box.checked)};
     }
-    if (type === "multi_choice" || type === "country_list") { return checkedValues(form, id); }
+    if (read === "list") { return checkedValues(form, id); }
     var checked = checkedValues(form, id);
     if (checked.length) { return checked[0]; }
     var el = form.elements[id];

@@ -11,9 +11,10 @@
     return String(Date.now()) + "-" + Math.random().toString(16).slice(2);
   }
 
+  // Read an answer the way its item type's widget says (data-read: value, list, rows, agreement).
   function valueOf(fieldset) {
-    var id = fieldset.dataset.item, type = fieldset.dataset.type;
-    if (type === "table") {
+    var id = fieldset.dataset.item, read = fieldset.dataset.read;
+    if (read === "rows") {
       var rows = [];
       fieldset.querySelectorAll("tbody tr[data-row]").forEach(function (tr) {
         var row = {};
@@ -25,11 +26,11 @@
       });
       return rows;
     }
-    if (type === "attestation") {
+    if (read === "agreement") {
       return {agreed: form.elements[id + "-agreed"].checked,
               name: form.elements[id + "-name"].value, role: form.elements[id + "-role"].value};
     }
-    if (type === "multi_choice" || type === "country_list") {
+    if (read === "list") {
       return Array.prototype.map.call(
         fieldset.querySelectorAll('input[name="' + id + '"]:checked'), function (el) { return el.value; });
     }

@@ -34,6 +34,7 @@ from markupsafe import Markup, escape
 
 from vendorcheck.legal_refs import format_ref
 from vendorcheck.questionnaire import Item, Questionnaire, evaluate_visibility
+from vendorcheck.questionnaire.itemtypes import answer_words
 from vendorcheck.reports.report import Formatter
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -319,20 +320,17 @@ class Words:
         item = self.item(slot)
         if value is None or value == "" or value == []:
             return ""
-        kind = item.type if item is not None else ""
-        if kind in ("country", "country_list"):
-            codes = value if isinstance(value, list) else [value]
-            return ", ".join(self.fmt.place(item, code) for code in codes)
-        if kind in ("single_choice", "multi_choice"):
-            codes = value if isinstance(value, list) else [value]
-            return ", ".join(self.option(item, code) for code in codes)
-        if kind == "yes_no":
-            return str(self.words.get(str(value), value))
-        if kind == "number":
-            return self.fmt.number(value)
-        if isinstance(value, Mapping):
-            return ", ".join(str(v) for v in (value.get("name"), value.get("role")) if v)
-        return str(value)
+        if item is None:  # no questionnaire item behind the slot: plain text
+            signer = (value.get("name"), value.get("role")) if isinstance(value, Mapping) else None
+            return ", ".join(str(v) for v in signer if v) if signer else str(value)
+        words = answer_words(item, value, self.fmt)  # the item type's words, as on every page
+        if words.values is not None:
+            return ", ".join(words.values)
+        if words.signer is not None:  # an attestation: "name, role"
+            return ", ".join(str(v) for v in words.signer if v)
+        if words.code is not None:  # yes / no in the template's words
+            return str(self.words.get(words.code, words.text))
+        return words.text
 
     def _column(self, key: str) -> Item | None:
         """Return a column of the sub-processor table, if the questionnaire has it."""

@@ -113,11 +113,11 @@ def build_preview(q: Any) -> list[tuple[Any, list[PreviewItem]]]:
         items = []
         number = 0
         for item in section.items:
-            if item.type != "note":
+            if item.kind.is_question:
                 number += 1
             items.append(PreviewItem(
                 item=item,
-                number=f"{s_index}.{number}" if item.type != "note" else "",
+                number=f"{s_index}.{number}" if item.kind.is_question else "",
                 condition=describe_condition(q, getattr(item, "visible_if_text", None), locale),
                 required=_required_text(q, item, locale),
                 refs=tuple(format_ref(ref, q.references, locale) for ref in item.refs),

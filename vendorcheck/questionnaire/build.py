@@ -12,6 +12,7 @@ from vendorcheck.questionnaire.datasets import CountryGroups
 from vendorcheck.questionnaire.errors import Problem, QuestionnaireError
 from vendorcheck.questionnaire.evaluate import make_plan
 from vendorcheck.questionnaire.expr import RESERVED, Compiled, ExprError, Scope, Type, compile_expr
+from vendorcheck.questionnaire.itemtypes import item_type
 from vendorcheck.questionnaire.model import (
     SEVERITIES,
     Band,
@@ -33,9 +34,7 @@ from vendorcheck.questionnaire.model import (
 )
 from vendorcheck.questionnaire.yamlload import PathKey, YamlDoc, format_path
 
-SCORABLE = frozenset({"yes_no", "single_choice", "multi_choice", "number"})
 MAX_ROWS_CAP = 500
-DEFAULT_MAX_LENGTH = {"text": 500, "long_text": 10_000}
 
 
 @dataclass
@@ -153,8 +152,8 @@ def categories(ctx: Ctx, data: dict[str, Any]) -> tuple[Category, ...]:
 
 def item(ctx: Ctx, raw: dict[str, Any], path: PathKey, section: str | None) -> Item:
     """Build one item's structure; expressions are compiled in a second pass."""
-    kind = raw["type"]
-    label = ctx.text(raw.get("label"), (*path, "label"), needed=kind != "note")
+    kind = item_type(raw["type"])
+    label = ctx.text(raw.get("label"), (*path, "label"), needed=kind.is_question)
     opts = _item_options(ctx, raw, path)
     required = raw.get("required", False)
     fields: dict[str, Any] = {
@@ -174,13 +173,16 @@ def item(ctx: Ctx, raw: dict[str, Any], path: PathKey, section: str | None) -> I
             fields[key] = raw[key]
     for key in ("tags", "exclusive", "unique", "accept"):
         fields[key] = tuple(raw.get(key) or ())
-    _bounds(raw, fields)
-    if kind in ("country", "country_list"):
+    fields.update(kind.bounds(raw))
+    if raw.get("bands"):
+        fields["bands"] = tuple(Band(b["points"], b.get("max"), b.get("min")) for b in raw["bands"])
+    if kind.countries:
         fields["organisations"] = ctx.organisations
-    built = Item(id=raw["id"], type=kind, path=format_path(path), section=section, **fields)
+    built = Item(id=raw["id"], type=kind.name, kind=kind, path=format_path(path),
+                 section=section, **fields)
     built = _with_type_defaults(ctx, built, raw, path)
     _check_item(ctx, built, path)
-    return replace(built, max_score=max_score(built))
+    return replace(built, max_score=kind.max_points(built))
 
 
 def _required_text(required: Any) -> str | None:
@@ -211,47 +213,20 @@ def _evidence(ctx: Ctx, raw: dict[str, Any] | None, path: PathKey) -> Evidence |
                                                          (*path, "evidence", "label")))
 
 
-def _bounds(raw: dict[str, Any], fields: dict[str, Any]) -> None:
-    """Put min/max into number or date fields according to the type."""
-    prefix = "_date" if raw["type"] == "date" else ""
-    for key in ("min", "max"):
-        if key in raw:
-            fields[key + prefix] = raw[key]
-    if raw.get("bands"):
-        fields["bands"] = tuple(Band(b["points"], b.get("max"), b.get("min")) for b in raw["bands"])
-
-
 def _with_type_defaults(ctx: Ctx, built: Item, raw: dict[str, Any], path: PathKey) -> Item:
-    """Apply defaults that depend on the type, and build table columns."""
-    if built.type in DEFAULT_MAX_LENGTH and built.max_length is None:
-        built = replace(built, max_length=DEFAULT_MAX_LENGTH[built.type])
-    if built.type == "yes_no" and built.points is None:
-        built = replace(built, points=1)
-    if built.type == "table":
+    """Apply the type's defaults, and build table columns."""
+    built = built.kind.with_defaults(built)
+    if built.kind.has_rows:
         cols = tuple(item(ctx, col, (*path, "columns", i), None)
                      for i, col in enumerate(raw["columns"]))
         built = replace(built, columns=cols, max_rows=built.max_rows or MAX_ROWS_CAP)
     return built
 
 
-def max_score(built: Item) -> float | int:
-    """Return the highest points an item can earn."""
-    if built.type == "yes_no":
-        return built.points or 0
-    if built.type == "single_choice":
-        return max((o.points for o in built.options), default=0)
-    if built.type == "multi_choice":
-        total = sum(o.points for o in built.options if o.points > 0)
-        return total if built.max_points is None else min(total, built.max_points)
-    if built.type == "number":
-        return max((b.points for b in built.bands), default=0)
-    return 0
-
-
 def _check_item(ctx: Ctx, built: Item, path: PathKey) -> None:
     """Check type-specific rules that marshmallow cannot express."""
     if built.category is not None:
-        if built.type not in SCORABLE:
+        if not built.kind.scorable:
             ctx.problem((*path, "category"), f"{built.type} items are not scored")
         elif built.category not in ctx.categories:
             ctx.problem((*path, "category"), f"unknown category '{built.category}'")
@@ -261,7 +236,7 @@ def _check_item(ctx: Ctx, built: Item, path: PathKey) -> None:
             ctx.problem((*path, "exclusive"), f"'{value}' is not an option of '{built.id}'")
     _check_limits(ctx, built, path)
     _check_bands(ctx, built, path)
-    if built.type == "table":
+    if built.kind.has_rows:
         _check_columns(ctx, built, path)
 
 
@@ -299,27 +274,6 @@ def _check_columns(ctx: Ctx, built: Item, path: PathKey) -> None:
 # ---------------------------------------------------------------------------- expression types
 
 
-def value_type(built: Item) -> Type | None:
-    """Return the expression type of an item's value (None for notes)."""
-    source, values = built.id, frozenset(o.value for o in built.options)
-    if built.type == "yes_no":
-        values = frozenset({"yes", "no"})
-    if built.na_allowed:
-        values |= {"na"}
-    simple = {"number": Type("number", source=source), "date": Type("date", source=source),
-              "attestation": Type("bool", source=source),
-              "table": Type("table", table=source, source=source),
-              "file": Type("list", elem="string", source=source),
-              "country": Type("string", country=True, source=source),
-              "country_list": Type("list", elem="string", country=True, source=source),
-              "yes_no": Type("string", values, source=source),
-              "single_choice": Type("string", values, source=source),
-              "multi_choice": Type("list", values, elem="string", source=source)}
-    if built.type == "note":
-        return None
-    return simple.get(built.type, Type("string", source=source))
-
-
 def base_scope(ctx: Ctx, sections: list[list[Item]], computed_ids: list[str],
                has_groups: bool) -> Scope:
     """Build the names visible to expressions."""
@@ -327,12 +281,12 @@ def base_scope(ctx: Ctx, sections: list[list[Item]], computed_ids: list[str],
     tables: dict[str, dict[str, Type]] = {}
     for items in sections:
         for built in items:
-            typ = value_type(built)
+            typ = built.kind.value_type(built)
             if typ is not None:
                 symbols[built.id] = typ
-            if built.type == "table":
+            if built.kind.has_rows:
                 tables[built.id] = {c.id: t for c in built.columns
-                                    if (t := value_type(c)) is not None}
+                                    if (t := c.kind.value_type(c)) is not None}
     for cid in computed_ids:
         symbols[cid] = Type("bool", source=cid)
     return Scope(symbols, tables, ctx.categories, has_groups)
@@ -368,7 +322,7 @@ def compile_item(ctx: Ctx, built: Item, path: PathKey, scope: Scope) -> Item:
             justification = Justification(raw["when"], when, ctx.text(
                 raw.get("label"), (*path, "justification", "label")))
     columns = built.columns
-    if built.type == "table":
+    if built.kind.has_rows:
         inner = replace(scope, row=scope.tables[built.id], row_table=built.id)
         columns = tuple(compile_item(ctx, col, (*path, "columns", i), inner)
                         for i, col in enumerate(built.columns))
@@ -654,7 +608,7 @@ def _order(ctx: Ctx, sections: tuple[Section, ...], comp: tuple[Computed, ...]
         for i_index, built in enumerate(section.items):
             graph[built.id] = item_deps(built)
             paths[built.id] = ("sections", s_index, "items", i_index)
-            if built.type == "table":
+            if built.kind.has_rows:
                 columns[built.id] = column_order(ctx, built, paths[built.id])
     for index, c in enumerate(comp):
         graph[c.id] = _deps(c.expr)

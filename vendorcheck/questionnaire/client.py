@@ -15,8 +15,7 @@ from vendorcheck.questionnaire.evaluate import Step
 from vendorcheck.questionnaire.expr import Call, Compiled, Node, children, node_to_json
 from vendorcheck.questionnaire.model import Questionnaire
 
-FORMAT = 1
-FROM_SERVER = frozenset({"file", "note"})  # types the page has no input for: values come along
+FORMAT = 2  # steps name their converter ("convert"), not their item type
 
 
 def client_plan(q: Questionnaire, *, today: date, answers: Mapping[str, Any] | None = None,
@@ -24,7 +23,7 @@ def client_plan(q: Questionnaire, *, today: date, answers: Mapping[str, Any] | N
     """Return the steps `targets`' visibility depends on (all steps when None), as JSON.
 
     `answers` are the stored answers; those of the items in `page` (read from the form by the
-    script) are left out, except for types the form has no input for.
+    script) are left out, except for those the form has no input for (files, notes).
     """
     needed = None if targets is None else _closure(q, targets)
     steps = [s for s in q.plan.steps if needed is None or _key(s) in needed]
@@ -35,7 +34,7 @@ def client_plan(q: Questionnaire, *, today: date, answers: Mapping[str, Any] | N
         "format": FORMAT, "today": today.isoformat(),
         "steps": [_step_json(q, s) for s in steps],
         "answers": {i: _jsonable(values[i]) for i in ids if i in values
-                    and (i not in on_page or q.item(i).type in FROM_SERVER)},
+                    and (i not in on_page or not q.item(i).kind.typed)},
     }
     if q.country_groups is not None and any(_uses_groups(s) for s in steps):
         plan["groups"] = {code: q.country_groups.group_of(code, on=today)
@@ -78,14 +77,14 @@ def _rule(compiled: Compiled | None) -> dict[str, Any] | None:
 
 
 def _step_json(q: Questionnaire, step: Step) -> dict[str, Any]:
-    """Return one step: what it is, its rule and, for items, the type that converts its answer."""
+    """Return one step: what it is, its rule and, for items, the converter of its answer."""
     out: dict[str, Any] = {"k": step.kind, "id": step.id, "if": _rule(step.visible_if)}
     if step.kind == "item":
         item = q.item(step.id)
-        out.update(section=step.section, type=item.type)
+        out.update(section=step.section, convert=item.kind.widget.converter)
         if step.columns:
-            out["columns"] = [{"id": c.id, "type": item.column(c.id).type, "if": _rule(c.visible_if)}
-                              for c in step.columns]
+            out["columns"] = [{"id": c.id, "convert": item.column(c.id).kind.widget.converter,
+                               "if": _rule(c.visible_if)} for c in step.columns]
     return out
 
 

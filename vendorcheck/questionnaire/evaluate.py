@@ -10,7 +10,6 @@ from typing import Any
 
 from vendorcheck.questionnaire.expr import Compiled, Env
 from vendorcheck.questionnaire.model import Item, Questionnaire
-from vendorcheck.questionnaire.schema import DATE_RE, to_number
 
 Convert = Callable[[Any], Any]
 
@@ -76,57 +75,6 @@ class Visibility:
         return rows[index] if index < len(rows) else (frozenset(), frozenset())
 
 
-# ---------------------------------------------------------------------------- converters
-
-
-def _text(value: Any) -> Any:
-    return value if isinstance(value, str) and value != "" else None
-
-
-def _number(value: Any) -> Any:
-    return to_number(value)
-
-
-def _date(value: Any) -> Any:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and DATE_RE.match(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _strings(value: Any) -> Any:
-    if isinstance(value, (list, tuple)) and value:
-        return tuple(v for v in value if isinstance(v, str)) or None
-    return None
-
-
-def _attestation(value: Any) -> Any:
-    if isinstance(value, Mapping) and value.get("agreed") in (True, "true"):
-        return True
-    return None
-
-
-def _rows(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [row for row in value if isinstance(row, Mapping)]
-    return None
-
-
-CONVERTERS: dict[str, Convert] = {
-    "number": _number, "date": _date, "multi_choice": _strings, "country_list": _strings,
-    "file": _strings, "attestation": _attestation, "table": _rows, "note": lambda v: None,
-}
-
-
-def converter(item: Item) -> Convert:
-    """Return the function turning a stored answer into the value rules read."""
-    return CONVERTERS.get(item.type, _text)
-
-
 # ---------------------------------------------------------------------------- plan
 
 
@@ -147,10 +95,10 @@ def make_plan(q: Questionnaire, order: list[str], columns: Mapping[str, tuple[st
 
 def _item_step(item: Item, column_order: tuple[str, ...]) -> Step:
     """Build the step of one item, with its columns in dependency order."""
-    cols = tuple(ColumnStep(c.id, c.visible_if, c.required, c.required_expr, converter(c))
+    cols = tuple(ColumnStep(c.id, c.visible_if, c.required, c.required_expr, c.kind.convert)
                  for c in (item.column(cid) for cid in column_order))
     return Step("item", item.id, item.section, item.visible_if, item.required,
-                item.required_expr, converter(item), cols)
+                item.required_expr, item.kind.convert, cols)
 
 
 # ---------------------------------------------------------------------------- evaluation

@@ -113,7 +113,10 @@ class _Walker:
 
     def _is_country_list(self, item_id: str) -> bool:
         """Whether an item is a list of countries (selected() then names one country)."""
-        return self.q.has_item(item_id) and self.q.item(item_id).type == "country_list"
+        if not self.q.has_item(item_id):
+            return False
+        kind = self.q.item(item_id).kind
+        return kind.countries and kind.many
 
     def _missed_rows(self, table: str, matched: list[int]) -> list[int]:
         """Return the indices of the rows an all() did not match."""
@@ -192,8 +195,9 @@ def describe(q: Questionnaire, trigger: Trigger, values: Mapping[str, Any], loca
 def _row_name(table: Item, row: Mapping[str, Any], country_text: CountryText) -> tuple[str, str]:
     """Return a row's name (its first text cell) and its first country, for a reader."""
     name = next((str(row[c.id]) for c in table.columns
-                 if c.type == "text" and row.get(c.id)), "")
-    code = next((row[c.id] for c in table.columns if c.type == "country" and row.get(c.id)), None)
+                 if c.kind.names_rows and row.get(c.id)), "")
+    code = next((row[c.id] for c in table.columns
+                 if c.kind.countries and not c.kind.many and row.get(c.id)), None)
     return name, country_text(code) if code else ""
 
 

@@ -9,17 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from vendorcheck.questionnaire.expr import Compiled
+    from vendorcheck.questionnaire.itemtypes.base import ItemType
 
 Number = int | float
 
-ITEM_TYPES = (
-    "yes_no", "single_choice", "multi_choice", "text", "long_text", "number", "date", "country",
-    "country_list", "email", "url", "file", "table", "attestation", "note",
-)
-COLUMN_TYPES = (
-    "yes_no", "single_choice", "multi_choice", "text", "long_text", "number", "date", "country",
-    "country_list", "email", "url",
-)
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
@@ -138,10 +131,15 @@ class Organisation:
 
 @dataclass(frozen=True)
 class Item:
-    """A question (or a table column, or a note); type-specific fields are None when unused."""
+    """A question (or a table column, or a note); type-specific fields are None when unused.
+
+    `type` is the name written in the file; `kind` is that type's object (see `itemtypes/`), which
+    every layer asks how to check, convert, score, word and draw the item.
+    """
 
     id: str
     type: str
+    kind: ItemType = field(repr=False)
     path: str
     section: str | None = None
     label: LocaleText | None = None

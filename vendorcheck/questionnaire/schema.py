@@ -1,303 +1,46 @@
 """Marshmallow schemas for the file format: shapes and scalar types, unknown keys refused.
 
-Every scalar arrives as a string (the strict loader keeps them so); these fields turn them into
-numbers, booleans and dates where the format expects them. Cross-references are checked later.
+The scalar fields and the keys every item has are in `schemakeys`; each item type (`itemtypes/`)
+adds its own keys. Cross-references are checked later, by the builder.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
-ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+from vendorcheck.questionnaire.itemtypes import REGISTRY, column_types
+from vendorcheck.questionnaire.schemakeys import (
+    LOCALE_RE,
+    Bool,
+    Expr,
+    Id,
+    IsoDate,
+    LocaleMap,
+    Num,
+    OptionsField,
+    Refs,
+    Strict,
+    ids,
+)
+
 QID_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 SEMVER_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-LOCALE_RE = re.compile(r"^[a-z]{2}$")
-NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
-REF_RE = re.compile(r"^[a-z][a-z0-9_-]*:\S+$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-FILE_KINDS = ("pdf", "png", "jpeg", "docx", "xlsx", "txt", "csv")
 QUESTIONNAIRE_SCHEMA = "vendorcheck/questionnaire@1"
 DATASET_SCHEMA = "vendorcheck/country-groups@1"
 ENTRY_KINDS = ("country", "international_organisation")
 
-
-class Strict(Schema):
-    """Base schema: unknown keys are errors."""
-
-    class Meta:
-        unknown = RAISE
-
-
-class Id(fields.String):
-    """An id or choice value: `^[a-z][a-z0-9_]{0,62}$`."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        text = str(super()._deserialize(value, attr, data, **kwargs))
-        if not ID_RE.match(text):
-            raise ValidationError(f"'{text}' is not a valid id (a-z, 0-9 and _, starting "
-                                  "with a letter)")
-        return text
-
-
-class Num(fields.Field):  # type: ignore[type-arg]
-    """A finite number written as digits; integral values become int."""
-
-    def __init__(self, *, integer: bool = False, minimum: float | None = None,
-                 maximum: float | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.integer = integer
-        self.minimum = minimum
-        self.maximum = maximum
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int | float:
-        number = to_number(value)
-        if number is None:
-            raise ValidationError(f"'{value}' is not a number")
-        if self.integer and not isinstance(number, int):
-            raise ValidationError(f"'{value}' is not a whole number")
-        if self.minimum is not None and number < self.minimum:
-            raise ValidationError(f"must be at least {self.minimum:g}")
-        if self.maximum is not None and number > self.maximum:
-            raise ValidationError(f"must be at most {self.maximum:g}")
-        return number
-
-
-def to_number(value: Any) -> int | float | None:
-    """Convert `12`, `"12"` or `"12.5"` to a finite int or float; None when impossible."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if not NUMBER_RE.match(text) or len(text) > 30:
-            return None
-        value = float(text) if "." in text else int(text)
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return int(value) if float(value).is_integer() and abs(value) < 2**53 else value
-
-
-class Bool(fields.Field):  # type: ignore[type-arg]
-    """`true` or `false` only (no YAML 1.1 yes/no/on/off)."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
-        if isinstance(value, bool):
-            return value
-        if value in ("true", "false"):
-            return bool(value == "true")
-        raise ValidationError(f"'{value}' is not true or false")
-
-
-class IsoDate(fields.Field):  # type: ignore[type-arg]
-    """A `YYYY-MM-DD` date."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> date:
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str) and DATE_RE.match(value):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise ValidationError(f"'{value}' is not a date (YYYY-MM-DD)")
-
-
-class LocaleMap(fields.Field):  # type: ignore[type-arg]
-    """A locale map `{en: ..., fr: ...}` (or a bare string when there is one locale)."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, str):
-            return value
-        if not isinstance(value, Mapping):
-            raise ValidationError("expected a locale map such as {en: ..., fr: ...}")
-        for key, text in value.items():
-            if not LOCALE_RE.match(key):
-                raise ValidationError(f"'{key}' is not a locale code")
-            if not isinstance(text, str) or not text.strip():
-                raise ValidationError(f"'{key}' must be a non-empty text")
-        return dict(value)
-
-
-class Expr(fields.String):
-    """An expression string (parsed and checked later)."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        text = str(super()._deserialize(value, attr, data, **kwargs))
-        if not text.strip():
-            raise ValidationError("empty expression")
-        return text
-
-
-class BoolOrExpr(fields.Field):  # type: ignore[type-arg]
-    """`true`, `false` or an expression string."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool | str:
-        if isinstance(value, bool) or value in ("true", "false"):
-            return value is True or value == "true"
-        if isinstance(value, str) and value.strip():
-            return value
-        raise ValidationError("expected true, false or an expression")
-
-
-class Refs(fields.List):  # type: ignore[type-arg]
-    """A list of `prefix:reference` strings."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(fields.String(validate=validate.Regexp(
-            REF_RE, error="'{input}' is not a reference such as 'gdpr:28.3.a'")), **kwargs)
-
-
-def _ids(**kwargs: Any) -> fields.List:  # type: ignore[type-arg]
-    """A list of ids."""
-    return fields.List(Id(), **kwargs)
-
-
-class OptionSchema(Strict):
-    """`{value, label, points?, help?}`."""
-
-    value = Id(required=True)
-    label = LocaleMap(required=True)
-    points = Num(load_default=0)
-    help = LocaleMap()
-
-
-class OptionsField(fields.Field):  # type: ignore[type-arg]
-    """Either an inline option list or the id of an option set."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, str):
-            if not ID_RE.match(value):
-                raise ValidationError(f"'{value}' is not an option set id")
-            return value
-        if not isinstance(value, list) or not value:
-            raise ValidationError("expected a list of options or an option set id")
-        return OPTION_LIST.load(value)
-
-
-class BandSchema(Strict):
-    """`{max, points}` or `{min, points}`."""
-
-    points = Num(required=True, minimum=0)
-    max = Num()
-    min = Num()
-
-
-class EvidenceSchema(Strict):
-    """Upload settings."""
-
-    accept = fields.List(fields.String(validate=validate.OneOf(FILE_KINDS)))
-    max_mb = Num(minimum=0)
-    expected = Bool()
-    label = LocaleMap()
-
-
-class JustificationSchema(Strict):
-    """`{when, label}`."""
-
-    when = Expr(required=True)
-    label = LocaleMap()
-
-
-class ItemBase(Strict):
-    """Keys every item has."""
-
-    id = Id(required=True)
-    type = fields.String(required=True)
-    label = LocaleMap()
-    help = LocaleMap()
-    refs = Refs()
-    required = BoolOrExpr()
-    visible_if = Expr()
-    category = Id()
-    weight = Num(minimum=0)
-    evidence = fields.Nested(EvidenceSchema)
-    justification = fields.Nested(JustificationSchema)
-    export = fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_.]*$"))
-    tags = fields.List(fields.String())
-
-
-class YesNoSchema(ItemBase):
-    na_allowed = Bool()
-    good = fields.String(validate=validate.OneOf(("yes", "no")))
-    points = Num(minimum=0)
-
-
-class SingleChoiceSchema(ItemBase):
-    options = OptionsField(required=True)
-    na_allowed = Bool()
-
-
-class MultiChoiceSchema(ItemBase):
-    options = OptionsField(required=True)
-    min_selected = Num(integer=True, minimum=0)
-    max_selected = Num(integer=True, minimum=1)
-    exclusive = _ids()
-    max_points = Num(minimum=0)
-
-
-class TextSchema(ItemBase):
-    max_length = Num(integer=True, minimum=1)
-
-
-class NumberSchema(ItemBase):
-    min = Num()
-    max = Num()
-    integer = Bool()
-    unit = LocaleMap()
-    bands = fields.List(fields.Nested(BandSchema))
-
-
-class DateSchema(ItemBase):
-    min = IsoDate()
-    max = IsoDate()
-
-
-class CountryListSchema(ItemBase):
-    min_selected = Num(integer=True, minimum=0)
-
-
-class FileSchema(ItemBase):
-    accept = fields.List(fields.String(validate=validate.OneOf(FILE_KINDS)))
-    max_mb = Num(minimum=0)
-    max_files = Num(integer=True, minimum=1)
-
-
-class TableSchema(ItemBase):
-    columns = fields.List(fields.Raw(), required=True)
-    min_rows = Num(integer=True, minimum=0)
-    max_rows = Num(integer=True, minimum=1)
-    unique = _ids()
-
-
-class AttestationSchema(ItemBase):
-    statement = LocaleMap(required=True)
-
-
-class NoteSchema(ItemBase):
-    body = LocaleMap(required=True)
-
-
-ITEM_SCHEMAS: dict[str, Schema] = {
-    "yes_no": YesNoSchema(), "single_choice": SingleChoiceSchema(),
-    "multi_choice": MultiChoiceSchema(), "text": TextSchema(), "long_text": TextSchema(),
-    "number": NumberSchema(), "date": DateSchema(), "country": ItemBase(),
-    "country_list": CountryListSchema(), "email": ItemBase(), "url": ItemBase(),
-    "file": FileSchema(), "table": TableSchema(), "attestation": AttestationSchema(),
-    "note": NoteSchema(),
-}
+# Keys of a question that a table column cannot have (columns are not scored and take no evidence).
 _NOT_FOR_COLUMNS = ("category", "weight", "evidence", "justification", "points", "good",
                     "max_points", "bands")
+ITEM_SCHEMAS: dict[str, Schema] = {name: kind.schema() for name, kind in REGISTRY.items()}
 COLUMN_SCHEMAS: dict[str, Schema] = {
-    kind: type(schema)(exclude=[f for f in _NOT_FOR_COLUMNS if f in type(schema)._declared_fields])
-    for kind, schema in ITEM_SCHEMAS.items()
-    if kind not in ("file", "table", "attestation", "note")
+    name: kind.schema(exclude=[f for f in _NOT_FOR_COLUMNS if f in kind.schema._declared_fields])
+    for name, kind in column_types().items()
 }
-OPTION_LIST = OptionSchema(many=True)
 
 
 def load_item(value: Any, *, column: bool = False) -> dict[str, Any]:
@@ -310,7 +53,7 @@ def load_item(value: Any, *, column: bool = False) -> dict[str, Any]:
         allowed = ", ".join(schemas)
         raise ValidationError({"type": [f"'{kind}' is not one of {allowed}"]})
     loaded: dict[str, Any] = schemas[kind].load(value)
-    if kind == "table":
+    if REGISTRY[kind].has_rows:
         loaded["columns"] = _load_columns(loaded["columns"])
     return loaded
 
@@ -385,9 +128,9 @@ class ScoringSchema(Strict):
 
 class ExpectSchema(Strict):
     tier = Id()
-    findings = _ids()
-    findings_include = _ids()
-    findings_exclude = _ids()
+    findings = ids()
+    findings_include = ids()
+    findings_exclude = ids()
     score_min = Num()
     score_max = Num()
     assessed = Bool()  # false: the test expects "not assessed" (no score)

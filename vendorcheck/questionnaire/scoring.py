@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -82,29 +82,6 @@ def round1(value: float) -> float:
 # ---------------------------------------------------------------------------- item points
 
 
-def _yes_no(item: Item, value: Any) -> Number:
-    return (item.points or 0) if value == item.good else 0
-
-
-def _single(item: Item, value: Any) -> Number:
-    option = item.option(value)
-    return option.points if option is not None else 0
-
-
-def _multi(item: Item, value: Any) -> Number:
-    total = sum(o.points for o in item.options if o.value in value)
-    return total if item.max_points is None else min(total, item.max_points)
-
-
-def _number(item: Item, value: Any) -> Number:
-    return next((b.points for b in item.bands if b.matches(value)), 0)
-
-
-EARN: dict[str, Callable[[Item, Any], Number]] = {
-    "yes_no": _yes_no, "single_choice": _single, "multi_choice": _multi, "number": _number,
-}
-
-
 def item_score(item: Item, visibility: Visibility) -> ItemScore:
     """Score one item: hidden and N/A are left out, unanswered earns 0."""
     assert item.category is not None
@@ -115,7 +92,7 @@ def item_score(item: Item, visibility: Visibility) -> ItemScore:
         return ItemScore(item.id, item.category, 0, item.max_score, "unanswered")
     if value == "na" and item.na_allowed:
         return ItemScore(item.id, item.category, 0, 0, "na")
-    earned = min(EARN[item.type](item, value), item.max_score)
+    earned = min(item.kind.earned(item, value), item.max_score)
     return ItemScore(item.id, item.category, earned, item.max_score, "scored")
 
 
@@ -157,15 +134,7 @@ def overall(q: Questionnaire, cats: list[CategoryScore]) -> float | None:
 
 def is_answered(item: Item, value: Any, visibility: Visibility) -> bool:
     """Return whether a shown item has an answer (tables: every required cell filled)."""
-    if value is None or (isinstance(value, (str, tuple, list)) and len(value) == 0):
-        return False
-    if item.type != "table":
-        return True
-    for index, row in enumerate(value):
-        _, needed = visibility.row_columns(item.id, index)
-        if any(row.get(col) is None for col in needed):
-            return False
-    return True
+    return item.kind.is_answered(item, value, visibility)
 
 
 def completeness(q: Questionnaire, visibility: Visibility) -> tuple[float, list[str]]:

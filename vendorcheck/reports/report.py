@@ -23,6 +23,8 @@ from babel.numbers import format_decimal
 from vendorcheck.legal_refs import format_ref
 from vendorcheck.questionnaire import Item, LocaleText, Questionnaire, ScoreResult, score
 from vendorcheck.questionnaire.explain import ExplainedFinding, Trigger, describe, explain_verdict
+from vendorcheck.questionnaire.itemtypes import Words
+from vendorcheck.questionnaire.itemtypes import answer_words as words_of
 from vendorcheck.questionnaire.model import SEVERITIES
 from vendorcheck.questionnaire.scoring import Verdict
 
@@ -133,65 +135,34 @@ class Formatter:
 # ------------------------------------------------------------------------------ answers in words
 
 def answer_words(item: Item, value: Any, fmt: Formatter) -> dict[str, Any]:
-    """Return how an answer reads: {"code": yes/no/na/None, "text": str, "list": [...], "rows"}."""
+    """Return how an answer reads: {"code": yes/no/na/None, "text": str, "list": [...], "rows"}.
+
+    The words come from the item's type (the same for every page); this only shapes them for the
+    report's templates and exports, which say the codes in the report's language.
+    """
+    words = words_of(item, value, fmt)
     out: dict[str, Any] = {"code": None, "text": "", "list": [], "rows": [], "columns": []}
-    if value is None or value == "" or value == []:
-        out["code"] = "unanswered"
-        return out
-    if isinstance(value, str) and value in ("na", "n/a") and item.type != "text":
-        out["code"] = "na"
-        return out
-    kind = item.type
-    if kind == "yes_no":
-        out["code"] = str(value) if str(value) in YES_NO_CODES else None
-        out["text"] = "" if out["code"] else str(value)
-    elif kind == "single_choice":
-        out["text"] = _option_label(item, value, fmt)
-    elif kind == "multi_choice":
-        out["list"] = [_option_label(item, v, fmt) for v in _as_list(value)]
-    elif kind == "country":
-        out["text"] = fmt.place(item, value)
-    elif kind == "country_list":
-        out["list"] = [fmt.place(item, v) for v in _as_list(value)]
-    elif kind == "date":
-        out["text"] = fmt.date(str(value))
-    elif kind == "number":
-        unit = fmt.text(item.unit) if item.unit else ""
-        out["text"] = f"{fmt.number(value)} {unit}".strip()
-    elif kind == "table":
-        out["columns"] = [fmt.text(col.label) or col.id for col in item.columns]
-        out["rows"] = [[_cell(col, row.get(col.id) if isinstance(row, Mapping) else None, fmt)
-                        for col in item.columns] for row in _as_list(value)]
-    elif kind == "attestation":
-        out["code"] = "attested" if value not in (False, "no", "false") else "not_attested"
-    elif kind == "file":
-        out["code"] = None
-    else:  # text, long_text, email, url: shown as plain text, never as a link
-        out["text"] = str(value)
+    if words.code is not None:
+        out["code"] = words.code
+    elif words.table is not None:
+        out["columns"] = list(words.table.columns)
+        out["rows"] = [[_cell(cell) for cell in row] for row in words.table.rows]
+    elif words.values is not None:
+        out["list"] = list(words.values)
+    elif words.files is None:  # files are listed with the evidence, not as an answer
+        out["text"] = words.text
     return out
 
 
-def _as_list(value: Any) -> list[Any]:
-    """Return a list answer as a list (a lone value becomes a one-element list)."""
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def _option_label(item: Item, value: Any, fmt: Formatter) -> str:
-    """Return an option's label, or the raw value when the option is unknown."""
-    option = item.option(str(value))
-    return fmt.text(option.label) if option is not None else str(value)
-
-
-def _cell(col: Item, value: Any, fmt: Formatter) -> str:
+def _cell(words: Words) -> str:
     """Return one table cell in words (yes/no cells stay codes for the template)."""
-    if value is None or value == "":
+    if words.code == "unanswered":
         return ""
-    words = answer_words(col, value, fmt)
-    if words["code"] in YES_NO_CODES:
-        return f"@{words['code']}"
-    if words["list"]:
-        return ", ".join(words["list"])
-    return str(words["text"])
+    if words.code in YES_NO_CODES:
+        return f"@{words.code}"
+    if words.values:
+        return ", ".join(words.values)
+    return words.text
 
 
 # ------------------------------------------------------------------------------------ context
@@ -374,7 +345,7 @@ def _sections(q: Questionnaire, data: ReportData, result: ScoreResult,
         questions = []
         number = 0
         for item in section.items:
-            if item.type == "note" or not visible.get(item.id, True):
+            if not item.kind.is_question or not visible.get(item.id, True):
                 continue
             number += 1
             questions.append(_question(f"{s_index}.{number}", item, data, fmt, {

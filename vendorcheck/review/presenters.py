@@ -20,8 +20,9 @@ from vendorcheck.models.assessments import (
     FindingRecord,
     Override,
 )
-from vendorcheck.questionnaire import Item, Questionnaire, Section
+from vendorcheck.questionnaire import Item, LocaleText, Questionnaire, Section
 from vendorcheck.questionnaire.explain import ExplainedFinding, Trigger, describe, explain_verdict
+from vendorcheck.questionnaire.itemtypes import TableWords, Words, answer_words
 from vendorcheck.review.results import ReviewedResult
 
 
@@ -67,55 +68,52 @@ def evidence_url(evidence: Evidence) -> str:
 # --- answers in words ---------------------------------------------------------------------------
 
 
-def _choice(item: Item, value: str, locale: str) -> str:
-    if value == "na":
-        return str(_("Not applicable"))
-    if item.type == "yes_no":
-        return {"yes": str(_("Yes")), "no": str(_("No"))}.get(value, value)
-    option = item.option(value)
-    return option.label.get(locale) if option is not None else value
+class PageFormatter:
+    """Write values in the page's locale for the item types' words (Flask-Babel formats)."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+
+    def text(self, value: LocaleText | None) -> str:
+        """Return a questionnaire text in the page's locale."""
+        return value.get(self.locale) if value is not None else ""
+
+    def number(self, value: Any) -> str:
+        """Return a number with the locale's separators."""
+        return str(format_decimal(value))
+
+    def date(self, value: date | str) -> str:
+        """Return an ISO date text in the medium format; anything else as given."""
+        if not isinstance(value, str):
+            return str(value)  # a rule's date (a finding's trigger) reads as ISO, as it always did
+        try:
+            return str(format_date(date.fromisoformat(value)))
+        except ValueError:
+            return value
+
+    def place(self, item: Item | None, code: Any) -> str:
+        """Return a country's name, or the name of an international organisation the item lists."""
+        named = item.organisation_name(code, self.locale) if item is not None else None
+        return named or country_name(code, self.locale)
 
 
-def _place(item: Item, code: str, locale: str) -> str:
-    """Return a country's name, or the name of an international organisation the item lists."""
-    return item.organisation_name(code, locale) or country_name(code, locale)
-
-
-def _attestation(value: Any) -> str:
-    if not isinstance(value, dict):
-        return str(value)
-    return str(_("Agreed by %(name)s (%(role)s)", name=value.get("name", ""),
-                 role=value.get("role", "")))
+def _spoken(words: Words) -> str | list[str]:
+    """Say an answer's words on the page: lists stay lists, codes become words."""
+    if words.values is not None:
+        return list(words.values)
+    if words.signer is not None:
+        name, role = words.signer
+        return str(_("Agreed by %(name)s (%(role)s)", name=name, role=role))
+    if words.files is not None:
+        return ngettext("%(num)d file", "%(num)d files", words.files)
+    said = {"unanswered": _("Not answered"), "na": _("Not applicable"), "yes": _("Yes"),
+            "no": _("No")}.get(words.code or "")
+    return str(said) if said is not None else words.text
 
 
 def in_words(item: Item, value: Any, locale: str) -> str | list[str]:
     """Return an answer as the reviewer reads it; lists for multiple values."""
-    if value is None or value == "" or value == []:
-        return str(_("Not answered"))
-    kind = item.type
-    if kind in ("yes_no", "single_choice"):
-        return _choice(item, value, locale)
-    if kind == "multi_choice":
-        return [_choice(item, v, locale) for v in value]
-    if kind == "country":
-        return _place(item, value, locale)
-    if kind == "country_list":
-        return [_place(item, v, locale) for v in value]
-    if kind == "number":
-        unit = f" {item.unit.get(locale)}" if item.unit else ""
-        return f"{format_decimal(value)}{unit}"
-    if kind == "date":
-        try:
-            return str(format_date(date.fromisoformat(value)))
-        except (TypeError, ValueError):
-            return str(value)
-    if kind == "attestation":
-        return _attestation(value)
-    if kind == "file":
-        if not isinstance(value, list):
-            return str(value)
-        return ngettext("%(num)d file", "%(num)d files", len(value))
-    return str(value)
+    return _spoken(answer_words(item, value, PageFormatter(locale)))
 
 
 def _as_text(words: str | list[str]) -> str:
@@ -150,11 +148,11 @@ class ItemView:
         return any(c.state is ClarificationState.OPEN for c in self.clarifications)
 
 
-def _table(item: Item, rows: Any, locale: str) -> TableView:
-    headers = [c.label.get(locale) if c.label else c.id for c in item.columns]
-    body = [[_as_text(in_words(c, row.get(c.id), locale)) if row.get(c.id) is not None else "—"
-             for c in item.columns] for row in rows if isinstance(row, dict)]
-    return TableView(headers, body)
+def _table(table: TableWords) -> TableView:
+    """Return a table answer's cells as the reviewer reads them ("—" for an empty cell)."""
+    body = [["—" if cell.code == "unanswered" else _as_text(_spoken(cell)) for cell in row]
+            for row in table.rows]
+    return TableView(list(table.columns), body)
 
 
 def _points(item: Item, result: ReviewedResult) -> tuple[float, float, float | None] | None:
@@ -173,14 +171,14 @@ def item_views(assessment: Assessment, section: Section, result: ReviewedResult,
     out = []
     for item in section.items:
         answer = answers.get(item.id)
-        if item.type == "note" or (not visible.is_visible(item.id) and answer is None):
+        if not item.kind.is_question or (not visible.is_visible(item.id) and answer is None):
             continue
         value = answer.value if answer is not None else None
-        is_table = item.type == "table" and isinstance(value, list)
+        words = answer_words(item, value, PageFormatter(locale))
         out.append(ItemView(
             item=item, label=item.label.get(locale) if item.label else item.id,
-            answer=None if is_table else in_words(item, value, locale),
-            table=_table(item, value, locale) if is_table else None,
+            answer=None if words.table is not None else _spoken(words),
+            table=_table(words.table) if words.table is not None else None,
             justification=answer.justification if answer is not None else None,
             needs_reconfirmation=bool(answer and answer.needs_reconfirmation),
             evidence=[(e, evidence_url(e)) for e in assessment.evidence if e.item_id == item.id],

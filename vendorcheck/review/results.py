@@ -32,7 +32,6 @@ from vendorcheck.questionnaire.scoring import (
 ITEM_POINTS = "item_points"
 FINDING_SEVERITY = "finding_severity"
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-NOT_CARRIED = frozenset({"file", "note", "attestation"})
 
 
 @dataclass(frozen=True)
@@ -141,7 +140,7 @@ def carried_answers(old_q: Questionnaire, new_q: Questionnaire,
     for answer in answers:
         if answer.value is None or not new_q.has_item(answer.item_id):
             continue
-        if new_q.item(answer.item_id).type in NOT_CARRIED:
+        if not new_q.item(answer.item_id).kind.carried_over:
             continue  # files belong to the old assessment; the attestation is given anew
         if not validate_answers(new_q, {answer.item_id: answer.value}).ok:
             continue

@@ -152,7 +152,7 @@ def section_progress(q: Questionnaire, vis: Visibility) -> dict[str, tuple[int, 
     """Return (answered, shown) items per section; notes do not count."""
     out: dict[str, tuple[int, int]] = {}
     for section in q.sections:
-        shown = [i for i in section.items if i.type != "note" and vis.is_visible(i.id)]
+        shown = [i for i in section.items if i.kind.is_question and vis.is_visible(i.id)]
         done = sum(1 for i in shown if is_answered(i, vis.values.get(i.id), vis))
         out[section.id] = (done, len(shown))
     return out
@@ -235,7 +235,7 @@ def _item(q: Questionnaire, item_id: str) -> Item:
     if not isinstance(item_id, str) or not q.has_item(item_id):
         raise UnknownItem(_l("Unknown item '%(item)s'.", item=str(item_id)[:64]))
     item = q.item(item_id)
-    if item.type in ("note", "file"):
+    if not item.kind.typed:
         raise UnknownItem(_l("Item '%(item)s' takes no typed answer.", item=item_id))
     return item
 
@@ -630,7 +630,7 @@ def save_section(assessment: Assessment, section_id: str, data: SectionInput, *,
     if section is None:
         raise UnknownItem(_l("Unknown section."))
     rows = answer_rows(assessment)
-    editable = [i for i in section.items if i.type not in ("note", "file")
+    editable = [i for i in section.items if i.kind.typed
                 and is_editable(assessment, i.id) and i.id in data.values]
     if not editable:
         _check_editable(assessment, "")
@@ -674,7 +674,7 @@ def add_evidence(assessment: Assessment, item_id: str, upload: FileStorage, *,
     if not q.has_item(item_id):
         raise UnknownItem(_l("Unknown item '%(item)s'.", item=str(item_id)[:64]))
     item = q.item(item_id)
-    if item.type != "file" and item.evidence is None:
+    if not item.kind.is_upload and item.evidence is None:
         raise UnknownItem(_l("This question takes no file."))
     _check_editable(assessment, item_id)
     accept, max_mb = _evidence_rules(item)
@@ -694,7 +694,7 @@ def add_evidence(assessment: Assessment, item_id: str, upload: FileStorage, *,
     try:
         assessment.evidence.append(evidence)
         db.session.flush()
-        if item.type == "file":
+        if item.kind.is_upload:
             ids = [str(e.id) for e in assessment.evidence if e.item_id == item_id]
             _store(assessment, item_id, ids, None, by=by, keep_justification=True)
         _started(assessment)
@@ -713,7 +713,7 @@ def add_evidence(assessment: Assessment, item_id: str, upload: FileStorage, *,
 def _evidence_rules(item: Item) -> tuple[tuple[str, ...], float]:
     """Return (accepted kinds, max MB) of an item, capped by EVIDENCE_MAX_MB."""
     cap = float(current_app.config.get("EVIDENCE_MAX_MB", 20))
-    if item.type == "file":
+    if item.kind.is_upload:
         return item.accept or ("pdf",), min(float(item.max_mb or cap), cap)
     assert item.evidence is not None
     return item.evidence.accept, min(float(item.evidence.max_mb or cap), cap)
@@ -726,7 +726,7 @@ def remove_evidence(evidence: Evidence, *, by: User) -> None:
     key, item_id = evidence.storage_key, evidence.item_id
     assessment.evidence.remove(evidence)
     q = questionnaire_of(assessment)
-    if q.has_item(item_id) and q.item(item_id).type == "file":
+    if q.has_item(item_id) and q.item(item_id).kind.is_upload:
         ids = [str(e.id) for e in assessment.evidence if e.item_id == item_id]
         _store(assessment, item_id, ids or None, None, by=by, keep_justification=True)
     refresh_results(assessment, q)
@@ -750,7 +750,7 @@ def copy_answers_from(previous: Assessment, into: Assessment, *, by: User) -> in
     for old in previous.answers:
         if old.value is None or old.item_id in current or not q.has_item(old.item_id):
             continue
-        if q.item(old.item_id).type in ("file", "note", "attestation"):
+        if not q.item(old.item_id).kind.carried_over:
             continue
         checked = validate_answers(q, {old.item_id: old.value})
         if checked.problems or old.item_id not in checked.answers:

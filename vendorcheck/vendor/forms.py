@@ -58,9 +58,10 @@ def _seen_version(raw: str | None) -> int | None:
 
 def choices_of(item: Item) -> list[tuple[str, str]]:
     """Return (value, label) choices of a choice item, N/A last when allowed."""
-    if item.type == "yes_no":
+    source = item.kind.widget.choices
+    if source == "words":
         pairs = [("yes", str(_l("Yes"))), ("no", str(_l("No")))]
-    elif item.type in ("country", "country_list"):
+    elif source == "countries":
         # Names in the user's language, sorted by name; the stored value stays the ISO code.
         named = [(c, f"{country_name(c)} ({c})") for c in ISO_3166_ALPHA2]
         pairs = sorted(named, key=lambda pair: _sort_key(pair[1]))
@@ -75,24 +76,23 @@ def choices_of(item: Item) -> list[tuple[str, str]]:
 
 
 def _field(item: Item) -> Any:
-    """Return the unbound WTForms field of one item (tables and attestations are read raw)."""
-    label = text(item.label, item.id)
-    kwargs: dict[str, Any] = {"label": label, "description": text(item.help)}
-    if item.type in ("yes_no", "single_choice"):
+    """Return the unbound WTForms field the item type's widget asks for."""
+    widget = item.kind.widget
+    kwargs: dict[str, Any] = {"label": text(item.label, item.id), "description": text(item.help)}
+    if widget.field == "radio":
         return RadioField(choices=options(choices_of(item)), validate_choice=False, **kwargs)
-    if item.type == "country":
+    if widget.field == "select":
         return SelectField(choices=options([("", "—"), *choices_of(item)]), validate_choice=False, **kwargs)
-    if item.type in ("multi_choice", "country_list"):
+    if widget.field == "checkboxes":
         return SelectMultipleField(choices=options(choices_of(item)), validate_choice=False, **kwargs)
-    if item.type == "long_text":
+    if widget.field == "textarea":
         return TextAreaField(**kwargs)
-    render = {"number": {"inputmode": "decimal"}, "date": {"type": "date"},
-              "email": {"type": "email"}, "url": {"type": "url"}}.get(item.type, {})
-    return StringField(render_kw=render, **kwargs)
+    return StringField(render_kw=dict(widget.attrs), **kwargs)
 
 
-FIELD_TYPES = ("yes_no", "single_choice", "country", "multi_choice", "country_list", "long_text",
-               "text", "number", "date", "email", "url")
+def has_field(item: Item) -> bool:
+    """Return whether the item is a form field (tables and attestations are read raw)."""
+    return item.kind.widget.field is not None
 
 
 def build_section_form(section: Section, formdata: MultiDict[str, Any] | None,
@@ -100,12 +100,12 @@ def build_section_form(section: Section, formdata: MultiDict[str, Any] | None,
     """Build the section's form class (one field per item, named after the item id)."""
     attrs: dict[str, Any] = {}
     for item in section.items:
-        if item.type in FIELD_TYPES:
+        if has_field(item):
             attrs[item.id] = _field(item)
         if item.justification is not None:
             attrs[f"{item.id}__justification"] = TextAreaField(
                 text(item.justification.label, str(_l("Justification"))))
-        if item.type not in ("note", "file"):
+        if item.kind.typed:
             attrs[f"{item.id}__version"] = HiddenField()
     form_class = type("SectionForm", (BaseForm,), attrs)
     return form_class(formdata=formdata, data=data)
@@ -122,7 +122,7 @@ def table_rows(item: Item, formdata: MultiDict[str, Any]) -> list[dict[str, Any]
         row: dict[str, Any] = {}
         for col in item.columns:
             name = f"{item.id}-{index}-{col.id}"
-            row[col.id] = (formdata.getlist(name) if col.type in ("multi_choice", "country_list")
+            row[col.id] = (formdata.getlist(name) if col.kind.widget.reader == "list"
                            else formdata.get(name, ""))
         rows.append(row)
     remove = formdata.get("remove_row", "")
@@ -156,11 +156,12 @@ def section_values(section: Section, form: BaseForm, formdata: MultiDict[str, An
     notes: dict[str, str | None] = {}
     versions: dict[str, int | None] = {}
     for item in section.items:
-        if item.type in ("note", "file"):
+        if not item.kind.typed:
             continue
-        if item.type == "table":
+        reader = item.kind.widget.reader
+        if reader == "rows":
             values[item.id] = non_blank_rows(table_rows(item, formdata))
-        elif item.type == "attestation":
+        elif reader == "agreement":
             values[item.id] = attestation_value(item, formdata)
         else:
             values[item.id] = form[item.id].data

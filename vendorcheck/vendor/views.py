@@ -93,7 +93,7 @@ def _section_context(assessment: Assessment, section: Section, form: Any,
 
 def _tables(section: Section, answers: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Return each table's rows to show: as posted (with added/removed rows), else as stored."""
-    tables = [i for i in section.items if i.type == "table"]
+    tables = [i for i in section.items if i.kind.has_rows]
     if request.method == "POST":
         return {i.id: vf.table_rows(i, request.form) for i in tables}
     return {i.id: list(answers.get(i.id) or []) for i in tables}
@@ -121,7 +121,7 @@ def _initial(assessment: Assessment, section: Section) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for item in section.items:
         row = rows.get(item.id)
-        if item.type in vf.FIELD_TYPES:
+        if vf.has_field(item):
             data[item.id] = row.value if row else None
         data[f"{item.id}__justification"] = row.justification if row else None
         data[f"{item.id}__version"] = str(row.version) if row else ""

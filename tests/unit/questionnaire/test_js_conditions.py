@@ -313,3 +313,43 @@ def test_page_plan_holds_only_what_the_page_needs() -> None:
     assert read_from_form and not set(plan["answers"]) & read_from_form
     assert "vendor_legal_name" in plan["answers"] or "vendor_legal_name" not in steps
     json.dumps(plan)                                  # it goes into the page as JSON
+
+
+# --- converters: each item type's Python conversion and the one its widget names in answer.js ----
+
+CONVERT = """
+const rules = require(process.argv[1]);
+const job = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const plain = (v) => (v instanceof rules.PyDate ? {day: v.n} : v);
+process.stdout.write(JSON.stringify(job.names.map((name) => job.values.map((v) => {
+  try { return plain(rules.convert(name, v)); } catch (e) { return {error: String(e.message)}; }
+}))));
+"""
+
+RAW_VALUES: list[Any] = [
+    None, "", " ", "yes", "na", "FR", "12", " 12 ", "7.5", "-3", "1e3", "abc", "١٢", 12, 7.5, -3, 1e20,
+    True, False, "2024-02-29", "2026-02-30", "2026-11-23\n", "20261123", [], ["a", "b"], ["a", 1], [1],
+    [{"name": "A"}, "x", {"name": "B"}], {"agreed": True}, {"agreed": "true"}, {"agreed": False},
+    {"agreed": 1}, {"name": "A"}, "42 %", "42%", " 42.5\u00a0% ", "%", "42%%", "% 42", "-1 %", 100.5,
+]
+
+
+def _python_plain(value: Any) -> Any:
+    """Return a rule value as the JS harness writes it (dates as days since 1970, tuples as lists)."""
+    if isinstance(value, date):
+        return {"day": (value - date(1970, 1, 1)).days}
+    return json.loads(json.dumps(value))
+
+
+def test_each_item_type_converts_answers_like_the_browser() -> None:
+    from vendorcheck.questionnaire.itemtypes import REGISTRY
+
+    kinds = list(REGISTRY.values())
+    job = {"names": [k.widget.converter for k in kinds], "values": RAW_VALUES}
+    done = subprocess.run([_node(), "-e", CONVERT, str(SCRIPT)], input=json.dumps(job),
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for kind, js in zip(kinds, json.loads(done.stdout), strict=True):
+        python = [_python_plain(kind.convert(v)) for v in RAW_VALUES]
+        assert js == python, (kind.name, [(v, p, j) for v, p, j in zip(RAW_VALUES, python, js, strict=True)
+                                          if p != j])
