@@ -82,7 +82,7 @@ check-runtime-lock:
 	$$d/venv/bin/pip install --quiet --require-hashes --no-deps -r requirements/runtime.txt && \
 	$$d/venv/bin/pip install --quiet --no-deps --no-build-isolation . && $$d/venv/bin/pip check && \
 	(cd $$d && VENDORCHECK_SECRET_KEY=check-runtime-lock-only $$d/venv/bin/python -c \
-	  "from vendorcheck import create_app; create_app(); print('runtime lock: app builds')") && rm -rf $$d
+	  "from vendorcheck import create_app; create_app(); print('runtime lock: app builds')") && rm -rf $$d build
 
 lock: $(STAMP)
 	sh scripts/lock.sh $(BIN)/uv

@@ -69,11 +69,9 @@ def register_blueprints(app: Flask) -> None:
     """Attach the blueprints."""
     from vendorcheck import security
     from vendorcheck.auth.views import bp as auth_bp
-    from vendorcheck.buyer.views import bp as buyer_bp
-    from vendorcheck.org.views import bp as org_bp
-    from vendorcheck.public.views import bp as public_bp
-    from vendorcheck.reportsweb.views import bp as reportsweb_bp
-    from vendorcheck.review.views import bp as review_bp
+    from vendorcheck.buyer import bp as buyer_bp
+    from vendorcheck.org import bp as org_bp
+    from vendorcheck.public import bp as public_bp
     from vendorcheck.vendor.views import bp as vendor_bp
 
     # Rules bind their converters when added: install the bounded int converter first.
@@ -83,8 +81,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(org_bp)
     app.register_blueprint(buyer_bp)
     app.register_blueprint(vendor_bp)
-    app.register_blueprint(review_bp)
-    app.register_blueprint(reportsweb_bp)
     # --- further blueprints: one line each, below ---
     from vendorcheck.dpa.views import bp as dpa_bp; app.register_blueprint(dpa_bp)  # noqa: E702,I001
     from vendorcheck.dpa.relations_views import bp as dpa_relations_bp; app.register_blueprint(dpa_relations_bp)  # noqa: E702,E501,I001

@@ -197,9 +197,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(score_command)
     app.cli.add_command(init_db)
     from vendorcheck.audit import audit_group
+    from vendorcheck.commands.reports import report_group
     from vendorcheck.demo import demo_command
     from vendorcheck.mail import mail_group
-    from vendorcheck.reportsweb.cli import report_group
     from vendorcheck.services.reminders import reminders_group
 
     app.cli.add_command(demo_command)

@@ -341,7 +341,7 @@ def attach(assessment_id: int) -> Any:
         flash(exc.message, "error")
         return render_template("dpa_relations/attach.html", **page), exc.status
     flash(_("The DPA is now shown beside the answers."), "success")
-    return redirect(url_for("review.assessment", assessment_id=assessment.id))
+    return redirect(url_for("buyer.assessment", assessment_id=assessment.id))
 
 
 @bp.route("/vendor/dpa/assessments/<int:assessment_id>/prefill", methods=["GET", "POST"])

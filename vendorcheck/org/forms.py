@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, SelectField, StringField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from vendorcheck.forms import (
@@ -38,3 +39,12 @@ class AuditFilterForm(BaseForm):
     user = StringField(_l("User e-mail"), validators=[Optional(), Length(max=254)])
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To (inclusive)"), validators=[Optional()])
+
+
+class CertificateForm(BaseForm):
+    """Upload an organisation's PKCS#12 signing certificate."""
+
+    file = FileField(_l("PKCS#12 file (.p12 or .pfx)"),
+                     validators=[FileRequired(_l("Choose a PKCS#12 file."))])
+    passphrase = PasswordField(_l("Passphrase"), validators=[Length(max=256)],
+                               render_kw={"autocomplete": "off"})

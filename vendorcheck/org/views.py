@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from vendorcheck.errors import render_error
 from vendorcheck.extensions import db
 from vendorcheck.forms import options, page_arg
 from vendorcheck.models import Invitation, InvitationKind, Membership, OutboxMessage, Role
+from vendorcheck.org.blueprint import bp
 from vendorcheck.org.forms import (
     AuditFilterForm,
     ConfirmForm,
@@ -33,8 +34,6 @@ from vendorcheck.org.forms import (
 )
 from vendorcheck.services import invitations, organisations
 from vendorcheck.services.errors import DomainError
-
-bp = Blueprint("org", __name__, url_prefix="/org")
 
 
 def _role_choices() -> list[SelectChoice]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Response, abort, current_app, render_template
 
+from vendorcheck.public.blueprint import bp
 from vendorcheck.public.preview import build_preview
 from vendorcheck.questionnaire import Catalogue
-
-bp = Blueprint("public", __name__)
 
 
 def catalogue() -> Catalogue:

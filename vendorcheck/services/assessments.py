@@ -51,8 +51,8 @@ from vendorcheck.models.assessments import (
 from vendorcheck.questionnaire import Item, Questionnaire, score, validate_answers
 from vendorcheck.questionnaire.answers import Invalid, clean_text
 from vendorcheck.questionnaire.evaluate import Visibility, evaluate_visibility, make_env
+from vendorcheck.questionnaire.reviewed import OverrideValue, ReviewedResult, reviewed_result
 from vendorcheck.questionnaire.scoring import ScoreResult, completeness, is_answered
-from vendorcheck.review.results import OverrideValue, ReviewedResult, reviewed_result
 from vendorcheck.services.errors import DomainError, ValidationFailed
 
 S = AssessmentStatus
@@ -806,11 +806,7 @@ def _notify_buyer(assessment: Assessment) -> list[OutboxMessage]:
     creator = assessment.created_by
     if creator is None:
         return []
-    link = mail.external_url("auth.login")
-    for endpoint in ("review.assessment", "buyer.assessment", "review.review"):
-        if endpoint in current_app.view_functions:
-            link = mail.external_url(endpoint, assessment_id=assessment.id)
-            break
+    link = mail.external_url("buyer.assessment", assessment_id=assessment.id)
     return [queue_mail("assessment_submitted", to=creator.email, locale=creator.locale,
                        context={"name": creator.name, "vendor": assessment.vendor.legal_name,
                                 "buyer": assessment.buyer_org.name, "link": link},

@@ -30,14 +30,14 @@ from vendorcheck.models.assessments import (
     Override,
 )
 from vendorcheck.questionnaire import Questionnaire
-from vendorcheck.review import notify
-from vendorcheck.review.results import (
+from vendorcheck.questionnaire.reviewed import (
     FINDING_SEVERITY,
     ITEM_POINTS,
     SEVERITIES,
     ReviewedResult,
     carried_answers,
 )
+from vendorcheck.services import notify
 from vendorcheck.services.assessments import (
     create_sent_assessment,
     questionnaire_of,

@@ -147,89 +147,89 @@ MATRIX: dict[str, Route] = {
                   f"{w.extra.get('clarification_a', 0)}",
         {"POST": VENDOR}, data=lambda w, a: {"answer": "Here it is"}, target="a.vendor"),
     # Buyer review (the world's assessment is still with the vendor: review actions answer 409).
-    "review.dashboard": Route(lambda w: "/buyer/assessments", {"GET": BUYER_ALL}),
-    "review.new": Route(lambda w: "/buyer/assessments/new", {"GET": BUYER_EDIT, "POST": BUYER_EDIT},
+    "buyer.dashboard": Route(lambda w: "/buyer/assessments", {"GET": BUYER_ALL}),
+    "buyer.new": Route(lambda w: "/buyer/assessments/new", {"GET": BUYER_EDIT, "POST": BUYER_EDIT},
                         data=lambda w, a: {}, ok={"POST": frozenset({422})}),
-    "review.assessment": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}",
+    "buyer.assessment": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}",
                                {"GET": BUYER_ALL}, target="a.buyer"),
-    "review.section": Route(
+    "buyer.section": Route(
         lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/sections/main",
         {"GET": BUYER_ALL}, target="a.buyer"),
-    "review.download_evidence": Route(
+    "buyer.download_evidence": Route(
         lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
                   f"{w.extra.get('evidence_a', 0)}",
         {"GET": BUYER_ALL}, target="a.buyer"),
-    "review.clarify": Route(
+    "buyer.clarify": Route(
         lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/clarifications",
         {"POST": BUYER_EDIT}, data=lambda w, a: {"item_id": "has_dpa", "question": "Why?"},
         target="a.buyer", ok={"POST": frozenset({409})}),
-    "review.review_evidence": Route(
+    "buyer.review_evidence": Route(
         lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
                   f"{w.extra.get('evidence_a', 0)}",
         {"POST": BUYER_EDIT}, data=lambda w, a: {"state": "accepted"}, target="a.buyer",
         ok={"POST": frozenset({409})}),
-    "review.override_item": Route(
+    "buyer.override_item": Route(
         lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/overrides/item",
         {"POST": BUYER_EDIT}, data=lambda w, a: {"item_id": "has_dpa", "points": "1",
                                                  "comment": "Seen the DPA"},
         target="a.buyer", ok={"POST": frozenset({409})}),
-    "review.override_finding": Route(
+    "buyer.override_finding": Route(
         lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/overrides/finding",
         {"POST": BUYER_EDIT}, data=lambda w, a: {"finding_id": "no_dpa", "severity": "low",
                                                  "comment": "Mitigated"},
         target="a.buyer", ok={"POST": frozenset({409})}),
-    "review.add_finding": Route(
+    "buyer.add_finding": Route(
         lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/findings",
         {"POST": BUYER_EDIT}, data=lambda w, a: {"severity": "low", "title_en": "Manual"},
         target="a.buyer", ok={"POST": frozenset({409})}),
-    "review.finding_state": Route(
+    "buyer.finding_state": Route(
         lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/findings/state",
         {"POST": BUYER_EDIT}, data=lambda w, a: {"finding_id": "no_dpa", "state": "closed"},
         target="a.buyer", ok={"POST": frozenset({422})}),
-    "review.reopen": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/reopen",
+    "buyer.reopen": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/reopen",
                            {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {},
                            target="a.buyer", ok={"POST": frozenset({409})}),
-    "review.decide": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/decide",
+    "buyer.decide": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/decide",
                            {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {},
                            target="a.buyer", ok={"POST": frozenset({422})}),
-    "review.reassess": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/reassess",
+    "buyer.reassess": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/reassess",
                              {"POST": BUYER_EDIT}, data=lambda w, a: {}, target="a.buyer",
                              ok={"POST": frozenset({422})}),
     # Reports: the assessment's pinned questionnaire may be a test-only one (409 then).
-    "reportsweb.assessment_report": Route(
+    "buyer.assessment_report": Route(
         lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/report.pdf?locale=fr",
         {"GET": BUYER_ALL}, target="a.buyer", ok={"GET": frozenset({200, 409})}),
-    "reportsweb.assessment_export": Route(
+    "buyer.assessment_export": Route(
         lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/export.xlsx",
         {"GET": BUYER_ALL}, target="a.buyer", ok={"GET": frozenset({200, 409})}),
-    "reportsweb.vendor_register_export": Route(lambda w: "/buyer/vendors/export.csv",
+    "buyer.vendor_register_export": Route(lambda w: "/buyer/vendors/export.csv",
                                                {"GET": BUYER_ALL}),
-    "reportsweb.verify": Route(lambda w: "/verify", {"GET": PUBLIC, "POST": PUBLIC},
+    "public.verify": Route(lambda w: "/verify", {"GET": PUBLIC, "POST": PUBLIC},
                                data=lambda w, a: {}, ok={"POST": frozenset({422})}),
-    "reportsweb.certificate": Route(lambda w: "/org/certificate",
+    "org.certificate": Route(lambda w: "/org/certificate",
                                     {"GET": BUYER_ADMIN, "POST": BUYER_ADMIN},
                                     data=lambda w, a: {}, ok={"POST": frozenset({422})}),
-    "reportsweb.remove_certificate": Route(lambda w: "/org/certificate/remove",
+    "org.remove_certificate": Route(lambda w: "/org/certificate/remove",
                                            {"GET": BUYER_ADMIN, "POST": BUYER_ADMIN},
                                            data=lambda w, a: {}),
     # --- evidence packs (issue 7) ---
     # Requested packs wait on a fake RQ queue (tests/integration/authz/conftest.py); the world's
     # packs are finished, so a retry answers 409.
-    "reportsweb.pack_assessment": Route(
+    "buyer.pack_assessment": Route(
         lambda w: f"/buyer/packs/assessments/{w.extra.get('assessment_a', 0)}",
         {"POST": BUYER_ALL}, data=lambda w, a: {"locale": "fr"}, target="a.buyer"),
-    "reportsweb.pack_vendor": Route(lambda w: f"/buyer/packs/vendors/{w['a'].vendor.id}",
+    "buyer.pack_vendor": Route(lambda w: f"/buyer/packs/vendors/{w['a'].vendor.id}",
                                     {"POST": BUYER_ALL}, data=lambda w, a: {"locale": "en"},
                                     target="a.buyer"),
-    "reportsweb.pack_status": Route(lambda w: f"/buyer/packs/{w.extra.get('pack_a', 0)}",
+    "buyer.pack_status": Route(lambda w: f"/buyer/packs/{w.extra.get('pack_a', 0)}",
                                     {"GET": BUYER_ALL}, target="a.buyer"),
-    "reportsweb.pack_progress": Route(
+    "buyer.pack_progress": Route(
         lambda w: f"/buyer/packs/{w.extra.get('pack_a', 0)}/status.json", {"GET": BUYER_ALL},
         target="a.buyer"),
-    "reportsweb.pack_download": Route(
+    "buyer.pack_download": Route(
         lambda w: f"/buyer/packs/{w.extra.get('pack_a', 0)}/download", {"GET": BUYER_ALL},
         target="a.buyer"),
-    "reportsweb.pack_retry": Route(lambda w: f"/buyer/packs/{w.extra.get('pack_a', 0)}/retry",
+    "buyer.pack_retry": Route(lambda w: f"/buyer/packs/{w.extra.get('pack_a', 0)}/retry",
                                    {"POST": BUYER_ALL}, data=lambda w, a: {}, target="a.buyer",
                                    ok={"POST": frozenset({409})}),
     # --- DPA building, publishing and public pages (issue 8) ---

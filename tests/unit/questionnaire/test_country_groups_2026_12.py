@@ -207,7 +207,7 @@ def test_the_loader_refuses_bad_entries(tmp_path, entry, message):
 
 
 def test_organisations_are_named_on_the_review_page(recipients):
-    from vendorcheck.review.presenters import in_words
+    from vendorcheck.buyer.presenters import in_words
 
     assert in_words(recipients.item("recipient"), "QP", "fr") == "Organisation européenne des brevets"
     assert in_words(recipients.item("places"), ["QZ", "DE"], "en") == [

@@ -1,4 +1,4 @@
-"""Views: signed report download, spreadsheet exports, /verify, the organisation certificate."""
+"""Buyer pages: signed report downloads, spreadsheet exports and evidence packs."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     current_app,
-    flash,
     jsonify,
     redirect,
     render_template,
@@ -24,22 +22,17 @@ from sqlalchemy import select
 
 from vendorcheck import exports
 from vendorcheck.access import active_org, get_owned_or_404, requires
+from vendorcheck.buyer.blueprint import bp
+from vendorcheck.buyer.report_forms import ConfirmForm, PackForm
 from vendorcheck.errors import abort_with
-from vendorcheck.extensions import db, limiter
+from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Vendor
 from vendorcheck.models.assessments import Assessment
 from vendorcheck.models.packs import PackJob, PackStatus
 from vendorcheck.reports.report import LOCALES, build_report_context
-from vendorcheck.reportsweb.forms import CertificateForm, ConfirmForm, PackForm, VerifyForm
-from vendorcheck.review.freshness import refresh_buyer_results
 from vendorcheck.services import packs, reports
 from vendorcheck.services.errors import DomainError
 
-bp = Blueprint("reportsweb", __name__)
-bp.before_request(refresh_buyer_results)
-
-VERIFY_MAX_BYTES = 10 * 1024 * 1024
-VERIFY_LIMIT = "20/minute"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -68,7 +61,7 @@ def _locale_arg() -> str:
     return current_locale() if current_locale() in LOCALES else "en"
 
 
-@bp.get("/buyer/assessments/<int:assessment_id>/report.pdf")
+@bp.get("/assessments/<int:assessment_id>/report.pdf")
 @requires("reports.download")
 def assessment_report(assessment_id: int) -> Any:
     """Download the signed audit report of an assessment."""
@@ -110,7 +103,7 @@ def _sheet_response(sheets: list[exports.Sheet], fmt: str, stem: str) -> Respons
     return _download(exports.to_csv(sheets[0]), "text/csv", f"{stem}.csv")
 
 
-@bp.get("/buyer/assessments/<int:assessment_id>/export.<any(xlsx, csv):fmt>")
+@bp.get("/assessments/<int:assessment_id>/export.<any(xlsx, csv):fmt>")
 @requires("reports.download")
 def assessment_export(assessment_id: int, fmt: str) -> Any:
     """Export an assessment's answers and findings (CSV: answers; ?sheet=findings for findings)."""
@@ -153,74 +146,12 @@ def register_rows(org: Organisation) -> list[dict[str, Any]]:
     return rows
 
 
-@bp.get("/buyer/vendors/export.<any(xlsx, csv):fmt>")
+@bp.get("/vendors/export.<any(xlsx, csv):fmt>")
 @requires("reports.download")
 def vendor_register_export(fmt: str) -> Any:
     """Export the buyer's vendor register."""
     sheet = exports.register_sheet(register_rows(active_org()), _labels())
     return _sheet_response([sheet], fmt, "vendor-register")
-
-
-@bp.route("/verify", methods=["GET", "POST"])
-@limiter.limit(VERIFY_LIMIT, methods=["POST"])
-def verify() -> Any:
-    """Public page: upload a signed report and see whether it is intact and ours."""
-    if request.method == "POST" and (request.content_length or 0) > VERIFY_MAX_BYTES + 64 * 1024:
-        abort_with(413, _("The file is too large: a report is at most 10 MB."))
-    form = VerifyForm()
-    check = None
-    status = 200
-    if form.validate_on_submit():
-        data = form.file.data.read(VERIFY_MAX_BYTES + 1)
-        if len(data) > VERIFY_MAX_BYTES:
-            abort_with(413, _("The file is too large: a report is at most 10 MB."))
-        check = reports.check_report(data)
-        db.session.rollback()
-        status = 200 if check.ok else 422
-    elif request.method == "POST":
-        status = 422
-    return render_template("reportsweb/verify.html", form=form, check=check), status
-
-
-@bp.route("/org/certificate", methods=["GET", "POST"])
-@requires("certificate.manage")
-def certificate() -> Any:
-    """Show, upload or replace the organisation's signing certificate."""
-    org = active_org()
-    form = CertificateForm()
-    status = 200
-    if form.validate_on_submit():
-        data = form.file.data.read(reports.MAX_P12_BYTES + 1)
-        try:
-            reports.upload_certificate(org, data, form.passphrase.data or "", by=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.file.errors = [*form.file.errors, exc.message]
-            status = exc.status
-        else:
-            flash(_("The signing certificate was saved. New reports are signed with it."), "success")
-            return redirect(url_for("reportsweb.certificate"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("reportsweb/certificate.html", form=form,
-                           record=reports.organisation_certificate(org.id)), status
-
-
-@bp.route("/org/certificate/remove", methods=["GET", "POST"])
-@requires("certificate.manage")
-def remove_certificate() -> Any:
-    """Remove the organisation's certificate, after confirmation."""
-    org = active_org()
-    form = ConfirmForm()
-    record = reports.organisation_certificate(org.id)
-    if record is None:
-        return redirect(url_for("reportsweb.certificate"))
-    if form.validate_on_submit():
-        reports.remove_certificate(org, by=current_user)
-        flash(_("The certificate was removed. Reports are now signed with the instance key."),
-              "success")
-        return redirect(url_for("reportsweb.certificate"))
-    return render_template("reportsweb/remove_certificate.html", form=form, record=record)
 
 
 # ------------------------------------------------------------------ evidence packs (issue 7)
@@ -240,17 +171,17 @@ def _request_pack(**target: Any) -> Any:
     except DomainError as exc:
         db.session.rollback()
         abort_with(exc.status, exc.message)
-    return redirect(url_for("reportsweb.pack_status", job_id=job.id), code=303)
+    return redirect(url_for("buyer.pack_status", job_id=job.id), code=303)
 
 
-@bp.post("/buyer/packs/assessments/<int:assessment_id>")
+@bp.post("/packs/assessments/<int:assessment_id>")
 @requires("reports.download")
 def pack_assessment(assessment_id: int) -> Any:
     """Start building the evidence pack of one assessment."""
     return _request_pack(assessment=_assessment(assessment_id))
 
 
-@bp.post("/buyer/packs/vendors/<int:vendor_id>")
+@bp.post("/packs/vendors/<int:vendor_id>")
 @requires("reports.download")
 def pack_vendor(vendor_id: int) -> Any:
     """Start building the evidence pack of every assessment of a vendor."""
@@ -262,26 +193,26 @@ def _pack_subject(job: PackJob) -> tuple[str, str]:
     if job.assessment_id is not None:
         assessment = db.session.get(Assessment, job.assessment_id)
         if assessment is not None:
-            return assessment.vendor.legal_name, url_for("review.assessment",
+            return assessment.vendor.legal_name, url_for("buyer.assessment",
                                                          assessment_id=assessment.id)
     vendor = db.session.get(Vendor, job.vendor_id) if job.vendor_id else None
     name = vendor.legal_name if vendor is not None else ""
     return name, url_for("buyer.vendor_detail", vendor_id=job.vendor_id) if vendor else "/"
 
 
-@bp.get("/buyer/packs/<int:job_id>")
+@bp.get("/packs/<int:job_id>")
 @requires("reports.download")
 def pack_status(job_id: int) -> Any:
     """Show a pack's progress (polled by a small script, refreshed without it), then the link."""
     job = _pack_job(job_id)
     packs.refresh_stale(job)
     subject, back = _pack_subject(job)
-    return render_template("reportsweb/pack_status.html", job=job, subject=subject, back=back,
+    return render_template("buyer/pack_status.html", job=job, subject=subject, back=back,
                            form=ConfirmForm(), running=job.status in (PackStatus.QUEUED,
                                                                       PackStatus.RUNNING))
 
 
-@bp.get("/buyer/packs/<int:job_id>/status.json")
+@bp.get("/packs/<int:job_id>/status.json")
 @requires("reports.download")
 def pack_progress(job_id: int) -> Any:
     """Return a pack's status for the progress script."""
@@ -293,7 +224,7 @@ def pack_progress(job_id: int) -> Any:
     return response
 
 
-@bp.get("/buyer/packs/<int:job_id>/download")
+@bp.get("/packs/<int:job_id>/download")
 @requires("reports.download")
 def pack_download(job_id: int) -> Any:
     """Download a finished pack (streamed from disk, as an attachment)."""
@@ -318,7 +249,7 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-@bp.post("/buyer/packs/<int:job_id>/retry")
+@bp.post("/packs/<int:job_id>/retry")
 @requires("reports.download")
 def pack_retry(job_id: int) -> Any:
     """Start a failed pack again."""
@@ -330,4 +261,4 @@ def pack_retry(job_id: int) -> Any:
     except DomainError as exc:
         db.session.rollback()
         abort_with(exc.status, exc.message)
-    return redirect(url_for("reportsweb.pack_status", job_id=job.id), code=303)
+    return redirect(url_for("buyer.pack_status", job_id=job.id), code=303)

@@ -12,15 +12,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from vendorcheck.access import active_org
-from vendorcheck.extensions import db
-from vendorcheck.forms import options
-from vendorcheck.i18n import current_locale
-from vendorcheck.models import Contact, Vendor
-from vendorcheck.models.assessments import Assessment, AssessmentStatus, Evidence
-from vendorcheck.questionnaire import Questionnaire
-from vendorcheck.review import presenters as p
-from vendorcheck.review.dashboard import DashboardQuery, dashboard_select, is_overdue
-from vendorcheck.review.forms import (
+from vendorcheck.buyer import presenters as p
+from vendorcheck.buyer.dashboard import DashboardQuery, dashboard_select, is_overdue
+from vendorcheck.buyer.review_forms import (
     ClarificationForm,
     DecisionForm,
     EvidenceReviewForm,
@@ -31,6 +25,12 @@ from vendorcheck.review.forms import (
     SendForm,
     SeverityOverrideForm,
 )
+from vendorcheck.extensions import db
+from vendorcheck.forms import options
+from vendorcheck.i18n import current_locale
+from vendorcheck.models import Contact, Vendor
+from vendorcheck.models.assessments import Assessment, AssessmentStatus, Evidence
+from vendorcheck.questionnaire import Questionnaire
 from vendorcheck.services import review
 from vendorcheck.services.assessments import questionnaire_of
 
@@ -229,7 +229,7 @@ def render_review(assessment: Assessment, *, section_id: str | None = None,
         "can_reassess": assessment.status in review.REASSESSABLE,
         "latest_version": _latest_version(assessment.questionnaire_id),
     }
-    template = "review/section.html" if current else "review/detail.html"
+    template = "buyer/assessments/section.html" if current else "buyer/assessments/detail.html"
     return render_template(template, **context), status
 
 

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from vendorcheck.access import can, current_membership, get_owned_or_404, requires
-from vendorcheck.errors import abort_with, render_error
-from vendorcheck.models.assessments import (
-    Assessment,
-    Decision,
-    EvidenceReview,
-    FindingState,
-)
-from vendorcheck.review import pages
-from vendorcheck.review.dashboard import BadQuery, parse_query
-from vendorcheck.review.forms import (
+from vendorcheck.buyer import pages
+from vendorcheck.buyer.blueprint import bp
+from vendorcheck.buyer.dashboard import BadQuery, parse_query
+from vendorcheck.buyer.review_forms import (
     ClarificationForm,
     ConfirmForm,
     EvidenceReviewForm,
@@ -27,12 +21,15 @@ from vendorcheck.review.forms import (
     ManualFindingForm,
     SeverityOverrideForm,
 )
-from vendorcheck.review.freshness import refresh_buyer_results
+from vendorcheck.errors import abort_with, render_error
+from vendorcheck.models.assessments import (
+    Assessment,
+    Decision,
+    EvidenceReview,
+    FindingState,
+)
 from vendorcheck.services import review
 from vendorcheck.services.errors import DomainError
-
-bp = Blueprint("review", __name__, url_prefix="/buyer/assessments")
-bp.before_request(refresh_buyer_results)
 
 
 @bp.context_processor
@@ -50,9 +47,9 @@ def _back(assessment: Assessment, anchor: str | None = None) -> Any:
     """Redirect to where the reviewer acted: the section page (?section=) or the overview."""
     section = request.form.get("section") or request.args.get("section")
     if section:
-        return redirect(url_for("review.section", assessment_id=assessment.id,
+        return redirect(url_for("buyer.section", assessment_id=assessment.id,
                                 section_id=section, _anchor=anchor))
-    return redirect(url_for("review.assessment", assessment_id=assessment.id, _anchor=anchor))
+    return redirect(url_for("buyer.assessment", assessment_id=assessment.id, _anchor=anchor))
 
 
 def _refused(assessment: Assessment, exc: DomainError, **page: Any) -> Any:
@@ -61,7 +58,7 @@ def _refused(assessment: Assessment, exc: DomainError, **page: Any) -> Any:
     return pages.render_review(assessment, status=exc.status, **page)
 
 
-@bp.get("", endpoint="dashboard")
+@bp.get("/assessments", endpoint="dashboard")
 @requires("assessments.view")
 def dashboard() -> Any:
     """List every vendor with its assessments: filters, sort, search and pages."""
@@ -69,10 +66,10 @@ def dashboard() -> Any:
         query = parse_query(request.args)
     except BadQuery as exc:
         abort_with(400, str(exc))
-    return render_template("review/dashboard.html", **pages.dashboard_context(query))
+    return render_template("buyer/assessments/dashboard.html", **pages.dashboard_context(query))
 
 
-@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/assessments/new", methods=["GET", "POST"])
 @requires("assessments.manage")
 def new() -> Any:
     """Send an assessment: vendor, questionnaire (latest published), due date, contacts."""
@@ -84,12 +81,12 @@ def new() -> Any:
             form.form_errors.append(exc.message)
         else:
             flash(_("Assessment sent to the vendor's contacts."), "success")
-            return redirect(url_for("review.assessment", assessment_id=assessment.id))
+            return redirect(url_for("buyer.assessment", assessment_id=assessment.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("review/new.html", form=form), status
+    return render_template("buyer/assessments/new.html", form=form), status
 
 
-@bp.get("/<int:assessment_id>", endpoint="assessment")
+@bp.get("/assessments/<int:assessment_id>", endpoint="assessment")
 @requires("assessments.view")
 def detail(assessment_id: int) -> Any:
     """Show the overview: scores, findings, clarifications, decision; opening it starts the review."""
@@ -100,14 +97,14 @@ def detail(assessment_id: int) -> Any:
     return pages.render_review(assessment)
 
 
-@bp.get("/<int:assessment_id>/sections/<section_id>")
+@bp.get("/assessments/<int:assessment_id>/sections/<section_id>")
 @requires("assessments.view")
 def section(assessment_id: int, section_id: str) -> Any:
     """Show one section's answers in words, with evidence and reviewer actions."""
     return pages.render_review(_assessment(assessment_id), section_id=section_id)
 
 
-@bp.post("/<int:assessment_id>/clarifications")
+@bp.post("/assessments/<int:assessment_id>/clarifications")
 @requires("assessments.manage")
 def clarify(assessment_id: int) -> Any:
     """Ask the vendor to clarify one answer."""
@@ -124,7 +121,7 @@ def clarify(assessment_id: int) -> Any:
     return _back(assessment, f"item-{form.item_id.data}")
 
 
-@bp.post("/<int:assessment_id>/evidence/<int:evidence_id>")
+@bp.post("/assessments/<int:assessment_id>/evidence/<int:evidence_id>")
 @requires("assessments.manage")
 def review_evidence(assessment_id: int, evidence_id: int) -> Any:
     """Accept or reject an evidence file with a comment."""
@@ -142,7 +139,7 @@ def review_evidence(assessment_id: int, evidence_id: int) -> Any:
     return _back(assessment, f"item-{evidence.item_id}")
 
 
-@bp.get("/<int:assessment_id>/evidence/<int:evidence_id>")
+@bp.get("/assessments/<int:assessment_id>/evidence/<int:evidence_id>")
 @requires("assessments.view")
 def download_evidence(assessment_id: int, evidence_id: int) -> Any:
     """Download an evidence file (attachment, locked-down headers; legal may download)."""
@@ -151,7 +148,7 @@ def download_evidence(assessment_id: int, evidence_id: int) -> Any:
     return send_evidence(pages.evidence_of(_assessment(assessment_id), evidence_id))
 
 
-@bp.post("/<int:assessment_id>/overrides/item")
+@bp.post("/assessments/<int:assessment_id>/overrides/item")
 @requires("assessments.manage")
 def override_item(assessment_id: int) -> Any:
     """Override an item's points; the computed value stays beside it."""
@@ -168,7 +165,7 @@ def override_item(assessment_id: int) -> Any:
     return _back(assessment, f"item-{form.item_id.data}")
 
 
-@bp.post("/<int:assessment_id>/overrides/finding")
+@bp.post("/assessments/<int:assessment_id>/overrides/finding")
 @requires("assessments.manage")
 def override_finding(assessment_id: int) -> Any:
     """Override a finding's severity; the computed severity stays beside it."""
@@ -185,7 +182,7 @@ def override_finding(assessment_id: int) -> Any:
     return _back(assessment, "findings")
 
 
-@bp.post("/<int:assessment_id>/findings")
+@bp.post("/assessments/<int:assessment_id>/findings")
 @requires("assessments.manage")
 def add_finding(assessment_id: int) -> Any:
     """Add a finding by hand."""
@@ -201,7 +198,7 @@ def add_finding(assessment_id: int) -> Any:
     return _back(assessment, "findings")
 
 
-@bp.post("/<int:assessment_id>/findings/state")
+@bp.post("/assessments/<int:assessment_id>/findings/state")
 @requires("assessments.manage")
 def finding_state(assessment_id: int) -> Any:
     """Set a finding's state and due date."""
@@ -219,7 +216,7 @@ def finding_state(assessment_id: int) -> Any:
     return _back(assessment, "findings")
 
 
-@bp.route("/<int:assessment_id>/reopen", methods=["GET", "POST"])
+@bp.route("/assessments/<int:assessment_id>/reopen", methods=["GET", "POST"])
 @requires("assessments.manage")
 def reopen(assessment_id: int) -> Any:
     """Confirm, then give the assessment back to the vendor."""
@@ -231,11 +228,11 @@ def reopen(assessment_id: int) -> Any:
         except DomainError as exc:
             return render_error(exc.status, exc.message)
         flash(_("The assessment is back with the vendor, who must submit it again."), "success")
-        return redirect(url_for("review.assessment", assessment_id=assessment.id))
-    return render_template("review/reopen.html", assessment=assessment, form=form)
+        return redirect(url_for("buyer.assessment", assessment_id=assessment.id))
+    return render_template("buyer/assessments/reopen.html", assessment=assessment, form=form)
 
 
-@bp.route("/<int:assessment_id>/decide", methods=["GET", "POST"])
+@bp.route("/assessments/<int:assessment_id>/decide", methods=["GET", "POST"])
 @requires("assessments.manage")
 def decide(assessment_id: int) -> Any:
     """Record the decision with a comment and the next review date (prefilled by tier)."""
@@ -249,13 +246,13 @@ def decide(assessment_id: int) -> Any:
             form.form_errors.append(exc.message)
         else:
             flash(_("Decision recorded; the vendor has been notified."), "success")
-            return redirect(url_for("review.assessment", assessment_id=assessment.id))
+            return redirect(url_for("buyer.assessment", assessment_id=assessment.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("review/decide.html", assessment=assessment, form=form,
+    return render_template("buyer/assessments/decide.html", assessment=assessment, form=form,
                            summary=pages.summary(assessment)), status
 
 
-@bp.post("/<int:assessment_id>/reassess")
+@bp.post("/assessments/<int:assessment_id>/reassess")
 @requires("assessments.manage")
 def reassess(assessment_id: int) -> Any:
     """Send next year's assessment from this one, answers carried forward."""
@@ -268,5 +265,5 @@ def reassess(assessment_id: int) -> Any:
     except DomainError as exc:
         return _refused(assessment, exc)
     flash(_("Re-assessment sent; answers that still apply were carried forward."), "success")
-    return redirect(url_for("review.assessment", assessment_id=new_assessment.id))
+    return redirect(url_for("buyer.assessment", assessment_id=new_assessment.id))
 

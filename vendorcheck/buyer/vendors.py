@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from vendorcheck.access import active_org, get_owned_or_404, requires
+from vendorcheck.buyer.blueprint import bp
 from vendorcheck.buyer.forms import (
     CATEGORY_LABELS,
     CRITICALITY_LABELS,
@@ -21,12 +22,8 @@ from vendorcheck.errors import render_error
 from vendorcheck.extensions import db
 from vendorcheck.forms import options, page_arg
 from vendorcheck.models import Criticality, Invitation, Vendor
-from vendorcheck.review.freshness import refresh_buyer_results
 from vendorcheck.services import invitations, vendors
 from vendorcheck.services.errors import DomainError
-
-bp = Blueprint("buyer", __name__, url_prefix="/buyer")
-bp.before_request(refresh_buyer_results)
 
 
 @bp.context_processor

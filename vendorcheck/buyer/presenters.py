@@ -23,7 +23,7 @@ from vendorcheck.models.assessments import (
 from vendorcheck.questionnaire import Item, LocaleText, Questionnaire, Section
 from vendorcheck.questionnaire.explain import ExplainedFinding, Trigger, describe, explain_verdict
 from vendorcheck.questionnaire.itemtypes import TableWords, Words, answer_words
-from vendorcheck.review.results import ReviewedResult
+from vendorcheck.questionnaire.reviewed import ReviewedResult
 
 
 def status_labels() -> dict[str, str]:
@@ -61,7 +61,7 @@ def decision_labels() -> dict[str, str]:
 
 def evidence_url(evidence: Evidence) -> str:
     """Return the buyer's download link of an evidence file."""
-    return url_for("review.download_evidence", assessment_id=evidence.assessment_id,
+    return url_for("buyer.download_evidence", assessment_id=evidence.assessment_id,
                    evidence_id=evidence.id)
 
 

@@ -1,1 +1,0 @@
-"""Report downloads, spreadsheet exports, the public /verify page and the signing certificate."""

@@ -1,1 +1,0 @@
-"""Buyer review of assessments: dashboard, sending, review, decision, re-assessment."""
