@@ -72,7 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from vendorcheck.buyer import bp as buyer_bp
     from vendorcheck.org import bp as org_bp
     from vendorcheck.public import bp as public_bp
-    from vendorcheck.vendor.views import bp as vendor_bp
+    from vendorcheck.supplier import bp as supplier_bp
 
     # Rules bind their converters when added: install the bounded int converter first.
     app.url_map.converters["int"] = security.BoundedIntConverter
@@ -80,7 +80,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(buyer_bp)
-    app.register_blueprint(vendor_bp)
+    app.register_blueprint(supplier_bp)
     # --- further blueprints: one line each, below ---
     from vendorcheck.dpa.views import bp as dpa_bp; app.register_blueprint(dpa_bp)  # noqa: E702,I001
     from vendorcheck.dpa.relations_views import bp as dpa_relations_bp; app.register_blueprint(dpa_relations_bp)  # noqa: E702,E501,I001

@@ -175,7 +175,7 @@ def home_url() -> str:
     if can(membership, "vendors.view"):
         return url_for("buyer.vendors")
     if can(membership, "assessments.answer"):
-        return url_for("vendor.assessments")
+        return url_for("supplier.assessments")
     if membership is not None:
         return url_for("org.members")
     return url_for("auth.profile")

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from flask_babel import force_locale
 
-from vendorcheck.vendor.forms import choices_of
+from vendorcheck.supplier.forms import choices_of
 
 
 def _country_item(app):

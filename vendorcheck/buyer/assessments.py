@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from vendorcheck import downloads
 from vendorcheck.access import can, current_membership, get_owned_or_404, requires
 from vendorcheck.buyer import pages
 from vendorcheck.buyer.blueprint import bp
@@ -143,9 +144,7 @@ def review_evidence(assessment_id: int, evidence_id: int) -> Any:
 @requires("assessments.view")
 def download_evidence(assessment_id: int, evidence_id: int) -> Any:
     """Download an evidence file (attachment, locked-down headers; legal may download)."""
-    from vendorcheck.vendor.views import send_evidence
-
-    return send_evidence(pages.evidence_of(_assessment(assessment_id), evidence_id))
+    return downloads.evidence_file(pages.evidence_of(_assessment(assessment_id), evidence_id))
 
 
 @bp.post("/assessments/<int:assessment_id>/overrides/item")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -20,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from vendorcheck import exports
+from vendorcheck import downloads, exports
 from vendorcheck.access import active_org, get_owned_or_404, requires
 from vendorcheck.buyer.blueprint import bp
 from vendorcheck.buyer.report_forms import ConfirmForm, PackForm
@@ -39,16 +37,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _assessment(assessment_id: int) -> Assessment:
     """Load an assessment of the active buyer organisation, or 404."""
     return get_owned_or_404(Assessment, assessment_id, "buyer_org_id")
-
-
-def _download(data: bytes, mimetype: str, filename: str) -> Response:
-    """Return bytes as an attachment that browsers neither sniff nor cache."""
-    response = Response(data, mimetype=mimetype)
-    # The name is built from ids and fixed words only, so it needs no quoting rules.
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _locale_arg() -> str:
@@ -71,7 +59,7 @@ def assessment_report(assessment_id: int) -> Any:
         pdf = reports.render_assessment_report(assessment, locale=locale, by=current_user)
     except DomainError as exc:
         abort_with(exc.status, exc.message)
-    return _download(pdf, "application/pdf", f"vendorcheck-report-{assessment.id}-{locale}.pdf")
+    return downloads.attachment(pdf, "application/pdf", f"vendorcheck-report-{assessment.id}-{locale}.pdf")
 
 
 def _labels() -> dict[str, str]:
@@ -99,8 +87,8 @@ def _labels() -> dict[str, str]:
 def _sheet_response(sheets: list[exports.Sheet], fmt: str, stem: str) -> Response:
     """Return the sheets as XLSX, or the first one as CSV."""
     if fmt == "xlsx":
-        return _download(exports.to_xlsx(sheets), XLSX, f"{stem}.xlsx")
-    return _download(exports.to_csv(sheets[0]), "text/csv", f"{stem}.csv")
+        return downloads.attachment(exports.to_xlsx(sheets), XLSX, f"{stem}.xlsx")
+    return downloads.attachment(exports.to_csv(sheets[0]), "text/csv", f"{stem}.csv")
 
 
 @bp.get("/assessments/<int:assessment_id>/export.<any(xlsx, csv):fmt>")
@@ -236,17 +224,10 @@ def pack_download(job_id: int) -> Any:
     packs.record_download(job, by=current_user)
     locale = job.locale if job.locale in LOCALES else "en"
     # Streamed in chunks: a pack can be hundreds of megabytes.
-    response = _download(_file_chunks(path), "application/pdf",  # type: ignore[arg-type]
+    response = downloads.attachment(downloads.file_chunks(path), "application/pdf",
                          f"vendorcheck-evidence-pack-{job.id}-{locale}.pdf")
     response.headers["Content-Length"] = str(path.stat().st_size)
     return response
-
-
-def _file_chunks(path: Path) -> Iterator[bytes]:
-    """Yield a file in chunks; the file is opened only once the body is read."""
-    with path.open("rb") as handle:
-        while chunk := handle.read(256 * 1024):
-            yield chunk
 
 
 @bp.post("/packs/<int:job_id>/retry")

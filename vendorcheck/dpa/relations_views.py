@@ -374,4 +374,4 @@ def prefill(assessment_id: int) -> Any:
     flash(ngettext("%(num)d answer filled from your DPA version %(number)s.",
                    "%(num)d answers filled from your DPA version %(number)s.", len(written),
                    number=version.number), "success")
-    return redirect(url_for("vendor.assessment", assessment_id=assessment.id))
+    return redirect(url_for("supplier.assessment", assessment_id=assessment.id))

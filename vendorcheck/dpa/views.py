@@ -368,7 +368,7 @@ def draft() -> Any:
         started = svc.start_draft(org, by=current_user)
     except DomainError as exc:
         abort_with(exc.status, exc.message)
-    return redirect(url_for("vendor.assessment", assessment_id=started.id))
+    return redirect(url_for("supplier.assessment", assessment_id=started.id))
 
 
 @bp.get("/vendor/dpa/preview", endpoint="preview")

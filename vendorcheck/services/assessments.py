@@ -218,7 +218,7 @@ def _is_member(user: User, org_id: int | None) -> bool:
 
 
 def _vendor_link(assessment: Assessment) -> str:
-    return mail.external_url("vendor.assessment", assessment_id=assessment.id)
+    return mail.external_url("supplier.assessment", assessment_id=assessment.id)
 
 
 def _check_editable(assessment: Assessment, item_id: str) -> None:

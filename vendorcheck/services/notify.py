@@ -29,11 +29,8 @@ def _recipients(assessment: Assessment) -> list[tuple[str, str, str | None]]:
 
 
 def _vendor_link(assessment: Assessment) -> str:
-    """Return the vendor's page for this assessment (the login page if the vendor UI is absent)."""
-    for endpoint in ("vendor.assessment", "vendor.assessment_detail", "vendor.answer"):
-        if endpoint in current_app.view_functions:
-            return mail.external_url(endpoint, assessment_id=assessment.id)
-    return mail.external_url("auth.login")
+    """Return the vendor's page for this assessment."""
+    return mail.external_url("supplier.assessment", assessment_id=assessment.id)
 
 
 def _subjects() -> dict[str, Any]:

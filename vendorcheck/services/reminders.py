@@ -45,7 +45,7 @@ def _remind(assessment: Assessment, kind: str, template: str, days: int) -> list
     emails = [r.contact.email for r in assessment.recipients]
     rows = db.session.execute(select(User.email, User.locale).where(User.email.in_(emails))).all()
     locales = {email: locale for email, locale in rows}
-    link = mail.external_url("vendor.assessment", assessment_id=assessment.id)
+    link = mail.external_url("supplier.assessment", assessment_id=assessment.id)
     out = []
     for recipient in assessment.recipients:
         contact = recipient.contact

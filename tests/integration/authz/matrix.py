@@ -116,33 +116,33 @@ MATRIX: dict[str, Route] = {
         lambda w: f"/buyer/vendors/{w['a'].vendor.id}/invitations/"
                   f"{w['a'].vendor_invitation.id}/revoke",
         {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {}, target="a.buyer"),
-    "vendor.assessments": Route(lambda w: "/vendor/assessments", {"GET": VENDOR}),
-    "vendor.assessment": Route(lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}",
+    "supplier.assessments": Route(lambda w: "/vendor/assessments", {"GET": VENDOR}),
+    "supplier.assessment": Route(lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}",
                                {"GET": VENDOR}, target="a.vendor"),
-    "vendor.section": Route(
+    "supplier.section": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/sections/main",
         {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {"has_dpa": "yes"}, target="a.vendor"),
-    "vendor.autosave": Route(
+    "supplier.autosave": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/autosave", {"POST": VENDOR},
         data=lambda w, a: {"item_id": "has_dpa", "value": "yes"}, target="a.vendor"),
-    "vendor.upload_evidence": Route(
+    "supplier.upload_evidence": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/items/docs/evidence",
         {"POST": VENDOR}, data=lambda w, a: {}, target="a.vendor", ok={"POST": frozenset({422})}),
-    "vendor.download_evidence": Route(
+    "supplier.download_evidence": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
                   f"{w.extra.get('evidence_a', 0)}",
         {"GET": VENDOR}, target="a.vendor"),
-    "vendor.remove_evidence": Route(
+    "supplier.remove_evidence": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
                   f"{w.extra.get('evidence_a', 0)}/remove",
         {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor"),
-    "vendor.copy": Route(lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/copy",
+    "supplier.copy": Route(lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/copy",
                          {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor",
                          ok={"POST": frozenset({422})}),
-    "vendor.submit": Route(lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/submit",
+    "supplier.submit": Route(lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/submit",
                            {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {},
                            target="a.vendor", ok={"POST": frozenset({422})}),
-    "vendor.answer_clarification": Route(
+    "supplier.answer_clarification": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/clarifications/"
                   f"{w.extra.get('clarification_a', 0)}",
         {"POST": VENDOR}, data=lambda w, a: {"answer": "Here it is"}, target="a.vendor"),

@@ -38,7 +38,7 @@ def test_every_documented_type_is_registered_once_under_its_name() -> None:
     for name, kind in REGISTRY.items():
         assert isinstance(kind, ItemType) and kind.name == name and item_type(name) is kind
         assert kind.label.get("en") and kind.label.get("fr"), name
-        assert kind.widget.partial.startswith("vendor/widgets/"), name
+        assert kind.widget.partial.startswith("supplier/widgets/"), name
 
 
 def test_every_widget_names_a_template_and_ways_the_page_knows() -> None:

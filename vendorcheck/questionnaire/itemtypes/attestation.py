@@ -33,7 +33,7 @@ class Attestation(ItemType):
     name = "attestation"
     label = LocaleText.of({"en": "attestation", "fr": "attestation"})
     schema = AttestationSchema
-    widget = Widget("vendor/widgets/attestation.html", converter="attestation", reader="agreement",
+    widget = Widget("supplier/widgets/attestation.html", converter="attestation", reader="agreement",
                     field=None)
     in_tables = False
     carried_over = False  # an attestation is given anew for each assessment

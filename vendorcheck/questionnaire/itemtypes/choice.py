@@ -93,7 +93,7 @@ class YesNo(ItemType):
     name = "yes_no"
     label = LocaleText.of({"en": "yes / no", "fr": "oui / non"})
     schema = YesNoSchema
-    widget = Widget("vendor/widgets/choices.html", field="radio", choices="words")
+    widget = Widget("supplier/widgets/choices.html", field="radio", choices="words")
     scorable = True
 
     def with_defaults(self, built: Item) -> Item:
@@ -124,7 +124,7 @@ class SingleChoice(ItemType):
     name = "single_choice"
     label = LocaleText.of({"en": "single choice", "fr": "choix unique"})
     schema = SingleChoiceSchema
-    widget = Widget("vendor/widgets/choices.html", field="radio", choices="options")
+    widget = Widget("supplier/widgets/choices.html", field="radio", choices="options")
     scorable = True
 
     def value_type(self, item: Item) -> Type:
@@ -150,7 +150,7 @@ class MultiChoice(ItemType):
     name = "multi_choice"
     label = LocaleText.of({"en": "multiple choice", "fr": "choix multiple"})
     schema = MultiChoiceSchema
-    widget = Widget("vendor/widgets/checkboxes.html", converter="strings", reader="list",
+    widget = Widget("supplier/widgets/checkboxes.html", converter="strings", reader="list",
                     field="checkboxes", choices="options")
     scorable = True
     many = True

@@ -41,7 +41,7 @@ class Country(ItemType):
 
     name = "country"
     label = LocaleText.of({"en": "country", "fr": "pays"})
-    widget = Widget("vendor/widgets/input.html", field="select", choices="countries")
+    widget = Widget("supplier/widgets/input.html", field="select", choices="countries")
     countries = True
 
     def value_type(self, item: Item) -> Type:
@@ -60,7 +60,7 @@ class CountryList(ItemType):
     name = "country_list"
     label = LocaleText.of({"en": "countries", "fr": "liste de pays"})
     schema = CountryListSchema
-    widget = Widget("vendor/widgets/checkboxes.html", converter="strings", reader="list",
+    widget = Widget("supplier/widgets/checkboxes.html", converter="strings", reader="list",
                     field="checkboxes", choices="countries")
     countries = True
     many = True

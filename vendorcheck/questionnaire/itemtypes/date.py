@@ -39,7 +39,7 @@ class Date(ItemType):
     name = "date"
     label = LocaleText.of({"en": "date", "fr": "date"})
     schema = DateSchema
-    widget = Widget("vendor/widgets/input.html", converter="date", attrs=(("type", "date"),))
+    widget = Widget("supplier/widgets/input.html", converter="date", attrs=(("type", "date"),))
 
     def bounds(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """A date's bounds are dates."""

@@ -31,7 +31,7 @@ class File(ItemType):
     name = "file"
     label = LocaleText.of({"en": "document", "fr": "document"})
     schema = FileSchema
-    widget = Widget("vendor/widgets/file.html", converter="strings", reader="none", field=None)
+    widget = Widget("supplier/widgets/file.html", converter="strings", reader="none", field=None)
     in_tables = False
     carried_over = False  # files belong to the assessment they were uploaded to
     is_upload = True

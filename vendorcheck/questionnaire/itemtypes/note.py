@@ -23,7 +23,7 @@ class Note(ItemType):
     name = "note"
     label = LocaleText.of({"en": "note", "fr": "note"})
     schema = NoteSchema
-    widget = Widget("vendor/widgets/note.html", converter="none", reader="none", field=None)
+    widget = Widget("supplier/widgets/note.html", converter="none", reader="none", field=None)
     in_tables = False
     is_question = False
 

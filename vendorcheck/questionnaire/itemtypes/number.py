@@ -53,7 +53,7 @@ class Number(ItemType):
     name = "number"
     label = LocaleText.of({"en": "number", "fr": "nombre"})
     schema: ClassVar[type[ItemBase]] = NumberSchema  # as wide as the base's: subtypes add their keys
-    widget = Widget("vendor/widgets/input.html", converter="number",
+    widget = Widget("supplier/widgets/input.html", converter="number",
                     attrs=(("inputmode", "decimal"),))
     scorable = True
 

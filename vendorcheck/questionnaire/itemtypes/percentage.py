@@ -40,7 +40,7 @@ class Percentage(Number):
     name = "percentage"
     label = LocaleText.of({"en": "percentage", "fr": "pourcentage"})
     schema = PercentageSchema
-    widget = Widget("vendor/widgets/percentage.html", converter="percentage",
+    widget = Widget("supplier/widgets/percentage.html", converter="percentage",
                     attrs=(("inputmode", "decimal"),))
 
     def check(self, item: Item, value: object, problem: Problem) -> int | float:

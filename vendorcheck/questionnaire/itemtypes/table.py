@@ -42,7 +42,7 @@ class Table(ItemType):
     name = "table"
     label = LocaleText.of({"en": "table", "fr": "tableau"})
     schema = TableSchema
-    widget = Widget("vendor/widgets/table.html", converter="rows", reader="rows", field=None)
+    widget = Widget("supplier/widgets/table.html", converter="rows", reader="rows", field=None)
     in_tables = False
     has_rows = True
 

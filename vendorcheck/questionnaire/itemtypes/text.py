@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from vendorcheck.questionnaire.model import Item
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
-INPUT = "vendor/widgets/input.html"
+INPUT = "supplier/widgets/input.html"
 
 
 class TextSchema(ItemBase):

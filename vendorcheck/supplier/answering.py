@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -21,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from vendorcheck import storage, uploads
+from vendorcheck import downloads
 from vendorcheck.access import current_org, get_owned_or_404, requires
 from vendorcheck.errors import render_error
 from vendorcheck.extensions import db
@@ -31,9 +30,9 @@ from vendorcheck.questionnaire import Section, score, validate_answers
 from vendorcheck.questionnaire.client import client_plan
 from vendorcheck.services import assessments as svc
 from vendorcheck.services.errors import DomainError
-from vendorcheck.vendor import forms as vf
+from vendorcheck.supplier import forms as vf
+from vendorcheck.supplier.blueprint import bp
 
-bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 PERM = "assessments.answer"
 
 
@@ -105,14 +104,14 @@ def assessments_list() -> str:
     """List the assessments every buyer sent to my organisation."""
     org = current_org()
     assert org is not None
-    return render_template("vendor/assessments.html", assessments=svc.vendor_assessments(org))
+    return render_template("supplier/assessments.html", assessments=svc.vendor_assessments(org))
 
 
 @bp.get("/assessments/<int:assessment_id>", endpoint="assessment")
 @requires(PERM)
 def assessment_overview(assessment_id: int) -> str:
     """Show the sections with their progress, clarifications and next steps."""
-    return render_template("vendor/assessment.html", **_overview(_assessment(assessment_id)))
+    return render_template("supplier/assessment.html", **_overview(_assessment(assessment_id)))
 
 
 def _initial(assessment: Assessment, section: Section) -> dict[str, Any]:
@@ -138,7 +137,7 @@ def section_page(assessment_id: int, section_id: str) -> Any:
     formdata = request.form if request.method == "POST" else None
     form = vf.build_section_form(section, formdata, _initial(assessment, section))
     if request.method == "GET":
-        return render_template("vendor/section.html", **_section_context(assessment, section, form))
+        return render_template("supplier/section.html", **_section_context(assessment, section, form))
     if not form.validate():
         return _section_error(assessment, section, form, {}, 400)
     values, notes, versions = vf.section_values(section, form, request.form)
@@ -162,7 +161,7 @@ def _section_error(assessment: Assessment, section: Section, form: Any, values: 
         flash(_("Some answers could not be saved; see the messages below. Nothing was lost."),
               "error")
     context = _section_context(assessment, section, form, values, problems)
-    return render_template("vendor/section.html", **context), status
+    return render_template("supplier/section.html", **context), status
 
 
 def _after_save(assessment: Assessment, section: Section) -> str:
@@ -170,11 +169,11 @@ def _after_save(assessment: Assessment, section: Section) -> str:
     q = svc.questionnaire_of(assessment)
     ids = [s.id for s in q.sections]
     if request.form.get("next") and ids.index(section.id) + 1 < len(ids):
-        return url_for("vendor.section", assessment_id=assessment.id,
+        return url_for("supplier.section", assessment_id=assessment.id,
                        section_id=ids[ids.index(section.id) + 1])
     if request.form.get("next"):
-        return url_for("vendor.assessment", assessment_id=assessment.id)
-    return url_for("vendor.section", assessment_id=assessment.id, section_id=section.id)
+        return url_for("supplier.assessment", assessment_id=assessment.id)
+    return url_for("supplier.section", assessment_id=assessment.id, section_id=section.id)
 
 
 @bp.post("/assessments/<int:assessment_id>/autosave", endpoint="autosave")
@@ -227,8 +226,8 @@ def _back_to(assessment: Assessment, section_id: str) -> str:
     """Return the section page to go back to (the overview for an unknown section)."""
     q = svc.questionnaire_of(assessment)
     if any(s.id == section_id for s in q.sections):
-        return url_for("vendor.section", assessment_id=assessment.id, section_id=section_id)
-    return url_for("vendor.assessment", assessment_id=assessment.id)
+        return url_for("supplier.section", assessment_id=assessment.id, section_id=section_id)
+    return url_for("supplier.assessment", assessment_id=assessment.id)
 
 
 def _evidence(assessment: Assessment, evidence_id: int) -> Evidence:
@@ -239,32 +238,11 @@ def _evidence(assessment: Assessment, evidence_id: int) -> Evidence:
     return evidence
 
 
-def _chunks(path: Any) -> Any:
-    """Yield a file in chunks; it is opened only when the body is read."""
-    with open(path, "rb") as handle:
-        while chunk := handle.read(64 * 1024):
-            yield chunk
-
-
-def send_evidence(evidence: Evidence) -> Response:
-    """Send an evidence file as an attachment with locked-down headers (shared with the buyer)."""
-    if not storage.exists(evidence.storage_key):
-        abort(404)
-    path = storage.path_of(evidence.storage_key)
-    response = Response(_chunks(path), content_type=evidence.content_type, direct_passthrough=True)
-    response.headers["Content-Length"] = str(path.stat().st_size)
-    response.headers["Content-Disposition"] = uploads.content_disposition(evidence.file_name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @bp.get("/assessments/<int:assessment_id>/evidence/<int:evidence_id>", endpoint="download_evidence")
 @requires(PERM)
 def download_evidence(assessment_id: int, evidence_id: int) -> Response:
     """Download an evidence file of my organisation's assessment."""
-    return send_evidence(_evidence(_assessment(assessment_id), evidence_id))
+    return downloads.evidence_file(_evidence(_assessment(assessment_id), evidence_id))
 
 
 @bp.route("/assessments/<int:assessment_id>/evidence/<int:evidence_id>/remove",
@@ -275,14 +253,14 @@ def remove_evidence(assessment_id: int, evidence_id: int) -> Any:
     assessment = _assessment(assessment_id)
     evidence, form = _evidence(assessment, evidence_id), vf.ConfirmForm()
     if not form.validate_on_submit():
-        return render_template("vendor/remove_evidence.html", assessment=assessment,
+        return render_template("supplier/remove_evidence.html", assessment=assessment,
                                evidence=evidence, form=form)
     try:
         svc.remove_evidence(evidence, by=current_user)
     except DomainError as exc:
         return render_error(exc.status, exc.message)
     flash(_("File removed."), "success")
-    return redirect(url_for("vendor.assessment", assessment_id=assessment.id))
+    return redirect(url_for("supplier.assessment", assessment_id=assessment.id))
 
 
 @bp.route("/assessments/<int:assessment_id>/copy", methods=["GET", "POST"], endpoint="copy")
@@ -298,7 +276,7 @@ def copy_answers(assessment_id: int) -> Any:
             str(a.id) for a in choices}:
         abort(404)  # another vendor's (or an unknown) assessment: never reveal it exists
     if not form.validate_on_submit():
-        return render_template("vendor/copy.html", assessment=assessment, form=form,
+        return render_template("supplier/copy.html", assessment=assessment, form=form,
                                choices=choices), 422 if form.is_submitted() else 200
     previous = next(a for a in choices if str(a.id) == form.previous_id.data)
     try:
@@ -306,7 +284,7 @@ def copy_answers(assessment_id: int) -> Any:
     except DomainError as exc:
         return render_error(exc.status, exc.message)
     flash(_("%(n)d answers copied; please check and confirm each of them.", n=count), "success")
-    return redirect(url_for("vendor.assessment", assessment_id=assessment.id))
+    return redirect(url_for("supplier.assessment", assessment_id=assessment.id))
 
 
 @bp.route("/assessments/<int:assessment_id>/submit", methods=["GET", "POST"], endpoint="submit")
@@ -322,11 +300,11 @@ def submit(assessment_id: int) -> Any:
             svc.submit_assessment(assessment, name=form.name.data, role=form.role.data,
                                   statement=form.statement.data, by=current_user)
             flash(_("Thank you: your answers were submitted."), "success")
-            return redirect(url_for("vendor.assessment", assessment_id=assessment.id))
+            return redirect(url_for("supplier.assessment", assessment_id=assessment.id))
         except DomainError as exc:
             form.form_errors.append(exc.message)
     status = 422 if form.is_submitted() else 200
-    return render_template("vendor/submit.html", form=form, missing=_missing(assessment),
+    return render_template("supplier/submit.html", form=form, missing=_missing(assessment),
                            **_overview(assessment)), status
 
 
@@ -354,4 +332,4 @@ def answer_clarification(assessment_id: int, clarification_id: int) -> Any:
     except DomainError as exc:
         return render_error(exc.status, exc.message)
     flash(_("Your answer was sent to the buyer."), "success")
-    return redirect(url_for("vendor.assessment", assessment_id=assessment.id))
+    return redirect(url_for("supplier.assessment", assessment_id=assessment.id))

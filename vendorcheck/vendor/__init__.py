@@ -1,1 +1,0 @@
-"""Vendor blueprint: answering assessments."""
