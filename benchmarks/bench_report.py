@@ -25,10 +25,11 @@ from flask import Flask
 from pypdf import PdfReader
 
 from benchmarks import seed
+from vendorcheck.pdf import ensure_instance_signer
+from vendorcheck.pdf.report import CSS_PATH, ReportData, build_report_context
 from vendorcheck.questionnaire import load_questionnaire_text
 from vendorcheck.questionnaire.synthetic import make_synthetic
-from vendorcheck.reports import ensure_instance_signer
-from vendorcheck.reports.report import CSS_PATH, ReportData, build_report_context, render_report_html
+from vendorcheck.services.reports import render_report_html
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"

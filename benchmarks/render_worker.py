@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from vendorcheck.reports import load_signer, render_pdf, sign_pdf
+from vendorcheck.pdf import load_signer, render_pdf, sign_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"

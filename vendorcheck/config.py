@@ -42,7 +42,7 @@ class Config:
     REMINDERS_AT = "07:00"  # UTC time of the daily reminders run (`vendorcheck reminders schedule`)
     INVITATION_DAYS = 14
     PAGE_SIZE = 50
-    # Report and pack rendering (vendorcheck/reports/worker.py, services/packs.py).
+    # Report and pack rendering (vendorcheck/pdf/worker.py, services/packs.py).
     REPORT_RENDER_MODE = "pool"  # "inline" renders in the calling process (debugging)
     REPORT_RENDER_TIMEOUT = 300  # seconds; a slower render answers 503 "try again"
     REPORT_WORKERS = 2

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from tests.dpa_factories import MAILER, OVH, publish_dpa
 from vendorcheck.extensions import db
 from vendorcheck.models.dpa import DpaPdf
-from vendorcheck.reports.signing import CERT_NAME
+from vendorcheck.pdf.signing import CERT_NAME
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -14,8 +14,8 @@ from tests.factories import make_org, make_user, make_vendor
 from tests.review_factories import make_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
+from vendorcheck.pdf.report import build_report_context
 from vendorcheck.questionnaire import Questionnaire, load_questionnaire_text
-from vendorcheck.reports.report import build_report_context
 from vendorcheck.services import reports
 from vendorcheck.services.assessments import answers_of, refresh_results
 

@@ -8,8 +8,9 @@ from tests.factories import make_org, make_user, make_vendor
 from tests.review_factories import UNACCEPTABLE
 from tests.review_factories import make_assessment as make_scored_assessment
 from vendorcheck.models import Role
-from vendorcheck.reports.report import build_report_context, render_report_html
+from vendorcheck.pdf.report import build_report_context
 from vendorcheck.services import reports
+from vendorcheck.services.reports import render_report_html
 
 
 @pytest.mark.parametrize(("locale", "because", "triggered", "country"), [

@@ -24,7 +24,7 @@ from tests.report_factories import make_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role
 from vendorcheck.models.reports import StoredReport
-from vendorcheck.reports import verify_pdf
+from vendorcheck.pdf import verify_pdf
 from vendorcheck.services import reports
 
 

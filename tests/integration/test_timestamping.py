@@ -10,7 +10,7 @@ from tests.report_factories import make_assessment
 from tests.tsa import TSA_TIME, serve_tsa
 from vendorcheck.extensions import db
 from vendorcheck.models import Role
-from vendorcheck.reports import verify_pdf
+from vendorcheck.pdf import verify_pdf
 from vendorcheck.services import dpa, dpa_acceptance, packs, reports
 
 pytestmark = pytest.mark.slow

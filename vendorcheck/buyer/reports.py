@@ -27,7 +27,7 @@ from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Vendor
 from vendorcheck.models.assessments import Assessment
 from vendorcheck.models.packs import PackJob, PackStatus
-from vendorcheck.reports.report import LOCALES, build_report_context
+from vendorcheck.pdf.report import LOCALES, build_report_context
 from vendorcheck.services import packs, reports
 from vendorcheck.services.errors import DomainError
 

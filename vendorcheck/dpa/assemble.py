@@ -33,9 +33,9 @@ import yaml
 from markupsafe import Markup, escape
 
 from vendorcheck.legal_refs import format_ref
+from vendorcheck.pdf.report import Formatter
 from vendorcheck.questionnaire import Item, Questionnaire, evaluate_visibility
 from vendorcheck.questionnaire.itemtypes import answer_words
-from vendorcheck.reports.report import Formatter
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 # The template of versions published before document kinds existed (content without "kind").

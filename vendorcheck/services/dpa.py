@@ -467,8 +467,8 @@ def render_document_html(version: DpaVersion, locale: str, *, standalone: bool,
 
 def build_signed_pdf(version: DpaVersion, locale: str) -> bytes:
     """Render and sign a version's PDF (not stored)."""
-    from vendorcheck.reports import sign_pdf
-    from vendorcheck.reports.pdf import render_pdf
+    from vendorcheck.pdf import sign_pdf
+    from vendorcheck.pdf.render import render_pdf
     from vendorcheck.services.reports import signer_for, timestamp_url
 
     html = render_document_html(version, locale, standalone=True)

@@ -27,11 +27,11 @@ from vendorcheck.models import Organisation, OutboxMessage, User, utcnow
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
 from vendorcheck.models.dpa_changes import APPLIED, WITHDRAWN, DpaChangeProposal, in_force_filter
 from vendorcheck.models.dpa_relations import OBJECTION_OUTCOMES, DpaAcceptance, DpaObjection
-from vendorcheck.reports.report import CSS_PATH, LOCALES
-from vendorcheck.reports.signing import sign_pdf
-from vendorcheck.reports.worker import render_pdf_isolated
+from vendorcheck.pdf.report import CSS_PATH, LOCALES
+from vendorcheck.pdf.signing import sign_pdf
 from vendorcheck.services import dpa, dpa_notify
 from vendorcheck.services.errors import DomainError, ValidationFailed
+from vendorcheck.services.render_pool import render_pdf_isolated
 
 FIELD_NAME = "DpaAcceptanceSignature"
 CLAIM_PREFIX = "vendorcheck-dpa-acceptance:"

@@ -33,7 +33,7 @@ from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, User, Vendor, utcnow
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
 from vendorcheck.models.packs import PackJob, PackStatus
-from vendorcheck.reports.pack import (
+from vendorcheck.pdf.pack import (
     EvidenceFile,
     Inclusion,
     PackMetadata,
@@ -43,11 +43,11 @@ from vendorcheck.reports.pack import (
     file_sha256,
     plan_evidence,
 )
-from vendorcheck.reports.report import CSS_PATH, LOCALES, Formatter
-from vendorcheck.reports.signing import sign_pdf_file
-from vendorcheck.reports.worker import render_pdf_isolated
+from vendorcheck.pdf.report import CSS_PATH, LOCALES, Formatter
+from vendorcheck.pdf.signing import sign_pdf_file
 from vendorcheck.services import reports
 from vendorcheck.services.errors import DomainError
+from vendorcheck.services.render_pool import render_pdf_isolated
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ import io
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
-from flask import current_app
+from flask import current_app, render_template
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -30,19 +32,19 @@ from vendorcheck.models import Organisation, User
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
 from vendorcheck.models.base import utcnow
 from vendorcheck.models.reports import OrganisationCertificate, StoredReport
-from vendorcheck.questionnaire import Questionnaire
-from vendorcheck.reports import Verification, ensure_instance_signer, load_signer, sign_pdf
-from vendorcheck.reports.report import (
+from vendorcheck.pdf import Verification, ensure_instance_signer, load_signer, sign_pdf
+from vendorcheck.pdf.render import render_pdf
+from vendorcheck.pdf.report import (
     CSS_PATH,
     LOCALES,
     ReportData,
     build_report_context,
-    render_report_html,
 )
-from vendorcheck.reports.signing import CERT_NAME
-from vendorcheck.reports.worker import render_pdf_isolated, verify_pdf_isolated
+from vendorcheck.pdf.signing import CERT_NAME
+from vendorcheck.questionnaire import Questionnaire
 from vendorcheck.services.assessments import ensure_fresh, reviewed_of
 from vendorcheck.services.errors import DomainError, ValidationFailed
+from vendorcheck.services.render_pool import render_pdf_isolated, verify_pdf_isolated
 
 FIELD_NAME = "ReportSignature"
 MAX_P12_BYTES = 64 * 1024
@@ -517,3 +519,19 @@ def check_report(data: bytes) -> ReportCheck:
             "Not issued by this instance's records: no stored report has this SHA-256 "
             "(a draft, or a report from another instance).")))
     return check
+
+
+# ------------------------------------------------------------------------------------- render
+
+def render_report_html(context: Mapping[str, Any]) -> str:
+    """Render the report template in the context's locale."""
+    with force_locale(str(context["locale"])):
+        return render_template("reports/audit.html", **context)
+
+
+def render_report_pdf(context: Mapping[str, Any], *, static_dir: Path,
+                      created: datetime | None = None) -> bytes:
+    """Render the report to unsigned PDF bytes, in this process (benchmarks and tools)."""
+    html = render_report_html(context)
+    css = CSS_PATH.read_text(encoding="utf-8")
+    return render_pdf(html, static_dir=static_dir, stylesheets=[css], created=created)

@@ -175,7 +175,7 @@ def test_questionnaires_pinned_to_the_older_dataset_refuse_organisation_codes():
 ])
 def test_organisations_are_named_in_reports_and_dpas(recipients, locale, epo, other):
     from vendorcheck.dpa.assemble import Words
-    from vendorcheck.reports.report import Formatter, answer_words
+    from vendorcheck.pdf.report import Formatter, answer_words
 
     fmt = Formatter(locale)
     recipient, places = recipients.item("recipient"), recipients.item("places")

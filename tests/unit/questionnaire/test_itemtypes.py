@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
+from vendorcheck.pdf.report import Formatter
 from vendorcheck.questionnaire import Questionnaire, score, validate_answers
 from vendorcheck.questionnaire.itemtypes import (
     REGISTRY,
@@ -23,7 +24,6 @@ from vendorcheck.questionnaire.itemtypes import (
 )
 from vendorcheck.questionnaire.itemtypes.text import Text
 from vendorcheck.questionnaire.schema import load_item
-from vendorcheck.reports.report import Formatter
 
 DOCUMENTED = ("yes_no", "single_choice", "multi_choice", "text", "long_text", "number", "date",
               "country", "country_list", "email", "url", "file", "table", "attestation", "note")

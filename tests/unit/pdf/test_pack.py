@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from vendorcheck.reports.pack import (
+from vendorcheck.pdf.pack import (
     IMAGE_BOX,
     EvidenceFile,
     Inclusion,

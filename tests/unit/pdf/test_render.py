@@ -15,7 +15,7 @@ from typing import Any
 import pikepdf
 import pytest
 
-from vendorcheck.reports import ReportAttachment, render_pdf
+from vendorcheck.pdf import ReportAttachment, render_pdf
 
 pytestmark = [
     pytest.mark.slow,
@@ -145,7 +145,7 @@ RENDER_SNIPPET = """
 import hashlib, sys
 from datetime import UTC, datetime
 from pathlib import Path
-from vendorcheck.reports import ReportAttachment, render_pdf
+from vendorcheck.pdf import ReportAttachment, render_pdf
 html = "<h1>Report é ü</h1>" + "".join(f"<p>Q{i} answer</p>" for i in range(80))
 pdf = render_pdf(html, static_dir=Path(sys.argv[1]), pdf_variant="pdf/a-3b",
                  attachments=[ReportAttachment("a.json", b"{}")],

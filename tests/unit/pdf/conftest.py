@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from vendorcheck.reports import ensure_instance_signer, load_signer, render_pdf
-from vendorcheck.reports.signing import CERT_NAME
+from vendorcheck.pdf import ensure_instance_signer, load_signer, render_pdf
+from vendorcheck.pdf.signing import CERT_NAME
 
 # A 1x1 red PNG, small enough to inline.
 PNG_1PX = base64.b64decode(

@@ -24,8 +24,8 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfWriter
 from pypdf.generic import NameObject, NumberObject
 
-from vendorcheck.reports import ensure_instance_signer, load_signer, sign_pdf, verify_pdf
-from vendorcheck.reports.signing import CERT_NAME
+from vendorcheck.pdf import ensure_instance_signer, load_signer, sign_pdf, verify_pdf
+from vendorcheck.pdf.signing import CERT_NAME
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FONT_PATH = REPO_ROOT / "static" / "fonts" / "NimbusSans-Regular.otf"
@@ -288,7 +288,7 @@ def test_a_file_built_to_stall_the_parser_is_reported_damaged() -> None:
 
 
 def test_the_read_budget_leaves_real_reports_alone(signed_pdf: bytes, kit: Any) -> None:
-    from vendorcheck.reports.verify import READ_BUDGET_EXTRA, budgeted
+    from vendorcheck.pdf.verify import READ_BUDGET_EXTRA, budgeted
 
     stream = budgeted(signed_pdf)
     assert stream.left == 32 * len(signed_pdf) + READ_BUDGET_EXTRA

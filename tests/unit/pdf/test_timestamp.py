@@ -10,7 +10,7 @@ import pytest
 from cryptography import x509
 
 from tests.tsa import TSA_TIME, serve_tsa
-from vendorcheck.reports import sign_pdf, verify_pdf
+from vendorcheck.pdf import sign_pdf, verify_pdf
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from vendorcheck.pdf.report import ReportData, answers_sha256, build_report_context
 from vendorcheck.questionnaire import load_catalogue
-from vendorcheck.reports.report import ReportData, answers_sha256, build_report_context
 
 ROOT = Path(__file__).resolve().parents[3]
 

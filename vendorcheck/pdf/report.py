@@ -427,24 +427,3 @@ def _safe_url(url: str | None) -> str:
     if url and url.split(":", 1)[0].lower() in ("http", "https"):
         return url
     return ""
-
-
-# ------------------------------------------------------------------------------------- render
-
-def render_report_html(context: Mapping[str, Any]) -> str:
-    """Render the report template in the context's locale (needs a Flask app context)."""
-    from flask import render_template
-    from flask_babel import force_locale
-
-    with force_locale(str(context["locale"])):
-        return render_template("reports/audit.html", **context)
-
-
-def render_report_pdf(context: Mapping[str, Any], *, static_dir: Path,
-                      created: datetime | None = None) -> bytes:
-    """Render the report to unsigned PDF bytes (needs a Flask app context)."""
-    from vendorcheck.reports.pdf import render_pdf
-
-    html = render_report_html(context)
-    css = CSS_PATH.read_text(encoding="utf-8")
-    return render_pdf(html, static_dir=static_dir, stylesheets=[css], created=created)

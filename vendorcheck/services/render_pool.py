@@ -32,8 +32,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from vendorcheck.i18n import plain_text
-from vendorcheck.reports.pdf import render_pdf
-from vendorcheck.reports.verify import Verification, verify_pdf
+from vendorcheck.pdf.render import render_pdf
+from vendorcheck.pdf.verify import Verification, verify_pdf
 from vendorcheck.services.errors import DomainError
 
 DEFAULT_TIMEOUT = 300.0
@@ -170,7 +170,7 @@ def _get_pool(processes: int, max_tasks: int, memory_mb: int = 0) -> Pool:
         if _pool is not None and _pool_key is not None and _pool_key[0] == key[0]:
             _close(_pool)
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["vendorcheck.reports.pdf"])
+        context.set_forkserver_preload(["vendorcheck.pdf.render"])
         _pool = context.Pool(processes=key[1], maxtasksperchild=key[2],
                              initializer=_cap_memory, initargs=(key[3],))
         _pool_key = key

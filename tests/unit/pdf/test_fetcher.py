@@ -9,7 +9,7 @@ from urllib.request import Request
 
 import pytest
 
-from vendorcheck.reports import StaticOnlyFetcher
+from vendorcheck.pdf import StaticOnlyFetcher
 
 
 def test_static_file_is_served(static_dir: Path) -> None:
