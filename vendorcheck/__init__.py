@@ -88,10 +88,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    """Answer errors with a page or JSON, never a traceback."""
+    """Answer errors with a page or JSON, never a traceback; a refused business rule with its reason."""
     from vendorcheck import errors
+    from vendorcheck.services.errors import DomainError
 
     errors.init_app(app)
+    # Views let a service's refusal through unless they show it beside a form: one handler answers it.
+    app.register_error_handler(DomainError, errors.handle_refusal)
 
 
 def register_web_hooks(app: Flask) -> None:

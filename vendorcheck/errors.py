@@ -75,6 +75,14 @@ def handle_http_error(exc: HTTPException) -> Response:
     return response
 
 
+def handle_refusal(exc: Exception) -> Response:
+    """A business rule refused the action: undo what the request started and say why, with its status."""
+    from vendorcheck.extensions import db
+
+    db.session.rollback()
+    return render_error(getattr(exc, "status", 422), getattr(exc, "message", None) or str(exc))
+
+
 def handle_csrf_error(exc: CSRFError) -> Response:
     """Explain a missing or stale CSRF token without losing the user's work silently."""
     return render_error(400, _("Your form expired or was sent from elsewhere (CSRF check failed). "

@@ -163,3 +163,46 @@ def test_production_cookies_are_secure(tmp_path):
 )
 def test_next_only_accepts_local_paths(target, ok):
     assert is_safe_next(target) is ok
+
+
+def _refusing_app(tmp_path: Path) -> Flask:
+    """Return an app with a route whose service refuses after writing, like a real use case."""
+    from vendorcheck.extensions import db
+    from vendorcheck.models import Organisation
+    from vendorcheck.services.errors import DomainError
+
+    class Refused(DomainError):
+        status = 409
+        default = "The vendor already answered this."
+
+    app = create_app(make_config(tmp_path))
+    with app.app_context():
+        db.create_all()
+
+    @app.post("/_refuse")
+    def refuse() -> str:
+        db.session.add(Organisation(name="Half-done SA", slug="half-done", country="FR"))
+        db.session.flush()
+        raise Refused()
+
+    return app
+
+
+@pytest.mark.parametrize("json", [False, True])
+def test_a_refused_business_rule_answers_its_status_and_reason_and_keeps_nothing(tmp_path, json):
+    from sqlalchemy import func, select
+
+    from vendorcheck.extensions import db
+    from vendorcheck.models import Organisation
+
+    app = _refusing_app(tmp_path)
+    app.config["WTF_CSRF_ENABLED"] = False
+    headers = {"Accept": "application/json"} if json else {}
+    response = app.test_client().post("/_refuse", headers=headers)
+    assert response.status_code == 409
+    if json:
+        assert response.get_json()["message"] == "The vendor already answered this."
+    else:
+        assert "The vendor already answered this." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Organisation.id))) == 0

@@ -21,13 +21,11 @@ from vendorcheck.auth.forms import (
     ResetRequestForm,
     SignupForm,
 )
-from vendorcheck.errors import render_error
 from vendorcheck.extensions import limiter
 from vendorcheck.models import User
 from vendorcheck.security import is_safe_next
 from vendorcheck.services import accounts, invitations
 from vendorcheck.services.errors import (
-    DomainError,
     InvalidCredentials,
     ValidationFailed,
     WrongInvitee,
@@ -131,15 +129,12 @@ def reset_request() -> Any:
 @limiter.limit(POST_LIMIT_PER_IP, methods=["POST"])
 def reset_password(token: str) -> Any:
     """Choose a new password through an e-mailed link."""
-    try:
-        accounts.check_reset_token(token)
-        form = ResetForm()
-        if form.validate_on_submit():
-            accounts.reset_password(token, form.password.data)
-            flash(_("Your password was changed. Log in with the new one."), "success")
-            return redirect(url_for("auth.login"))
-    except DomainError as exc:
-        return render_error(exc.status, exc.message)
+    accounts.check_reset_token(token)
+    form = ResetForm()
+    if form.validate_on_submit():
+        accounts.reset_password(token, form.password.data)
+        flash(_("Your password was changed. Log in with the new one."), "success")
+        return redirect(url_for("auth.login"))
     return _form_page("auth/reset.html", form)
 
 
@@ -177,12 +172,9 @@ def profile() -> Any:
 @limiter.limit(POST_LIMIT_PER_IP, methods=["POST"])
 def accept_invitation(token: str) -> Any:
     """Open an invitation link: sign up, log in, or accept as the invited address."""
-    try:
-        invitation = invitations.find_invitation(token)
-        if current_user.is_authenticated and current_user.email != invitation.email:
-            raise WrongInvitee()
-    except DomainError as exc:
-        return render_error(exc.status, exc.message)
+    invitation = invitations.find_invitation(token)
+    if current_user.is_authenticated and current_user.email != invitation.email:
+        raise WrongInvitee()
     if not current_user.is_authenticated and accounts.email_taken(invitation.email):
         return render_template("auth/accept_login.html", invitation=invitation,
                                login_url=url_for("auth.login", next=request.path))
@@ -197,11 +189,8 @@ def _accept(token: str, form: Any) -> Any:
     logged_in = current_user.is_authenticated
     account = None if logged_in else invitations.NewAccount(
         name=form.name.data, password=form.password.data, locale=form.locale.data)
-    try:
-        user, org = invitations.accept_invitation(
-            token, by=current_user._get_current_object() if logged_in else None, account=account)
-    except DomainError as exc:
-        return render_error(exc.status, exc.message)
+    user, org = invitations.accept_invitation(
+        token, by=current_user._get_current_object() if logged_in else None, account=account)
     _start_session(user, org_id=org.id)
     flash(_("Welcome to %(org)s.", org=org.name), "success")
     return redirect(home_url())

@@ -22,7 +22,7 @@ from vendorcheck.buyer.review_forms import (
     ManualFindingForm,
     SeverityOverrideForm,
 )
-from vendorcheck.errors import abort_with, render_error
+from vendorcheck.errors import abort_with
 from vendorcheck.models.assessments import (
     Assessment,
     Decision,
@@ -222,10 +222,7 @@ def reopen(assessment_id: int) -> Any:
     assessment = _assessment(assessment_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            review.reopen_assessment(assessment, by=current_user)
-        except DomainError as exc:
-            return render_error(exc.status, exc.message)
+        review.reopen_assessment(assessment, by=current_user)
         flash(_("The assessment is back with the vendor, who must submit it again."), "success")
         return redirect(url_for("buyer.assessment", assessment_id=assessment.id))
     return render_template("buyer/assessments/reopen.html", assessment=assessment, form=form)

@@ -29,7 +29,6 @@ from vendorcheck.models.assessments import Assessment
 from vendorcheck.models.packs import PackJob, PackStatus
 from vendorcheck.pdf.report import LOCALES, build_report_context
 from vendorcheck.services import packs, reports
-from vendorcheck.services.errors import DomainError
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -55,10 +54,7 @@ def assessment_report(assessment_id: int) -> Any:
     """Download the signed audit report of an assessment."""
     assessment = _assessment(assessment_id)
     locale = _locale_arg()
-    try:
-        pdf = reports.render_assessment_report(assessment, locale=locale, by=current_user)
-    except DomainError as exc:
-        abort_with(exc.status, exc.message)
+    pdf = reports.render_assessment_report(assessment, locale=locale, by=current_user)
     return downloads.attachment(pdf, "application/pdf", f"vendorcheck-report-{assessment.id}-{locale}.pdf")
 
 
@@ -96,10 +92,7 @@ def _sheet_response(sheets: list[exports.Sheet], fmt: str, stem: str) -> Respons
 def assessment_export(assessment_id: int, fmt: str) -> Any:
     """Export an assessment's answers and findings (CSV: answers; ?sheet=findings for findings)."""
     assessment = _assessment(assessment_id)
-    try:
-        q = reports.questionnaire_for(assessment)
-    except DomainError as exc:
-        abort_with(exc.status, exc.message)
+    q = reports.questionnaire_for(assessment)
     locale = _locale_arg()
     with force_locale(locale):
         context = build_report_context(q, reports.report_data(assessment), locale,
@@ -154,11 +147,7 @@ def _request_pack(**target: Any) -> Any:
     form = PackForm()
     if not form.validate_on_submit():
         abort_with(400, _("Choose the language of the pack and try again."))
-    try:
-        job = packs.request_pack(active_org(), by=current_user, locale=form.locale.data, **target)
-    except DomainError as exc:
-        db.session.rollback()
-        abort_with(exc.status, exc.message)
+    job = packs.request_pack(active_org(), by=current_user, locale=form.locale.data, **target)
     return redirect(url_for("buyer.pack_status", job_id=job.id), code=303)
 
 
@@ -217,10 +206,7 @@ def pack_progress(job_id: int) -> Any:
 def pack_download(job_id: int) -> Any:
     """Download a finished pack (streamed from disk, as an attachment)."""
     job = _pack_job(job_id)
-    try:
-        path = packs.pack_file(job)
-    except DomainError as exc:
-        abort_with(exc.status, exc.message)
+    path = packs.pack_file(job)
     packs.record_download(job, by=current_user)
     locale = job.locale if job.locale in LOCALES else "en"
     # Streamed in chunks: a pack can be hundreds of megabytes.
@@ -237,9 +223,5 @@ def pack_retry(job_id: int) -> Any:
     job = _pack_job(job_id)
     if not ConfirmForm().validate_on_submit():
         abort_with(400, _("Your form expired. Reload the page and try again."))
-    try:
-        packs.retry_pack(job, by=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        abort_with(exc.status, exc.message)
+    packs.retry_pack(job, by=current_user)
     return redirect(url_for("buyer.pack_status", job_id=job.id), code=303)

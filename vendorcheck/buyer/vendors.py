@@ -23,7 +23,6 @@ from vendorcheck.extensions import db
 from vendorcheck.forms import options, page_arg
 from vendorcheck.models import Criticality, Invitation, Vendor
 from vendorcheck.services import invitations, vendors
-from vendorcheck.services.errors import DomainError
 
 
 @bp.context_processor
@@ -135,10 +134,7 @@ def resend_invitation(vendor_id: int, invitation_id: int) -> Any:
     invitation = _invitation(_vendor(vendor_id), invitation_id)
     if not ConfirmForm().validate_on_submit():
         return render_error(400)
-    try:
-        invitations.resend_invitation(invitation, by=current_user)
-    except DomainError as exc:
-        return render_error(exc.status, exc.message)
+    invitations.resend_invitation(invitation, by=current_user)
     flash(_("Invitation sent again; the previous link no longer works."), "success")
     return redirect(url_for("buyer.vendor_detail", vendor_id=vendor_id))
 
@@ -152,10 +148,7 @@ def revoke_invitation(vendor_id: int, invitation_id: int) -> Any:
     invitation = _invitation(vendor, invitation_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            invitations.revoke_invitation(invitation, by=current_user)
-        except DomainError as exc:
-            return render_error(exc.status, exc.message)
+        invitations.revoke_invitation(invitation, by=current_user)
         flash(_("Invitation withdrawn."), "success")
         return redirect(url_for("buyer.vendor_detail", vendor_id=vendor.id))
     return render_template("buyer/revoke_invitation.html", vendor=vendor, invitation=invitation,

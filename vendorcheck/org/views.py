@@ -89,10 +89,7 @@ def change_role(membership_id: int) -> Any:
     form.role.choices = _role_choices()
     if not form.validate_on_submit():
         return render_error(422, _("Choose one of the roles offered."))
-    try:
-        organisations.change_role(membership, Role(form.role.data), by=current_user)
-    except DomainError as exc:
-        return render_error(exc.status, exc.message)
+    organisations.change_role(membership, Role(form.role.data), by=current_user)
     flash(_("Role updated."), "success")
     return redirect(url_for("org.members"))
 
@@ -104,10 +101,7 @@ def remove_member(membership_id: int) -> Any:
     membership = get_owned_or_404(Membership, membership_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            organisations.remove_member(membership, by=current_user)
-        except DomainError as exc:
-            return render_error(exc.status, exc.message)
+        organisations.remove_member(membership, by=current_user)
         flash(_("Member removed."), "success")
         return redirect(url_for("org.members"))
     return render_template("org/remove_member.html", membership=membership, form=form)
@@ -122,10 +116,7 @@ def revoke_invitation(invitation_id: int) -> Any:
         abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            invitations.revoke_invitation(invitation, by=current_user)
-        except DomainError as exc:
-            return render_error(exc.status, exc.message)
+        invitations.revoke_invitation(invitation, by=current_user)
         flash(_("Invitation withdrawn."), "success")
         return redirect(url_for("org.members"))
     return render_template("org/revoke_invitation.html", invitation=invitation, form=form)
@@ -138,10 +129,7 @@ def resend_invitation(invitation_id: int) -> Any:
     invitation = get_owned_or_404(Invitation, invitation_id)
     if invitation.kind is not InvitationKind.COLLEAGUE or not ConfirmForm().validate_on_submit():
         abort(404)
-    try:
-        invitations.resend_invitation(invitation, by=current_user)
-    except DomainError as exc:
-        return render_error(exc.status, exc.message)
+    invitations.resend_invitation(invitation, by=current_user)
     flash(_("Invitation sent again; the previous link no longer works."), "success")
     return redirect(url_for("org.members"))
 

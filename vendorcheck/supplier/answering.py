@@ -212,12 +212,9 @@ def upload_evidence(assessment_id: int, item_id: str) -> Any:
     assessment = _assessment(assessment_id)
     upload = request.files.get("file")
     back = request.form.get("section") or ""
-    try:
-        if upload is None or not upload.filename:
-            raise svc.ValidationFailed(_("Choose a file to upload."))
-        evidence = svc.add_evidence(assessment, item_id, upload, by=current_user)
-    except DomainError as exc:
-        return render_error(exc.status, exc.message)
+    if upload is None or not upload.filename:
+        raise svc.ValidationFailed(_("Choose a file to upload."))
+    evidence = svc.add_evidence(assessment, item_id, upload, by=current_user)
     flash(_("File “%(name)s” uploaded.", name=evidence.file_name), "success")
     return redirect(_back_to(assessment, back), 303)
 
@@ -255,10 +252,7 @@ def remove_evidence(assessment_id: int, evidence_id: int) -> Any:
     if not form.validate_on_submit():
         return render_template("supplier/remove_evidence.html", assessment=assessment,
                                evidence=evidence, form=form)
-    try:
-        svc.remove_evidence(evidence, by=current_user)
-    except DomainError as exc:
-        return render_error(exc.status, exc.message)
+    svc.remove_evidence(evidence, by=current_user)
     flash(_("File removed."), "success")
     return redirect(url_for("supplier.assessment", assessment_id=assessment.id))
 
@@ -279,10 +273,7 @@ def copy_answers(assessment_id: int) -> Any:
         return render_template("supplier/copy.html", assessment=assessment, form=form,
                                choices=choices), 422 if form.is_submitted() else 200
     previous = next(a for a in choices if str(a.id) == form.previous_id.data)
-    try:
-        count = svc.copy_answers_from(previous, assessment, by=current_user)
-    except DomainError as exc:
-        return render_error(exc.status, exc.message)
+    count = svc.copy_answers_from(previous, assessment, by=current_user)
     flash(_("%(n)d answers copied; please check and confirm each of them.", n=count), "success")
     return redirect(url_for("supplier.assessment", assessment_id=assessment.id))
 
@@ -325,11 +316,8 @@ def answer_clarification(assessment_id: int, clarification_id: int) -> Any:
     if clarification is None or clarification.assessment_id != assessment.id:
         abort(404)
     form = vf.ClarificationAnswerForm()
-    try:
-        if not form.validate_on_submit():
-            raise svc.ValidationFailed(_("Write your answer to the question."))
-        svc.answer_clarification(clarification, form.answer.data, by=current_user)
-    except DomainError as exc:
-        return render_error(exc.status, exc.message)
+    if not form.validate_on_submit():
+        raise svc.ValidationFailed(_("Write your answer to the question."))
+    svc.answer_clarification(clarification, form.answer.data, by=current_user)
     flash(_("Your answer was sent to the buyer."), "success")
     return redirect(url_for("supplier.assessment", assessment_id=assessment.id))
