@@ -15,7 +15,7 @@ from email.utils import make_msgid
 from typing import Any
 
 import click
-from flask import Flask, current_app, has_app_context, render_template
+from flask import current_app, render_template
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -79,7 +79,7 @@ def dispatch(messages: Iterable[OutboxMessage]) -> None:
     if current_app.config.get("REDIS_URL") or "vendorcheck_mail_queue" in current_app.extensions:
         for message_id in ids:
             try:
-                mail_queue().enqueue(deliver_job, message_id, job_id=f"mail-{message_id}")
+                mail_queue().enqueue("vendorcheck.jobs.deliver_mail", message_id, job_id=f"mail-{message_id}")
             except Exception:  # Redis down: the row stays pending for `mail send-pending`
                 log.exception("could not enqueue mail %s; it stays in the outbox", message_id)
         return
@@ -96,17 +96,6 @@ def mail_queue() -> Any:
     from rq import Queue
 
     return Queue("mail", connection=Redis.from_url(current_app.config["REDIS_URL"]))
-
-
-def deliver_job(message_id: int) -> str:
-    """RQ entry point: deliver one message inside an app context."""
-    if has_app_context():
-        return deliver(message_id)
-    from vendorcheck import create_app
-
-    app: Flask = create_app()
-    with app.app_context():
-        return deliver(message_id)
 
 
 def smtp_configured() -> bool:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, has_app_context, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -126,8 +126,8 @@ def dispatch(job_id: int) -> None:
     if current_app.config.get("REDIS_URL") or "vendorcheck_pack_queue" in current_app.extensions:
         timeout = int(current_app.config.get("PACK_JOB_TIMEOUT", DEFAULT_JOB_TIMEOUT))
         try:
-            pack_queue().enqueue(run_job, job_id, job_id=f"pack-{job_id}-{secrets.token_hex(4)}",
-                                 job_timeout=timeout)
+            pack_queue().enqueue("vendorcheck.jobs.build_pack", job_id,
+                                 job_id=f"pack-{job_id}-{secrets.token_hex(4)}", job_timeout=timeout)
         except Exception:  # Redis down: say so on the status page, the user can retry
             log.exception("could not enqueue pack job %s", job_id)
             _fail(job_id, _("The job queue is not reachable. Please try again later."))
@@ -144,17 +144,6 @@ def pack_queue() -> Any:
     from rq import Queue
 
     return Queue("packs", connection=Redis.from_url(current_app.config["REDIS_URL"]))
-
-
-def run_job(job_id: int) -> str:
-    """RQ entry point: build one pack inside an app context."""
-    if has_app_context():
-        return run_pack_job(job_id)
-    from vendorcheck import create_app
-
-    app: Flask = create_app()
-    with app.app_context():
-        return run_pack_job(job_id)
 
 
 _threads: set[threading.Thread] = set()

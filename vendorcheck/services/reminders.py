@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import click
-from flask import Flask, current_app, has_app_context, has_request_context
+from flask import Flask, current_app, has_request_context
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
@@ -141,21 +141,12 @@ def schedule_daily(now: datetime | None = None) -> tuple[datetime, bool]:
     job_id = f"vendorcheck-reminders-{when:%Y-%m-%d}"
     if queue.fetch_job(job_id) is not None:
         return when, False
-    queue.enqueue_at(when, daily_job, job_id=job_id, result_ttl=7 * 86400)
+    queue.enqueue_at(when, "vendorcheck.jobs.daily_reminders", job_id=job_id, result_ttl=7 * 86400)
     return when, True
 
 
-def daily_job() -> dict[str, int]:
-    """RQ entry point: schedule tomorrow's run first, then send today's reminders."""
-    if has_app_context():
-        return _daily_run()
-    from vendorcheck import create_app
-
-    with create_app().app_context():
-        return _daily_run()
-
-
-def _daily_run() -> dict[str, int]:
+def daily_run() -> dict[str, int]:
+    """Schedule tomorrow's run first, so one failure never stops the daily runs; then send today's."""
     try:
         schedule_daily()
     except Exception:  # Redis hiccup: still send today's; the log says the chain needs a restart

@@ -1,0 +1,50 @@
+"""What background workers run (RQ): each entry point builds the app once and calls its service.
+
+Services enqueue these by name ("vendorcheck.jobs.build_pack"), so no service imports the app factory
+and a worker process imports only what the job needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, has_app_context
+
+T = TypeVar("T")
+
+_app: Flask | None = None
+
+
+def _in_app(work: Callable[..., T], *args: Any) -> T:
+    """Run `work` inside an app context, building the worker's app on first use."""
+    global _app
+    if has_app_context():
+        return work(*args)
+    if _app is None:
+        from vendorcheck import create_app
+
+        _app = create_app()
+    with _app.app_context():
+        return work(*args)
+
+
+def deliver_mail(message_id: int) -> str:
+    """Send one outbox message over SMTP."""
+    from vendorcheck import mail
+
+    return _in_app(mail.deliver, message_id)
+
+
+def build_pack(job_id: int) -> str:
+    """Build one evidence pack."""
+    from vendorcheck.services import packs
+
+    return _in_app(packs.run_pack_job, job_id)
+
+
+def daily_reminders() -> dict[str, int]:
+    """Schedule tomorrow's run, then send today's reminders (and apply due DPA changes)."""
+    from vendorcheck.services import reminders
+
+    return _in_app(reminders.daily_run)
