@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import click
 from flask import has_request_context, request
-from flask.cli import with_appcontext
 from sqlalchemy import Select, func, select, text
 
 from vendorcheck.extensions import db
@@ -183,21 +181,3 @@ def head_hash() -> str:
     if last is None:
         return GENESIS
     return str(db.session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == last)))
-
-
-@click.group("audit")
-def audit_group() -> None:
-    """Inspect the audit log."""
-
-
-@audit_group.command("verify")
-@with_appcontext
-def verify_command() -> None:
-    """Check the hash chain; exit 1 naming the first bad entry."""
-    problems = verify()
-    if problems:
-        for problem in problems:
-            click.echo(problem, err=True)
-        raise SystemExit(1)
-    count = db.session.scalar(select(func.count(AuditEntry.id)))
-    click.echo(f"Audit log intact: {count} entries, head {head_hash()[:16]}…")

@@ -14,12 +14,10 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-import click
 from flask import current_app, render_template
-from flask.cli import with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from vendorcheck.extensions import db
 from vendorcheck.models import OutboxMessage, OutboxStatus, utcnow
@@ -201,23 +199,3 @@ def send_pending(*, now: datetime | None = None, limit: int = 200) -> dict[str, 
         outcome = deliver(message_id, now=moment)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
-
-
-@click.group("mail")
-def mail_group() -> None:
-    """Deliver the e-mail outbox."""
-
-
-@mail_group.command("send-pending")
-@with_appcontext
-def send_pending_command() -> None:
-    """Deliver every pending message that is due (run from cron, or let RQ do it)."""
-    if not smtp_configured():
-        pending = db.session.scalar(select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.status == OutboxStatus.PENDING))
-        click.echo(f"No SMTP server configured (VENDORCHECK_MAIL_SERVER); "
-                   f"{pending} message(s) kept in the outbox.")
-        return
-    counts = send_pending()
-    summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "nothing due"
-    click.echo(f"Outbox: {summary}")

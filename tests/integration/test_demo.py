@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from vendorcheck import audit
-from vendorcheck.demo import DEMO_PASSWORD
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, User, Vendor
 from vendorcheck.models.dpa import DpaVersion
+from vendorcheck.services.demo import DEMO_PASSWORD
 
 
 def test_demo_seeds_and_prints_logins(app, runner, client):

@@ -1,1 +1,20 @@
-"""The command line, one module per area; `vendorcheck.cli` registers them all."""
+"""The command line, one module per area; `vendorcheck.cli` registers them all from here."""
+
+from __future__ import annotations
+
+import click
+
+from vendorcheck.commands.audit import audit_group
+from vendorcheck.commands.database import init_db
+from vendorcheck.commands.demo import demo_command
+from vendorcheck.commands.dpa import dpa_group
+from vendorcheck.commands.mail import mail_group
+from vendorcheck.commands.questionnaires import questionnaires_group, score_command
+from vendorcheck.commands.reminders import reminders_group
+from vendorcheck.commands.reports import report_group
+
+# Every command that needs the app; questionnaires and score also work without it (see cli.main).
+APP_COMMANDS: tuple[click.Command, ...] = (
+    questionnaires_group, score_command, init_db, demo_command, mail_group, audit_group, report_group,
+    reminders_group, dpa_group,
+)

@@ -1,4 +1,4 @@
-"""`vendorcheck report render|verify`: signed reports from the command line."""
+"""`vendorcheck report render|verify|pack|prune-packs`: signed reports and evidence packs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 MAX_VERIFY_BYTES = 100 * 1024 * 1024
@@ -77,3 +78,64 @@ def verify_command(path: Path) -> None:
         click.echo(f"Problem:   {problem}", err=True)
     click.echo("Result:    INVALID", err=True)
     sys.exit(1)
+
+
+@click.command("pack")
+@click.argument("assessment_id", type=int, required=False)
+@click.option("--vendor", "vendor_id", type=int, help="Pack every assessment of this vendor.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the signed evidence pack.")
+@click.option("--locale", type=click.Choice(["en", "fr"]), default="en", show_default=True)
+@with_appcontext
+def pack_command(assessment_id: int | None, vendor_id: int | None, output: Path, locale: str) -> None:
+    """Build the signed evidence pack of ASSESSMENT_ID (or of --vendor VENDOR_ID)."""
+    from vendorcheck.services import packs
+    from vendorcheck.services.errors import DomainError
+
+    if (assessment_id is None) == (vendor_id is None):
+        click.echo("Give an ASSESSMENT_ID or --vendor VENDOR_ID (one of the two).", err=True)
+        sys.exit(2)
+    found = packs.assessments_for(assessment_id=assessment_id, vendor_id=vendor_id)
+    if not found:
+        what = f"assessment with id {assessment_id}" if assessment_id is not None \
+            else f"vendor with id {vendor_id}, or it has no assessment"
+        click.echo(f"No {what}.", err=True)
+        sys.exit(1)
+    if not output.parent.is_dir():
+        click.echo(f"The folder {output.parent} does not exist.", err=True)
+        sys.exit(1)
+
+    def progress(percent: int, message: str) -> None:
+        click.echo(f"[{percent:3d} %] {message}")
+
+    try:
+        built = packs.build_pack(found, locale=locale, output=output, by=None, progress=progress)
+    except DomainError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"Cannot write {output}: {exc.strerror}.", err=True)
+        sys.exit(1)
+    packs.record_cli_build(found, built, locale=locale)
+    click.echo(f"Wrote the signed evidence pack ({locale}, {built.pages} pages, "
+               f"{len(built.attachments)} attachments, {built.size} bytes) to {output}.")
+    click.echo(f"SHA-256: {built.sha256}")
+
+
+@click.command("prune-packs")
+@click.option("--older-than", "days", type=click.IntRange(min=1), default=None,
+              help="Days after which a finished pack's file is deleted "
+                   "(default: PACK_RETENTION_DAYS, 30).")
+@with_appcontext
+def prune_packs_command(days: int | None) -> None:
+    """Delete the files of evidence packs finished more than --older-than days ago."""
+    from vendorcheck.services import packs
+
+    days = days or int(current_app.config.get("PACK_RETENTION_DAYS", 30))
+    pruned = packs.prune(days)
+    click.echo(f"Removed {pruned.packs} evidence pack file(s) older than {days} days "
+               f"({pruned.size} bytes).")
+
+
+report_group.add_command(pack_command)
+report_group.add_command(prune_packs_command)

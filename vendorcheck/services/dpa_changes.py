@@ -21,9 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import click
 from flask import current_app, has_request_context
-from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -701,30 +699,9 @@ def _apply_all(due: list[DpaChangeProposal], now: datetime) -> list[DpaChangePro
     return applied
 
 
-# ------------------------------------------------------------------------------ command line
-
-@click.group("dpa")
-def dpa_group() -> None:
-    """Published data processing agreements."""
-
-
-@dpa_group.command("apply-changes")
-@click.option("--now", "moment", type=click.DateTime(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
-              default=None, help="Pretend the time (UTC) is this, e.g. 2026-12-24T00:00.")
-@with_appcontext
-def apply_changes_command(moment: datetime | None) -> None:
-    """Bring into force the proposed sub-processor changes whose effective date has come."""
-    now = moment.replace(tzinfo=UTC) if moment is not None else None
-    applied = apply_due(now=now)
-    for proposal in applied:
-        click.echo(f"{proposal.profile.slug}: version {proposal.version.number} in force since "
-                   f"{proposal.effective_at:%Y-%m-%d %H:%M} UTC.")
-    click.echo(f"{len(applied)} sub-processor change(s) took effect.")
-
-
 __all__ = [
     "BuyerState", "ChangeError", "PendingForBuyer", "ProposalPlan", "apply_due", "buyer_states",
-    "changes_of", "check_direct_publish", "decide", "dpa_group", "in_force_version",
+    "changes_of", "check_direct_publish", "decide", "in_force_version",
     "is_in_force", "pending_for_buyer", "pending_proposal", "plan", "predecessors", "propose",
     "proposal_of_version", "proposals_by_version", "proposals_of", "withdraw",
 ]
