@@ -10,7 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.dpa_factories import MAILER, OVH, complete_answers, publish_dpa, set_draft_answers
+from tests.dpa_factories import (
+    MAILER,
+    OVH,
+    REQUEST_DAYS,
+    complete_answers,
+    publish_dpa,
+    set_draft_answers,
+)
 from tests.dpa_relation_factories import NEWCO, accept_version, subscribe
 from tests.factories import make_org, make_user
 from tests.integration.conftest import outbox
@@ -48,7 +55,8 @@ def _buyer(name: str, slug: str, *, locale: str = "en") -> tuple[int, int, int]:
 
 def _specific(subprocessors):
     """Return publishable answers under prior specific authorisation."""
-    answers = complete_answers(subprocessors, subprocessor_authorisation="specific")
+    answers = complete_answers(subprocessors, subprocessor_authorisation="specific",
+                               authorisation_request_days=REQUEST_DAYS)
     answers.pop("notice_days", None)  # only asked under general authorisation
     return answers
 
