@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -21,8 +22,9 @@ from tests.dpa_factories import (
 from tests.dpa_relation_factories import NEWCO, accept_version, subscribe
 from tests.factories import make_org, make_user
 from tests.integration.conftest import outbox
+from vendorcheck.dpa.assemble import content_sha256
 from vendorcheck.extensions import db
-from vendorcheck.models import AuditEntry, Organisation, Role, User
+from vendorcheck.models import AuditEntry, Organisation, Role, User, utcnow
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
 from vendorcheck.models.dpa_changes import (
     DpaChangeConsent,
@@ -34,6 +36,9 @@ from vendorcheck.services import dpa as dpa_svc
 from vendorcheck.services import dpa_changes, dpa_notify, reminders
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+# A version stored before the two kinds of document (no kind, no stated objection period).
+LEGACY = Path(__file__).resolve().parents[1] / "unit" / "dpa" / "golden" / "legacy"
+SHORTER = "objection period (10 days) is shorter than the notice period of your DPA (30 days)"
 REASONS = "Mailer Inc. is in the United States; our works council has not approved it."
 
 
@@ -454,30 +459,93 @@ def _count(app, model) -> int:
         return db.session.scalar(select(func.count(model.id)))
 
 
+def _legacy_version_in_force(app, world, make_answers, **clauses) -> int:
+    """Start the draft with `make_answers()`, then store version 1 as published before the kinds.
+
+    Such a version states no objection period (the settings' applies) and may state periods the
+    questionnaire then allowed (a 0-day notice). Return its id.
+    """
+    legacy = json.loads((LEGACY / "complete_eu_processor_is_low_risk.json").read_text("utf-8"))
+    legacy["clauses"].update(clauses)
+    with app.test_request_context():
+        org = _org(world)
+        set_draft_answers(org, make_answers())
+        profile = dpa_svc.profile_of(org)
+        q1 = app.extensions["questionnaires"].get("dpa-questionnaire", "1.0.0")
+        version = DpaVersion(
+            profile_id=profile.id, vendor_org_id=org.id, number=1, published_at=utcnow(),
+            sha256=content_sha256(legacy), content=legacy, questionnaire_id=q1.id,
+            questionnaire_version=q1.version, questionnaire_sha256=q1.sha256,
+            objection_days=profile.objection_days)
+        db.session.add(version)
+        db.session.commit()
+        return version.id
+
+
 def test_an_objection_period_shorter_than_the_notice_is_refused(app, client, world, login_as):
-    v1_id = _draft_with_mailer(app, world, objection_days=10)
+    """The version in force (before the kinds) promises 30 days' notice and states no objection
+    period; the vendor shortened its draft's notice to 10 days and the objection period with it.
+    The change is governed by the 30 days in force: 10 days of objection do not cover them."""
+    v1_id = _legacy_version_in_force(
+        app, world, lambda: complete_answers([OVH, MAILER], notice_days=10))
+    with app.test_request_context():
+        profile = dpa_svc.profile_of(_org(world))
+        dpa_svc.update_settings(profile, slug=profile.slug, objection_days="10",
+                                by=db.session.get(User, world.user("a.vendor").id))
+        assert dpa_svc.check_profile(profile).ok, "the draft itself is publishable"
     login_as(world.user("a.vendor"))
     page = client.get("/vendor/dpa/changes").get_data(as_text=True)
-    assert "shorter than the notice period" in page
+    assert SHORTER in page
     response = client.post(f"/vendor/dpa/versions/{v1_id}/propose", data={"confirm": "y"})
     assert response.status_code == 422
-    assert "objection period (10 days) is shorter than the notice period of your DPA (30 days)" \
-        in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert SHORTER in body and "Lengthen the objection period in the settings first." in body
     assert _count(app, DpaChangeProposal) == 0 and _count(app, DpaVersion) == 1
 
 
-def test_no_objection_period_under_general_authorisation_is_refused(app, client, world,
-                                                                    login_as):
+def test_the_draft_check_and_the_proposal_state_the_same_rule(app, client, world, login_as):
+    """The draft's notice grew past the objection period after the settings were saved: the
+    publication checks block the draft, hence the proposal, in the words the proposal uses."""
+    _draft_with_mailer(app, world)
     with app.test_request_context():
-        v1 = publish_dpa(None, _org(world), complete_answers([OVH], notice_days="0"))
-        profile = db.session.get(DpaProfile, v1.profile_id)
-        profile.objection_days = 0
+        org = _org(world)
+        set_draft_answers(org, complete_answers([OVH], notice_days=10))
+        profile = dpa_svc.profile_of(org)
+        dpa_svc.update_settings(profile, slug=profile.slug, objection_days="10",
+                                by=db.session.get(User, world.user("a.vendor").id))
+        set_draft_answers(org, complete_answers([OVH, MAILER]))  # 30 days' notice again
+        v1_id = dpa_svc.latest_version(profile).id
+    login_as(world.user("a.vendor"))
+    assert SHORTER in client.get("/vendor/dpa").get_data(as_text=True)
+    response = client.post(f"/vendor/dpa/versions/{v1_id}/propose", data={"confirm": "y"})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert SHORTER in body and "or shorten the notice in the draft" in body
+    refused = client.post("/vendor/dpa/settings", data={"slug": "acme-hosting",
+                                                        "objection_days": "10"},
+                          follow_redirects=True)
+    assert SHORTER in refused.get_data(as_text=True), "the settings form says it too"
+    assert _count(app, DpaChangeProposal) == 0
+
+
+@pytest.mark.parametrize("draft_model", ["general", "specific"])
+def test_no_objection_period_under_general_authorisation_is_refused(app, client, world,
+                                                                    login_as, draft_model):
+    """Before the kinds, a DPA could give 0 days' notice and the settings allowed 0 days of
+    objection. Under that general authorisation no change can be proposed, whatever the draft."""
+    def answers():
+        return complete_answers([OVH, MAILER]) if draft_model == "general" \
+            else _specific([OVH, MAILER])
+
+    v1_id = _legacy_version_in_force(app, world, answers, notice_days=0)
+    with app.app_context():
+        profile = db.session.scalar(select(DpaProfile))
+        profile.objection_days = 0  # saved by the settings form of that time (0 to 365 days)
         db.session.commit()
-        set_draft_answers(_org(world), complete_answers([OVH, MAILER], notice_days="0"))
-        v1_id = v1.id
     login_as(world.user("a.vendor"))
     response = client.post(f"/vendor/dpa/versions/{v1_id}/propose", data={"confirm": "y"})
-    assert response.status_code == 422 and "at least one day" in response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "objection period must be at least one day" in response.get_data(as_text=True)
     assert _count(app, DpaChangeProposal) == 0
 
 
@@ -604,4 +672,12 @@ def test_an_objection_period_written_in_the_dpa_wins_over_the_setting(app, world
             dpa_changes.check_periods("general", 30, days, in_text=in_text)
         longer = dict(stated, clauses={**stated["clauses"], "objection_days": 45})
         assert dpa_changes.objection_days_in_force(longer, profile) == (45, True)
-        assert dpa_changes.objection_days_in_force(v1.content, profile) == (30, False)
+        # Every version of a kind prints the objection period copied from the settings when it
+        # was published; a version from before the kinds states none, so the settings apply.
+        assert dpa_changes.objection_days_in_force(v1.content, profile) == (30, True)
+        profile.objection_days = 45
+        legacy = json.loads((LEGACY / "complete_eu_processor_is_low_risk.json").read_text())
+        assert dpa_changes.objection_days_in_force(legacy, profile) == (45, False)
+        assert dpa_changes.objection_days_in_force(v1.content, profile) == (30, True)
+        db.session.rollback()
+
