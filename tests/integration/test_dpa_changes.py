@@ -22,7 +22,7 @@ from tests.dpa_factories import (
 from tests.dpa_relation_factories import NEWCO, accept_version, subscribe
 from tests.factories import make_org, make_user
 from tests.integration.conftest import outbox
-from vendorcheck.dpa.assemble import content_sha256
+from vendorcheck.dpa.assemble import KIND_TEMPLATES, KINDS, content_sha256
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Organisation, Role, User, utcnow
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
@@ -127,6 +127,7 @@ def test_general_authorisation_flow_objection_silence_then_the_change_applies(
     page = client.get("/vendor/dpa/changes").get_data(as_text=True)
     assert "Mailer Inc." in page and "Announce the change" in page
     assert "General authorisation" in page
+    assert "Objection period of your DPA" in page, "version 1 prints its objection period"
     response = client.post(f"/vendor/dpa/versions/{ids['v1']}/propose", data={"confirm": "y"})
     assert response.status_code == 303
     proposal = _proposal(app)
@@ -681,3 +682,85 @@ def test_an_objection_period_written_in_the_dpa_wins_over_the_setting(app, world
         assert dpa_changes.objection_days_in_force(v1.content, profile) == (30, True)
         db.session.rollback()
 
+
+# ------------------------------------------------------------------------------ with the kinds
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_proposed_version_keeps_the_kind_in_force_and_its_annex_iv(app, client, world, kind):
+    """The first version of each kind publishes; the proposed one is the same kind of document,
+    and its Annex IV names the new sub-processor's contact person and responsibilities."""
+    with app.test_request_context():
+        v1 = publish_dpa(None, _org(world), subprocessors=[OVH], kind=kind)
+        assert (v1.number, v1.content["kind"]) == (1, kind)
+        v2 = publish_dpa(None, _org(world), subprocessors=[OVH, NEWCO], apply_change=False)
+        slug, content = v2.profile.slug, v2.content
+    assert content["kind"] == kind and content["template_version"] == KIND_TEMPLATES[kind]
+    assert content["clauses"]["objection_days"] == 30
+    [newco] = [row for row in content["subprocessors"] if row["name"] == NEWCO["name"]]
+    assert (newco["contact"], newco["responsibilities"]) == (NEWCO["contact"],
+                                                             NEWCO["responsibilities"])
+    page = client.get(f"/dpa/{slug}/v2?lang=en").get_data(as_text=True)
+    assert "Delimitation of responsibilities" in page and NEWCO["contact"] in page
+    assert "not in force yet" in page
+    assert client.get(f"/dpa/{slug}/v2.pdf?locale=fr").status_code == 200
+
+
+def test_a_proposal_on_a_version_from_before_the_kinds_keeps_its_format(app, client, world):
+    """Buyers on an earlier-format version move to the proposed one without signing again, so
+    it keeps that format (and the six columns of its Annex IV) and only the list changes."""
+    v1_id = _legacy_version_in_force(app, world, lambda: complete_answers([OVH, MAILER]))
+    with app.test_request_context():
+        profile = dpa_svc.profile_of(_org(world))
+        proposal = dpa_changes.propose(profile, base_version_id=v1_id, effective_on=None,
+                                       by=db.session.get(User, world.user("a.vendor").id))
+        content, slug = proposal.version.content, profile.slug
+        assert "kind" not in content and content["template_version"] == "2021-915/v1"
+        assert proposal.objection_days == 30, "the settings: the earlier format states none"
+    page = client.get(f"/dpa/{slug}/v2?lang=en").get_data(as_text=True)
+    assert "Mailer Inc." in page and "Invariability of the Clauses" in page
+    assert client.get(f"/dpa/{slug}/v1?lang=en").status_code == 200
+
+
+def test_the_request_period_of_a_specific_authorisation_delays_the_effective_date(
+        app, client, world, login_as):
+    """Clause 7.7, Option 1: each request comes the stated number of days before the engagement,
+    even when that is longer than the objection period of the settings."""
+    with app.test_request_context():
+        v1 = publish_dpa(None, _org(world), _specific([OVH]) | {"authorisation_request_days": 60})
+        set_draft_answers(_org(world), _specific([OVH, MAILER]) |
+                          {"authorisation_request_days": 60})
+        v1_id, profile = v1.id, db.session.get(DpaProfile, v1.profile_id)
+        plan = dpa_changes.plan(profile)
+        assert (plan.request_days, plan.objection_days) == (60, 30)
+        assert plan.earliest == (plan.announced_at + timedelta(days=60)).date() + timedelta(1)
+    login_as(world.user("a.vendor"))
+    assert "Request period of your DPA" in client.get("/vendor/dpa/changes").get_data(
+        as_text=True)
+    too_early = (datetime.now(UTC) + timedelta(days=40)).date().isoformat()
+    response = client.post(f"/vendor/dpa/versions/{v1_id}/propose",
+                           data={"confirm": "y", "effective_date": too_early})
+    assert response.status_code == 422
+    assert "authorisation 60 days before a sub-processor is engaged" in response.get_data(
+        as_text=True)
+    assert client.post(f"/vendor/dpa/versions/{v1_id}/propose",
+                       data={"confirm": "y"}).status_code == 303
+    proposal = _proposal(app)
+    assert proposal.effective_at >= proposal.proposed_at + timedelta(days=60)
+
+
+def test_the_first_subprocessors_bring_the_drafts_notice_and_objection_period(app, world):
+    """A version without sub-processors printed neither period; the proposed one prints the
+    draft's notice with the objection period that passed the publication checks with it."""
+    with app.test_request_context():
+        v1 = publish_dpa(None, _org(world), subprocessors=[])
+        profile = db.session.get(DpaProfile, v1.profile_id)
+        vendor = db.session.get(User, world.user("a.vendor").id)
+        set_draft_answers(_org(world), complete_answers([OVH], notice_days=45))
+        dpa_svc.update_settings(profile, slug=profile.slug, objection_days="45", by=vendor)
+        proposal = dpa_changes.propose(profile, base_version_id=v1.id, effective_on=None,
+                                       by=vendor)
+        clauses = proposal.version.content["clauses"]
+        assert (clauses["subprocessor_authorisation"], clauses["notice_days"],
+                clauses["objection_days"]) == ("general", 45, 45)
+        assert v1.content["clauses"]["objection_days"] == 30
+        assert proposal.authorisation == "specific", "no list was authorised in general yet"

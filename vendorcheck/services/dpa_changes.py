@@ -69,7 +69,9 @@ from vendorcheck.services.errors import DomainError
 WITHDRAWN_OBJECTION = "objection_withdrawn"
 # Clause values that arrive with the first sub-processors (absent while there are none).
 SUBPROCESSOR_CLAUSES = ("subprocessor_authorisation", "notice_days", "flow_down")
-# Where a version of a kind states its objection period (versions from before the kinds do not).
+# Stated by every version of a kind, but only printed under a general authorisation: it arrives
+# with the first sub-processors too, so the notice and the objection period printed together are
+# the draft's, which passed the publication checks together.
 OBJECTION_CLAUSE = "objection_days"
 # How far after the objection deadline an effective date may be set (typing mistakes).
 MAX_DELAY = timedelta(days=366)
@@ -139,6 +141,12 @@ class EffectiveTooEarly(ChangeError):
     status = 422
     default = _l("The change can take effect on %(earliest)s at the earliest: after the end of "
                  "the objection period (%(deadline)s).")
+
+
+class EffectiveBeforeRequestPeriod(EffectiveTooEarly):
+    default = _l("The change can take effect on %(earliest)s at the earliest: your DPA asks for "
+                 "each controller's authorisation %(request)s days before a sub-processor is "
+                 "engaged.")
 
 
 class EffectiveTooLate(ChangeError):
@@ -372,6 +380,8 @@ class ProposalPlan:
     notice_days: int | None
     objection_days: int
     announced_at: datetime
+    objection_in_text: bool = False  # stated by the version in force, else the settings'
+    request_days: int | None = None  # specific authorisation: the request period in force
 
     @property
     def deadline(self) -> datetime:
@@ -379,9 +389,24 @@ class ProposalPlan:
         return self.announced_at + timedelta(days=self.objection_days)
 
     @property
+    def request_period_end(self) -> datetime | None:
+        """Return when the request period the DPA in force promises ends, if it states one."""
+        if self.request_days is None:
+            return None
+        return self.announced_at + timedelta(days=self.request_days)
+
+    @property
     def earliest(self) -> date:
-        """Return the first day (UTC) the change may take effect: after the deadline."""
-        return self.deadline.date() + timedelta(days=1)
+        """Return the first day (UTC) the change may take effect: after the deadline and, under
+        specific authorisation, after the request period (Clause 7.7, Option 1)."""
+        end = max(self.deadline, self.request_period_end or self.deadline)
+        return end.date() + timedelta(days=1)
+
+    @property
+    def request_period_decides(self) -> bool:
+        """Tell whether the request period, not the objection deadline, sets the earliest day."""
+        end = self.request_period_end
+        return end is not None and end.date() > self.deadline.date()
 
     @property
     def earliest_at(self) -> datetime:
@@ -410,6 +435,18 @@ def _days(content: dict[str, Any], key: str) -> int | None:
 def notice_days_in_force(content: dict[str, Any]) -> int | None:
     """Return the notice period the version in force promises, if it states one."""
     return _days(content, "notice_days")
+
+
+def request_days_in_force(content: dict[str, Any]) -> int | None:
+    """Return the request period of a version under specific authorisation, if it states one.
+
+    Clause 7.7, Option 1: the processor asks for the specific authorisation this many days before
+    engaging the sub-processor, so the change cannot take effect sooner. Only versions of a kind
+    state it (`clauses.request_days`); under a general authorisation the notice period applies.
+    """
+    if authorisation_in_force(content) != SPECIFIC:
+        return None
+    return _days(content, "request_days")
 
 
 def objection_days_in_force(content: dict[str, Any], profile: DpaProfile) -> tuple[int, bool]:
@@ -461,6 +498,8 @@ def proposed_content(base: dict[str, Any], drafted: dict[str, Any],
         for key in SUBPROCESSOR_CLAUSES:
             if key in new_clauses:
                 clauses[key] = new_clauses[key]
+        if OBJECTION_CLAUSE in clauses and OBJECTION_CLAUSE in new_clauses:
+            clauses[OBJECTION_CLAUSE] = new_clauses[OBJECTION_CLAUSE]
     clauses["transfers_outside_eea"] = _transfers(q, content)
     return content
 
@@ -489,7 +528,9 @@ def plan(profile: DpaProfile, now: datetime | None = None) -> ProposalPlan:
     notice_days = notice_days_in_force(base.content)
     objection_days, in_text = objection_days_in_force(base.content, profile)
     check_periods(authorisation, notice_days, objection_days, in_text=in_text)
-    return ProposalPlan(base, content, changes, authorisation, notice_days, objection_days, now)
+    return ProposalPlan(base, content, changes, authorisation, notice_days, objection_days, now,
+                        objection_in_text=in_text,
+                        request_days=request_days_in_force(base.content))
 
 
 def effective_moment(plan_: ProposalPlan, chosen: date | None) -> datetime:
@@ -497,6 +538,8 @@ def effective_moment(plan_: ProposalPlan, chosen: date | None) -> datetime:
     day = chosen or plan_.earliest
     values = {"earliest": dpa_notify.utc_text(plan_.earliest_at),
               "deadline": dpa_notify.utc_text(plan_.deadline)}
+    if day < plan_.earliest and plan_.request_period_decides:
+        raise EffectiveBeforeRequestPeriod(**values, request=plan_.request_days)
     if day < plan_.earliest:
         raise EffectiveTooEarly(**values)
     if _midnight(day) > plan_.deadline + MAX_DELAY:
