@@ -22,11 +22,20 @@ from vendorcheck.services import dpa as svc
 from vendorcheck.services import dpa_changes
 
 COMPLETE_SET = "complete_eu_processor_is_low_risk"
+# Annex IV rows as the publication checks want them: a contact person and, for each row, the
+# part of the processing it carries out (the delimitation of responsibilities).
 OVH = {"name": "OVH SAS", "address": "2 rue Kellermann, 59100 Roubaix", "country": "FR",
-       "activity": "Infrastructure hosting", "location": "FR", "contact": "dpo@ovh.net"}
+       "activity": "Infrastructure hosting", "location": "FR",
+       "contact": "Data protection officer, dpo@ovh.net",
+       "responsibilities": "Hosts the servers and their backups; no access to the application."}
 MAILER = {"name": "Mailer Inc.", "address": "1 Market St, San Francisco", "country": "US",
           "activity": "Transactional e-mail", "location": "US", "transfer_tool": "scc_2021",
-          "contact": "Privacy team, privacy@mailer.example"}
+          "contact": "Privacy team, privacy@mailer.example",
+          "responsibilities": "Sends the e-mails the application triggers; keeps delivery logs "
+                              "30 days."}
+# Under prior specific authorisation (or with no sub-processor yet) the DPA states how many days
+# before engaging a sub-processor the processor asks for the controller's written authorisation.
+REQUEST_DAYS = 30
 _DEFAULT: Any = object()
 
 
@@ -47,6 +56,7 @@ def complete_answers(subprocessors: list[dict[str, Any]] | None = None,
         if not subprocessors:
             for key in ("subprocessors", "subprocessor_authorisation", "notice_days", "flow_down"):
                 answers.pop(key, None)
+            answers["authorisation_request_days"] = REQUEST_DAYS  # Clause 7.7, Option 1
     answers.update(overrides)
     return answers
 
@@ -117,5 +127,5 @@ def _changes_subprocessors(profile: Any, current: DpaVersion) -> bool:
                                 drafted.get("subprocessors") or []).is_empty
 
 
-__all__ = ["MAILER", "OVH", "complete_answers", "dpa_questionnaire", "publish_dpa",
+__all__ = ["MAILER", "OVH", "REQUEST_DAYS", "complete_answers", "dpa_questionnaire", "publish_dpa",
            "publisher_of", "set_draft_answers"]

@@ -71,7 +71,9 @@ def object_to(version: DpaVersion, acceptance: DpaAcceptance, user: User,
 
 
 NEWCO = {"name": "NewCo GmbH", "address": "Hauptstr. 1, Berlin", "country": "DE",
-         "activity": "Support desk", "location": "DE"}
+         "activity": "Support desk", "location": "DE",
+         "contact": "Anna Schmidt, data protection officer, privacy@newco.example",
+         "responsibilities": "Answers support tickets; reads only the data a ticket shows."}
 
 
 def add_dpa_relation_world(world: Any) -> None:

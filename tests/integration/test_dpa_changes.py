@@ -6,16 +6,25 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.dpa_factories import MAILER, OVH, complete_answers, publish_dpa, set_draft_answers
+from tests.dpa_factories import (
+    MAILER,
+    OVH,
+    REQUEST_DAYS,
+    complete_answers,
+    publish_dpa,
+    set_draft_answers,
+)
 from tests.dpa_relation_factories import NEWCO, accept_version, subscribe
 from tests.factories import make_org, make_user
 from tests.integration.conftest import outbox
+from vendorcheck.dpa.assemble import KIND_TEMPLATES, KINDS, content_sha256
 from vendorcheck.extensions import db
-from vendorcheck.models import AuditEntry, Organisation, Role, User
+from vendorcheck.models import AuditEntry, Organisation, Role, User, utcnow
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
 from vendorcheck.models.dpa_changes import (
     DpaChangeConsent,
@@ -27,6 +36,9 @@ from vendorcheck.services import dpa as dpa_svc
 from vendorcheck.services import dpa_changes, dpa_notify, reminders
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+# A version stored before the two kinds of document (no kind, no stated objection period).
+LEGACY = Path(__file__).resolve().parents[1] / "unit" / "dpa" / "golden" / "legacy"
+SHORTER = "objection period (10 days) is shorter than the notice period of your DPA (30 days)"
 REASONS = "Mailer Inc. is in the United States; our works council has not approved it."
 
 
@@ -48,7 +60,8 @@ def _buyer(name: str, slug: str, *, locale: str = "en") -> tuple[int, int, int]:
 
 def _specific(subprocessors):
     """Return publishable answers under prior specific authorisation."""
-    answers = complete_answers(subprocessors, subprocessor_authorisation="specific")
+    answers = complete_answers(subprocessors, subprocessor_authorisation="specific",
+                               authorisation_request_days=REQUEST_DAYS)
     answers.pop("notice_days", None)  # only asked under general authorisation
     return answers
 
@@ -114,6 +127,7 @@ def test_general_authorisation_flow_objection_silence_then_the_change_applies(
     page = client.get("/vendor/dpa/changes").get_data(as_text=True)
     assert "Mailer Inc." in page and "Announce the change" in page
     assert "General authorisation" in page
+    assert "Objection period of your DPA" in page, "version 1 prints its objection period"
     response = client.post(f"/vendor/dpa/versions/{ids['v1']}/propose", data={"confirm": "y"})
     assert response.status_code == 303
     proposal = _proposal(app)
@@ -446,30 +460,93 @@ def _count(app, model) -> int:
         return db.session.scalar(select(func.count(model.id)))
 
 
+def _legacy_version_in_force(app, world, make_answers, **clauses) -> int:
+    """Start the draft with `make_answers()`, then store version 1 as published before the kinds.
+
+    Such a version states no objection period (the settings' applies) and may state periods the
+    questionnaire then allowed (a 0-day notice). Return its id.
+    """
+    legacy = json.loads((LEGACY / "complete_eu_processor_is_low_risk.json").read_text("utf-8"))
+    legacy["clauses"].update(clauses)
+    with app.test_request_context():
+        org = _org(world)
+        set_draft_answers(org, make_answers())
+        profile = dpa_svc.profile_of(org)
+        q1 = app.extensions["questionnaires"].get("dpa-questionnaire", "1.0.0")
+        version = DpaVersion(
+            profile_id=profile.id, vendor_org_id=org.id, number=1, published_at=utcnow(),
+            sha256=content_sha256(legacy), content=legacy, questionnaire_id=q1.id,
+            questionnaire_version=q1.version, questionnaire_sha256=q1.sha256,
+            objection_days=profile.objection_days)
+        db.session.add(version)
+        db.session.commit()
+        return version.id
+
+
 def test_an_objection_period_shorter_than_the_notice_is_refused(app, client, world, login_as):
-    v1_id = _draft_with_mailer(app, world, objection_days=10)
+    """The version in force (before the kinds) promises 30 days' notice and states no objection
+    period; the vendor shortened its draft's notice to 10 days and the objection period with it.
+    The change is governed by the 30 days in force: 10 days of objection do not cover them."""
+    v1_id = _legacy_version_in_force(
+        app, world, lambda: complete_answers([OVH, MAILER], notice_days=10))
+    with app.test_request_context():
+        profile = dpa_svc.profile_of(_org(world))
+        dpa_svc.update_settings(profile, slug=profile.slug, objection_days="10",
+                                by=db.session.get(User, world.user("a.vendor").id))
+        assert dpa_svc.check_profile(profile).ok, "the draft itself is publishable"
     login_as(world.user("a.vendor"))
     page = client.get("/vendor/dpa/changes").get_data(as_text=True)
-    assert "shorter than the notice period" in page
+    assert SHORTER in page
     response = client.post(f"/vendor/dpa/versions/{v1_id}/propose", data={"confirm": "y"})
     assert response.status_code == 422
-    assert "objection period (10 days) is shorter than the notice period of your DPA (30 days)" \
-        in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert SHORTER in body and "Lengthen the objection period in the settings first." in body
     assert _count(app, DpaChangeProposal) == 0 and _count(app, DpaVersion) == 1
 
 
-def test_no_objection_period_under_general_authorisation_is_refused(app, client, world,
-                                                                    login_as):
+def test_the_draft_check_and_the_proposal_state_the_same_rule(app, client, world, login_as):
+    """The draft's notice grew past the objection period after the settings were saved: the
+    publication checks block the draft, hence the proposal, in the words the proposal uses."""
+    _draft_with_mailer(app, world)
     with app.test_request_context():
-        v1 = publish_dpa(None, _org(world), complete_answers([OVH], notice_days="0"))
-        profile = db.session.get(DpaProfile, v1.profile_id)
-        profile.objection_days = 0
+        org = _org(world)
+        set_draft_answers(org, complete_answers([OVH], notice_days=10))
+        profile = dpa_svc.profile_of(org)
+        dpa_svc.update_settings(profile, slug=profile.slug, objection_days="10",
+                                by=db.session.get(User, world.user("a.vendor").id))
+        set_draft_answers(org, complete_answers([OVH, MAILER]))  # 30 days' notice again
+        v1_id = dpa_svc.latest_version(profile).id
+    login_as(world.user("a.vendor"))
+    assert SHORTER in client.get("/vendor/dpa").get_data(as_text=True)
+    response = client.post(f"/vendor/dpa/versions/{v1_id}/propose", data={"confirm": "y"})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert SHORTER in body and "or shorten the notice in the draft" in body
+    refused = client.post("/vendor/dpa/settings", data={"slug": "acme-hosting",
+                                                        "objection_days": "10"},
+                          follow_redirects=True)
+    assert SHORTER in refused.get_data(as_text=True), "the settings form says it too"
+    assert _count(app, DpaChangeProposal) == 0
+
+
+@pytest.mark.parametrize("draft_model", ["general", "specific"])
+def test_no_objection_period_under_general_authorisation_is_refused(app, client, world,
+                                                                    login_as, draft_model):
+    """Before the kinds, a DPA could give 0 days' notice and the settings allowed 0 days of
+    objection. Under that general authorisation no change can be proposed, whatever the draft."""
+    def answers():
+        return complete_answers([OVH, MAILER]) if draft_model == "general" \
+            else _specific([OVH, MAILER])
+
+    v1_id = _legacy_version_in_force(app, world, answers, notice_days=0)
+    with app.app_context():
+        profile = db.session.scalar(select(DpaProfile))
+        profile.objection_days = 0  # saved by the settings form of that time (0 to 365 days)
         db.session.commit()
-        set_draft_answers(_org(world), complete_answers([OVH, MAILER], notice_days="0"))
-        v1_id = v1.id
     login_as(world.user("a.vendor"))
     response = client.post(f"/vendor/dpa/versions/{v1_id}/propose", data={"confirm": "y"})
-    assert response.status_code == 422 and "at least one day" in response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "objection period must be at least one day" in response.get_data(as_text=True)
     assert _count(app, DpaChangeProposal) == 0
 
 
@@ -596,4 +673,94 @@ def test_an_objection_period_written_in_the_dpa_wins_over_the_setting(app, world
             dpa_changes.check_periods("general", 30, days, in_text=in_text)
         longer = dict(stated, clauses={**stated["clauses"], "objection_days": 45})
         assert dpa_changes.objection_days_in_force(longer, profile) == (45, True)
-        assert dpa_changes.objection_days_in_force(v1.content, profile) == (30, False)
+        # Every version of a kind prints the objection period copied from the settings when it
+        # was published; a version from before the kinds states none, so the settings apply.
+        assert dpa_changes.objection_days_in_force(v1.content, profile) == (30, True)
+        profile.objection_days = 45
+        legacy = json.loads((LEGACY / "complete_eu_processor_is_low_risk.json").read_text())
+        assert dpa_changes.objection_days_in_force(legacy, profile) == (45, False)
+        assert dpa_changes.objection_days_in_force(v1.content, profile) == (30, True)
+        db.session.rollback()
+
+
+# ------------------------------------------------------------------------------ with the kinds
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_proposed_version_keeps_the_kind_in_force_and_its_annex_iv(app, client, world, kind):
+    """The first version of each kind publishes; the proposed one is the same kind of document,
+    and its Annex IV names the new sub-processor's contact person and responsibilities."""
+    with app.test_request_context():
+        v1 = publish_dpa(None, _org(world), subprocessors=[OVH], kind=kind)
+        assert (v1.number, v1.content["kind"]) == (1, kind)
+        v2 = publish_dpa(None, _org(world), subprocessors=[OVH, NEWCO], apply_change=False)
+        slug, content = v2.profile.slug, v2.content
+    assert content["kind"] == kind and content["template_version"] == KIND_TEMPLATES[kind]
+    assert content["clauses"]["objection_days"] == 30
+    [newco] = [row for row in content["subprocessors"] if row["name"] == NEWCO["name"]]
+    assert (newco["contact"], newco["responsibilities"]) == (NEWCO["contact"],
+                                                             NEWCO["responsibilities"])
+    page = client.get(f"/dpa/{slug}/v2?lang=en").get_data(as_text=True)
+    assert "Delimitation of responsibilities" in page and NEWCO["contact"] in page
+    assert "not in force yet" in page
+    assert client.get(f"/dpa/{slug}/v2.pdf?locale=fr").status_code == 200
+
+
+def test_a_proposal_on_a_version_from_before_the_kinds_keeps_its_format(app, client, world):
+    """Buyers on an earlier-format version move to the proposed one without signing again, so
+    it keeps that format (and the six columns of its Annex IV) and only the list changes."""
+    v1_id = _legacy_version_in_force(app, world, lambda: complete_answers([OVH, MAILER]))
+    with app.test_request_context():
+        profile = dpa_svc.profile_of(_org(world))
+        proposal = dpa_changes.propose(profile, base_version_id=v1_id, effective_on=None,
+                                       by=db.session.get(User, world.user("a.vendor").id))
+        content, slug = proposal.version.content, profile.slug
+        assert "kind" not in content and content["template_version"] == "2021-915/v1"
+        assert proposal.objection_days == 30, "the settings: the earlier format states none"
+    page = client.get(f"/dpa/{slug}/v2?lang=en").get_data(as_text=True)
+    assert "Mailer Inc." in page and "Invariability of the Clauses" in page
+    assert client.get(f"/dpa/{slug}/v1?lang=en").status_code == 200
+
+
+def test_the_request_period_of_a_specific_authorisation_delays_the_effective_date(
+        app, client, world, login_as):
+    """Clause 7.7, Option 1: each request comes the stated number of days before the engagement,
+    even when that is longer than the objection period of the settings."""
+    with app.test_request_context():
+        v1 = publish_dpa(None, _org(world), _specific([OVH]) | {"authorisation_request_days": 60})
+        set_draft_answers(_org(world), _specific([OVH, MAILER]) |
+                          {"authorisation_request_days": 60})
+        v1_id, profile = v1.id, db.session.get(DpaProfile, v1.profile_id)
+        plan = dpa_changes.plan(profile)
+        assert (plan.request_days, plan.objection_days) == (60, 30)
+        assert plan.earliest == (plan.announced_at + timedelta(days=60)).date() + timedelta(1)
+    login_as(world.user("a.vendor"))
+    assert "Request period of your DPA" in client.get("/vendor/dpa/changes").get_data(
+        as_text=True)
+    too_early = (datetime.now(UTC) + timedelta(days=40)).date().isoformat()
+    response = client.post(f"/vendor/dpa/versions/{v1_id}/propose",
+                           data={"confirm": "y", "effective_date": too_early})
+    assert response.status_code == 422
+    assert "authorisation 60 days before a sub-processor is engaged" in response.get_data(
+        as_text=True)
+    assert client.post(f"/vendor/dpa/versions/{v1_id}/propose",
+                       data={"confirm": "y"}).status_code == 303
+    proposal = _proposal(app)
+    assert proposal.effective_at >= proposal.proposed_at + timedelta(days=60)
+
+
+def test_the_first_subprocessors_bring_the_drafts_notice_and_objection_period(app, world):
+    """A version without sub-processors printed neither period; the proposed one prints the
+    draft's notice with the objection period that passed the publication checks with it."""
+    with app.test_request_context():
+        v1 = publish_dpa(None, _org(world), subprocessors=[])
+        profile = db.session.get(DpaProfile, v1.profile_id)
+        vendor = db.session.get(User, world.user("a.vendor").id)
+        set_draft_answers(_org(world), complete_answers([OVH], notice_days=45))
+        dpa_svc.update_settings(profile, slug=profile.slug, objection_days="45", by=vendor)
+        proposal = dpa_changes.propose(profile, base_version_id=v1.id, effective_on=None,
+                                       by=vendor)
+        clauses = proposal.version.content["clauses"]
+        assert (clauses["subprocessor_authorisation"], clauses["notice_days"],
+                clauses["objection_days"]) == ("general", 45, 45)
+        assert v1.content["clauses"]["objection_days"] == 30
+        assert proposal.authorisation == "specific", "no list was authorised in general yet"

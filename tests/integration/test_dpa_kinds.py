@@ -171,7 +171,7 @@ def test_objection_period_shorter_than_notice_blocks_publication(app, client, wo
     assert codes == ["objection_shorter_than_notice"]
     login_as(world.user("a.vendor"))
     page = client.get("/vendor/dpa").get_data(as_text=True)
-    assert "(10 days) is shorter than the notice period (30 days)" in page
+    assert "(10 days) is shorter than the notice period of your DPA (30 days)" in page
 
 
 def test_legacy_versions_and_1_0_0_drafts_keep_working(app, client, world, login_as):

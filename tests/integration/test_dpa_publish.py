@@ -148,7 +148,8 @@ def test_settings_change_slug_and_objection_days(app, client, world, login_as):
     assert client.get("/dpa/acme-hosting").status_code == 200
     # The draft gives 30 days' notice of sub-processor changes: a shorter objection period, or
     # none at all, would let a change take effect before the controller could object.
-    for days, message in (("14", "cannot be shorter than the 30 days"), ("0", "between 1 and 365")):
+    for days, message in (("14", "(14 days) is shorter than the notice period of your DPA (30 "
+                                 "days)"), ("0", "between 1 and 365")):
         refused = client.post("/vendor/dpa/settings", data={"slug": "acme-hosting",
                                                             "objection_days": days},
                               follow_redirects=True)

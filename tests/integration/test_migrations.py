@@ -1,35 +1,64 @@
-"""The Alembic migrations build exactly the schema the models describe."""
+"""The Alembic migrations build exactly the schema the models describe, on SQLite and, when the
+suite runs on PostgreSQL, on PostgreSQL too."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
 
-from tests.conftest import make_config
+from tests.conftest import TEST_DB_URL, make_config
 from vendorcheck import create_app
 from vendorcheck.extensions import db
 
-
-def _fresh_app(tmp_path):
-    """An app on its own SQLite file, whatever database the suite runs on."""
-    return create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'm.sqlite3'}"))
+# The suite's own database holds tables made by the models: the migrations run apart from it.
+DATABASES = ["sqlite"] + (["postgresql"] if (TEST_DB_URL or "").startswith("postgresql") else [])
 
 
-def test_migrations_match_the_models(tmp_path):
-    app = _fresh_app(tmp_path)
-    with app.app_context():
+@pytest.fixture(params=DATABASES)
+def fresh_app(request: pytest.FixtureRequest, tmp_path) -> Iterator[Flask]:
+    """An app on an empty database of its own: a SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield _app(tmp_path, f"sqlite:///{tmp_path / 'm.sqlite3'}")
+        return
+    assert TEST_DB_URL is not None
+    schema = f"migrations_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(TEST_DB_URL)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = make_url(TEST_DB_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield _app(tmp_path, url.render_as_string(hide_password=False))
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+def _app(tmp_path, url: str) -> Flask:
+    return create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))
+
+
+def test_migrations_match_the_models(fresh_app):
+    with fresh_app.app_context():
         upgrade()
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        db.engine.dispose()
     assert diff == [], f"run `flask db migrate`: the models differ from the migrations: {diff}"
 
 
-def test_migrations_downgrade_to_empty(tmp_path):
-    app = _fresh_app(tmp_path)
-    with app.app_context():
+def test_migrations_downgrade_to_empty(fresh_app):
+    with fresh_app.app_context():
         upgrade()
         downgrade(revision="base")
         tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+        db.engine.dispose()
     assert tables == set()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from vendorcheck.dpa.assemble import assemble, export_items, needs_transfer_tool
@@ -29,6 +30,9 @@ MIN_MEASURE = 30       # same threshold as the questionnaire's annex2_*_describe
 MIN_CONCRETE_WORDS = 3  # a measure names at least this many concrete things (tools, figures, places)
 MIN_ACTIVITY = 12      # same threshold as the questionnaire's subprocessor_role_vague finding
 MEASURES_SLOT = "dpa.annex_ii."
+MIN_OBJECTION_DAYS = 1  # 0 days would leave the controller no time to object (Art. 28(2))
+NO_OBJECTION_PERIOD = "no_objection_period"
+OBJECTION_SHORTER_THAN_NOTICE = "objection_shorter_than_notice"
 
 
 def _word_list(text: str) -> frozenset[str]:
@@ -146,6 +150,49 @@ def is_vague_activity(text: str | None) -> bool:
     """Tell whether a sub-processor's activity is too vague to describe the processing."""
     clean = (text or "").strip()
     return len(clean) < MIN_ACTIVITY or not concrete_words(clean)
+
+
+def sentences(*parts: Any) -> LazyString:
+    """Join lazy sentences into one message, translated when shown."""
+    return LazyString(lambda: " ".join(str(part) for part in parts))
+
+
+# ----------------------------------------------------------------------- the objection period
+
+def objection_period_problem(objection_days: int | None, notice_days: int | None, *,
+                             general: bool) -> str | None:
+    """Return what is wrong with an objection period, or None: the one rule for the draft, the
+    settings and a proposed change (docs/dpa.md).
+
+    Under a general authorisation the controller must be able to object (Art. 28(2) GDPR): at
+    least one day, and at least the notice period, because a change takes effect only once the
+    objection period has ended (Clause 7.7). Under specific authorisation nobody objects: each
+    controller authorises in writing, so the objection period constrains nothing.
+    """
+    if not general or objection_days is None:
+        return None
+    if objection_days < MIN_OBJECTION_DAYS:
+        return NO_OBJECTION_PERIOD
+    if notice_days is not None and objection_days < notice_days:
+        return OBJECTION_SHORTER_THAN_NOTICE
+    return None
+
+
+def objection_period_rule(code: str, *, objection_days: int,
+                          notice_days: int | None) -> LazyString:
+    """Return the rule an objection period breaks, in the same words wherever it is checked."""
+    if code == NO_OBJECTION_PERIOD:
+        return _l("Under a general authorisation the objection period must be at least one day, "
+                  "or controllers cannot object (Art. 28(2) GDPR).")
+    return _l("The objection period (%(objection)d days) is shorter than the notice period of "
+              "your DPA (%(notice)d days): a change of sub-processors takes effect only once the "
+              "objection period has ended, so controllers must be able to object during the "
+              "whole notice period.", objection=objection_days, notice=notice_days or 0)
+
+
+# What to do when the objection period of the settings does not fit the draft's notice period.
+SETTINGS_REMEDY = _l("Lengthen the objection period in the settings, or shorten the notice in "
+                     "the draft.")
 
 
 # --------------------------------------------------------------------------------- sections
@@ -346,6 +393,16 @@ def _audit_problems(q: Questionnaire, c: Mapping[str, Any]) -> list[CheckProblem
     return []
 
 
+def _objection_period_problems(q: Questionnaire, objection_days: int | None,
+                               notice_days: int | None, *, general: bool) -> list[CheckProblem]:
+    """Return a problem when the settings' objection period does not fit the draft's notice."""
+    code = objection_period_problem(objection_days, notice_days, general=general)
+    if code is None or objection_days is None:
+        return []
+    rule = objection_period_rule(code, objection_days=objection_days, notice_days=notice_days)
+    return [_problem(q, code, "notice_days", sentences(rule, SETTINGS_REMEDY))]
+
+
 def _authorisation_problems(q: Questionnaire, content: Mapping[str, Any],
                             answers: Mapping[str, Any],
                             objection_days: int | None) -> list[CheckProblem]:
@@ -360,12 +417,8 @@ def _authorisation_problems(q: Questionnaire, content: Mapping[str, Any],
         out.append(_problem(q, "notice_days_zero", "notice_days", _l(
             "A notice given on the day of the change leaves the controller no time to object "
             "before the sub-processor is engaged (Art. 28(2) GDPR): give a notice period.")))
-    elif general and objection_days is not None and objection_days < days:
-        out.append(_problem(q, "objection_shorter_than_notice", "notice_days", _l(
-            "The objection period in your settings (%(objection)d days) is shorter than the "
-            "notice period (%(notice)d days): a change takes effect only once the objection period "
-            "has ended, so it must be at least as long as the notice. Lengthen it in the settings "
-            "below, or shorten the notice.", objection=objection_days, notice=days)))
+    else:
+        out += _objection_period_problems(q, objection_days, days, general=general)
     specific = answers.get("uses_subprocessors") == "no" or \
         (bool(content["subprocessors"]) and c.get("subprocessor_authorisation") == "specific")
     if specific and c.get("request_days") is None:
@@ -418,8 +471,8 @@ def check_draft(q: Questionnaire, answers: Mapping[str, Any], *, today: date | N
                 objection_days: int | None = None) -> CheckResult:
     """Return what blocks publication of these answers, and the warnings.
 
-    `objection_days` is the profile's objection period; when given, it must be at least the
-    notice period of a general authorisation.
+    `objection_days` is the profile's objection period; when given, it must fit the notice
+    period of a general authorisation (`objection_period_problem`).
     """
     content = assemble(q, answers)
     problems = _missing(q, answers, today)
@@ -433,5 +486,7 @@ def check_draft(q: Questionnaire, answers: Mapping[str, Any], *, today: date | N
     return CheckResult(_dedupe(problems), _warnings(q, content))
 
 
-__all__ = ["CheckProblem", "CheckResult", "check_draft", "concrete_words", "is_generic_measure",
-           "is_vague_activity"]
+__all__ = ["MIN_OBJECTION_DAYS", "NO_OBJECTION_PERIOD", "OBJECTION_SHORTER_THAN_NOTICE",
+           "SETTINGS_REMEDY", "CheckProblem", "CheckResult", "check_draft", "concrete_words",
+           "is_generic_measure", "is_vague_activity", "objection_period_problem",
+           "objection_period_rule", "sentences"]

@@ -30,7 +30,15 @@ from vendorcheck.dpa.assemble import (
     content_sha256,
     document_context,
 )
-from vendorcheck.dpa.checks import CheckResult, check_draft
+from vendorcheck.dpa.checks import (
+    MIN_OBJECTION_DAYS,
+    SETTINGS_REMEDY,
+    CheckResult,
+    check_draft,
+    objection_period_problem,
+    objection_period_rule,
+    sentences,
+)
 from vendorcheck.extensions import db
 from vendorcheck.i18n import plain_text
 from vendorcheck.models import Organisation, User, Vendor, utcnow
@@ -46,7 +54,6 @@ DPA_QUESTIONNAIRE = "dpa-questionnaire"
 DRAFTS_ORG_SLUG = "_vendorcheck-dpa-drafts"
 DRAFTS_ORG_NAME = "vendorcheck DPA drafts"
 SLUG_RE = re.compile(r"[a-z0-9-]{3,80}")
-MIN_OBJECTION_DAYS = 1  # 0 days would leave the controller no time to object (Art. 28(2))
 MAX_OBJECTION_DAYS = 365
 PDF_FIELD = "DpaSignature"
 PRINT_CSS = ("css", "dpa-print.css")  # below the app's static folder
@@ -101,11 +108,9 @@ class ObjectionDaysInvalid(DpaError):
 class ObjectionShorterThanNotice(DpaError):
     """The objection period would end before the notice period of the draft."""
 
-    def __init__(self, notice_days: int) -> None:
-        super().__init__(_l(
-            "The objection period cannot be shorter than the %(n)d days' notice your DPA gives "
-            "of sub-processor changes: a change only takes effect once the objection period has "
-            "ended.", n=notice_days))
+    def __init__(self, code: str, *, objection_days: int, notice_days: int | None) -> None:
+        super().__init__(sentences(objection_period_rule(
+            code, objection_days=objection_days, notice_days=notice_days), SETTINGS_REMEDY))
 
 
 class KindInvalid(DpaError):
@@ -346,8 +351,8 @@ def draft_notice_days(profile: DpaProfile) -> int | None:
 def update_settings(profile: DpaProfile, *, slug: str, objection_days: Any, by: User) -> DpaProfile:
     """Change the public slug and the objection period (applies to later versions only).
 
-    The objection period is at least a day and at least the draft's notice period: a change of
-    sub-processors takes effect only once the objection period has ended (see docs/dpa.md).
+    The objection period is 1 to 365 days and fits the draft's notice period by the rule of
+    `dpa.checks.objection_period_problem` (see docs/dpa.md).
     """
     slug = (slug or "").strip().lower()
     if not SLUG_RE.fullmatch(slug):
@@ -359,8 +364,9 @@ def update_settings(profile: DpaProfile, *, slug: str, objection_days: Any, by: 
     if not MIN_OBJECTION_DAYS <= days <= MAX_OBJECTION_DAYS:
         raise ObjectionDaysInvalid()
     notice = draft_notice_days(profile)
-    if notice is not None and days < notice:
-        raise ObjectionShorterThanNotice(notice)
+    code = objection_period_problem(days, notice, general=notice is not None)
+    if code is not None:
+        raise ObjectionShorterThanNotice(code, objection_days=days, notice_days=notice)
     taken = db.session.scalar(select(DpaProfile.id).where(
         DpaProfile.slug == slug, DpaProfile.id != profile.id))
     if taken is not None:

@@ -28,6 +28,13 @@ from sqlalchemy.exc import IntegrityError
 
 from vendorcheck import audit, mail
 from vendorcheck.dpa.assemble import needs_transfer_tool
+from vendorcheck.dpa.checks import (
+    NO_OBJECTION_PERIOD,
+    OBJECTION_SHORTER_THAN_NOTICE,
+    objection_period_problem,
+    objection_period_rule,
+    sentences,
+)
 from vendorcheck.dpa.diff import SubprocessorChanges, subprocessor_changes
 from vendorcheck.extensions import db
 from vendorcheck.i18n import plain_text
@@ -60,6 +67,10 @@ from vendorcheck.services.errors import DomainError
 WITHDRAWN_OBJECTION = "objection_withdrawn"
 # Clause values that arrive with the first sub-processors (absent while there are none).
 SUBPROCESSOR_CLAUSES = ("subprocessor_authorisation", "notice_days", "flow_down")
+# Stated by every version of a kind, but only printed under a general authorisation: it arrives
+# with the first sub-processors too, so the notice and the objection period printed together are
+# the draft's, which passed the publication checks together.
+OBJECTION_CLAUSE = "objection_days"
 # How far after the objection deadline an effective date may be set (typing mistakes).
 MAX_DELAY = timedelta(days=366)
 MAX_TEXT = 10_000
@@ -95,29 +106,45 @@ class BaseNotInForce(ChangeError):
                  "check the change again.")
 
 
+# What to do when the objection period of the settings does not fit the DPA in force.
+SETTINGS_FIRST = _l("Lengthen the objection period in the settings first.")
+
+
 class ObjectionShorterThanNotice(ChangeError):
+    """The objection period (from the settings) does not cover the notice of the DPA in force."""
+
     status = 422
-    default = _l("The objection period (%(objection)s days) is shorter than the notice period "
-                 "of your DPA (%(notice)s days). Controllers must be able to object during the "
-                 "whole notice period: raise the objection period in the settings first.")
+    remedy = SETTINGS_FIRST
+
+    def __init__(self, *, objection: int, notice: int) -> None:
+        super().__init__(sentences(objection_period_rule(
+            OBJECTION_SHORTER_THAN_NOTICE, objection_days=objection, notice_days=notice),
+            self.remedy))
 
 
 class DpaObjectionShorterThanNotice(ObjectionShorterThanNotice):
-    default = _l("The objection period your DPA states (%(objection)s days) is shorter than its "
-                 "notice period (%(notice)s days). Controllers must be able to object during the "
-                 "whole notice period: publish a version that fixes the periods first.")
+    """The same, when the version in force states both periods: the settings cannot help."""
+
+    remedy = _l("These periods are the ones your DPA states: publish a version that fixes them "
+                "first.")
 
 
 class NoObjectionPeriod(ChangeError):
     status = 422
-    default = _l("Under a general authorisation the objection period must be at least one day, "
-                 "or controllers cannot object (Art. 28(2) GDPR). Raise it in the settings first.")
+    default = sentences(objection_period_rule(NO_OBJECTION_PERIOD, objection_days=0,
+                                              notice_days=None), SETTINGS_FIRST)
 
 
 class EffectiveTooEarly(ChangeError):
     status = 422
     default = _l("The change can take effect on %(earliest)s at the earliest: after the end of "
                  "the objection period (%(deadline)s).")
+
+
+class EffectiveBeforeRequestPeriod(EffectiveTooEarly):
+    default = _l("The change can take effect on %(earliest)s at the earliest: your DPA asks for "
+                 "each controller's authorisation %(request)s days before a sub-processor is "
+                 "engaged.")
 
 
 class EffectiveTooLate(ChangeError):
@@ -351,6 +378,8 @@ class ProposalPlan:
     notice_days: int | None
     objection_days: int
     announced_at: datetime
+    objection_in_text: bool = False  # stated by the version in force, else the settings'
+    request_days: int | None = None  # specific authorisation: the request period in force
 
     @property
     def deadline(self) -> datetime:
@@ -358,9 +387,24 @@ class ProposalPlan:
         return self.announced_at + timedelta(days=self.objection_days)
 
     @property
+    def request_period_end(self) -> datetime | None:
+        """Return when the request period the DPA in force promises ends, if it states one."""
+        if self.request_days is None:
+            return None
+        return self.announced_at + timedelta(days=self.request_days)
+
+    @property
     def earliest(self) -> date:
-        """Return the first day (UTC) the change may take effect: after the deadline."""
-        return self.deadline.date() + timedelta(days=1)
+        """Return the first day (UTC) the change may take effect: after the deadline and, under
+        specific authorisation, after the request period (Clause 7.7, Option 1)."""
+        end = max(self.deadline, self.request_period_end or self.deadline)
+        return end.date() + timedelta(days=1)
+
+    @property
+    def request_period_decides(self) -> bool:
+        """Tell whether the request period, not the objection deadline, sets the earliest day."""
+        end = self.request_period_end
+        return end is not None and end.date() > self.deadline.date()
 
     @property
     def earliest_at(self) -> datetime:
@@ -380,30 +424,51 @@ def authorisation_in_force(content: dict[str, Any]) -> str:
     return SPECIFIC
 
 
+def _days(content: dict[str, Any], key: str) -> int | None:
+    """Return a number of days the clauses of a version state, if any."""
+    value = (content.get("clauses") or {}).get(key)
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def notice_days_in_force(content: dict[str, Any]) -> int | None:
     """Return the notice period the version in force promises, if it states one."""
-    value = (content.get("clauses") or {}).get("notice_days")
-    return int(value) if isinstance(value, int | float) else None
+    return _days(content, "notice_days")
+
+
+def request_days_in_force(content: dict[str, Any]) -> int | None:
+    """Return the request period of a version under specific authorisation, if it states one.
+
+    Clause 7.7, Option 1: the processor asks for the specific authorisation this many days before
+    engaging the sub-processor, so the change cannot take effect sooner. Only versions of a kind
+    state it (`clauses.request_days`); under a general authorisation the notice period applies.
+    """
+    if authorisation_in_force(content) != SPECIFIC:
+        return None
+    return _days(content, "request_days")
 
 
 def objection_days_in_force(content: dict[str, Any], profile: DpaProfile) -> tuple[int, bool]:
     """Return the objection period and whether the DPA text itself states it.
 
-    A period written in the version in force (`clauses.objection_days`) is a term of the contract
-    and wins; otherwise the profile's setting applies (it is copied into each new version).
+    A period written in the version in force is a term of the contract and wins. Versions of a
+    kind store it (`clauses.objection_days`, copied from the settings when published) and print
+    it under a general authorisation; versions from before the kinds never state it, and under
+    specific authorisation nobody objects: then the profile's setting applies.
     """
-    value = (content.get("clauses") or {}).get("objection_days")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value), True
+    value = _days(content, OBJECTION_CLAUSE)
+    if value is not None and authorisation_in_force(content) == GENERAL:
+        return value, True
     return profile.objection_days, False
 
 
 def check_periods(authorisation: str, notice_days: int | None, objection_days: int, *,
                   in_text: bool = False) -> None:
-    """Refuse an objection period that does not cover the notice period (Clause 7.7)."""
-    if authorisation == GENERAL and objection_days < 1:
+    """Refuse an objection period the rule of the publication checks refuses (Clause 7.7):
+    `dpa.checks.objection_period_problem`, applied to the version in force."""
+    code = objection_period_problem(objection_days, notice_days, general=authorisation == GENERAL)
+    if code == NO_OBJECTION_PERIOD:
         raise NoObjectionPeriod()
-    if notice_days is not None and objection_days < notice_days:
+    if code == OBJECTION_SHORTER_THAN_NOTICE and notice_days is not None:
         error = DpaObjectionShorterThanNotice if in_text else ObjectionShorterThanNotice
         raise error(objection=objection_days, notice=notice_days)
 
@@ -431,6 +496,8 @@ def proposed_content(base: dict[str, Any], drafted: dict[str, Any],
         for key in SUBPROCESSOR_CLAUSES:
             if key in new_clauses:
                 clauses[key] = new_clauses[key]
+        if OBJECTION_CLAUSE in clauses and OBJECTION_CLAUSE in new_clauses:
+            clauses[OBJECTION_CLAUSE] = new_clauses[OBJECTION_CLAUSE]
     clauses["transfers_outside_eea"] = _transfers(q, content)
     return content
 
@@ -459,7 +526,9 @@ def plan(profile: DpaProfile, now: datetime | None = None) -> ProposalPlan:
     notice_days = notice_days_in_force(base.content)
     objection_days, in_text = objection_days_in_force(base.content, profile)
     check_periods(authorisation, notice_days, objection_days, in_text=in_text)
-    return ProposalPlan(base, content, changes, authorisation, notice_days, objection_days, now)
+    return ProposalPlan(base, content, changes, authorisation, notice_days, objection_days, now,
+                        objection_in_text=in_text,
+                        request_days=request_days_in_force(base.content))
 
 
 def effective_moment(plan_: ProposalPlan, chosen: date | None) -> datetime:
@@ -467,6 +536,8 @@ def effective_moment(plan_: ProposalPlan, chosen: date | None) -> datetime:
     day = chosen or plan_.earliest
     values = {"earliest": dpa_notify.utc_text(plan_.earliest_at),
               "deadline": dpa_notify.utc_text(plan_.deadline)}
+    if day < plan_.earliest and plan_.request_period_decides:
+        raise EffectiveBeforeRequestPeriod(**values, request=plan_.request_days)
     if day < plan_.earliest:
         raise EffectiveTooEarly(**values)
     if _midnight(day) > plan_.deadline + MAX_DELAY:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.dpa.conftest import answer_set
-from vendorcheck.dpa.checks import check_draft, is_generic_measure, is_vague_activity
+from vendorcheck.dpa.checks import (
+    check_draft,
+    is_generic_measure,
+    is_vague_activity,
+    objection_period_problem,
+)
 
 
 def codes(result):
@@ -147,6 +152,22 @@ def test_objection_period_at_least_the_notice_period(dpa_q, complete, objection,
     assert (("objection_shorter_than_notice", "notice_days", None) in codes(result)) is blocked
     if blocked:
         assert f"({objection} days)" in result.problems[0].text
+
+
+def test_no_objection_period_blocks_a_general_authorisation(dpa_q, complete):
+    """Settings saved before the 1-day minimum may hold 0 days: nobody could object."""
+    result = check_draft(dpa_q, complete, objection_days=0)
+    assert codes(result) == [("no_objection_period", "notice_days", None)]
+    assert "at least one day" in result.problems[0].text
+
+
+@pytest.mark.parametrize(("objection", "notice", "general", "problem"), [
+    (30, 30, True, None), (45, 30, True, None), (29, 30, True, "objection_shorter_than_notice"),
+    (0, 30, True, "no_objection_period"), (0, None, True, "no_objection_period"),
+    (1, None, True, None), (None, 30, True, None),
+    (0, None, False, None), (10, 30, False, None)])  # specific: nobody objects
+def test_the_one_objection_period_rule(objection, notice, general, problem):
+    assert objection_period_problem(objection, notice, general=general) == problem
 
 
 GENERIC = ["Industry standard.", "We apply industry-standard security measures at all times.",
