@@ -11,7 +11,8 @@ from typing import Any
 from vendorcheck.questionnaire.datasets import CountryGroups
 from vendorcheck.questionnaire.errors import Problem, QuestionnaireError
 from vendorcheck.questionnaire.evaluate import make_plan
-from vendorcheck.questionnaire.expr import RESERVED, Compiled, ExprError, Scope, Type, compile_expr
+from vendorcheck.questionnaire.expr.checker import Compiled, Scope, Type, compile_expr
+from vendorcheck.questionnaire.expr.parser import RESERVED, ExprError
 from vendorcheck.questionnaire.itemtypes import item_type
 from vendorcheck.questionnaire.model import (
     SEVERITIES,
