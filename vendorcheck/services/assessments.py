@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app, render_template
-from flask_babel import force_locale, format_datetime
+from flask import current_app
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, bindparam, select, update
@@ -54,6 +54,7 @@ from vendorcheck.questionnaire.evaluate import Visibility, evaluate_visibility, 
 from vendorcheck.questionnaire.reviewed import OverrideValue, ReviewedResult, reviewed_result
 from vendorcheck.questionnaire.scoring import ScoreResult, completeness, is_answered
 from vendorcheck.services.errors import DomainError, ValidationFailed
+from vendorcheck.services.notify import queue_mail
 
 S = AssessmentStatus
 SUBMITTED_STATES = frozenset({S.SUBMITTED, S.IN_REVIEW, S.CLARIFICATION_REQUESTED, S.DECIDED})
@@ -177,35 +178,6 @@ def previous_submissions(into: Assessment) -> list[Assessment]:
 
 
 # --- private helpers (no commit) ------------------------------------------------------------------
-
-
-SUBJECTS = {
-    "assessment_sent": lambda c: _("%(buyer)s asks you to complete a questionnaire",
-                                   buyer=c["buyer"]),
-    "assessment_submitted": lambda c: _("%(vendor)s submitted its answers", vendor=c["vendor"]),
-    "assessment_reminder": lambda c: _("Reminder: questionnaire for %(buyer)s", buyer=c["buyer"]),
-    "assessment_overdue": lambda c: _("Overdue: questionnaire for %(buyer)s", buyer=c["buyer"]),
-}
-
-
-def queue_mail(template: str, *, to: str, locale: str | None, context: dict[str, Any],
-               org_id: int | None, ref: tuple[str, int] | None, kind: str | None = None
-               ) -> OutboxMessage:
-    """Queue one of the assessment e-mails (the mail module renders only its own templates)."""
-    lang = locale if locale in current_app.config["LANGUAGES"] else "en"
-    with force_locale(lang):
-        subject = str(SUBJECTS[template](context))
-        text = render_template(f"mail/{template}.txt", **context)
-        html = render_template(f"mail/{template}.html", subject=subject, **context)
-    from email.utils import make_msgid
-
-    domain = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "vendorcheck.local"
-    message = OutboxMessage(
-        message_id=make_msgid(domain=domain), template=kind or template, organisation_id=org_id,
-        ref_type=ref[0] if ref else None, ref_id=ref[1] if ref else None, to_email=to,
-        locale=lang, subject=subject, body_text=text, body_html=html)
-    db.session.add(message)
-    return message
 
 
 def _user_by_email(email: str) -> User | None:
