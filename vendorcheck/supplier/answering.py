@@ -29,7 +29,7 @@ from vendorcheck.models.assessments import Assessment, AssessmentStatus, Clarifi
 from vendorcheck.questionnaire import Section, score, validate_answers
 from vendorcheck.questionnaire.client import client_plan
 from vendorcheck.services import assessments as svc
-from vendorcheck.services.errors import DomainError
+from vendorcheck.services.errors import DomainError, ValidationFailed
 from vendorcheck.supplier import forms as vf
 from vendorcheck.supplier.blueprint import bp
 
@@ -214,7 +214,7 @@ def upload_evidence(assessment_id: int, item_id: str) -> Any:
     back = request.form.get("section") or ""
     try:
         if upload is None or not upload.filename:
-            raise svc.ValidationFailed(_("Choose a file to upload."))
+            raise ValidationFailed(_("Choose a file to upload."))
         evidence = svc.add_evidence(assessment, item_id, upload, by=current_user)
     except DomainError as exc:
         return render_error(exc.status, exc.message)
@@ -327,7 +327,7 @@ def answer_clarification(assessment_id: int, clarification_id: int) -> Any:
     form = vf.ClarificationAnswerForm()
     try:
         if not form.validate_on_submit():
-            raise svc.ValidationFailed(_("Write your answer to the question."))
+            raise ValidationFailed(_("Write your answer to the question."))
         svc.answer_clarification(clarification, form.answer.data, by=current_user)
     except DomainError as exc:
         return render_error(exc.status, exc.message)
