@@ -5,7 +5,7 @@ from vendorcheck.questionnaire.catalogue import Catalogue, check_paths, load_cat
 from vendorcheck.questionnaire.datasets import CountryEntry, CountryGroups, load_dataset
 from vendorcheck.questionnaire.errors import Problem, QuestionnaireError
 from vendorcheck.questionnaire.evaluate import Visibility, evaluate_visibility
-from vendorcheck.questionnaire.expr import ExprError, node_to_json, parse
+from vendorcheck.questionnaire.expr.parser import ExprError, node_to_json, parse
 from vendorcheck.questionnaire.loader import load_questionnaire, load_questionnaire_text
 from vendorcheck.questionnaire.model import (
     Category,

@@ -12,7 +12,8 @@ from datetime import date
 from typing import Any
 
 from vendorcheck.questionnaire.evaluate import Step
-from vendorcheck.questionnaire.expr import Call, Compiled, Node, children, node_to_json
+from vendorcheck.questionnaire.expr.checker import Compiled
+from vendorcheck.questionnaire.expr.parser import Call, Node, children, node_to_json
 from vendorcheck.questionnaire.model import Questionnaire
 
 FORMAT = 2  # steps name their converter ("convert"), not their item type

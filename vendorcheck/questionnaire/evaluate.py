@@ -8,7 +8,8 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from vendorcheck.questionnaire.expr import Compiled, Env
+from vendorcheck.questionnaire.expr.checker import Compiled
+from vendorcheck.questionnaire.expr.evaluator import Env
 from vendorcheck.questionnaire.model import Item, Questionnaire
 
 Convert = Callable[[Any], Any]

@@ -14,18 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from vendorcheck.questionnaire.expr import (
-    BinOp,
-    Call,
-    Compiled,
-    Env,
-    ListLit,
-    Lit,
-    Node,
-    Not,
-    Ref,
-    matched_by,
-)
+from vendorcheck.questionnaire.expr.checker import Compiled
+from vendorcheck.questionnaire.expr.evaluator import Env, matched_by
+from vendorcheck.questionnaire.expr.parser import BinOp, Call, ListLit, Lit, Node, Not, Ref
 from vendorcheck.questionnaire.model import Item, Questionnaire, Tier
 
 ROW_LOOPS = frozenset({"any", "count"})          # true when rows match: the matching rows explain it

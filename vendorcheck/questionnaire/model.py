@@ -8,7 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from vendorcheck.questionnaire.expr import Compiled
+    from vendorcheck.questionnaire.expr.checker import Compiled
     from vendorcheck.questionnaire.itemtypes.base import ItemType
 
 Number = int | float

@@ -10,7 +10,8 @@ from typing import Any
 
 from vendorcheck.questionnaire.evaluate import Visibility, evaluate_visibility, make_env, truth
 from vendorcheck.questionnaire.explain import Trigger, finding_triggers
-from vendorcheck.questionnaire.expr import Compiled, Env
+from vendorcheck.questionnaire.expr.checker import Compiled
+from vendorcheck.questionnaire.expr.evaluator import Env
 from vendorcheck.questionnaire.model import SEVERITIES, Item, LocaleText, Number, Questionnaire, Tier
 
 

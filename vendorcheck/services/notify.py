@@ -1,6 +1,8 @@
-"""E-mails to a vendor's contacts about the review: clarification asked, assessment reopened, decision.
+"""E-mails about an assessment, queued in the caller's transaction; the caller dispatches them after commit.
 
-Queued in the caller's transaction; the caller dispatches them after its commit.
+`queue_mail` composes the assessment's own e-mails (sent, submitted, reminder, overdue) for one address;
+`notify_recipients` the review's e-mails to every contact it was sent to (clarification asked, assessment
+reopened, decision).
 """
 
 from __future__ import annotations
@@ -17,6 +19,32 @@ from vendorcheck import mail
 from vendorcheck.extensions import db
 from vendorcheck.models import OutboxMessage, User
 from vendorcheck.models.assessments import Assessment
+
+SUBJECTS = {
+    "assessment_sent": lambda c: _("%(buyer)s asks you to complete a questionnaire",
+                                   buyer=c["buyer"]),
+    "assessment_submitted": lambda c: _("%(vendor)s submitted its answers", vendor=c["vendor"]),
+    "assessment_reminder": lambda c: _("Reminder: questionnaire for %(buyer)s", buyer=c["buyer"]),
+    "assessment_overdue": lambda c: _("Overdue: questionnaire for %(buyer)s", buyer=c["buyer"]),
+}
+
+
+def queue_mail(template: str, *, to: str, locale: str | None, context: dict[str, Any],
+               org_id: int | None, ref: tuple[str, int] | None, kind: str | None = None
+               ) -> OutboxMessage:
+    """Queue one of the assessment e-mails (the mail module renders only its own templates)."""
+    lang = locale if locale in current_app.config["LANGUAGES"] else "en"
+    with force_locale(lang):
+        subject = str(SUBJECTS[template](context))
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", subject=subject, **context)
+    domain = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "vendorcheck.local"
+    message = OutboxMessage(
+        message_id=make_msgid(domain=domain), template=kind or template, organisation_id=org_id,
+        ref_type=ref[0] if ref else None, ref_id=ref[1] if ref else None, to_email=to,
+        locale=lang, subject=subject, body_text=text, body_html=html)
+    db.session.add(message)
+    return message
 
 
 def _recipients(assessment: Assessment) -> list[tuple[str, str, str | None]]:

@@ -22,7 +22,7 @@ from vendorcheck import audit, mail
 from vendorcheck.extensions import db
 from vendorcheck.models import OutboxMessage, User, utcnow
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
-from vendorcheck.services.assessments import queue_mail
+from vendorcheck.services.notify import queue_mail
 
 S = AssessmentStatus
 OPEN = (S.SENT, S.IN_PROGRESS)

@@ -29,7 +29,7 @@ from vendorcheck.models.assessments import Assessment, AssessmentStatus, Clarifi
 from vendorcheck.questionnaire import Section, score, validate_answers
 from vendorcheck.questionnaire.client import client_plan
 from vendorcheck.services import assessments as svc
-from vendorcheck.services.errors import DomainError
+from vendorcheck.services.errors import DomainError, ValidationFailed
 from vendorcheck.supplier import forms as vf
 from vendorcheck.supplier.blueprint import bp
 
@@ -213,7 +213,7 @@ def upload_evidence(assessment_id: int, item_id: str) -> Any:
     upload = request.files.get("file")
     back = request.form.get("section") or ""
     if upload is None or not upload.filename:
-        raise svc.ValidationFailed(_("Choose a file to upload."))
+        raise ValidationFailed(_("Choose a file to upload."))
     evidence = svc.add_evidence(assessment, item_id, upload, by=current_user)
     flash(_("File “%(name)s” uploaded.", name=evidence.file_name), "success")
     return redirect(_back_to(assessment, back), 303)
@@ -317,7 +317,7 @@ def answer_clarification(assessment_id: int, clarification_id: int) -> Any:
         abort(404)
     form = vf.ClarificationAnswerForm()
     if not form.validate_on_submit():
-        raise svc.ValidationFailed(_("Write your answer to the question."))
+        raise ValidationFailed(_("Write your answer to the question."))
     svc.answer_clarification(clarification, form.answer.data, by=current_user)
     flash(_("Your answer was sent to the buyer."), "success")
     return redirect(url_for("supplier.assessment", assessment_id=assessment.id))

@@ -10,20 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vendorcheck.questionnaire.expr import (
-    BinOp,
-    Env,
-    ExprError,
-    Lit,
-    Node,
-    Not,
-    Ref,
-    Scope,
-    Type,
-    compile_expr,
-    node_to_json,
-    parse,
-)
+from vendorcheck.questionnaire.expr.checker import Scope, Type, compile_expr
+from vendorcheck.questionnaire.expr.evaluator import Env
+from vendorcheck.questionnaire.expr.parser import BinOp, ExprError, Lit, Node, Not, Ref, node_to_json, parse
 
 SCOPE = Scope(
     symbols={
@@ -214,7 +203,7 @@ VALUE_SETS = st.fixed_dictionaries({}, optional={
 @settings(max_examples=300, deadline=None)
 @given(CONDITIONS, VALUE_SETS)
 def test_well_typed_asts_never_raise(node: Node, values: dict[str, Any]) -> None:
-    from vendorcheck.questionnaire.expr import _compile
+    from vendorcheck.questionnaire.expr.checker import _compile
     typ, fn = _compile(node, Scope(SCOPE.symbols, SCOPE.tables, SCOPE.categories, True))
     assert typ.kind == "bool"
     env = Env(values, date(2026, 11, 23), lambda code: GROUPS.get(code, "third_country"))

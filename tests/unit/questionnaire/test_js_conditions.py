@@ -24,7 +24,7 @@ import pytest
 from vendorcheck.questionnaire import Questionnaire, load_catalogue
 from vendorcheck.questionnaire.client import client_plan
 from vendorcheck.questionnaire.evaluate import evaluate_visibility
-from vendorcheck.questionnaire.expr import Lit, Node, children
+from vendorcheck.questionnaire.expr.parser import Lit, Node, children
 from vendorcheck.questionnaire.model import Item
 
 from .samples import BASE

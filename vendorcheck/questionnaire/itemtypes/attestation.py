@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from vendorcheck.questionnaire.expr import Type
+from vendorcheck.questionnaire.expr.checker import Type
 from vendorcheck.questionnaire.itemtypes.base import (
     Formatter,
     Invalid,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from vendorcheck.questionnaire.expr import Type
+from vendorcheck.questionnaire.expr.checker import Type
 from vendorcheck.questionnaire.schemakeys import ItemBase
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import fields, validate
 
-from vendorcheck.questionnaire.expr import Type
+from vendorcheck.questionnaire.expr.checker import Type
 from vendorcheck.questionnaire.itemtypes.base import (
     Formatter,
     Invalid,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vendorcheck.questionnaire.countries import ISO_3166_ALPHA2
-from vendorcheck.questionnaire.expr import Type
+from vendorcheck.questionnaire.expr.checker import Type
 from vendorcheck.questionnaire.itemtypes.base import (
     Formatter,
     Invalid,

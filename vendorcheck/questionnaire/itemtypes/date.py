@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from vendorcheck.questionnaire.expr import Type
+from vendorcheck.questionnaire.expr.checker import Type
 from vendorcheck.questionnaire.itemtypes.base import Formatter, Invalid, ItemType, Problem, Widget, Words
 from vendorcheck.questionnaire.model import LocaleText
 from vendorcheck.questionnaire.schemakeys import DATE_RE, IsoDate, ItemBase

@@ -9,7 +9,7 @@ from vendorcheck.questionnaire.model import LocaleText
 from vendorcheck.questionnaire.schemakeys import ItemBase, LocaleMap
 
 if TYPE_CHECKING:
-    from vendorcheck.questionnaire.expr import Type
+    from vendorcheck.questionnaire.expr.checker import Type
     from vendorcheck.questionnaire.model import Item
 
 

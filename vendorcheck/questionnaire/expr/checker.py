@@ -1,359 +1,40 @@
-"""The condition language: tokenizer, recursive-descent parser, type checker and compiler.
-
-Expressions are parsed once at load, checked against the items, then compiled to closures, so
-evaluating a rule is a few function calls and never touches the parser again.
+"""The condition language's type checker and compiler: each node is checked against the items and
+compiled to a closure over `evaluator.Env`, so evaluating a rule is a few function calls.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
-MAX_LENGTH = 1000
-MAX_DEPTH = 32
-KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "null"})
-RESERVED = KEYWORDS | {"row", "it"}
-GROUPS = ("eea", "adequate", "adequate_partial", "third_country")
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-CMP_OPS = frozenset({"==", "!=", "<", "<=", ">", ">="})
-
-_TOKEN = re.compile(
-    r"(?P<ws>\s+)|(?P<num>\d+(?:\.\d+)?)|(?P<str>'(?:[^'\\]|\\.)*')"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>==|!=|<=|>=|[<>()\[\],.+-])"
+from vendorcheck.questionnaire.expr.evaluator import (
+    Duration,
+    Env,
+    Fn,
+    arith_value,
+    comparison,
+    counts_as_answer,
+    matching_countries,
+    matching_rows,
+    record_match,
+    traced,
+)
+from vendorcheck.questionnaire.expr.parser import (
+    BinOp,
+    Call,
+    ExprError,
+    ListLit,
+    Lit,
+    Node,
+    Not,
+    Ref,
+    node_to_json,
+    parse,
 )
 
-
-class ExprError(Exception):
-    """A syntax or type error in an expression, with the 1-based column."""
-
-    def __init__(self, message: str, column: int) -> None:
-        super().__init__(f"column {column}: {message}")
-        self.message = message
-        self.column = column
-
-
-# ---------------------------------------------------------------------------- tokens and AST
-
-
-@dataclass(frozen=True)
-class Token:
-    """A lexical token."""
-
-    kind: str  # num, str, name, kw, op, eof
-    value: str
-    col: int
-
-
-@dataclass(frozen=True)
-class Node:
-    """Base of every AST node; `col` is the 1-based column where it starts."""
-
-    col: int
-
-
-@dataclass(frozen=True)
-class Lit(Node):
-    """A literal: string, number, boolean or null."""
-
-    value: str | int | float | bool | None
-
-
-@dataclass(frozen=True)
-class Ref(Node):
-    """An item or computed id, `row.<column>` or `it`."""
-
-    name: str
-    attr: str | None = None
-
-
-@dataclass(frozen=True)
-class Call(Node):
-    """A call of a whitelisted function."""
-
-    name: str
-    args: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Not(Node):
-    """Logical negation."""
-
-    operand: Node
-
-
-@dataclass(frozen=True)
-class BinOp(Node):
-    """A binary operator: and, or, comparisons, in, not in, + and -."""
-
-    op: str
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True)
-class ListLit(Node):
-    """A list literal `[a, b]`."""
-
-    items: tuple[Node, ...]
-
-
-def tokenize(text: str) -> list[Token]:
-    """Split `text` into tokens, ending with an eof token."""
-    tokens: list[Token] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None or match.lastgroup is None:
-            _bad_char(text, pos)
-        kind, value = match.lastgroup, match.group()
-        if kind != "ws":
-            if kind == "name" and value in KEYWORDS:
-                kind = "kw"
-            tokens.append(Token(kind, value, pos + 1))
-        pos = match.end()
-    tokens.append(Token("eof", "", len(text) + 1))
-    return tokens
-
-
-def _bad_char(text: str, pos: int) -> NoReturn:
-    """Raise the error for an unexpected character."""
-    if text[pos] == "'":
-        raise ExprError("unterminated string", pos + 1)
-    if text[pos] == '"':
-        raise ExprError("strings use single quotes", pos + 1)
-    raise ExprError(f"unexpected character {text[pos]!r}", pos + 1)
-
-
-def _unquote(raw: str) -> str:
-    """Remove quotes and the `\\'` / `\\\\` escapes."""
-    return re.sub(r"\\(.)", r"\1", raw[1:-1])
-
-
-# ---------------------------------------------------------------------------- parser
-
-
-def parse(text: str) -> Node:
-    """Parse an expression into an AST; raise ExprError on any problem."""
-    if not isinstance(text, str):
-        raise ExprError("expression must be a string", 1)
-    if len(text) > MAX_LENGTH:
-        raise ExprError(f"expression too long (max {MAX_LENGTH:,} characters)", MAX_LENGTH + 1)
-    if not text.strip():
-        raise ExprError("empty expression", 1)
-    node = _Parser(tokenize(text)).parse()
-    if depth(node) > MAX_DEPTH:
-        raise ExprError(f"expression too deep (max {MAX_DEPTH})", 1)
-    return node
-
-
-def depth(node: Node) -> int:
-    """Return the depth of the AST."""
-    return 1 + max((depth(child) for child in children(node)), default=0)
-
-
-def children(node: Node) -> tuple[Node, ...]:
-    """Return the direct children of a node."""
-    if isinstance(node, Call):
-        return node.args
-    if isinstance(node, ListLit):
-        return node.items
-    if isinstance(node, Not):
-        return (node.operand,)
-    if isinstance(node, BinOp):
-        return (node.left, node.right)
-    return ()
-
-
-class _Parser:
-    """Recursive descent over the token list; `level` bounds the recursion."""
-
-    def __init__(self, tokens: list[Token]) -> None:
-        self.tokens = tokens
-        self.pos = 0
-        self.level = 0
-
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.pos]
-
-    def advance(self) -> Token:
-        """Consume and return the current token."""
-        token = self.tokens[self.pos]
-        self.pos = min(self.pos + 1, len(self.tokens) - 1)
-        return token
-
-    def at(self, kind: str, value: str | None = None) -> bool:
-        """Return whether the current token matches."""
-        return self.tok.kind == kind and (value is None or self.tok.value == value)
-
-    def expect(self, kind: str, value: str) -> Token:
-        """Consume a required token."""
-        if not self.at(kind, value):
-            raise ExprError(f"expected '{value}', found {self._found()}", self.tok.col)
-        return self.advance()
-
-    def _found(self) -> str:
-        return "end of expression" if self.tok.kind == "eof" else f"'{self.tok.value}'"
-
-    def parse(self) -> Node:
-        """Parse a whole expression and check nothing is left over."""
-        node = self.expr()
-        if not self.at("eof"):
-            raise ExprError(f"unexpected {self._found()}", self.tok.col)
-        return node
-
-    def expr(self) -> Node:
-        """expr := or"""
-        self.level += 1
-        if self.level > MAX_DEPTH:
-            raise ExprError(f"expression too deep (max {MAX_DEPTH})", self.tok.col)
-        node = self._binary("or", self._and)
-        self.level -= 1
-        return node
-
-    def _and(self) -> Node:
-        return self._binary("and", self._not)
-
-    def _binary(self, word: str, sub: Callable[[], Node]) -> Node:
-        """Parse `sub (word sub)*` left-associatively."""
-        node = sub()
-        while self.at("kw", word):
-            col = self.advance().col
-            node = BinOp(col, word, node, sub())
-        return node
-
-    def _not(self) -> Node:
-        """not := "not" not | cmp"""
-        if not self.at("kw", "not"):
-            return self._cmp()
-        col = self.advance().col
-        self.level += 1
-        if self.level > MAX_DEPTH:
-            raise ExprError(f"expression too deep (max {MAX_DEPTH})", col)
-        node = Not(col, self._not())
-        self.level -= 1
-        return node
-
-    def _cmp(self) -> Node:
-        """cmp := sum (op sum)?"""
-        left = self._sum()
-        op, col = self._cmp_op()
-        if op is None:
-            return left
-        return BinOp(col, op, left, self._sum())
-
-    def _cmp_op(self) -> tuple[str | None, int]:
-        """Consume a comparison operator if present."""
-        col = self.tok.col
-        if self.tok.kind == "op" and self.tok.value in CMP_OPS:
-            return self.advance().value, col
-        if self.at("kw", "in"):
-            self.advance()
-            return "in", col
-        if self.at("kw", "not") and self.tokens[self.pos + 1].value == "in":
-            self.advance()
-            self.advance()
-            return "not in", col
-        return None, col
-
-    def _sum(self) -> Node:
-        """sum := atom (("+" | "-") atom)*"""
-        node = self._atom()
-        while self.at("op", "+") or self.at("op", "-"):
-            token = self.advance()
-            node = BinOp(token.col, token.value, node, self._atom())
-        return node
-
-    def _atom(self) -> Node:
-        """Parse a literal, reference, call, parenthesised expression or list."""
-        token = self.tok
-        if token.kind == "num":
-            return Lit(self.advance().col, _number(token))
-        if token.kind == "str":
-            return Lit(self.advance().col, _unquote(token.value))
-        if token.kind == "kw" and token.value in ("true", "false", "null"):
-            self.advance()
-            return Lit(token.col, {"true": True, "false": False}.get(token.value))
-        if token.kind == "name":
-            return self._name()
-        if self.at("op", "("):
-            self.advance()
-            node = self.expr()
-            self.expect("op", ")")
-            return node
-        if self.at("op", "["):
-            return self._list()
-        raise ExprError(f"unexpected {self._found()}", token.col)
-
-    def _name(self) -> Node:
-        """Parse `name`, `name.attr` or `name(args)`."""
-        token = self.advance()
-        if self.at("op", "("):
-            self.advance()
-            return Call(token.col, token.value, self._args(")"))
-        if self.at("op", "."):
-            self.advance()
-            if not self.at("name"):
-                raise ExprError(f"expected a name after '.', found {self._found()}", self.tok.col)
-            return Ref(token.col, token.value, self.advance().value)
-        return Ref(token.col, token.value)
-
-    def _list(self) -> Node:
-        """Parse `[expr, ...]`."""
-        col = self.advance().col
-        items = self._args("]")
-        if not items:
-            raise ExprError("empty list", col)
-        return ListLit(col, items)
-
-    def _args(self, close: str) -> tuple[Node, ...]:
-        """Parse comma-separated expressions up to `close`."""
-        args: list[Node] = []
-        if not self.at("op", close):
-            args.append(self.expr())
-            while self.at("op", ","):
-                self.advance()
-                args.append(self.expr())
-        self.expect("op", close)
-        return tuple(args)
-
-
-def _number(token: Token) -> int | float:
-    """Convert a number token, refusing values too large to be finite."""
-    if "." not in token.value:
-        if len(token.value) > 15:
-            raise ExprError("number too large", token.col)
-        return int(token.value)
-    value = float(token.value)
-    if not math.isfinite(value) or len(token.value) > 30:
-        raise ExprError("number too large", token.col)
-    return value
-
-
-# ---------------------------------------------------------------------------- JSON for the browser
-
-
-def node_to_json(node: Node) -> dict[str, Any]:
-    """Serialise an AST to plain JSON for a small browser-side interpreter."""
-    if isinstance(node, Lit):
-        return {"t": "lit", "v": node.value}
-    if isinstance(node, Ref):
-        if node.name == "row":
-            return {"t": "row", "col": node.attr}
-        return {"t": "it"} if node.name == "it" else {"t": "ref", "id": node.name}
-    if isinstance(node, Call):
-        return {"t": "call", "fn": node.name, "args": [node_to_json(a) for a in node.args]}
-    if isinstance(node, Not):
-        return {"t": "not", "arg": node_to_json(node.operand)}
-    if isinstance(node, BinOp):
-        return {"t": "op", "op": node.op, "left": node_to_json(node.left),
-                "right": node_to_json(node.right)}
-    assert isinstance(node, ListLit)
-    return {"t": "list", "items": [node_to_json(i) for i in node.items]}
+GROUPS = ("eea", "adequate", "adequate_partial", "third_country")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
 # ---------------------------------------------------------------------------- types
@@ -384,35 +65,6 @@ NUMBER = Type("number")
 DATE = Type("date")
 DURATION = Type("duration")
 NULL = Type("null")
-
-
-@dataclass(frozen=True)
-class Duration:
-    """A span added to or subtracted from dates: days(n) or years(n)."""
-
-    days: float = 0
-    years: float = 0
-
-
-class Env:
-    """What an evaluation reads: effective values, the current row or country, today, groups."""
-
-    __slots__ = ("values", "row", "it", "today", "group_of", "tier", "trace")
-
-    def __init__(self, values: dict[str, Any], today: date,
-                 group_of: Callable[[str], str] | None = None, tier: Any = None) -> None:
-        self.values = values
-        self.row: Mapping[str, Any] | None = None
-        self.it: str | None = None
-        self.today = today
-        self.group_of = group_of
-        self.tier = tier
-        # When a dict, traced expressions record each node's value and the rows or countries
-        # their loops matched, keyed by node: the explanation of a finding reads it.
-        self.trace: dict[Any, Any] | None = None
-
-
-Fn = Callable[[Env], Any]
 
 
 @dataclass(frozen=True)
@@ -456,6 +108,9 @@ class Scope:
     row_deps: set[str] = field(default_factory=set)
 
 
+# ---------------------------------------------------------------------------- nodes and operators
+
+
 def compile_expr(text: str, scope: Scope, *, want: str | None = "bool") -> Compiled:
     """Parse, type-check and compile `text`; raise ExprError on any problem."""
     node = parse(text)
@@ -475,21 +130,8 @@ def _compile(node: Node, scope: Scope) -> tuple[Type, Fn]:
     """Check and compile one node; traced scopes record its value outside loops."""
     typ, fn = _compile_node(node, scope)
     if scope.trace and scope.row is None and not scope.in_country:
-        fn = _traced(node, fn)
+        fn = traced(node, fn)
     return typ, fn
-
-
-def _traced(node: Node, fn: Fn) -> Fn:
-    """Wrap `fn` so that an evaluation with `env.trace` set records the node's value."""
-    key = id(node)
-
-    def run(env: Env) -> Any:
-        value = fn(env)
-        if env.trace is not None:
-            env.trace[key] = value
-        return value
-
-    return run
 
 
 def _compile_node(node: Node, scope: Scope) -> tuple[Type, Fn]:
@@ -608,7 +250,7 @@ def _arith(node: BinOp, scope: Scope) -> tuple[Type, Fn]:
         raise ExprError(f"'{node.op}' cannot combine {lt.describe()} and {rt.describe()}",
                         node.col)
     op = node.op
-    return result, lambda env: _arith_value(op, lf(env), rf(env))
+    return result, lambda env: arith_value(op, lf(env), rf(env))
 
 
 def _arith_type(op: str, left: str, right: str) -> Type | None:
@@ -620,44 +262,6 @@ def _arith_type(op: str, left: str, right: str) -> Type | None:
     else:
         table[("date", "date")] = NUMBER
     return table.get((left, right))
-
-
-def _arith_value(op: str, left: Any, right: Any) -> Any:
-    """Compute `left op right`; any overflow gives null so evaluation stays total."""
-    if left is None or right is None:
-        return None
-    try:
-        if isinstance(left, Duration) and isinstance(right, Duration):
-            sign = 1 if op == "+" else -1
-            return Duration(left.days + sign * right.days, left.years + sign * right.years)
-        if isinstance(right, Duration) or isinstance(left, Duration):
-            return _shift(left, right, op)
-        if isinstance(left, date):
-            return (left - right).days
-        result = left + right if op == "+" else left - right
-        return result if math.isfinite(result) else None
-    except (OverflowError, ValueError, TypeError):
-        return None
-
-
-def _shift(left: Any, right: Any, op: str) -> date:
-    """Add or subtract a duration to a date."""
-    day, span = (left, right) if isinstance(left, date) else (right, left)
-    sign = 1 if op == "+" else -1
-    total_days = span.days
-    if span.years == int(span.years):
-        day = _add_years(day, sign * int(span.years))
-    else:
-        total_days += span.years * 365.25
-    return day + timedelta(days=sign * round(total_days))
-
-
-def _add_years(day: date, years: int) -> date:
-    """Move a date by whole years; 29 February becomes 28 February in other years."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def _compare(node: BinOp, scope: Scope) -> tuple[Type, Fn]:
@@ -675,26 +279,7 @@ def _compare(node: BinOp, scope: Scope) -> tuple[Type, Fn]:
         _check_equal(node, lt, rt)
     else:
         _check_order(node, lt, rt)
-    return BOOL, _comparison(node.op, lf, rf, lt.kind == "list")
-
-
-def _comparison(op: str, lf: Fn, rf: Fn, as_sets: bool) -> Fn:
-    """Build the closure of a comparison that is false whenever a side is null."""
-    test: Callable[[Any, Any], bool] = {
-        "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
-        "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
-        ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
-        "in": lambda a, b: a in b, "not in": lambda a, b: a not in b,
-    }[op]
-    if as_sets:  # lists compare as sets: the order of ticked boxes does not matter
-        inner = test
-        test = lambda a, b: inner(frozenset(a), frozenset(b))  # noqa: E731
-
-    def run(env: Env) -> bool:
-        left, right = lf(env), rf(env)
-        return left is not None and right is not None and test(left, right)
-
-    return run
+    return BOOL, comparison(node.op, lf, rf, lt.kind == "list")
 
 
 def _check_equal(node: BinOp, lt: Type, rt: Type) -> None:
@@ -768,16 +353,9 @@ def _literal_arg(node: Call, index: int, allowed: frozenset[str] | tuple[str, ..
     return arg.value
 
 
-def _is_answered(value: Any) -> bool:
-    """Return whether a value counts as an answer (non-empty text or list)."""
-    if value is None:
-        return False
-    return not (isinstance(value, (str, tuple, list)) and len(value) == 0)
-
-
 def _fn_answered(node: Call, scope: Scope) -> tuple[Type, Fn]:
     _, fn = _compile(node.args[0], scope)
-    return BOOL, lambda env: _is_answered(fn(env))
+    return BOOL, lambda env: counts_as_answer(fn(env))
 
 
 def _fn_selected(node: Call, scope: Scope) -> tuple[Type, Fn]:
@@ -805,8 +383,8 @@ def _fn_count(node: Call, scope: Scope) -> tuple[Type, Fn]:
     rows, cond = _row_loop(node, scope)
 
     def run(env: Env) -> int:
-        found = _matching(env, rows(env), cond)
-        _record(env, node, found)
+        found = matching_rows(env, rows(env), cond)
+        record_match(env, node, found)
         return len(found)
 
     return NUMBER, run
@@ -822,34 +400,12 @@ def _row_loop(node: Call, scope: Scope) -> tuple[Fn, Fn]:
     return rows, cond
 
 
-def _matching(env: Env, rows: Any, cond: Fn) -> list[int]:
-    """Return the indices of the rows for which `cond` is true, restoring the outer row."""
-    outer, found = env.row, []
-    for index, row in enumerate(rows or ()):
-        env.row = row
-        if cond(env) is True:
-            found.append(index)
-    env.row = outer
-    return found
-
-
-def _record(env: Env, node: Node, matched: list[Any]) -> None:
-    """Remember what a loop matched, when the evaluation is traced."""
-    if env.trace is not None:
-        env.trace[("match", id(node))] = matched
-
-
-def matched_by(trace: dict[Any, Any], node: Node) -> list[Any] | None:
-    """Return the row indices or country codes a traced loop matched (None: not evaluated)."""
-    return trace.get(("match", id(node)))
-
-
 def _fn_any(node: Call, scope: Scope) -> tuple[Type, Fn]:
     rows, cond = _row_loop(node, scope)
 
     def run(env: Env) -> bool:
-        found = _matching(env, rows(env), cond)
-        _record(env, node, found)
+        found = matching_rows(env, rows(env), cond)
+        record_match(env, node, found)
         return bool(found)
 
     return BOOL, run
@@ -860,8 +416,8 @@ def _fn_all(node: Call, scope: Scope) -> tuple[Type, Fn]:
 
     def run(env: Env) -> bool:
         table = rows(env) or ()
-        found = _matching(env, table, cond)
-        _record(env, node, found)
+        found = matching_rows(env, table, cond)
+        record_match(env, node, found)
         return len(found) == len(table)
 
     return BOOL, run
@@ -877,23 +433,12 @@ def _country_loop(node: Call, scope: Scope) -> tuple[Fn, Fn]:
     return codes, cond
 
 
-def _countries(env: Env, codes: Any, cond: Fn) -> list[str]:
-    """Return the country codes for which `cond` is true, restoring the outer `it`."""
-    outer, found = env.it, []
-    for code in codes or ():
-        env.it = code
-        if cond(env) is True:
-            found.append(code)
-    env.it = outer
-    return found
-
-
 def _fn_any_country(node: Call, scope: Scope) -> tuple[Type, Fn]:
     codes, cond = _country_loop(node, scope)
 
     def run(env: Env) -> bool:
-        found = _countries(env, codes(env), cond)
-        _record(env, node, found)
+        found = matching_countries(env, codes(env), cond)
+        record_match(env, node, found)
         return bool(found)
 
     return BOOL, run
@@ -904,8 +449,8 @@ def _fn_all_country(node: Call, scope: Scope) -> tuple[Type, Fn]:
 
     def run(env: Env) -> bool:
         listed = codes(env) or ()
-        found = _countries(env, listed, cond)
-        _record(env, node, found)
+        found = matching_countries(env, listed, cond)
+        record_match(env, node, found)
         return len(found) == len(listed)
 
     return BOOL, run

@@ -1,0 +1,440 @@
+"""Answering an assessment, vendor side: autosave, section saves, copying earlier answers, evidence files.
+
+Each service takes the acting user (`by=`), raises a domain exception and commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Row, bindparam, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import FileStorage
+
+from vendorcheck import audit, database, storage, uploads
+from vendorcheck.extensions import db
+from vendorcheck.models import User, utcnow
+from vendorcheck.models.assessments import (
+    EDITABLE_STATUSES,
+    Answer,
+    Assessment,
+    AssessmentStatus,
+    AutosaveReceipt,
+    Evidence,
+)
+from vendorcheck.questionnaire import Item, Questionnaire, score, validate_answers
+from vendorcheck.questionnaire.answers import Invalid, clean_text
+from vendorcheck.services.assessments.reading import (
+    MAX_JUSTIFICATION,
+    SUBMITTED_STATES,
+    answer_rows,
+    answers_of,
+    check_editable,
+    is_editable,
+    questionnaire_of,
+)
+from vendorcheck.services.assessments.results import refresh_results, store_progress
+from vendorcheck.services.errors import DomainError, ValidationFailed
+
+S = AssessmentStatus
+
+
+MB = 1024 * 1024
+
+
+# --- domain exceptions ----------------------------------------------------------------------------
+
+
+class AnswerInvalid(ValidationFailed):
+    """One or more answers were refused; `problems` maps item (or cell) → message."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        self.problems = dict(problems)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.problems.items()))
+
+
+class UnknownItem(ValidationFailed):
+    """The item id does not exist in the pinned questionnaire."""
+
+
+class Conflict(DomainError):
+    """Someone saved a newer version in the meantime; nothing was overwritten."""
+
+    status = 409
+
+    def __init__(self, message: object, *, item_id: str = "", current: Any = None,
+                 version: int | None = None) -> None:
+        self.item_id, self.current, self.version = item_id, current, version
+        super().__init__(message)
+
+
+class QuotaExceeded(ValidationFailed):
+    """Too many files or bytes for one assessment."""
+
+
+# --- private helpers (no commit) ------------------------------------------------------------------
+
+
+def _item(q: Questionnaire, item_id: str) -> Item:
+    if not isinstance(item_id, str) or not q.has_item(item_id):
+        raise UnknownItem(_l("Unknown item '%(item)s'.", item=str(item_id)[:64]))
+    item = q.item(item_id)
+    if not item.kind.typed:
+        raise UnknownItem(_l("Item '%(item)s' takes no typed answer.", item=item_id))
+    return item
+
+
+def _clean_justification(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        return clean_text(text, MAX_JUSTIFICATION).strip() or None
+    except Invalid as exc:
+        raise AnswerInvalid({"justification": str(exc)}) from None
+
+
+def _conflict(answer: Answer) -> Conflict:
+    """Describe a newer stored answer: who saved it and when, and its value and version."""
+    author = db.session.get(User, answer.updated_by_id) if answer.updated_by_id else None
+    who = author.name if author is not None else _("someone else")
+    when = format_datetime(answer.updated_at, "HH:mm") if answer.updated_at else ""
+    return Conflict(_l("Changed by %(who)s at %(when)s — your text is kept; reload to merge.",
+                       who=who, when=when), item_id=answer.item_id, current=answer.value,
+                    version=answer.version)
+
+
+def _store(assessment: Assessment, item_id: str, value: Any, justification: str | None, *,
+           by: User, keep_justification: bool = False) -> Answer:
+    """Create or update one answer row (no version check here)."""
+    answer = next((a for a in assessment.answers if a.item_id == item_id), None)
+    if answer is None:
+        answer = Answer(item_id=item_id)
+        assessment.answers.append(answer)
+    answer.value = value
+    if not keep_justification:
+        answer.justification = justification
+    answer.updated_by_id, answer.updated_by = by.id, by
+    answer.updated_at = utcnow()
+    answer.needs_reconfirmation = False
+    return answer
+
+
+def _started(assessment: Assessment) -> None:
+    if assessment.status is S.SENT:
+        assessment.status = S.IN_PROGRESS
+
+
+def _lost_race(item_id: str) -> Conflict:
+    """Roll back a save that lost a race with another one, and describe it (409)."""
+    db.session.rollback()
+    return Conflict(_l("Someone saved this answer at the same moment; reload to see it."),
+                    item_id=item_id)
+
+
+def _flush_or_conflict(item_id: str) -> None:
+    try:
+        db.session.flush()
+    except (StaleDataError, IntegrityError):
+        raise _lost_race(item_id) from None
+
+
+# --- autosave -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Saved:
+    """The result of one autosave: the item, its new version and when."""
+
+    item_id: str
+    version: int
+    saved_at: datetime | None
+    progress: int = 0
+    replayed: bool = False
+
+
+def _take_turn(assessment: Assessment) -> None:
+    """Wait for the assessment's save turn, then re-read what decides whether it may change.
+
+    Saves of one assessment run one at a time from here to their commit (a row lock on
+    PostgreSQL, the write queue on SQLite), and read the answers only once it is their turn:
+    two people saving different items at the same moment each compute progress with the other's
+    answer, and a re-score never commits results that miss an answer saved meanwhile. Checks
+    that need no stored state (the item, the value) run before, outside the turn.
+    """
+    database.queue_for_write(db.session)
+    db.session.refresh(assessment, ["status", "submitted_at", "progress"], with_for_update=True)
+
+
+# Built once: an autosave runs these on every change of a field, and building a statement
+# costs about as much as running it.
+ANSWER_STATES = select(Answer.id, Answer.item_id, Answer.value, Answer.version).where(
+    Answer.assessment_id == bindparam("assessment_id"))
+RECEIPT = select(AutosaveReceipt.assessment_id, AutosaveReceipt.item_id,
+                 AutosaveReceipt.answer_version, AutosaveReceipt.created_at).where(
+    AutosaveReceipt.request_id == bindparam("request_id"))
+
+
+
+def _answer_states(assessment_id: int) -> dict[str, Row[Any]]:
+    """Read an assessment's answers as plain rows: an autosave compares them, never edits them."""
+    rows = db.session.execute(ANSWER_STATES, {"assessment_id": assessment_id})
+    return {row.item_id: row for row in rows}
+
+
+def _replay(assessment: Assessment, item_id: str, request_id: str) -> Saved | None:
+    """Return the stored result of an autosave request already handled, if any."""
+    receipt = db.session.execute(RECEIPT, {"request_id": request_id[:64]}).first()
+    if receipt is None:
+        return None
+    if receipt.assessment_id != assessment.id or receipt.item_id != item_id:
+        raise Conflict(_l("This request was already used for another answer."))
+    return Saved(item_id, receipt.answer_version, receipt.created_at, assessment.progress,
+                 replayed=True)
+
+
+def _write_answer(assessment_id: int, item_id: str, current: Row[Any] | None,
+                  changes: dict[str, Any]) -> int:
+    """Insert or update one answer row, guarded by its version; return the new version.
+
+    Plain UPDATE/INSERT statements: the ORM's unit of work costs more than the rest of an
+    autosave. The version check is in the WHERE clause, so a lost race updates nothing.
+    """
+    table = Answer.__table__
+    try:
+        if current is None:
+            db.session.execute(table.insert().values(
+                assessment_id=assessment_id, item_id=item_id, version=1, **changes))
+            return 1
+        updated = db.session.execute(table.update().where(
+            table.c.id == current.id, table.c.version == current.version,
+        ).values(version=current.version + 1, **changes))
+    except IntegrityError:
+        updated = None
+    if updated is None or updated.rowcount != 1:  # type: ignore[attr-defined]
+        raise _lost_race(item_id)
+    return int(current.version) + 1
+
+
+def _keep_receipt(assessment_id: int, request_id: str, item_id: str, version: int) -> None:
+    """Record the request id, so a retried request returns this result instead of saving twice."""
+    try:
+        db.session.execute(AutosaveReceipt.__table__.insert().values(
+            assessment_id=assessment_id, request_id=request_id[:64], item_id=item_id,
+            answer_version=version, created_at=utcnow()))
+    except IntegrityError:  # the same request id at the same moment: 409, not 500
+        raise _lost_race(item_id) from None
+
+
+def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_version: int | None,
+                request_id: str | None, by: User, justification: str | None = None,
+                keep_justification: bool = True) -> Saved:
+    """Save one item's answer (autosave): validate, check the version, update progress, commit.
+
+    The score, tier and findings are only marked stale here and recomputed before they are read
+    (`ensure_fresh`, `refresh_stale`): an autosave comes with every change of a field.
+    """
+    q = questionnaire_of(assessment)
+    _item(q, item_id)
+    checked = validate_answers(q, {item_id: value})
+    if checked.problems:
+        raise AnswerInvalid({p.item: p.message for p in checked.problems})
+    text = _clean_justification(justification)
+    _take_turn(assessment)
+    if request_id:
+        replayed = _replay(assessment, item_id, str(request_id))
+        if replayed is not None:
+            db.session.rollback()  # ends the turn
+            return replayed
+    check_editable(assessment, item_id)
+    rows = _answer_states(assessment.id)
+    current = rows.get(item_id)
+    if current is not None and seen_version is not None and current.version != seen_version:
+        raise _conflict(db.session.get_one(Answer, current.id))  # who saved it, and when
+    if current is None and seen_version:
+        raise Conflict(_l("This answer was removed in the meantime; reload the page."),
+                       item_id=item_id)
+    new, saved_at = checked.answers.get(item_id), utcnow()
+    changes = {"value": new, "updated_by_id": by.id, "updated_at": saved_at,
+               "needs_reconfirmation": False}
+    if not (keep_justification and justification is None):
+        changes["justification"] = text
+    version = _write_answer(assessment.id, item_id, current, changes)
+    answers = {k: r.value for k, r in rows.items() if r.value is not None and k != item_id}
+    if new is not None:
+        answers[item_id] = new
+    store_progress(assessment, q, answers)
+    audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
+                 details={"item": item_id, "version": version})
+    if request_id:
+        _keep_receipt(assessment.id, str(request_id), item_id, version)
+    saved = Saved(item_id, version, saved_at, assessment.progress)
+    db.session.commit()
+    return saved
+
+
+# --- sections and copies --------------------------------------------------------------------------
+
+
+@dataclass
+class SectionInput:
+    """What a section form posted: values, justifications and the versions the form showed."""
+
+    values: dict[str, Any]
+    justifications: dict[str, str | None] = field(default_factory=dict)
+    versions: dict[str, int | None] = field(default_factory=dict)
+
+
+def save_section(assessment: Assessment, section_id: str, data: SectionInput, *,
+                 by: User) -> int:
+    """Save a section's visible answers at once (hidden items' values are ignored); return count."""
+    q = questionnaire_of(assessment)
+    section = next((s for s in q.sections if s.id == section_id), None)
+    if section is None:
+        raise UnknownItem(_l("Unknown section."))
+    rows = answer_rows(assessment)
+    editable = [i for i in section.items if i.kind.typed
+                and is_editable(assessment, i.id) and i.id in data.values]
+    if not editable:
+        check_editable(assessment, "")
+    merged = {**answers_of(assessment), **{i.id: data.values[i.id] for i in editable}}
+    visibility = score(q, {k: v for k, v in merged.items()
+                           if not validate_answers(q, {k: v}).problems}).visibility
+    shown = [i for i in editable if visibility.is_visible(i.id)]
+    checked = validate_answers(q, {i.id: data.values[i.id] for i in shown})
+    problems = {p.item: p.message for p in checked.problems}
+    for item in shown:
+        stored = rows.get(item.id)
+        seen = data.versions.get(item.id)
+        new = checked.answers.get(item.id)
+        if stored is not None and seen is not None and stored.version != seen and stored.value != new:
+            problems[item.id] = str(_conflict(stored))
+    if problems:
+        raise AnswerInvalid(problems)
+    changed = 0
+    for item in shown:
+        new, text = checked.answers.get(item.id), _clean_justification(data.justifications.get(item.id))
+        stored = rows.get(item.id)
+        if stored is None and new is None and text is None:
+            continue
+        if stored is not None and stored.value == new and stored.justification == text:
+            continue
+        _store(assessment, item.id, new, text, by=by)
+        changed += 1
+    _started(assessment)
+    _flush_or_conflict(section_id)
+    refresh_results(assessment, q)
+    audit.record("section_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
+                 details={"section": section_id, "changed": changed})
+    db.session.commit()
+    return changed
+
+
+def copy_answers_from(previous: Assessment, into: Assessment, *, by: User) -> int:
+    """Copy the vendor's own previous answers into empty items; they must be re-confirmed."""
+    if (previous.vendor_org_id is None or previous.vendor_org_id != into.vendor_org_id
+            or previous.questionnaire_id != into.questionnaire_id
+            or previous.status not in SUBMITTED_STATES or previous.id == into.id):
+        raise ValidationFailed(_l("Answers can only be copied from one of your own submitted "
+                                  "assessments of the same questionnaire."))
+    if into.status not in EDITABLE_STATUSES:
+        check_editable(into, "")
+    q = questionnaire_of(into)
+    current, copied = answers_of(into), 0
+    for old in previous.answers:
+        if old.value is None or old.item_id in current or not q.has_item(old.item_id):
+            continue
+        if not q.item(old.item_id).kind.carried_over:
+            continue
+        checked = validate_answers(q, {old.item_id: old.value})
+        if checked.problems or old.item_id not in checked.answers:
+            continue
+        answer = _store(into, old.item_id, checked.answers[old.item_id], old.justification, by=by)
+        answer.needs_reconfirmation = True
+        copied += 1
+    _started(into)
+    db.session.flush()
+    refresh_results(into, q)
+    audit.record("answers_copied", by=by, org=into.vendor_org_id, obj=into,
+                 details={"from": previous.id, "copied": copied})
+    db.session.commit()
+    return copied
+
+
+# --- evidence files -------------------------------------------------------------------------------
+
+
+def add_evidence(assessment: Assessment, item_id: str, upload: FileStorage, *,
+                 by: User) -> Evidence:
+    """Check and store one evidence file for an item; refuse over quota or by content."""
+    q = questionnaire_of(assessment)
+    if not q.has_item(item_id):
+        raise UnknownItem(_l("Unknown item '%(item)s'.", item=str(item_id)[:64]))
+    item = q.item(item_id)
+    if not item.kind.is_upload and item.evidence is None:
+        raise UnknownItem(_l("This question takes no file."))
+    check_editable(assessment, item_id)
+    accept, max_mb = _evidence_rules(item)
+    cfg = current_app.config
+    if len(assessment.evidence) >= int(cfg.get("EVIDENCE_MAX_FILES", 200)):
+        raise QuotaExceeded(_l("This assessment already has the maximum number of files."))
+    checked = uploads.check_upload(upload.stream, upload.filename, accept, int(max_mb * MB))
+    key, sha256, size = storage.save(upload.stream)
+    total = sum(e.size for e in assessment.evidence) + size
+    if total > int(cfg.get("EVIDENCE_MAX_TOTAL_MB", 200)) * MB:
+        storage.delete(key)
+        raise QuotaExceeded(_l("The files of this assessment would exceed %(mb)d MB in total.",
+                               mb=int(cfg.get("EVIDENCE_MAX_TOTAL_MB", 200))))
+    evidence = Evidence(item_id=item_id, file_name=checked.display_name, storage_key=key,
+                        content_type=checked.content_type, size=size, sha256=sha256,
+                        uploaded_by_id=by.id)
+    try:
+        assessment.evidence.append(evidence)
+        db.session.flush()
+        if item.kind.is_upload:
+            ids = [str(e.id) for e in assessment.evidence if e.item_id == item_id]
+            _store(assessment, item_id, ids, None, by=by, keep_justification=True)
+        _started(assessment)
+        refresh_results(assessment, q)
+        audit.record("evidence_uploaded", by=by, org=assessment.vendor_org_id, obj=evidence,
+                     details={"assessment_id": assessment.id, "item": item_id, "sha256": sha256,
+                              "size": size})
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        storage.delete(key)
+        raise
+    return evidence
+
+
+def _evidence_rules(item: Item) -> tuple[tuple[str, ...], float]:
+    """Return (accepted kinds, max MB) of an item, capped by EVIDENCE_MAX_MB."""
+    cap = float(current_app.config.get("EVIDENCE_MAX_MB", 20))
+    if item.kind.is_upload:
+        return item.accept or ("pdf",), min(float(item.max_mb or cap), cap)
+    assert item.evidence is not None
+    return item.evidence.accept, min(float(item.evidence.max_mb or cap), cap)
+
+
+def remove_evidence(evidence: Evidence, *, by: User) -> None:
+    """Delete an evidence file while the item is still editable."""
+    assessment = evidence.assessment
+    check_editable(assessment, evidence.item_id)
+    key, item_id = evidence.storage_key, evidence.item_id
+    assessment.evidence.remove(evidence)
+    q = questionnaire_of(assessment)
+    if q.has_item(item_id) and q.item(item_id).kind.is_upload:
+        ids = [str(e.id) for e in assessment.evidence if e.item_id == item_id]
+        _store(assessment, item_id, ids or None, None, by=by, keep_justification=True)
+    refresh_results(assessment, q)
+    audit.record("evidence_removed", by=by, org=assessment.vendor_org_id, obj=assessment,
+                 details={"item": item_id, "file": evidence.file_name})
+    db.session.commit()
+    storage.delete(key)

@@ -1,0 +1,119 @@
+"""Reading an assessment: its pinned questionnaire, answers, progress, and whether it may still change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from vendorcheck.extensions import db
+from vendorcheck.models import Organisation, Vendor
+from vendorcheck.models.assessments import (
+    EDITABLE_STATUSES,
+    Answer,
+    Assessment,
+    AssessmentStatus,
+    Clarification,
+    ClarificationState,
+)
+from vendorcheck.questionnaire import Questionnaire
+from vendorcheck.questionnaire.evaluate import Visibility
+from vendorcheck.questionnaire.scoring import is_answered
+from vendorcheck.services.errors import DomainError
+
+S = AssessmentStatus
+SUBMITTED_STATES = frozenset({S.SUBMITTED, S.IN_REVIEW, S.CLARIFICATION_REQUESTED, S.DECIDED})
+CLARIFIABLE = frozenset({S.SUBMITTED, S.IN_REVIEW, S.CLARIFICATION_REQUESTED})
+MAX_JUSTIFICATION = 5000
+
+
+class NotEditable(DomainError):
+    """The assessment is submitted (or closed) and the item has no open clarification."""
+
+    status = 409
+
+
+def questionnaire_of(assessment: Assessment) -> Questionnaire:
+    """Return the exact questionnaire version the assessment is pinned to."""
+    return current_app.extensions["questionnaires"].get(
+        assessment.questionnaire_id, assessment.questionnaire_version)
+
+
+def answers_of(assessment: Assessment) -> dict[str, Any]:
+    """Return the stored answers as the engine reads them."""
+    return {a.item_id: a.value for a in assessment.answers if a.value is not None}
+
+
+def answer_rows(assessment: Assessment) -> dict[str, Answer]:
+    """Return the stored answer rows by item id."""
+    return {a.item_id: a for a in assessment.answers}
+
+
+def vendor_assessments(org: Organisation) -> list[Assessment]:
+    """Return every assessment sent to this vendor organisation, by any buyer."""
+    query = (select(Assessment).join(Assessment.vendor).where(
+        Vendor.vendor_org_id == org.id, Assessment.status != S.DRAFT)
+        .order_by(Assessment.due_date.is_(None), Assessment.due_date, Assessment.id.desc()))
+    return list(db.session.scalars(query))
+
+
+def preload(assessment_id: int) -> Assessment | None:
+    """Load an assessment with its vendor in one query; `get_owned_or_404` then finds it."""
+    return db.session.scalars(select(Assessment).where(Assessment.id == assessment_id)
+                              .options(joinedload(Assessment.vendor))).first()
+
+
+def open_clarifications(assessment: Assessment) -> dict[str, Clarification]:
+    """Return open clarifications by item id."""
+    return {c.item_id: c for c in assessment.clarifications if c.state is ClarificationState.OPEN}
+
+
+def is_editable(assessment: Assessment, item_id: str | None = None) -> bool:
+    """Tell whether the vendor may change answers (or this item's answer)."""
+    if assessment.status in EDITABLE_STATUSES:
+        return True
+    return (item_id is not None and assessment.status in CLARIFIABLE
+            and item_id in open_clarifications(assessment))
+
+
+def check_editable(assessment: Assessment, item_id: str) -> None:
+    """Raise NotEditable, saying why, unless the vendor may change this item's answer."""
+    if is_editable(assessment, item_id):
+        return
+    if assessment.submitted_at is not None and assessment.status in SUBMITTED_STATES:
+        day = assessment.submitted_at.date().isoformat()
+        raise NotEditable(_l("Submitted on %(day)s — ask the buyer to reopen the assessment to "
+                             "change answers.", day=day))
+    raise NotEditable(_l("This assessment can no longer be changed."))
+
+
+def section_progress(q: Questionnaire, vis: Visibility) -> dict[str, tuple[int, int]]:
+    """Return (answered, shown) items per section; notes do not count."""
+    out: dict[str, tuple[int, int]] = {}
+    for section in q.sections:
+        shown = [i for i in section.items if i.kind.is_question and vis.is_visible(i.id)]
+        done = sum(1 for i in shown if is_answered(i, vis.values.get(i.id), vis))
+        out[section.id] = (done, len(shown))
+    return out
+
+
+def overall_progress(counts: Mapping[str, tuple[int, int]]) -> int:
+    """Return the percentage of shown items answered, over every section (100 when none shows)."""
+    shown = sum(total for _done, total in counts.values())
+    return round(100 * sum(done for done, _t in counts.values()) / shown) if shown else 100
+
+
+def previous_submissions(into: Assessment) -> list[Assessment]:
+    """Return this vendor organisation's submitted assessments of the same questionnaire."""
+    org_id = into.vendor_org_id
+    if org_id is None:
+        return []
+    query = (select(Assessment).join(Assessment.vendor).where(
+        Vendor.vendor_org_id == org_id, Assessment.id != into.id,
+        Assessment.questionnaire_id == into.questionnaire_id,
+        Assessment.status.in_(SUBMITTED_STATES)).order_by(Assessment.submitted_at.desc()))
+    return list(db.session.scalars(query))

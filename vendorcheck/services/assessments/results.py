@@ -1,0 +1,147 @@
+"""An assessment's results: the reviewed score, tier and findings cached on it, and kept fresh.
+
+An autosave only writes progress and marks the results stale (`store_progress`); `ensure_fresh` and
+`refresh_stale` re-score before anyone reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from vendorcheck import database
+from vendorcheck.extensions import db
+from vendorcheck.models.assessments import Assessment, AssessmentStatus, FindingRecord, FindingState
+from vendorcheck.questionnaire import Questionnaire
+from vendorcheck.questionnaire.evaluate import evaluate_visibility, make_env
+from vendorcheck.questionnaire.reviewed import OverrideValue, ReviewedResult, reviewed_result
+from vendorcheck.questionnaire.scoring import ScoreResult, completeness
+from vendorcheck.services.assessments.reading import (
+    answers_of,
+    overall_progress,
+    questionnaire_of,
+    section_progress,
+)
+
+S = AssessmentStatus
+
+
+def reviewed_of(assessment: Assessment, q: Questionnaire | None = None) -> ReviewedResult:
+    """Score the pinned version and apply the reviewer's overrides and manual findings."""
+    q = q or questionnaire_of(assessment)
+    overrides = [OverrideValue(o.kind, o.target, o.new_value) for o in assessment.overrides]
+    manual = [f.severity for f in assessment.findings if f.source == "manual"]
+    return reviewed_result(q, answers_of(assessment), overrides, extra_severities=manual)
+
+
+def refresh_results(assessment: Assessment, q: Questionnaire | None = None) -> ReviewedResult:
+    """Re-score with the reviewer's overrides, refresh the cached columns and sync findings.
+
+    The cached score, tier and open findings are the reviewed ones, so the dashboard, the review
+    page, the report and the exports agree even when the vendor saves during a clarification.
+    """
+    q = q or questionnaire_of(assessment)
+    reviewed = reviewed_of(assessment, q)
+    result = reviewed.computed
+    assessment.score, assessment.tier = reviewed.score, reviewed.tier
+    assessment.completeness = result.completeness
+    assessment.progress = overall_progress(section_progress(q, result.visibility))
+    _sync_findings(assessment, reviewed)
+    assessment.open_findings = _count_open(assessment, result)
+    assessment.results_stale = False
+    return reviewed
+
+
+def store_progress(assessment: Assessment, q: Questionnaire, answers: Mapping[str, Any]) -> None:
+    """Write progress and completeness only, and mark the score, tier and findings stale.
+
+    Visibility alone is a fraction of a full re-score; the rest waits for `ensure_fresh`. One
+    plain UPDATE (the unit of work costs more), mirrored on the loaded object.
+    """
+    visibility = evaluate_visibility(q, answers, env=make_env(q, None))
+    values: dict[str, Any] = {
+        "completeness": completeness(q, visibility)[0],
+        "progress": overall_progress(section_progress(q, visibility)),
+        "results_stale": True}
+    if assessment.status is S.SENT:
+        values["status"] = S.IN_PROGRESS
+    db.session.execute(update(Assessment.__table__)
+                       .where(Assessment.__table__.c.id == assessment.id).values(values))
+    for name, value in values.items():
+        set_committed_value(assessment, name, value)
+
+
+def ensure_fresh(assessment: Assessment) -> None:
+    """Re-score an assessment whose results an autosave marked stale, and commit."""
+    if assessment.results_stale:
+        _refresh_in_turn(assessment.id)
+
+
+def refresh_stale(buyer_org_id: int) -> int:
+    """Re-score every assessment of a buyer whose results are stale; return how many.
+
+    Called before a buyer page is built, so the dashboard, the review pages, the reports and the
+    exports always read results that include the vendor's latest autosave.
+    """
+    stale = db.session.scalars(select(Assessment.id).where(
+        Assessment.results_stale.is_(True), Assessment.buyer_org_id == buyer_org_id)).all()
+    for assessment_id in stale:
+        _refresh_in_turn(assessment_id)
+    return len(stale)
+
+
+def _refresh_in_turn(assessment_id: int) -> None:
+    """Take the assessment's save turn, re-read it and re-score it if still stale; commit."""
+    assessment = _lock_for_rescore(assessment_id)
+    if assessment is not None and assessment.results_stale:
+        refresh_results(assessment)
+    db.session.commit()  # also ends the turn when there was nothing left to do
+
+
+def _lock_for_rescore(assessment_id: int) -> Assessment | None:
+    """Take the assessment's save turn and load what a re-score reads, fresh."""
+    database.queue_for_write(db.session)
+    return db.session.scalars(
+        select(Assessment).where(Assessment.id == assessment_id)
+        .options(joinedload(Assessment.vendor), selectinload(Assessment.answers),
+                 selectinload(Assessment.overrides), selectinload(Assessment.findings))
+        .with_for_update(of=Assessment).execution_options(populate_existing=True)).first()
+
+
+STILL_OPEN = frozenset({FindingState.OPEN, FindingState.VENDOR_RESPONDED})
+
+
+def _count_open(assessment: Assessment, result: ScoreResult) -> int:
+    """Count the findings the review page lists (raised or manual) that are still open."""
+    raised = {f.id for f in result.findings}
+    return sum(1 for r in assessment.findings if r.state in STILL_OPEN
+               and (r.source == "manual" or r.finding_id in raised))
+
+
+def _sync_findings(assessment: Assessment, reviewed: ReviewedResult) -> None:
+    """Insert newly raised computed findings; drop untouched ones no longer raised; keep states.
+
+    A raised finding's record carries its effective severity (the reviewer's override, if any),
+    since the report and the exports read the records.
+    """
+    raised = {f.id: f for f in reviewed.computed.findings}
+    existing = {f.finding_id: f for f in assessment.findings}
+    for record in list(assessment.findings):
+        untouched = record.state is FindingState.OPEN and not record.comment and not record.updated_by_id
+        if record.source == "computed" and record.finding_id not in raised and untouched:
+            assessment.findings.remove(record)
+    for fid, finding in raised.items():
+        severity = reviewed.severity_of(fid, finding.severity)
+        stored = existing.get(fid)
+        if stored is None:
+            assessment.findings.append(FindingRecord(
+                finding_id=fid, source="computed", severity=severity,
+                title=finding.title.as_dict(), refs=list(finding.refs),
+                remediation=finding.remediation.as_dict() if finding.remediation else {},
+                state=FindingState.OPEN))
+        elif stored.source == "computed" and stored.severity != severity:
+            stored.severity = severity

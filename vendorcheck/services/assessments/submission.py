@@ -1,0 +1,115 @@
+"""Submitting an assessment with an attestation, and answering the buyer's clarifications.
+
+Each service takes the acting user (`by=`), raises a domain exception and commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask_babel import lazy_gettext as _l
+
+from vendorcheck import audit, mail
+from vendorcheck.extensions import db
+from vendorcheck.models import OutboxMessage, User, utcnow
+from vendorcheck.models.assessments import (
+    EDITABLE_STATUSES,
+    Assessment,
+    AssessmentStatus,
+    Attestation,
+    Clarification,
+    ClarificationState,
+)
+from vendorcheck.questionnaire import score
+from vendorcheck.questionnaire.answers import Invalid, clean_text
+from vendorcheck.services.assessments.reading import (
+    MAX_JUSTIFICATION,
+    NotEditable,
+    answers_of,
+    check_editable,
+    open_clarifications,
+    questionnaire_of,
+)
+from vendorcheck.services.assessments.results import refresh_results
+from vendorcheck.services.errors import DomainError, ValidationFailed
+from vendorcheck.services.notify import queue_mail
+
+S = AssessmentStatus
+
+
+class MissingAnswers(DomainError):
+    """Required visible items are still unanswered."""
+
+    status = 422
+
+    def __init__(self, missing: Sequence[str]) -> None:
+        self.missing = list(missing)
+        super().__init__(_l("Some required questions are not answered yet."))
+
+
+def missing_items(assessment: Assessment) -> list[str]:
+    """Return the required visible items still unanswered."""
+    return score(questionnaire_of(assessment), answers_of(assessment)).missing_required
+
+
+def submit_assessment(assessment: Assessment, *, name: str, role: str, statement: str,
+                      by: User) -> Assessment:
+    """Submit with an attestation when every required visible item is answered."""
+    if assessment.status not in EDITABLE_STATUSES:
+        check_editable(assessment, "")
+    missing = missing_items(assessment)
+    if missing:
+        raise MissingAnswers(missing)
+    try:
+        name, role = clean_text(name, 200).strip(), clean_text(role, 200).strip()
+        statement = clean_text(statement, MAX_JUSTIFICATION).strip()
+    except Invalid as exc:
+        raise ValidationFailed(str(exc)) from None
+    if not (name and role and statement):
+        raise ValidationFailed(_l("Give your name, your role and the statement."))
+    if assessment.attestation is not None:
+        db.session.delete(assessment.attestation)
+        db.session.flush()
+    assessment.attestation = Attestation(user_id=by.id, name=name, role=role,
+                                         statement=statement)
+    assessment.status, assessment.submitted_at = S.SUBMITTED, utcnow()
+    refresh_results(assessment)
+    audit.record("assessment_submitted", by=by, org=assessment.vendor_org_id, obj=assessment,
+                 details={"name": name, "role": role})
+    messages = _notify_buyer(assessment)
+    db.session.commit()
+    mail.dispatch(messages)
+    return assessment
+
+
+def _notify_buyer(assessment: Assessment) -> list[OutboxMessage]:
+    creator = assessment.created_by
+    if creator is None:
+        return []
+    link = mail.external_url("buyer.assessment", assessment_id=assessment.id)
+    return [queue_mail("assessment_submitted", to=creator.email, locale=creator.locale,
+                       context={"name": creator.name, "vendor": assessment.vendor.legal_name,
+                                "buyer": assessment.buyer_org.name, "link": link},
+                       org_id=assessment.buyer_org_id, ref=("assessment", assessment.id))]
+
+
+def answer_clarification(clarification: Clarification, text: str, *, by: User) -> Clarification:
+    """Answer a buyer's clarification; the last answer puts the assessment back in review."""
+    assessment = clarification.assessment
+    if clarification.state is not ClarificationState.OPEN:
+        raise NotEditable(_l("This clarification is already answered."))
+    try:
+        body = clean_text(text or "", MAX_JUSTIFICATION).strip()
+    except Invalid as exc:
+        raise ValidationFailed(str(exc)) from None
+    if not body:
+        raise ValidationFailed(_l("Write your answer to the question."))
+    clarification.answer, clarification.answered_by_id = body, by.id
+    clarification.answered_at, clarification.state = utcnow(), ClarificationState.ANSWERED
+    db.session.flush()
+    if assessment.status is S.CLARIFICATION_REQUESTED and not open_clarifications(assessment):
+        assessment.status = S.IN_REVIEW
+    audit.record("clarification_answered", by=by, org=assessment.vendor_org_id, obj=clarification,
+                 details={"assessment_id": assessment.id, "item": clarification.item_id})
+    db.session.commit()
+    return clarification
