@@ -65,7 +65,7 @@ test-postgres: install
 
 lint: install
 	$(BIN)/ruff check vendorcheck tests benchmarks scripts wsgi.py
-	$(BIN)/mypy vendorcheck/questionnaire vendorcheck/pdf vendorcheck/dpa
+	$(BIN)/mypy vendorcheck/questionnaire vendorcheck/pdf vendorcheck/agreement
 
 fmt: install
 	$(BIN)/ruff check --fix vendorcheck tests benchmarks wsgi.py

@@ -11,8 +11,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from vendorcheck.dpa.assemble import DEFAULT_KIND
-from vendorcheck.dpa.diff import subprocessor_changes
+from vendorcheck.agreement.assemble import DEFAULT_KIND
+from vendorcheck.agreement.diff import subprocessor_changes
 from vendorcheck.extensions import db
 from vendorcheck.models import Membership, Organisation, Role, User
 from vendorcheck.models.assessments import Answer, Assessment

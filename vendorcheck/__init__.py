@@ -70,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     from vendorcheck import security
     from vendorcheck.auth.views import bp as auth_bp
     from vendorcheck.buyer import bp as buyer_bp
+    from vendorcheck.dpa import bp as dpa_bp
     from vendorcheck.org import bp as org_bp
     from vendorcheck.public import bp as public_bp
     from vendorcheck.supplier import bp as supplier_bp
@@ -81,10 +82,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(org_bp)
     app.register_blueprint(buyer_bp)
     app.register_blueprint(supplier_bp)
-    # --- further blueprints: one line each, below ---
-    from vendorcheck.dpa.views import bp as dpa_bp; app.register_blueprint(dpa_bp)  # noqa: E702,I001
-    from vendorcheck.dpa.relations_views import bp as dpa_relations_bp; app.register_blueprint(dpa_relations_bp)  # noqa: E702,E501,I001
-    from vendorcheck.dpa.changes_views import bp as dpa_changes_bp; app.register_blueprint(dpa_changes_bp)  # noqa: E702,E501,I001
+    app.register_blueprint(dpa_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

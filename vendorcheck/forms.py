@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
@@ -88,3 +88,9 @@ def page_arg(max_page: int = 1_000_000) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= max_page:
         abort_with(400, str(_l("The page number must be a whole number of at least 1.")))
     return int(raw)
+
+
+def form_page(template: str, status_on_post: int = 422, **context: Any) -> tuple[str, int]:
+    """Render a form page: the refusal status after a POST, 200 otherwise."""
+    status = status_on_post if request.method == "POST" else 200
+    return render_template(template, **context), status

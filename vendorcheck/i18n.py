@@ -60,7 +60,12 @@ def switch_language_url(code: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Expose the helpers to templates."""
+    """Expose the helpers to templates; engine messages read in the request's language."""
+    from flask_babel import gettext
+
+    from vendorcheck.agreement import text
+
+    text.install_translator(gettext)
     app.jinja_env.globals.update(current_locale=current_locale, switch_language_url=switch_language_url,
                                  score_text=score_text)
     app.jinja_env.filters["loc"] = localised

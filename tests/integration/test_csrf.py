@@ -21,7 +21,7 @@ def _token(client, path):
 
 # RFC 8058 one-click unsubscribe: mail clients POST without a token (the URL's signed token is the
 # credential); tests/integration/test_dpa_subscriptions.py checks that exemption.
-CSRF_EXEMPT = frozenset({"dpa_relations.unsubscribe"})
+CSRF_EXEMPT = frozenset({"dpa.unsubscribe"})
 POSTS = sorted(endpoint for endpoint, route in MATRIX.items()
                if "POST" in route.allow and endpoint not in CSRF_EXEMPT)
 

@@ -22,7 +22,7 @@ from tests.dpa_factories import (
 from tests.dpa_relation_factories import NEWCO, accept_version, subscribe
 from tests.factories import make_org, make_user
 from tests.integration.conftest import outbox
-from vendorcheck.dpa.assemble import KIND_TEMPLATES, KINDS, content_sha256
+from vendorcheck.agreement.assemble import KIND_TEMPLATES, KINDS, content_sha256
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Organisation, Role, User, utcnow
 from vendorcheck.models.dpa import DpaProfile, DpaVersion

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
-from vendorcheck.dpa.assemble import DEFAULT_KIND, OWN_WORDS, SCC_REFERENCE
+from vendorcheck.agreement.assemble import DEFAULT_KIND, OWN_WORDS, SCC_REFERENCE
 from vendorcheck.forms import BaseForm, options
 from vendorcheck.models.dpa import SLUG_PATTERN
 

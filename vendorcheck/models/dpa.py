@@ -61,7 +61,7 @@ class DpaVersion(db.Model):
     published_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
-    # SHA-256 of the canonical JSON of `content` (vendorcheck.dpa.assemble.content_sha256).
+    # SHA-256 of the canonical JSON of `content` (vendorcheck.agreement.assemble.content_sha256).
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     questionnaire_id: Mapped[str] = mapped_column(String(80))

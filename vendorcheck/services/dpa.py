@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from vendorcheck import audit, mail
-from vendorcheck.dpa.assemble import (
+from vendorcheck.agreement.assemble import (
     DEFAULT_KIND,
     KINDS,
     LOCALES,
@@ -30,7 +30,7 @@ from vendorcheck.dpa.assemble import (
     content_sha256,
     document_context,
 )
-from vendorcheck.dpa.checks import (
+from vendorcheck.agreement.checks import (
     MIN_OBJECTION_DAYS,
     SETTINGS_REMEDY,
     CheckResult,

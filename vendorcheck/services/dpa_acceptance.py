@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from vendorcheck import audit, mail
-from vendorcheck.dpa.diff import subprocessor_changes
+from vendorcheck.agreement.diff import subprocessor_changes
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, OutboxMessage, User, utcnow
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
@@ -275,7 +275,7 @@ def build_certificate(acceptance: DpaAcceptance, locale: str = "en") -> bytes:
     signer = reports.signer_for(acceptance.buyer_org_id)
     static_dir = Path(current_app.static_folder or "static")
     with force_locale(locale):
-        html = render_template("dpa_relations/certificate.html",
+        html = render_template("dpa/certificate.html",
                                **certificate_context(acceptance, locale))
     pdf = render_pdf_isolated(html, static_dir=static_dir,
                               stylesheets=[CSS_PATH.read_text("utf-8")],

@@ -27,15 +27,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from vendorcheck import audit, mail
-from vendorcheck.dpa.assemble import needs_transfer_tool
-from vendorcheck.dpa.checks import (
+from vendorcheck.agreement.assemble import needs_transfer_tool
+from vendorcheck.agreement.checks import (
     NO_OBJECTION_PERIOD,
     OBJECTION_SHORTER_THAN_NOTICE,
     objection_period_problem,
     objection_period_rule,
     sentences,
 )
-from vendorcheck.dpa.diff import SubprocessorChanges, subprocessor_changes
+from vendorcheck.agreement.diff import SubprocessorChanges, subprocessor_changes
 from vendorcheck.extensions import db
 from vendorcheck.i18n import plain_text
 from vendorcheck.models import Organisation, OutboxMessage, User, utcnow
@@ -586,7 +586,7 @@ def _names(changes: SubprocessorChanges) -> dict[str, list[str]]:
 def _new_version(profile: DpaProfile, plan_: ProposalPlan, *, by: User,
                  now: datetime) -> DpaVersion:
     """Insert the proposed version: the base's columns, the new content, the next number."""
-    from vendorcheck.dpa.assemble import content_sha256
+    from vendorcheck.agreement.assemble import content_sha256
 
     keep = {c.key: getattr(plan_.base, c.key) for c in DpaVersion.__table__.columns
             if c.key not in ("id", "number", "published_at", "published_by_id", "sha256",

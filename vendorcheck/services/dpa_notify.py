@@ -31,8 +31,8 @@ from itsdangerous import (
 from sqlalchemy import select
 
 from vendorcheck import audit, mail
+from vendorcheck.agreement.diff import SUBPROCESSOR_FIELDS, SubprocessorChanges, subprocessor_changes
 from vendorcheck.config import secret_keys
-from vendorcheck.dpa.diff import SUBPROCESSOR_FIELDS, SubprocessorChanges, subprocessor_changes
 from vendorcheck.extensions import db
 from vendorcheck.models import Membership, OutboxMessage, Role, User, utcnow
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
@@ -258,7 +258,7 @@ def unsubscribe_headers(message: OutboxMessage) -> dict[str, str]:
     subscription = db.session.get(DpaSubscription, message.ref_id)
     if subscription is None:
         return {}
-    url = link("dpa_relations.unsubscribe", token=unsubscribe_token(subscription))
+    url = link("dpa.unsubscribe", token=unsubscribe_token(subscription))
     return {"List-Unsubscribe": f"<{url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
@@ -289,7 +289,7 @@ def subscribe(profile: DpaProfile, address: str, locale: str) -> OutboxMessage:
         "dpa_subscription_confirm", to=email, locale=locale, org_id=profile.vendor_org_id,
         ref=("dpa_subscription", subscription.id), context={
             "vendor": profile.vendor_org.name,
-            "link": link("dpa_relations.confirm_subscription", token=token),
+            "link": link("dpa.confirm_subscription", token=token),
             "days": CONFIRM_MAX_AGE.days})
     db.session.commit()
     return message
@@ -419,8 +419,8 @@ def change_proposed(proposal: DpaChangeProposal,
                "specific": proposal.is_specific, "in_force_number": proposal.base_version.number}
 
     def buyer_links(acceptance: DpaAcceptance) -> dict[str, Any]:
-        endpoint = "dpa_changes.authorise" if proposal.is_specific \
-            else "dpa_relations.raise_objection"
+        endpoint = "buyer.dpa_authorise" if proposal.is_specific \
+            else "buyer.dpa_raise_objection"
         action = link(endpoint, acceptance_id=acceptance.id, number=version.number)
         return {"objection_link": None if proposal.is_specific else action,
                 "authorisation_link": action if proposal.is_specific else None}
@@ -454,7 +454,7 @@ def change_applied(proposal: DpaChangeProposal,
                    "effective": lambda lang: utc_text(proposal.effective_at, lang),
                    "version_link": link("dpa.version", slug=version.profile.slug,
                                         number=outcome.version.number),
-                   "buyer_link": link("dpa_relations.accepted")}
+                   "buyer_link": link("buyer.dpa_accepted")}
         for user in contract_contacts(outcome.buyer_org_id):
             messages.append(queue_dpa_mail(
                 "dpa_change_applied", to=user.email, locale=user.locale,
@@ -467,7 +467,7 @@ def _to_subscribers(version: DpaVersion, template: str,
                     context: dict[str, Any]) -> list[OutboxMessage]:
     messages = []
     for subscription in active_subscriptions(version.vendor_org_id):
-        stop = link("dpa_relations.unsubscribe", token=unsubscribe_token(subscription))
+        stop = link("dpa.unsubscribe", token=unsubscribe_token(subscription))
         messages.append(queue_dpa_mail(
             template, to=subscription.email, locale=subscription.locale,
             org_id=version.vendor_org_id, ref=("dpa_subscription", subscription.id),
@@ -491,7 +491,7 @@ def _to_buyers(version: DpaVersion, template: str, context: dict[str, Any],
                 ref=("dpa_version", version.id), context={
                     **context, **extra, "name": user.name, "unsubscribe_link": None,
                     "accepted_number": acceptance.version.number,
-                    "buyer_link": link("dpa_relations.accepted")}))
+                    "buyer_link": link("buyer.dpa_accepted")}))
     return messages
 
 
@@ -500,7 +500,7 @@ def _to_buyers(version: DpaVersion, template: str, context: dict[str, Any],
 def objection_raised(objection: DpaObjection) -> list[OutboxMessage]:
     """Queue the objection to each administrator of the vendor (no commit)."""
     version = objection.version
-    page = link("dpa_relations.vendor_objection", objection_id=objection.id)
+    page = link("supplier.dpa_objection", objection_id=objection.id)
     return [queue_dpa_mail(
         "dpa_objection_raised", to=user.email, locale=user.locale, org_id=objection.vendor_org_id,
         ref=("dpa_objection", objection.id), context={
@@ -514,7 +514,7 @@ def objection_raised(objection: DpaObjection) -> list[OutboxMessage]:
 def objection_answered(objection: DpaObjection) -> list[OutboxMessage]:
     """Queue the vendor's response to the buyer's admins and legal members and the raiser."""
     version = objection.version
-    page = link("dpa_relations.objection", objection_id=objection.id)
+    page = link("buyer.dpa_objection", objection_id=objection.id)
     users = {u.id: u for u in contract_contacts(objection.buyer_org_id)}
     if objection.raised_by is not None and objection.raised_by.is_active:
         users.setdefault(objection.raised_by.id, objection.raised_by)

@@ -28,7 +28,8 @@ def _needs_dpa_world(request: pytest.FixtureRequest) -> bool:
     """Publishing DPA versions is slow: build them for DPA routes and whole-matrix tests only."""
     callspec = getattr(request.node, "callspec", None)
     endpoint = callspec.params.get("endpoint") if callspec is not None else None
-    return endpoint is None or str(endpoint).startswith("dpa")
+    name = str(endpoint)
+    return endpoint is None or name.startswith("dpa.") or ".dpa_" in name
 
 
 def add_pack_world(world, app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

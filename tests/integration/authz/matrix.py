@@ -250,30 +250,30 @@ MATRIX: dict[str, Route] = {
         lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/subprocessors.atom", {"GET": PUBLIC}),
     "dpa.subprocessors_json": Route(
         lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/subprocessors.json", {"GET": PUBLIC}),
-    "dpa.manage": Route(lambda w: "/vendor/dpa", {"GET": VENDOR}),
-    "dpa.draft": Route(lambda w: "/vendor/dpa/draft", {"GET": VENDOR, "POST": VENDOR},
+    "supplier.dpa_manage": Route(lambda w: "/vendor/dpa", {"GET": VENDOR}),
+    "supplier.dpa_draft": Route(lambda w: "/vendor/dpa/draft", {"GET": VENDOR, "POST": VENDOR},
                        data=lambda w, a: {}),
-    "dpa.preview": Route(lambda w: "/vendor/dpa/preview", {"GET": VENDOR}),
-    "dpa.publish": Route(lambda w: "/vendor/dpa/publish", {"POST": VENDOR},
+    "supplier.dpa_preview": Route(lambda w: "/vendor/dpa/preview", {"GET": VENDOR}),
+    "supplier.dpa_publish": Route(lambda w: "/vendor/dpa/publish", {"POST": VENDOR},
                          data=lambda w, a: {"confirm": "y"}),
-    "dpa.settings": Route(lambda w: "/vendor/dpa/settings", {"POST": VENDOR},
+    "supplier.dpa_settings": Route(lambda w: "/vendor/dpa/settings", {"POST": VENDOR},
                           data=lambda w, a: {"slug": f"matrix-{a.replace('.', '-')}",
                                              "objection_days": "30"}),
     # --- DPA subscriptions, acceptance and objections (issue 8) ---
     # Public subscription links; the world's tokens come from tests/dpa_relation_factories.py.
-    "dpa_relations.subscribe": Route(
+    "dpa.subscribe": Route(
         lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/subscribe",
         {"GET": PUBLIC, "POST": PUBLIC},
         data=lambda w, a: {"email": "reader@example.org", "language": "fr"}),
-    "dpa_relations.confirm_subscription": Route(
+    "dpa.confirm_subscription": Route(
         lambda w: f"/dpa/subscriptions/{w.extra.get('dpa_confirm_token', 'x')}/confirm",
         {"GET": PUBLIC, "POST": PUBLIC}, data=lambda w, a: {}),
-    "dpa_relations.unsubscribe": Route(
+    "dpa.unsubscribe": Route(
         lambda w: f"/dpa/subscriptions/{w.extra.get('dpa_unsubscribe_token', 'x')}/unsubscribe",
         {"GET": PUBLIC, "POST": PUBLIC}, data=lambda w, a: {}),
     # Buyer admins and legal members accept and object for the organisation; assessors only read.
-    "dpa_relations.accepted": Route(lambda w: "/buyer/dpa", {"GET": BUYER_ALL}),
-    "dpa_relations.accept": Route(
+    "buyer.dpa_accepted": Route(lambda w: "/buyer/dpa", {"GET": BUYER_ALL}),
+    "buyer.dpa_accept": Route(
         lambda w: f"/buyer/dpa/{w.extra.get('dpa_slug_a', 'none')}/v2/accept",
         {"GET": DPA_SIGNERS, "POST": DPA_SIGNERS},
         data=lambda w, a: {"signer_name": "Ann Signer", "signer_role": "General counsel",
@@ -282,49 +282,49 @@ MATRIX: dict[str, Route] = {
                            "contact_name": "Ann Signer, counsel",
                            "contact_email": "ann@buyer-a.example"}),
     # The accepted copy: the version with Annex I completed by the buyer that accepted it.
-    "dpa.accepted_copy": Route(
+    "buyer.dpa_accepted_copy": Route(
         lambda w: f"/buyer/dpa/acceptances/{w.extra.get('dpa_acceptance_a', 0)}/copy",
         {"GET": BUYER_ALL}, target="a.buyer"),
-    "dpa_relations.certificate": Route(
+    "buyer.dpa_certificate": Route(
         lambda w: f"/buyer/dpa/acceptances/{w.extra.get('dpa_acceptance_a', 0)}/certificate.pdf",
         {"GET": BUYER_ALL}, target="a.buyer"),
-    "dpa_relations.raise_objection": Route(
+    "buyer.dpa_raise_objection": Route(
         lambda w: f"/buyer/dpa/acceptances/{w.extra.get('dpa_acceptance_a', 0)}/objections/v2",
         {"GET": DPA_SIGNERS, "POST": DPA_SIGNERS},
         data=lambda w, a: {"reasons": "Outside the EEA"}, target="a.buyer"),
-    "dpa_relations.objection": Route(
+    "buyer.dpa_objection": Route(
         lambda w: f"/buyer/dpa/objections/{w.extra.get('dpa_objection_a', 0)}",
         {"GET": BUYER_ALL}, target="a.buyer"),
-    "dpa_relations.vendor_objections": Route(lambda w: "/vendor/dpa/objections", {"GET": VENDOR}),
-    "dpa_relations.vendor_objection": Route(
+    "supplier.dpa_objections": Route(lambda w: "/vendor/dpa/objections", {"GET": VENDOR}),
+    "supplier.dpa_objection": Route(
         lambda w: f"/vendor/dpa/objections/{w.extra.get('dpa_objection_a', 0)}",
         {"GET": VENDOR, "POST": VENDOR},
         data=lambda w, a: {"response": "We keep it", "outcome": "maintained"}, target="a.vendor"),
-    "dpa_relations.attach": Route(
+    "buyer.dpa_attach": Route(
         lambda w: f"/buyer/dpa/assessments/{w.extra.get('assessment_a', 0)}/attach",
         {"GET": BUYER_ALL, "POST": BUYER_ALL},
         data=lambda w, a: {"version_id": w.extra.get("dpa_v1_id_a", 0)}, target="a.buyer"),
     # --- proposed sub-processor changes (issue 14) ---
     # Vendor A's v3 is announced (general authorisation): proposing again answers 409, buyers
     # may not authorise under a general authorisation (409); withdrawing works.
-    "dpa_changes.proposals": Route(lambda w: "/vendor/dpa/changes", {"GET": VENDOR}),
-    "dpa_changes.propose": Route(
+    "supplier.dpa_proposals": Route(lambda w: "/vendor/dpa/changes", {"GET": VENDOR}),
+    "supplier.dpa_propose": Route(
         lambda w: f"/vendor/dpa/versions/{w.extra.get('dpa_v2_id_a', 0)}/propose",
         {"POST": VENDOR}, data=lambda w, a: {"confirm": "y"}, target="a.vendor",
         ok={"POST": frozenset({409})}),
-    "dpa_changes.proposal": Route(
+    "supplier.dpa_proposal": Route(
         lambda w: f"/vendor/dpa/changes/{w.extra.get('dpa_proposal_a', 0)}", {"GET": VENDOR},
         target="a.vendor"),
-    "dpa_changes.withdraw": Route(
+    "supplier.dpa_withdraw": Route(
         lambda w: f"/vendor/dpa/changes/{w.extra.get('dpa_proposal_a', 0)}/withdraw",
         {"POST": VENDOR}, data=lambda w, a: {"reason": "Not needed after all"},
         target="a.vendor"),
-    "dpa_changes.authorise": Route(
+    "buyer.dpa_authorise": Route(
         lambda w: f"/buyer/dpa/acceptances/{w.extra.get('dpa_acceptance_a', 0)}/authorisations/v3",
         {"GET": DPA_SIGNERS, "POST": DPA_SIGNERS},
         data=lambda w, a: {"decision": "authorised"}, target="a.buyer",
         ok={"POST": frozenset({409})}),
-    "dpa_relations.prefill": Route(
+    "supplier.dpa_prefill": Route(
         lambda w: f"/vendor/dpa/assessments/{w.extra.get('dpa_art28_assessment_a', 0)}/prefill",
         {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor"),
 }

@@ -6,7 +6,7 @@ import pytest
 from markupsafe import Markup
 
 from tests.unit.dpa.conftest import answer_set
-from vendorcheck.dpa.assemble import (
+from vendorcheck.agreement.assemble import (
     KIND_TEMPLATES,
     KINDS,
     LOCALES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.dpa.conftest import answer_set
-from vendorcheck.dpa.checks import (
+from vendorcheck.agreement.checks import (
     check_draft,
     is_generic_measure,
     is_vague_activity,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from vendorcheck.dpa.assemble import assemble, document_context
-from vendorcheck.dpa.diff import (
+from vendorcheck.agreement.assemble import assemble, document_context
+from vendorcheck.agreement.diff import (
     clause_changes,
     document_diff,
     normalise_name,

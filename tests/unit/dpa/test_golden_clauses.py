@@ -17,7 +17,7 @@ import pytest
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from tests.unit.dpa.conftest import LEGACY, legacy_content
-from vendorcheck.dpa.assemble import content_sha256, document_context, document_kind
+from vendorcheck.agreement.assemble import content_sha256, document_context, document_kind
 
 ROOT = Path(__file__).resolve().parents[3]
 GOLDEN = Path(__file__).parent / "golden"

@@ -17,7 +17,7 @@ import pytest
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from tests.unit.dpa.conftest import answer_set
-from vendorcheck.dpa.assemble import KINDS, OWN_WORDS, SCC_REFERENCE, assemble, document_context
+from vendorcheck.agreement.assemble import KINDS, OWN_WORDS, SCC_REFERENCE, assemble, document_context
 
 ROOT = Path(__file__).resolve().parents[3]
 GOLDEN = ROOT / "tests" / "golden" / "dpa"

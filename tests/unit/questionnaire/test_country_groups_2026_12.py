@@ -174,7 +174,7 @@ def test_questionnaires_pinned_to_the_older_dataset_refuse_organisation_codes():
     ("fr", "Organisation européenne des brevets", "Autre organisation internationale"),
 ])
 def test_organisations_are_named_in_reports_and_dpas(recipients, locale, epo, other):
-    from vendorcheck.dpa.assemble import Words
+    from vendorcheck.agreement.assemble import Words
     from vendorcheck.pdf.report import Formatter, answer_words
 
     fmt = Formatter(locale)

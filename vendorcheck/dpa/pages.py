@@ -1,7 +1,7 @@
-"""DPA pages: the vendor's draft, checks and publishing; the public pages of published versions.
+"""The public pages of published DPA versions: document, PDF, history, diff, sub-processors and feeds.
 
-Public pages read only immutable `DpaVersion` rows (never drafts or evidence), need no login and
-are rate limited. Answers are shown as escaped text; nothing user-written is rendered as HTML.
+They read only immutable `DpaVersion` rows (never drafts or evidence), need no login and are rate
+limited. Answers are shown as escaped text; nothing user-written is rendered as HTML.
 """
 
 from __future__ import annotations
@@ -12,65 +12,33 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from flask import (
-    Blueprint,
     Response,
     abort,
-    flash,
     jsonify,
-    redirect,
     render_template,
     request,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
-from vendorcheck.access import active_org, get_owned_or_404, requires
-from vendorcheck.dpa.assemble import (
-    DEFAULT_KIND,
-    KINDS,
-    LEGACY_KIND,
+from vendorcheck.agreement.assemble import (
     LOCALES,
-    OWN_WORDS,
-    SCC_REFERENCE,
     SUBPROCESSOR_FIELDS,
     document_context,
-    document_kind,
 )
-from vendorcheck.dpa.diff import clause_changes, document_diff, row_changes, subprocessor_changes
-from vendorcheck.dpa.forms import PublishForm, SettingsForm, StartDraftForm
+from vendorcheck.agreement.diff import clause_changes, document_diff, row_changes, subprocessor_changes
+from vendorcheck.dpa.blueprint import bp
 from vendorcheck.errors import abort_with
 from vendorcheck.extensions import limiter
 from vendorcheck.i18n import current_locale
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
-from vendorcheck.models.dpa_relations import DpaAcceptance
 from vendorcheck.services import dpa as svc
 from vendorcheck.services import dpa_changes
-from vendorcheck.services.errors import DomainError
 
-bp = Blueprint("dpa", __name__)
 PUBLIC_LIMIT = "120 per minute"
 PDF_LIMIT = "20 per minute"
-MANAGE = "dpa.manage"
-PUBLISH = "dpa.publish"
 JSON_SCHEMA = "vendorcheck/dpa-subprocessors@2"
 SLUG = "<string(minlength=3,maxlength=80):slug>"
-
-
-# -------------------------------------------------------------------------------------- helpers
-
-KIND_LABELS = {
-    LEGACY_KIND: _l("Earlier format (published before the two kinds of document)"),
-    SCC_REFERENCE: _l("The Commission's standard contractual clauses, by reference"),
-    OWN_WORDS: _l("DPA in the processor's own words"),
-}
-
-
-@bp.app_context_processor
-def _kind_helpers() -> dict[str, Any]:
-    """Let every DPA page name the kind of a stored document in words."""
-    return {"dpa_kind_label": lambda content: str(KIND_LABELS[document_kind(content or {})])}
 
 
 def _profile(slug: str) -> DpaProfile:
@@ -97,9 +65,7 @@ def _document(version: DpaVersion, locale: str | None = None) -> dict[str, Any]:
                             q=svc.questionnaire_of_version(version))
 
 
-# ----------------------------------------------------------------------------------- public pages
-
-@bp.get(f"/dpa/{SLUG}", endpoint="latest")
+@bp.get(f"/{SLUG}", endpoint="latest")
 @limiter.limit(PUBLIC_LIMIT)
 def latest(slug: str) -> str:
     """Show the latest published version."""
@@ -109,7 +75,7 @@ def latest(slug: str) -> str:
     return _version_page(profile, version)
 
 
-@bp.get(f"/dpa/{SLUG}/v<int:number>", endpoint="version")
+@bp.get(f"/{SLUG}/v<int:number>", endpoint="version")
 @limiter.limit(PUBLIC_LIMIT)
 def version_page(slug: str, number: int) -> str:
     """Show one published version."""
@@ -124,7 +90,7 @@ def _version_page(profile: DpaProfile, version: DpaVersion) -> str:
                            versions=svc.versions_of(profile))
 
 
-@bp.get(f"/dpa/{SLUG}/v<int:number>.pdf", endpoint="version_pdf")
+@bp.get(f"/{SLUG}/v<int:number>.pdf", endpoint="version_pdf")
 @limiter.limit(PDF_LIMIT)
 def version_pdf(slug: str, number: int) -> Response:
     """Download the signed PDF of a version (`?locale=fr|en`)."""
@@ -141,7 +107,7 @@ def version_pdf(slug: str, number: int) -> Response:
     return response
 
 
-@bp.get(f"/dpa/{SLUG}/versions", endpoint="versions")
+@bp.get(f"/{SLUG}/versions", endpoint="versions")
 @limiter.limit(PUBLIC_LIMIT)
 def versions(slug: str) -> str:
     """List every published version with its date and digest."""
@@ -163,7 +129,7 @@ def _diff_number(name: str) -> int:
     return int(raw)
 
 
-@bp.get(f"/dpa/{SLUG}/diff", endpoint="diff")
+@bp.get(f"/{SLUG}/diff", endpoint="diff")
 @limiter.limit(PUBLIC_LIMIT)
 def diff(slug: str) -> str:
     """Show what changed between two versions: clauses, annexes and sub-processors."""
@@ -187,13 +153,13 @@ def diff(slug: str) -> str:
 
 def _subprocessor_words(doc: dict[str, Any], version: DpaVersion) -> Any:
     """Return a function showing a sub-processor cell in words (the diff lists raw rows)."""
-    from vendorcheck.dpa.assemble import Words
+    from vendorcheck.agreement.assemble import Words
 
     words = Words(svc.questionnaire_of_version(version), doc["template"], doc["fmt"])
     return words.column
 
 
-@bp.get(f"/dpa/{SLUG}/subprocessors", endpoint="subprocessors")
+@bp.get(f"/{SLUG}/subprocessors", endpoint="subprocessors")
 @limiter.limit(PUBLIC_LIMIT)
 def subprocessors(slug: str) -> str:
     """Show the current list of sub-processors, with the change log."""
@@ -235,7 +201,7 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-@bp.get(f"/dpa/{SLUG}/subprocessors.json", endpoint="subprocessors_json")
+@bp.get(f"/{SLUG}/subprocessors.json", endpoint="subprocessors_json")
 @limiter.limit(PUBLIC_LIMIT)
 def subprocessors_json(slug: str) -> Response:
     """Return the current sub-processors as JSON (schema in docs/dpa.md)."""
@@ -287,7 +253,7 @@ def _proposed_json(proposal: Any) -> dict[str, Any]:
     }
 
 
-@bp.get(f"/dpa/{SLUG}/subprocessors.atom", endpoint="subprocessors_atom")
+@bp.get(f"/{SLUG}/subprocessors.atom", endpoint="subprocessors_atom")
 @limiter.limit(PUBLIC_LIMIT)
 def subprocessors_atom(slug: str) -> Response:
     """Return an Atom 1.0 feed: one entry per version that changed the sub-processors."""
@@ -309,131 +275,3 @@ def subprocessors_atom(slug: str) -> Response:
                           page_url=url_for("dpa.subprocessors", slug=profile.slug,
                                            _external=True), x=xml_escape)
     return Response(xml, mimetype="application/atom+xml")
-
-
-# ------------------------------------------------------------------------------- accepted copy
-
-@bp.get("/buyer/dpa/acceptances/<int:acceptance_id>/copy", endpoint="accepted_copy")
-@requires("dpa.accepted.view")
-def accepted_copy(acceptance_id: int) -> str:
-    """Show the version a buyer accepted, with Annex I completed by the controller's details."""
-    acceptance = get_owned_or_404(DpaAcceptance, acceptance_id, "buyer_org_id")
-    version = acceptance.version
-    controller = svc.annex_i_controller(acceptance)
-    doc = document_context(version.content, locale=current_locale(),
-                           q=svc.questionnaire_of_version(version), controller=controller)
-    return render_template("dpa/accepted_copy.html", acceptance=acceptance, version=version,
-                           profile=version.profile, doc=doc, controller=controller)
-
-
-# ----------------------------------------------------------------------------------- vendor side
-
-@bp.get("/vendor/dpa", endpoint="manage")
-@requires(MANAGE)
-def manage() -> str:
-    """Show the draft's progress and checks, the publish form, versions and settings."""
-    org = active_org()
-    profile = svc.profile_of(org)
-    if profile is not None:
-        dpa_changes.apply_due(profile_id=profile.id)
-    draft = svc.current_draft(profile) if profile is not None else None
-    check = None
-    if profile is not None and draft is not None:
-        try:
-            check = svc.check_profile(profile)
-        except DomainError as exc:  # the draft's questionnaire version is gone from the catalogue
-            flash(exc.message, "error")
-            draft = None
-    settings = SettingsForm(data={"slug": profile.slug, "objection_days": profile.objection_days}) \
-        if profile is not None else None
-    return render_template(
-        "dpa/manage.html", profile=profile, draft=draft, check=check,
-        versions=svc.versions_of(profile) if profile is not None else [],
-        publish_form=PublishForm(), settings_form=settings, start_form=StartDraftForm(),
-        questionnaire=svc.draft_questionnaire(draft) if check is not None and draft else None)
-
-
-@bp.route("/vendor/dpa/draft", methods=["GET", "POST"], endpoint="draft")
-@requires(MANAGE)
-def draft() -> Any:
-    """Continue the draft in the answering pages; POST starts it."""
-    org = active_org()
-    profile = svc.profile_of(org)
-    existing = svc.draft_of(profile) if profile is not None else None
-    if request.method == "GET" and existing is None:
-        return redirect(url_for("dpa.manage"))
-    if request.method == "POST" and not StartDraftForm().validate_on_submit():
-        abort_with(400, _("The form expired; reload the page and try again."))
-    try:
-        started = svc.start_draft(org, by=current_user)
-    except DomainError as exc:
-        abort_with(exc.status, exc.message)
-    return redirect(url_for("supplier.assessment", assessment_id=started.id))
-
-
-@bp.get("/vendor/dpa/preview", endpoint="preview")
-@requires(MANAGE)
-def preview() -> Any:
-    """Show the document of one kind (`?kind=`) the draft would publish now (vendor only)."""
-    org = active_org()
-    profile = svc.profile_of(org)
-    draft_assessment = svc.draft_of(profile) if profile is not None else None
-    if profile is None or draft_assessment is None:
-        return redirect(url_for("dpa.manage"))
-    kind = request.args.get("kind") or DEFAULT_KIND
-    if kind not in KINDS:
-        abort_with(400, _("Unknown kind of document."))
-    try:
-        content = svc.draft_content(profile, kind)
-        q = svc.draft_questionnaire(draft_assessment)
-    except DomainError as exc:
-        abort_with(exc.status, exc.message)
-    doc = document_context(content, locale=current_locale(), q=q)
-    return render_template("dpa/preview.html", profile=profile, doc=doc, kind=kind, kinds=KINDS)
-
-
-@bp.post("/vendor/dpa/publish", endpoint="publish")
-@requires(PUBLISH)
-def publish() -> Any:
-    """Publish the draft as a new version (after the confirmation box)."""
-    org = active_org()
-    form = PublishForm()
-    profile = svc.profile_of(org)
-    if not form.validate_on_submit():
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors)
-              or _("Tick the confirmation box to publish."), "error")
-        return redirect(url_for("dpa.manage")), 303
-    if profile is None:
-        flash(str(svc.NoDraft.default), "error")
-        return redirect(url_for("dpa.manage")), 303
-    dpa_changes.apply_due(profile_id=profile.id)
-    try:
-        version = svc.publish(profile, by=current_user, kind=form.kind.data)
-    except svc.PublishBlocked as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("dpa.manage")), 303
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("dpa.manage")), 303
-    flash(_("Version %(n)d is published.", n=version.number), "success")
-    return redirect(url_for("dpa.manage")), 303
-
-
-@bp.post("/vendor/dpa/settings", endpoint="settings")
-@requires(PUBLISH)
-def settings() -> Any:
-    """Change the public address (slug) and the objection period."""
-    org = active_org()
-    form = SettingsForm()
-    if not form.validate_on_submit():
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-        return redirect(url_for("dpa.manage")), 303
-    profile = svc.ensure_profile(org, by=current_user)
-    try:
-        svc.update_settings(profile, slug=form.slug.data, objection_days=form.objection_days.data,
-                            by=current_user)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("dpa.manage")), 303
-    flash(_("Settings saved."), "success")
-    return redirect(url_for("dpa.manage")), 303

@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
-
-from vendorcheck.dpa.assemble import assemble, export_items, needs_transfer_tool
+from vendorcheck.agreement.assemble import assemble, export_items, needs_transfer_tool
+from vendorcheck.agreement.text import LazyText, _l
 from vendorcheck.questionnaire import Questionnaire, score
 
 MAX_BREACH_HOURS = 72  # beyond it an outer limit reads as leave to wait (a warning, Art. 33(2))
@@ -152,9 +150,9 @@ def is_vague_activity(text: str | None) -> bool:
     return len(clean) < MIN_ACTIVITY or not concrete_words(clean)
 
 
-def sentences(*parts: Any) -> LazyString:
+def sentences(*parts: Any) -> LazyText:
     """Join lazy sentences into one message, translated when shown."""
-    return LazyString(lambda: " ".join(str(part) for part in parts))
+    return LazyText.joined(*parts)
 
 
 # ----------------------------------------------------------------------- the objection period
@@ -179,7 +177,7 @@ def objection_period_problem(objection_days: int | None, notice_days: int | None
 
 
 def objection_period_rule(code: str, *, objection_days: int,
-                          notice_days: int | None) -> LazyString:
+                          notice_days: int | None) -> LazyText:
     """Return the rule an objection period breaks, in the same words wherever it is checked."""
     if code == NO_OBJECTION_PERIOD:
         return _l("Under a general authorisation the objection period must be at least one day, "

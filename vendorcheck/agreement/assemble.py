@@ -37,7 +37,7 @@ from vendorcheck.pdf.report import Formatter
 from vendorcheck.questionnaire import Item, Questionnaire, evaluate_visibility
 from vendorcheck.questionnaire.itemtypes import answer_words
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
+TEMPLATES_DIR = Path(__file__).parent / "clauses"
 # The template of versions published before document kinds existed (content without "kind").
 TEMPLATE_VERSION = "2021-915/v1"
 LEGACY_KIND = "legacy"

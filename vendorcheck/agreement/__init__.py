@@ -1,0 +1,1 @@
+"""The DPA document engine (pure): assembly from answers and clause templates, checks, diffs."""
