@@ -11,7 +11,7 @@ from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, User, Vendor, utcnow
 from vendorcheck.models.dpa import DpaVersion
 from vendorcheck.models.dpa_relations import DpaAcceptance, DpaObjection, DpaSubscription
-from vendorcheck.services import dpa_acceptance, dpa_changes, dpa_notify
+from vendorcheck.services import dpa_acceptance, dpa_notify, dpa_proposals
 
 
 def blank_pdf() -> bytes:
@@ -92,7 +92,7 @@ def add_dpa_relation_world(world: Any) -> None:
     v2 = publish_dpa(None, vendor_org, subprocessors=[OVH, MAILER])
     objection = object_to(v2, acceptance, admin)
     v3 = publish_dpa(None, vendor_org, subprocessors=[OVH, MAILER, NEWCO], apply_change=False)
-    proposal = dpa_changes.proposal_of_version(v3.id)
+    proposal = dpa_proposals.proposal_of_version(v3.id)
     assert proposal is not None
     subscription, token = subscribe(vendor_org.id, "watcher@example.org")
     art28 = make_art28_assessment(buyer, db.session.get(Vendor, world["a"].vendor.id))

@@ -22,7 +22,7 @@ from vendorcheck.models import AuditEntry, Organisation, User
 from vendorcheck.models.dpa import DpaVersion
 from vendorcheck.models.dpa_changes import DpaChangeProposal
 from vendorcheck.models.dpa_relations import DpaAcceptance
-from vendorcheck.services import dpa_changes, reports
+from vendorcheck.services import dpa_changes, signing
 
 FORM = {"signer_name": "Lea Legal", "signer_role": "General counsel", "authorised": "y",
         "controller_name": "Buyer A SA", "controller_address": "1 place du Marché, 69001 Lyon",
@@ -89,7 +89,7 @@ def test_accepting_records_the_hash_and_gives_a_signed_certificate(app, client, 
     second = client.get(f"/buyer/dpa/acceptances/{acceptance_id}/certificate.pdf").get_data()
     assert second == pdf, "the certificate is stored once and served as the same bytes"
     with app.app_context():
-        _validate(pdf, reports.instance_certificate())
+        _validate(pdf, signing.instance_certificate())
     text = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
     assert sha in text.replace("\n", "") and "Lea Legal" in text and "General counsel" in text
     assert f"vendorcheck-dpa-acceptance:{acceptance_id}" in str(
@@ -107,7 +107,7 @@ def test_the_buyers_own_certificate_signs_when_uploaded(app, client, world, logi
     slug, number, sha, _id = _publish(app, world, [OVH])
     p12, cert = make_p12(tmp_path, "Buyer A legal signing")
     with app.test_request_context():
-        reports.upload_certificate(db.session.get(Organisation, world["a"].buyer.id), p12,
+        signing.upload_certificate(db.session.get(Organisation, world["a"].buyer.id), p12,
                                    "pw-123", by=db.session.get(User, world.user("a.admin").id))
     login_as(world.user("a.admin"))
     assert _accept(client, slug, number, sha).status_code == 302

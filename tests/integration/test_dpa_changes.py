@@ -33,7 +33,7 @@ from vendorcheck.models.dpa_changes import (
 )
 from vendorcheck.models.dpa_relations import DpaAcceptance, DpaObjection
 from vendorcheck.services import dpa as dpa_svc
-from vendorcheck.services import dpa_changes, dpa_notify, reminders
+from vendorcheck.services import dpa_changes, dpa_notify, dpa_proposals, reminders
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 # A version stored before the two kinds of document (no kind, no stated objection period).
@@ -88,7 +88,7 @@ def _proposal(app) -> DpaChangeProposal:
 
 def _in_force(app, buyer_id: int, profile_id: int) -> int | None:
     with app.app_context():
-        version = dpa_changes.in_force_version(buyer_id, profile_id)
+        version = dpa_proposals.in_force_version(buyer_id, profile_id)
         return version.number if version else None
 
 
@@ -438,7 +438,7 @@ def test_withdrawing_before_the_effective_date(app, client, world, login_as, mon
     with app.test_request_context():
         v3 = publish_dpa(None, _org(world), subprocessors=[OVH, NEWCO], apply_change=False)
         assert v3.number == 3
-        assert dpa_changes.changes_of(dpa_changes.proposal_of_version(v3.id)).added[0][
+        assert dpa_proposals.changes_of(dpa_proposals.proposal_of_version(v3.id)).added[0][
             "name"] == "NewCo GmbH"
 
 
@@ -608,7 +608,7 @@ def test_publishing_a_subprocessor_change_directly_is_refused(app, world):
         set_draft_answers(_org(world), complete_answers([OVH, MAILER]))
         profile = db.session.get(DpaProfile, v1.profile_id)
         vendor = db.session.get(User, world.user("a.vendor").id)
-        with pytest.raises(dpa_changes.NeedsProposal):
+        with pytest.raises(dpa_proposals.NeedsProposal):
             dpa_svc.publish(profile, by=vendor)
         db.session.rollback()
     assert _count(app, DpaVersion) == 1
@@ -669,7 +669,7 @@ def test_an_objection_period_written_in_the_dpa_wins_over_the_setting(app, world
         stated = dict(v1.content, clauses={**v1.content["clauses"], "objection_days": 14})
         days, in_text = dpa_changes.objection_days_in_force(stated, profile)
         assert (days, in_text) == (14, True), "the text wins over the 30-day setting"
-        with pytest.raises(dpa_changes.DpaObjectionShorterThanNotice, match="your DPA states"):
+        with pytest.raises(dpa_proposals.DpaObjectionShorterThanNotice, match="your DPA states"):
             dpa_changes.check_periods("general", 30, days, in_text=in_text)
         longer = dict(stated, clauses={**stated["clauses"], "objection_days": 45})
         assert dpa_changes.objection_days_in_force(longer, profile) == (45, True)

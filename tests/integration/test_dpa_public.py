@@ -195,7 +195,7 @@ def test_atom_feed_is_valid_atom(client, two_versions):
 
 def _trusted_root(app):
     with app.app_context():
-        from vendorcheck.services.reports import instance_certificate
+        from vendorcheck.services.signing import instance_certificate
 
         instance_certificate()
     return load_cert_from_pemder(str(Path(app.instance_path) / "signing" / CERT_NAME))

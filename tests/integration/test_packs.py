@@ -33,7 +33,7 @@ from vendorcheck import storage
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role
 from vendorcheck.models.assessments import Assessment, Evidence
-from vendorcheck.services import packs, reports
+from vendorcheck.services import packs, reports, signing
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -162,7 +162,7 @@ def tr(locale: str, text: str, **values: Any) -> str:
 
 
 def validate(path: Path) -> Any:
-    cert = reports.instance_certificate()
+    cert = signing.instance_certificate()
     vc = ValidationContext(trust_roots=[Certificate.load(cert.public_bytes(Encoding.DER))])
     with path.open("rb") as handle:
         return validate_pdf_signature(PdfFileReader(handle).embedded_signatures[0], vc)

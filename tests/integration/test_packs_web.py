@@ -15,7 +15,7 @@ from tests.report_factories import make_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role, utcnow
 from vendorcheck.models.packs import PackJob, PackStatus
-from vendorcheck.services import packs, reports
+from vendorcheck.services import packs, verification
 from vendorcheck.services.errors import DomainError
 
 
@@ -86,7 +86,7 @@ def test_legal_builds_a_pack_in_a_thread_and_downloads_it(app, client, login_as,
     assert len(body) == job.size == int(response.headers["Content-Length"])
     assert "policy.docx" in PdfReader(io.BytesIO(body)).attachments
     with app.app_context():
-        check = reports.check_report(body)
+        check = verification.check_report(body)
         assert check.ok and not check.warnings and check.pack.id == job_id
     actions = _actions(app)
     for action in ("pack.requested", "pack.built", "pack.downloaded"):

@@ -17,7 +17,7 @@ from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Role, User
 from vendorcheck.models.packs import PackJob, PackStatus
 from vendorcheck.models.reports import OrganisationCertificate
-from vendorcheck.services import packs, reports
+from vendorcheck.services import packs, signing, verification
 from vendorcheck.services import render_pool as worker
 
 OLD_KEY = "test-secret-key-not-for-production"
@@ -113,10 +113,10 @@ def test_a_render_over_the_memory_cap_is_stopped_then_the_worker_recovers(app, m
 def test_checking_an_uploaded_pdf_runs_in_a_worker_and_is_stopped_on_time(app, monkeypatch):
     """A file that stalls the parser in a way the read budget misses only costs the timeout."""
     with app.app_context():
-        check = reports.check_report(STALLING_PDF)  # the budget answers first, in a child
+        check = verification.check_report(STALLING_PDF)  # the budget answers first, in a child
         assert check.verification.problems == ["The PDF is damaged and cannot be read."]
         monkeypatch.setitem(app.config, "REPORT_VERIFY_TIMEOUT", 0.001)
-        check = reports.check_report(STALLING_PDF)
+        check = verification.check_report(STALLING_PDF)
     assert not check.ok
     assert "did not finish within 0.001 seconds" in check.verification.problems[0]
     assert worker._pool is None, "the busy child was stopped with its pool"
@@ -135,31 +135,31 @@ def test_inline_mode_renders_in_process(app, monkeypatch):
 
 def test_instance_key_is_reencrypted_with_the_new_secret_key(app, seeded, monkeypatch):
     with app.app_context():
-        reports.instance_signer()  # created under OLD_KEY
+        signing.instance_signer()  # created under OLD_KEY
         p12_path = Path(app.instance_path) / "signing" / "instance.p12"
         _rotate(app, monkeypatch, [OLD_KEY])
-        signer, _cert = reports.instance_signer()
+        signer, _cert = signing.instance_signer()
         assert signer is not None
         data = p12_path.read_bytes()
-        pkcs12.load_pkcs12(data, reports._instance_passphrase())  # opens with the new key
+        pkcs12.load_pkcs12(data, signing._instance_passphrase())  # opens with the new key
         with pytest.raises(ValueError):
-            pkcs12.load_pkcs12(data, reports._instance_passphrase(OLD_KEY.encode()))
+            pkcs12.load_pkcs12(data, signing._instance_passphrase(OLD_KEY.encode()))
         monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [])
-        reports.instance_signer()  # no fallback needed any more
+        signing.instance_signer()  # no fallback needed any more
 
 
 def test_a_fallback_given_as_one_environment_string_works(app, seeded, monkeypatch):
     with app.app_context():
-        reports.instance_signer()
+        signing.instance_signer()
         _rotate(app, monkeypatch, OLD_KEY)  # VENDORCHECK_SECRET_KEY_FALLBACKS=old-key
-        assert reports.instance_signer()[0] is not None
+        assert signing.instance_signer()[0] is not None
 
 
 @pytest.mark.allow_5xx
 def test_unreadable_instance_key_gives_a_clear_503_and_cli_error(app, client, login_as, runner,
                                                                   seeded, monkeypatch, tmp_path):
     with app.app_context():
-        reports.instance_signer()
+        signing.instance_signer()
     _rotate(app, monkeypatch)
     login_as(seeded["admin"])
     response = client.get(f"/buyer/assessments/{seeded['assessment']}/report.pdf")
@@ -173,7 +173,7 @@ def test_unreadable_instance_key_gives_a_clear_503_and_cli_error(app, client, lo
                                str(tmp_path / "p.pdf")])
     assert pack.exit_code == 1 and "VENDORCHECK_SECRET_KEY_FALLBACKS" in pack.output
     with app.app_context():
-        reports.trust_roots()  # verification needs only the certificate: it still works
+        signing.trust_roots()  # verification needs only the certificate: it still works
 
 
 def test_organisation_certificate_is_reencrypted_or_must_be_uploaded_again(
@@ -182,15 +182,15 @@ def test_organisation_certificate_is_reencrypted_or_must_be_uploaded_again(
         org = db.session.get(Organisation, seeded["org"])
         admin = db.session.get(User, seeded["admin"].id)
         data, _cert = make_p12(tmp_path, "Acme signing")
-        reports.upload_certificate(org, data, "pw-123", by=admin)
+        signing.upload_certificate(org, data, "pw-123", by=admin)
         _rotate(app, monkeypatch, [OLD_KEY])
-        assert reports.signer_for(org.id) is not None
+        assert signing.signer_for(org.id) is not None
         db.session.commit()
-        record = db.session.get(OrganisationCertificate, reports.organisation_certificate(org.id).id)
-        assert reports._fernets()[0].decrypt(record.p12_encrypted) == data  # now the new key's
+        record = db.session.get(OrganisationCertificate, signing.organisation_certificate(org.id).id)
+        assert signing._fernets()[0].decrypt(record.p12_encrypted) == data  # now the new key's
         monkeypatch.setitem(app.config, "SECRET_KEY", "yet-another-key-nobody-kept")
         monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [])
-        with pytest.raises(reports.CertificateUnreadable) as caught:
-            reports.signer_for(org.id)
+        with pytest.raises(signing.CertificateUnreadable) as caught:
+            signing.signer_for(org.id)
         assert "upload the certificate again" in caught.value.message
         assert caught.value.status == 503

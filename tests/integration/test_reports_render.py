@@ -25,7 +25,7 @@ from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role
 from vendorcheck.models.reports import StoredReport
 from vendorcheck.pdf import verify_pdf
-from vendorcheck.services import reports
+from vendorcheck.services import reports, signing, verification
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +84,7 @@ def test_decided_report_in_french_is_complete_signed_and_stored(app, seeded):
     assert "Synthèse" in outline and "Constats" in outline
     assert any(title.startswith("3. ") for title in outline)
 
-    cert = reports.instance_certificate()
+    cert = signing.instance_certificate()
     assert verify_pdf(pdf, trust_roots=[cert]).ok
     vc = ValidationContext(trust_roots=[Certificate.load(cert.public_bytes(Encoding.DER))])
     status = validate_pdf_signature(PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0], vc)
@@ -105,7 +105,7 @@ def test_english_report_and_draft_is_not_stored(app, seeded):
     text = _text(pdf)
     assert "DRAFT" in text and "United States" in text
     assert db.session.scalars(select(StoredReport)).all() == []
-    check = reports.check_report(pdf)
+    check = verification.check_report(pdf)
     assert check.ok and check.stored is None and check.warnings
 
 
@@ -157,10 +157,10 @@ def test_organisation_certificate_signs_the_report(app, seeded, tmp_path):
 
     buyer, user, vendor = seeded
     p12, _cert = make_p12(tmp_path, "Acme Buyer SA signing")
-    reports.upload_certificate(buyer, p12, "pw-123", by=user)
+    signing.upload_certificate(buyer, p12, "pw-123", by=user)
     assessment = make_assessment(buyer, vendor, by=user)
     pdf = reports.render_assessment_report(assessment, locale="en", by=user)
-    check = reports.check_report(pdf)
+    check = verification.check_report(pdf)
     assert check.ok and check.verification.signer == "Acme Buyer SA signing"
     assert check.stored is not None
 
@@ -175,5 +175,5 @@ def test_report_of_missing_questionnaire_is_a_clear_error(app, seeded):
 
 
 def test_instance_folder_is_used(app, seeded):
-    reports.instance_certificate()
+    signing.instance_certificate()
     assert (Path(app.instance_path) / "signing" / "instance.p12").is_file()

@@ -11,7 +11,7 @@ from tests.tsa import TSA_TIME, serve_tsa
 from vendorcheck.extensions import db
 from vendorcheck.models import Role
 from vendorcheck.pdf import verify_pdf
-from vendorcheck.services import dpa, dpa_acceptance, packs, reports
+from vendorcheck.services import dpa, dpa_acceptance, packs, reports, signing
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ def tsa(app, tmp_path, monkeypatch):
 
 
 def _timestamped(pdf: bytes, tsa_cert) -> None:
-    result = verify_pdf(pdf, trust_roots=[reports.instance_certificate(), tsa_cert])
+    result = verify_pdf(pdf, trust_roots=[signing.instance_certificate(), tsa_cert])
     assert result.ok, result.problems
     assert result.signed_at == TSA_TIME, "the time comes from the authority, not the local clock"
 
@@ -63,5 +63,5 @@ def test_without_a_timestamp_url_nothing_is_asked(app, tsa):
         user = make_user("plain@buyer.example", org=buyer, role=Role.ADMIN)
         assessment = make_assessment(buyer, make_vendor(buyer, "Plain Vendor", owner=user), by=user)
         pdf = reports.render_assessment_report(assessment, locale="en", by=user)
-        assert verify_pdf(pdf, trust_roots=[reports.instance_certificate()]).ok
+        assert verify_pdf(pdf, trust_roots=[signing.instance_certificate()]).ok
     assert hits == []

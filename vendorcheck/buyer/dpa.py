@@ -32,7 +32,7 @@ from vendorcheck.models.dpa import DpaVersion
 from vendorcheck.models.dpa_relations import DpaAcceptance, DpaObjection
 from vendorcheck.services import dpa as svc
 from vendorcheck.services import dpa_acceptance as acceptance_svc
-from vendorcheck.services import dpa_changes, dpa_notify, dpa_prefill
+from vendorcheck.services import dpa_changes, dpa_notify, dpa_prefill, dpa_proposals
 from vendorcheck.services import dpa_changes as changes_svc
 from vendorcheck.services.dpa_acceptance import find_version
 from vendorcheck.services.errors import DomainError
@@ -206,15 +206,15 @@ def dpa_authorise(acceptance_id: int, number: int) -> Any:
     except DomainError:
         deny(404, f"dpa_version:{acceptance.version.profile.slug}:{number}")
     changes_svc.apply_due(profile_id=version.profile_id)
-    proposal = changes_svc.proposal_of_version(version.id)
+    proposal = dpa_proposals.proposal_of_version(version.id)
     if proposal is None:
         deny(404, f"dpa_change_proposal:version:{version.id}")
     form = cf.DecisionForm()
     page: dict[str, Any] = {
         "form": form, "acceptance": acceptance, "proposal": proposal,
-        "changes": changes_svc.changes_of(proposal), "refusal": None,
-        "consent": changes_svc.consent_of(proposal.id, acceptance.buyer_org_id),
-        "in_force": changes_svc.in_force_version(acceptance.buyer_org_id, proposal.profile_id)}
+        "changes": dpa_proposals.changes_of(proposal), "refusal": None,
+        "consent": dpa_proposals.consent_of(proposal.id, acceptance.buyer_org_id),
+        "in_force": dpa_proposals.in_force_version(acceptance.buyer_org_id, proposal.profile_id)}
     try:
         changes_svc.check_can_decide(acceptance, proposal)
     except DomainError as exc:

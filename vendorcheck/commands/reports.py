@@ -50,7 +50,7 @@ def render_command(assessment_id: int, output: Path, locale: str) -> None:
 @with_appcontext
 def verify_command(path: Path) -> None:
     """Check a signed report: signature, whole-file coverage and the stored digest (exit 0 if intact)."""
-    from vendorcheck.services import reports
+    from vendorcheck.services import verification  # the PDF stack loads only for this command
 
     try:
         with path.open("rb") as handle:
@@ -61,7 +61,7 @@ def verify_command(path: Path) -> None:
     if len(data) > MAX_VERIFY_BYTES:
         click.echo("The file is too large to be a report.", err=True)
         sys.exit(1)
-    check = reports.check_report(data)
+    check = verification.check_report(data)
     v = check.verification
     click.echo(f"File:      {path.name}")
     click.echo(f"SHA-256:   {check.sha256}")

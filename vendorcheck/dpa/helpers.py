@@ -21,8 +21,7 @@ from vendorcheck.i18n import current_locale
 from vendorcheck.models.assessments import Assessment
 from vendorcheck.models.dpa import DpaVersion
 from vendorcheck.models.dpa_changes import APPLIED
-from vendorcheck.services import dpa_changes as changes_svc
-from vendorcheck.services import dpa_notify, dpa_prefill
+from vendorcheck.services import dpa_notify, dpa_prefill, dpa_proposals
 
 KIND_LABELS = {
     LEGACY_KIND: _l("Earlier format (published before the two kinds of document)"),
@@ -72,15 +71,15 @@ def _utc(moment: datetime | None) -> str:
 @bp.app_context_processor
 def _change_helpers() -> dict[str, Any]:
     """Give templates (public DPA pages included) the proposals they show."""
-    return {"dpa_proposals_by_version": changes_svc.proposals_by_version,
-            "dpa_pending_change": changes_svc.pending_proposal,
-            "dpa_changes_of": changes_svc.changes_of,
-            "dpa_pending_for_buyer": changes_svc.pending_for_buyer,
-            "dpa_in_force_version": changes_svc.in_force_version,
+    return {"dpa_proposals_by_version": dpa_proposals.proposals_by_version,
+            "dpa_pending_change": dpa_proposals.pending_proposal,
+            "dpa_changes_of": dpa_proposals.changes_of,
+            "dpa_pending_for_buyer": dpa_proposals.pending_for_buyer,
+            "dpa_in_force_version": dpa_proposals.in_force_version,
             "dpa_version_in_force": _version_in_force}
 
 
 def _version_in_force(version: DpaVersion) -> bool:
     """Tell whether a version came into force (not a pending or withdrawn proposal)."""
-    proposal = changes_svc.proposal_of_version(version.id)
+    proposal = dpa_proposals.proposal_of_version(version.id)
     return proposal is None or proposal.status == APPLIED

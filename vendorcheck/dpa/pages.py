@@ -33,7 +33,7 @@ from vendorcheck.extensions import limiter
 from vendorcheck.i18n import current_locale
 from vendorcheck.models.dpa import DpaProfile, DpaVersion
 from vendorcheck.services import dpa as svc
-from vendorcheck.services import dpa_changes
+from vendorcheck.services import dpa_changes, dpa_proposals
 
 PUBLIC_LIMIT = "120 per minute"
 PDF_LIMIT = "20 per minute"
@@ -113,8 +113,8 @@ def versions(slug: str) -> str:
     """List every published version with its date and digest."""
     profile = _profile(slug)
     listed = svc.versions_of(profile)
-    before = dpa_changes.predecessors(listed, dpa_changes.proposals_by_version(profile.id))
-    changes = {v.number: dpa_changes.changes_between(before[v.number], v)
+    before = dpa_proposals.predecessors(listed, dpa_proposals.proposals_by_version(profile.id))
+    changes = {v.number: dpa_proposals.changes_between(before[v.number], v)
                for v in listed if v.number in before}
     return render_template("dpa/versions.html", profile=profile, versions=listed,
                            changes=changes, predecessors=before,
@@ -166,7 +166,7 @@ def subprocessors(slug: str) -> str:
     profile = _profile(slug)
     current = svc.latest_version(profile)
     assert current is not None
-    proposals = dpa_changes.proposals_by_version(profile.id)
+    proposals = dpa_proposals.proposals_by_version(profile.id)
     return render_template("dpa/subprocessors.html", profile=profile, latest=current,
                            doc=_document(current), log=_change_log(profile, proposals),
                            since=_in_force_since(proposals))
@@ -174,13 +174,13 @@ def subprocessors(slug: str) -> str:
 
 def _in_force_versions(profile: DpaProfile, proposals: dict[int, Any]) -> list[DpaVersion]:
     """Return the versions that came into force (no pending or withdrawn proposal), newest first."""
-    return [v for v in svc.versions_of(profile) if dpa_changes.is_in_force(v, proposals)]
+    return [v for v in svc.versions_of(profile) if dpa_proposals.is_in_force(v, proposals)]
 
 
 def _in_force_since(proposals: dict[int, Any]) -> dict[int, datetime]:
     """Return, per version id of an applied proposal, when it came into force."""
     return {version_id: p.effective_at for version_id, p in proposals.items()
-            if dpa_changes.is_in_force(p.version, proposals)}
+            if dpa_proposals.is_in_force(p.version, proposals)}
 
 
 def _change_log(profile: DpaProfile, proposals: dict[int, Any]) -> list[tuple[DpaVersion, Any]]:
@@ -222,7 +222,7 @@ def subprocessors_json(slug: str) -> Response:
             {key: row.get(key) for key in SUBPROCESSOR_FIELDS}
             for row in latest_version.content.get("subprocessors") or []
         ],
-        "proposed_changes": [_proposed_json(p) for p in dpa_changes.proposals_of(profile.id)
+        "proposed_changes": [_proposed_json(p) for p in dpa_proposals.proposals_of(profile.id)
                              if p.is_pending],
     }
     response = jsonify(body)
@@ -236,7 +236,7 @@ def _rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _proposed_json(proposal: Any) -> dict[str, Any]:
     """Return an announced change that is not in force yet (schema @2, docs/dpa.md)."""
-    changes = dpa_changes.changes_of(proposal)
+    changes = dpa_proposals.changes_of(proposal)
     version = proposal.version
     return {
         "version": version.number, "sha256": version.sha256,
@@ -260,11 +260,11 @@ def subprocessors_atom(slug: str) -> Response:
     profile = _profile(slug)
     current = svc.latest_version(profile)
     assert current is not None
-    proposals = dpa_changes.proposals_by_version(profile.id)
+    proposals = dpa_proposals.proposals_by_version(profile.id)
     log = _change_log(profile, proposals)
     since = _in_force_since(proposals)
-    announced = [(p, dpa_changes.changes_of(p)) for p in dpa_changes.proposals_of(profile.id)
-                 if not dpa_changes.is_in_force(p.version, proposals)]
+    announced = [(p, dpa_proposals.changes_of(p)) for p in dpa_proposals.proposals_of(profile.id)
+                 if not dpa_proposals.is_in_force(p.version, proposals)]
     name = current.content.get("parties", {}).get("processor_name") or current.vendor_org.name
     moments = [since.get(v.id, v.published_at) for v, _c in log[:1]] + \
         [p.withdrawn_at or p.version.published_at for p, _c in announced] + [current.published_at]

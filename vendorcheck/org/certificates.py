@@ -13,7 +13,7 @@ from vendorcheck.extensions import db
 from vendorcheck.forms import ConfirmForm
 from vendorcheck.org.blueprint import bp
 from vendorcheck.org.forms import CertificateForm
-from vendorcheck.services import reports
+from vendorcheck.services import signing
 from vendorcheck.services.errors import DomainError
 
 
@@ -25,9 +25,9 @@ def certificate() -> Any:
     form = CertificateForm()
     status = 200
     if form.validate_on_submit():
-        data = form.file.data.read(reports.MAX_P12_BYTES + 1)
+        data = form.file.data.read(signing.MAX_P12_BYTES + 1)
         try:
-            reports.upload_certificate(org, data, form.passphrase.data or "", by=current_user)
+            signing.upload_certificate(org, data, form.passphrase.data or "", by=current_user)
         except DomainError as exc:
             db.session.rollback()
             form.file.errors = [*form.file.errors, exc.message]
@@ -38,7 +38,7 @@ def certificate() -> Any:
     elif request.method == "POST":
         status = 422
     return render_template("org/certificate.html", form=form,
-                           record=reports.organisation_certificate(org.id)), status
+                           record=signing.organisation_certificate(org.id)), status
 
 
 @bp.route("/certificate/remove", methods=["GET", "POST"])
@@ -47,11 +47,11 @@ def remove_certificate() -> Any:
     """Remove the organisation's certificate, after confirmation."""
     org = active_org()
     form = ConfirmForm()
-    record = reports.organisation_certificate(org.id)
+    record = signing.organisation_certificate(org.id)
     if record is None:
         return redirect(url_for("org.certificate"))
     if form.validate_on_submit():
-        reports.remove_certificate(org, by=current_user)
+        signing.remove_certificate(org, by=current_user)
         flash(_("The certificate was removed. Reports are now signed with the instance key."),
               "success")
         return redirect(url_for("org.certificate"))

@@ -11,7 +11,7 @@ from vendorcheck.errors import abort_with
 from vendorcheck.extensions import db, limiter
 from vendorcheck.public.blueprint import bp
 from vendorcheck.public.forms import VerifyForm
-from vendorcheck.services import reports
+from vendorcheck.services import verification
 
 VERIFY_MAX_BYTES = 10 * 1024 * 1024
 VERIFY_LIMIT = "20/minute"
@@ -30,7 +30,7 @@ def verify() -> Any:
         data = form.file.data.read(VERIFY_MAX_BYTES + 1)
         if len(data) > VERIFY_MAX_BYTES:
             abort_with(413, _("The file is too large: a report is at most 10 MB."))
-        check = reports.check_report(data)
+        check = verification.check_report(data)
         db.session.rollback()
         status = 200 if check.ok else 422
     elif request.method == "POST":

@@ -47,7 +47,9 @@ from vendorcheck.models.dpa import DpaAcceptanceParty, DpaPdf, DpaProfile, DpaVe
 from vendorcheck.models.dpa_changes import in_force_filter
 from vendorcheck.questionnaire import Questionnaire, validate_answers
 from vendorcheck.questionnaire.catalogue import semver_key
+from vendorcheck.services import dpa_proposals
 from vendorcheck.services.errors import DomainError
+from vendorcheck.services.signing import signer_for, timestamp_url
 
 DPA_QUESTIONNAIRE = "dpa-questionnaire"
 # Signup slugs only hold [a-z0-9-], so no real organisation can ever take this one.
@@ -407,9 +409,8 @@ def publish(profile: DpaProfile, *, by: User, kind: str = DEFAULT_KIND) -> DpaVe
     previous = latest_version(profile)
     if previous is not None and previous.sha256 == digest:
         raise NothingChanged()
-    from vendorcheck.services import dpa_changes  # builds on this module: imported late
 
-    dpa_changes.check_direct_publish(profile, previous, content)  # sub-processors: propose
+    dpa_proposals.check_direct_publish(profile, previous, content)  # sub-processors: propose
     number = (db.session.scalar(select(func.max(DpaVersion.number))
                                 .where(DpaVersion.profile_id == profile.id)) or 0) + 1
     version = DpaVersion(
@@ -475,7 +476,6 @@ def build_signed_pdf(version: DpaVersion, locale: str) -> bytes:
     """Render and sign a version's PDF (not stored)."""
     from vendorcheck.pdf import sign_pdf
     from vendorcheck.pdf.render import render_pdf
-    from vendorcheck.services.reports import signer_for, timestamp_url
 
     html = render_document_html(version, locale, standalone=True)
     static_dir = Path(current_app.static_folder or "static")

@@ -29,7 +29,7 @@ from vendorcheck.models.dpa_changes import APPLIED, WITHDRAWN, DpaChangeProposal
 from vendorcheck.models.dpa_relations import OBJECTION_OUTCOMES, DpaAcceptance, DpaObjection
 from vendorcheck.pdf.report import CSS_PATH, LOCALES
 from vendorcheck.pdf.signing import sign_pdf
-from vendorcheck.services import dpa, dpa_notify
+from vendorcheck.services import dpa, dpa_notify, dpa_proposals, signing
 from vendorcheck.services.errors import DomainError, ValidationFailed
 from vendorcheck.services.render_pool import render_pdf_isolated
 
@@ -170,14 +170,13 @@ def accepted_dpas(buyer_org_id: int) -> list[AcceptedDpa]:
     newest: dict[int, DpaAcceptance] = {}
     for acceptance in db.session.scalars(query):
         newest.setdefault(acceptance.version.profile_id, acceptance)
-    from vendorcheck.services import dpa_changes  # builds on this module: imported late
 
     rows = []
     for profile_id, acceptance in newest.items():
         latest = latest_version(profile_id) or acceptance.version
         pending = [o for o in objections_of_buyer(buyer_org_id)
                    if o.version.profile_id == profile_id and o.responded_at is None]
-        in_force = dpa_changes.in_force_version(buyer_org_id, profile_id) or acceptance.version
+        in_force = dpa_proposals.in_force_version(buyer_org_id, profile_id) or acceptance.version
         rows.append(AcceptedDpa(acceptance, latest, len(pending), in_force))
     return sorted(rows, key=lambda row: row.latest.vendor_org.name.casefold())
 
@@ -269,10 +268,8 @@ def _iso(moment: datetime) -> str:
 
 def build_certificate(acceptance: DpaAcceptance, locale: str = "en") -> bytes:
     """Render and sign an acceptance certificate (the buyer's certificate, else the instance's)."""
-    from vendorcheck.services import reports
-
     # The signer first (as for reports): an unreadable key should fail before a render.
-    signer = reports.signer_for(acceptance.buyer_org_id)
+    signer = signing.signer_for(acceptance.buyer_org_id)
     static_dir = Path(current_app.static_folder or "static")
     with force_locale(locale):
         html = render_template("dpa/certificate.html",
@@ -282,7 +279,7 @@ def build_certificate(acceptance: DpaAcceptance, locale: str = "en") -> bytes:
                               created=acceptance.accepted_at)
     return sign_pdf(pdf, signer, reason="DPA acceptance certificate", field_name=FIELD_NAME,
                     font_path=static_dir / "fonts" / "NimbusSans-Regular.otf",
-                    location=acceptance.buyer_org.name[:100], timestamp_url=reports.timestamp_url())
+                    location=acceptance.buyer_org.name[:100], timestamp_url=signing.timestamp_url())
 
 
 def certificate_bytes(acceptance: DpaAcceptance, *, by: User) -> bytes:

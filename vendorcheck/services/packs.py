@@ -45,7 +45,7 @@ from vendorcheck.pdf.pack import (
 )
 from vendorcheck.pdf.report import CSS_PATH, LOCALES, Formatter
 from vendorcheck.pdf.signing import sign_pdf_file
-from vendorcheck.services import reports
+from vendorcheck.services import reports, signing
 from vendorcheck.services.errors import DomainError
 from vendorcheck.services.render_pool import render_pdf_isolated
 
@@ -372,7 +372,7 @@ def _build(assessments: list[Assessment], locale: str, output: Path, by: User | 
            report: Progress, workdir: Path) -> BuiltPack:
     """Do the steps of build_pack inside its temporary folder."""
     first = assessments[0]
-    signer = reports.signer_for(first.buyer_org_id)  # fail early if the key is unreadable
+    signer = signing.signer_for(first.buyer_org_id)  # fail early if the key is unreadable
     fmt = Formatter(locale)
     report(3, _("Collecting the signed reports"))
     report_files = _reports(assessments, locale, by, workdir)
@@ -399,7 +399,7 @@ def _build(assessments: list[Assessment], locale: str, output: Path, by: User | 
     signed = workdir / "signed.pdf"
     sign_pdf_file(unsigned, signed, signer, reason="Evidence pack", field_name=FIELD_NAME,
                   font_path=static_dir / "fonts" / "NimbusSans-Regular.otf",
-                  location=first.buyer_org.name[:100], timestamp_url=reports.timestamp_url())
+                  location=first.buyer_org.name[:100], timestamp_url=signing.timestamp_url())
     digest, size = file_sha256(signed), signed.stat().st_size
     _move(signed, output)
     report(99, _("Storing the pack"))
@@ -463,7 +463,7 @@ def _context(assessments: Sequence[Assessment], report_files: Sequence[tuple[Pat
     return {
         "locale": fmt.locale, "buyer": first.buyer_org.name, "vendor": first.vendor.legal_name,
         "service": first.vendor.services or "", "assessments": rows,
-        "generated_at": fmt.datetime(utcnow()), "instance": reports._instance_name(),
+        "generated_at": fmt.datetime(utcnow()), "instance": signing.instance_name(),
         "signer": _signer_name(first.buyer_org_id),
         "verify_url": current_app.config["BASE_URL"].rstrip("/") + "/verify",
         "files": [_file_row(p, fmt) for p in planned],
@@ -474,8 +474,8 @@ def _context(assessments: Sequence[Assessment], report_files: Sequence[tuple[Pat
 
 def _signer_name(org_id: int) -> str:
     """Name who signs the pack: the organisation's certificate subject, else the instance."""
-    record = reports.organisation_certificate(org_id)
-    return record.subject if record is not None else reports._instance_name()
+    record = signing.organisation_certificate(org_id)
+    return record.subject if record is not None else signing.instance_name()
 
 
 def _assessment_row(a: Assessment, report_file: tuple[Path, str, bool],
@@ -524,7 +524,7 @@ def _metadata(assessments: Sequence[Assessment], locale: str) -> PackMetadata:
     ids = ", ".join(f"#{a.id}" for a in assessments)
     return PackMetadata(
         title=_("Evidence pack — %(vendor)s", vendor=first.vendor.legal_name),
-        author=reports._instance_name(),
+        author=signing.instance_name(),
         subject=_("Processor due diligence evidence: %(buyer)s / %(vendor)s, assessments %(ids)s",
                   buyer=first.buyer_org.name, vendor=first.vendor.legal_name, ids=ids),
         keywords=f"vendorcheck-pack, assessments:{' '.join(str(a.id) for a in assessments)}, "

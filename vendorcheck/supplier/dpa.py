@@ -39,7 +39,7 @@ from vendorcheck.models.dpa_relations import OBJECTION_OUTCOMES, DpaObjection
 from vendorcheck.services import dpa as dpa_svc
 from vendorcheck.services import dpa as svc
 from vendorcheck.services import dpa_acceptance as acceptance_svc
-from vendorcheck.services import dpa_changes, dpa_notify, dpa_prefill
+from vendorcheck.services import dpa_changes, dpa_notify, dpa_prefill, dpa_proposals
 from vendorcheck.services import dpa_changes as changes_svc
 from vendorcheck.services.errors import DomainError
 from vendorcheck.supplier.blueprint import bp
@@ -244,7 +244,7 @@ def _profile_or_none() -> DpaProfile | None:
 def _plan_or_reason(profile: DpaProfile | None) -> tuple[Any, str | None]:
     """Return the plan of the change the draft would propose, or why nothing can be proposed."""
     if profile is None:
-        return None, str(changes_svc.NoVersionInForce.default)
+        return None, str(dpa_proposals.NoVersionInForce.default)
     try:
         return changes_svc.plan(profile), None
     except dpa_svc.PublishBlocked as exc:
@@ -257,14 +257,14 @@ def _proposals_page(profile: DpaProfile | None, form: cf.ProposeForm, status: in
     plan, reason = _plan_or_reason(profile)
     return render_template(
         "supplier/dpa/proposals.html", profile=profile, plan=plan, reason=reason, form=form,
-        proposals=changes_svc.proposals_of(profile.id) if profile is not None else [],
+        proposals=dpa_proposals.proposals_of(profile.id) if profile is not None else [],
         in_force=dpa_svc.latest_version(profile) if profile is not None else None,
         may_propose=can(current_membership(), PUBLISH)), status
 
 
-@bp.get("/dpa/changes")
+@bp.get("/dpa/changes", endpoint="dpa_proposals")
 @requires(MANAGE)
-def dpa_proposals() -> Any:
+def proposals_page() -> Any:
     """Show the sub-processor change the draft would propose, and every proposal so far."""
     return _proposals_page(_profile_or_none(), cf.ProposeForm(formdata=None))
 
@@ -295,8 +295,8 @@ def dpa_propose(version_id: int) -> Any:
 def _proposal_page(proposal: DpaChangeProposal, status: int = 200,
                    form: cf.WithdrawForm | None = None) -> Any:
     return render_template(
-        "supplier/dpa/proposal.html", proposal=proposal, changes=changes_svc.changes_of(proposal),
-        states=changes_svc.buyer_states(proposal),
+        "supplier/dpa/proposal.html", proposal=proposal, changes=dpa_proposals.changes_of(proposal),
+        states=dpa_proposals.buyer_states(proposal),
         form=form or cf.WithdrawForm(formdata=None),
         may_withdraw=can(current_membership(), PUBLISH) and proposal.is_pending), status
 
