@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # Invalid, clean_text and is_blank are the answer checks' vocabulary; services use them too.
-from vendorcheck.questionnaire.itemtypes.base import Invalid, clean_text, is_blank
-from vendorcheck.questionnaire.model import Questionnaire
+from vendorcheck.questionnaire.model import Invalid, Questionnaire, clean_text, is_blank
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vendorcheck.questionnaire.itemtypes.attestation import Attestation
-from vendorcheck.questionnaire.itemtypes.base import (
+from vendorcheck.questionnaire.itemtypes.choice import MultiChoice, SingleChoice, YesNo
+from vendorcheck.questionnaire.itemtypes.country import Country, CountryList
+from vendorcheck.questionnaire.itemtypes.date import Date
+from vendorcheck.questionnaire.itemtypes.file import File
+from vendorcheck.questionnaire.itemtypes.note import Note
+from vendorcheck.questionnaire.itemtypes.number import Number
+from vendorcheck.questionnaire.itemtypes.percentage import Percentage
+from vendorcheck.questionnaire.itemtypes.table import Table
+from vendorcheck.questionnaire.itemtypes.text import Email, LongText, Text, Url
+from vendorcheck.questionnaire.model import (
     Formatter,
     Invalid,
     ItemType,
@@ -21,15 +30,6 @@ from vendorcheck.questionnaire.itemtypes.base import (
     clean_text,
     is_blank,
 )
-from vendorcheck.questionnaire.itemtypes.choice import MultiChoice, SingleChoice, YesNo
-from vendorcheck.questionnaire.itemtypes.country import Country, CountryList
-from vendorcheck.questionnaire.itemtypes.date import Date
-from vendorcheck.questionnaire.itemtypes.file import File
-from vendorcheck.questionnaire.itemtypes.note import Note
-from vendorcheck.questionnaire.itemtypes.number import Number
-from vendorcheck.questionnaire.itemtypes.percentage import Percentage
-from vendorcheck.questionnaire.itemtypes.table import Table
-from vendorcheck.questionnaire.itemtypes.text import Email, LongText, Text, Url
 
 if TYPE_CHECKING:
     from vendorcheck.questionnaire.model import Item

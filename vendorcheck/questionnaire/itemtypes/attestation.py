@@ -6,17 +6,17 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from vendorcheck.questionnaire.expr.checker import Type
-from vendorcheck.questionnaire.itemtypes.base import (
+from vendorcheck.questionnaire.model import (
     Formatter,
     Invalid,
     ItemType,
+    LocaleText,
     Problem,
     Widget,
     Words,
     clean_text,
     is_blank,
 )
-from vendorcheck.questionnaire.model import LocaleText
 from vendorcheck.questionnaire.schemakeys import ItemBase, LocaleMap
 
 if TYPE_CHECKING:

@@ -8,17 +8,17 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import fields, validate
 
 from vendorcheck.questionnaire.expr.checker import Type
-from vendorcheck.questionnaire.itemtypes.base import (
+from vendorcheck.questionnaire.model import (
     Formatter,
     Invalid,
     ItemType,
+    LocaleText,
     Problem,
     Widget,
     Words,
     as_list,
     option_label,
 )
-from vendorcheck.questionnaire.model import LocaleText
 from vendorcheck.questionnaire.schemakeys import Bool, ItemBase, Num, OptionsField, ids
 
 if TYPE_CHECKING:

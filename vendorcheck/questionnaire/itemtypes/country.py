@@ -6,17 +6,17 @@ from typing import TYPE_CHECKING, Any
 
 from vendorcheck.questionnaire.countries import ISO_3166_ALPHA2
 from vendorcheck.questionnaire.expr.checker import Type
-from vendorcheck.questionnaire.itemtypes.base import (
+from vendorcheck.questionnaire.itemtypes.choice import check_count, string_list, strings
+from vendorcheck.questionnaire.model import (
     Formatter,
     Invalid,
     ItemType,
+    LocaleText,
     Problem,
     Widget,
     Words,
     as_list,
 )
-from vendorcheck.questionnaire.itemtypes.choice import check_count, string_list, strings
-from vendorcheck.questionnaire.model import LocaleText
 from vendorcheck.questionnaire.schemakeys import ItemBase, Num
 
 if TYPE_CHECKING:

@@ -6,8 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from vendorcheck.questionnaire.expr.checker import Type
-from vendorcheck.questionnaire.itemtypes.base import Formatter, Invalid, ItemType, Problem, Widget, Words
-from vendorcheck.questionnaire.model import LocaleText
+from vendorcheck.questionnaire.model import Formatter, Invalid, ItemType, LocaleText, Problem, Widget, Words
 from vendorcheck.questionnaire.schemakeys import DATE_RE, IsoDate, ItemBase
 
 if TYPE_CHECKING:

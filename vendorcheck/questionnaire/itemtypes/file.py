@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import fields, validate
 
 from vendorcheck.questionnaire.expr.checker import Type
-from vendorcheck.questionnaire.itemtypes.base import Formatter, Invalid, ItemType, Problem, Widget, Words
 from vendorcheck.questionnaire.itemtypes.choice import string_list, strings
-from vendorcheck.questionnaire.model import LocaleText
+from vendorcheck.questionnaire.model import Formatter, Invalid, ItemType, LocaleText, Problem, Widget, Words
 from vendorcheck.questionnaire.schemakeys import FILE_KINDS, ItemBase, Num
 
 if TYPE_CHECKING:

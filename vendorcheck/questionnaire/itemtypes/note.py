@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vendorcheck.questionnaire.itemtypes.base import Invalid, ItemType, Problem, Widget
-from vendorcheck.questionnaire.model import LocaleText
+from vendorcheck.questionnaire.model import Invalid, ItemType, LocaleText, Problem, Widget
 from vendorcheck.questionnaire.schemakeys import ItemBase, LocaleMap
 
 if TYPE_CHECKING:

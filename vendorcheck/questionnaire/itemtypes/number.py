@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from marshmallow import fields
 
 from vendorcheck.questionnaire.expr.checker import Type
-from vendorcheck.questionnaire.itemtypes.base import Formatter, Invalid, ItemType, Problem, Widget, Words
-from vendorcheck.questionnaire.model import LocaleText
+from vendorcheck.questionnaire.model import Formatter, Invalid, ItemType, LocaleText, Problem, Widget, Words
 from vendorcheck.questionnaire.schemakeys import BandSchema, Bool, ItemBase, LocaleMap, Num, to_number
 
 if TYPE_CHECKING:

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Any
 from babel.numbers import format_decimal, format_percent
 from marshmallow import fields
 
-from vendorcheck.questionnaire.itemtypes.base import Formatter, Invalid, Problem, Widget, Words
 from vendorcheck.questionnaire.itemtypes.number import Number
-from vendorcheck.questionnaire.model import LocaleText
+from vendorcheck.questionnaire.model import Formatter, Invalid, LocaleText, Problem, Widget, Words
 from vendorcheck.questionnaire.schemakeys import BandSchema, Bool, ItemBase, to_number
 
 if TYPE_CHECKING:

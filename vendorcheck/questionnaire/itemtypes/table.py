@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import fields
 
 from vendorcheck.questionnaire.expr.checker import Type
-from vendorcheck.questionnaire.itemtypes.base import (
+from vendorcheck.questionnaire.model import (
     Formatter,
     Invalid,
     ItemType,
+    LocaleText,
     Problem,
     TableWords,
     Widget,
@@ -19,12 +20,10 @@ from vendorcheck.questionnaire.itemtypes.base import (
     as_list,
     is_blank,
 )
-from vendorcheck.questionnaire.model import LocaleText
 from vendorcheck.questionnaire.schemakeys import ItemBase, Num, ids
 
 if TYPE_CHECKING:
-    from vendorcheck.questionnaire.evaluate import Visibility
-    from vendorcheck.questionnaire.model import Item
+    from vendorcheck.questionnaire.model import Item, RowRules
 
 MAX_ROWS_CAP = 500
 
@@ -65,7 +64,7 @@ class Table(ItemType):
             return [row for row in value if isinstance(row, Mapping)]
         return None
 
-    def is_answered(self, item: Item, value: Any, visibility: Visibility) -> bool:
+    def is_answered(self, item: Item, value: Any, visibility: RowRules) -> bool:
         """A table counts as answered when every required cell of every row is filled."""
         if not super().is_answered(item, value, visibility):
             return False

@@ -7,8 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from vendorcheck.questionnaire.itemtypes.base import Invalid, ItemType, Problem, Widget, clean_text
-from vendorcheck.questionnaire.model import LocaleText
+from vendorcheck.questionnaire.model import Invalid, ItemType, LocaleText, Problem, Widget, clean_text
 from vendorcheck.questionnaire.schemakeys import ItemBase, Num
 
 if TYPE_CHECKING:
