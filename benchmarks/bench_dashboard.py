@@ -19,8 +19,8 @@ from flask.testing import FlaskClient
 
 from benchmarks import load, seed, sqlcount
 from benchmarks.timing import p
-from vendorcheck.buyer.dashboard import SORTS, TIERS
 from vendorcheck.extensions import db
+from vendorcheck.services.assessments.dashboard import SORTS, TIERS
 
 SIZES = (100, 10_000)
 QUICK_SIZES = (100, 1_000)

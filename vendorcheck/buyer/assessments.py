@@ -12,7 +12,6 @@ from vendorcheck import downloads
 from vendorcheck.access import can, current_membership, get_owned_or_404, requires
 from vendorcheck.buyer import pages
 from vendorcheck.buyer.blueprint import bp
-from vendorcheck.buyer.dashboard import BadQuery, parse_query
 from vendorcheck.buyer.review_forms import (
     ClarificationForm,
     ConfirmForm,
@@ -30,6 +29,7 @@ from vendorcheck.models.assessments import (
     FindingState,
 )
 from vendorcheck.services import review
+from vendorcheck.services.assessments.dashboard import BadQuery, parse_query
 from vendorcheck.services.errors import DomainError
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from vendorcheck.access import active_org
 from vendorcheck.buyer import presenters as p
-from vendorcheck.buyer.dashboard import DashboardQuery, dashboard_select, is_overdue
 from vendorcheck.buyer.review_forms import (
     ClarificationForm,
     DecisionForm,
@@ -33,6 +32,7 @@ from vendorcheck.models.assessments import Assessment, AssessmentStatus, Evidenc
 from vendorcheck.questionnaire import Questionnaire
 from vendorcheck.services import review
 from vendorcheck.services.assessments import questionnaire_of
+from vendorcheck.services.assessments.dashboard import DashboardQuery, dashboard_page
 
 S = AssessmentStatus
 DEFAULT_DUE_DAYS = 30
@@ -79,18 +79,11 @@ class Page:
 
 
 def dashboard_context(query: DashboardQuery) -> dict[str, Any]:
-    """Run the page query (one SELECT + one COUNT) and return the template context."""
-    stmt = dashboard_select(active_org(), query)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.execute(stmt.limit(query.per_page)
-                              .offset((query.page - 1) * query.per_page)).all()
-    today = date.today()
-    items = [(row[0], row[1], is_overdue(row[1], today)) for row in rows]
-    has_vendors = bool(total) or db.session.scalar(
-        select(Vendor.id).where(Vendor.buyer_org_id == active_org().id).limit(1)) is not None
-    return {"page": Page(items, query.page, query.per_page, total or 0), "query": query,
-            "has_vendors": has_vendors, "filtered": bool(query.status or query.tier
-                                                         or query.overdue or query.q)}
+    """Return the dashboard's template context for one page of the active organisation."""
+    found = dashboard_page(active_org(), query)
+    return {"page": Page(found.rows, query.page, query.per_page, found.total), "query": query,
+            "has_vendors": found.has_vendors, "filtered": bool(query.status or query.tier
+                                                               or query.overdue or query.q)}
 
 
 # --- sending ------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from vendorcheck import downloads, exports
 from vendorcheck.access import active_org, get_owned_or_404, requires
@@ -24,7 +23,7 @@ from vendorcheck.buyer.blueprint import bp
 from vendorcheck.buyer.report_forms import ConfirmForm, PackForm
 from vendorcheck.errors import abort_with
 from vendorcheck.extensions import db
-from vendorcheck.models import Organisation, Vendor
+from vendorcheck.models import Vendor
 from vendorcheck.models.assessments import Assessment
 from vendorcheck.models.packs import PackJob, PackStatus
 from vendorcheck.pdf.report import LOCALES, build_report_context
@@ -104,34 +103,11 @@ def assessment_export(assessment_id: int, fmt: str) -> Any:
     return _sheet_response(sheets, fmt, f"assessment-{assessment.id}")
 
 
-def register_rows(org: Organisation) -> list[dict[str, Any]]:
-    """Return the vendor register of a buyer: each vendor with its latest assessment."""
-    vendors = list(db.session.scalars(select(Vendor).where(Vendor.buyer_org_id == org.id)
-                                      .order_by(Vendor.legal_name, Vendor.id)))
-    latest: dict[int, Assessment] = {}
-    for assessment in db.session.scalars(select(Assessment).where(
-            Assessment.buyer_org_id == org.id).order_by(Assessment.created_at, Assessment.id)):
-        latest[assessment.vendor_id] = assessment
-    rows = []
-    for vendor in vendors:
-        a = latest.get(vendor.id)
-        rows.append({
-            "vendor": vendor.legal_name, "country": vendor.country or "",
-            "criticality": vendor.criticality.value, "services": vendor.services or "",
-            "status": a.status.value if a else "", "tier": (a.tier or "") if a else "",
-            "score": a.score if a else None,
-            "decision": a.decision.value if a and a.decision else "",
-            "decided_at": a.decided_at.date().isoformat() if a and a.decided_at else "",
-            "next_review": a.next_review_date.isoformat() if a and a.next_review_date else "",
-        })
-    return rows
-
-
 @bp.get("/vendors/export.<any(xlsx, csv):fmt>")
 @requires("reports.download")
 def vendor_register_export(fmt: str) -> Any:
     """Export the buyer's vendor register."""
-    sheet = exports.register_sheet(register_rows(active_org()), _labels())
+    sheet = exports.register_sheet(reports.register_rows(active_org()), _labels())
     return _sheet_response([sheet], fmt, "vendor-register")
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from vendorcheck import audit
 from vendorcheck.extensions import db
 from vendorcheck.i18n import plain_text
-from vendorcheck.models import User
+from vendorcheck.models import Organisation, User, Vendor
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
 from vendorcheck.models.base import utcnow
 from vendorcheck.models.reports import StoredReport
@@ -31,7 +31,7 @@ from vendorcheck.pdf.report import (
     build_report_context,
 )
 from vendorcheck.questionnaire import Questionnaire
-from vendorcheck.services.assessments import ensure_fresh, reviewed_of
+from vendorcheck.services.assessments import ensure_fresh, refresh_stale, reviewed_of
 from vendorcheck.services.errors import DomainError
 from vendorcheck.services.render_pool import render_pdf_isolated
 from vendorcheck.services.signing import instance_dir, signer_for, timestamp_url
@@ -216,3 +216,27 @@ def render_report_pdf(context: Mapping[str, Any], *, static_dir: Path,
     html = render_report_html(context)
     css = CSS_PATH.read_text(encoding="utf-8")
     return render_pdf(html, static_dir=static_dir, stylesheets=[css], created=created)
+
+
+def register_rows(org: Organisation) -> list[dict[str, Any]]:
+    """Return the vendor register of a buyer: each vendor with its latest assessment's results."""
+    refresh_stale(org.id)
+    vendors = list(db.session.scalars(select(Vendor).where(Vendor.buyer_org_id == org.id)
+                                      .order_by(Vendor.legal_name, Vendor.id)))
+    latest: dict[int, Assessment] = {}
+    for assessment in db.session.scalars(select(Assessment).where(
+            Assessment.buyer_org_id == org.id).order_by(Assessment.created_at, Assessment.id)):
+        latest[assessment.vendor_id] = assessment
+    rows = []
+    for vendor in vendors:
+        a = latest.get(vendor.id)
+        rows.append({
+            "vendor": vendor.legal_name, "country": vendor.country or "",
+            "criticality": vendor.criticality.value, "services": vendor.services or "",
+            "status": a.status.value if a else "", "tier": (a.tier or "") if a else "",
+            "score": a.score if a else None,
+            "decision": a.decision.value if a and a.decision else "",
+            "decided_at": a.decided_at.date().isoformat() if a and a.decided_at else "",
+            "next_review": a.next_review_date.isoformat() if a and a.next_review_date else "",
+        })
+    return rows

@@ -40,6 +40,7 @@ from vendorcheck.questionnaire.reviewed import (
 from vendorcheck.services import notify
 from vendorcheck.services.assessments import (
     create_sent_assessment,
+    ensure_fresh,
     questionnaire_of,
     refresh_results,
     reviewed_of,
@@ -65,7 +66,9 @@ class CommentRequired(ValidationFailed):
 
 
 def result_of(assessment: Assessment, q: Questionnaire | None = None) -> ReviewedResult:
-    """Score the pinned version and apply the reviewer's overrides (the cached columns agree)."""
+    """Score the pinned version and apply the reviewer's overrides; the cached columns (tier,
+    score, findings) are first brought up to date with the vendor's latest autosave."""
+    ensure_fresh(assessment)
     return reviewed_of(assessment, q)
 
 

@@ -14,8 +14,10 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, nulls_last, select
 
+from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Vendor
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
+from vendorcheck.services.assessments.results import refresh_stale
 
 S = AssessmentStatus
 TIERS = ("low", "medium", "high", "unacceptable")
@@ -130,3 +132,25 @@ def is_overdue(assessment: Assessment | None, today: date | None = None) -> bool
     return (assessment is not None and assessment.due_date is not None
             and assessment.status in OPEN_FOR_VENDOR
             and assessment.due_date < (today or date.today()))
+
+
+@dataclass(frozen=True)
+class DashboardPage:
+    """One page of a buyer's assessments, with the total the filters match."""
+
+    rows: list[tuple[Vendor, Assessment | None, bool]]  # vendor, its assessment, overdue
+    total: int
+    has_vendors: bool
+
+
+def dashboard_page(org: Organisation, query: DashboardQuery, today: date | None = None) -> DashboardPage:
+    """Run the page query (one SELECT + one COUNT) on results that include every autosave."""
+    refresh_stale(org.id)
+    stmt = dashboard_select(org, query)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = db.session.execute(stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)).all()
+    today = today or date.today()
+    items = [(row[0], row[1], is_overdue(row[1], today)) for row in rows]
+    has_vendors = bool(total) or db.session.scalar(
+        select(Vendor.id).where(Vendor.buyer_org_id == org.id).limit(1)) is not None
+    return DashboardPage(items, total, has_vendors)
