@@ -67,22 +67,17 @@ def register_questionnaires(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach the blueprints."""
-    from vendorcheck import security
+    from vendorcheck import buyer, dpa, org, public, security, supplier
     from vendorcheck.auth.views import bp as auth_bp
-    from vendorcheck.buyer import bp as buyer_bp
-    from vendorcheck.dpa import bp as dpa_bp
-    from vendorcheck.org import bp as org_bp
-    from vendorcheck.public import bp as public_bp
-    from vendorcheck.supplier import bp as supplier_bp
 
     # Rules bind their converters when added: install the bounded int converter first.
     app.url_map.converters["int"] = security.BoundedIntConverter
-    app.register_blueprint(public_bp)
+    app.register_blueprint(public.blueprint())
     app.register_blueprint(auth_bp)
-    app.register_blueprint(org_bp)
-    app.register_blueprint(buyer_bp)
-    app.register_blueprint(supplier_bp)
-    app.register_blueprint(dpa_bp)
+    app.register_blueprint(org.blueprint())
+    app.register_blueprint(buyer.blueprint())
+    app.register_blueprint(supplier.blueprint())
+    app.register_blueprint(dpa.blueprint())
 
 
 def register_errorhandlers(app: Flask) -> None:

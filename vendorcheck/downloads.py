@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Response, abort
+from werkzeug.utils import secure_filename
 
-from vendorcheck import storage, uploads
+from vendorcheck import storage
 from vendorcheck.models.assessments import Evidence
 
 CHUNK = 256 * 1024
@@ -39,8 +41,14 @@ def evidence_file(evidence: Evidence) -> Response:
     path = storage.path_of(evidence.storage_key)
     response = Response(file_chunks(path), content_type=evidence.content_type, direct_passthrough=True)
     response.headers["Content-Length"] = str(path.stat().st_size)
-    response.headers["Content-Disposition"] = uploads.content_disposition(evidence.file_name)
+    response.headers["Content-Disposition"] = content_disposition(evidence.file_name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def content_disposition(name: str) -> str:
+    """Return an RFC 6266 attachment header with an ASCII fallback and a UTF-8 name."""
+    ascii_name = secure_filename(name) or "evidence"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -81,6 +81,6 @@ def score_text(value: float | None) -> str:
 
 def ref_words(code: str, questionnaire: object) -> str:
     """Write a legal reference code in words in the active language."""
-    from vendorcheck.legal_refs import format_ref
+    from vendorcheck.questionnaire.legal_refs import format_ref
 
     return format_ref(code, getattr(questionnaire, "references", {}), current_locale()).text

@@ -138,7 +138,8 @@ def test_quota_of_files_per_assessment(app, client, login_as, env, monkeypatch):
 
 
 def test_crlf_in_a_name_never_reaches_a_header():
-    from vendorcheck.uploads import content_disposition, display_name
+    from vendorcheck.downloads import content_disposition
+    from vendorcheck.services.uploads import display_name
 
     name = display_name("a\r\nX-Injected: 1.pdf")
     assert name == "aX-Injected: 1.pdf"

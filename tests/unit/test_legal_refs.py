@@ -2,7 +2,7 @@
 
 import pytest
 
-from vendorcheck.legal_refs import format_ref
+from vendorcheck.questionnaire.legal_refs import format_ref
 
 
 @pytest.mark.parametrize(

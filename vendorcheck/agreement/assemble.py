@@ -32,10 +32,10 @@ from typing import Any
 import yaml
 from markupsafe import Markup, escape
 
-from vendorcheck.legal_refs import format_ref
 from vendorcheck.pdf.report import Formatter
 from vendorcheck.questionnaire import Item, Questionnaire, evaluate_visibility
 from vendorcheck.questionnaire.itemtypes import answer_words
+from vendorcheck.questionnaire.legal_refs import format_ref
 
 TEMPLATES_DIR = Path(__file__).parent / "clauses"
 # The template of versions published before document kinds existed (content without "kind").

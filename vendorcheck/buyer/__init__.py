@@ -1,6 +1,11 @@
 """The buyer's area: vendors, assessments and their review, reports, packs and exports (/buyer)."""
 
-from vendorcheck.buyer import assessments, dpa, reports, vendors  # noqa: F401  (their routes register on bp)
-from vendorcheck.buyer.blueprint import bp
+from flask import Blueprint
 
-__all__ = ["bp"]
+
+def blueprint() -> Blueprint:
+    """Return the area's blueprint with every route registered (its view modules add them on import)."""
+    from vendorcheck.buyer import assessments, dpa, reports, vendors  # noqa: F401
+    from vendorcheck.buyer.blueprint import bp
+
+    return bp

@@ -4,7 +4,12 @@ The DPA document itself (assembly, checks, diff, clause templates) is the `agree
 vendor's and the buyer's DPA pages are in `supplier/dpa.py` and `buyer/dpa.py`.
 """
 
-from vendorcheck.dpa import helpers, pages, subscriptions  # noqa: F401  (their routes register on bp)
-from vendorcheck.dpa.blueprint import bp
+from flask import Blueprint
 
-__all__ = ["bp"]
+
+def blueprint() -> Blueprint:
+    """Return the area's blueprint with every route registered (its view modules add them on import)."""
+    from vendorcheck.dpa import helpers, pages, subscriptions  # noqa: F401
+    from vendorcheck.dpa.blueprint import bp
+
+    return bp

@@ -1,6 +1,11 @@
 """The organisation's administration: members, invitations, audit log, outbox, signing certificate (/org)."""
 
-from vendorcheck.org import certificates, views  # noqa: F401  (their routes register on bp)
-from vendorcheck.org.blueprint import bp
+from flask import Blueprint
 
-__all__ = ["bp"]
+
+def blueprint() -> Blueprint:
+    """Return the area's blueprint with every route registered (its view modules add them on import)."""
+    from vendorcheck.org import certificates, views  # noqa: F401
+    from vendorcheck.org.blueprint import bp
+
+    return bp

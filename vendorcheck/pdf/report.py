@@ -20,11 +20,11 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
-from vendorcheck.legal_refs import format_ref
 from vendorcheck.questionnaire import Item, LocaleText, Questionnaire, ScoreResult, score
 from vendorcheck.questionnaire.explain import ExplainedFinding, Trigger, describe, explain_verdict
 from vendorcheck.questionnaire.itemtypes import Words
 from vendorcheck.questionnaire.itemtypes import answer_words as words_of
+from vendorcheck.questionnaire.legal_refs import format_ref
 from vendorcheck.questionnaire.model import SEVERITIES
 from vendorcheck.questionnaire.scoring import Verdict
 

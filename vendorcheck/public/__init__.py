@@ -1,6 +1,11 @@
 """Pages anyone can open: the start page, questionnaire previews and the report check (/verify)."""
 
-from vendorcheck.public import verify, views  # noqa: F401  (their routes register on bp)
-from vendorcheck.public.blueprint import bp
+from flask import Blueprint
 
-__all__ = ["bp"]
+
+def blueprint() -> Blueprint:
+    """Return the area's blueprint with every route registered (its view modules add them on import)."""
+    from vendorcheck.public import verify, views  # noqa: F401
+    from vendorcheck.public.blueprint import bp
+
+    return bp

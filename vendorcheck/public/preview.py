@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from vendorcheck.i18n import current_locale
-from vendorcheck.legal_refs import RefText, format_ref
+from vendorcheck.questionnaire.legal_refs import RefText, format_ref
 
 TOKEN = re.compile(
     r"'(?:[^'\\]|\\.)*'"  # a quoted string

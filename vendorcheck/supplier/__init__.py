@@ -1,6 +1,11 @@
 """The supplier's (vendor's) area: answering questionnaires with evidence, and its DPA (/vendor)."""
 
-from vendorcheck.supplier import answering, dpa  # noqa: F401  (their routes register on bp)
-from vendorcheck.supplier.blueprint import bp
+from flask import Blueprint
 
-__all__ = ["bp"]
+
+def blueprint() -> Blueprint:
+    """Return the area's blueprint with every route registered (its view modules add them on import)."""
+    from vendorcheck.supplier import answering, dpa  # noqa: F401
+    from vendorcheck.supplier.blueprint import bp
+
+    return bp

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from vendorcheck.legal_refs import format_ref
 from vendorcheck.questionnaire import load_catalogue, score, validate_answers
+from vendorcheck.questionnaire.legal_refs import format_ref
 from vendorcheck.questionnaire.model import SEVERITIES
 
 ROOT = Path(__file__).resolve().parents[3] / "questionnaires"

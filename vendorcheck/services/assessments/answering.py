@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
-from vendorcheck import audit, database, storage, uploads
+from vendorcheck import audit, database, storage
 from vendorcheck.extensions import db
 from vendorcheck.models import User, utcnow
 from vendorcheck.models.assessments import (
@@ -32,6 +32,7 @@ from vendorcheck.models.assessments import (
 )
 from vendorcheck.questionnaire import Item, Questionnaire, score, validate_answers
 from vendorcheck.questionnaire.answers import Invalid, clean_text
+from vendorcheck.services import uploads
 from vendorcheck.services.assessments.reading import (
     MAX_JUSTIFICATION,
     SUBMITTED_STATES,

@@ -7,10 +7,8 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from typing import BinaryIO
-from urllib.parse import quote
 
 from flask_babel import lazy_gettext as _l
-from werkzeug.utils import secure_filename
 
 from vendorcheck.services.errors import ValidationFailed
 
@@ -54,12 +52,6 @@ def display_name(raw: str | None) -> str:
     name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     name = "file" if not name.strip(".") else name
     return name[-MAX_NAME:] if len(name) > MAX_NAME else name
-
-
-def content_disposition(name: str) -> str:
-    """Return an RFC 6266 attachment header with an ASCII fallback and a UTF-8 name."""
-    ascii_name = secure_filename(name) or "evidence"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def allowed_kinds(accept: tuple[str, ...]) -> tuple[str, ...]:
