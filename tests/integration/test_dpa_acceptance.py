@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from tests.dpa_factories import MAILER, OVH, publish_dpa
 from tests.dpa_relation_factories import accept_version, object_to
-from tests.integration.test_reports_web import make_p12
+from tests.support.signing import make_p12
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Organisation, User
 from vendorcheck.models.dpa import DpaVersion

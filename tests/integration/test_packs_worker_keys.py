@@ -10,8 +10,8 @@ import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tests.factories import make_org, make_user, make_vendor
-from tests.integration.test_reports_web import make_p12
 from tests.report_factories import make_assessment
+from tests.support.signing import make_p12
 from tests.unit.pdf.test_signing import STALLING_PDF
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Role, User

@@ -153,7 +153,7 @@ def test_hostile_answers_never_reach_the_pdf(app, seeded, listener):
 
 
 def test_organisation_certificate_signs_the_report(app, seeded, tmp_path):
-    from tests.integration.test_reports_web import make_p12
+    from tests.support.signing import make_p12
 
     buyer, user, vendor = seeded
     p12, _cert = make_p12(tmp_path, "Acme Buyer SA signing")

@@ -7,7 +7,7 @@ import pytest
 from tests.dpa_factories import publish_dpa
 from tests.factories import make_org, make_user, make_vendor
 from tests.report_factories import make_assessment
-from tests.tsa import TSA_TIME, serve_tsa
+from tests.support.tsa import TSA_TIME, serve_tsa
 from vendorcheck.extensions import db
 from vendorcheck.models import Role
 from vendorcheck.pdf import verify_pdf
