@@ -14,8 +14,8 @@ from typing import Any
 from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.factories import PASSWORD, make_org, make_user, make_vendor
-from tests.review_factories import GOOD, embedded_answers, make_assessment, make_contact, questionnaire
+from tests.factories.accounts import PASSWORD, make_org, make_user, make_vendor
+from tests.factories.review import GOOD, embedded_answers, make_assessment, make_contact, questionnaire
 from vendorcheck.extensions import db
 from vendorcheck.models import Role
 from vendorcheck.models.assessments import Assessment, AssessmentStatus

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.conftest import make_config
-from tests.factories import (
+from tests.factories.accounts import (
     PASSWORD,
     make_invitation,
     make_org,
@@ -24,7 +24,7 @@ from tests.factories import (
     make_vendor,
     membership_of,
 )
-from tests.review_factories import HIGH, make_assessment, make_contact
+from tests.factories.review import HIGH, make_assessment, make_contact
 from vendorcheck import create_app
 from vendorcheck.extensions import db, limiter
 from vendorcheck.models import Invitation, Organisation, OutboxMessage, Role, User, Vendor

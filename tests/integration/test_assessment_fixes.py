@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories.review import HIGH, UNACCEPTABLE, make_assessment, make_contact, questionnaire
 from tests.integration.conftest import outbox
-from tests.review_factories import HIGH, UNACCEPTABLE, make_assessment, make_contact, questionnaire
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Invitation, OutboxMessage

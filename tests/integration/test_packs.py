@@ -27,8 +27,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from weasyprint import HTML
 
-from tests.factories import make_org, make_user, make_vendor
-from tests.report_factories import make_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.reports import make_assessment
 from vendorcheck import storage
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role

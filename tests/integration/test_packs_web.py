@@ -9,9 +9,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.factories import make_org, make_user, make_vendor
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.reports import make_assessment
 from tests.integration.test_packs import add_every_kind
-from tests.report_factories import make_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role, utcnow
 from vendorcheck.models.packs import PackJob, PackStatus

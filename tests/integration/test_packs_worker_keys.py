@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from tests.factories import make_org, make_user, make_vendor
-from tests.report_factories import make_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.reports import make_assessment
 from tests.support.signing import make_p12
 from tests.unit.pdf.test_signing import STALLING_PDF
 from vendorcheck.extensions import db

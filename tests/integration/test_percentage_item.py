@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from flask import current_app
 
-from tests.factories import make_org, make_user, make_vendor
-from tests.review_factories import make_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.review import make_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
 from vendorcheck.pdf.report import build_report_context

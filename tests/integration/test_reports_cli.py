@@ -8,8 +8,8 @@ import pytest
 from pypdf import PdfWriter
 from pypdf.generic import NameObject, NumberObject
 
-from tests.factories import make_org, make_user, make_vendor
-from tests.report_factories import make_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.reports import make_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models import Role
 from vendorcheck.models.reports import StoredReport

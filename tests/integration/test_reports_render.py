@@ -19,8 +19,8 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.factories import make_org, make_user, make_vendor
-from tests.report_factories import make_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.reports import make_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role
 from vendorcheck.models.reports import StoredReport

@@ -8,8 +8,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from tests.factories import make_org, make_user, make_vendor
-from tests.report_factories import make_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.reports import make_assessment
 from tests.support.signing import make_p12
 from vendorcheck.extensions import db
 from vendorcheck.models import Role

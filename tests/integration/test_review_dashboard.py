@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from tests.factories import make_vendor
+from tests.factories.accounts import make_vendor
+from tests.factories.review import HIGH, UNACCEPTABLE, make_assessment, make_contact, questionnaire
 from tests.integration.conftest import outbox
-from tests.review_factories import HIGH, UNACCEPTABLE, make_assessment, make_contact, questionnaire
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.factories.review import HIGH, make_assessment, make_contact, questionnaire
 from tests.integration.conftest import outbox
-from tests.review_factories import HIGH, make_assessment, make_contact, questionnaire
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import Answer, Assessment, AssessmentStatus
 from vendorcheck.questionnaire import Catalogue, load_questionnaire_text

@@ -7,8 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.conftest import outbox
-from tests.review_factories import (
+from tests.factories.review import (
     GOOD,
     HIGH,
     UNACCEPTABLE,
@@ -16,6 +15,7 @@ from tests.review_factories import (
     make_assessment,
     make_evidence,
 )
+from tests.integration.conftest import outbox
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry
 from vendorcheck.models.assessments import (

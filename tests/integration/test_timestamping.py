@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dpa_factories import publish_dpa
-from tests.factories import make_org, make_user, make_vendor
-from tests.report_factories import make_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.dpa import publish_dpa
+from tests.factories.reports import make_assessment
 from tests.support.tsa import TSA_TIME, serve_tsa
 from vendorcheck.extensions import db
 from vendorcheck.models import Role

@@ -34,7 +34,7 @@ def test_country_choices_are_names_in_the_users_language(app):
 
 def _recipients_questionnaire(app):
     """Install a copy of the test questionnaire that pins the dataset listing organisations."""
-    from tests.assessment_factories import TEST_YAML
+    from tests.factories.assessments import TEST_YAML
     from vendorcheck.questionnaire import load_questionnaire_text
 
     catalogue = app.extensions["questionnaires"]
@@ -48,8 +48,8 @@ def _recipients_questionnaire(app):
 @pytest.fixture
 def pinned(app):
     """Two assessments of one vendor: one pins the new dataset, one the older one."""
-    from tests.assessment_factories import install_questionnaire, make_assessment
-    from tests.factories import make_org, make_user, make_vendor
+    from tests.factories.accounts import make_org, make_user, make_vendor
+    from tests.factories.assessments import install_questionnaire, make_assessment
     from vendorcheck.extensions import db
     from vendorcheck.models import utcnow
     from vendorcheck.models.assessments import Answer, Assessment, AssessmentStatus

@@ -12,8 +12,8 @@ import pikepdf
 import pytest
 from sqlalchemy import select
 
-from tests.assessment_factories import install_questionnaire, make_assessment, make_evidence
-from tests.factories import make_org, make_user, make_vendor
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.assessments import install_questionnaire, make_assessment, make_evidence
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import Answer, Evidence
 

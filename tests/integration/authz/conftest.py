@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.assessment_factories import add_assessment_world
-from tests.dpa_relation_factories import add_dpa_relation_world
+from tests.factories.assessments import add_assessment_world
+from tests.factories.dpa_relations import add_dpa_relation_world
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import hashlib
 import io
 from typing import Any
 
-from tests.dpa_factories import MAILER, OVH, publish_dpa
+from tests.factories.dpa import MAILER, OVH, publish_dpa
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, User, Vendor, utcnow
 from vendorcheck.models.dpa import DpaVersion

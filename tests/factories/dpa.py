@@ -67,7 +67,7 @@ def publisher_of(org: Organisation) -> User:
         Membership.organisation_id == org.id, Membership.role == Role.ADMIN).limit(1))
     if user is not None:
         return user
-    from tests.factories import make_user
+    from tests.factories.accounts import make_user
 
     return make_user(f"dpa-admin-{org.id}@vendor.example", org=org, role=Role.ADMIN,
                      name="DPA Admin")
