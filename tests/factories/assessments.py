@@ -1,13 +1,23 @@
-"""Factories for assessments: a small test questionnaire, assessments, answers, evidence."""
+"""Assessments in the states tests need, all built by `new_assessment`; contacts and clarifications.
+
+Call inside an app context. The assessment a report is made from (findings, overrides, a decision) is
+`tests.factories.reports.make_reviewed_assessment`.
+"""
 
 from __future__ import annotations
 
-import io
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, timedelta
 from typing import Any
 
-from flask import Flask, current_app
-
+from tests.factories.evidence import make_evidence
+from tests.factories.questionnaires import (
+    ART28,
+    GOOD,
+    embedded_answers,
+    install_questionnaire,
+    shipped_questionnaire,
+)
 from vendorcheck.extensions import db
 from vendorcheck.models import Contact, Organisation, User, Vendor, utcnow
 from vendorcheck.models.assessments import (
@@ -16,120 +26,93 @@ from vendorcheck.models.assessments import (
     AssessmentRecipient,
     AssessmentStatus,
     Clarification,
-    Evidence,
 )
-from vendorcheck.questionnaire import Questionnaire, load_questionnaire_text
+from vendorcheck.questionnaire import Questionnaire
+from vendorcheck.services.assessments import refresh_results
 
-QID, QVERSION = "vc-test", "1.0.0"
-
-TEST_YAML = """\
-schema: vendorcheck/questionnaire@1
-id: vc-test
-version: 1.0.0
-status: published
-default_locale: en
-locales: [en, fr]
-title: {en: Test questionnaire, fr: Questionnaire de test}
-reference_data: [country_groups@2026-01-28]
-references:
-  gdpr: {title: {en: GDPR, fr: RGPD}, url: "https://eur-lex.europa.eu/eli/reg/2016/679/oj"}
-categories:
-  - {id: contract, weight: 2, label: {en: Contract, fr: Contrat}}
-sections:
-  - id: main
-    title: {en: Main, fr: Principal}
-    items:
-      - {id: has_dpa, type: yes_no, category: contract, points: 2, required: true,
-         refs: ["gdpr:28.3"], help: {en: Signed DPA, fr: Contrat signé},
-         evidence: {accept: [pdf, docx], max_mb: 0.2},
-         label: {en: DPA signed?, fr: Contrat signé ?}}
-      - {id: audits, type: yes_no, category: contract, na_allowed: true, required: true,
-         justification: {when: "audits == 'no'", label: {en: Why not?, fr: Pourquoi ?}},
-         label: {en: Audits allowed?, fr: Audits ?}}
-      - {id: hours, type: number, min: 0, label: {en: Breach notice hours, fr: Heures}}
-      - {id: notes, type: long_text, max_length: 10000, label: {en: Notes, fr: Notes}}
-  - id: subs_section
-    title: {en: Sub-processors, fr: Sous-traitants}
-    items:
-      - {id: uses_sub, type: yes_no, required: true, label: {en: Subs?, fr: Sous-traitants ?}}
-      - {id: sub_note, type: text, visible_if: "uses_sub == 'yes'", label: {en: Comment, fr: Note}}
-      - id: subs
-        type: table
-        visible_if: "uses_sub == 'yes'"
-        required: true
-        max_rows: 5
-        unique: [name]
-        label: {en: Sub-processors, fr: Sous-traitants}
-        columns:
-          - {id: name, type: text, required: true, label: {en: Name, fr: Nom}}
-          - {id: country, type: country, required: true, label: {en: Country, fr: Pays}}
-      - {id: docs, type: file, max_files: 5, accept: [pdf, png, jpeg, docx, xlsx, txt, csv],
-         label: {en: Documents, fr: Documents}}
-findings:
-  - {id: no_dpa, severity: high, when: "has_dpa == 'no'", title: {en: No DPA, fr: Pas de contrat}}
-tiers:
-  - {id: high, when: "findings('high') > 0", label: {en: H, fr: H}}
-  - {id: low, when: "true", label: {en: L, fr: L}}
-"""
-
-COMPLETE = {"has_dpa": "yes", "audits": "yes", "uses_sub": "no"}
+# Statuses in which the vendor has not submitted yet (no submitted_at).
+NOT_SUBMITTED = (AssessmentStatus.SENT, AssessmentStatus.IN_PROGRESS)
 
 
-def install_questionnaire(app: Flask | None = None) -> Questionnaire:
-    """Add the test questionnaire to the app's catalogue (once) and return it."""
-    catalogue = (app or current_app).extensions["questionnaires"]
-    for q in catalogue.questionnaires:
-        if q.id == QID and q.version == QVERSION:
-            return q
-    q = load_questionnaire_text(TEST_YAML, datasets=catalogue.datasets, file="vc-test.yaml")
-    catalogue.questionnaires.append(q)
-    return q
+def new_assessment(buyer: Organisation, vendor: Vendor, q: Questionnaire, *,
+                   status: AssessmentStatus, by: User | None = None,
+                   answers: dict[str, Any] | None = None,
+                   justifications: dict[str, str] | None = None,
+                   contacts: Iterable[Contact] = (), **columns: Any) -> Assessment:
+    """Add an assessment of `q` with its answers and recipients to the session: flushed, not committed.
+
+    `columns` are further Assessment columns (dates, message, cached results, the decision).
+    """
+    assessment = Assessment(
+        buyer_org_id=buyer.id, vendor_id=vendor.id, questionnaire_id=q.id,
+        questionnaire_version=q.version, questionnaire_sha256=q.sha256, status=status,
+        created_by_id=by.id if by else None, **columns)
+    db.session.add(assessment)
+    for item_id, value in (answers or {}).items():
+        assessment.answers.append(Answer(item_id=item_id, value=value,
+                                         justification=(justifications or {}).get(item_id)))
+    for contact in contacts:
+        assessment.recipients.append(AssessmentRecipient(contact_id=contact.id))
+    db.session.flush()
+    return assessment
 
 
 def make_assessment(buyer: Organisation, vendor: Vendor, *, status: AssessmentStatus =
                     AssessmentStatus.SENT, by: User | None = None, due_date: date | None = None,
                     answers: dict[str, Any] | None = None, contact: Contact | None = None,
                     submitted: bool = False) -> Assessment:
-    """Create an assessment of the test questionnaire, optionally with answers."""
-    q = install_questionnaire()
-    assessment = Assessment(
-        buyer_org_id=buyer.id, vendor_id=vendor.id, questionnaire_id=q.id,
-        questionnaire_version=q.version, questionnaire_sha256=q.sha256, status=status,
-        due_date=due_date, message="Please answer", created_by_id=by.id if by else None,
-        sent_at=utcnow(), submitted_at=utcnow() if submitted else None)
-    db.session.add(assessment)
-    db.session.flush()
-    for item_id, value in (answers or {}).items():
-        db.session.add(Answer(assessment_id=assessment.id, item_id=item_id, value=value))
-    if contact is not None:
-        db.session.add(AssessmentRecipient(assessment_id=assessment.id, contact_id=contact.id))
+    """Create an assessment of the small test questionnaire, optionally with answers."""
+    assessment = new_assessment(
+        buyer, vendor, install_questionnaire(), status=status, by=by, answers=answers,
+        contacts=[contact] if contact is not None else [], due_date=due_date,
+        message="Please answer", sent_at=utcnow(), submitted_at=utcnow() if submitted else None)
     db.session.commit()
     db.session.refresh(assessment)
     return assessment
 
 
-def make_contact(vendor: Vendor, email: str, name: str = "Contact") -> Contact:
-    """Create a vendor contact."""
+def make_scored_assessment(buyer: Organisation, vendor: Vendor, *, by: User | None = None,
+                           status: AssessmentStatus = AssessmentStatus.SUBMITTED,
+                           answers: dict[str, Any] | str | None = GOOD, q: Questionnaire | None = None,
+                           contacts: list[Contact] | None = None, due_date: date | None = None,
+                           **columns: Any) -> Assessment:
+    """Create an assessment with answers and fresh cached results (like the vendor's saves).
+
+    `answers` is an answer set or the name of one embedded in the shipped questionnaire; `q` defaults
+    to the latest Art. 28 questionnaire; `columns` are set after scoring.
+    """
+    q = q or shipped_questionnaire()
+    values = embedded_answers(answers, q.id) if isinstance(answers, str) else (answers or {})
+    assessment = new_assessment(
+        buyer, vendor, q, status=status, by=by, answers=values, contacts=contacts or [],
+        due_date=due_date or date.today() + timedelta(days=30), message="", sent_at=utcnow(),
+        submitted_at=utcnow() if status not in NOT_SUBMITTED else None)
+    refresh_results(assessment, q)
+    for key, value in columns.items():
+        setattr(assessment, key, value)
+    db.session.commit()
+    return assessment
+
+
+def make_art28_assessment(buyer: Organisation, vendor: Vendor, *,
+                          answers: dict[str, Any] | None = None,
+                          status: AssessmentStatus | None = None,
+                          questionnaire_id: str = ART28) -> Assessment:
+    """Create an assessment of a shipped questionnaire (Art. 28 unless told), sent and open for answers."""
+    assessment = new_assessment(
+        buyer, vendor, shipped_questionnaire(questionnaire_id),
+        status=status or AssessmentStatus.IN_PROGRESS, answers=answers, sent_at=utcnow())
+    db.session.commit()
+    return assessment
+
+
+def make_contact(vendor: Vendor, email: str, name: str = "Vendor Contact") -> Contact:
+    """Add a contact to a vendor."""
     contact = Contact(vendor_id=vendor.id, email=email, name=name)
     db.session.add(contact)
     db.session.commit()
     db.session.refresh(contact)
     return contact
-
-
-def make_evidence(assessment: Assessment, item_id: str = "docs", *,
-                  content: bytes = b"hello evidence\n", name: str = "note.txt") -> Evidence:
-    """Store a small text evidence file for an item."""
-    from vendorcheck import storage
-
-    key, sha256, size = storage.save(io.BytesIO(content))
-    evidence = Evidence(assessment_id=assessment.id, item_id=item_id, file_name=name,
-                        storage_key=key, content_type="text/plain; charset=utf-8", size=size,
-                        sha256=sha256)
-    db.session.add(evidence)
-    db.session.commit()
-    db.session.refresh(evidence)
-    return evidence
 
 
 def make_clarification(assessment: Assessment, item_id: str, question: str = "Which one?"

@@ -6,7 +6,8 @@ import hashlib
 import io
 from typing import Any
 
-from tests.factories.dpa import MAILER, OVH, publish_dpa
+from tests.factories.assessments import make_art28_assessment
+from tests.factories.dpa import MAILER, NEWCO, OVH, publish_dpa
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, User, Vendor, utcnow
 from vendorcheck.models.dpa import DpaVersion
@@ -70,12 +71,6 @@ def object_to(version: DpaVersion, acceptance: DpaAcceptance, user: User,
     return objection
 
 
-NEWCO = {"name": "NewCo GmbH", "address": "Hauptstr. 1, Berlin", "country": "DE",
-         "activity": "Support desk", "location": "DE",
-         "contact": "Anna Schmidt, data protection officer, privacy@newco.example",
-         "responsibilities": "Answers support tickets; reads only the data a ticket shows."}
-
-
 def add_dpa_relation_world(world: Any) -> None:
     """Vendor A publishes v1 (OVH) and v2 (adds Mailer, in force); buyer A accepted v1 and
     objected to v2; v3 (adds NewCo) is announced and not in force yet.
@@ -102,24 +97,3 @@ def add_dpa_relation_world(world: Any) -> None:
         "dpa_v2_id_a": v2.id, "dpa_proposal_a": proposal.id,
         "dpa_confirm_token": token, "dpa_art28_assessment_a": art28.id,
         "dpa_unsubscribe_token": dpa_notify.unsubscribe_token(subscription)})
-
-
-def make_art28_assessment(buyer: Organisation, vendor: Any, *,
-                          answers: dict[str, Any] | None = None, status: Any = None,
-                          questionnaire_id: str = "art28-processor-audit") -> Any:
-    """Create an assessment of the shipped Art. 28 questionnaire, sent and open for answers."""
-    from flask import current_app
-
-    from vendorcheck.models.assessments import Answer, Assessment, AssessmentStatus
-
-    q = current_app.extensions["questionnaires"].get(questionnaire_id)
-    assessment = Assessment(
-        buyer_org_id=buyer.id, vendor_id=vendor.id, questionnaire_id=q.id,
-        questionnaire_version=q.version, questionnaire_sha256=q.sha256,
-        status=status or AssessmentStatus.IN_PROGRESS, sent_at=utcnow())
-    db.session.add(assessment)
-    db.session.flush()
-    for item_id, value in (answers or {}).items():
-        db.session.add(Answer(assessment_id=assessment.id, item_id=item_id, value=value))
-    db.session.commit()
-    return assessment

@@ -1,17 +1,19 @@
-"""Factories for report tests: a scored, reviewed, decided assessment built straight from models."""
+"""The assessment a report is made from: scored, reviewed and decided, built straight from models.
+
+Call inside an app context.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
-
+from tests.factories.assessments import new_assessment
+from tests.factories.questionnaires import WEAK, embedded_answers_as_written, shipped_questionnaire
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, User, Vendor, utcnow
 from vendorcheck.models.assessments import (
-    Answer,
     Assessment,
     AssessmentStatus,
     Attestation,
@@ -23,54 +25,47 @@ from vendorcheck.models.assessments import (
     FindingState,
     Override,
 )
-from vendorcheck.questionnaire import Questionnaire, score
-
-QUESTIONNAIRE = "art28-processor-audit"
-ANSWER_SET = "weak_vendor_without_knockout_is_high_risk"
+from vendorcheck.questionnaire import ScoreResult, score
 
 
-def questionnaire(qid: str = QUESTIONNAIRE) -> Questionnaire:
-    """Return the latest published version of a shipped questionnaire."""
-    q: Questionnaire = current_app.extensions["questionnaires"].get(qid)
-    return q
+def make_reviewed_assessment(buyer: Organisation, vendor: Vendor, *, by: User | None = None,
+                             answers: dict[str, Any] | None = None, decided: bool = True,
+                             extra_answers: dict[str, Any] | None = None,
+                             justifications: dict[str, str] | None = None) -> Assessment:
+    """Create an assessment with answers, findings, evidence, a clarification and an override.
 
-
-def sample_answers(q: Questionnaire, name: str = ANSWER_SET) -> dict[str, Any]:
-    """Return the answers of one of the questionnaire's embedded tests (a weak US vendor)."""
-    test = next(t for t in q.tests if t.name == name)
-    return {key: value for key, value in test.answers.items()}
-
-
-def make_assessment(buyer: Organisation, vendor: Vendor, *, by: User | None = None,
-                    answers: dict[str, Any] | None = None, decided: bool = True,
-                    extra_answers: dict[str, Any] | None = None,
-                    justifications: dict[str, str] | None = None) -> Assessment:
-    """Create an assessment with answers, findings, evidence, a clarification and an override."""
-    q = questionnaire()
-    values = dict(answers if answers is not None else sample_answers(q))
+    The answers default to the Art. 28 questionnaire's weak US vendor; `decided` adds the decision
+    (approved with conditions), else the assessment stays in review.
+    """
+    q = shipped_questionnaire()
+    values = dict(answers if answers is not None else embedded_answers_as_written(WEAK))
     values.update(extra_answers or {})
     result = score(q, values, today=date(2026, 3, 12))
     now = utcnow()
-    assessment = Assessment(
-        buyer_org_id=buyer.id, vendor_id=vendor.id, questionnaire_id=q.id,
-        questionnaire_version=q.version, questionnaire_sha256=q.sha256,
-        status=AssessmentStatus.DECIDED if decided else AssessmentStatus.IN_REVIEW,
-        due_date=date(2026, 2, 28), message="Please answer", created_by_id=by.id if by else None,
-        sent_at=now - timedelta(days=30), submitted_at=now - timedelta(days=3),
-        score=result.score, tier=result.tier, completeness=result.completeness, progress=100,
-        open_findings=len(result.findings))
-    if decided:
-        assessment.decided_at = now - timedelta(hours=1)
-        assessment.decision = Decision.APPROVED_WITH_CONDITIONS
-        assessment.decision_comment = "Approved provided the transfer findings are fixed by Q3."
-        assessment.decided_by_id = by.id if by else None
-        assessment.next_review_date = date(2027, 3, 12)
-    db.session.add(assessment)
-    db.session.flush()
-    for item_id, value in values.items():
-        db.session.add(Answer(assessment_id=assessment.id, item_id=item_id, value=value,
-                              justification=(justifications or {}).get(item_id),
-                              updated_by_id=None))
+    assessment = new_assessment(
+        buyer, vendor, q, status=AssessmentStatus.DECIDED if decided else AssessmentStatus.IN_REVIEW,
+        by=by, answers=values, justifications=justifications, **_decision(by, decided, now),
+        due_date=date(2026, 2, 28), message="Please answer", sent_at=now - timedelta(days=30),
+        submitted_at=now - timedelta(days=3), score=result.score, tier=result.tier,
+        completeness=result.completeness, progress=100, open_findings=len(result.findings))
+    _add_review(assessment, result, by, now)
+    db.session.commit()
+    db.session.refresh(assessment)
+    return assessment
+
+
+def _decision(by: User | None, decided: bool, now: datetime) -> dict[str, Any]:
+    """Return the decision columns of a decided assessment (none while in review)."""
+    if not decided:
+        return {}
+    return {"decided_at": now - timedelta(hours=1),
+            "decision": Decision.APPROVED_WITH_CONDITIONS,
+            "decision_comment": "Approved provided the transfer findings are fixed by Q3.",
+            "decided_by_id": by.id if by else None, "next_review_date": date(2027, 3, 12)}
+
+
+def _add_review(assessment: Assessment, result: ScoreResult, by: User | None, now: datetime) -> None:
+    """Add what review leaves: findings in several states, an override, evidence, a clarification."""
     for index, finding in enumerate(result.findings):
         db.session.add(FindingRecord(
             assessment_id=assessment.id, finding_id=finding.id, source="computed",
@@ -99,6 +94,3 @@ def make_assessment(buyer: Organisation, vendor: Vendor, *, by: User | None = No
         state=ClarificationState.ANSWERED))
     db.session.add(Attestation(assessment_id=assessment.id, user_id=None, name="Jane Vendor",
                                role="DPO", statement="I confirm the answers are accurate."))
-    db.session.commit()
-    db.session.refresh(assessment)
-    return assessment

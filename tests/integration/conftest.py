@@ -24,7 +24,8 @@ from tests.factories.accounts import (
     make_vendor,
     membership_of,
 )
-from tests.factories.review import HIGH, make_assessment, make_contact
+from tests.factories.assessments import make_contact, make_scored_assessment
+from tests.factories.questionnaires import HIGH
 from vendorcheck import create_app
 from vendorcheck.extensions import db, limiter
 from vendorcheck.models import Invitation, Organisation, OutboxMessage, Role, User, Vendor
@@ -106,8 +107,8 @@ def submitted(app: Flask, world: World) -> int:
     """A submitted assessment of tenant A (tier high, two high findings) sent to one contact."""
     with app.app_context():
         contact = make_contact(world["a"].vendor, "contact@vendor-a.example", "Contact A")
-        a = make_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH,
-                            by=world.user("a.assessor"), contacts=[contact])
+        a = make_scored_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH,
+                                   by=world.user("a.assessor"), contacts=[contact])
         return a.id
 
 

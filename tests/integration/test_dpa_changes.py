@@ -14,13 +14,14 @@ from sqlalchemy import func, select
 from tests.factories.accounts import make_org, make_user
 from tests.factories.dpa import (
     MAILER,
+    NEWCO,
     OVH,
     REQUEST_DAYS,
     complete_answers,
     publish_dpa,
     set_draft_answers,
 )
-from tests.factories.dpa_relations import NEWCO, accept_version, subscribe
+from tests.factories.dpa_relations import accept_version, subscribe
 from tests.integration.conftest import outbox
 from vendorcheck.agreement.assemble import KIND_TEMPLATES, KINDS, content_sha256
 from vendorcheck.extensions import db

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.factories.accounts import make_org, make_user, make_vendor
-from tests.factories.review import UNACCEPTABLE
-from tests.factories.review import make_assessment as make_scored_assessment
+from tests.factories.assessments import make_scored_assessment
+from tests.factories.questionnaires import UNACCEPTABLE
 from vendorcheck.models import Role
 from vendorcheck.pdf.report import build_report_context
 from vendorcheck.services import reports

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.factories.accounts import make_org, make_user, make_vendor
-from tests.factories.reports import make_assessment
+from tests.factories.reports import make_reviewed_assessment
 from tests.support.signing import make_p12
 from vendorcheck.extensions import db
 from vendorcheck.models import Role
@@ -29,7 +29,7 @@ def tenant(app):
         users = {role: make_user(f"{role.value}@acme.example", org=buyer, role=role)
                  for role in (Role.ADMIN, Role.ASSESSOR, Role.LEGAL)}
         vendor = make_vendor(buyer, "=HYPERLINK(\"http://x\",\"y\")", owner=users[Role.ADMIN])
-        assessment = make_assessment(buyer, vendor, by=users[Role.ADMIN], extra_answers={
+        assessment = make_reviewed_assessment(buyer, vendor, by=users[Role.ADMIN], extra_answers={
             "service_description": "@SUM(1)"})
         other = make_org("Other Buyer", slug="other")
         outsider = make_user("admin@other.example", org=other, role=Role.ADMIN)

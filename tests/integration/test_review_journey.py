@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from tests.factories.assessments import install_questionnaire
-from tests.factories.review import make_contact
+from tests.factories.assessments import make_contact
+from tests.factories.questionnaires import install_questionnaire
 from tests.integration.conftest import outbox
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import (

@@ -11,13 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories.accounts import make_org, make_user, make_vendor
-from tests.factories.assessments import (
-    COMPLETE,
-    install_questionnaire,
-    make_assessment,
-    make_clarification,
-    make_contact,
-)
+from tests.factories.assessments import make_assessment, make_clarification, make_contact
+from tests.factories.questionnaires import COMPLETE, install_questionnaire
 from tests.integration.conftest import outbox
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import (
