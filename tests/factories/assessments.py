@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from tests.factories.evidence import make_evidence
 from tests.factories.questionnaires import (
     ART28,
     GOOD,
@@ -123,16 +122,3 @@ def make_clarification(assessment: Assessment, item_id: str, question: str = "Wh
     db.session.commit()
     db.session.refresh(clarification)
     return clarification
-
-
-def add_assessment_world(world: Any) -> None:
-    """Give each tenant of the authz world an assessment, an evidence file and a clarification."""
-    for key, tenant in world.tenants.items():
-        buyer = db.session.get(Organisation, tenant.buyer.id)
-        vendor = db.session.get(Vendor, tenant.vendor.id)
-        assessment = make_assessment(buyer, vendor, by=db.session.get(User, tenant.users["admin"].id))
-        evidence = make_evidence(assessment, name=f"evidence-{key}.txt")
-        clarification = make_clarification(assessment, "has_dpa")
-        world.extra[f"assessment_{key}"] = assessment.id
-        world.extra[f"evidence_{key}"] = evidence.id
-        world.extra[f"clarification_{key}"] = clarification.id

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-from typing import Any
 
-from tests.factories.assessments import make_art28_assessment
-from tests.factories.dpa import MAILER, NEWCO, OVH, publish_dpa
 from vendorcheck.extensions import db
-from vendorcheck.models import Organisation, User, Vendor, utcnow
+from vendorcheck.models import Organisation, User, utcnow
 from vendorcheck.models.dpa import DpaVersion
 from vendorcheck.models.dpa_relations import DpaAcceptance, DpaObjection, DpaSubscription
-from vendorcheck.services import dpa_acceptance, dpa_changes, dpa_notify
+from vendorcheck.services import dpa_acceptance, dpa_notify
 
 
 def blank_pdf() -> bytes:
@@ -69,31 +66,3 @@ def object_to(version: DpaVersion, acceptance: DpaAcceptance, user: User,
     db.session.add(objection)
     db.session.commit()
     return objection
-
-
-def add_dpa_relation_world(world: Any) -> None:
-    """Vendor A publishes v1 (OVH) and v2 (adds Mailer, in force); buyer A accepted v1 and
-    objected to v2; v3 (adds NewCo) is announced and not in force yet.
-
-    Also a confirmed subscriber to vendor A and an open art28 assessment of vendor A.
-    Ids and tokens go to `world.extra` under "dpa_*".
-    """
-    vendor_org = db.session.get(Organisation, world["a"].vendor_org.id)
-    buyer = db.session.get(Organisation, world["a"].buyer.id)
-    admin = db.session.get(User, world.user("a.admin").id)
-    assert vendor_org is not None and buyer is not None and admin is not None
-    v1 = publish_dpa(None, vendor_org, subprocessors=[OVH])
-    acceptance = accept_version(v1, buyer, admin)
-    v2 = publish_dpa(None, vendor_org, subprocessors=[OVH, MAILER])
-    objection = object_to(v2, acceptance, admin)
-    v3 = publish_dpa(None, vendor_org, subprocessors=[OVH, MAILER, NEWCO], apply_change=False)
-    proposal = dpa_changes.proposal_of_version(v3.id)
-    assert proposal is not None
-    subscription, token = subscribe(vendor_org.id, "watcher@example.org")
-    art28 = make_art28_assessment(buyer, db.session.get(Vendor, world["a"].vendor.id))
-    world.extra.update({
-        "dpa_slug_a": v2.profile.slug, "dpa_v2_sha_a": v2.sha256,
-        "dpa_acceptance_a": acceptance.id, "dpa_objection_a": objection.id, "dpa_v1_id_a": v1.id,
-        "dpa_v2_id_a": v2.id, "dpa_proposal_a": proposal.id,
-        "dpa_confirm_token": token, "dpa_art28_assessment_a": art28.id,
-        "dpa_unsubscribe_token": dpa_notify.unsubscribe_token(subscription)})
