@@ -6,12 +6,14 @@ STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi.py
 
-.PHONY: help install lock upgrade check-runtime-lock run test translations-update test-unit test-postgres check lint fmt bench translations db demo clean
+.PHONY: help install lock upgrade check-runtime-lock run test test-fast translations-update test-unit test-postgres check lint fmt bench translations db demo clean
 
 help:
 	@echo "make run            set up, create the SQLite database, seed the demo, serve http://127.0.0.1:5000"
 	@echo "                    (make run PORT=8080 HOST=127.0.0.1 to serve elsewhere)"
 	@echo "make test           set up and run the whole test suite (SQLite)"
+	@echo "make test-fast      the edit loop: unit + integration tests, without the browser tests (tests/e2e)"
+	@echo "                    and the benchmark smoke tests"
 	@echo "make test-postgres  run the integration tests against PostgreSQL ($(PG_URL))"
 	@echo "make check          lint + type check + tests + questionnaire check"
 	@echo "make bench          run the benchmarks and print ratios against baselines"
@@ -55,6 +57,13 @@ run: demo
 
 test: install
 	$(BIN)/pytest -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+# The edit loop: everything `make test` runs except the browser tests and the benchmarks' smoke tests, which
+# start servers and browsers. `make test` (and CI) still run the whole suite.
+FAST_SKIP := --ignore=tests/e2e --ignore=tests/integration/test_benchmarks_smoke.py -m "not e2e"
+
+test-fast: install
+	$(BIN)/pytest -q -p no:cacheprovider $(FAST_SKIP); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit

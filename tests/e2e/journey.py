@@ -14,8 +14,9 @@ from typing import Any
 from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.factories import PASSWORD, make_org, make_user, make_vendor
-from tests.review_factories import GOOD, embedded_answers, make_assessment, make_contact, questionnaire
+from tests.factories.accounts import PASSWORD, make_org, make_user, make_vendor
+from tests.factories.assessments import make_contact, make_scored_assessment
+from tests.factories.questionnaires import GOOD, embedded_answers, shipped_questionnaire
 from vendorcheck.extensions import db
 from vendorcheck.models import Role
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
@@ -68,8 +69,8 @@ def seed_sent_assessment(app: Flask, email: str = "contact@vendor-one.example",
         vendor = make_vendor(buyer, "Vendor One SAS", vendor_org=vendor_org)
         contact = make_contact(vendor, user.email, user.name)
         status = AssessmentStatus.IN_PROGRESS if answers else AssessmentStatus.SENT
-        assessment = make_assessment(buyer, vendor, status=status, answers=answers,
-                                     q=questionnaire(QID), contacts=[contact])
+        assessment = make_scored_assessment(buyer, vendor, status=status, answers=answers,
+                                            q=shipped_questionnaire(QID), contacts=[contact])
         return assessment.id
 
 
@@ -85,7 +86,7 @@ def good_answers(app: Flask) -> dict[str, Any]:
 def sections_of(app: Flask) -> list[tuple[str, list[Any]]]:
     """Return (section id, items) of the questionnaire, in order."""
     with app.app_context():
-        return [(s.id, list(s.items)) for s in questionnaire(QID).sections]
+        return [(s.id, list(s.items)) for s in shipped_questionnaire(QID).sections]
 
 
 def assessment_status(app: Flask, assessment_id: int) -> AssessmentStatus:

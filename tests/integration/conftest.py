@@ -1,11 +1,10 @@
-"""Integration fixtures: a two-tenant world, logging in, an SMTP server, database fingerprints."""
+"""Integration fixtures: the two-tenant world, logging in, an SMTP server, database fingerprints."""
 
 from __future__ import annotations
 
 import hashlib
 import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,90 +14,20 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.conftest import make_config
-from tests.factories import (
-    PASSWORD,
-    make_invitation,
-    make_org,
-    make_reset_token,
-    make_user,
-    make_vendor,
-    membership_of,
-)
-from tests.review_factories import HIGH, make_assessment, make_contact
+from tests.factories.accounts import PASSWORD
+from tests.factories.assessments import make_contact, make_scored_assessment
+from tests.factories.questionnaires import HIGH
+from tests.factories.world import World, make_world
 from vendorcheck import create_app
 from vendorcheck.extensions import db, limiter
-from vendorcheck.models import Invitation, Organisation, OutboxMessage, Role, User, Vendor
-
-
-@dataclass
-class Tenant:
-    """One buyer with its users, one vendor organisation with a contact, and open items."""
-
-    buyer: Organisation
-    vendor_org: Organisation
-    users: dict[str, User]
-    vendor: Vendor
-    vendor_invitation: Invitation
-    vendor_token: str
-    colleague_invitation: Invitation
-    colleague_token: str
-
-
-@dataclass
-class World:
-    """Tenants "a" and "b"; actors are named like "a.admin" or "b.vendor"."""
-
-    tenants: dict[str, Tenant]
-    reset_token: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __getitem__(self, tenant: str) -> Tenant:
-        return self.tenants[tenant]
-
-    def user(self, actor: str) -> User:
-        tenant, role = actor.split(".")
-        return self.tenants[tenant].users[role]
-
-    def org_of(self, actor: str) -> Organisation:
-        tenant, role = actor.split(".")
-        t = self.tenants[tenant]
-        return t.vendor_org if role == "vendor" else t.buyer
-
-
-def _tenant(key: str, canary: str) -> Tenant:
-    """Build one tenant; every name carries the tenant's canary."""
-    buyer = make_org(f"Buyer {key.upper()} {canary}", slug=f"buyer-{key}")
-    vendor_org = make_org(f"Vendor {key.upper()} {canary}", buyer=False, vendor=True,
-                          slug=f"vendor-{key}")
-    users = {role.value: make_user(f"{role.value}@{key}.example", org=buyer, role=role,
-                                   name=f"{role.value.title()} {key.upper()} {canary}")
-             for role in (Role.ADMIN, Role.ASSESSOR, Role.LEGAL)}
-    users["vendor"] = make_user(f"contact@vendor-{key}.example", org=vendor_org, role=Role.ADMIN,
-                                name=f"Contact {key.upper()} {canary}")
-    vendor = make_vendor(buyer, f"Vendor record {key.upper()} {canary}", vendor_org=vendor_org,
-                         owner=users["assessor"])
-    inv, token = make_invitation(buyer, f"new-contact@vendor-{key}.example", vendor=vendor,
-                                 role=Role.CONTRIBUTOR, by=users["assessor"])
-    cinv, ctoken = make_invitation(buyer, f"colleague@{key}.example", role=Role.ASSESSOR,
-                                   by=users["admin"])
-    return Tenant(buyer, vendor_org, users, vendor, inv, token, cinv, ctoken)
+from vendorcheck.models import OutboxMessage, User
 
 
 @pytest.fixture
 def world(app: Flask) -> World:
     """Two tenants with every kind of object; B's text carries CANARY-B."""
     with app.app_context():
-        w = World({"a": _tenant("a", "CANARY-A"), "b": _tenant("b", "CANARY-B")})
-        w.reset_token = make_reset_token(w.user("a.admin"))
-        # keep plain ids usable after the app context closes
-        for tenant in w.tenants.values():
-            for obj in [tenant.buyer, tenant.vendor_org, tenant.vendor, tenant.vendor_invitation,
-                        tenant.colleague_invitation, *tenant.users.values()]:
-                db.session.refresh(obj)
-                db.session.expunge(obj)
-        w.extra["legal_membership_a"] = membership_of(w.user("a.legal"), w["a"].buyer).id
-        w.extra["assessor_membership_a"] = membership_of(w.user("a.assessor"), w["a"].buyer).id
-    return w
+        return make_world()
 
 
 @pytest.fixture
@@ -106,8 +35,8 @@ def submitted(app: Flask, world: World) -> int:
     """A submitted assessment of tenant A (tier high, two high findings) sent to one contact."""
     with app.app_context():
         contact = make_contact(world["a"].vendor, "contact@vendor-a.example", "Contact A")
-        a = make_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH,
-                            by=world.user("a.assessor"), contacts=[contact])
+        a = make_scored_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH,
+                                   by=world.user("a.assessor"), contacts=[contact])
         return a.id
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import PASSWORD, make_org, make_reset_token, make_user
+from tests.factories.accounts import PASSWORD, make_org, make_reset_token, make_user
 from tests.integration.conftest import outbox
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Membership, Organisation, Role, User

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories.assessments import make_contact, make_scored_assessment
+from tests.factories.questionnaires import HIGH, UNACCEPTABLE, shipped_questionnaire
 from tests.integration.conftest import outbox
-from tests.review_factories import HIGH, UNACCEPTABLE, make_assessment, make_contact, questionnaire
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Invitation, OutboxMessage
@@ -199,7 +200,7 @@ def test_failed_send_stores_nothing_and_mails_nobody(app, world, submitted, monk
         new_contact = make_contact(previous.vendor, "new@vendor-a.example", "New Contact")
         before = _counts()
         with pytest.raises(DiskFull):
-            send_assessment(previous.buyer_org, previous.vendor, questionnaire(),
+            send_assessment(previous.buyer_org, previous.vendor, shipped_questionnaire(),
                             due_date=None, contacts=[new_contact], message="",
                             by=world.user("a.assessor"))
         assert not db.session.new                          # the session was rolled back
@@ -278,10 +279,10 @@ def test_each_section_page_embeds_a_plan_the_script_agrees_with(app, client, wor
                                                                 answers):
     node = _node()
     with app.app_context():
-        a = make_assessment(world["a"].buyer, world["a"].vendor, answers=answers,
-                            status=S.IN_PROGRESS, by=world.user("a.assessor"))
+        a = make_scored_assessment(world["a"].buyer, world["a"].vendor, answers=answers,
+                                   status=S.IN_PROGRESS, by=world.user("a.assessor"))
         aid, stored = a.id, answers_of(a)
-        sections = [(s.id, [i.id for i in s.items]) for s in questionnaire().sections]
+        sections = [(s.id, [i.id for i in s.items]) for s in shipped_questionnaire().sections]
     login_as(world.user("a.vendor"))
     jobs, server = [], []
     for section_id, items in sections:

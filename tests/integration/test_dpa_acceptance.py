@@ -14,9 +14,9 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.dpa_factories import MAILER, OVH, publish_dpa
-from tests.dpa_relation_factories import accept_version, object_to
-from tests.integration.test_reports_web import make_p12
+from tests.factories.dpa import MAILER, OVH, publish_dpa
+from tests.factories.dpa_relations import accept_version, object_to
+from tests.support.signing import make_p12
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Organisation, User
 from vendorcheck.models.dpa import DpaVersion

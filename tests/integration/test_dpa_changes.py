@@ -11,16 +11,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.dpa_factories import (
+from tests.factories.accounts import make_org, make_user
+from tests.factories.dpa import (
     MAILER,
+    NEWCO,
     OVH,
     REQUEST_DAYS,
     complete_answers,
     publish_dpa,
     set_draft_answers,
 )
-from tests.dpa_relation_factories import NEWCO, accept_version, subscribe
-from tests.factories import make_org, make_user
+from tests.factories.dpa_relations import accept_version, subscribe
 from tests.integration.conftest import outbox
 from vendorcheck.agreement.assemble import KIND_TEMPLATES, KINDS, content_sha256
 from vendorcheck.extensions import db

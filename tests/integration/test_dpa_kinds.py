@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from tests.dpa_factories import MAILER, OVH, complete_answers, publish_dpa, set_draft_answers
+from tests.factories.dpa import MAILER, OVH, complete_answers, publish_dpa, set_draft_answers
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Organisation, utcnow
 from vendorcheck.models.assessments import Assessment

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tests.dpa_factories import MAILER, OVH, complete_answers, publish_dpa
-from tests.dpa_relation_factories import accept_version, object_to
-from tests.factories import make_user
+from tests.factories.accounts import make_user
+from tests.factories.dpa import MAILER, OVH, complete_answers, publish_dpa
+from tests.factories.dpa_relations import accept_version, object_to
 from tests.integration.conftest import outbox
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Organisation, Role, User

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.dpa_factories import MAILER, OVH, publish_dpa
-from tests.dpa_relation_factories import make_art28_assessment
+from tests.factories.assessments import make_art28_assessment
+from tests.factories.dpa import MAILER, OVH, publish_dpa
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Organisation, Vendor
 from vendorcheck.models.assessments import Answer, AssessmentStatus

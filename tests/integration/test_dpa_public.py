@@ -17,7 +17,7 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from tests.dpa_factories import MAILER, OVH, publish_dpa
+from tests.factories.dpa import MAILER, OVH, publish_dpa
 from vendorcheck.extensions import db
 from vendorcheck.models.dpa import DpaPdf
 from vendorcheck.pdf.signing import CERT_NAME

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.dpa_factories import MAILER, OVH, complete_answers, publish_dpa, set_draft_answers
+from tests.factories.dpa import MAILER, OVH, complete_answers, publish_dpa, set_draft_answers
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Organisation, OutboxMessage
 from vendorcheck.models.assessments import Assessment
@@ -233,7 +233,7 @@ def test_draft_is_answered_with_the_vendor_pages_and_previewed(app, client, worl
 
 
 def test_contributor_drafts_but_cannot_publish(app, client, world, login_as):
-    from tests.factories import make_user
+    from tests.factories.accounts import make_user
     from vendorcheck.models import Role
 
     with app.app_context():

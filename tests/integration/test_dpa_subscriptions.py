@@ -14,8 +14,8 @@ from babel.dates import format_date
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from tests.dpa_factories import MAILER, OVH, complete_answers, publish_dpa
-from tests.dpa_relation_factories import accept_version, subscribe
+from tests.factories.dpa import MAILER, OVH, complete_answers, publish_dpa
+from tests.factories.dpa_relations import accept_version, subscribe
 from tests.integration.conftest import outbox
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, User

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
-from tests.factories import PASSWORD, make_invitation, make_user
+from tests.factories.accounts import PASSWORD, make_invitation, make_user
 from tests.integration.conftest import outbox
 from vendorcheck.extensions import db
 from vendorcheck.models import Invitation, Membership, Organisation, Role, User, Vendor
@@ -21,7 +21,7 @@ def _link_path(app, message):
 
 
 def test_buyer_invites_a_contact_who_creates_the_vendor_org(app, client, login_as):
-    from tests.factories import make_org, make_vendor
+    from tests.factories.accounts import make_org, make_vendor
 
     with app.app_context():
         buyer = make_org("Acme")

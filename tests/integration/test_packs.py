@@ -9,7 +9,6 @@ import random
 import shutil
 import subprocess
 import tracemalloc
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +17,20 @@ import pytest
 from asn1crypto.x509 import Certificate
 from cryptography.hazmat.primitives.serialization import Encoding
 from flask_babel import force_locale, gettext
-from openpyxl import Workbook
-from PIL import Image
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 from sqlalchemy import select
-from weasyprint import HTML
 
-from tests.factories import make_org, make_user, make_vendor
-from tests.report_factories import make_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.evidence import XLSX, add_every_kind, make_evidence, two_page_pdf
+from tests.factories.reports import make_reviewed_assessment
 from vendorcheck import storage
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role
-from vendorcheck.models.assessments import Assessment, Evidence
+from vendorcheck.models.assessments import Evidence
 from vendorcheck.services import packs, reports, signing
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(autouse=True)
@@ -47,96 +41,13 @@ def _instance(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "EVIDENCE_DIR", str(tmp_path / "evidence"))
 
 
-# ------------------------------------------------------------------------------- factories
-
-def two_page_pdf(text: str = "Penetration test summary") -> bytes:
-    """Return a small PDF of two pages."""
-    html = f"<h1>{text}</h1><p style='break-before: page'>Page two of {text}</p>"
-    pdf: bytes = HTML(string=html).write_pdf()
-    return pdf
-
-
-def png_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGBA", (320, 200), (31, 58, 95, 200)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def jpeg_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (640, 480), (200, 80, 40)).save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
-
-
-def xlsx_bytes() -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.append(["Control", "Status"])
-    sheet.append(["Encryption at rest", "Yes"])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def docx_bytes() -> bytes:
-    """Return a minimal valid DOCX (a zip with a content types part and a document)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("[Content_Types].xml", (
-            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
-            'package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
-            'officedocument.wordprocessingml.document.main+xml"/></Types>'))
-        z.writestr("word/document.xml", (
-            '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.'
-            'openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Security '
-            'policy</w:t></w:r></w:p></w:body></w:document>'))
-    return buffer.getvalue()
-
-
-def add_evidence(assessment: Assessment, name: str, content: bytes, content_type: str,
-                 item_id: str = "certifications") -> Evidence:
-    """Store a file and record it as evidence of an item."""
-    key, sha256, size = storage.save(io.BytesIO(content))
-    evidence = Evidence(assessment_id=assessment.id, item_id=item_id, file_name=name,
-                        storage_key=key, content_type=content_type, size=size, sha256=sha256,
-                        uploaded_by_id=None)
-    db.session.add(evidence)
-    db.session.commit()
-    return evidence
-
-
-EVIDENCE_KINDS = [
-    ("pentest.pdf", "application/pdf"),
-    ("datacentre.png", "image/png"),
-    ("badge.jpg", "image/jpeg"),
-    ("policy.docx", DOCX),
-    ("controls.xlsx", XLSX),
-    ("sub-processors.csv", "text/csv"),
-    ("scan-broken.pdf", "application/pdf"),
-]
-
-
-def add_every_kind(assessment: Assessment) -> dict[str, bytes]:
-    """Attach one evidence file of each kind; return name → bytes."""
-    contents = {
-        "pentest.pdf": two_page_pdf(), "datacentre.png": png_bytes(), "badge.jpg": jpeg_bytes(),
-        "policy.docx": docx_bytes(), "controls.xlsx": xlsx_bytes(),
-        "sub-processors.csv": b"name,country\nAWS,US\nOVH,FR\n",
-        "scan-broken.pdf": b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 9 0 R >>\ngarbage",
-    }
-    for name, content_type in EVIDENCE_KINDS:
-        add_evidence(assessment, name, contents[name], content_type)
-    return contents
-
-
 @pytest.fixture
 def seeded(app):
     with app.app_context():
         buyer = make_org("Acme Buyer SA", slug="acme")
         user = make_user("reviewer@acme.example", org=buyer, role=Role.ADMIN, name="Alice Reviewer")
         vendor = make_vendor(buyer, "Cloudy Inc.", owner=user)
-        assessment = make_assessment(buyer, vendor, by=user)
+        assessment = make_reviewed_assessment(buyer, vendor, by=user)
         contents = add_every_kind(assessment)
         yield assessment, user, contents
 
@@ -253,8 +164,10 @@ def test_manifest_says_why_a_file_is_attached(app, seeded, tmp_path):
     encrypted = io.BytesIO()
     with pikepdf.open(io.BytesIO(two_page_pdf("Secret"))) as pdf:
         pdf.save(encrypted, encryption=pikepdf.Encryption(user="u", owner="o"))
-    add_evidence(assessment, "locked.pdf", encrypted.getvalue(), "application/pdf")
-    changed = add_evidence(assessment, "tampered.csv", b"a,b\n", "text/csv")
+    make_evidence(assessment, "certifications", name="locked.pdf", content=encrypted.getvalue(),
+                  content_type="application/pdf")
+    changed = make_evidence(assessment, "certifications", name="tampered.csv", content=b"a,b\n",
+                            content_type="text/csv")
     storage.path_of(changed.storage_key).write_bytes(b"a,b,c\n")
     out = tmp_path / "pack.pdf"
     built = packs.build_pack([assessment], locale="en", output=out, by=user)
@@ -269,8 +182,8 @@ def test_manifest_says_why_a_file_is_attached(app, seeded, tmp_path):
 
 def test_vendor_pack_holds_every_assessment(app, seeded, tmp_path, runner):
     assessment, user, _contents = seeded
-    second = make_assessment(assessment.buyer_org, assessment.vendor, by=user, decided=False)
-    add_evidence(second, "second.csv", b"x\n", "text/csv")
+    second = make_reviewed_assessment(assessment.buyer_org, assessment.vendor, by=user, decided=False)
+    make_evidence(second, "certifications", name="second.csv", content=b"x\n", content_type="text/csv")
     out = tmp_path / "vendor.pdf"
     result = runner.invoke(args=["report", "pack", "--vendor", str(assessment.vendor_id),
                                  "-o", str(out)])

@@ -9,9 +9,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.factories import make_org, make_user, make_vendor
-from tests.integration.test_packs import add_every_kind
-from tests.report_factories import make_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.evidence import add_every_kind
+from tests.factories.reports import make_reviewed_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role, utcnow
 from vendorcheck.models.packs import PackJob, PackStatus
@@ -33,7 +33,7 @@ def seeded(app):
         buyer = make_org("Acme Buyer SA", slug="acme")
         legal = make_user("legal@acme.example", org=buyer, role=Role.LEGAL, name="Lea Legal")
         vendor = make_vendor(buyer, "Cloudy Inc.", owner=legal)
-        assessment = make_assessment(buyer, vendor, by=legal)
+        assessment = make_reviewed_assessment(buyer, vendor, by=legal)
         add_every_kind(assessment)
         empty = make_vendor(buyer, "Nothing Yet Ltd")
         ids = {"assessment": assessment.id, "vendor": vendor.id, "empty_vendor": empty.id,

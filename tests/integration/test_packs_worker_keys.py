@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from tests.factories import make_org, make_user, make_vendor
-from tests.integration.test_reports_web import make_p12
-from tests.report_factories import make_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.reports import make_reviewed_assessment
+from tests.support.signing import make_p12
 from tests.unit.pdf.test_signing import STALLING_PDF
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Role, User
@@ -36,8 +36,8 @@ def seeded(app):
     with app.app_context():
         buyer = make_org("Acme Buyer SA", slug="acme")
         admin = make_user("admin@acme.example", org=buyer, role=Role.ADMIN)
-        assessment = make_assessment(buyer, make_vendor(buyer, "Cloudy Inc."), by=admin,
-                                     decided=False)
+        assessment = make_reviewed_assessment(buyer, make_vendor(buyer, "Cloudy Inc."), by=admin,
+                                              decided=False)
         ids = {"assessment": assessment.id, "org": buyer.id}
         db.session.refresh(admin)
         db.session.expunge(admin)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from flask import current_app
 
-from tests.factories import make_org, make_user, make_vendor
-from tests.review_factories import make_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.assessments import make_scored_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
 from vendorcheck.pdf.report import build_report_context
@@ -66,8 +66,8 @@ def env(app: Any) -> SimpleNamespace:
         assessor = make_user("assessor@buyer-percent.example", org=buyer)
         vuser = make_user("ana@vendor-percent.example", org=vorg)
         vendor = make_vendor(buyer, "Vendor Percent record", vendor_org=vorg)
-        a = make_assessment(buyer, vendor, by=assessor, status=AssessmentStatus.IN_PROGRESS,
-                            answers={}, q=q)
+        a = make_scored_assessment(buyer, vendor, by=assessor, status=AssessmentStatus.IN_PROGRESS,
+                                   answers={}, q=q)
         return SimpleNamespace(a=a.id, assessor=_ref(assessor), vuser=_ref(vuser))
 
 

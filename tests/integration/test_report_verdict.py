@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_org, make_user, make_vendor
-from tests.review_factories import UNACCEPTABLE
-from tests.review_factories import make_assessment as make_scored_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.assessments import make_scored_assessment
+from tests.factories.questionnaires import UNACCEPTABLE
 from vendorcheck.models import Role
 from vendorcheck.pdf.report import build_report_context
 from vendorcheck.services import reports

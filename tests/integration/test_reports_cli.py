@@ -8,8 +8,8 @@ import pytest
 from pypdf import PdfWriter
 from pypdf.generic import NameObject, NumberObject
 
-from tests.factories import make_org, make_user, make_vendor
-from tests.report_factories import make_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.reports import make_reviewed_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models import Role
 from vendorcheck.models.reports import StoredReport
@@ -26,7 +26,7 @@ def rendered(app, runner, tmp_path):
     with app.app_context():
         buyer = make_org("Acme Buyer SA", slug="acme")
         user = make_user("r@acme.example", org=buyer, role=Role.ADMIN)
-        assessment_id = make_assessment(buyer, make_vendor(buyer, "Cloudy Inc."), by=user).id
+        assessment_id = make_reviewed_assessment(buyer, make_vendor(buyer, "Cloudy Inc."), by=user).id
     out = tmp_path / "report.pdf"
     result = runner.invoke(args=["report", "render", str(assessment_id), "-o", str(out),
                                  "--locale", "fr"])

@@ -19,8 +19,8 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.factories import make_org, make_user, make_vendor
-from tests.report_factories import make_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.reports import make_reviewed_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role
 from vendorcheck.models.reports import StoredReport
@@ -65,7 +65,7 @@ def _outline_titles(pdf: bytes) -> list[str]:
 
 def test_decided_report_in_french_is_complete_signed_and_stored(app, seeded):
     buyer, user, vendor = seeded
-    assessment = make_assessment(buyer, vendor, by=user)
+    assessment = make_reviewed_assessment(buyer, vendor, by=user)
     pdf = reports.render_assessment_report(assessment, locale="fr", by=user)
 
     reader = PdfReader(io.BytesIO(pdf))
@@ -100,7 +100,7 @@ def test_decided_report_in_french_is_complete_signed_and_stored(app, seeded):
 
 def test_english_report_and_draft_is_not_stored(app, seeded):
     buyer, user, vendor = seeded
-    assessment = make_assessment(buyer, vendor, by=user, decided=False)
+    assessment = make_reviewed_assessment(buyer, vendor, by=user, decided=False)
     pdf = reports.render_assessment_report(assessment, locale="en", by=user)
     text = _text(pdf)
     assert "DRAFT" in text and "United States" in text
@@ -136,9 +136,9 @@ def test_hostile_answers_never_reach_the_pdf(app, seeded, listener):
     hostile = (f'<img src="file:///etc/passwd"><link rel=attachment href=file:///etc/passwd>'
                f'<style>body{{background:url(http://127.0.0.1:{port}/bg.png)}}</style>'
                f'<a href="javascript:alert(1)">click</a> url(http://127.0.0.1:{port}/x)')
-    assessment = make_assessment(buyer, vendor, by=user, decided=False,
-                                 extra_answers={"service_description": hostile},
-                                 justifications={"dpa_signed": "javascript:alert(2)"})
+    assessment = make_reviewed_assessment(buyer, vendor, by=user, decided=False,
+                                          extra_answers={"service_description": hostile},
+                                          justifications={"dpa_signed": "javascript:alert(2)"})
     pdf = reports.render_assessment_report(assessment, locale="en", by=user)
     assert b"root:x:0:0" not in pdf
     assert b"/EmbeddedFile" not in pdf
@@ -153,12 +153,12 @@ def test_hostile_answers_never_reach_the_pdf(app, seeded, listener):
 
 
 def test_organisation_certificate_signs_the_report(app, seeded, tmp_path):
-    from tests.integration.test_reports_web import make_p12
+    from tests.support.signing import make_p12
 
     buyer, user, vendor = seeded
     p12, _cert = make_p12(tmp_path, "Acme Buyer SA signing")
     signing.upload_certificate(buyer, p12, "pw-123", by=user)
-    assessment = make_assessment(buyer, vendor, by=user)
+    assessment = make_reviewed_assessment(buyer, vendor, by=user)
     pdf = reports.render_assessment_report(assessment, locale="en", by=user)
     check = verification.check_report(pdf)
     assert check.ok and check.verification.signer == "Acme Buyer SA signing"
@@ -167,7 +167,7 @@ def test_organisation_certificate_signs_the_report(app, seeded, tmp_path):
 
 def test_report_of_missing_questionnaire_is_a_clear_error(app, seeded):
     buyer, user, vendor = seeded
-    assessment = make_assessment(buyer, vendor, by=user)
+    assessment = make_reviewed_assessment(buyer, vendor, by=user)
     assessment.questionnaire_version = "9.9.9"
     with pytest.raises(reports.QuestionnaireMissing):
         reports.render_assessment_report(assessment, locale="en", by=user)

@@ -3,38 +3,17 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from tests.factories import make_org, make_user, make_vendor
-from tests.report_factories import make_assessment
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.reports import make_reviewed_assessment
+from tests.support.signing import make_p12
 from vendorcheck.extensions import db
 from vendorcheck.models import Role
 from vendorcheck.models.reports import OrganisationCertificate
-
-
-def make_p12(folder: Path, common_name: str, *, days: int = 365,
-             passphrase: bytes = b"pw-123") -> tuple[bytes, x509.Certificate]:
-    """Return a PKCS#12 file holding a fresh EC key and self-signed certificate."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=2)).not_valid_after(now + timedelta(days=days))
-            .sign(key, hashes.SHA256()))
-    data = pkcs12.serialize_key_and_certificates(
-        b"org", key, cert, None, serialization.BestAvailableEncryption(passphrase))
-    return data, cert
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +29,7 @@ def tenant(app):
         users = {role: make_user(f"{role.value}@acme.example", org=buyer, role=role)
                  for role in (Role.ADMIN, Role.ASSESSOR, Role.LEGAL)}
         vendor = make_vendor(buyer, "=HYPERLINK(\"http://x\",\"y\")", owner=users[Role.ADMIN])
-        assessment = make_assessment(buyer, vendor, by=users[Role.ADMIN], extra_answers={
+        assessment = make_reviewed_assessment(buyer, vendor, by=users[Role.ADMIN], extra_answers={
             "service_description": "@SUM(1)"})
         other = make_org("Other Buyer", slug="other")
         outsider = make_user("admin@other.example", org=other, role=Role.ADMIN)

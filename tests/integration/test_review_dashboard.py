@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from tests.factories import make_vendor
+from tests.factories.accounts import make_vendor
+from tests.factories.assessments import make_contact, make_scored_assessment
+from tests.factories.questionnaires import HIGH, UNACCEPTABLE, shipped_questionnaire
 from tests.integration.conftest import outbox
-from tests.review_factories import HIGH, UNACCEPTABLE, make_assessment, make_contact, questionnaire
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
 
@@ -36,7 +37,7 @@ def test_send_pins_the_questionnaire_and_queues_mail(app, client, world, login_a
     assert response.status_code == 302
     with app.app_context():
         a = db.session.scalars(select(Assessment)).one()
-        q = questionnaire()
+        q = shipped_questionnaire()
         assert (a.questionnaire_id, a.questionnaire_version, a.questionnaire_sha256) == (
             q.id, q.version, q.sha256)
         assert a.status is S.SENT and a.due_date.isoformat() == due
@@ -71,13 +72,13 @@ def _seed(app, world, count, *, start=0):
         buyer = world["a"].buyer
         for n in range(start, start + count):
             vendor = make_vendor(buyer, f"Seed vendor {n:03d}")
-            make_assessment(buyer, vendor, answers=None, status=S.IN_PROGRESS,
-                            due_date=date.today() + timedelta(days=n - count // 2))
+            make_scored_assessment(buyer, vendor, answers=None, status=S.IN_PROGRESS,
+                                   due_date=date.today() + timedelta(days=n - count // 2))
 
 
 def test_dashboard_lists_vendors_and_assessments(app, client, world, login_as):
     with app.app_context():
-        make_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH)
+        make_scored_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH)
     login_as(world.user("a.legal"))
     body = client.get("/buyer/assessments").get_data(as_text=True)
     assert "Vendor record A" in body and "High" in body and "Submitted" in body
@@ -100,9 +101,9 @@ def test_dashboard_filters_by_status_tier_overdue_and_search(app, client, world,
     with app.app_context():
         buyer = world["a"].buyer
         late = make_vendor(buyer, "Late Ltd")
-        make_assessment(buyer, late, answers=None, status=S.IN_PROGRESS,
-                        due_date=date.today() - timedelta(days=3))
-        make_assessment(buyer, make_vendor(buyer, "Risky SA"), answers=UNACCEPTABLE)
+        make_scored_assessment(buyer, late, answers=None, status=S.IN_PROGRESS,
+                               due_date=date.today() - timedelta(days=3))
+        make_scored_assessment(buyer, make_vendor(buyer, "Risky SA"), answers=UNACCEPTABLE)
     login_as(world.user("a.assessor"))
     overdue = client.get("/buyer/assessments?overdue=1").get_data(as_text=True)
     assert "Late Ltd" in overdue and "Risky SA" not in overdue and "overdue" in overdue

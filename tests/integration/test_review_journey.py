@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from tests.assessment_factories import install_questionnaire
+from tests.factories.assessments import make_contact
+from tests.factories.questionnaires import install_questionnaire
 from tests.integration.conftest import outbox
-from tests.review_factories import make_contact
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import (
     Assessment,

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.factories.assessments import make_contact, make_scored_assessment
+from tests.factories.questionnaires import HIGH, shipped_questionnaire
 from tests.integration.conftest import outbox
-from tests.review_factories import HIGH, make_assessment, make_contact, questionnaire
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import Answer, Assessment, AssessmentStatus
 from vendorcheck.questionnaire import Catalogue, load_questionnaire_text
@@ -52,8 +53,8 @@ def two_versions(app, monkeypatch):
 def _previous(app, world):
     with app.app_context():
         contact = make_contact(world["a"].vendor, "contact@vendor-a.example", "Contact A")
-        a = make_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH, contacts=[contact],
-                            status=S.DECIDED, q=questionnaire(version=SOURCE.stem))
+        a = make_scored_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH, contacts=[contact],
+                                   status=S.DECIDED, q=shipped_questionnaire(version=SOURCE.stem))
         db.session.add(Answer(assessment_id=a.id, item_id="retired_item", value="yes"))
         db.session.commit()
         return a.id, contact.id
@@ -90,9 +91,9 @@ def test_reassessment_moves_first_version_answers_to_the_latest_shipped_version(
                                                                                  login_as):
     with app.app_context():
         contact = make_contact(world["a"].vendor, "contact@vendor-a.example", "Contact A")
-        first = make_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH, contacts=[contact],
-                                status=S.DECIDED, q=questionnaire(version="1.0.0"))
-        ids = (first.id, contact.id, questionnaire())
+        first = make_scored_assessment(world["a"].buyer, world["a"].vendor, answers=HIGH, contacts=[contact],
+                                       status=S.DECIDED, q=shipped_questionnaire(version="1.0.0"))
+        ids = (first.id, contact.id, shipped_questionnaire())
     previous_id, contact_id, latest = ids
     login_as(world.user("a.assessor"))
     client.post(f"/buyer/assessments/{previous_id}/reassess", data={"contacts": [contact_id]})
@@ -117,7 +118,7 @@ def test_reassessment_needs_a_contact(app, client, world, login_as, two_versions
 def test_reassessment_of_an_unsubmitted_assessment_is_refused(app, client, world, login_as):
     with app.app_context():
         contact = make_contact(world["a"].vendor, "c@vendor-a.example")
-        a = make_assessment(world["a"].buyer, world["a"].vendor, status=S.IN_PROGRESS)
+        a = make_scored_assessment(world["a"].buyer, world["a"].vendor, status=S.IN_PROGRESS)
         ids = (a.id, contact.id)
     login_as(world.user("a.admin"))
     response = client.post(f"/buyer/assessments/{ids[0]}/reassess", data={"contacts": [ids[1]]})
@@ -143,7 +144,7 @@ def test_catalogue_type_is_the_engine_one(app):
 def test_the_review_page_offers_the_next_assessment_when_the_service_allows_it(
         app, client, world, login_as, status, offered):
     with app.app_context():
-        a = make_assessment(world["a"].buyer, world["a"].vendor, status=status)
+        a = make_scored_assessment(world["a"].buyer, world["a"].vendor, status=status)
         assessment_id = a.id
     login_as(world.user("a.admin"))
     page = client.get(f"/buyer/assessments/{assessment_id}").get_data(as_text=True)

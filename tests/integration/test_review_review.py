@@ -7,15 +7,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories.assessments import make_scored_assessment
+from tests.factories.evidence import make_evidence_row
+from tests.factories.questionnaires import GOOD, HIGH, UNACCEPTABLE, embedded_answers
 from tests.integration.conftest import outbox
-from tests.review_factories import (
-    GOOD,
-    HIGH,
-    UNACCEPTABLE,
-    embedded_answers,
-    make_assessment,
-    make_evidence,
-)
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry
 from vendorcheck.models.assessments import (
@@ -219,7 +214,7 @@ def test_computed_finding_state_change(app, client, world, login_as, submitted):
 
 def test_evidence_review(app, client, world, login_as, submitted):
     with app.app_context():
-        evidence_id = make_evidence(_get(app, submitted), "dpa_signed").id
+        evidence_id = make_evidence_row(_get(app, submitted), "dpa_signed").id
     login_as(world.user("a.assessor"))
     body = client.get(f"/buyer/assessments/{submitted}/sections/contract").get_data(as_text=True)
     assert "policy.pdf" in body
@@ -240,7 +235,7 @@ def test_evidence_review(app, client, world, login_as, submitted):
 def test_decision_page_prefills_next_review_by_tier(app, client, world, login_as, answers,
                                                     months):
     with app.app_context():
-        a = make_assessment(world["a"].buyer, world["a"].vendor, answers=answers)
+        a = make_scored_assessment(world["a"].buyer, world["a"].vendor, answers=answers)
         expected = review.default_next_review(a.tier)
         assessment_id = a.id
     login_as(world.user("a.admin"))
@@ -309,7 +304,7 @@ def test_reopen_gives_the_assessment_back(app, client, world, login_as, submitte
 
 def test_reopen_of_an_assessment_being_answered_is_refused(app, client, world, login_as):
     with app.app_context():
-        a = make_assessment(world["a"].buyer, world["a"].vendor, status=S.IN_PROGRESS)
+        a = make_scored_assessment(world["a"].buyer, world["a"].vendor, status=S.IN_PROGRESS)
         assessment_id = a.id
     login_as(world.user("a.admin"))
     assert client.post(f"/buyer/assessments/{assessment_id}/reopen").status_code == 409
@@ -346,8 +341,8 @@ def test_another_tenants_posts_answer_404(client, world, login_as, submitted, fi
 
 def test_another_tenants_evidence_answers_404(app, client, world, login_as, submitted):
     with app.app_context():
-        evidence_id = make_evidence(_get(app, submitted), "dpa_signed").id
-        mine = make_assessment(world["b"].buyer, world["b"].vendor).id
+        evidence_id = make_evidence_row(_get(app, submitted), "dpa_signed").id
+        mine = make_scored_assessment(world["b"].buyer, world["b"].vendor).id
     login_as(world.user("b.admin"))
     assert client.get(f"/buyer/assessments/{submitted}/evidence/{evidence_id}").status_code == 404
     # an evidence id of another assessment under one's own assessment id: 404 too
@@ -365,7 +360,7 @@ def test_hostile_ids_answer_404(client, world, login_as, bad_id):
 def test_country_names_follow_the_readers_language(app, client, world, login_as):
     with app.app_context():
         answers = {**embedded_answers(HIGH), "vendor_establishment_country": "DE"}
-        assessment_id = make_assessment(world["a"].buyer, world["a"].vendor, answers=answers).id
+        assessment_id = make_scored_assessment(world["a"].buyer, world["a"].vendor, answers=answers).id
     login_as(world.user("a.legal"))
     path = f"/buyer/assessments/{assessment_id}/sections/service"
     assert "Germany" in client.get(f"{path}?lang=en").get_data(as_text=True)
@@ -395,8 +390,8 @@ def test_pages_render_in_french(client, world, login_as, submitted, path):
 def test_review_page_says_why_the_tier_and_what_triggered_each_finding(app, client, world, login_as,
                                                                       lang, because, row):
     with app.app_context():
-        a = make_assessment(world["a"].buyer, world["a"].vendor, answers=UNACCEPTABLE,
-                            by=world.user("a.assessor"))
+        a = make_scored_assessment(world["a"].buyer, world["a"].vendor, answers=UNACCEPTABLE,
+                                   by=world.user("a.assessor"))
         assessment_id = a.id
         critical = [f for f in review.result_of(a).computed.findings if f.severity == "critical"]
         assert critical and all(f.triggers for f in critical)
@@ -409,8 +404,8 @@ def test_review_page_says_why_the_tier_and_what_triggered_each_finding(app, clie
 
 def test_review_page_shows_not_assessed_for_an_empty_assessment(app, client, world, login_as):
     with app.app_context():
-        a = make_assessment(world["a"].buyer, world["a"].vendor, answers=None,
-                            status=S.IN_PROGRESS, by=world.user("a.assessor"))
+        a = make_scored_assessment(world["a"].buyer, world["a"].vendor, answers=None,
+                                   status=S.IN_PROGRESS, by=world.user("a.assessor"))
         assert (a.score, a.tier) == (None, None)
         assessment_id = a.id
     login_as(world.user("a.legal"))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dpa_factories import publish_dpa
-from tests.factories import make_org, make_user, make_vendor
-from tests.report_factories import make_assessment
-from tests.tsa import TSA_TIME, serve_tsa
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.dpa import publish_dpa
+from tests.factories.reports import make_reviewed_assessment
+from tests.support.tsa import TSA_TIME, serve_tsa
 from vendorcheck.extensions import db
 from vendorcheck.models import Role
 from vendorcheck.pdf import verify_pdf
@@ -37,7 +37,7 @@ def test_reports_packs_dpas_and_certificates_are_timestamped(app, world, tsa, tm
     with app.app_context():
         buyer = make_org("Acme Buyer SA", slug="acme-tsa")
         user = make_user("reviewer@acme-tsa.example", org=buyer, role=Role.ADMIN, name="Alice")
-        assessment = make_assessment(buyer, make_vendor(buyer, "Cloudy Inc.", owner=user), by=user)
+        assessment = make_reviewed_assessment(buyer, make_vendor(buyer, "Cloudy Inc.", owner=user), by=user)
         _timestamped(reports.render_assessment_report(assessment, locale="en", by=user), tsa_cert)
 
         out = tmp_path / "pack.pdf"
@@ -61,7 +61,7 @@ def test_without_a_timestamp_url_nothing_is_asked(app, tsa):
     with app.app_context():
         buyer = make_org("Plain Buyer", slug="plain")
         user = make_user("plain@buyer.example", org=buyer, role=Role.ADMIN)
-        assessment = make_assessment(buyer, make_vendor(buyer, "Plain Vendor", owner=user), by=user)
+        assessment = make_reviewed_assessment(buyer, make_vendor(buyer, "Plain Vendor", owner=user), by=user)
         pdf = reports.render_assessment_report(assessment, locale="en", by=user)
         assert verify_pdf(pdf, trust_roots=[signing.instance_certificate()]).ok
     assert hits == []

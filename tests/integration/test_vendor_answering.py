@@ -10,14 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.assessment_factories import (
-    COMPLETE,
-    install_questionnaire,
-    make_assessment,
-    make_clarification,
-    make_contact,
-)
-from tests.factories import make_org, make_user, make_vendor
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.assessments import make_assessment, make_clarification, make_contact
+from tests.factories.questionnaires import COMPLETE, install_questionnaire
 from tests.integration.conftest import outbox
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import (

@@ -34,7 +34,7 @@ def test_country_choices_are_names_in_the_users_language(app):
 
 def _recipients_questionnaire(app):
     """Install a copy of the test questionnaire that pins the dataset listing organisations."""
-    from tests.assessment_factories import TEST_YAML
+    from tests.factories.questionnaires import TEST_YAML
     from vendorcheck.questionnaire import load_questionnaire_text
 
     catalogue = app.extensions["questionnaires"]
@@ -48,11 +48,12 @@ def _recipients_questionnaire(app):
 @pytest.fixture
 def pinned(app):
     """Two assessments of one vendor: one pins the new dataset, one the older one."""
-    from tests.assessment_factories import install_questionnaire, make_assessment
-    from tests.factories import make_org, make_user, make_vendor
+    from tests.factories.accounts import make_org, make_user, make_vendor
+    from tests.factories.assessments import make_assessment, new_assessment
+    from tests.factories.questionnaires import install_questionnaire
     from vendorcheck.extensions import db
     from vendorcheck.models import utcnow
-    from vendorcheck.models.assessments import Answer, Assessment, AssessmentStatus
+    from vendorcheck.models.assessments import AssessmentStatus
 
     answers = {"uses_sub": "yes", "subs": [{"name": "Patents", "country": "QP"}]}
     with app.app_context():
@@ -62,13 +63,8 @@ def pinned(app):
         vorg = make_org("Vendor", buyer=False, vendor=True, slug="vendor")
         user = make_user("v@vendor.example", org=vorg)
         vendor = make_vendor(buyer, "Vendor record", vendor_org=vorg)
-        new = Assessment(buyer_org_id=buyer.id, vendor_id=vendor.id, questionnaire_id=q.id,
-                         questionnaire_version=q.version, questionnaire_sha256=q.sha256,
-                         status=AssessmentStatus.SENT, message="", sent_at=utcnow())
-        db.session.add(new)
-        db.session.flush()
-        for item_id, value in answers.items():
-            db.session.add(Answer(assessment_id=new.id, item_id=item_id, value=value))
+        new = new_assessment(buyer, vendor, q, status=AssessmentStatus.SENT, answers=answers,
+                             message="", sent_at=utcnow())
         db.session.commit()
         old = make_assessment(buyer, vendor, answers={"uses_sub": "yes",
                                                        "subs": [{"name": "Acme", "country": "FR"}]})

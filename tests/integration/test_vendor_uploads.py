@@ -12,8 +12,10 @@ import pikepdf
 import pytest
 from sqlalchemy import select
 
-from tests.assessment_factories import install_questionnaire, make_assessment, make_evidence
-from tests.factories import make_org, make_user, make_vendor
+from tests.factories.accounts import make_org, make_user, make_vendor
+from tests.factories.assessments import make_assessment
+from tests.factories.evidence import make_evidence
+from tests.factories.questionnaires import install_questionnaire
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import Answer, Evidence
 

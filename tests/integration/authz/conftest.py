@@ -5,20 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fakeredis import FakeRedis
 from flask import Flask
+from rq import Queue
 
-from tests.assessment_factories import add_assessment_world
-from tests.dpa_relation_factories import add_dpa_relation_world
+from tests.factories.world import World, add_assessment_world, add_dpa_relation_world, add_pack_world
 
 
 @pytest.fixture
-def world(world, app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
-          request: pytest.FixtureRequest):
+def world(world: World, app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+          request: pytest.FixtureRequest) -> World:
     """Extend the two-tenant world with assessments, evidence files and clarifications."""
     monkeypatch.setitem(app.config, "EVIDENCE_DIR", str(tmp_path / "evidence"))
     with app.app_context():
         add_assessment_world(world)
-        add_pack_world(world, app, tmp_path, monkeypatch)
+        # Packs live in a fresh instance folder; requested packs wait on a fake RQ queue.
+        monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
+        monkeypatch.setitem(app.extensions, "vendorcheck_pack_queue", Queue(connection=FakeRedis()))
+        add_pack_world(world, tmp_path / "instance" / "packs")
         if _needs_dpa_world(request):  # after the pack world: it moves the instance folder
             add_dpa_relation_world(world)
     return world
@@ -30,32 +34,3 @@ def _needs_dpa_world(request: pytest.FixtureRequest) -> bool:
     endpoint = callspec.params.get("endpoint") if callspec is not None else None
     name = str(endpoint)
     return endpoint is None or name.startswith("dpa.") or ".dpa_" in name
-
-
-def add_pack_world(world, app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """Give each tenant a finished evidence pack; requested packs wait on a fake RQ queue."""
-    import hashlib
-
-    import pikepdf
-    from fakeredis import FakeRedis
-    from rq import Queue
-
-    from vendorcheck.extensions import db
-    from vendorcheck.models.packs import PackJob, PackStatus
-
-    monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
-    monkeypatch.setitem(app.extensions, "vendorcheck_pack_queue", Queue(connection=FakeRedis()))
-    folder = tmp_path / "instance" / "packs"
-    folder.mkdir(parents=True)
-    for key, tenant in world.tenants.items():
-        path = folder / f"{key * 64}.pdf"
-        with pikepdf.new() as pdf:
-            pdf.add_blank_page()
-            pdf.save(path)
-        job = PackJob(buyer_org_id=tenant.buyer.id, assessment_id=world.extra[f"assessment_{key}"],
-                      status=PackStatus.DONE, progress=100, storage_key=key * 64,
-                      sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-                      size=path.stat().st_size)
-        db.session.add(job)
-        db.session.commit()
-        world.extra[f"pack_{key}"] = job.id

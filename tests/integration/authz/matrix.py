@@ -233,7 +233,7 @@ MATRIX: dict[str, Route] = {
                                    {"POST": BUYER_ALL}, data=lambda w, a: {}, target="a.buyer",
                                    ok={"POST": frozenset({409})}),
     # --- DPA building, publishing and public pages (issue 8) ---
-    # Vendor A has published v1 and v2 (tests/dpa_relation_factories.py through tests/dpa_factories.py);
+    # Vendor A has published v1 and v2 (add_dpa_relation_world in tests/factories/world.py);
     # vendor routes act on the active organisation only, so they have no cross-tenant target.
     "dpa.latest": Route(lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}", {"GET": PUBLIC}),
     "dpa.version": Route(lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/v1",
@@ -260,7 +260,7 @@ MATRIX: dict[str, Route] = {
                           data=lambda w, a: {"slug": f"matrix-{a.replace('.', '-')}",
                                              "objection_days": "30"}),
     # --- DPA subscriptions, acceptance and objections (issue 8) ---
-    # Public subscription links; the world's tokens come from tests/dpa_relation_factories.py.
+    # Public subscription links; the world's tokens come from tests/factories/world.py.
     "dpa.subscribe": Route(
         lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/subscribe",
         {"GET": PUBLIC, "POST": PUBLIC},

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 
-from tests.tsa import TSA_TIME, serve_tsa
+from tests.support.tsa import TSA_TIME, serve_tsa
 from vendorcheck.pdf import sign_pdf, verify_pdf
 
 pytestmark = pytest.mark.slow

@@ -8,16 +8,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
+from tests.factories.accounts import make_user
+from tests.factories.questionnaires import embedded_answers_as_written
 from vendorcheck.agreement.assemble import DEFAULT_KIND
 from vendorcheck.agreement.diff import subprocessor_changes
 from vendorcheck.extensions import db
 from vendorcheck.models import Membership, Organisation, Role, User
 from vendorcheck.models.assessments import Answer, Assessment
 from vendorcheck.models.dpa import DpaVersion
-from vendorcheck.questionnaire import Questionnaire, validate_answers
+from vendorcheck.questionnaire import validate_answers
 from vendorcheck.services import dpa as svc
 from vendorcheck.services import dpa_changes
 
@@ -33,23 +34,20 @@ MAILER = {"name": "Mailer Inc.", "address": "1 Market St, San Francisco", "count
           "contact": "Privacy team, privacy@mailer.example",
           "responsibilities": "Sends the e-mails the application triggers; keeps delivery logs "
                               "30 days."}
+NEWCO = {"name": "NewCo GmbH", "address": "Hauptstr. 1, Berlin", "country": "DE",
+         "activity": "Support desk", "location": "DE",
+         "contact": "Anna Schmidt, data protection officer, privacy@newco.example",
+         "responsibilities": "Answers support tickets; reads only the data a ticket shows."}
 # Under prior specific authorisation (or with no sub-processor yet) the DPA states how many days
 # before engaging a sub-processor the processor asks for the controller's written authorisation.
 REQUEST_DAYS = 30
 _DEFAULT: Any = object()
 
 
-def dpa_questionnaire() -> Questionnaire:
-    """Return the shipped DPA questionnaire (latest version)."""
-    q: Questionnaire = current_app.extensions["questionnaires"].get(svc.DPA_QUESTIONNAIRE)
-    return q
-
-
 def complete_answers(subprocessors: list[dict[str, Any]] | None = None,
                      **overrides: Any) -> dict[str, Any]:
     """Return a complete, publishable answer set (an EU processor), with optional changes."""
-    test = next(t for t in dpa_questionnaire().tests if t.name == COMPLETE_SET)
-    answers = copy.deepcopy(dict(test.answers))
+    answers = embedded_answers_as_written(COMPLETE_SET, svc.DPA_QUESTIONNAIRE)
     if subprocessors is not None:
         answers["subprocessors"] = copy.deepcopy(subprocessors)
         answers["uses_subprocessors"] = "yes" if subprocessors else "no"
@@ -67,8 +65,6 @@ def publisher_of(org: Organisation) -> User:
         Membership.organisation_id == org.id, Membership.role == Role.ADMIN).limit(1))
     if user is not None:
         return user
-    from tests.factories import make_user
-
     return make_user(f"dpa-admin-{org.id}@vendor.example", org=org, role=Role.ADMIN,
                      name="DPA Admin")
 
@@ -127,5 +123,5 @@ def _changes_subprocessors(profile: Any, current: DpaVersion) -> bool:
                                 drafted.get("subprocessors") or []).is_empty
 
 
-__all__ = ["MAILER", "OVH", "REQUEST_DAYS", "complete_answers", "dpa_questionnaire", "publish_dpa",
+__all__ = ["MAILER", "NEWCO", "OVH", "REQUEST_DAYS", "complete_answers", "publish_dpa",
            "publisher_of", "set_draft_answers"]
