@@ -72,12 +72,12 @@ def register_blueprints(app: Flask) -> None:
 
     # Rules bind their converters when added: install the bounded int converter first.
     app.url_map.converters["int"] = security.BoundedIntConverter
-    app.register_blueprint(public.blueprint())
+    app.register_blueprint(public.routes())
     app.register_blueprint(auth_bp)
-    app.register_blueprint(org.blueprint())
-    app.register_blueprint(buyer.blueprint())
-    app.register_blueprint(supplier.blueprint())
-    app.register_blueprint(dpa.blueprint())
+    app.register_blueprint(org.routes())
+    app.register_blueprint(buyer.routes())
+    app.register_blueprint(supplier.routes())
+    app.register_blueprint(dpa.routes())
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -206,3 +206,11 @@ def test_a_refused_business_rule_answers_its_status_and_reason_and_keeps_nothing
         assert "The vendor already answered this." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count(Organisation.id))) == 0
+
+
+def test_two_apps_in_one_process_get_every_route(tmp_path):
+    """Workers, tests and the CLI build apps repeatedly: each area hands out its routes every time."""
+    first = create_app(make_config(tmp_path / "one"))
+    second = create_app(make_config(tmp_path / "two"))
+    rules = sorted(r.rule for r in first.url_map.iter_rules())
+    assert len(rules) > 90 and rules == sorted(r.rule for r in second.url_map.iter_rules())

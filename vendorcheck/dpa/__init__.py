@@ -7,7 +7,7 @@ vendor's and the buyer's DPA pages are in `supplier/dpa.py` and `buyer/dpa.py`.
 from flask import Blueprint
 
 
-def blueprint() -> Blueprint:
+def routes() -> Blueprint:
     """Return the area's blueprint with every route registered (its view modules add them on import)."""
     from vendorcheck.dpa import helpers, pages, subscriptions  # noqa: F401
     from vendorcheck.dpa.blueprint import bp

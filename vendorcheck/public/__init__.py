@@ -3,7 +3,7 @@
 from flask import Blueprint
 
 
-def blueprint() -> Blueprint:
+def routes() -> Blueprint:
     """Return the area's blueprint with every route registered (its view modules add them on import)."""
     from vendorcheck.public import verify, views  # noqa: F401
     from vendorcheck.public.blueprint import bp
