@@ -194,3 +194,13 @@ def test_organisation_certificate_is_reencrypted_or_must_be_uploaded_again(
             signing.signer_for(org.id)
         assert "upload the certificate again" in caught.value.message
         assert caught.value.status == 503
+
+
+@pytest.mark.parametrize("failure", [MemoryError, SystemError])
+def test_a_render_that_runs_out_of_memory_in_c_code_reports_too_large(monkeypatch, failure):
+    """Allocation failures under the cap come back as 'too large', never as a lost task."""
+    def out_of_memory(*_args, **_kwargs):
+        raise failure("error return without exception set")
+
+    monkeypatch.setattr(worker, "render_pdf", out_of_memory)
+    assert worker._render_job("<p>x</p>", ".", [], None) is None

@@ -142,12 +142,14 @@ def _render_job(html: str, static_dir: str, stylesheets: list[str],
 
     A MemoryError is not sent back as an exception: pickling it with its traceback needs
     memory the child no longer has, the child dies and the pool loses the task. Returning
-    releases the render's frames first.
+    releases the render's frames first. Under the address-space cap, C code (fonts, images)
+    that fails to allocate may also surface as a bare SystemError ("error return without
+    exception set"): it means the same, and sending it back would lose the task the same way.
     """
     try:
         return render_pdf(html, static_dir=Path(static_dir), stylesheets=stylesheets,
                           created=created)
-    except MemoryError:
+    except (MemoryError, SystemError):
         return None
 
 
