@@ -120,9 +120,9 @@ def make_contact(vendor: Vendor, email: str, name: str = "Contact") -> Contact:
 def make_evidence(assessment: Assessment, item_id: str = "docs", *,
                   content: bytes = b"hello evidence\n", name: str = "note.txt") -> Evidence:
     """Store a small text evidence file for an item."""
-    from vendorcheck import storage
+    from vendorcheck.storage import Area, current_store
 
-    key, sha256, size = storage.save(io.BytesIO(content))
+    key, sha256, size = current_store().save(Area.EVIDENCE, io.BytesIO(content))
     evidence = Evidence(assessment_id=assessment.id, item_id=item_id, file_name=name,
                         storage_key=key, content_type="text/plain; charset=utf-8", size=size,
                         sha256=sha256)

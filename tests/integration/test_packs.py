@@ -29,11 +29,11 @@ from weasyprint import HTML
 
 from tests.factories import make_org, make_user, make_vendor
 from tests.report_factories import make_assessment
-from vendorcheck import storage
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role
 from vendorcheck.models.assessments import Assessment, Evidence
 from vendorcheck.services import packs, reports, signing
+from vendorcheck.storage import Area, current_store
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -97,7 +97,7 @@ def docx_bytes() -> bytes:
 def add_evidence(assessment: Assessment, name: str, content: bytes, content_type: str,
                  item_id: str = "certifications") -> Evidence:
     """Store a file and record it as evidence of an item."""
-    key, sha256, size = storage.save(io.BytesIO(content))
+    key, sha256, size = current_store().save(Area.EVIDENCE, io.BytesIO(content))
     evidence = Evidence(assessment_id=assessment.id, item_id=item_id, file_name=name,
                         storage_key=key, content_type=content_type, size=size, sha256=sha256,
                         uploaded_by_id=None)
@@ -255,7 +255,7 @@ def test_manifest_says_why_a_file_is_attached(app, seeded, tmp_path):
         pdf.save(encrypted, encryption=pikepdf.Encryption(user="u", owner="o"))
     add_evidence(assessment, "locked.pdf", encrypted.getvalue(), "application/pdf")
     changed = add_evidence(assessment, "tampered.csv", b"a,b\n", "text/csv")
-    storage.path_of(changed.storage_key).write_bytes(b"a,b,c\n")
+    (Path(app.config["EVIDENCE_DIR"]) / changed.storage_key).write_bytes(b"a,b,c\n")
     out = tmp_path / "pack.pdf"
     built = packs.build_pack([assessment], locale="en", output=out, by=user)
     assert {"locked.pdf", "tampered.csv", "scan-broken.pdf"} <= set(built.attachments)
@@ -327,13 +327,13 @@ def test_a_20_mb_evidence_file_is_streamed(app, seeded, tmp_path):
         for index in range(20):  # incompressible, like scans and archives
             handle.write(random.Random(index).randbytes(1024 * 1024))
     with big.open("rb") as handle:
-        key, sha256, size = storage.save(handle)
+        key, sha256, size = current_store().save(Area.EVIDENCE, handle)
     db.session.add(Evidence(assessment_id=assessment.id, item_id="certifications",
                             file_name="big-log-export.txt", storage_key=key,
                             content_type="text/plain", size=size, sha256=sha256))
     big_pdf = _big_pdf(tmp_path / "big.pdf", 20 * 1024 * 1024)
     with big_pdf.open("rb") as handle:
-        key, sha256, size = storage.save(handle)
+        key, sha256, size = current_store().save(Area.EVIDENCE, handle)
     db.session.add(Evidence(assessment_id=assessment.id, item_id="certifications",
                             file_name="scans.pdf", storage_key=key,
                             content_type="application/pdf", size=size, sha256=sha256))

@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from vendorcheck import audit, storage
+from vendorcheck import audit
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, User, Vendor, utcnow
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
@@ -48,6 +48,7 @@ from vendorcheck.pdf.signing import sign_pdf_file
 from vendorcheck.services import reports, signing
 from vendorcheck.services.errors import DomainError
 from vendorcheck.services.render_pool import render_pdf_isolated
+from vendorcheck.storage import CHUNK, Area, FileMissing, InvalidKey, current_store
 
 log = logging.getLogger(__name__)
 
@@ -377,7 +378,7 @@ def _build(assessments: list[Assessment], locale: str, output: Path, by: User | 
     report(3, _("Collecting the signed reports"))
     report_files = _reports(assessments, locale, by, workdir)
     report(15, _("Checking the evidence files"))
-    planned = plan_evidence(_evidence_files(assessments, fmt))
+    planned = plan_evidence(_evidence_files(assessments, fmt, workdir))
     report(25, _("Laying out the cover and the manifest"))
     context = _context(assessments, report_files, planned, fmt)
     static_dir = Path(current_app.static_folder or "static")
@@ -427,8 +428,9 @@ def _reports(assessments: Sequence[Assessment], locale: str, by: User | None,
     return files
 
 
-def _evidence_files(assessments: Sequence[Assessment], fmt: Formatter) -> list[EvidenceFile]:
-    """Describe every evidence file of the assessments for the manifest."""
+def _evidence_files(assessments: Sequence[Assessment], fmt: Formatter,
+                    workdir: Path) -> list[EvidenceFile]:
+    """Describe every evidence file of the assessments for the manifest, with a working copy of each."""
     files = []
     for a in assessments:
         q = reports.questionnaire_for(a)
@@ -438,20 +440,22 @@ def _evidence_files(assessments: Sequence[Assessment], fmt: Formatter) -> list[E
             except KeyError:
                 question = ""
             files.append(EvidenceFile(
-                path=_stored_path(e.storage_key), name=e.file_name, content_type=e.content_type,
-                size=e.size, sha256=e.sha256, assessment_id=a.id, item_id=e.item_id,
-                question=question, uploader=e.uploaded_by.name if e.uploaded_by else "",
+                path=_working_copy(e.storage_key, workdir / f"evidence-{e.id}"), name=e.file_name,
+                content_type=e.content_type, size=e.size, sha256=e.sha256, assessment_id=a.id,
+                item_id=e.item_id, question=question, uploader=e.uploaded_by.name if e.uploaded_by else "",
                 uploaded_at=fmt.datetime(e.uploaded_at),
                 description=f"{e.item_id}: {question}"[:500] if question else e.item_id))
     return files
 
 
-def _stored_path(key: str) -> Path | None:
-    """Return an evidence file's path, or None for a key storage refuses."""
+def _working_copy(key: str, target: Path) -> Path | None:
+    """Copy a stored evidence file to a working file (qpdf and Pillow read files); None if missing."""
     try:
-        return storage.path_of(key)
-    except ValueError:
+        with current_store().open(Area.EVIDENCE, key) as source, target.open("wb") as out:
+            shutil.copyfileobj(source, out, CHUNK)
+    except (FileMissing, InvalidKey):
         return None
+    return target
 
 
 def _context(assessments: Sequence[Assessment], report_files: Sequence[tuple[Path, str, bool]],
