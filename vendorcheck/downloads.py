@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 from flask import Response, abort
 
@@ -33,11 +32,11 @@ def stored_chunks(store: Store, area: Area, key: str) -> Iterator[bytes]:
             yield chunk
 
 
-def file_chunks(path: Path) -> Iterator[bytes]:
-    """Yield a file in chunks; it is opened only once the body is read (files can be large)."""
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
+def stored_attachment(area: Area, key: str, size: int, mimetype: str, filename: str) -> Response:
+    """Stream a stored file as an attachment (see `attachment`)."""
+    response = attachment(stored_chunks(current_store(), area, key), mimetype, filename)
+    response.headers["Content-Length"] = str(size)
+    return response
 
 
 def evidence_file(evidence: Evidence) -> Response:
