@@ -74,7 +74,7 @@ test-postgres: install
 
 lint: install
 	$(BIN)/ruff check vendorcheck tests benchmarks scripts wsgi.py
-	$(BIN)/mypy vendorcheck/questionnaire vendorcheck/pdf vendorcheck/agreement
+	$(BIN)/mypy vendorcheck/questionnaire vendorcheck/pdf vendorcheck/agreement vendorcheck/storage
 
 fmt: install
 	$(BIN)/ruff check --fix vendorcheck tests benchmarks wsgi.py

@@ -60,9 +60,9 @@ def _jpeg(rng: random.Random) -> bytes:
 def seed_pack(folder: Path, files: int) -> tuple[str, int]:
     """Seed a database with one assessment and ``files`` evidence files; return (url, id)."""
     from benchmarks import seed
-    from vendorcheck import storage
     from vendorcheck.extensions import db
     from vendorcheck.models.assessments import Evidence
+    from vendorcheck.storage import Area, current_store
 
     url = seed.sqlite_url(folder / "bench.sqlite3")
     app = seed.make_app(url, EVIDENCE_DIR=str(folder / "evidence"))
@@ -78,7 +78,7 @@ def seed_pack(folder: Path, files: int) -> tuple[str, int]:
             else:
                 ext, kind = OTHER_TYPES[index % len(OTHER_TYPES)]
                 name, data = f"document-{index}.{ext}", rng.randbytes(FILE_BYTES)
-            key, sha256, size = storage.save(io.BytesIO(data))
+            key, sha256, size = current_store().save(Area.EVIDENCE, io.BytesIO(data))
             db.session.add(Evidence(assessment_id=seeded.assessment_id, item_id="certifications",
                                     file_name=name, storage_key=key, content_type=kind,
                                     size=size, sha256=sha256))

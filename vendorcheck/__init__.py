@@ -34,7 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the Flask extensions and database hooks to the app."""
-    from vendorcheck import database, i18n
+    from vendorcheck import database, i18n, storage
     from vendorcheck.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -48,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
     i18n.init_app(app)
+    storage.init_app(app)
     register_access(app)
 
 

@@ -52,6 +52,9 @@ class Config:
     PACK_JOB_TIMEOUT = 1800
     PACK_RETENTION_DAYS = 30  # `vendorcheck report prune-packs` deletes older pack files
     PACK_STALE_AFTER = 900  # a running pack job silent this long is shown as interrupted
+    # Stored files (evidence, reports, packs, DPA PDFs, certificates): "local" keeps them in the instance
+    # folder (evidence in EVIDENCE_DIR when set). See docs/architecture.md, "Stored files".
+    STORAGE_BACKEND = "local"
     TIMESTAMP_URL: str | None = None  # an RFC 3161 server: signatures become PAdES B-T instead of B-B
     # SECRET_KEY_FALLBACKS (Flask): earlier keys, to re-encrypt signing keys after a rotation.
 

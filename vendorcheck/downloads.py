@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 from flask import Response, abort
 from werkzeug.utils import secure_filename
 
-from vendorcheck import storage
 from vendorcheck.models.assessments import Evidence
+from vendorcheck.storage import Area, FileMissing, InvalidKey, Store, current_store
 
 CHUNK = 256 * 1024
 
@@ -27,20 +26,30 @@ def attachment(body: bytes | Iterable[bytes], mimetype: str, filename: str) -> R
     return response
 
 
-def file_chunks(path: Path) -> Iterator[bytes]:
-    """Yield a file in chunks; it is opened only once the body is read (files can be large)."""
-    with path.open("rb") as handle:
+def stored_chunks(store: Store, area: Area, key: str) -> Iterator[bytes]:
+    """Yield a stored file in chunks; it is opened only once the body is read (files can be large)."""
+    with store.open(area, key) as handle:
         while chunk := handle.read(CHUNK):
             yield chunk
 
 
+def stored_attachment(area: Area, key: str, size: int, mimetype: str, filename: str) -> Response:
+    """Stream a stored file as an attachment (see `attachment`)."""
+    response = attachment(stored_chunks(current_store(), area, key), mimetype, filename)
+    response.headers["Content-Length"] = str(size)
+    return response
+
+
 def evidence_file(evidence: Evidence) -> Response:
     """Send an uploaded evidence file: attachment, its own name, sandboxed, never sniffed."""
-    if not storage.exists(evidence.storage_key):
+    store = current_store()
+    try:
+        size = store.size(Area.EVIDENCE, evidence.storage_key)
+    except (FileMissing, InvalidKey):
         abort(404)
-    path = storage.path_of(evidence.storage_key)
-    response = Response(file_chunks(path), content_type=evidence.content_type, direct_passthrough=True)
-    response.headers["Content-Length"] = str(path.stat().st_size)
+    body = stored_chunks(store, Area.EVIDENCE, evidence.storage_key)
+    response = Response(body, content_type=evidence.content_type, direct_passthrough=True)
+    response.headers["Content-Length"] = str(size)
     response.headers["Content-Disposition"] = content_disposition(evidence.file_name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"

@@ -12,9 +12,9 @@ from openpyxl import Workbook
 from PIL import Image
 from weasyprint import HTML
 
-from vendorcheck import storage
 from vendorcheck.extensions import db
 from vendorcheck.models.assessments import Assessment, Evidence
+from vendorcheck.storage import Area, current_store
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -24,7 +24,7 @@ def make_evidence(assessment: Assessment, item_id: str = "docs", *,
                   content: bytes = b"hello evidence\n", name: str = "note.txt",
                   content_type: str = "text/plain; charset=utf-8") -> Evidence:
     """Store a file (a small text file unless given) and record it as evidence of an item."""
-    key, sha256, size = storage.save(io.BytesIO(content))
+    key, sha256, size = current_store().save(Area.EVIDENCE, io.BytesIO(content))
     evidence = Evidence(assessment_id=assessment.id, item_id=item_id, file_name=name,
                         storage_key=key, content_type=content_type, size=size, sha256=sha256)
     db.session.add(evidence)

@@ -26,11 +26,11 @@ from sqlalchemy import select
 from tests.factories.accounts import make_org, make_user, make_vendor
 from tests.factories.evidence import XLSX, add_every_kind, make_evidence, two_page_pdf
 from tests.factories.reports import make_reviewed_assessment
-from vendorcheck import storage
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role
 from vendorcheck.models.assessments import Evidence
 from vendorcheck.services import packs, reports, signing
+from vendorcheck.storage import Area, current_store
 
 
 @pytest.fixture(autouse=True)
@@ -168,7 +168,7 @@ def test_manifest_says_why_a_file_is_attached(app, seeded, tmp_path):
                   content_type="application/pdf")
     changed = make_evidence(assessment, "certifications", name="tampered.csv", content=b"a,b\n",
                             content_type="text/csv")
-    storage.path_of(changed.storage_key).write_bytes(b"a,b,c\n")
+    (Path(app.config["EVIDENCE_DIR"]) / changed.storage_key).write_bytes(b"a,b,c\n")
     out = tmp_path / "pack.pdf"
     built = packs.build_pack([assessment], locale="en", output=out, by=user)
     assert {"locked.pdf", "tampered.csv", "scan-broken.pdf"} <= set(built.attachments)
@@ -240,13 +240,13 @@ def test_a_20_mb_evidence_file_is_streamed(app, seeded, tmp_path):
         for index in range(20):  # incompressible, like scans and archives
             handle.write(random.Random(index).randbytes(1024 * 1024))
     with big.open("rb") as handle:
-        key, sha256, size = storage.save(handle)
+        key, sha256, size = current_store().save(Area.EVIDENCE, handle)
     db.session.add(Evidence(assessment_id=assessment.id, item_id="certifications",
                             file_name="big-log-export.txt", storage_key=key,
                             content_type="text/plain", size=size, sha256=sha256))
     big_pdf = _big_pdf(tmp_path / "big.pdf", 20 * 1024 * 1024)
     with big_pdf.open("rb") as handle:
-        key, sha256, size = storage.save(handle)
+        key, sha256, size = current_store().save(Area.EVIDENCE, handle)
     db.session.add(Evidence(assessment_id=assessment.id, item_id="certifications",
                             file_name="scans.pdf", storage_key=key,
                             content_type="application/pdf", size=size, sha256=sha256))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -206,7 +207,8 @@ def _finished_job(app, seeded, *, days_ago: int, locale: str = "en") -> tuple[in
     """A finished pack job whose file exists, finished `days_ago` days ago; return (id, path)."""
     with app.app_context():
         key = f"{days_ago:02d}" + "a" * 62
-        path = packs._packs_dir() / f"{key}.pdf"
+        path = Path(app.instance_path) / "packs" / f"{key}.pdf"
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"%PDF-1.7 pack")
         job = PackJob(buyer_org_id=seeded["org"], assessment_id=seeded["assessment"],
                       status=PackStatus.DONE, progress=100, storage_key=key, locale=locale,

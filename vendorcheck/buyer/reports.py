@@ -28,6 +28,7 @@ from vendorcheck.models.assessments import Assessment
 from vendorcheck.models.packs import PackJob, PackStatus
 from vendorcheck.pdf.report import LOCALES, build_report_context
 from vendorcheck.services import packs, reports
+from vendorcheck.storage import Area
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -180,16 +181,14 @@ def pack_progress(job_id: int) -> Any:
 @bp.get("/packs/<int:job_id>/download")
 @requires("reports.download")
 def pack_download(job_id: int) -> Any:
-    """Download a finished pack (streamed from disk, as an attachment)."""
+    """Download a finished pack (streamed from the store, as an attachment)."""
     job = _pack_job(job_id)
-    path = packs.pack_file(job)
+    stored = packs.verified_pack(job)
     packs.record_download(job, by=current_user)
     locale = job.locale if job.locale in LOCALES else "en"
     # Streamed in chunks: a pack can be hundreds of megabytes.
-    response = downloads.attachment(downloads.file_chunks(path), "application/pdf",
-                         f"vendorcheck-evidence-pack-{job.id}-{locale}.pdf")
-    response.headers["Content-Length"] = str(path.stat().st_size)
-    return response
+    return downloads.stored_attachment(Area.PACKS, stored.key, stored.size, "application/pdf",
+                                       f"vendorcheck-evidence-pack-{job.id}-{locale}.pdf")
 
 
 @bp.post("/packs/<int:job_id>/retry")

@@ -8,9 +8,8 @@ the vendor answering pages work unchanged while no buyer dashboard or register c
 
 from __future__ import annotations
 
-import hashlib
+import io
 import re
-import secrets
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ from vendorcheck.questionnaire.catalogue import semver_key
 from vendorcheck.services import dpa_proposals
 from vendorcheck.services.errors import DomainError
 from vendorcheck.services.signing import signer_for, timestamp_url
+from vendorcheck.storage import Area, current_store
 
 DPA_QUESTIONNAIRE = "dpa-questionnaire"
 # Signup slugs only hold [a-z0-9-], so no real organisation can ever take this one.
@@ -437,12 +437,6 @@ def publish(profile: DpaProfile, *, by: User, kind: str = DEFAULT_KIND) -> DpaVe
 
 # ------------------------------------------------------------------------------- signed PDFs
 
-def _pdf_dir() -> Path:
-    folder = Path(current_app.instance_path) / "dpa"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
-
-
 def stored_pdf(version: DpaVersion, locale: str) -> DpaPdf | None:
     """Return the stored PDF record of a version in one locale."""
     return db.session.scalar(select(DpaPdf).where(DpaPdf.version_id == version.id,
@@ -451,11 +445,7 @@ def stored_pdf(version: DpaVersion, locale: str) -> DpaPdf | None:
 
 def _read(record: DpaPdf) -> bytes | None:
     """Return the stored bytes if the file is there and matches its digest."""
-    path = _pdf_dir() / f"{record.storage_key}.pdf"
-    if not path.is_file():
-        return None
-    data = path.read_bytes()
-    return data if hashlib.sha256(data).hexdigest() == record.sha256 else None
+    return current_store().read_checked(Area.DPA, record.storage_key, record.sha256)
 
 
 def render_document_html(version: DpaVersion, locale: str, *, standalone: bool,
@@ -496,14 +486,11 @@ def version_pdf(version: DpaVersion, locale: str) -> bytes:
     if data is not None:
         return data
     data = build_signed_pdf(version, locale)
-    key = secrets.token_hex(32)
-    path = _pdf_dir() / f"{key}.pdf"
-    path.write_bytes(data)
-    path.chmod(0o600)
+    stored = current_store().save(Area.DPA, io.BytesIO(data))
     if record is None:
         record = DpaPdf(version_id=version.id, locale=locale)
         db.session.add(record)
-    record.storage_key, record.sha256, record.size = key, hashlib.sha256(data).hexdigest(), len(data)
+    record.storage_key, record.sha256, record.size = stored
     record.created_at = utcnow()
     try:
         db.session.commit()
@@ -511,10 +498,10 @@ def version_pdf(version: DpaVersion, locale: str) -> bytes:
         # Two first downloads at once: keep the record the other request stored.
         db.session.rollback()
         other = stored_pdf(version, locale)
-        stored = _read(other) if other is not None else None
-        if stored is not None:
-            path.unlink(missing_ok=True)
-            return stored
+        kept = _read(other) if other is not None else None
+        if kept is not None:
+            current_store().delete(Area.DPA, stored.key)
+            return kept
         raise
     return data
 

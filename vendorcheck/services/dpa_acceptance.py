@@ -8,7 +8,7 @@ and the vendor records its response and the outcome.
 from __future__ import annotations
 
 import hashlib
-import secrets
+import io
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from vendorcheck.pdf.signing import sign_pdf
 from vendorcheck.services import dpa, dpa_notify, dpa_proposals, signing
 from vendorcheck.services.errors import DomainError, ValidationFailed
 from vendorcheck.services.render_pool import render_pdf_isolated
+from vendorcheck.storage import Area, current_store
 
 FIELD_NAME = "DpaAcceptanceSignature"
 CLAIM_PREFIX = "vendorcheck-dpa-acceptance:"
@@ -229,19 +230,9 @@ def accept(version: DpaVersion, buyer: Organisation, *, by: User, signer_name: s
     return acceptance
 
 
-def _certificates_dir() -> Path:
-    folder = Path(current_app.instance_path) / "dpa_certificates"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
-
-
 def _write_certificate(pdf: bytes) -> str:
-    """Write a certificate under a random name; return the name."""
-    key = secrets.token_hex(32)
-    path = _certificates_dir() / f"{key}.pdf"
-    path.write_bytes(pdf)
-    path.chmod(0o600)
-    return key
+    """Store a certificate under a new key; return the key."""
+    return current_store().save(Area.CERTIFICATES, io.BytesIO(pdf)).key
 
 
 def certificate_context(acceptance: DpaAcceptance, locale: str) -> dict[str, Any]:
@@ -295,13 +286,10 @@ def certificate_bytes(acceptance: DpaAcceptance, *, by: User) -> bytes:
 
 def read_certificate(acceptance: DpaAcceptance) -> bytes | None:
     """Return the stored certificate if the file is there and matches its digest."""
-    if not acceptance.certificate_storage_key:
+    if not acceptance.certificate_storage_key or not acceptance.certificate_sha256:
         return None
-    path = _certificates_dir() / f"{acceptance.certificate_storage_key}.pdf"
-    if not path.is_file():
-        return None
-    data = path.read_bytes()
-    return data if hashlib.sha256(data).hexdigest() == acceptance.certificate_sha256 else None
+    return current_store().read_checked(Area.CERTIFICATES, acceptance.certificate_storage_key,
+                                        acceptance.certificate_sha256)
 
 
 def acceptance_by_certificate(sha256: str) -> DpaAcceptance | None:

@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from vendorcheck import audit, storage
+from vendorcheck import audit
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, User, Vendor, utcnow
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
@@ -48,6 +48,7 @@ from vendorcheck.pdf.signing import sign_pdf_file
 from vendorcheck.services import reports, signing
 from vendorcheck.services.errors import DomainError
 from vendorcheck.services.render_pool import render_pdf_isolated
+from vendorcheck.storage import CHUNK, Area, FileMissing, InvalidKey, StoredFile, current_store
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class PackFileMissing(DomainError):
 
 @dataclass(frozen=True)
 class BuiltPack:
-    """A signed pack written to disk."""
+    """A signed pack written to a local file (the CLI's output, or a job's working file)."""
 
     path: Path
     sha256: str
@@ -187,24 +188,38 @@ def _run(job: PackJob) -> str:
     job.status, job.progress, job.updated_at = PackStatus.RUNNING, 1, utcnow()
     db.session.commit()
     by = db.session.get(User, job.created_by_id) if job.created_by_id else None
-    target = _packs_dir() / f"{secrets.token_hex(32)}.pdf"
     try:
-        built = build_pack(_job_assessments(job), locale=job.locale, output=target, by=by,
-                           progress=_job_progress(job_id))
+        built, stored = _build_and_store(job, by)
     except DomainError as exc:
         db.session.rollback()
-        target.unlink(missing_ok=True)
         _fail(job_id, exc.message)
         return PackStatus.FAILED.value
     except Exception:  # anything else: log it with the job id, tell the user plainly
         db.session.rollback()
-        target.unlink(missing_ok=True)
         log.exception("evidence pack job %s failed", job_id)
         _fail(job_id, _("The evidence pack could not be built because of an unexpected error "
                         "(logged as pack job %(id)s). Please try again.", id=job_id))
         return PackStatus.FAILED.value
-    _finish(job_id, built, target.stem)
+    try:
+        _finish(job_id, built, stored)
+    except BaseException:
+        current_store().delete(Area.PACKS, stored.key)  # a file no job points to would never be pruned
+        raise
     return PackStatus.DONE.value
+
+
+def _build_and_store(job: PackJob, by: User | None) -> tuple[BuiltPack, StoredFile]:
+    """Build a job's pack in a working folder, then save it into the store."""
+    with tempfile.TemporaryDirectory(prefix="pack-", dir=_work_dir()) as folder:
+        output = Path(folder) / "pack.pdf"
+        built = build_pack(_job_assessments(job), locale=job.locale, output=output, by=by,
+                           progress=_job_progress(job.id))
+        with output.open("rb") as handle:
+            stored = current_store().save(Area.PACKS, handle)
+    if stored.sha256 != built.sha256:  # the store must hold exactly the bytes that were signed
+        current_store().delete(Area.PACKS, stored.key)
+        raise OSError("the stored evidence pack differs from the one built")
+    return built, stored
 
 
 def _job_progress(job_id: int) -> Progress:
@@ -224,12 +239,12 @@ def _job_progress(job_id: int) -> Progress:
     return report
 
 
-def _finish(job_id: int, built: BuiltPack, key: str) -> None:
+def _finish(job_id: int, built: BuiltPack, stored: StoredFile) -> None:
     """Record a finished pack."""
     job = db.session.get(PackJob, job_id)
     assert job is not None
     job.status, job.progress, job.message = PackStatus.DONE, 100, _("Ready")
-    job.storage_key, job.sha256, job.size = key, built.sha256, built.size
+    job.storage_key, job.sha256, job.size = stored.key, stored.sha256, stored.size
     job.finished_at = job.updated_at = utcnow()
     audit.record("pack.built", by=None, org=job.buyer_org_id, obj=job,
                  details={"sha256": built.sha256, "size": built.size, "pages": built.pages})
@@ -280,9 +295,8 @@ def prune(older_than_days: int, *, now: datetime | None = None) -> Pruned:
         PackJob.finished_at < cutoff)).all()
     size = 0
     for job in jobs:
-        path = _packs_dir() / f"{job.storage_key}.pdf"
-        size += path.stat().st_size if path.is_file() else 0
-        path.unlink(missing_ok=True)
+        assert job.storage_key is not None  # selected above
+        size += _remove_pack_file(job.storage_key)
         with force_locale(job.locale):
             expired = _("Removed after %(days)d days, as this server keeps evidence packs; "
                         "build it again to download it.", days=older_than_days)
@@ -294,14 +308,30 @@ def prune(older_than_days: int, *, now: datetime | None = None) -> Pruned:
     return Pruned(len(jobs), size)
 
 
-def pack_file(job: PackJob) -> Path:
-    """Return the path of a finished pack, checking it is there and unchanged."""
+def _remove_pack_file(key: str) -> int:
+    """Delete a stored pack file; return its size (0 if it was already gone)."""
+    store = current_store()
+    try:
+        size = store.size(Area.PACKS, key)
+    except (FileMissing, InvalidKey):
+        return 0
+    store.delete(Area.PACKS, key)
+    return size
+
+
+def verified_pack(job: PackJob) -> StoredFile:
+    """Return the stored file of a finished pack, checking it is there and unchanged."""
     if job.status is not PackStatus.DONE or not job.storage_key:
         raise PackNotReady()
-    path = _packs_dir() / f"{job.storage_key}.pdf"
-    if not path.is_file() or file_sha256(path) != job.sha256:
+    store = current_store()
+    try:
+        digest = store.sha256(Area.PACKS, job.storage_key)
+        size = store.size(Area.PACKS, job.storage_key)
+    except (FileMissing, InvalidKey):
+        raise PackFileMissing() from None
+    if digest != job.sha256:
         raise PackFileMissing()
-    return path
+    return StoredFile(job.storage_key, digest, size)
 
 
 def record_download(job: PackJob, *, by: User) -> None:
@@ -319,8 +349,9 @@ def record_cli_build(assessments: Sequence[Assessment], built: BuiltPack, *, loc
     db.session.commit()
 
 
-def _packs_dir() -> Path:
-    folder = Path(current_app.instance_path) / "packs"
+def _work_dir() -> Path:
+    """Return the folder of the packs' temporary working files (local disk, not the store)."""
+    folder = Path(current_app.instance_path) / "tmp"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
 
@@ -360,7 +391,7 @@ def build_pack(assessments: Sequence[Assessment], *, locale: str, output: Path, 
         raise NothingToPack()
     report = progress or (lambda percent, message: None)
     locale = locale if locale in LOCALES else "en"
-    workdir = Path(tempfile.mkdtemp(prefix="pack-", dir=_packs_dir()))
+    workdir = Path(tempfile.mkdtemp(prefix="pack-", dir=_work_dir()))
     try:
         with force_locale(locale):
             return _build(list(assessments), locale, output, by, report, workdir)
@@ -377,7 +408,7 @@ def _build(assessments: list[Assessment], locale: str, output: Path, by: User | 
     report(3, _("Collecting the signed reports"))
     report_files = _reports(assessments, locale, by, workdir)
     report(15, _("Checking the evidence files"))
-    planned = plan_evidence(_evidence_files(assessments, fmt))
+    planned = plan_evidence(_evidence_files(assessments, fmt, workdir))
     report(25, _("Laying out the cover and the manifest"))
     context = _context(assessments, report_files, planned, fmt)
     static_dir = Path(current_app.static_folder or "static")
@@ -427,8 +458,9 @@ def _reports(assessments: Sequence[Assessment], locale: str, by: User | None,
     return files
 
 
-def _evidence_files(assessments: Sequence[Assessment], fmt: Formatter) -> list[EvidenceFile]:
-    """Describe every evidence file of the assessments for the manifest."""
+def _evidence_files(assessments: Sequence[Assessment], fmt: Formatter,
+                    workdir: Path) -> list[EvidenceFile]:
+    """Describe every evidence file of the assessments for the manifest, with a working copy of each."""
     files = []
     for a in assessments:
         q = reports.questionnaire_for(a)
@@ -438,20 +470,22 @@ def _evidence_files(assessments: Sequence[Assessment], fmt: Formatter) -> list[E
             except KeyError:
                 question = ""
             files.append(EvidenceFile(
-                path=_stored_path(e.storage_key), name=e.file_name, content_type=e.content_type,
-                size=e.size, sha256=e.sha256, assessment_id=a.id, item_id=e.item_id,
-                question=question, uploader=e.uploaded_by.name if e.uploaded_by else "",
+                path=_working_copy(e.storage_key, workdir / f"evidence-{e.id}"), name=e.file_name,
+                content_type=e.content_type, size=e.size, sha256=e.sha256, assessment_id=a.id,
+                item_id=e.item_id, question=question, uploader=e.uploaded_by.name if e.uploaded_by else "",
                 uploaded_at=fmt.datetime(e.uploaded_at),
                 description=f"{e.item_id}: {question}"[:500] if question else e.item_id))
     return files
 
 
-def _stored_path(key: str) -> Path | None:
-    """Return an evidence file's path, or None for a key storage refuses."""
+def _working_copy(key: str, target: Path) -> Path | None:
+    """Copy a stored evidence file to a working file (qpdf and Pillow read files); None if missing."""
     try:
-        return storage.path_of(key)
-    except ValueError:
+        with current_store().open(Area.EVIDENCE, key) as source, target.open("wb") as out:
+            shutil.copyfileobj(source, out, CHUNK)
+    except (FileMissing, InvalidKey):
         return None
+    return target
 
 
 def _context(assessments: Sequence[Assessment], report_files: Sequence[tuple[Path, str, bool]],

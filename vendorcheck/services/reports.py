@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
-import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +34,8 @@ from vendorcheck.questionnaire import Questionnaire
 from vendorcheck.services.assessments import ensure_fresh, refresh_stale, reviewed_of
 from vendorcheck.services.errors import DomainError
 from vendorcheck.services.render_pool import render_pdf_isolated
-from vendorcheck.services.signing import instance_dir, signer_for, timestamp_url
+from vendorcheck.services.signing import signer_for, timestamp_url
+from vendorcheck.storage import Area, current_store
 
 FIELD_NAME = "ReportSignature"
 CLAIM = re.compile(r"vendorcheck-assessment:(\d{1,18})")
@@ -118,12 +119,6 @@ def report_data(assessment: Assessment, *, now: datetime | None = None) -> Repor
     )
 
 
-def _reports_dir() -> Path:
-    folder = instance_dir() / "reports"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
-
-
 def stored_report(assessment_id: int, locale: str) -> StoredReport | None:
     """Return the stored report of an assessment in one locale."""
     return db.session.scalar(select(StoredReport).where(
@@ -132,11 +127,7 @@ def stored_report(assessment_id: int, locale: str) -> StoredReport | None:
 
 def read_stored(report: StoredReport) -> bytes | None:
     """Return a stored report's bytes if the file is there and matches its digest."""
-    path = _reports_dir() / f"{report.storage_key}.pdf"
-    if not path.is_file():
-        return None
-    data = path.read_bytes()
-    return data if hashlib.sha256(data).hexdigest() == report.sha256 else None
+    return current_store().read_checked(Area.REPORTS, report.storage_key, report.sha256)
 
 
 def build_signed_report(assessment: Assessment, locale: str) -> bytes:
@@ -183,17 +174,12 @@ def render_assessment_report(assessment: Assessment, *, locale: str, by: User | 
 
 def _store(assessment: Assessment, locale: str, pdf: bytes, by: User | None,
            existing: StoredReport | None) -> None:
-    """Write the report under a random name and record its digest."""
-    key = secrets.token_hex(32)
-    path = _reports_dir() / f"{key}.pdf"
-    path.write_bytes(pdf)
-    path.chmod(0o600)
+    """Store the report under a new key and record its digest."""
+    stored = current_store().save(Area.REPORTS, io.BytesIO(pdf))
     record = existing or StoredReport(assessment_id=assessment.id, locale=locale)
     if existing is None:
         db.session.add(record)
-    record.storage_key = key
-    record.sha256 = hashlib.sha256(pdf).hexdigest()
-    record.size = len(pdf)
+    record.storage_key, record.sha256, record.size = stored
     record.created_at = utcnow()
     record.created_by_id = by.id if by is not None else None
     db.session.flush()

@@ -90,6 +90,11 @@ def _instance_passphrase(secret: bytes | None = None) -> bytes:
 
 
 def instance_dir() -> Path:
+    """Return the instance folder, where the instance signing key lives.
+
+    The key is a local secret like SECRET_KEY, not a stored file: it never goes through the Store
+    (docs/architecture.md, "Stored files").
+    """
     return Path(current_app.instance_path)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
-from vendorcheck import audit, database, storage
+from vendorcheck import audit, database
 from vendorcheck.extensions import db
 from vendorcheck.models import User, utcnow
 from vendorcheck.models.assessments import (
@@ -44,6 +44,7 @@ from vendorcheck.services.assessments.reading import (
 )
 from vendorcheck.services.assessments.results import refresh_results, store_progress
 from vendorcheck.services.errors import DomainError, ValidationFailed
+from vendorcheck.storage import Area, current_store
 
 S = AssessmentStatus
 
@@ -387,10 +388,12 @@ def add_evidence(assessment: Assessment, item_id: str, upload: FileStorage, *,
     if len(assessment.evidence) >= int(cfg.get("EVIDENCE_MAX_FILES", 200)):
         raise QuotaExceeded(_l("This assessment already has the maximum number of files."))
     checked = uploads.check_upload(upload.stream, upload.filename, accept, int(max_mb * MB))
-    key, sha256, size = storage.save(upload.stream)
+    upload.stream.seek(0)  # the checks read it
+    store = current_store()
+    key, sha256, size = store.save(Area.EVIDENCE, upload.stream)
     total = sum(e.size for e in assessment.evidence) + size
     if total > int(cfg.get("EVIDENCE_MAX_TOTAL_MB", 200)) * MB:
-        storage.delete(key)
+        store.delete(Area.EVIDENCE, key)
         raise QuotaExceeded(_l("The files of this assessment would exceed %(mb)d MB in total.",
                                mb=int(cfg.get("EVIDENCE_MAX_TOTAL_MB", 200))))
     evidence = Evidence(item_id=item_id, file_name=checked.display_name, storage_key=key,
@@ -410,7 +413,7 @@ def add_evidence(assessment: Assessment, item_id: str, upload: FileStorage, *,
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        storage.delete(key)
+        store.delete(Area.EVIDENCE, key)
         raise
     return evidence
 
@@ -438,4 +441,4 @@ def remove_evidence(evidence: Evidence, *, by: User) -> None:
     audit.record("evidence_removed", by=by, org=assessment.vendor_org_id, obj=assessment,
                  details={"item": item_id, "file": evidence.file_name})
     db.session.commit()
-    storage.delete(key)
+    current_store().delete(Area.EVIDENCE, key)
