@@ -175,7 +175,8 @@ def _refusing_app(tmp_path: Path) -> Flask:
         status = 409
         default = "The vendor already answered this."
 
-    app = create_app(make_config(tmp_path))
+    # A database of its own (the shared PostgreSQL schema belongs to the session app).
+    app = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'r.sqlite3'}"))
     with app.app_context():
         db.create_all()
 
@@ -206,6 +207,7 @@ def test_a_refused_business_rule_answers_its_status_and_reason_and_keeps_nothing
         assert "The vendor already answered this." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count(Organisation.id))) == 0
+        db.engine.dispose()
 
 
 def test_two_apps_in_one_process_get_every_route(tmp_path):
