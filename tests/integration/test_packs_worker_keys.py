@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 from pathlib import Path
@@ -204,3 +205,15 @@ def test_a_render_that_runs_out_of_memory_in_c_code_reports_too_large(monkeypatc
 
     monkeypatch.setattr(worker, "render_pdf", out_of_memory)
     assert worker._render_job("<p>x</p>", ".", [], None) is None
+
+
+def test_a_worker_that_dies_is_noticed_at_once_not_after_the_timeout(app):
+    """A child killed mid-task (an abort in C code under the cap) loses its task: say so now."""
+    with app.app_context():
+        pool = worker._configured_pool()
+        pending = pool.apply_async(os._exit, (3,))
+        with pytest.raises(worker.WorkerDied):
+            worker.wait_for(pending, pool, limit=120)  # a missed death would end in TimeoutError
+        worker.shutdown()
+        assert worker.render_pdf_isolated("<p>x</p>", static_dir=Path(app.static_folder)).startswith(b"%PDF-")
+    worker.shutdown()

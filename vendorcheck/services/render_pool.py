@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import resource
 import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from multiprocessing.pool import Pool
@@ -42,6 +43,9 @@ DEFAULT_MAX_TASKS = 20
 DEFAULT_PROCESSES = 2
 # A 4,000-row document peaks at about 510 MB of address space (400 MB resident) here.
 DEFAULT_MEMORY_MB = 2048
+
+TOO_MUCH_MEMORY = ("Checking the file needed more memory than this server allows: it may be damaged "
+                   "or built to inflate when read.")
 
 _lock = threading.Lock()
 _pool: Pool | None = None
@@ -78,14 +82,17 @@ def render_pdf_isolated(
         return render_pdf(html, static_dir=static_dir, stylesheets=stylesheets, created=created)
     limit = float(timeout if timeout is not None else
                   cfg.get("REPORT_RENDER_TIMEOUT", DEFAULT_TIMEOUT))
-    pending = _configured_pool().apply_async(
-        _render_job, (html, str(static_dir), list(stylesheets), created))
+    pool = _configured_pool()
+    pending = pool.apply_async(_render_job, (html, str(static_dir), list(stylesheets), created))
     try:
-        pdf: bytes | None = pending.get(limit)
+        pdf: bytes | None = wait_for(pending, pool, limit)
     except multiprocessing.TimeoutError as exc:
         # The child is still busy: terminating the pool is the only way to stop it.
         shutdown()
         raise RenderTimeout(plain_text(RenderTimeout.default)) from exc
+    except WorkerDied:
+        shutdown()
+        pdf = None  # a child that dies under the memory cap failed to allocate in C code
     if pdf is None:
         raise RenderTooLarge(plain_text(RenderTooLarge.default))
     return pdf
@@ -100,15 +107,44 @@ def verify_pdf_isolated(data: bytes, *, trust_roots: Sequence[x509.Certificate],
     limit = float(timeout if timeout is not None else
                   cfg.get("REPORT_VERIFY_TIMEOUT", DEFAULT_VERIFY_TIMEOUT))
     roots = [cert.public_bytes(Encoding.DER) for cert in trust_roots]  # certificates don't pickle
-    pending = _configured_pool().apply_async(_verify_job, (data, roots))
+    pool = _configured_pool()
+    pending = pool.apply_async(_verify_job, (data, roots))
     try:
-        result: Verification = pending.get(limit)
+        result: Verification = wait_for(pending, pool, limit)
     except multiprocessing.TimeoutError:
         shutdown()
         return Verification(problems=[
             f"Checking the file did not finish within {limit:g} seconds and was stopped: it "
             "may be damaged or built to stall PDF readers."])
+    except WorkerDied:
+        shutdown()
+        return Verification(problems=[TOO_MUCH_MEMORY])
     return result
+
+
+class WorkerDied(Exception):
+    """The child running a task ended abnormally: the pool has lost the task."""
+
+
+def wait_for(pending: Any, pool: Pool, limit: float) -> Any:
+    """Return a task's result within `limit` seconds, or raise as soon as a worker dies.
+
+    A child killed while working (C code aborting under the memory cap, the kernel's OOM killer)
+    is replaced by the pool, but its task is lost and `get()` would wait for the whole limit.
+    The pool keeps its processes in `_pool` (multiprocessing has no public accessor); a worker
+    recycled after its tasks exits with 0, a dying one with a signal or an error code.
+    """
+    workers = list(getattr(pool, "_pool", []))
+    deadline = time.monotonic() + limit
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise multiprocessing.TimeoutError
+        pending.wait(min(0.25, remaining))
+        if pending.ready():
+            return pending.get(0)
+        if any(worker.exitcode not in (None, 0) for worker in workers):
+            raise WorkerDied
 
 
 def _configured_pool() -> Pool:
@@ -124,9 +160,7 @@ def _verify_job(data: bytes, roots: list[bytes]) -> Verification:
     try:
         return verify_pdf(data, trust_roots=[x509.load_der_x509_certificate(r) for r in roots])
     except MemoryError:
-        return Verification(problems=[
-            "Checking the file needed more memory than this server allows: it may be damaged "
-            "or built to inflate when read."])
+        return Verification(problems=[TOO_MUCH_MEMORY])
 
 
 def _cap_memory(megabytes: int) -> None:
