@@ -20,16 +20,27 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("VENDORCHECK")
     if config:
         app.config.update(config)
-    from vendorcheck.config import finalise_config
+    from vendorcheck.config import check_production_store, finalise_config
 
     finalise_config(app)
+    register_proxies(app)
     register_extensions(app)
+    check_production_store(app)
     register_questionnaires(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_web_hooks(app)
     register_commands(app)
     return app
+
+
+def register_proxies(app: Flask) -> None:
+    """Trust X-Forwarded-For and X-Forwarded-Proto from PROXY_COUNT reverse proxies (none by default)."""
+    count = app.config["PROXY_COUNT"]
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:

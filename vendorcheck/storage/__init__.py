@@ -18,6 +18,7 @@ from vendorcheck.storage.base import (
     InvalidKey,
     Store,
     StoredFile,
+    StoreUnavailable,
     check_key,
 )
 from vendorcheck.storage.local import FOLDERS, LocalStore
@@ -55,4 +56,4 @@ def current_store() -> Store:
 
 
 __all__ = ["BACKENDS", "CHUNK", "Area", "FileMissing", "InvalidKey", "LocalStore", "Store", "StoredFile",
-           "check_key", "current_store", "init_app", "local_store"]
+           "StoreUnavailable", "check_key", "current_store", "init_app", "local_store"]
