@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -37,12 +37,12 @@ def serve_environment(environ: Mapping[str, str], workers: int | None) -> dict[s
     return env
 
 
-def _build_app() -> Flask:
+def _build_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app as a worker will, turning a refused setting into one line on stderr."""
     from vendorcheck import create_app
 
     try:
-        return create_app()
+        return create_app(config)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -58,8 +58,7 @@ def serve_command(bind: str | None, workers: int | None) -> None:
         env = serve_environment(os.environ, workers)
     except RuntimeError as exc:  # a WEB_CONCURRENCY that is not a number
         raise click.ClickException(str(exc)) from None
-    os.environ.update(env)  # the check below sees the same worker count as the workers will
-    _build_app()
+    _build_app({"WEB_CONCURRENCY": int(env["WEB_CONCURRENCY"])})  # checked as the workers will be
     argv = gunicorn_argv(bind=bind, workers=workers)
     # gunicorn takes this process's place (and its pid, for systemd); argv is ours, not user input.
     os.execve(argv[0], argv, env)  # noqa: S606
@@ -86,15 +85,10 @@ def worker_command(burst: bool) -> None:
         raise click.ClickException(
             "VENDORCHECK_REDIS_URL is not set: the worker takes its jobs from Redis. Without Redis the web "
             "processes send mail and build packs themselves, and no worker is needed.")
-    worker = build_worker(app)
     try:
+        worker = build_worker(app)
         worker.connection.ping()
     except Exception as exc:  # a wrong URL or Redis down: one clear line, no traceback
         raise click.ClickException(f"Cannot reach Redis at VENDORCHECK_REDIS_URL: {exc}") from None
-    click.echo(f"Worker on queues {', '.join(jobs_queues(worker))}.")
+    click.echo(f"Worker on queues {', '.join(worker.queue_names())}.")
     worker.work(burst=burst, with_scheduler=True)
-
-
-def jobs_queues(worker: Any) -> Sequence[str]:
-    """Return the names of the queues a worker listens to."""
-    return [str(name) for name in worker.queue_names()]
