@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ __version__ = "0.1.0"
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the vendorcheck application."""
     app = Flask(
-        __name__, template_folder="../templates", static_folder="../static", instance_relative_config=True
+        __name__, template_folder="../templates", static_folder="../static", instance_relative_config=True,
+        instance_path=instance_folder(),
     )
     app.config.from_object("vendorcheck.config.Config")
     app.config.from_prefixed_env("VENDORCHECK")
@@ -32,6 +34,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_web_hooks(app)
     register_commands(app)
     return app
+
+
+def instance_folder() -> str | None:
+    """Return VENDORCHECK_INSTANCE_PATH (stored files, signing key), or None for Flask's default folder."""
+    path = os.environ.get("VENDORCHECK_INSTANCE_PATH", "").strip()
+    if path and not os.path.isabs(path):
+        raise RuntimeError(f"VENDORCHECK_INSTANCE_PATH must be an absolute path, not {path!r}")
+    return path or None
 
 
 def register_proxies(app: Flask) -> None:

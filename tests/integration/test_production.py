@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +138,15 @@ def test_every_token_route_is_logged_without_its_token(tmp_path: Path) -> None:
     for rule in token_rules:
         path = rule.replace("<token>", "SeCrEt-T0ken")
         assert "SeCrEt" not in redact_path(path), rule
+
+
+def test_the_instance_folder_can_be_moved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VENDORCHECK_INSTANCE_PATH", str(tmp_path / "state"))
+    app = create_app(make_config(tmp_path))
+    assert app.instance_path == str(tmp_path / "state")
+    with app.app_context():
+        assert storage.current_store().save(Area.REPORTS, io.BytesIO(b"%PDF-")).size == 5
+    assert len(list((tmp_path / "state" / "reports").iterdir())) == 1
+    monkeypatch.setenv("VENDORCHECK_INSTANCE_PATH", "relative/state")
+    with pytest.raises(RuntimeError, match="VENDORCHECK_INSTANCE_PATH must be an absolute path"):
+        create_app(make_config(tmp_path))
