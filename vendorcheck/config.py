@@ -51,7 +51,8 @@ class Config:
     REPORT_WORKER_MAX_TASKS = 20  # WeasyPrint's memory grows across renders: recycle children
     PACK_JOB_TIMEOUT = 1800
     PACK_RETENTION_DAYS = 30  # `vendorcheck report prune-packs` deletes older pack files
-    PACK_STALE_AFTER = 900  # a running pack job silent this long is shown as interrupted
+    JOB_HEARTBEAT_EVERY = 15  # seconds between a running pack job's heartbeats
+    JOB_DEAD_AFTER = 60  # a running pack job without a heartbeat this long is shown as interrupted
     # Stored files (evidence, reports, packs, DPA PDFs, certificates): "local" keeps them in the instance
     # folder (evidence in EVIDENCE_DIR when set). See docs/architecture.md, "Stored files".
     STORAGE_BACKEND = "local"
