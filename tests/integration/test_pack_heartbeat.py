@@ -133,11 +133,11 @@ def test_the_worker_beats_while_a_step_is_long(app, seeded, monkeypatch):
         job_id = job.id
     seen: dict[str, object] = {}
 
-    def long_step(assessments, *, output, work_root, **kwargs):
+    def long_step(assessments, *, output, **kwargs):
         engine = db.engine
         first = _beat_of(engine, job_id)
         _wait_for(lambda: _beat_of(engine, job_id) > first, "a heartbeat during the step")
-        seen["work_root"] = work_root
+        seen["work_root"] = packs._work_dir()  # where the build's temporary files go
         raise RuntimeError("stop here")
 
     monkeypatch.setattr(packs, "build_pack", long_step)
@@ -209,9 +209,9 @@ app = create_app({"TESTING": True, "SECRET_KEY": "test-secret-key-not-for-produc
 app.instance_path = instance
 
 
-def stuck(assessments, *, progress, work_root, **kwargs):
+def stuck(assessments, *, progress, **kwargs):
     progress(3, "Collecting the signed reports")
-    (work_root / "cover.pdf").write_bytes(b"%PDF-partial")
+    (packs._work_dir() / "cover.pdf").write_bytes(b"%PDF-partial")
     Path(ready).write_text("building")
     while True:
         time.sleep(1)

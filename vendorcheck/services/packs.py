@@ -21,6 +21,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -194,16 +195,18 @@ def run_pack_job(job_id: int) -> str:
 def _run(job: PackJob) -> str:
     """Run a loaded job (see run_pack_job) in its own working folder, beating while it runs."""
     job_id, run = job.id, f"job-{job.id}-{secrets.token_hex(8)}"
-    folder = _work_dir() / run
+    folder = _tmp_root() / run
     folder.mkdir(mode=0o700)
     now = utcnow()
     job.status, job.progress, job.updated_at = PackStatus.RUNNING, 1, now
     job.heartbeat_at, job.work_dir = now, run
     db.session.commit()
+    token = _run_folder.set(folder)  # the build's temporary files go inside the run's folder
     try:
         with _heartbeat(job_id, run):
             return _run_in(job, run, folder)
     finally:
+        _run_folder.reset(token)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -268,12 +271,15 @@ def _beat(engine: Engine, job_id: int, run: str) -> None:
         ).values(heartbeat_at=utcnow()))
 
 
-def _build_and_store(job: PackJob, by: User | None, run: str,
-                     folder: Path) -> tuple[BuiltPack, StoredFile]:
-    """Build a job's pack in its working folder, then save it into the store."""
+def _build_and_store(job: PackJob, by: User | None, run: str | None = None,
+                     folder: Path | None = None) -> tuple[BuiltPack, StoredFile]:
+    """Build a job's pack in its run's working folder (else a temporary one), then store it."""
+    if folder is None:
+        with tempfile.TemporaryDirectory(prefix="pack-", dir=_work_dir()) as temporary:
+            return _build_and_store(job, by, run, Path(temporary))
     output = folder / "pack.pdf"
     built = build_pack(_job_assessments(job), locale=job.locale, output=output, by=by,
-                       progress=_job_progress(job.id, run), work_root=folder)
+                       progress=_job_progress(job.id, run))
     with output.open("rb") as handle:
         stored = current_store().save(Area.PACKS, handle)
     if stored.sha256 != built.sha256:  # the store must hold exactly the bytes that were signed
@@ -282,7 +288,7 @@ def _build_and_store(job: PackJob, by: User | None, run: str,
     return built, stored
 
 
-def _job_progress(job_id: int, run: str) -> Progress:
+def _job_progress(job_id: int, run: str | None) -> Progress:
     """Return a callback that stores the job's progress (only when it changed) and a heartbeat."""
     last = {"percent": -1}
 
@@ -371,7 +377,7 @@ def clean_interrupted(*, now: datetime | None = None) -> Cleaned:
     live = set(db.session.scalars(select(PackJob.work_dir).where(
         PackJob.status == PackStatus.RUNNING, PackJob.work_dir.is_not(None))))
     folders, cutoff = 0, ((now or utcnow()) - LEGACY_TMP_AGE).timestamp()
-    for path in _work_dir().iterdir():
+    for path in _tmp_root().iterdir():
         leftover = (RUN_RE.match(path.name) and path.name not in live) or (
             path.name.startswith("pack-") and path.stat().st_mtime < cutoff)
         if leftover and path.is_dir() and not path.is_symlink():
@@ -384,7 +390,7 @@ def _remove_work_dir(name: str | None) -> bool:
     """Remove a run's working folder if it is on this machine; whether something was removed."""
     if not name or not RUN_RE.match(name):
         return False
-    folder = _work_dir() / name
+    folder = _tmp_root() / name
     if not folder.is_dir() or folder.is_symlink():
         return False
     shutil.rmtree(folder, ignore_errors=True)
@@ -464,11 +470,19 @@ def record_cli_build(assessments: Sequence[Assessment], built: BuiltPack, *, loc
     db.session.commit()
 
 
-def _work_dir() -> Path:
+def _tmp_root() -> Path:
     """Return the folder of the packs' temporary working files (local disk, not the store)."""
     folder = Path(current_app.instance_path) / "tmp"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
+
+
+_run_folder: ContextVar[Path | None] = ContextVar("pack_run_folder", default=None)
+
+
+def _work_dir() -> Path:
+    """Return where working files go: the running job's own folder, else instance/tmp."""
+    return _run_folder.get() or _tmp_root()
 
 
 def _vendor_assessments(vendor_id: int, org_id: int) -> list[Assessment]:
@@ -500,16 +514,13 @@ def assessments_for(*, assessment_id: int | None = None,
 # ----------------------------------------------------------------------------------- build
 
 def build_pack(assessments: Sequence[Assessment], *, locale: str, output: Path, by: User | None,
-               progress: Progress | None = None, work_root: Path | None = None) -> BuiltPack:
-    """Build, sign and write the pack of ``assessments`` (one buyer, one vendor) to ``output``.
-
-    Working files go to a temporary folder under ``work_root`` (a job's folder; default instance/tmp).
-    """
+               progress: Progress | None = None) -> BuiltPack:
+    """Build, sign and write the pack of ``assessments`` (one buyer, one vendor) to ``output``."""
     if not assessments:
         raise NothingToPack()
     report = progress or (lambda percent, message: None)
     locale = locale if locale in LOCALES else "en"
-    workdir = Path(tempfile.mkdtemp(prefix="pack-", dir=work_root or _work_dir()))
+    workdir = Path(tempfile.mkdtemp(prefix="pack-", dir=_work_dir()))
     try:
         with force_locale(locale):
             return _build(list(assessments), locale, output, by, report, workdir)
