@@ -56,6 +56,9 @@ class Config:
     # Stored files (evidence, reports, packs, DPA PDFs, certificates): "local" keeps them in the instance
     # folder (evidence in EVIDENCE_DIR when set). See docs/architecture.md, "Stored files".
     STORAGE_BACKEND = "local"
+    # Audit-log checkpoints (vendorcheck/audit_checkpoints.py, docs/audit-log.md).
+    AUDIT_CHECKPOINT_LOOKBACK_DAYS = 400  # `audit verify` looks this far back for the newest one
+    AUDIT_CHECKPOINT_MAX_AGE_DAYS = 2  # a newest checkpoint older than this is reported (warning)
     TIMESTAMP_URL: str | None = None  # an RFC 3161 server: signatures become PAdES B-T instead of B-B
     # SECRET_KEY_FALLBACKS (Flask): earlier keys, to re-encrypt signing keys after a rotation.
 
