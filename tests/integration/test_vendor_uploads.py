@@ -137,6 +137,27 @@ def test_javascript_behind_a_long_chain_of_actions_is_refused(app, client, login
     assert _stored(app, env.a) == []
 
 
+def _pdf_with_attachment() -> bytes:
+    """A PDF carrying a file in a file-attachment annotation (no /EmbeddedFiles name tree)."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    stream = pdf.make_stream(b"MZ\x90\x00", Type=pikepdf.Name.EmbeddedFile)
+    spec = pikepdf.Dictionary(Type=pikepdf.Name.Filespec, F=pikepdf.String("setup.exe"),
+                              EF=pikepdf.Dictionary(F=stream))
+    pdf.pages[0].Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.FileAttachment, Rect=[0, 0, 10, 10], FS=spec))]))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_a_file_attached_to_an_annotation_is_refused(app, client, login_as, env):
+    login_as(env.user)
+    response = _upload(client, env.a, "docs", _pdf_with_attachment(), "attached.pdf")
+    assert response.status_code == 422 and "embedded files" in response.get_data(as_text=True)
+    assert _stored(app, env.a) == []
+
+
 def test_a_pdf_too_large_to_examine_fully_is_refused(app, client, login_as, env, monkeypatch):
     """Fail closed: when the object budget runs out, the file is refused, not waved through."""
     from vendorcheck.services import uploads

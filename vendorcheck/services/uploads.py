@@ -143,6 +143,8 @@ def _dangers(objects: Iterable[object]) -> set[str]:
                 raise UploadRejected(_l("The PDF is too complex to check (too many objects), so "
                                         "it is not accepted."))
             obj = stack.pop()
+            if isinstance(obj, pikepdf.Stream):  # its dictionary: an /EmbeddedFile is a stream
+                obj = obj.stream_dict
             if isinstance(obj, pikepdf.Dictionary):
                 children = []
                 for key in obj:
