@@ -181,17 +181,18 @@ def test_prune_packs_marks_dead_jobs_and_removes_leftover_folders(app, seeded, r
     live_id, live_folder = _running_job(app, seeded, beat_ago=1)
     tmp = Path(app.instance_path) / "tmp"
     orphan = tmp / "job-999-0123456789abcdef"  # a run whose job finished or is gone
-    orphan.mkdir()
+    starting = tmp / "job-1000-0123456789abcdef"  # a run that made its folder, not yet recorded
     legacy_old, legacy_new = tmp / "pack-old", tmp / "pack-new"  # CLI builds, older versions
-    legacy_old.mkdir()
-    legacy_new.mkdir()
+    for folder in (orphan, starting, legacy_old, legacy_new):
+        folder.mkdir()
     two_days_ago = time.time() - 2 * 86400
-    os.utime(legacy_old, (two_days_ago, two_days_ago))
+    for folder in (orphan, legacy_old):
+        os.utime(folder, (two_days_ago, two_days_ago))
     result = runner.invoke(args=["report", "prune-packs"])
     assert result.exit_code == 0, result.output
     assert "Marked 1 interrupted pack job(s); removed 2 leftover working folder(s)." in result.output
     assert not dead_folder.exists() and not orphan.exists() and not legacy_old.exists()
-    assert live_folder.exists() and legacy_new.exists()
+    assert live_folder.exists() and starting.exists() and legacy_new.exists()
     assert _job(app, dead_id).status is PackStatus.FAILED
     assert _job(app, live_id).status is PackStatus.RUNNING
 

@@ -337,9 +337,14 @@ def is_dead(job: PackJob, *, now: datetime | None = None) -> bool:
     # Queued jobs are left alone: RQ keeps them until a worker is free, however long that is.
     if job.status is not PackStatus.RUNNING:
         return False
-    limit = timedelta(seconds=float(current_app.config.get("JOB_DEAD_AFTER", DEFAULT_DEAD_AFTER)))
+    limit = timedelta(seconds=_dead_after())
     last = job.heartbeat_at or job.updated_at  # rows from before heartbeats: their last progress
     return (now or utcnow()) - last > limit
+
+
+def _dead_after() -> float:
+    """Seconds without a heartbeat after which a running job's worker is taken for dead."""
+    return float(current_app.config.get("JOB_DEAD_AFTER", DEFAULT_DEAD_AFTER))
 
 
 def refresh_stale(job: PackJob, *, now: datetime | None = None) -> bool:
@@ -376,10 +381,15 @@ def clean_interrupted(*, now: datetime | None = None) -> Cleaned:
     interrupted = sum(refresh_stale(job, now=now) for job in running)
     live = set(db.session.scalars(select(PackJob.work_dir).where(
         PackJob.status == PackStatus.RUNNING, PackJob.work_dir.is_not(None))))
-    folders, cutoff = 0, ((now or utcnow()) - LEGACY_TMP_AGE).timestamp()
+    moment = now or utcnow()
+    # A run creates its folder just before it records it: a young unknown folder may be starting.
+    young = (moment - timedelta(seconds=_dead_after())).timestamp()
+    legacy = (moment - LEGACY_TMP_AGE).timestamp()
+    folders = 0
     for path in _tmp_root().iterdir():
-        leftover = (RUN_RE.match(path.name) and path.name not in live) or (
-            path.name.startswith("pack-") and path.stat().st_mtime < cutoff)
+        mtime = path.stat().st_mtime
+        leftover = (RUN_RE.match(path.name) and path.name not in live and mtime < young) or (
+            path.name.startswith("pack-") and mtime < legacy)
         if leftover and path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
             folders += 1
