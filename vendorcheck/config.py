@@ -51,10 +51,14 @@ class Config:
     REPORT_WORKER_MAX_TASKS = 20  # WeasyPrint's memory grows across renders: recycle children
     PACK_JOB_TIMEOUT = 1800
     PACK_RETENTION_DAYS = 30  # `vendorcheck report prune-packs` deletes older pack files
-    PACK_STALE_AFTER = 900  # a running pack job silent this long is shown as interrupted
+    JOB_HEARTBEAT_EVERY = 15  # seconds between a running pack job's heartbeats
+    JOB_DEAD_AFTER = 60  # a running pack job without a heartbeat this long is shown as interrupted
     # Stored files (evidence, reports, packs, DPA PDFs, certificates): "local" keeps them in the instance
     # folder (evidence in EVIDENCE_DIR when set). See docs/architecture.md, "Stored files".
     STORAGE_BACKEND = "local"
+    # Audit-log checkpoints (vendorcheck/audit_checkpoints.py, docs/audit-log.md).
+    AUDIT_CHECKPOINT_LOOKBACK_DAYS = 400  # `audit verify` looks this far back for the newest one
+    AUDIT_CHECKPOINT_MAX_AGE_DAYS = 2  # a newest checkpoint older than this is reported (warning)
     TIMESTAMP_URL: str | None = None  # an RFC 3161 server: signatures become PAdES B-T instead of B-B
     # SECRET_KEY_FALLBACKS (Flask): earlier keys, to re-encrypt signing keys after a rotation.
 

@@ -20,11 +20,12 @@ class Area(StrEnum):
     PACKS = "packs"  # signed evidence packs
     DPA = "dpa"  # signed PDFs of published DPA versions
     CERTIFICATES = "certificates"  # signed DPA acceptance certificates
+    AUDIT = "audit"  # signed checkpoints of the audit log's head, under names derived from the day
 
 
 # Keys are random lowercase hex. Evidence keys are shorter for historical reasons: existing rows keep them.
 KEY_HEX_LENGTH = {Area.EVIDENCE: 32, Area.REPORTS: 64, Area.PACKS: 64, Area.DPA: 64,
-                  Area.CERTIFICATES: 64}
+                  Area.CERTIFICATES: 64, Area.AUDIT: 64}
 _HEX = re.compile(r"[0-9a-f]+")
 
 
@@ -69,9 +70,13 @@ class Store(ABC):
     Writes are atomic (a failed save leaves nothing) and both directions stream in chunks.
     """
 
-    @abstractmethod
     def save(self, area: Area | str, stream: BinaryIO) -> StoredFile:
         """Copy a readable binary stream (from its current position) under a new key."""
+        return self.put(area, new_key(area), stream)
+
+    @abstractmethod
+    def put(self, area: Area | str, key: str, stream: BinaryIO) -> StoredFile:
+        """Copy a stream under a given valid key, replacing any file there (`save`; copies between stores)."""
 
     @abstractmethod
     def open(self, area: Area | str, key: str) -> BinaryIO:
