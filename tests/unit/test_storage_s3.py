@@ -183,3 +183,19 @@ def test_ping_names_an_unreachable_service(s3_endpoint: str) -> None:
         config=Config(retries={"max_attempts": 1}, connect_timeout=2))
     with pytest.raises(BucketUnavailable, match="cannot be reached"):
         S3Store(client, "bucket").ping()
+
+
+def test_each_process_makes_its_own_client(s3_endpoint: str, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[Any] = []
+
+    def make() -> Any:
+        made.append(s3.client(s3_endpoint))
+        return made[-1]
+
+    store = S3Store(make, s3.new_bucket(s3_endpoint), spool_dir=str(tmp_path))
+    assert made == []  # nothing at boot: a server may fork its workers after building the app
+    stored = store.save(Area.REPORTS, io.BytesIO(b"report"))
+    assert store.exists(Area.REPORTS, stored.key) and len(made) == 1
+    monkeypatch.setattr("os.getpid", lambda: -1)  # as in a forked worker
+    assert store.exists(Area.REPORTS, stored.key) and len(made) == 2

@@ -6,6 +6,7 @@ stored file leaves this package. See docs/architecture.md, "Stored files".
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,17 +40,20 @@ def local_store(app: Flask) -> LocalStore:
 
 def s3_store(app: Flask) -> Store:
     """Return the S3 store of an app from its STORAGE_S3_* settings; a bad setting stops the app at boot."""
-    from vendorcheck.storage.s3 import S3Store, make_client  # boto3 loads only when S3 is used
+    from vendorcheck.storage.s3 import ADDRESSING_STYLES, S3Store, make_client  # boto3 loads only for S3
 
     cfg = app.config
     bucket = str(cfg.get("STORAGE_S3_BUCKET") or "")
     if not bucket:
         raise RuntimeError("STORAGE_BACKEND 's3' needs STORAGE_S3_BUCKET (the bucket's name).")
+    style = str(cfg.get("STORAGE_S3_ADDRESSING_STYLE") or "auto")
+    # Each process makes its own client when it first needs one (see S3Store._client).
+    make = functools.partial(make_client, endpoint_url=cfg.get("STORAGE_S3_ENDPOINT_URL") or None,
+                             region=cfg.get("STORAGE_S3_REGION") or None, addressing_style=style)
     try:
-        client = make_client(endpoint_url=cfg.get("STORAGE_S3_ENDPOINT_URL") or None,
-                             region=cfg.get("STORAGE_S3_REGION") or None,
-                             addressing_style=str(cfg.get("STORAGE_S3_ADDRESSING_STYLE") or "auto"))
-        return S3Store(client, bucket, prefix=str(cfg.get("STORAGE_S3_PREFIX") or ""),
+        if style not in ADDRESSING_STYLES:
+            raise ValueError(f"addressing style must be one of {', '.join(ADDRESSING_STYLES)}")
+        return S3Store(make, bucket, prefix=str(cfg.get("STORAGE_S3_PREFIX") or ""),
                        sse=cfg.get("STORAGE_S3_SSE") or None,
                        kms_key_id=cfg.get("STORAGE_S3_KMS_KEY_ID") or None,
                        presigned=bool(cfg.get("STORAGE_S3_PRESIGNED")),

@@ -13,6 +13,7 @@ import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -61,17 +62,27 @@ class BucketUnavailable(RuntimeError):
 class S3Store(Store):
     """Files as objects of one bucket, each area under its own prefix."""
 
-    def __init__(self, client: S3Client, bucket: str, *, prefix: str = "", sse: str | None = None,
-                 kms_key_id: str | None = None, presigned: bool = False, expires_in: int = 300,
-                 part_size: int = PART_SIZE, spool_dir: str | None = None) -> None:
+    def __init__(self, client: S3Client | Callable[[], S3Client], bucket: str, *, prefix: str = "",
+                 sse: str | None = None, kms_key_id: str | None = None, presigned: bool = False,
+                 expires_in: int = 300, part_size: int = PART_SIZE, spool_dir: str | None = None) -> None:
         if sse not in (None, *SSE_MODES):
             raise ValueError(f"server-side encryption must be one of {', '.join(SSE_MODES)}, not {sse!r}")
         if kms_key_id and sse != "aws:kms":
             raise ValueError("a KMS key is used only with server-side encryption 'aws:kms'")
-        self._client, self._bucket, self._prefix = client, bucket, prefix
+        self._make_client = client if callable(client) else (lambda: client)
+        self._clients: dict[int, S3Client] = {}
+        self._bucket, self._prefix = bucket, prefix
         self._sse, self._kms_key_id = sse, kms_key_id
         self._presigned, self._expires_in = presigned, expires_in
         self._part_size, self._spool_dir = part_size, spool_dir
+
+    @property
+    def _client(self) -> S3Client:
+        """Return this process's client: a forked worker never shares its parent's connections."""
+        pid = os.getpid()
+        if pid not in self._clients:
+            self._clients = {pid: self._make_client()}
+        return self._clients[pid]
 
     @property
     def bucket(self) -> str:
@@ -210,17 +221,15 @@ class Section(io.RawIOBase):
         return True
 
     def read(self, size: int | None = -1) -> bytes:
-        """Return at most CHUNK bytes of the window from the current position."""
-        wanted = self._length - self._position
-        if size is not None and size >= 0:
-            wanted = min(wanted, size)
-        data = os.pread(self._file.fileno(), min(wanted, CHUNK), self._offset + self._position)
+        """Return at most min(size, CHUNK) bytes from the current position; everything left if no size."""
+        left = self._length - self._position
+        wanted = left if size is None or size < 0 else min(left, size, CHUNK)
+        data = os.pread(self._file.fileno(), wanted, self._offset + self._position)
         self._position += len(data)
         return data
 
     def readall(self) -> bytes:
-        """Return one chunk, like read(): callers loop until b"" (nobody here reads a window whole)."""
-        return self.read(CHUNK)
+        return self.read(-1)
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))
