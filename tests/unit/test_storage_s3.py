@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from tests.support import s3
 from tests.unit.test_storage_contract import Noise
@@ -132,6 +133,29 @@ def test_a_multipart_upload_that_fails_is_aborted_and_leaves_nothing(s3_endpoint
     assert client.list_objects_v2(Bucket=bucket).get("Contents", []) == []
     assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_when_the_abort_fails_too_the_first_error_is_the_one_raised(s3_endpoint: str,
+                                                                   tmp_path: Path) -> None:
+    store, client, _bucket = _store(s3_endpoint, tmp_path, part_size=5 * MB)
+
+    def refuse_second_part_and_abort(request: Any, **_: Any) -> None:
+        if "partNumber=2" in request.url:
+            raise ConnectionError("the network went away")
+        if request.method == "DELETE":
+            raise ClientError({"Error": {"Code": "InternalError"}}, "AbortMultipartUpload")
+
+    client.meta.events.register("before-send.s3", refuse_second_part_and_abort)
+    with pytest.raises(ConnectionError, match="went away"):
+        store.save(Area.PACKS, Noise(11 * MB))  # type: ignore[arg-type]
+
+
+def test_an_empty_file_is_stored_and_read_back(s3_endpoint: str, tmp_path: Path) -> None:
+    store, _client, _bucket = _store(s3_endpoint, tmp_path)
+    stored = store.save(Area.EVIDENCE, io.BytesIO(b""))
+    assert stored.size == 0 and store.size(Area.EVIDENCE, stored.key) == 0
+    with store.open(Area.EVIDENCE, stored.key) as handle:
+        assert handle.read() == b""
 
 
 def test_put_replaces_the_object_under_the_same_key(s3_endpoint: str, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ aborted). Downloads stream the object's body. Credentials come from boto3's usua
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -132,7 +133,8 @@ class S3Store(Store):
             self._client.complete_multipart_upload(Bucket=self._bucket, Key=name, UploadId=upload_id,
                                                    MultipartUpload={"Parts": parts})  # type: ignore[typeddict-item]
         except BaseException:
-            self._client.abort_multipart_upload(Bucket=self._bucket, Key=name, UploadId=upload_id)
+            with contextlib.suppress(ClientError, BotoCoreError):  # the first error is the one to report
+                self._client.abort_multipart_upload(Bucket=self._bucket, Key=name, UploadId=upload_id)
             raise
 
     def upload_args(self) -> dict[str, str]:
