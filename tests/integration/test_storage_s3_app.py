@@ -71,6 +71,23 @@ def test_an_s3_app_builds_its_store_from_the_settings_without_network(tmp_path):
     assert store.upload_args()["SSEKMSKeyId"] == "alias/x"
 
 
+def test_the_s3_settings_are_read_from_vendorcheck_variables(tmp_path, monkeypatch):
+    variables = {"STORAGE_BACKEND": "s3", "STORAGE_S3_BUCKET": "files", "STORAGE_S3_PREFIX": "vc/",
+                 "STORAGE_S3_ENDPOINT_URL": "https://objects.example", "STORAGE_S3_REGION": "eu-west-3",
+                 "STORAGE_S3_SSE": "AES256", "STORAGE_S3_PRESIGNED": "true",
+                 "STORAGE_S3_PRESIGNED_EXPIRES": "120"}
+    for name, value in variables.items():
+        monkeypatch.setenv(f"VENDORCHECK_{name}", value)
+    for name, value in s3.CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    with create_app(make_config(tmp_path)).app_context():
+        store = current_store()
+    assert isinstance(store, S3Store) and store.upload_args()["ServerSideEncryption"] == "AES256"
+    link = store.url(Area.PACKS, "b" * 64, filename="pack.pdf", content_type="application/pdf")
+    assert link is not None and link.startswith(f"https://objects.example/files/vc/packs/{'b' * 64}?")
+    assert "X-Amz-Expires=120" in link and "eu-west-3" in link
+
+
 @pytest.mark.parametrize(("settings", "message"), [
     ({"STORAGE_S3_BUCKET": ""}, "needs STORAGE_S3_BUCKET"),
     ({"STORAGE_S3_SSE": "yes"}, "server-side encryption must be one of AES256, aws:kms"),

@@ -71,7 +71,8 @@ def references() -> Iterator[Reference]:
     for area, key, digest, order in COLUMNS:
         query = select(key, digest).where(key.is_not(None)).order_by(order)
         for stored_key, sha256 in db.session.execute(query):
-            yield Reference(area, stored_key, sha256)
+            if stored_key is not None:  # the query leaves none out; this tells the type checker
+                yield Reference(area, stored_key, sha256)
 
 
 def migrate(source: Store, target: Store, *, dry_run: bool = False,
