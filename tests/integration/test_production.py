@@ -150,3 +150,18 @@ def test_the_instance_folder_can_be_moved(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("VENDORCHECK_INSTANCE_PATH", "relative/state")
     with pytest.raises(RuntimeError, match="VENDORCHECK_INSTANCE_PATH must be an absolute path"):
         create_app(make_config(tmp_path))
+
+
+def _s3(endpoint: str, bucket: str) -> dict[str, object]:
+    return {"STORAGE_BACKEND": "s3", "STORAGE_S3_BUCKET": bucket, "STORAGE_S3_ENDPOINT_URL": endpoint,
+            "STORAGE_S3_REGION": "us-east-1", "STORAGE_S3_ADDRESSING_STYLE": "path"}
+
+
+def test_production_pings_the_bucket_at_boot(tmp_path: Path, store_root: Path, s3_endpoint: str) -> None:
+    from tests.support import s3
+
+    with pytest.raises(RuntimeError, match="storage backend 's3' cannot be used") as refused:
+        production(tmp_path, **_s3(s3_endpoint, "no-such-bucket"))
+    assert "no-such-bucket" in str(refused.value) and "\n" not in str(refused.value)
+    app = production(tmp_path, **_s3(s3_endpoint, s3.new_bucket(s3_endpoint)))
+    assert app.test_client().get("/readyz").get_json()["checks"]["storage"] == "ok"
