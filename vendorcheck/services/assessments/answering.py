@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import format_datetime
+from flask_babel import format_datetime, format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, bindparam, select
@@ -94,9 +94,29 @@ def _item(q: Questionnaire, item_id: str) -> Item:
     return item
 
 
-def _clean_justification(text: str | None) -> str | None:
+def too_long_message(length: int, limit: int) -> str:
+    """Say that a text is over its limit, by how much, and that nothing was saved."""
+    return _("Too long: %(length)s characters (max %(limit)s characters). Nothing was saved: "
+             "shorten the text (your text stays in the field).",
+             length=format_number(length), limit=format_number(limit))
+
+
+def _length_problems(q: Questionnaire, values: Mapping[str, Any]) -> dict[str, str]:
+    """Return a clear refusal for each text over its item's limit (never cut, never saved)."""
+    problems = {}
+    for item_id, value in values.items():
+        limit = getattr(q.item(item_id), "max_length", None) if q.has_item(item_id) else None
+        if limit and isinstance(value, str) and len(value) > limit:
+            problems[item_id] = too_long_message(len(value), int(limit))
+    return problems
+
+
+def _clean_justification(text: str | None, item_id: str = "justification") -> str | None:
     if text is None:
         return None
+    if isinstance(text, str) and len(text) > MAX_JUSTIFICATION:
+        raise AnswerInvalid({item_id: too_long_message(
+            len(text), MAX_JUSTIFICATION)})
     try:
         return clean_text(text, MAX_JUSTIFICATION).strip() or None
     except Invalid as exc:
@@ -245,10 +265,13 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
     """
     q = questionnaire_of(assessment)
     _item(q, item_id)
+    too_long = _length_problems(q, {item_id: value})
+    if too_long:
+        raise AnswerInvalid(too_long)
     checked = validate_answers(q, {item_id: value})
     if checked.problems:
         raise AnswerInvalid({p.item: p.message for p in checked.problems})
-    text = _clean_justification(justification)
+    text = _clean_justification(justification, item_id)
     _take_turn(assessment)
     if request_id:
         replayed = _replay(assessment, item_id, str(request_id))
@@ -312,6 +335,7 @@ def save_section(assessment: Assessment, section_id: str, data: SectionInput, *,
     shown = [i for i in editable if visibility.is_visible(i.id)]
     checked = validate_answers(q, {i.id: data.values[i.id] for i in shown})
     problems = {p.item: p.message for p in checked.problems}
+    problems.update(_length_problems(q, {i.id: data.values[i.id] for i in shown}))
     for item in shown:
         stored = rows.get(item.id)
         seen = data.versions.get(item.id)
@@ -322,7 +346,8 @@ def save_section(assessment: Assessment, section_id: str, data: SectionInput, *,
         raise AnswerInvalid(problems)
     changed = 0
     for item in shown:
-        new, text = checked.answers.get(item.id), _clean_justification(data.justifications.get(item.id))
+        new, text = (checked.answers.get(item.id),
+                     _clean_justification(data.justifications.get(item.id), item.id))
         stored = rows.get(item.id)
         if stored is None and new is None and text is None:
             continue
