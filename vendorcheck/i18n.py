@@ -70,6 +70,7 @@ def init_app(app: Flask) -> None:
                                  score_text=score_text)
     app.jinja_env.filters["loc"] = localised
     app.jinja_env.filters["ref_words"] = ref_words
+    app.jinja_env.globals.update(legal_ref=legal_ref, questionnaire_title=questionnaire_title)
 
 
 def score_text(value: float | None) -> str:
@@ -84,3 +85,20 @@ def ref_words(code: str, questionnaire: object) -> str:
     from vendorcheck.questionnaire.legal_refs import format_ref
 
     return format_ref(code, getattr(questionnaire, "references", {}), current_locale()).text
+
+
+def legal_ref(code: str, questionnaire: object) -> object:
+    """Return a legal reference in words with its source URL (a `RefText`), in the active language."""
+    from vendorcheck.questionnaire.legal_refs import format_ref
+
+    return format_ref(code, getattr(questionnaire, "references", {}), current_locale())
+
+
+def questionnaire_title(questionnaire_id: str, version: str | None = None) -> str:
+    """Return a questionnaire's title in the active language; its id if the catalogue lacks it."""
+    catalogue = current_app.extensions.get("questionnaires")
+    try:
+        q = catalogue.get(questionnaire_id, version)
+    except (AttributeError, KeyError, LookupError):
+        return questionnaire_id
+    return localised(q.title) or questionnaire_id

@@ -29,6 +29,7 @@ from vendorcheck.models.assessments import Assessment, AssessmentStatus, Clarifi
 from vendorcheck.questionnaire import Section, score, validate_answers
 from vendorcheck.questionnaire.client import client_plan
 from vendorcheck.services import assessments as svc
+from vendorcheck.services.dpa import is_dpa_draft
 from vendorcheck.services.errors import DomainError, ValidationFailed
 from vendorcheck.supplier import forms as vf
 from vendorcheck.supplier.blueprint import bp
@@ -69,7 +70,7 @@ def _overview(assessment: Assessment) -> dict[str, Any]:
     return {"assessment": assessment, "q": q, "result": result, "text": vf.text,
             "progress": progress, "overall": overall, "editable": svc.is_editable(assessment),
             "clarifications": assessment.clarifications, "previous": svc.previous_submissions(assessment),
-            "clar_form": vf.ClarificationAnswerForm()}
+            "clar_form": vf.ClarificationAnswerForm(), "dpa_draft": is_dpa_draft(assessment)}
 
 
 def _section_context(assessment: Assessment, section: Section, form: Any,
@@ -104,7 +105,9 @@ def assessments_list() -> str:
     """List the assessments every buyer sent to my organisation."""
     org = current_org()
     assert org is not None
-    return render_template("supplier/assessments.html", assessments=svc.vendor_assessments(org))
+    assessments = svc.vendor_assessments(org)
+    return render_template("supplier/assessments.html", assessments=assessments,
+                           dpa_drafts={a.id for a in assessments if is_dpa_draft(a)})
 
 
 @bp.get("/assessments/<int:assessment_id>", endpoint="assessment")
