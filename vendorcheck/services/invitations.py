@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
+from flask import current_app, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from vendorcheck import audit, mail
@@ -31,6 +33,7 @@ from vendorcheck.services.accounts import (
     unique_slug,
 )
 from vendorcheck.services.errors import (
+    DomainError,
     DuplicateEmail,
     InvitationClosed,
     TokenExpired,
@@ -186,12 +189,28 @@ def find_invitation(token: str) -> Invitation:
     if invitation is None:
         raise TokenInvalid()
     if invitation.used_at is not None:
-        raise TokenUsed()
+        raise _closed(TokenUsed, invitation, _("This invitation link was already used."))
     if invitation.revoked_at is not None:
-        raise TokenRevoked()
+        raise _closed(TokenRevoked, invitation,
+                      _("This invitation link was replaced by a newer one or withdrawn."))
     if invitation.expires_at <= utcnow():
-        raise TokenExpired()
+        raise _closed(TokenExpired, invitation, _("This invitation link expired on %(day)s.",
+                                                  day=format_date(invitation.expires_at, "long")))
     return invitation
+
+
+def _closed(error: type[DomainError], invitation: Invitation, why: str) -> DomainError:
+    """Explain why an invitation link is closed and offer the next step: log in if the invitee
+    has an account, else ask the inviter for a new link (410, never a dead end)."""
+    org = db.session.get(Organisation, invitation.organisation_id)
+    inviter = invitation.invited_by
+    ask = _("To join %(org)s, ask %(who)s for a new invitation.", org=org.name if org else "",
+            who=inviter.name if inviter else _("the sender"))
+    if db.session.scalar(select(User.id).where(User.email == invitation.email)) is not None:
+        return error(" ".join((why, _("An account exists for %(email)s: log in to continue.",
+                                        email=invitation.email), ask)),
+                     links=((_("Log in"), url_for("auth.login")),))
+    return error(f"{why} {ask}")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from vendorcheck.questionnaire.client import client_plan
 from vendorcheck.services import assessments as svc
 from vendorcheck.services.dpa import is_dpa_draft
 from vendorcheck.services.errors import DomainError, ValidationFailed
+from vendorcheck.services.uploads import UploadRejected, display_name
 from vendorcheck.supplier import forms as vf
 from vendorcheck.supplier.blueprint import bp
 
@@ -217,7 +218,11 @@ def upload_evidence(assessment_id: int, item_id: str) -> Any:
     back = request.form.get("section") or ""
     if upload is None or not upload.filename:
         raise ValidationFailed(_("Choose a file to upload."))
-    evidence = svc.add_evidence(assessment, item_id, upload, by=current_user)
+    try:
+        evidence = svc.add_evidence(assessment, item_id, upload, by=current_user)
+    except UploadRejected as exc:  # name the file: the error page has only the message
+        raise UploadRejected(_("“%(name)s” was not uploaded: %(why)s",
+                               name=display_name(upload.filename), why=exc.message)) from None
     flash(_("File “%(name)s” uploaded.", name=evidence.file_name), "success")
     return redirect(_back_to(assessment, back), 303)
 
