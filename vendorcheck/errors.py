@@ -120,10 +120,10 @@ def too_large_message() -> str:
     mb = format_decimal(limit / (1024 * 1024), format="#,##0.#")
     name = (request.args.get("file") or "").strip()[:200]
     if name:
-        return _("“%(name)s” is larger than %(mb)s MB, the most one upload may be. Nothing was "
-                 "saved: send a smaller file, or split it.", name=name, mb=mb)
-    return _("What you sent is larger than %(mb)s MB, the most one upload may be. Nothing was "
-             "saved: send a smaller file, or split it.", mb=mb)
+        return str(_("“%(name)s” is too large: one upload may be at most %(mb)s MB. Nothing "
+                     "was saved: send a smaller file, or split it.", name=name, mb=mb))
+    return str(_("What you sent is too large: one upload may be at most %(mb)s MB. Nothing was "
+                 "saved: send a smaller file, or split it.", mb=mb))
 
 
 def handle_refusal(exc: Exception) -> Response:

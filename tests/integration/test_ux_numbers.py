@@ -30,3 +30,56 @@ def test_report_category_table_uses_the_reviewer_overrides(app):
     assert expected != before  # the override moved at least one category
     for cat_id, score in expected.items():
         assert table[cat_id] == score
+
+
+# --- times: the viewer's zone, named; public pages in UTC -----------------------------------------
+
+from datetime import UTC, datetime  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.factories.dpa import publish_dpa  # noqa: E402
+from tests.integration.test_vendor_answering import _autosave, env  # noqa: E402, F401
+from vendorcheck.extensions import db  # noqa: E402
+from vendorcheck.models.dpa import DpaVersion  # noqa: E402
+from vendorcheck.services import dpa as dpa_svc  # noqa: E402
+
+
+@pytest.mark.parametrize(("cookie", "lang", "label"), [
+    (None, "en", "(Paris time)"),                     # the instance default, named
+    ("America/New_York", "en", "(New York time)"),    # the browser's zone
+    ("America%2FNew_York", "fr", "(heure de New York)"),  # as the script writes it, in French
+    ("Mars/Olympus_Mons", "en", "(Paris time)"),      # not a zone: the default
+])
+def test_saved_at_names_the_viewers_time_zone(client, login_as, env, cookie, lang, label):  # noqa: F811
+    login_as(env.vuser)
+    if cookie:
+        client.set_cookie("tz", cookie)
+    with client.session_transaction() as sess:
+        sess["lang"] = lang
+    message = _autosave(client, env.a, "has_dpa", "yes").get_json()["message"]
+    assert message.endswith(label)
+
+
+def test_public_change_log_is_in_utc_and_says_so(app, client, world):
+    with app.app_context():
+        version = publish_dpa(None, world["a"].vendor_org)
+        version.published_at = datetime(2026, 12, 5, 20, 0, 40, tzinfo=UTC)
+        db.session.commit()
+        slug = dpa_svc.profile_of(db.session.get(DpaVersion, version.id).vendor_org).slug
+    client.set_cookie("tz", "America/New_York")  # a reader's zone does not change public pages
+    page = client.get(f"/dpa/{slug}/versions?lang=en").get_data(as_text=True)
+    assert "December 5, 2026, 20:00 UTC" in page
+    assert "21:00" not in page and "15:00" not in page and "9:00:40 PM" not in page
+
+
+def test_audit_log_times_name_the_zone(app, client, login_as, world):
+    from vendorcheck import audit
+
+    with app.app_context():
+        audit.record("test.event", by=None, org=world["a"].buyer.id)
+        db.session.commit()
+    login_as(world.user("a.admin"))
+    client.set_cookie("tz", "Asia/Tokyo")
+    page = client.get("/org/audit?lang=en").get_data(as_text=True)
+    assert "(Tokyo time)" in page

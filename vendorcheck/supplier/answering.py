@@ -15,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,6 +25,7 @@ from vendorcheck.access import current_org, get_owned_or_404, requires
 from vendorcheck.errors import render_error
 from vendorcheck.extensions import db
 from vendorcheck.forms import options
+from vendorcheck.i18n import clock_text
 from vendorcheck.models.assessments import Assessment, AssessmentStatus, Clarification, Evidence
 from vendorcheck.questionnaire import Section, score, validate_answers
 from vendorcheck.questionnaire.client import client_plan
@@ -203,7 +204,7 @@ def autosave(assessment_id: int) -> tuple[Response, int]:
     except DomainError as exc:
         return jsonify(error=exc.status, message=exc.message,
                        problems=getattr(exc, "problems", {})), exc.status
-    when = format_datetime(saved.saved_at, "HH:mm") if saved.saved_at else ""
+    when = clock_text(saved.saved_at)  # in the viewer's zone, with the zone named
     return jsonify(ok=True, item_id=saved.item_id, version=saved.version, progress=saved.progress,
                    message=_("Saved at %(time)s", time=when), replayed=saved.replayed), 200
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import format_datetime, format_number
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, bindparam, select
@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 
 from vendorcheck import audit, database
 from vendorcheck.extensions import db
+from vendorcheck.i18n import clock_text
 from vendorcheck.models import User, utcnow
 from vendorcheck.models.assessments import (
     EDITABLE_STATUSES,
@@ -96,9 +97,9 @@ def _item(q: Questionnaire, item_id: str) -> Item:
 
 def too_long_message(length: int, limit: int) -> str:
     """Say that a text is over its limit, by how much, and that nothing was saved."""
-    return _("Too long: %(length)s characters (max %(limit)s characters). Nothing was saved: "
-             "shorten the text (your text stays in the field).",
-             length=format_number(length), limit=format_number(limit))
+    return str(_("Too long: %(length)s characters (max %(limit)s characters). Nothing was saved: "
+                 "shorten the text (your text stays in the field).",
+                 length=format_number(length), limit=format_number(limit)))
 
 
 def _length_problems(q: Questionnaire, values: Mapping[str, Any]) -> dict[str, str]:
@@ -127,7 +128,7 @@ def _conflict(answer: Answer) -> Conflict:
     """Describe a newer stored answer: who saved it and when, and its value and version."""
     author = db.session.get(User, answer.updated_by_id) if answer.updated_by_id else None
     who = author.name if author is not None else _("someone else")
-    when = format_datetime(answer.updated_at, "HH:mm") if answer.updated_at else ""
+    when = clock_text(answer.updated_at)
     return Conflict(_l("Changed by %(who)s at %(when)s — your text is kept; reload to merge.",
                        who=who, when=when), item_id=answer.item_id, current=answer.value,
                     version=answer.version)
