@@ -13,7 +13,10 @@
     var limit = parseInt(counter.dataset.limit, 10);
     var left = limit - field.value.length;
     var over = left < 0;
-    var text = (over ? counter.dataset.over : counter.dataset.left).replace("{n}", number(Math.abs(left)));
+    var one = Math.abs(left) === 1;
+    var pattern = over ? (one ? counter.dataset.overOne : counter.dataset.over)
+                       : (one ? counter.dataset.leftOne : counter.dataset.left);
+    var text = pattern.replace("{n}", number(Math.abs(left)));
     if (counter.textContent !== text) { counter.textContent = text; }
     counter.classList.toggle("char-count--over", over);
     if (over) {

@@ -34,6 +34,8 @@ def test_counter_refusal_and_time_zone(live: Live, new_context: Any) -> None:
     watch.settle()
     expect(page.locator("#autosave-status")).to_have_text(re.compile(r"\d{2}:\d{2} \(New York time\)"))
 
+    field.fill("x" * 4001)
+    expect(counter).to_have_text(re.compile(r"^1 character over the limit"))
     field.fill("x" * 4005)  # a paste over the limit: the browser does not cut it
     expect(counter).to_have_text(re.compile(r"5 characters over the limit"))
     assert len(field.input_value()) == 4005
