@@ -75,6 +75,7 @@ def report_data(assessment: Assessment, *, now: datetime | None = None) -> Repor
     answers = {a.item_id: a.value for a in assessment.answers}
     service = assessment.vendor.services or ""
     att = assessment.attestation
+    reviewed = reviewed_of(assessment)
     return ReportData(
         assessment_id=assessment.id,
         buyer=assessment.buyer_org.name,
@@ -94,7 +95,8 @@ def report_data(assessment: Assessment, *, now: datetime | None = None) -> Repor
         next_review_date=assessment.next_review_date,
         score=assessment.score,
         tier=assessment.tier,
-        verdict=reviewed_of(assessment).verdict,
+        verdict=reviewed.verdict,
+        categories=reviewed.categories,
         justifications={a.item_id: a.justification for a in assessment.answers if a.justification},
         findings=[{
             "finding_id": f.finding_id, "source": f.source, "severity": f.severity,
