@@ -15,6 +15,7 @@ from flask import Flask, flash, g, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_url, logout_user
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from vendorcheck.extensions import db, login_manager
@@ -48,7 +49,8 @@ def live_session(value: str, now: datetime) -> UserSession | None:
     if parsed is None:
         return None
     user_id, secret = parsed
-    row = db.session.scalar(select(UserSession).where(UserSession.secret_hash == hash_secret(secret)))
+    row = db.session.scalar(select(UserSession).where(UserSession.secret_hash == hash_secret(secret))
+                            .options(joinedload(UserSession.user)))  # one query per request
     if row is None or row.user_id != user_id or row.ended(now) or not row.user.is_active:
         return None
     return row
@@ -62,6 +64,7 @@ def load_user(value: str) -> User | None:
         g.session_ended = True
         return None
     g.user_session = row
+    g.pop("session_ended", None)  # an ended id in the session, then a live remember cookie: logged in
     _touch(row, now)
     user = row.user
     user.session_cookie_id = value

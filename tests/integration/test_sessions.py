@@ -403,3 +403,21 @@ def test_a_password_reset_lifts_the_lock(app, client, ada):
 ])
 def test_device_summary(agent, summary):
     assert device_summary(agent) == summary
+
+
+def test_logging_in_again_in_the_same_browser_ends_the_previous_session(app, client, ada):
+    _login(client, remember=True)
+    _login(client)
+    first, second = _sessions(app)
+    assert first.revoked_at is not None and second.revoked_at is None
+    assert _logged_in(client)
+
+
+def test_a_live_remember_cookie_survives_an_ended_id_in_the_session(app, client, ada):
+    _login(client, remember=True)
+    with app.app_context():
+        _row, stale = make_session(ada)
+    _set(app, UserSession, {"revoked_at": utcnow()}, device="Firefox, Linux", remember=False)
+    with client.session_transaction() as sess:
+        sess["_user_id"] = stale
+    assert _logged_in(client), "the remember cookie's live session logs the browser in"

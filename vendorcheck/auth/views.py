@@ -46,6 +46,7 @@ def _email_key() -> str:
 
 def _start_session(user: User, remember: bool = False, org_id: int | None = None) -> None:
     """Start a fresh server-side session for the user (no fixation), keeping the chosen language."""
+    previous = current_session()
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -54,7 +55,7 @@ def _start_session(user: User, remember: bool = False, org_id: int | None = None
         session["org_id"] = org_id
     g.pop("membership", None)
     sessions.start(user, remember=remember, user_agent=request.headers.get("User-Agent"),
-                   ip=request.remote_addr)
+                   ip=request.remote_addr, replaces=previous)
     login_user(user, remember=remember, duration=current_app.config["REMEMBER_COOKIE_DURATION"])
 
 

@@ -39,10 +39,16 @@ def idle_minutes_for(user: User) -> int:
     return int(cfg["SESSION_IDLE_MINUTES"])
 
 
-def start(user: User, *, remember: bool, user_agent: str | None, ip: str | None) -> str:
-    """Open a server-side session and return what the cookies carry (`user_id:secret`)."""
+def start(user: User, *, remember: bool, user_agent: str | None, ip: str | None,
+          replaces: UserSession | None = None) -> str:
+    """Open a server-side session and return what the cookies carry (`user_id:secret`).
+
+    `replaces` is the browser's previous session (logging in again, accepting an invitation): it ends.
+    """
     cfg = current_app.config
     now = utcnow()
+    if replaces is not None:
+        _revoke([replaces.id])
     secret = secrets.token_urlsafe(32)
     if remember:
         expires_at, idle = now + cfg["REMEMBER_COOKIE_DURATION"], None
