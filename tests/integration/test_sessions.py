@@ -90,6 +90,16 @@ def test_a_copied_remember_cookie_stops_working_after_logout(app, client, ada):
     assert not _logged_in(thief), "the client that used it before is out too"
 
 
+def test_logout_deletes_the_remember_cookie_and_says_only_that(app, client, ada):
+    _login(client, remember=True)
+    assert client.get_cookie("remember_token") is not None
+    response = client.post("/auth/logout", follow_redirects=True)
+    assert client.get_cookie("remember_token") is None
+    page = response.get_data(as_text=True)
+    assert "You are logged out." in page and ENDED not in page
+    assert ENDED not in client.get("/").get_data(as_text=True)
+
+
 def test_the_cookies_carry_the_session_not_the_user_and_only_a_hash_is_stored(app, client, ada):
     _login(client, remember=True)
     remember = client.get_cookie("remember_token").value

@@ -96,8 +96,8 @@ def logout() -> Response:
 
 def _forget_login() -> None:
     """Drop the login from this browser: the signed session and the remember cookie."""
-    logout_user()
     session.clear()
+    logout_user()  # after clear(): it leaves the flag that makes Flask-Login delete the remember cookie
 
 
 @bp.route("/signup", methods=["GET", "POST"])
