@@ -431,3 +431,26 @@ def test_a_live_remember_cookie_survives_an_ended_id_in_the_session(app, client,
     with client.session_transaction() as sess:
         sess["_user_id"] = stale
     assert _logged_in(client), "the remember cookie's live session logs the browser in"
+
+
+def test_prune_deletes_long_ended_sessions_and_forgotten_failures(app, runner, ada):
+    with app.app_context():
+        live, _ = make_session(ada)
+        revoked, _ = make_session(ada)
+        expired, _ = make_session(ada, hours=-24 * 40)
+        recent, _ = make_session(ada)
+        db.session.add_all([
+            LoginThrottle(email_hash="a" * 64, failures=2, last_failure_at=utcnow() - timedelta(days=2)),
+            LoginThrottle(email_hash="b" * 64, failures=9, last_failure_at=utcnow() - timedelta(days=2),
+                          locked_until=utcnow() + timedelta(minutes=30)),
+            LoginThrottle(email_hash="c" * 64, failures=3, last_failure_at=utcnow())])
+        db.session.commit()
+    _set(app, UserSession, {"revoked_at": utcnow() - timedelta(days=31)}, id=revoked.id)
+    _set(app, UserSession, {"revoked_at": utcnow() - timedelta(days=2)}, id=recent.id)
+    result = runner.invoke(args=["sessions", "prune"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 2 ended session(s) and 1 old failed-login record(s)." in result.output
+    assert [row.id for row in _sessions(app)] == [live.id, recent.id]
+    with app.app_context():
+        kept = sorted(row.email_hash[0] for row in db.session.scalars(select(LoginThrottle)))
+    assert kept == ["b", "c"], "a running lock and recent failures stay"

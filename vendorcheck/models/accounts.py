@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -84,7 +85,7 @@ class User(db.Model):
     # set here by whoever started or loaded it; it is not a column. session_epoch is no longer read.
     is_authenticated = True
     is_anonymous = False
-    session_cookie_id = None  # a plain attribute (set per request), not a mapped column
+    session_cookie_id = cast("str | None", None)  # a plain attribute (set per request), not a column
 
     def get_id(self) -> str:
         """Return what the cookies carry: `user_id:secret` of this login's server-side session."""

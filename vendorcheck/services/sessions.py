@@ -7,11 +7,12 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from vendorcheck import audit
 from vendorcheck.extensions import db
-from vendorcheck.models import User, UserSession, utcnow
+from vendorcheck.models import LoginThrottle, User, UserSession, utcnow
+from vendorcheck.services import login_throttle
 from vendorcheck.services.errors import SessionNotFound
 from vendorcheck.sessions import cookie_id, hash_secret
 
@@ -59,8 +60,8 @@ def start(user: User, *, remember: bool, user_agent: str | None, ip: str | None,
         expires_at=expires_at, idle_minutes=idle, device=device_summary(user_agent),
         ip=(ip or "")[:45] or None, remember=remember))
     db.session.commit()
-    user.session_cookie_id = cookie_id(user.id, secret)
-    return user.session_cookie_id
+    value = user.session_cookie_id = cookie_id(user.id, secret)
+    return value
 
 
 def active_sessions(user: User) -> list[UserSession]:
@@ -122,3 +123,21 @@ def _revoke(ids: list[int]) -> int:
     db.session.execute(update(UserSession).where(UserSession.id.in_(ids), UserSession.revoked_at.is_(None))
                        .values(revoked_at=utcnow()).execution_options(synchronize_session="fetch"))
     return len(ids)
+
+
+def prune(*, older_than: timedelta) -> tuple[int, int]:
+    """Delete sessions ended longer ago than `older_than` and login failures no longer counted.
+
+    Return (sessions, throttle rows) deleted. Ended sessions are kept a while so the audit log's
+    `session_revoked` entries still point at something; failures older than FORGET_AFTER count no more.
+    """
+    now = utcnow()
+    cutoff = now - older_than
+    ended = delete(UserSession).where(or_(UserSession.revoked_at < cutoff, UserSession.expires_at < cutoff))
+    stale = delete(LoginThrottle).where(
+        LoginThrottle.last_failure_at < now - login_throttle.FORGET_AFTER,
+        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now))
+    sessions_deleted = db.session.execute(ended).rowcount  # type: ignore[attr-defined]
+    throttles_deleted = db.session.execute(stale).rowcount  # type: ignore[attr-defined]
+    db.session.commit()
+    return sessions_deleted, throttles_deleted
