@@ -252,6 +252,7 @@ def test_another_users_session_answers_404_and_stays_alive(app, client, ada):
     for method in ("GET", "POST"):
         assert client.open(f"/auth/sessions/{eve_row.id}/revoke", method=method).status_code == 404
     assert client.post("/auth/sessions/999999/revoke").status_code == 404
+    assert _actions(app).count("access_denied") == 3, "tries at others' sessions are logged"
     assert _logged_in(eve)
     assert _sessions(app, id=eve_row.id)[0].revoked_at is None
 

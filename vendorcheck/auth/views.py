@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from vendorcheck.access import home_url
+from vendorcheck.access import deny, home_url
 from vendorcheck.auth.forms import (
     AcceptForm,
     AcceptSignupForm,
@@ -28,6 +28,7 @@ from vendorcheck.security import is_safe_next
 from vendorcheck.services import accounts, invitations, sessions
 from vendorcheck.services.errors import (
     InvalidCredentials,
+    SessionNotFound,
     ValidationFailed,
     WrongInvitee,
 )
@@ -184,7 +185,10 @@ def profile() -> Any:
 @login_required
 def revoke_session(session_id: int) -> Any:
     """Confirm, then end one of one's own sessions (another user's answers 404); ending this one logs out."""
-    row = sessions.own_session(session_id, by=current_user)
+    try:
+        row = sessions.own_session(session_id, by=current_user)
+    except SessionNotFound:
+        deny(404, f"user_session:{session_id}")  # logged: someone tried another user's session
     this = current_session()
     form = ConfirmForm()
     if form.validate_on_submit():
