@@ -1,7 +1,7 @@
 """Server-side sessions and the per-address login throttle
 
 Revision ID: b93bf7b74d20
-Revises: 630834e2ddeb
+Revises: b3d1e7a0c412
 Create Date: 2026-12-05 00:23:01.234116
 
 """
@@ -13,7 +13,7 @@ import vendorcheck.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'b93bf7b74d20'
-down_revision = '630834e2ddeb'
+down_revision = 'b3d1e7a0c412'
 branch_labels = None
 depends_on = None
 

@@ -186,11 +186,10 @@ def autosave(assessment_id: int) -> tuple[Response, int]:
     get_locale()  # chosen now: after the commit, reading the user's preference reloads the user
     body = request.get_json(silent=True)
     body = body if isinstance(body, dict) else request.form.to_dict()
-    seen = body.get("version")
     try:
         saved = svc.save_answer(
             assessment, str(body.get("item_id", "")), body.get("value"),
-            seen_version=int(seen) if str(seen).isdigit() else None,
+            seen_version=body.get("version"),
             request_id=str(body["request_id"]) if body.get("request_id") else None,
             by=current_user, justification=body.get("justification"))
     except svc.Conflict as exc:

@@ -94,6 +94,28 @@ def _item(q: Questionnaire, item_id: str) -> Item:
     return item
 
 
+MAX_VERSION = 10**18  # answer versions count saves; a bigger one was never handed out
+
+
+def read_version(raw: object) -> int | None:
+    """Return the answer version a client says it saw; None when it says none.
+
+    An empty text means "no answer when the page loaded" (0), so a colleague's first answer saved
+    in the meantime is a conflict rather than silently overwritten. Anything but a whole number
+    ≥ 0 (a negative, a fraction, a boolean, a word) is refused: it must not skip the conflict check.
+    """
+    if raw is None:
+        return None
+    if raw == "":
+        return 0
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < MAX_VERSION:
+        return raw
+    raise AnswerInvalid({"version": _("This is not a valid answer version (a whole number, 0 or "
+                                      "more is expected); reload the page.")})
+
+
 def _clean_justification(text: str | None) -> str | None:
     if text is None:
         return None
@@ -235,16 +257,18 @@ def _keep_receipt(assessment_id: int, request_id: str, item_id: str, version: in
         raise _lost_race(item_id) from None
 
 
-def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_version: int | None,
+def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_version: object,
                 request_id: str | None, by: User, justification: str | None = None,
                 keep_justification: bool = True) -> Saved:
     """Save one item's answer (autosave): validate, check the version, update progress, commit.
 
+    `seen_version` is the version the client showed, as it sent it (`read_version`).
     The score, tier and findings are only marked stale here and recomputed before they are read
     (`ensure_fresh`, `refresh_stale`): an autosave comes with every change of a field.
     """
     q = questionnaire_of(assessment)
     _item(q, item_id)
+    seen = read_version(seen_version)
     checked = validate_answers(q, {item_id: value})
     if checked.problems:
         raise AnswerInvalid({p.item: p.message for p in checked.problems})
@@ -258,9 +282,9 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
     check_editable(assessment, item_id)
     rows = _answer_states(assessment.id)
     current = rows.get(item_id)
-    if current is not None and seen_version is not None and current.version != seen_version:
+    if current is not None and seen is not None and current.version != seen:
         raise _conflict(db.session.get_one(Answer, current.id))  # who saved it, and when
-    if current is None and seen_version:
+    if current is None and seen:
         raise Conflict(_l("This answer was removed in the meantime; reload the page."),
                        item_id=item_id)
     new, saved_at = checked.answers.get(item_id), utcnow()
@@ -291,7 +315,7 @@ class SectionInput:
 
     values: dict[str, Any]
     justifications: dict[str, str | None] = field(default_factory=dict)
-    versions: dict[str, int | None] = field(default_factory=dict)
+    versions: dict[str, object] = field(default_factory=dict)  # as posted (`read_version`)
 
 
 def save_section(assessment: Assessment, section_id: str, data: SectionInput, *,
@@ -314,7 +338,11 @@ def save_section(assessment: Assessment, section_id: str, data: SectionInput, *,
     problems = {p.item: p.message for p in checked.problems}
     for item in shown:
         stored = rows.get(item.id)
-        seen = data.versions.get(item.id)
+        try:
+            seen = read_version(data.versions.get(item.id))
+        except AnswerInvalid as exc:
+            problems[item.id] = exc.problems["version"]
+            continue
         new = checked.answers.get(item.id)
         if stored is not None and seen is not None and stored.version != seen and stored.value != new:
             problems[item.id] = str(_conflict(stored))
