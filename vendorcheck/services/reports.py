@@ -23,7 +23,6 @@ from vendorcheck.models.assessments import Assessment, AssessmentStatus
 from vendorcheck.models.base import utcnow
 from vendorcheck.models.reports import StoredReport
 from vendorcheck.pdf import sign_pdf
-from vendorcheck.pdf.render import render_pdf
 from vendorcheck.pdf.report import (
     CSS_PATH,
     LOCALES,
@@ -199,6 +198,8 @@ def render_report_html(context: Mapping[str, Any]) -> str:
 def render_report_pdf(context: Mapping[str, Any], *, static_dir: Path,
                       created: datetime | None = None) -> bytes:
     """Render the report to unsigned PDF bytes, in this process (benchmarks and tools)."""
+    from vendorcheck.pdf.render import render_pdf  # lazy: WeasyPrint takes about a second to import
+
     html = render_report_html(context)
     css = CSS_PATH.read_text(encoding="utf-8")
     return render_pdf(html, static_dir=static_dir, stylesheets=[css], created=created)
