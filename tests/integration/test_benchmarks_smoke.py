@@ -55,6 +55,16 @@ def test_report_renders_with_both_engines(tmp_path: Path) -> None:
     assert rows[0].max_rss_mb > 0 and rows[0].sign_s > 0
     assert (tmp_path / "weasy-10.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "chromium-10.pdf").read_bytes().startswith(b"%PDF")
+    assert rows[0].chromium_s > 0 and rows[0].ratio > 0 and "cores" in rows[0].load
+
+
+def test_cached_draft_download_against_a_fresh_render(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    cached = bench_report.cached_download(tmp_path, pairs=1)
+    assert cached.answers > 0 and cached.pairs.a and cached.pairs.b
+    bench_report.print_cached(cached)
+    out = capsys.readouterr().out
+    assert "goal: cached draft download" in out and "cores]" in out
 
 
 def test_scoring_quick(capsys: pytest.CaptureFixture[str]) -> None:
