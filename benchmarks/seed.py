@@ -40,10 +40,18 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def make_app(database_url: str, **config: Any) -> Flask:
-    """Create the real app on a database, with tables created."""
+def make_app(database_url: str, *, fresh: bool = False, **config: Any) -> Flask:
+    """Create the real app on a database, with tables created.
+
+    With `fresh`, a PostgreSQL database is emptied first (its public schema dropped): the
+    benchmarks seed their own data, so name a database of your own with --pg, never a shared one.
+    """
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY, **config})
     with app.app_context():
+        if fresh and db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+                conn.exec_driver_sql("CREATE SCHEMA public")
         db.create_all()
     return app
 

@@ -28,11 +28,18 @@ def test_autosave_load_against_both_apps(tmp_path: Path, capsys: pytest.CaptureF
     assert result.hello.count > 0 and result.hello.error_count == 0
     assert result.autosave.count > 0
     assert result.autosave.error_count == 0, result.autosave.errors  # logged in, CSRF accepted
-    assert result.ratio > 0
+    assert result.ratio > 0 and result.floor_ratio > 0
+    assert len(result.rounds["autosave"]) == bench_autosave.PAIRS  # slices taken in turn
     assert result.inproc.autosave_ms > 0 and result.inproc.queries >= 3  # load, update, audit
     bench_autosave.print_result(result, 0.3)
     out = capsys.readouterr().out
     assert "vendorcheck autosave" in out and "ratio autosave/hello-world" in out
+    assert "goal: autosave" in out and "cores]" in out
+
+
+def test_the_runner_takes_a_postgresql_url_only() -> None:
+    assert runner.main(["--pg"]) == 2
+    assert runner.main(["--pg", "sqlite:///x", "scoring"]) == 2
 
 
 def test_gunicorn_is_stopped_after_the_load(tmp_path: Path) -> None:
