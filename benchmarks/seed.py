@@ -100,16 +100,18 @@ def autosave_items(app: Flask) -> list[tuple[str, list[Any]]]:
             if i.type in values and i.visible_if is None and not i.min and not i.max][:40]
 
 
-def seed_dashboard(app: Flask, vendors: int, *, seed: int = 7) -> int:
+def seed_dashboard(app: Flask, vendors: int, *, seed: int = 7, email: str = BUYER_EMAIL,
+                   slug: str = "big-buyer") -> int:
     """Bulk-insert a buyer with `vendors` vendors, most with one assessment; return the org id."""
     rng = random.Random(seed)
     with app.app_context():
         q = app.extensions["questionnaires"].get(QUESTIONNAIRE)
         pw = generate_password_hash(PASSWORD, method=app.config["PASSWORD_HASH_METHOD"])
-        buyer = Organisation(name="Big Buyer", slug="big-buyer", country="FR", is_buyer=True)
+        buyer = Organisation(name=slug.replace("-", " ").title(), slug=slug, country="FR",
+                             is_buyer=True)
         db.session.add(buyer)
         db.session.flush()
-        user = _user(BUYER_EMAIL, buyer, Role.ADMIN, pw)
+        user = _user(email, buyer, Role.ADMIN, pw)
         db.session.flush()
         now, today = utcnow(), date.today()
         db.session.execute(insert(Vendor), [
@@ -135,6 +137,10 @@ def seed_dashboard(app: Flask, vendors: int, *, seed: int = 7) -> int:
                 "next_review_date": today + timedelta(days=rng.randint(30, 400)) if tier else None})
         db.session.execute(insert(Assessment), rows)
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # Fresh statistics, as autovacuum gives a live database after a bulk load.
+            with db.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
         return buyer.id
 
 
