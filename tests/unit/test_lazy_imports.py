@@ -32,6 +32,15 @@ def test_importing_the_command_line_loads_no_pdf_stack(tmp_path: Path) -> None:
     assert _loaded_after("import vendorcheck.cli", tmp_path) == []
 
 
+def test_importing_the_command_line_loads_no_service_or_model(tmp_path: Path) -> None:
+    """Commands import what they use when they run: start-up is Click and Flask only."""
+    code = ("import vendorcheck.cli\n"
+            "heavy = sorted(m for m in sys.modules if m.startswith(('vendorcheck.services', "
+            "'vendorcheck.models', 'sqlalchemy')))\n"
+            "assert not heavy, heavy")
+    _loaded_after(code, tmp_path)
+
+
 def test_building_the_app_loads_no_pdf_stack(tmp_path: Path) -> None:
     """`vendorcheck --help` builds the app to list its commands: that needs no PDF stack either."""
     code = ("from vendorcheck import create_app\n"

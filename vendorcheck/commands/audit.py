@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
-
-from vendorcheck.audit import head_hash, verify
-from vendorcheck.extensions import db
-from vendorcheck.models import AuditEntry
 
 
 @click.group("audit")
@@ -20,6 +15,12 @@ def audit_group() -> None:
 @with_appcontext
 def verify_command() -> None:
     """Check the hash chain; exit 1 naming the first bad entry."""
+    from sqlalchemy import func, select
+
+    from vendorcheck.audit import head_hash, verify
+    from vendorcheck.extensions import db
+    from vendorcheck.models import AuditEntry
+
     problems = verify()
     if problems:
         for problem in problems:
