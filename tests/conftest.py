@@ -101,3 +101,14 @@ def _no_server_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     request_finished.disconnect(record, application)
     assert not seen, f"the app answered a server error: {seen}"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 API server (moto, a child process on 127.0.0.1) and test credentials in the environment."""
+    from tests.support.s3 import CREDENTIALS, serve_s3
+
+    with pytest.MonkeyPatch.context() as patch, serve_s3() as endpoint:
+        for name, value in CREDENTIALS.items():
+            patch.setenv(name, value)
+        yield endpoint

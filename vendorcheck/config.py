@@ -51,10 +51,24 @@ class Config:
     REPORT_WORKER_MAX_TASKS = 20  # WeasyPrint's memory grows across renders: recycle children
     PACK_JOB_TIMEOUT = 1800
     PACK_RETENTION_DAYS = 30  # `vendorcheck report prune-packs` deletes older pack files
-    PACK_STALE_AFTER = 900  # a running pack job silent this long is shown as interrupted
+    JOB_HEARTBEAT_EVERY = 15  # seconds between a running pack job's heartbeats
+    JOB_DEAD_AFTER = 60  # a running pack job without a heartbeat this long is shown as interrupted
     # Stored files (evidence, reports, packs, DPA PDFs, certificates): "local" keeps them in the instance
-    # folder (evidence in EVIDENCE_DIR when set). See docs/architecture.md, "Stored files".
+    # folder (evidence in EVIDENCE_DIR when set); "s3" in a bucket of an S3-compatible service, with the
+    # settings below and credentials from the standard AWS variables. See docs/storage.md.
     STORAGE_BACKEND = "local"
+    # Audit-log checkpoints (vendorcheck/audit_checkpoints.py, docs/audit-log.md).
+    AUDIT_CHECKPOINT_LOOKBACK_DAYS = 400  # `audit verify` looks this far back for the newest one
+    AUDIT_CHECKPOINT_MAX_AGE_DAYS = 2  # a newest checkpoint older than this is reported (warning)
+    STORAGE_S3_BUCKET: str | None = None
+    STORAGE_S3_PREFIX = ""  # objects are named <prefix><area>/<key>, e.g. "vendorcheck/evidence/<key>"
+    STORAGE_S3_ENDPOINT_URL: str | None = None  # None: AWS; else the service's URL (MinIO, Ceph...)
+    STORAGE_S3_REGION: str | None = None
+    STORAGE_S3_ADDRESSING_STYLE = "auto"  # "path" for most self-hosted services
+    STORAGE_S3_SSE: str | None = None  # server-side encryption: "AES256" or "aws:kms"
+    STORAGE_S3_KMS_KEY_ID: str | None = None  # with "aws:kms"; None: the service's default key
+    STORAGE_S3_PRESIGNED = False  # True: downloads redirect to expiring links (docs/storage.md)
+    STORAGE_S3_PRESIGNED_EXPIRES = 300  # seconds a direct link stays valid
     TIMESTAMP_URL: str | None = None  # an RFC 3161 server: signatures become PAdES B-T instead of B-B
     # SECRET_KEY_FALLBACKS (Flask): earlier keys, to re-encrypt signing keys after a rotation.
 

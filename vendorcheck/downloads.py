@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from urllib.parse import quote
 
-from flask import Response, abort
-from werkzeug.utils import secure_filename
+from flask import Response, abort, redirect
 
 from vendorcheck.models.assessments import Evidence
-from vendorcheck.storage import Area, FileMissing, InvalidKey, Store, current_store
+from vendorcheck.storage import Area, FileMissing, InvalidKey, Store, attachment_disposition, current_store
 
 CHUNK = 256 * 1024
 
@@ -34,19 +32,38 @@ def stored_chunks(store: Store, area: Area, key: str) -> Iterator[bytes]:
 
 
 def stored_attachment(area: Area, key: str, size: int, mimetype: str, filename: str) -> Response:
-    """Stream a stored file as an attachment (see `attachment`)."""
+    """Stream a stored file as an attachment (see `attachment`), or redirect to the store's direct link."""
+    link = current_store().url(area, key, filename=filename, content_type=mimetype)
+    if link:
+        return direct_link(link)
     response = attachment(stored_chunks(current_store(), area, key), mimetype, filename)
     response.headers["Content-Length"] = str(size)
     return response
 
 
+def direct_link(link: str) -> Response:
+    """Redirect to an expiring link of the store (which sends the attachment headers); never cached."""
+    response = redirect(link, 302)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def evidence_file(evidence: Evidence) -> Response:
-    """Send an uploaded evidence file: attachment, its own name, sandboxed, never sniffed."""
+    """Send an uploaded evidence file: attachment, its own name, sandboxed, never sniffed.
+
+    With direct links on (S3, STORAGE_S3_PRESIGNED), redirect to a link whose answer carries the same
+    disposition and content type from the bucket's own origin.
+    """
     store = current_store()
     try:
         size = store.size(Area.EVIDENCE, evidence.storage_key)
+        link = store.url(Area.EVIDENCE, evidence.storage_key, filename=evidence.file_name,
+                         content_type=evidence.content_type)
     except (FileMissing, InvalidKey):
         abort(404)
+    if link:
+        return direct_link(link)
     body = stored_chunks(store, Area.EVIDENCE, evidence.storage_key)
     response = Response(body, content_type=evidence.content_type, direct_passthrough=True)
     response.headers["Content-Length"] = str(size)
@@ -59,5 +76,4 @@ def evidence_file(evidence: Evidence) -> Response:
 
 def content_disposition(name: str) -> str:
     """Return an RFC 6266 attachment header with an ASCII fallback and a UTF-8 name."""
-    ascii_name = secure_filename(name) or "evidence"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return attachment_disposition(name, "evidence")

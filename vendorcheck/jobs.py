@@ -44,7 +44,7 @@ def build_pack(job_id: int) -> str:
 
 
 def daily_reminders() -> dict[str, int]:
-    """Schedule tomorrow's run, then send today's reminders (and apply due DPA changes)."""
+    """Schedule tomorrow's run, then send today's reminders (apply due DPA changes, anchor the audit log)."""
     from vendorcheck.services import reminders
 
     return _in_app(reminders.daily_run)

@@ -1,7 +1,7 @@
 """Draft reports cached by the digest of their inputs
 
 Revision ID: e45fafaa758d
-Revises: 630834e2ddeb
+Revises: b3d1e7a0c412
 Create Date: 2026-12-05 00:28:30.213090
 
 """
@@ -13,7 +13,7 @@ import vendorcheck.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'e45fafaa758d'
-down_revision = '630834e2ddeb'
+down_revision = 'b3d1e7a0c412'
 branch_labels = None
 depends_on = None
 

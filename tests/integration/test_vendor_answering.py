@@ -247,6 +247,71 @@ def test_autosave_refuses_bad_values_with_422(client, login_as, env, item, value
     assert needle in str(response.get_json())
 
 
+# Numbers no float can hold (JSON allows them), and the non-finite spellings: a 422, never a 500.
+@pytest.mark.parametrize("raw", [
+    pytest.param("1" + "0" * 400, id="10**400"), pytest.param("-1" + "0" * 400, id="-10**400"),
+    "1e400", "-1e400", "NaN", "Infinity", "-Infinity", '"1e400"', '"-1e400"', '"NaN"', '"Infinity"',
+])
+def test_autosave_refuses_numbers_out_of_range_and_keeps_the_answer(app, client, login_as, env, raw):
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "hours", "12").status_code == 200
+    response = client.post(f"/vendor/assessments/{env.a}/autosave", content_type="application/json",
+                           data=f'{{"item_id": "hours", "value": {raw}, "version": 1}}')
+    assert response.status_code == 422
+    assert "must be a finite number" in response.get_json()["problems"]["hours"]
+    assert _answers(app, env.a)["hours"] == 12
+
+
+@pytest.mark.parametrize("raw", ["1" + "0" * 400, "1e400", "-1e400", "NaN", "Infinity"])
+def test_section_form_refuses_numbers_out_of_range(app, client, login_as, env, raw):
+    login_as(env.vuser)
+    response = client.post(f"/vendor/assessments/{env.a}/sections/main",
+                           data={"hours": raw, "hours__version": ""})
+    assert response.status_code == 422
+    assert "must be a finite number" in response.get_data(as_text=True)
+    assert "hours" not in _answers(app, env.a)
+
+
+# A version the client states must be a whole number ≥ 0; null (or no key) means "not said".
+@pytest.mark.parametrize("version", [-1, "-1", 1.5, "1.5", True, "abc", "²", [1], {"v": 1},
+                                     "9" * 5000, 10**30])
+def test_autosave_refuses_a_version_that_is_not_a_whole_number(app, client, login_as, env, version):
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "notes", "first").status_code == 200
+    response = _autosave(client, env.a, "notes", "overwrite", version=version)
+    assert response.status_code == 422
+    assert "version" in response.get_json()["problems"]
+    assert _answers(app, env.a)["notes"] == "first"
+
+
+def test_autosave_refuses_a_negative_version_on_a_first_answer(app, client, login_as, env):
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "notes", "x", version=-1).status_code == 422
+    assert _answers(app, env.a) == {}
+
+
+@pytest.mark.parametrize("version", [2, 7, "7"])
+def test_autosave_with_a_version_ahead_of_the_stored_one_is_a_conflict(app, client, login_as, env,
+                                                                        version):
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "notes", "first").status_code == 200
+    response = _autosave(client, env.a, "notes", "from the future", version=version)
+    assert response.status_code == 409 and response.get_json()["current"] == "first"
+    assert _answers(app, env.a)["notes"] == "first"
+
+
+@pytest.mark.parametrize("version", ["-1", "abc", "1.5", "²"])
+def test_section_form_refuses_a_version_that_is_not_a_whole_number(app, client, login_as, env,
+                                                                    version):
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "notes", "first").status_code == 200
+    response = client.post(f"/vendor/assessments/{env.a}/sections/main",
+                           data={"notes": "overwrite", "notes__version": version})
+    assert response.status_code == 422
+    assert "not a valid answer version" in response.get_data(as_text=True)
+    assert _answers(app, env.a)["notes"] == "first"
+
+
 def test_other_tenant_ids_answer_404(app, client, login_as, env):
     login_as(env.other_user)
     for path in (f"/vendor/assessments/{env.a}", f"/vendor/assessments/{env.a}/sections/main",

@@ -31,6 +31,21 @@ def _pdf(js: bool = False) -> bytes:
     return out.getvalue()
 
 
+def _pdf_with_chained_js(links: int, *, indirect: bool = False) -> bytes:
+    """A PDF whose only JavaScript ends a chain of `links` /Next actions behind a link annotation."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    action: Any = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
+    for _ in range(links):
+        action = pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://x.example"),
+                                    Next=pdf.make_indirect(action) if indirect else action)
+    pdf.pages[0].Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[0, 0, 10, 10], A=action))]))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
 def _docx(macro: bool = False) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
@@ -109,6 +124,52 @@ def test_bad_files_are_refused_with_a_clear_message(app, client, login_as, env, 
     assert _stored(app, env.a) == []
     assert [p for p in Path(env.dir).iterdir() if not p.name.startswith(".")] == [
         Path(env.dir) / e.storage_key for e in _stored(app, env.b)]
+
+
+@pytest.mark.parametrize(("links", "indirect"), [(3, False), (60, False), (400, False), (60, True)])
+def test_javascript_behind_a_long_chain_of_actions_is_refused(app, client, login_as, env, links,
+                                                              indirect):
+    login_as(env.user)
+    response = _upload(client, env.a, "docs", _pdf_with_chained_js(links, indirect=indirect),
+                       "chained.pdf")
+    assert response.status_code == 422
+    assert "JavaScript" in response.get_data(as_text=True)
+    assert _stored(app, env.a) == []
+
+
+def _pdf_with_attachment() -> bytes:
+    """A PDF carrying a file in a file-attachment annotation (no /EmbeddedFiles name tree)."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    stream = pdf.make_stream(b"MZ\x90\x00", Type=pikepdf.Name.EmbeddedFile)
+    spec = pikepdf.Dictionary(Type=pikepdf.Name.Filespec, F=pikepdf.String("setup.exe"),
+                              EF=pikepdf.Dictionary(F=stream))
+    pdf.pages[0].Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.FileAttachment, Rect=[0, 0, 10, 10], FS=spec))]))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_a_file_attached_to_an_annotation_is_refused(app, client, login_as, env):
+    login_as(env.user)
+    response = _upload(client, env.a, "docs", _pdf_with_attachment(), "attached.pdf")
+    assert response.status_code == 422 and "embedded files" in response.get_data(as_text=True)
+    assert _stored(app, env.a) == []
+
+
+def test_a_pdf_too_large_to_examine_fully_is_refused(app, client, login_as, env, monkeypatch):
+    """Fail closed: when the object budget runs out, the file is refused, not waved through."""
+    from vendorcheck.services import uploads
+
+    monkeypatch.setattr(uploads, "MAX_PDF_NODES", 20)
+    login_as(env.user)
+    response = _upload(client, env.a, "docs", _pdf_with_chained_js(30), "deep.pdf")
+    assert response.status_code == 422
+    assert "too complex to check" in response.get_data(as_text=True)
+    assert _stored(app, env.a) == []
+    monkeypatch.setattr(uploads, "MAX_PDF_NODES", 10_000)
+    assert _upload(client, env.a, "docs", _pdf(), "plain.pdf").status_code == 303
 
 
 def test_good_docx_png_and_csv_are_accepted(app, client, login_as, env):

@@ -12,8 +12,10 @@ from typing import NamedTuple
 
 import pytest
 
+from tests.support import s3
 from vendorcheck.storage import CHUNK, Area, FileMissing, InvalidKey, LocalStore, Store
 from vendorcheck.storage.base import KEY_HEX_LENGTH
+from vendorcheck.storage.s3 import S3Store
 
 
 class Backend(NamedTuple):
@@ -34,13 +36,28 @@ def local_backend(tmp_path: Path) -> Backend:
     return Backend(store, held)
 
 
-# The object-storage backend joins here (e.g. against a local S3 server) and must pass the same tests.
-BACKENDS: dict[str, Callable[[Path], Backend]] = {"local": local_backend}
+def s3_backend(tmp_path: Path, endpoint: str) -> Backend:
+    """A bucket of its own on the test S3 server, under a prefix; `held` lists objects and open uploads."""
+    client, bucket = s3.client(endpoint), s3.new_bucket(endpoint)
+    store = S3Store(client, bucket, prefix="app/", spool_dir=str(tmp_path))
+
+    def held(area: Area) -> list[str]:
+        objects = client.list_objects_v2(Bucket=bucket, Prefix=f"app/{area.value}/").get("Contents", [])
+        uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        spooled = [p.name for p in tmp_path.iterdir()]
+        return sorted([o["Key"] for o in objects] + [u["Key"] for u in uploads] + spooled)
+
+    return Backend(store, held)
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+BACKENDS = ("local", "s3")
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    return BACKENDS[request.param](tmp_path)
+    if request.param == "s3":
+        return s3_backend(tmp_path, request.getfixturevalue("s3_endpoint"))
+    return local_backend(tmp_path)
 
 
 class Noise(io.RawIOBase):

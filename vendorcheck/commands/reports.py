@@ -128,13 +128,20 @@ def pack_command(assessment_id: int | None, vendor_id: int | None, output: Path,
                    "(default: PACK_RETENTION_DAYS, 30).")
 @with_appcontext
 def prune_packs_command(days: int | None) -> None:
-    """Delete the files of evidence packs finished more than --older-than days ago."""
+    """Delete the files of evidence packs finished more than --older-than days ago.
+
+    Also marks pack jobs whose worker died as interrupted and removes the working folders no
+    running job uses (run it on every machine that builds packs).
+    """
     from vendorcheck.services import packs
 
     days = days or int(current_app.config.get("PACK_RETENTION_DAYS", 30))
     pruned = packs.prune(days)
     click.echo(f"Removed {pruned.packs} evidence pack file(s) older than {days} days "
                f"({pruned.size} bytes).")
+    cleaned = packs.clean_interrupted()
+    click.echo(f"Marked {cleaned.interrupted} interrupted pack job(s); removed {cleaned.folders} "
+               f"leftover working folder(s).")
 
 
 @click.command("prune-drafts")

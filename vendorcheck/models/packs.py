@@ -50,8 +50,13 @@ class PackJob(db.Model):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Touched on every progress step: a running job that stops moving was interrupted.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Written by the worker every JOB_HEARTBEAT_EVERY seconds while the job runs (and at each
+    # progress step): a running job whose heartbeat is older than JOB_DEAD_AFTER lost its worker.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The run's working folder under instance/tmp (a name, no path): it identifies the run, so a
+    # worker that was given up on cannot finish a job that was retried, and it is removed on cleanup.
+    work_dir: Mapped[str | None] = mapped_column(String(64))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
 

@@ -64,6 +64,14 @@ class Num(fields.Field):  # type: ignore[type-arg]
         return number
 
 
+def _fits_a_float(value: int | float) -> bool:
+    """Whether a number is finite and within a float's range (a JSON integer can have 400 digits)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond ±1.8e308: no float holds it
+        return False
+
+
 def to_number(value: Any) -> int | float | None:
     """Convert `12`, `"12"` or `"12.5"` to a finite int or float; None when impossible."""
     if isinstance(value, bool):
@@ -73,7 +81,7 @@ def to_number(value: Any) -> int | float | None:
         if not NUMBER_RE.match(text) or len(text) > 30:
             return None
         value = float(text) if "." in text else int(text)
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not isinstance(value, (int, float)) or not _fits_a_float(value):
         return None
     return int(value) if float(value).is_integer() and abs(value) < 2**53 else value
 

@@ -11,8 +11,10 @@ class DomainError(Exception):
     status = 422
     default = _l("This action could not be completed.")
 
-    def __init__(self, message: object | None = None) -> None:
+    def __init__(self, message: object | None = None,
+                 links: tuple[tuple[str, str], ...] = ()) -> None:
         self.message = str(message if message is not None else self.default)
+        self.links = links  # (label, local URL): the next steps the error page offers as buttons
         super().__init__(self.message)
 
 

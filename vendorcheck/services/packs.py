@@ -3,8 +3,10 @@
 A pack is requested as a PackJob. With Redis configured (REDIS_URL, as for mail) the job runs
 on the RQ queue "packs" with a job timeout; otherwise it runs in a background thread of the web
 process with its own app context, so the request returns at once and the status page can show
-progress. A thread dies with its process, so a running job whose progress stops moving for
-longer than PACK_STALE_AFTER seconds is reported as interrupted and can be retried.
+progress. While it runs, a small thread of the worker writes the job's heartbeat every
+JOB_HEARTBEAT_EVERY seconds; a worker killed (or a server restarted) stops beating, so a running
+job whose heartbeat is older than JOB_DEAD_AFTER seconds is reported as interrupted, its working
+folder is removed and it can be retried at once.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import secrets
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,7 +31,7 @@ from flask import Flask, current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Engine, select, update
 
 from vendorcheck import audit
 from vendorcheck.extensions import db
@@ -54,7 +59,10 @@ log = logging.getLogger(__name__)
 
 FIELD_NAME = "PackSignature"
 DEFAULT_JOB_TIMEOUT = 1800
-DEFAULT_STALE_AFTER = 900
+DEFAULT_DEAD_AFTER = 60  # seconds without a heartbeat after which a running job's worker is dead
+DEFAULT_HEARTBEAT_EVERY = 15
+LEGACY_TMP_AGE = timedelta(days=1)  # `pack-*` folders of the CLI or of older versions: left alone before
+RUN_RE = re.compile(r"^job-[0-9]{1,19}-[0-9a-f]{16}$")  # a run's working folder (PackJob.work_dir)
 KEY_LENGTH = 64
 
 Progress = Callable[[int, str], None]
@@ -114,8 +122,10 @@ def retry_pack(job: PackJob, *, by: User) -> PackJob:
     refresh_stale(job)
     if job.status is not PackStatus.FAILED:
         raise PackNotReady(_("Only a failed evidence pack can be retried."))
+    _remove_work_dir(job.work_dir)
     job.status, job.progress, job.error = PackStatus.QUEUED, 0, None
     job.message, job.updated_at, job.finished_at = _("Waiting for a worker…"), utcnow(), None
+    job.heartbeat_at, job.work_dir = None, None
     audit.record("pack.retried", by=by, org=job.buyer_org_id, obj=job)
     db.session.commit()
     dispatch(job.id)
@@ -183,96 +193,217 @@ def run_pack_job(job_id: int) -> str:
 
 
 def _run(job: PackJob) -> str:
-    """Run a loaded job (see run_pack_job)."""
-    job_id = job.id
-    job.status, job.progress, job.updated_at = PackStatus.RUNNING, 1, utcnow()
+    """Run a loaded job (see run_pack_job) in its own working folder, beating while it runs."""
+    job_id, run = job.id, f"job-{job.id}-{secrets.token_hex(8)}"
+    folder = _tmp_root() / run
+    folder.mkdir(mode=0o700)
+    now = utcnow()
+    job.status, job.progress, job.updated_at = PackStatus.RUNNING, 1, now
+    job.heartbeat_at, job.work_dir = now, run
     db.session.commit()
+    token = _run_folder.set(folder)  # the build's temporary files go inside the run's folder
+    try:
+        with _heartbeat(job_id, run):
+            return _run_in(job, run, folder)
+    finally:
+        _run_folder.reset(token)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_in(job: PackJob, run: str, folder: Path) -> str:
+    """Build, store and record the pack of a running job (see _run)."""
+    job_id = job.id
     by = db.session.get(User, job.created_by_id) if job.created_by_id else None
     try:
-        built, stored = _build_and_store(job, by)
+        built, stored = _build_and_store(job, by, run, folder)
     except DomainError as exc:
         db.session.rollback()
-        _fail(job_id, exc.message)
+        _fail(job_id, exc.message, run=run)
         return PackStatus.FAILED.value
     except Exception:  # anything else: log it with the job id, tell the user plainly
         db.session.rollback()
         log.exception("evidence pack job %s failed", job_id)
         _fail(job_id, _("The evidence pack could not be built because of an unexpected error "
-                        "(logged as pack job %(id)s). Please try again.", id=job_id))
+                        "(logged as pack job %(id)s). Please try again.", id=job_id), run=run)
         return PackStatus.FAILED.value
     try:
-        _finish(job_id, built, stored)
+        finished = _finish(job_id, built, stored, run)
     except BaseException:
         current_store().delete(Area.PACKS, stored.key)  # a file no job points to would never be pruned
         raise
+    if not finished:  # given up on as dead meanwhile (and perhaps retried): that run owns the job
+        current_store().delete(Area.PACKS, stored.key)
+        return "superseded"
     return PackStatus.DONE.value
 
 
-def _build_and_store(job: PackJob, by: User | None) -> tuple[BuiltPack, StoredFile]:
-    """Build a job's pack in a working folder, then save it into the store."""
-    with tempfile.TemporaryDirectory(prefix="pack-", dir=_work_dir()) as folder:
-        output = Path(folder) / "pack.pdf"
-        built = build_pack(_job_assessments(job), locale=job.locale, output=output, by=by,
-                           progress=_job_progress(job.id))
-        with output.open("rb") as handle:
-            stored = current_store().save(Area.PACKS, handle)
+@contextmanager
+def _heartbeat(job_id: int, run: str) -> Iterator[None]:
+    """Write the job's heartbeat from a small thread every JOB_HEARTBEAT_EVERY seconds meanwhile.
+
+    The thread has its own database connection, so a long step (a render, the signature) that
+    holds the job's session does not stop the beat; it dies with the worker, which is the point.
+    """
+    every = float(current_app.config.get("JOB_HEARTBEAT_EVERY", DEFAULT_HEARTBEAT_EVERY))
+    engine, stop = db.engine, threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                _beat(engine, job_id, run)
+            except Exception:  # the database is briefly away: the next beat tries again
+                log.warning("could not write the heartbeat of pack job %s", job_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"pack-{job_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _beat(engine: Engine, job_id: int, run: str) -> None:
+    """Record that the run `run` of a job is alive (nothing when the job is no longer its)."""
+    with engine.begin() as conn:
+        conn.execute(update(PackJob).where(
+            PackJob.id == job_id, PackJob.work_dir == run, PackJob.status == PackStatus.RUNNING,
+        ).values(heartbeat_at=utcnow()))
+
+
+def _build_and_store(job: PackJob, by: User | None, run: str | None = None,
+                     folder: Path | None = None) -> tuple[BuiltPack, StoredFile]:
+    """Build a job's pack in its run's working folder (else a temporary one), then store it."""
+    if folder is None:
+        with tempfile.TemporaryDirectory(prefix="pack-", dir=_work_dir()) as temporary:
+            return _build_and_store(job, by, run, Path(temporary))
+    output = folder / "pack.pdf"
+    built = build_pack(_job_assessments(job), locale=job.locale, output=output, by=by,
+                       progress=_job_progress(job.id, run))
+    with output.open("rb") as handle:
+        stored = current_store().save(Area.PACKS, handle)
     if stored.sha256 != built.sha256:  # the store must hold exactly the bytes that were signed
         current_store().delete(Area.PACKS, stored.key)
         raise OSError("the stored evidence pack differs from the one built")
     return built, stored
 
 
-def _job_progress(job_id: int) -> Progress:
-    """Return a callback that stores the job's progress (only when it changed)."""
+def _job_progress(job_id: int, run: str | None) -> Progress:
+    """Return a callback that stores the job's progress (only when it changed) and a heartbeat."""
     last = {"percent": -1}
 
     def report(percent: int, message: str) -> None:
         if percent == last["percent"]:
             return
         last["percent"] = percent
-        job = db.session.get(PackJob, job_id)
-        if job is None:
+        job = db.session.get(PackJob, job_id, populate_existing=True)
+        if job is None or job.work_dir != run or job.status is not PackStatus.RUNNING:
             return
-        job.progress, job.message, job.updated_at = max(1, min(99, percent)), message[:300], utcnow()
+        job.progress, job.message = max(1, min(99, percent)), message[:300]
+        job.updated_at = job.heartbeat_at = utcnow()
         db.session.commit()
 
     return report
 
 
-def _finish(job_id: int, built: BuiltPack, stored: StoredFile) -> None:
-    """Record a finished pack."""
-    job = db.session.get(PackJob, job_id)
-    assert job is not None
+def _finish(job_id: int, built: BuiltPack, stored: StoredFile, run: str) -> bool:
+    """Record a finished pack; False when the job is no longer this run's."""
+    job = db.session.get(PackJob, job_id, populate_existing=True, with_for_update=True)
+    if job is None or job.work_dir != run or job.status is not PackStatus.RUNNING:
+        db.session.rollback()
+        return False
     job.status, job.progress, job.message = PackStatus.DONE, 100, _("Ready")
     job.storage_key, job.sha256, job.size = stored.key, stored.sha256, stored.size
     job.finished_at = job.updated_at = utcnow()
     audit.record("pack.built", by=None, org=job.buyer_org_id, obj=job,
                  details={"sha256": built.sha256, "size": built.size, "pages": built.pages})
     db.session.commit()
+    return True
 
 
-def _fail(job_id: int, message: str) -> None:
-    """Record a failed job with a message the user can act on."""
-    job = db.session.get(PackJob, job_id)
-    if job is None:
+def _fail(job_id: int, message: str, *, run: str | None = None) -> None:
+    """Record a failed job with a message the user can act on (a run only fails its own job)."""
+    job = db.session.get(PackJob, job_id, populate_existing=True, with_for_update=True)
+    if job is None or (run is not None and (job.work_dir != run
+                                            or job.status is not PackStatus.RUNNING)):
         return
     job.status, job.error, job.message = PackStatus.FAILED, message[:2000], message[:300]
     job.finished_at = job.updated_at = utcnow()
     db.session.commit()
 
 
-def refresh_stale(job: PackJob, *, now: datetime | None = None) -> bool:
-    """Mark a running job whose progress stopped moving as failed (its worker died); commit."""
+def is_dead(job: PackJob, *, now: datetime | None = None) -> bool:
+    """Whether a running job's worker stopped beating more than JOB_DEAD_AFTER seconds ago."""
     # Queued jobs are left alone: RQ keeps them until a worker is free, however long that is.
     if job.status is not PackStatus.RUNNING:
         return False
-    limit = timedelta(seconds=int(current_app.config.get("PACK_STALE_AFTER", DEFAULT_STALE_AFTER)))
-    if (now or utcnow()) - job.updated_at <= limit:
+    limit = timedelta(seconds=_dead_after())
+    last = job.heartbeat_at or job.updated_at  # rows from before heartbeats: their last progress
+    return (now or utcnow()) - last > limit
+
+
+def _dead_after() -> float:
+    """Seconds without a heartbeat after which a running job's worker is taken for dead."""
+    return float(current_app.config.get("JOB_DEAD_AFTER", DEFAULT_DEAD_AFTER))
+
+
+def refresh_stale(job: PackJob, *, now: datetime | None = None) -> bool:
+    """Mark a running job whose worker died as interrupted and remove its working folder; commit."""
+    if not is_dead(job, now=now):
         return False
     job.status, job.finished_at = PackStatus.FAILED, now or utcnow()
-    job.error = job.message = _("The worker building this pack stopped (the server restarted or "
-                                "the job was lost). Please try again.")
+    with force_locale(job.locale):
+        job.error = job.message = _("Interrupted: the worker building this pack stopped (it "
+                                    "crashed, or the server restarted). Please try again.")
+    removed = _remove_work_dir(job.work_dir)
+    audit.record("pack.interrupted", by=None, org=job.buyer_org_id, obj=job,
+                 details={"heartbeat_at": (job.heartbeat_at or job.updated_at).isoformat(),
+                          "work_dir_removed": removed})
     db.session.commit()
+    return True
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """What `clean_interrupted` did: jobs marked interrupted, leftover working folders removed."""
+
+    interrupted: int
+    folders: int
+
+
+def clean_interrupted(*, now: datetime | None = None) -> Cleaned:
+    """Mark every dead running job as interrupted and remove working folders no live run uses.
+
+    Working folders are on the worker's local disk: run this (`vendorcheck report prune-packs`)
+    on every machine that builds packs.
+    """
+    running = db.session.scalars(select(PackJob).where(PackJob.status == PackStatus.RUNNING)).all()
+    interrupted = sum(refresh_stale(job, now=now) for job in running)
+    live = set(db.session.scalars(select(PackJob.work_dir).where(
+        PackJob.status == PackStatus.RUNNING, PackJob.work_dir.is_not(None))))
+    moment = now or utcnow()
+    # A run creates its folder just before it records it: a young unknown folder may be starting.
+    young = (moment - timedelta(seconds=_dead_after())).timestamp()
+    legacy = (moment - LEGACY_TMP_AGE).timestamp()
+    folders = 0
+    for path in _tmp_root().iterdir():
+        mtime = path.stat().st_mtime
+        leftover = (RUN_RE.match(path.name) and path.name not in live and mtime < young) or (
+            path.name.startswith("pack-") and mtime < legacy)
+        if leftover and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            folders += 1
+    return Cleaned(interrupted, folders)
+
+
+def _remove_work_dir(name: str | None) -> bool:
+    """Remove a run's working folder if it is on this machine; whether something was removed."""
+    if not name or not RUN_RE.match(name):
+        return False
+    folder = _tmp_root() / name
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
     return True
 
 
@@ -349,11 +480,19 @@ def record_cli_build(assessments: Sequence[Assessment], built: BuiltPack, *, loc
     db.session.commit()
 
 
-def _work_dir() -> Path:
+def _tmp_root() -> Path:
     """Return the folder of the packs' temporary working files (local disk, not the store)."""
     folder = Path(current_app.instance_path) / "tmp"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
+
+
+_run_folder: ContextVar[Path | None] = ContextVar("pack_run_folder", default=None)
+
+
+def _work_dir() -> Path:
+    """Return where working files go: the running job's own folder, else instance/tmp."""
+    return _run_folder.get() or _tmp_root()
 
 
 def _vendor_assessments(vendor_id: int, org_id: int) -> list[Assessment]:
@@ -512,12 +651,21 @@ def _signer_name(org_id: int) -> str:
     return record.subject if record is not None else signing.instance_name()
 
 
+def _questionnaire_title(a: Assessment, fmt: Formatter) -> str:
+    """Return the questionnaire's title in the pack's language (its id if it is gone)."""
+    try:
+        return fmt.text(reports.questionnaire_for(a).title) or a.questionnaire_id
+    except reports.QuestionnaireMissing:
+        return a.questionnaire_id
+
+
 def _assessment_row(a: Assessment, report_file: tuple[Path, str, bool],
                     fmt: Formatter) -> dict[str, Any]:
     """Return the cover's facts about one assessment."""
     _path, digest, stored = report_file
     return {
         "id": a.id, "questionnaire_id": a.questionnaire_id, "version": a.questionnaire_version,
+        "title": _questionnaire_title(a, fmt),
         "sha256": a.questionnaire_sha256, "status": a.status.value,
         "decision": a.decision.value if a.decision else None,
         "dates": [(key, value) for key, value in (

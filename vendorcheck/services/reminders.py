@@ -145,14 +145,29 @@ def schedule_daily(now: datetime | None = None) -> tuple[datetime, bool]:
 
 
 def daily_run() -> dict[str, int]:
-    """Schedule tomorrow's run first, so one failure never stops the daily runs; then send today's."""
+    """Schedule tomorrow's run first, so one failure never stops the daily runs; then do today's.
+
+    Today's: due DPA changes, the audit log's daily checkpoint, then the reminders.
+    """
     try:
         schedule_daily()
     except Exception:  # Redis hiccup: still send today's; the log says the chain needs a restart
         log.exception("could not schedule tomorrow's reminders; run `vendorcheck reminders "
                       "schedule` again")
     _apply_dpa_changes()
+    _checkpoint_audit_log()
     return send_reminders()
+
+
+def _checkpoint_audit_log() -> None:
+    """Anchor the audit log's head outside the database (docs/audit-log.md), once a day."""
+    from vendorcheck import audit_checkpoints
+
+    try:
+        audit_checkpoints.write_checkpoint()
+    except Exception:  # never let it stop the reminders; `audit verify` reports a missing checkpoint
+        db.session.rollback()
+        log.exception("could not write today's audit checkpoint; run `vendorcheck audit checkpoint`")
 
 
 def _apply_dpa_changes() -> None:

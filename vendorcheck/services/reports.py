@@ -93,6 +93,7 @@ def report_data(assessment: Assessment, *, now: datetime | None = None) -> Repor
     answers = {a.item_id: a.value for a in assessment.answers}
     service = assessment.vendor.services or ""
     att = assessment.attestation
+    reviewed = reviewed_of(assessment)
     return ReportData(
         assessment_id=assessment.id,
         buyer=assessment.buyer_org.name,
@@ -112,7 +113,8 @@ def report_data(assessment: Assessment, *, now: datetime | None = None) -> Repor
         next_review_date=assessment.next_review_date,
         score=assessment.score,
         tier=assessment.tier,
-        verdict=reviewed_of(assessment).verdict,
+        verdict=reviewed.verdict,
+        categories=reviewed.categories,
         justifications={a.item_id: a.justification for a in assessment.answers if a.justification},
         findings=[{
             "finding_id": f.finding_id, "source": f.source, "severity": f.severity,
@@ -229,8 +231,10 @@ def draft_inputs_sha256(assessment: Assessment, data: ReportData, locale: str) -
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _json_default(value: Any) -> str:
-    """Write dates, enums and decimals by their stable text (a repr with an address would never match)."""
+def _json_default(value: Any) -> Any:
+    """Write dates, enums, decimals and records by stable values (a repr with an address never matches)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
     if isinstance(value, datetime | date_type):
         return value.isoformat()
     if isinstance(value, Enum):

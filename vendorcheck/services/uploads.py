@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -31,6 +32,8 @@ KINDS: dict[str, tuple[tuple[str, ...], str]] = {
 ACCEPT_ALIASES = {"image": ("png", "jpeg"), "jpg": ("jpeg",)}
 OOXML_MAIN = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
 PDF_DANGER = ("/JavaScript", "/JS", "/OpenAction", "/Launch", "/EmbeddedFiles", "/AA")
+PDF_DANGER_NAMES = ("/JavaScript", "/Launch", "/EmbeddedFile")  # as values (/S /JavaScript)
+MAX_PDF_NODES = 500_000  # dictionaries and arrays examined per PDF; beyond, the file is refused
 
 
 class UploadRejected(ValidationFailed):
@@ -111,9 +114,7 @@ def _pdf_scan(pdf: object) -> None:
     import pikepdf
 
     assert isinstance(pdf, pikepdf.Pdf)
-    found: set[str] = set()
-    for obj in pdf.objects:
-        _walk(obj, found, 0)
+    found = _dangers(pdf.objects)
     if found & {"/JavaScript", "/JS"}:
         raise UploadRejected(_l("The PDF contains JavaScript, which is not accepted."))
     if found & {"/OpenAction", "/AA", "/Launch"}:
@@ -122,26 +123,44 @@ def _pdf_scan(pdf: object) -> None:
         raise UploadRejected(_l("The PDF contains embedded files, which are not accepted."))
 
 
-def _walk(obj: object, found: set[str], depth: int) -> None:
-    """Collect dangerous keys and names in nested direct objects (indirect ones are visited once)."""
+def _dangers(objects: Iterable[object]) -> set[str]:
+    """Collect dangerous keys and names in every object and everything nested in it.
+
+    Indirect objects are each visited once (they are all in `objects`); direct dictionaries and
+    arrays nested inside them are walked with a stack, so no depth (a chain of 60 /Next actions)
+    hides anything. The walk has a budget instead of a depth limit: a file that would take more
+    than MAX_PDF_NODES steps is refused, because what is not examined is not accepted.
+    """
     import pikepdf
 
-    if depth > 50:
-        return
-    if isinstance(obj, pikepdf.Dictionary):
-        for key in obj:
-            if key in PDF_DANGER or key == "/EmbeddedFiles":
-                found.add(key)
-            child = obj.get(key)
-            if isinstance(child, pikepdf.Name) and str(child) in ("/JavaScript", "/Launch",
-                                                                  "/EmbeddedFile"):
-                found.add(str(child))
-            elif isinstance(child, (pikepdf.Dictionary, pikepdf.Array)) and not child.is_indirect:
-                _walk(child, found, depth + 1)
-    elif isinstance(obj, pikepdf.Array):
-        for child in obj:
-            if isinstance(child, (pikepdf.Dictionary, pikepdf.Array)) and not child.is_indirect:
-                _walk(child, found, depth + 1)
+    found: set[str] = set()
+    budget = MAX_PDF_NODES
+    for top in objects:
+        stack = [top]
+        while stack:
+            budget -= 1
+            if budget < 0:
+                raise UploadRejected(_l("The PDF is too complex to check (too many objects), so "
+                                        "it is not accepted."))
+            obj = stack.pop()
+            if isinstance(obj, pikepdf.Stream):  # its dictionary: an /EmbeddedFile is a stream
+                obj = obj.stream_dict
+            if isinstance(obj, pikepdf.Dictionary):
+                children = []
+                for key in obj:
+                    if key in PDF_DANGER:
+                        found.add(key)
+                    children.append(obj.get(key))
+            elif isinstance(obj, pikepdf.Array):
+                children = list(obj)
+            else:
+                continue
+            for child in children:
+                if isinstance(child, pikepdf.Name) and str(child) in PDF_DANGER_NAMES:
+                    found.add(str(child))
+                elif isinstance(child, (pikepdf.Dictionary, pikepdf.Array)) and not child.is_indirect:
+                    stack.append(child)
+    return found
 
 
 def _check_image(stream: BinaryIO, head: bytes) -> None:

@@ -6,6 +6,7 @@ stored file leaves this package. See docs/architecture.md, "Stored files".
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from vendorcheck.storage.base import (
     InvalidKey,
     Store,
     StoredFile,
+    attachment_disposition,
     check_key,
 )
 from vendorcheck.storage.local import FOLDERS, LocalStore
@@ -36,7 +38,31 @@ def local_store(app: Flask) -> LocalStore:
     return LocalStore(folder_of)
 
 
-BACKENDS: dict[str, Callable[[Flask], Store]] = {"local": local_store}
+def s3_store(app: Flask) -> Store:
+    """Return the S3 store of an app from its STORAGE_S3_* settings; a bad setting stops the app at boot."""
+    from vendorcheck.storage.s3 import ADDRESSING_STYLES, S3Store, make_client  # boto3 loads only for S3
+
+    cfg = app.config
+    bucket = str(cfg.get("STORAGE_S3_BUCKET") or "")
+    if not bucket:
+        raise RuntimeError("STORAGE_BACKEND 's3' needs STORAGE_S3_BUCKET (the bucket's name).")
+    style = str(cfg.get("STORAGE_S3_ADDRESSING_STYLE") or "auto")
+    # Each process makes its own client when it first needs one (see S3Store._client).
+    make = functools.partial(make_client, endpoint_url=cfg.get("STORAGE_S3_ENDPOINT_URL") or None,
+                             region=cfg.get("STORAGE_S3_REGION") or None, addressing_style=style)
+    try:
+        if style not in ADDRESSING_STYLES:
+            raise ValueError(f"addressing style must be one of {', '.join(ADDRESSING_STYLES)}")
+        return S3Store(make, bucket, prefix=str(cfg.get("STORAGE_S3_PREFIX") or ""),
+                       sse=cfg.get("STORAGE_S3_SSE") or None,
+                       kms_key_id=cfg.get("STORAGE_S3_KMS_KEY_ID") or None,
+                       presigned=bool(cfg.get("STORAGE_S3_PRESIGNED")),
+                       expires_in=int(cfg.get("STORAGE_S3_PRESIGNED_EXPIRES", 300)))
+    except ValueError as error:
+        raise RuntimeError(f"STORAGE_S3_* settings: {error}") from None
+
+
+BACKENDS: dict[str, Callable[[Flask], Store]] = {"local": local_store, "s3": s3_store}
 
 
 def init_app(app: Flask) -> None:
@@ -55,4 +81,4 @@ def current_store() -> Store:
 
 
 __all__ = ["BACKENDS", "CHUNK", "Area", "FileMissing", "InvalidKey", "LocalStore", "Store", "StoredFile",
-           "check_key", "current_store", "init_app", "local_store"]
+           "attachment_disposition", "check_key", "current_store", "init_app", "local_store", "s3_store"]

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from vendorcheck.storage.base import CHUNK, Area, FileMissing, Store, StoredFile, area_of, check_key, new_key
+from vendorcheck.storage.base import CHUNK, Area, FileMissing, Store, StoredFile, area_of, check_key
 
 # The folders and file names installations have always had, so their files stay where they are.
 FOLDERS = {Area.EVIDENCE: "evidence", Area.REPORTS: "reports", Area.PACKS: "packs", Area.DPA: "dpa",
-           Area.CERTIFICATES: "dpa_certificates", Area.DRAFTS: "draft_reports"}
+           Area.CERTIFICATES: "dpa_certificates", Area.AUDIT: "audit_checkpoints",
+           Area.DRAFTS: "draft_reports"}
 SUFFIXES = {Area.EVIDENCE: "", Area.REPORTS: ".pdf", Area.PACKS: ".pdf", Area.DPA: ".pdf",
-            Area.CERTIFICATES: ".pdf", Area.DRAFTS: ".pdf"}
+            Area.CERTIFICATES: ".pdf", Area.AUDIT: ".json", Area.DRAFTS: ".pdf"}
 TEMP_PREFIX = ".upload-"  # dot files: never a key, ignored by listings of stored files
 
 
@@ -31,10 +32,10 @@ class LocalStore(Store):
         """Return a store keeping every area in its usual folder under `root`."""
         return cls(lambda area: Path(root) / FOLDERS[area])
 
-    def save(self, area: Area | str, stream: BinaryIO) -> StoredFile:
-        """Copy a stream to a temp file, fsync it, then rename it to a new key (atomic)."""
+    def put(self, area: Area | str, key: str, stream: BinaryIO) -> StoredFile:
+        """Copy a stream to a temp file, fsync it, then rename it to the key (atomic)."""
+        target = self._path(area, key)
         folder = self._folder(area_of(area))
-        key = new_key(area)
         digest, size = hashlib.sha256(), 0
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX)
         try:
@@ -45,7 +46,7 @@ class LocalStore(Store):
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(tmp, self._path(area, key))
+            os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

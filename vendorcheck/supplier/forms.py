@@ -45,17 +45,6 @@ def _sort_key(label: str) -> str:
     return unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().casefold()
 
 
-def _seen_version(raw: str | None) -> int | None:
-    """Return the answer version the page showed: 0 when it showed no answer, None when unsaid.
-
-    An empty field means "no answer yet" (0), so a colleague's first answer saved in the meantime
-    is a conflict rather than silently overwritten.
-    """
-    if raw is None:
-        return None
-    return int(raw) if raw.isdigit() else 0 if raw == "" else None
-
-
 def choices_of(item: Item) -> list[tuple[str, str]]:
     """Return (value, label) choices of a choice item, N/A last when allowed."""
     source = item.kind.widget.choices
@@ -150,11 +139,11 @@ def attestation_value(item: Item, formdata: MultiDict[str, Any]) -> dict[str, An
 
 
 def section_values(section: Section, form: BaseForm, formdata: MultiDict[str, Any]
-                   ) -> tuple[dict[str, Any], dict[str, str | None], dict[str, int | None]]:
-    """Return (values, justifications, versions) posted for every answerable item."""
+                   ) -> tuple[dict[str, Any], dict[str, str | None], dict[str, object]]:
+    """Return (values, justifications, versions as posted) for every answerable item."""
     values: dict[str, Any] = {}
     notes: dict[str, str | None] = {}
-    versions: dict[str, int | None] = {}
+    versions: dict[str, object] = {}
     for item in section.items:
         if not item.kind.typed:
             continue
@@ -167,7 +156,7 @@ def section_values(section: Section, form: BaseForm, formdata: MultiDict[str, An
             values[item.id] = form[item.id].data
         if item.justification is not None:
             notes[item.id] = form[f"{item.id}__justification"].data or None
-        versions[item.id] = _seen_version(formdata.get(f"{item.id}__version"))
+        versions[item.id] = formdata.get(f"{item.id}__version")
     return values, notes, versions
 
 

@@ -19,6 +19,12 @@ from vendorcheck.questionnaire import Questionnaire, validate_answers
     ("hours", float("inf"), "must be a finite number ≥ 0"),
     ("hours", float("nan"), "must be a finite number ≥ 0"),
     ("hours", "1e309", "must be a finite number ≥ 0"),
+    # Integers too large for a float are refused, not an OverflowError.
+    pytest.param("hours", 10**400, "must be a finite number ≥ 0", id="hours-10**400"),
+    pytest.param("hours", -(10**400), "must be a finite number ≥ 0", id="hours--10**400"),
+    pytest.param("hours", 2 * 10**308, "must be a finite number ≥ 0", id="hours-2e308"),
+    ("hours", "Infinity", "must be a finite number ≥ 0"),
+    ("hours", "-1e400", "must be a finite number ≥ 0"),
     ("hours", -5, "must be a finite number ≥ 0"),
     ("hours", True, "must be a finite number"),
     ("measures", ["maybe"], "'maybe' is not one of mfa, enc, none"),

@@ -277,7 +277,10 @@ def test_a_percentage_takes_a_number_from_0_to_100(shares: Questionnaire, raw: A
     assert item.kind.check(item, raw, _no_problem) == stored
 
 
-@pytest.mark.parametrize("raw", [100.5, -1, "101", "-0.5", "abc", "%", "42 %%", True, [42]])
+@pytest.mark.parametrize("raw", [100.5, -1, "101", "-0.5", "abc", "%", "42 %%", True, [42],
+                                 pytest.param(10**400, id="10**400"),
+                                 pytest.param(-(10**400), id="-10**400"),
+                                 float("nan"), "NaN %", "1e400"])
 def test_a_percentage_outside_0_to_100_is_refused(shares: Questionnaire, raw: Any) -> None:
     item = shares.item("uptime")
     with pytest.raises(Invalid, match="must be a percentage between 0 and 100"):
