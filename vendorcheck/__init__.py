@@ -74,9 +74,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_access(app: Flask) -> None:
-    """Set up Flask-Login's user loader and the access helpers for templates."""
-    from vendorcheck import access
+    """Set up the server-side sessions (Flask-Login's loader) and the access helpers for templates."""
+    from vendorcheck import access, sessions
 
+    sessions.init_app(app)
     access.init_app(app)
 
 

@@ -41,6 +41,7 @@ def _subjects() -> dict[str, Callable[[dict[str, Any]], str]]:
             else _("%(buyer)s invites you to vendorcheck", buyer=c["buyer"])),
         "colleague_invitation": lambda c: _("Join %(org)s on vendorcheck", org=c["org"]),
         "password_reset": lambda c: _("Reset your vendorcheck password"),
+        "account_locked": lambda c: _("Logging in to your vendorcheck account is paused"),
         "invitation_reminder": lambda c: _("Reminder: %(buyer)s is waiting for you",
                                            buyer=c["buyer"]),
     }

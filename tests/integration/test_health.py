@@ -105,10 +105,13 @@ def unreachable(tmp_path: Path) -> Flask:
 
 
 def _logged_in(app: Flask) -> FlaskClient:
-    """A client whose session names user 1: loading that user needs the database."""
+    """A new client whose session names a server-side session of user 1: loading it needs the database.
+
+    A new one each time: once the app found no such session, it drops it from the cookie.
+    """
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = "1:0"
+        session["_user_id"] = f"1:{'s' * 32}"  # `user_id:secret`, the shape sessions.parse_cookie_id accepts
         session["_fresh"] = True
     return client
 
@@ -201,16 +204,16 @@ def test_the_app_recovers_when_a_sqlite_file_comes_back(tmp_path: Path) -> None:
     app = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'app.sqlite3'}"))
     with app.app_context():
         db.create_all()
-    client = _logged_in(app)
+    client = app.test_client()
     try:
-        assert client.get("/auth/profile").status_code == 302  # user 1 does not exist: sent to log in
+        assert _logged_in(app).get("/auth/profile").status_code == 302  # no such session: sent to log in
         folder.rename(tmp_path / "away")
         with app.app_context():
             db.engine.dispose()  # the pooled connections are lost with the server
-        _assert_unavailable_page(client.get("/auth/profile"), "briefly unavailable")
+        _assert_unavailable_page(_logged_in(app).get("/auth/profile"), "briefly unavailable")
         assert client.get("/readyz").status_code == 503
         (tmp_path / "away").rename(folder)
-        assert client.get("/auth/profile").status_code == 302
+        assert _logged_in(app).get("/auth/profile").status_code == 302
         assert client.get("/readyz").status_code == 200
     finally:
         with app.app_context():
@@ -283,15 +286,15 @@ def test_the_app_recovers_when_postgresql_comes_back(app: Flask, relay: Relay, t
     url = make_url(TEST_DB_URL).set(host="127.0.0.1", port=relay.port)
     behind = create_app(make_config(tmp_path,
                                     SQLALCHEMY_DATABASE_URI=url.render_as_string(hide_password=False)))
-    client = _logged_in(behind)
+    client = behind.test_client()
     try:
-        assert client.get("/auth/profile").status_code == 302  # a pooled connection is now open
+        assert _logged_in(behind).get("/auth/profile").status_code == 302  # a pooled connection is now open
         assert client.get("/readyz").status_code == 200
         relay.cut()  # the server goes away: the pooled connection dies, new ones are refused
-        _assert_unavailable_page(client.get("/auth/profile"), "briefly unavailable")
+        _assert_unavailable_page(_logged_in(behind).get("/auth/profile"), "briefly unavailable")
         assert _json(client.get("/readyz"))["checks"]["database"] == "unavailable"
         relay.start()  # it is back: pool_pre_ping replaces the dead connection, no restart
-        assert client.get("/auth/profile").status_code == 302
+        assert _logged_in(behind).get("/auth/profile").status_code == 302
         assert client.get("/readyz").status_code == 200
     finally:
         with behind.app_context():

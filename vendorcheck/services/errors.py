@@ -35,6 +35,18 @@ class InvalidCredentials(DomainError):
     default = _l("Wrong e-mail address or password.")
 
 
+class AccountLocked(InvalidCredentials):
+    """Too many failures for an address (known account or not, so it tells nothing about accounts)."""
+
+    default = _l("Too many failed attempts with this e-mail address: logging in is paused for a while. "
+                 "Try again later, or choose a new password with \"Forgot your password?\".")
+
+
+class SessionNotFound(DomainError):
+    status = 404
+    default = _l("This session does not exist.")
+
+
 class WrongPassword(ValidationFailed):
     default = _l("Your current password is not correct.")
 
