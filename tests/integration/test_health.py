@@ -83,7 +83,13 @@ def test_readyz_reaches_a_live_redis(app: Flask, client: FlaskClient,
     assert _json(client.get("/readyz"))["checks"]["redis"] == "ok"
 
 
-def test_health_checks_are_not_rate_limited(tmp_path: Path) -> None:
+def test_health_checks_are_not_rate_limited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vendorcheck.extensions import limiter
+
+    # The limiter is one object for every app: put back what this app's settings change in it.
+    manager = limiter.limit_manager
+    monkeypatch.setattr(manager, "_application_limits", manager._application_limits)
+    monkeypatch.setattr(limiter, "enabled", limiter.enabled)
     app = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'limits.sqlite3'}",
                                  RATELIMIT_ENABLED=True, RATELIMIT_APPLICATION="2/minute"))
     client = app.test_client()
@@ -91,6 +97,7 @@ def test_health_checks_are_not_rate_limited(tmp_path: Path) -> None:
         assert [client.get("/healthz").status_code for _ in range(5)] == [200] * 5
         assert [client.get("/readyz").status_code for _ in range(5)] == [200] * 5
     finally:
+        limiter.reset()
         with app.app_context():
             db.engine.dispose()
 
