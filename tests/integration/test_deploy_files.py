@@ -25,6 +25,18 @@ NGINX = (DEPLOY / "nginx" / "vendorcheck.conf").read_text()
 UNITS = sorted((DEPLOY / "systemd").iterdir())
 
 
+@pytest.fixture(autouse=True)
+def _limiter_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps built here turn rate limiting on in the one shared limiter: put it back as it was after."""
+    from vendorcheck.extensions import limiter
+
+    manager = limiter.limit_manager
+    monkeypatch.setattr(manager, "_application_limits", manager._application_limits)
+    monkeypatch.setattr(limiter, "enabled", limiter.enabled)
+    for name in ("_storage", "_limiter", "_storage_uri"):  # where its counters go (Redis db 6 here)
+        monkeypatch.setattr(limiter, name, getattr(limiter, name, None))
+
+
 def _env_file() -> dict[str, str]:
     """Read deploy/vendorcheck.env.example as systemd does (single quotes taken literally)."""
     values = {}
@@ -53,6 +65,7 @@ def test_the_example_settings_start_in_production(tmp_path: Path, monkeypatch: p
     assert env["VENDORCHECK_REDIS_URL"]
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("VENDORCHECK_REDIS_URL", "redis://127.0.0.1:6379/6")  # this branch's Redis index
     monkeypatch.setenv("VENDORCHECK_INSTANCE_PATH", str(tmp_path / "state"))
     monkeypatch.setenv("WEB_CONCURRENCY", "4")
     monkeypatch.setitem(storage.BACKENDS, "local", lambda app: LocalStore.under(tmp_path / "state"))
