@@ -40,10 +40,18 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def make_app(database_url: str, **config: Any) -> Flask:
-    """Create the real app on a database, with tables created."""
+def make_app(database_url: str, *, fresh: bool = False, **config: Any) -> Flask:
+    """Create the real app on a database, with tables created.
+
+    With `fresh`, a PostgreSQL database is emptied first (its public schema dropped): the
+    benchmarks seed their own data, so name a database of your own with --pg, never a shared one.
+    """
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY, **config})
     with app.app_context():
+        if fresh and db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+                conn.exec_driver_sql("CREATE SCHEMA public")
         db.create_all()
     return app
 
@@ -92,16 +100,18 @@ def autosave_items(app: Flask) -> list[tuple[str, list[Any]]]:
             if i.type in values and i.visible_if is None and not i.min and not i.max][:40]
 
 
-def seed_dashboard(app: Flask, vendors: int, *, seed: int = 7) -> int:
+def seed_dashboard(app: Flask, vendors: int, *, seed: int = 7, email: str = BUYER_EMAIL,
+                   slug: str = "big-buyer") -> int:
     """Bulk-insert a buyer with `vendors` vendors, most with one assessment; return the org id."""
     rng = random.Random(seed)
     with app.app_context():
         q = app.extensions["questionnaires"].get(QUESTIONNAIRE)
         pw = generate_password_hash(PASSWORD, method=app.config["PASSWORD_HASH_METHOD"])
-        buyer = Organisation(name="Big Buyer", slug="big-buyer", country="FR", is_buyer=True)
+        buyer = Organisation(name=slug.replace("-", " ").title(), slug=slug, country="FR",
+                             is_buyer=True)
         db.session.add(buyer)
         db.session.flush()
-        user = _user(BUYER_EMAIL, buyer, Role.ADMIN, pw)
+        user = _user(email, buyer, Role.ADMIN, pw)
         db.session.flush()
         now, today = utcnow(), date.today()
         db.session.execute(insert(Vendor), [
@@ -127,6 +137,10 @@ def seed_dashboard(app: Flask, vendors: int, *, seed: int = 7) -> int:
                 "next_review_date": today + timedelta(days=rng.randint(30, 400)) if tier else None})
         db.session.execute(insert(Assessment), rows)
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # Fresh statistics, as autovacuum gives a live database after a bulk load.
+            with db.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
         return buyer.id
 
 

@@ -45,7 +45,7 @@ def register_extensions(app: Flask) -> None:
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=i18n.select_locale)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.viewer_timezone)
     login_manager.init_app(app)
     i18n.init_app(app)
     storage.init_app(app)
@@ -53,9 +53,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_access(app: Flask) -> None:
-    """Set up Flask-Login's user loader and the access helpers for templates."""
-    from vendorcheck import access
+    """Set up the server-side sessions (Flask-Login's loader) and the access helpers for templates."""
+    from vendorcheck import access, sessions
 
+    sessions.init_app(app)
     access.init_app(app)
 
 

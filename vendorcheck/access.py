@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar, cast
 
 from flask import Flask, abort, current_app, g, session, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
@@ -181,24 +180,7 @@ def home_url() -> str:
     return url_for("auth.profile")
 
 
-# --- Flask-Login --------------------------------------------------------------------------------
-
-def load_user(session_id: str) -> User | None:
-    """Load the user from `id:epoch`; an old epoch (password changed) ends the session."""
-    user_id, _sep, epoch = session_id.partition(":")
-    if not user_id.isdigit() or not epoch.isdigit() or len(user_id) > 18:
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.is_active or user.session_epoch != int(epoch):
-        return None
-    return user
-
-
 def init_app(app: Flask) -> None:
-    """Configure Flask-Login and expose the access helpers to templates."""
-    login_manager.user_loader(load_user)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = _l("Please log in to see this page.")
-    login_manager.login_message_category = "info"
+    """Expose the access helpers to templates."""
     app.jinja_env.globals.update(current_membership=current_membership, can=can,
                                  current_org=current_org)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,17 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    # Server-side sessions (vendorcheck/sessions.py, docs/security.md). Idle timeouts in minutes: buyers see
+    # many vendors' assessments (30); a vendor's people fill long questionnaires between autosaves (120).
+    SESSION_IDLE_MINUTES = 30
+    SESSION_IDLE_MINUTES_VENDOR = 120
+    SESSION_MAX_HOURS = 12  # absolute lifetime of a session without "keep me logged in"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)  # "keep me logged in": at most 30 days, no idle limit
+    # Per-address login lockout (services/login_throttle.py): after LOGIN_LOCK_AFTER failures in a row,
+    # LOGIN_LOCK_MINUTES, doubling at each further failure, at most LOGIN_LOCK_MAX_MINUTES.
+    LOGIN_LOCK_AFTER = 5
+    LOGIN_LOCK_MINUTES = 1
+    LOGIN_LOCK_MAX_MINUTES = 60
     WTF_CSRF_TIME_LIMIT = None  # the one-hour default would break autosave on long sessions
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
@@ -86,7 +98,8 @@ def finalise_config(app: Flask) -> None:
     """Fill derived settings and refuse unsafe production settings."""
     cfg = app.config
     if cfg.get("REDIS_URL") and cfg["RATELIMIT_STORAGE_URI"] == "memory://":
-        cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]
+        cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]  # limits shared by every process and instance
+    _check_sessions(cfg)
     if not cfg.get("SQLALCHEMY_DATABASE_URI"):
         cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'vendorcheck.sqlite3'}"
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
@@ -97,6 +110,21 @@ def finalise_config(app: Flask) -> None:
         _check_production(cfg)
     elif not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _development_secret(Path(app.instance_path))
+
+
+MAX_REMEMBER = timedelta(days=30)
+
+
+def _check_sessions(cfg: dict[str, Any]) -> None:
+    """Read the remember-me duration (seconds from the environment) and refuse sessions without an end."""
+    duration = cfg["REMEMBER_COOKIE_DURATION"]
+    if not isinstance(duration, timedelta):
+        duration = cfg["REMEMBER_COOKIE_DURATION"] = timedelta(seconds=int(duration))
+    if not timedelta(0) < duration <= MAX_REMEMBER:
+        raise RuntimeError("REMEMBER_COOKIE_DURATION must be more than 0 and at most 30 days")
+    for key in ("SESSION_IDLE_MINUTES", "SESSION_IDLE_MINUTES_VENDOR", "SESSION_MAX_HOURS"):
+        if not isinstance(cfg[key], int) or cfg[key] <= 0:
+            raise RuntimeError(f"{key} must be a whole number above 0")
 
 
 def _check_production(cfg: dict[str, Any]) -> None:

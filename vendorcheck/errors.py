@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -40,8 +42,38 @@ def _messages() -> dict[int, str]:
     }
 
 
-def render_error(status: int, message: str | None = None, *, incident: str | None = None) -> Response:
-    """Build an error response as JSON or as an HTML page."""
+BACK_STATUSES = frozenset({400, 409, 413, 422})  # refusals of what the user sent: offer a way back
+MAX_BACK = 2000
+
+
+def local_path(url: str | None) -> str | None:
+    """Return `url` if it is a path on this site ("/vendor/…"), else None (no scheme, no host)."""
+    if not url or len(url) > MAX_BACK or not url.startswith("/") or url.startswith("//"):
+        return None
+    if any(ch in url for ch in "\\\r\n\t") or urlsplit(url).scheme or urlsplit(url).netloc:
+        return None
+    return url
+
+
+def back_link() -> str | None:
+    """Return where the user came from, on this site only: the form's `back` parameter, else the
+    Referer when it is this host (as a path, so the link can never leave the site)."""
+    asked = local_path(request.args.get("back"))
+    if asked:
+        return asked
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return None
+    path = local_path(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return path if path != request.full_path.rstrip("?") else None
+
+
+def render_error(status: int, message: str | None = None, *, incident: str | None = None,
+                 links: tuple[tuple[str, str], ...] = ()) -> Response:
+    """Build an error response as JSON or as an HTML page (with its next steps and a way back)."""
     text = message or _messages().get(status, _("An error occurred."))
     if wants_json():
         body = {"error": status, "message": text}
@@ -49,15 +81,20 @@ def render_error(status: int, message: str | None = None, *, incident: str | Non
             body["incident"] = incident
         response = jsonify(body)
     else:
-        response = Response(_error_html(status, text, incident), mimetype="text/html")
+        actions = [(label, url) for label, url in links if local_path(url)]
+        back = back_link() if status in BACK_STATUSES else None
+        response = Response(_error_html(status, text, incident, actions, back),
+                            mimetype="text/html")
     response.status_code = status
     return response
 
 
-def _error_html(status: int, text: str, incident: str | None) -> str:
+def _error_html(status: int, text: str, incident: str | None,
+                actions: list[tuple[str, str]] | None = None, back: str | None = None) -> str:
     """Render the error page; without a URL adapter (an untrusted Host) fall back to a bare page."""
     try:
-        return render_template("errors/error.html", status=status, message=text, incident=incident)
+        return render_template("errors/error.html", status=status, message=text, incident=incident,
+                               actions=actions or [], back=back)
     except (AttributeError, RuntimeError):
         # The layout builds links with url_for, which needs the adapter the Host check refused.
         body = escape(text)
@@ -69,10 +106,24 @@ def handle_http_error(exc: HTTPException) -> Response:
     """Render any HTTP error with our own page."""
     status = exc.code or 500
     custom = exc.description if getattr(exc, "vendorcheck_message", False) else None
+    if status == 413 and custom is None:
+        custom = too_large_message()
     response = render_error(status, custom)
     if status == 429 and exc.response is not None and "Retry-After" in exc.response.headers:
         response.headers["Retry-After"] = exc.response.headers["Retry-After"]
     return response
+
+
+def too_large_message() -> str:
+    """Name the file (when the form's script put its name in the address) and the size limit."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    mb = format_decimal(limit / (1024 * 1024), format="#,##0.#")
+    name = (request.args.get("file") or "").strip()[:200]
+    if name:
+        return str(_("“%(name)s” is too large: one upload may be at most %(mb)s MB. Nothing "
+                     "was saved: send a smaller file, or split it.", name=name, mb=mb))
+    return str(_("What you sent is too large: one upload may be at most %(mb)s MB. Nothing was "
+                 "saved: send a smaller file, or split it.", mb=mb))
 
 
 def handle_refusal(exc: Exception) -> Response:
@@ -80,7 +131,8 @@ def handle_refusal(exc: Exception) -> Response:
     from vendorcheck.extensions import db
 
     db.session.rollback()
-    return render_error(getattr(exc, "status", 422), getattr(exc, "message", None) or str(exc))
+    return render_error(getattr(exc, "status", 422), getattr(exc, "message", None) or str(exc),
+                        links=tuple(getattr(exc, "links", ())))
 
 
 def handle_csrf_error(exc: CSRFError) -> Response:

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from functools import lru_cache
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo, available_timezones
+
 from babel import Locale
+from babel.dates import format_date as babel_date
+from babel.dates import format_time as babel_time
+from babel.dates import get_timezone_location
 from flask import Flask, current_app, has_request_context, request, session, url_for
 from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
+
+TZ_COOKIE = "tz"  # the browser's IANA time zone, set once by static/js/timezone.js
+UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Zulu"})
 
 
 def select_locale() -> str:
@@ -70,6 +82,9 @@ def init_app(app: Flask) -> None:
                                  score_text=score_text)
     app.jinja_env.filters["loc"] = localised
     app.jinja_env.filters["ref_words"] = ref_words
+    app.jinja_env.globals.update(legal_ref=legal_ref, questionnaire_title=questionnaire_title)
+    app.jinja_env.filters["moment"] = moment_text
+    app.jinja_env.filters["moment_utc"] = lambda value: moment_text(value, utc=True)
 
 
 def score_text(value: float | None) -> str:
@@ -84,3 +99,82 @@ def ref_words(code: str, questionnaire: object) -> str:
     from vendorcheck.questionnaire.legal_refs import format_ref
 
     return format_ref(code, getattr(questionnaire, "references", {}), current_locale()).text
+
+
+def legal_ref(code: str, questionnaire: object) -> object:
+    """Return a legal reference in words with its source URL (a `RefText`), in the active language."""
+    from vendorcheck.questionnaire.legal_refs import format_ref
+
+    return format_ref(code, getattr(questionnaire, "references", {}), current_locale())
+
+
+def questionnaire_title(questionnaire_id: str, version: str | None = None) -> str:
+    """Return a questionnaire's title in the active language; its id if the catalogue lacks it."""
+    catalogue = current_app.extensions.get("questionnaires")
+    if catalogue is None:
+        return questionnaire_id
+    try:
+        q = catalogue.get(questionnaire_id, version)
+    except (AttributeError, KeyError, LookupError):
+        return questionnaire_id
+    return localised(q.title) or questionnaire_id
+
+
+# --- times: one formatter, always with the zone named ---------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def valid_timezone(name: str) -> bool:
+    """Tell whether a name is an IANA time zone this machine knows ("Europe/Paris")."""
+    return bool(name) and len(name) <= 64 and name in _zones()
+
+
+def viewer_timezone() -> str:
+    """Return the viewer's time zone: the browser's (cookie `tz`), else the instance's default."""
+    if has_request_context():
+        asked = unquote(request.cookies.get(TZ_COOKIE, ""))[:64]
+        if valid_timezone(asked):
+            return asked
+    return str(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+
+
+def zone_label(zone: str, locale: str | None = None) -> str:
+    """Name a time zone for readers: "UTC", or its main city ("Paris time", "heure de Paris")."""
+    if zone in UTC_NAMES:
+        return "UTC"
+    city = get_timezone_location(ZoneInfo(zone), locale=locale or current_locale(), return_city=True)
+    return str(_("%(city)s time", city=city))
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)  # stored in UTC
+
+
+def moment_text(value: datetime | None, *, utc: bool = False) -> str:
+    """Write a moment in the viewer's zone (or UTC), with the zone named: "5 Dec 2026, 21:00
+    (Paris time)", "5 déc. 2026, 20:00 UTC". The one formatter for times on pages."""
+    if value is None:
+        return ""
+    zone = "UTC" if utc else viewer_timezone()
+    local = _aware(value).astimezone(ZoneInfo(zone))
+    locale = current_locale()
+    day = babel_date(local.date(), "medium", locale=locale)
+    clock = babel_time(local.time(), "HH:mm", locale=locale)
+    if zone in UTC_NAMES:
+        return str(_("%(date)s, %(time)s UTC", date=day, time=clock))
+    return str(_("%(date)s, %(time)s (%(zone)s)", date=day, time=clock,
+                 zone=zone_label(zone, locale)))
+
+
+def clock_text(value: datetime | None) -> str:
+    """Write a time of day in the viewer's zone, with the zone named: "21:05 (Paris time)"."""
+    if value is None:
+        return ""
+    zone = viewer_timezone()
+    local = _aware(value).astimezone(ZoneInfo(zone))
+    clock = babel_time(local.time(), "HH:mm", locale=current_locale())
+    return f"{clock} UTC" if zone in UTC_NAMES else f"{clock} ({zone_label(zone)})"

@@ -35,9 +35,12 @@ HEADER_HOOKS: dict[str, Callable[[OutboxMessage], dict[str, str]]] = {}
 def _subjects() -> dict[str, Callable[[dict[str, Any]], str]]:
     """Return the subject line of each template, in the active locale."""
     return {
-        "vendor_invitation": lambda c: _("%(buyer)s invites you to vendorcheck", buyer=c["buyer"]),
+        "vendor_invitation": lambda c: (
+            _("%(buyer)s asks you to complete a questionnaire", buyer=c["buyer"]) if c.get("title")
+            else _("%(buyer)s invites you to vendorcheck", buyer=c["buyer"])),
         "colleague_invitation": lambda c: _("Join %(org)s on vendorcheck", org=c["org"]),
         "password_reset": lambda c: _("Reset your vendorcheck password"),
+        "account_locked": lambda c: _("Logging in to your vendorcheck account is paused"),
         "invitation_reminder": lambda c: _("Reminder: %(buyer)s is waiting for you",
                                            buyer=c["buyer"]),
     }

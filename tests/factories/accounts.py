@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from functools import cache
 
@@ -17,10 +18,12 @@ from vendorcheck.models import (
     PasswordResetToken,
     Role,
     User,
+    UserSession,
     Vendor,
     utcnow,
 )
 from vendorcheck.services.accounts import new_token
+from vendorcheck.sessions import cookie_id, hash_secret
 
 PASSWORD = "correct-horse-battery"
 
@@ -106,3 +109,18 @@ def make_reset_token(user: User, *, hours: float = 1) -> str:
                                       expires_at=utcnow() + timedelta(hours=hours)))
     db.session.commit()
     return token
+
+
+def make_session(user_id: int, *, remember: bool = False, idle_minutes: int | None = 30, hours: float = 12,
+                 device: str = "Firefox, Linux", ip: str = "127.0.0.1") -> tuple[UserSession, str]:
+    """Open a server-side session for a user; return it (detached) and what the cookies carry."""
+    secret = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = UserSession(user_id=user_id, secret_hash=hash_secret(secret), created_at=now, last_seen_at=now,
+                      expires_at=now + timedelta(hours=hours), idle_minutes=idle_minutes,
+                      device=device, ip=ip, remember=remember)
+    db.session.add(row)
+    db.session.commit()
+    db.session.refresh(row)
+    db.session.expunge(row)
+    return row, cookie_id(user_id, secret)

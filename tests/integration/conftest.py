@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.conftest import make_config
-from tests.factories.accounts import PASSWORD
+from tests.factories.accounts import PASSWORD, make_session
 from tests.factories.assessments import make_contact, make_scored_assessment
 from tests.factories.questionnaires import HIGH
 from tests.factories.world import World, make_world
@@ -41,14 +41,23 @@ def submitted(app: Flask, world: World) -> int:
 
 
 @pytest.fixture
-def login_as(client: FlaskClient) -> Callable[[User | None], None]:
-    """Log a user in by setting the session directly (no slow password check)."""
+def login_as(client: FlaskClient, request: pytest.FixtureRequest) -> Callable[[User | None], None]:
+    """Log a user in with a fresh server-side session set in the cookie (no slow password check).
+
+    The session's id is left in world.extra["current_session"] when the test has a world.
+    """
 
     def _login(user: User | None) -> None:
+        cookie = None
+        if user is not None:
+            with client.application.app_context():
+                row, cookie = make_session(user.id)
+            if "world" in request.fixturenames:
+                request.getfixturevalue("world").extra["current_session"] = row.id
         with client.session_transaction() as sess:
             sess.clear()
-            if user is not None:
-                sess["_user_id"] = f"{user.id}:{user.session_epoch}"
+            if cookie is not None:
+                sess["_user_id"] = cookie
                 sess["_fresh"] = True
 
     return _login

@@ -28,11 +28,18 @@ def test_autosave_load_against_both_apps(tmp_path: Path, capsys: pytest.CaptureF
     assert result.hello.count > 0 and result.hello.error_count == 0
     assert result.autosave.count > 0
     assert result.autosave.error_count == 0, result.autosave.errors  # logged in, CSRF accepted
-    assert result.ratio > 0
+    assert result.ratio > 0 and result.floor_ratio > 0
+    assert len(result.rounds["autosave"]) == bench_autosave.PAIRS  # slices taken in turn
     assert result.inproc.autosave_ms > 0 and result.inproc.queries >= 3  # load, update, audit
     bench_autosave.print_result(result, 0.3)
     out = capsys.readouterr().out
     assert "vendorcheck autosave" in out and "ratio autosave/hello-world" in out
+    assert "goal: autosave" in out and "cores]" in out
+
+
+def test_the_runner_takes_a_postgresql_url_only() -> None:
+    assert runner.main(["--pg"]) == 2
+    assert runner.main(["--pg", "sqlite:///x", "scoring"]) == 2
 
 
 def test_gunicorn_is_stopped_after_the_load(tmp_path: Path) -> None:
@@ -55,6 +62,16 @@ def test_report_renders_with_both_engines(tmp_path: Path) -> None:
     assert rows[0].max_rss_mb > 0 and rows[0].sign_s > 0
     assert (tmp_path / "weasy-10.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "chromium-10.pdf").read_bytes().startswith(b"%PDF")
+    assert rows[0].chromium_s > 0 and rows[0].ratio > 0 and "cores" in rows[0].load
+
+
+def test_cached_draft_download_against_a_fresh_render(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    cached = bench_report.cached_download(tmp_path, pairs=1)
+    assert cached.answers > 0 and cached.pairs.a and cached.pairs.b
+    bench_report.print_cached(cached)
+    out = capsys.readouterr().out
+    assert "goal: cached draft download" in out and "cores]" in out
 
 
 def test_scoring_quick(capsys: pytest.CaptureFixture[str]) -> None:

@@ -116,6 +116,9 @@ def test_pack_structure_attachments_metadata_and_signature(app, seeded, tmp_path
     for expected in ("Acme Buyer SA", "Cloudy Inc.", "art28-processor-audit",
                      assessment.questionnaire_sha256[:20], hashlib.sha256(report).hexdigest()[:20]):
         assert expected in text, expected
+    title = ("Audit du sous-traitant (article 28 du RGPD)" if locale == "fr"
+             else "GDPR Article 28 processor audit")
+    assert title in text  # the questionnaire by its title, not only its id
     report_text = reader.pages[report_at].extract_text() or ""
     assert ("Rapport d'audit" if locale == "fr" else "Audit report") in report_text
     manifest_text = " ".join(" ".join(

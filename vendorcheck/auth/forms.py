@@ -63,3 +63,7 @@ class AcceptSignupForm(BaseForm):
 
 class LogoutForm(BaseForm):
     """Logging out: only the CSRF token."""
+
+
+class ConfirmForm(BaseForm):
+    """Confirming an action on its own page (ending sessions): only the CSRF token."""

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from vendorcheck.access import home_url
+from vendorcheck.access import deny, home_url
 from vendorcheck.auth.forms import (
     AcceptForm,
     AcceptSignupForm,
     ChangePasswordForm,
+    ConfirmForm,
     LoginForm,
     LogoutForm,
     ProfileForm,
@@ -24,12 +25,14 @@ from vendorcheck.auth.forms import (
 from vendorcheck.extensions import limiter
 from vendorcheck.models import User
 from vendorcheck.security import is_safe_next
-from vendorcheck.services import accounts, invitations
+from vendorcheck.services import accounts, invitations, sessions
 from vendorcheck.services.errors import (
     InvalidCredentials,
+    SessionNotFound,
     ValidationFailed,
     WrongInvitee,
 )
+from vendorcheck.sessions import current_session
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -43,7 +46,8 @@ def _email_key() -> str:
 
 
 def _start_session(user: User, remember: bool = False, org_id: int | None = None) -> None:
-    """Start a fresh session for the user (no fixation), keeping the chosen language."""
+    """Start a fresh server-side session for the user (no fixation), keeping the chosen language."""
+    previous = current_session()
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -51,7 +55,9 @@ def _start_session(user: User, remember: bool = False, org_id: int | None = None
     if org_id:
         session["org_id"] = org_id
     g.pop("membership", None)
-    login_user(user, remember=remember)
+    sessions.start(user, remember=remember, user_agent=request.headers.get("User-Agent"),
+                   ip=request.remote_addr, replaces=previous)
+    login_user(user, remember=remember, duration=current_app.config["REMEMBER_COOKIE_DURATION"])
 
 
 def _form_page(template: str, form: Any, **context: Any) -> tuple[str, int]:
@@ -83,11 +89,16 @@ def login() -> Any:
 def logout() -> Response:
     """Log out and clear the session."""
     if LogoutForm().validate_on_submit():
-        accounts.record_logout(by=current_user)
-        logout_user()
-        session.clear()
+        sessions.logout(current_session(), by=current_user)
+        _forget_login()
         flash(_("You are logged out."), "success")
     return redirect(url_for("public.index"))
+
+
+def _forget_login() -> None:
+    """Drop the login from this browser: the signed session and the remember cookie."""
+    session.clear()
+    logout_user()  # after clear(): it leaves the flag that makes Flask-Login delete the remember cookie
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -145,11 +156,12 @@ def change_password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(form.current.data, form.password.data, by=current_user)
+            this = current_session()
+            accounts.change_password(form.current.data, form.password.data, by=current_user,
+                                     keep_session=this.id if this else None)
         except ValidationFailed as exc:
             form.current.errors.append(exc.message)
         else:
-            _start_session(current_user._get_current_object(), org_id=session.get("org_id"))
             flash(_("Your password was changed. Other sessions were logged out."), "success")
             return redirect(url_for("auth.profile"))
     return _form_page("auth/change_password.html", form)
@@ -165,7 +177,43 @@ def profile() -> Any:
         session["lang"] = form.locale.data
         flash(_("Your profile was saved."), "success")
         return redirect(url_for("auth.profile"))
-    return _form_page("auth/profile.html", form)
+    return _form_page("auth/profile.html", form, sessions=sessions.active_sessions(current_user),
+                      this_session=current_session())
+
+
+@bp.route("/sessions/<int:session_id>/revoke", methods=["GET", "POST"])
+@login_required
+def revoke_session(session_id: int) -> Any:
+    """Confirm, then end one of one's own sessions (another user's answers 404); ending this one logs out."""
+    try:
+        row = sessions.own_session(session_id, by=current_user)
+    except SessionNotFound:
+        deny(404, f"user_session:{session_id}")  # logged: someone tried another user's session
+    this = current_session()
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        sessions.revoke(row.id, by=current_user)
+        if this is not None and this.id == row.id:
+            _forget_login()
+            flash(_("You are logged out."), "success")
+            return redirect(url_for("auth.login"))
+        flash(_("The session was ended: that device is logged out."), "success")
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/revoke_session.html", form=form, row=row,
+                           is_this=this is not None and this.id == row.id)
+
+
+@bp.route("/sessions/revoke-all", methods=["GET", "POST"])
+@login_required
+def logout_everywhere() -> Any:
+    """Confirm, then end every session of the user, this one included."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        sessions.revoke_all(by=current_user)
+        _forget_login()
+        flash(_("You are logged out on every device."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/logout_everywhere.html", form=form)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
-
-from vendorcheck.audit import head_hash, verify
-from vendorcheck.extensions import db
-from vendorcheck.models import AuditEntry
 
 
 @click.group("audit")
@@ -20,7 +15,12 @@ def audit_group() -> None:
 @with_appcontext
 def verify_command() -> None:
     """Check the hash chain and the newest checkpoint; exit 1 naming what is wrong."""
+    from sqlalchemy import func, select
+
+    from vendorcheck.audit import head_hash, verify
     from vendorcheck.audit_checkpoints import verify_checkpoints
+    from vendorcheck.extensions import db
+    from vendorcheck.models import AuditEntry
 
     verdict = verify_checkpoints()
     problems = verify() + verdict.problems

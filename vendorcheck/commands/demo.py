@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
-
-from vendorcheck.extensions import db
-from vendorcheck.models import Organisation, User
-from vendorcheck.services.demo import BUYER_USERS, DEMO_PASSWORD, demo_logins, seed
 
 
 @click.command("demo")
@@ -16,6 +11,12 @@ from vendorcheck.services.demo import BUYER_USERS, DEMO_PASSWORD, demo_logins, s
 @with_appcontext
 def demo_command(if_empty: bool) -> None:
     """Seed a demo buyer (Acme Retail SAS), two vendors and their users; print the logins."""
+    from sqlalchemy import func, select
+
+    from vendorcheck.extensions import db
+    from vendorcheck.models import Organisation, User
+    from vendorcheck.services.demo import BUYER_USERS, demo_logins, seed
+
     demo_present = db.session.scalar(select(User.id).where(User.email == BUYER_USERS[0].email))
     if db.session.scalar(select(func.count(Organisation.id))):
         if if_empty:
@@ -31,6 +32,8 @@ def demo_command(if_empty: bool) -> None:
 
 def _print_logins(title: str, logins: list[tuple[str, str]]) -> None:
     """Print the demo logins and their shared password."""
+    from vendorcheck.services.demo import DEMO_PASSWORD
+
     click.echo(f"{title} (password for all, DEMO ONLY: {DEMO_PASSWORD}):")
     for email, description in logins:
         click.echo(f"  {email:<34} {description}")

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 import click
 from flask.cli import with_appcontext
 
-from vendorcheck.services.dpa_changes import apply_due
-
 
 @click.group("dpa")
 def dpa_group() -> None:
@@ -21,6 +19,8 @@ def dpa_group() -> None:
 @with_appcontext
 def apply_changes_command(moment: datetime | None) -> None:
     """Bring into force the proposed sub-processor changes whose effective date has come."""
+    from vendorcheck.services.dpa_changes import apply_due
+
     now = moment.replace(tzinfo=UTC) if moment is not None else None
     applied = apply_due(now=now)
     for proposal in applied:

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
-
-from vendorcheck.extensions import db
-from vendorcheck.mail import send_pending, smtp_configured
-from vendorcheck.models import OutboxMessage, OutboxStatus
 
 
 @click.group("mail")
@@ -20,6 +15,12 @@ def mail_group() -> None:
 @with_appcontext
 def send_pending_command() -> None:
     """Deliver every pending message that is due (run from cron, or let RQ do it)."""
+    from sqlalchemy import func, select
+
+    from vendorcheck.extensions import db
+    from vendorcheck.mail import send_pending, smtp_configured
+    from vendorcheck.models import OutboxMessage, OutboxStatus
+
     if not smtp_configured():
         pending = db.session.scalar(select(func.count(OutboxMessage.id)).where(
             OutboxMessage.status == OutboxStatus.PENDING))

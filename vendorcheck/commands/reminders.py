@@ -6,8 +6,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from vendorcheck.services.reminders import QUEUE, schedule_daily, send_reminders
-
 
 @click.group("reminders")
 def reminders_group() -> None:
@@ -20,6 +18,8 @@ def reminders_group() -> None:
 @with_appcontext
 def send_command(today: object) -> None:
     """Send due-date reminders (run daily) and expire long-overdue assessments."""
+    from vendorcheck.services.reminders import send_reminders
+
     day = today.date() if today is not None else None  # type: ignore[attr-defined]
     counts = send_reminders(day)
     click.echo(f"{counts['reminders']} reminder(s) queued, {counts['expired']} expired.")
@@ -29,6 +29,8 @@ def send_command(today: object) -> None:
 @with_appcontext
 def schedule_command() -> None:
     """With Redis: run the reminders every day at REMINDERS_AT (UTC) on an RQ worker."""
+    from vendorcheck.services.reminders import QUEUE, schedule_daily
+
     if not current_app.config.get("REDIS_URL") and \
             "vendorcheck_reminders_queue" not in current_app.extensions:
         raise click.ClickException("Redis is not configured (VENDORCHECK_REDIS_URL). Without it, "

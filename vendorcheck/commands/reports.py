@@ -1,4 +1,4 @@
-"""`vendorcheck report render|verify|pack|prune-packs`: signed reports and evidence packs."""
+"""`vendorcheck report render|verify|pack|prune-packs|prune-drafts`: signed reports and evidence packs."""
 
 from __future__ import annotations
 
@@ -144,5 +144,18 @@ def prune_packs_command(days: int | None) -> None:
                f"leftover working folder(s).")
 
 
+@click.command("prune-drafts")
+@click.option("--older-than", "days", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Days after which a cached draft report is deleted.")
+@with_appcontext
+def prune_drafts_command(days: int) -> None:
+    """Delete cached draft reports older than --older-than days, and those of decided assessments."""
+    from vendorcheck.services import reports
+
+    pruned = reports.prune_drafts(days)
+    click.echo(f"Removed {pruned} cached draft report(s).")
+
+
 report_group.add_command(pack_command)
 report_group.add_command(prune_packs_command)
+report_group.add_command(prune_drafts_command)

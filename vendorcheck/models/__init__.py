@@ -25,9 +25,11 @@ from vendorcheck.models.accounts import (
 from vendorcheck.models.audit import AuditEntry, AuditLogImmutable
 from vendorcheck.models.base import UTCDateTime, utcnow
 from vendorcheck.models.mail import OutboxMessage, OutboxStatus
+from vendorcheck.models.sessions import LoginThrottle, UserSession
 
 __all__ = [
     "BUYER_ROLES", "VENDOR_ROLES", "AuditEntry", "AuditLogImmutable", "Contact", "Criticality",
-    "Invitation", "InvitationKind", "Membership", "Organisation", "OutboxMessage", "OutboxStatus",
-    "PasswordResetToken", "Role", "UTCDateTime", "User", "Vendor", "utcnow",
+    "Invitation", "InvitationKind", "LoginThrottle", "Membership", "Organisation", "OutboxMessage",
+    "OutboxStatus", "PasswordResetToken", "Role", "UTCDateTime", "User", "UserSession", "Vendor",
+    "utcnow",
 ]

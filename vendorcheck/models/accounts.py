@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -80,13 +81,17 @@ class User(db.Model):
         back_populates="user", cascade="all, delete-orphan"
     )
 
-    # Flask-Login protocol: the id carries the session epoch, so bumping it logs out other sessions.
+    # Flask-Login protocol. The id the cookies carry names a server-side session (vendorcheck/sessions.py),
+    # set here by whoever started or loaded it; it is not a column. session_epoch is no longer read.
     is_authenticated = True
     is_anonymous = False
+    session_cookie_id = cast("str | None", None)  # a plain attribute (set per request), not a column
 
     def get_id(self) -> str:
-        """Return the session id: user id and session epoch."""
-        return f"{self.id}:{self.session_epoch}"
+        """Return what the cookies carry: `user_id:secret` of this login's server-side session."""
+        if not self.session_cookie_id:
+            raise RuntimeError("start a server-side session (services.sessions.start) before login_user")
+        return self.session_cookie_id
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

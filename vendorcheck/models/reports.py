@@ -55,4 +55,25 @@ class StoredReport(db.Model):
     )
 
 
-__all__ = ["OrganisationCertificate", "StoredReport"]
+class DraftReport(db.Model):
+    """The signed draft report of an undecided assessment, kept while its inputs stay the same.
+
+    `inputs_sha256` digests everything the draft shows (see services/reports.draft_inputs_sha256):
+    a download whose inputs digest matches is served from the store without rendering. One draft
+    per assessment and locale: a new render replaces the row and deletes the previous file.
+    """
+
+    __tablename__ = "draft_report"
+    __table_args__ = (UniqueConstraint("assessment_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(5))
+    inputs_sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column()
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+__all__ = ["DraftReport", "OrganisationCertificate", "StoredReport"]

@@ -20,7 +20,14 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
-from vendorcheck.questionnaire import Item, LocaleText, Questionnaire, ScoreResult, score
+from vendorcheck.questionnaire import (
+    CategoryScore,
+    Item,
+    LocaleText,
+    Questionnaire,
+    ScoreResult,
+    score,
+)
 from vendorcheck.questionnaire.explain import ExplainedFinding, Trigger, describe, explain_verdict
 from vendorcheck.questionnaire.itemtypes import Words
 from vendorcheck.questionnaire.itemtypes import answer_words as words_of
@@ -62,6 +69,7 @@ class ReportData:
     clarifications: Sequence[Mapping[str, Any]] = ()
     attestation: Mapping[str, Any] | None = None
     verdict: Verdict | None = None  # the reviewed verdict (overrides applied); else the computed one
+    categories: Sequence[CategoryScore] | None = None  # reviewed category scores; else computed
 
 
 def answers_sha256(answers: Mapping[str, Any]) -> str:
@@ -216,7 +224,9 @@ def build_report_context(
                                if result.score is not None and result.score != overall else None),
             "computed_tier": result.tier if result.tier != tier else None,
             "completeness": fmt.number(round(result.completeness * 100)),
-            "categories": _categories(q, result, fmt),
+            # the same reviewed scores as the overall score above, so the table adds up to it
+            "categories": _categories(q, data.categories if data.categories is not None
+                                      else result.categories, fmt),
             "severity_counts": [(sev, sum(1 for f in findings if f["severity"] == sev))
                                 for sev in SEVERITIES],
             "explanation": explain_verdict(q, data.verdict or result.verdict, explained, fmt.locale),
@@ -238,7 +248,8 @@ def _tier_label(q: Questionnaire, tier: str | None, fmt: Formatter) -> str:
     return tier or ""
 
 
-def _categories(q: Questionnaire, result: ScoreResult, fmt: Formatter) -> list[dict[str, Any]]:
+def _categories(q: Questionnaire, categories: Sequence[CategoryScore],
+                fmt: Formatter) -> list[dict[str, Any]]:
     """Return the category scores with a bar width in percent."""
     labels = {cat.id: fmt.text(cat.label) for cat in q.categories}
     return [{
@@ -247,7 +258,7 @@ def _categories(q: Questionnaire, result: ScoreResult, fmt: Formatter) -> list[d
         "assessed": cat.assessed and cat.score is not None,
         "score": fmt.number(cat.score, one_decimal=True) if cat.score is not None else "",
         "width": max(0.0, min(100.0, float(cat.score or 0))),
-    } for cat in result.categories]
+    } for cat in categories]
 
 
 def _attestation(att: Mapping[str, Any] | None, fmt: Formatter) -> dict[str, str] | None:

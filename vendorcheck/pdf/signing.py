@@ -8,20 +8,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from pyhanko import stamp
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.text import TextBoxStyle
-from pyhanko.sign import signers
-from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
-from pyhanko.sign.timestamps import HTTPTimeStamper
+
+if TYPE_CHECKING:  # pyHanko takes about half a second to import: only the functions that sign load it
+    from pyhanko import stamp
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
 
 P12_NAME = "instance.p12"
 CERT_NAME = "instance-cert.pem"
@@ -89,6 +87,8 @@ def _write_private(path: Path, data: bytes) -> None:
 @lru_cache(maxsize=8)
 def load_signer(p12_bytes: bytes, passphrase: bytes) -> signers.SimpleSigner:
     """Load a signer from PKCS#12 bytes; cached per process (RSA keys take ~0.1 s)."""
+    from pyhanko.sign import signers
+
     signer = signers.SimpleSigner.load_pkcs12_data(p12_bytes, (), passphrase=passphrase)
     if signer is None:  # pragma: no cover - pyHanko raises ValueError instead today
         raise ValueError("could not load the signing key")
@@ -113,6 +113,8 @@ def sign_pdf(
     so a literal percent sign must be written ``%%``. With ``timestamp_url`` the
     signature gets an RFC 3161 timestamp (PAdES B-T) from that server over HTTP.
     """
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=True)
     pdf_signer = _pdf_signer(writer, signer, reason=reason, field_name=field_name,
                              font_path=font_path, location=location, stamp_lines=stamp_lines,
@@ -134,6 +136,8 @@ def sign_pdf_file(
     timestamp_url: str | None = None,
 ) -> None:
     """Sign the PDF file ``source`` into ``target`` like sign_pdf, reading and writing in chunks."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
     # "w+b": pyHanko renders into a BytesIO unless the output is readable and seekable.
     with source.open("rb") as inp, target.open("w+b") as out:
         writer = IncrementalPdfFileWriter(inp, strict=True)
@@ -147,6 +151,10 @@ def _pdf_signer(writer: IncrementalPdfFileWriter, signer: signers.Signer, *, rea
                 field_name: str, font_path: Path, location: str | None,
                 stamp_lines: Sequence[str], timestamp_url: str | None) -> signers.PdfSigner:
     """Build a PAdES signer with a visible stamp in the last page's bottom-right corner."""
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=reason,
@@ -163,32 +171,42 @@ def _pdf_signer(writer: IncrementalPdfFileWriter, signer: signers.Signer, *, rea
     )
 
 
-class InMemoryFontFactory(GlyphAccumulatorFactory):
-    """A GlyphAccumulatorFactory that reads the font into memory instead of leaking a handle."""
+@lru_cache(maxsize=1)
+def _in_memory_font_factory() -> type:
+    """Return the font factory class, defined on first use (its base class is pyHanko's)."""
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 
-    def create_font_engine(self, writer: Any, obj_stream: Any = None) -> Any:
-        """Build the glyph accumulator from the font's bytes."""
-        # pyHanko's factory opens the font file and never closes it (ResourceWarning);
-        # fontTools reads tables lazily, so the bytes must outlive this call.
-        if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
-            obj_stream = writer.prepare_object_stream()
-        return GlyphAccumulator(
-            writer=writer,
-            font_handle=io.BytesIO(Path(self.font_file).read_bytes()),
-            font_size=self.font_size,
-            ot_script_tag=self.ot_script_tag,
-            ot_language_tag=self.ot_language_tag,
-            writing_direction=self.writing_direction,
-            bcp47_lang_code=self.bcp47_lang_code,
-            obj_stream=obj_stream,
-        )
+    class InMemoryFontFactory(GlyphAccumulatorFactory):
+        """A GlyphAccumulatorFactory that reads the font into memory instead of leaking a handle."""
+
+        def create_font_engine(self, writer: Any, obj_stream: Any = None) -> Any:
+            """Build the glyph accumulator from the font's bytes."""
+            # pyHanko's factory opens the font file and never closes it (ResourceWarning);
+            # fontTools reads tables lazily, so the bytes must outlive this call.
+            if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
+                obj_stream = writer.prepare_object_stream()
+            return GlyphAccumulator(
+                writer=writer,
+                font_handle=io.BytesIO(Path(self.font_file).read_bytes()),
+                font_size=self.font_size,
+                ot_script_tag=self.ot_script_tag,
+                ot_language_tag=self.ot_language_tag,
+                writing_direction=self.writing_direction,
+                bcp47_lang_code=self.bcp47_lang_code,
+                obj_stream=obj_stream,
+            )
+
+    return InMemoryFontFactory
 
 
 def _stamp_style(lines: Sequence[str], font_path: Path) -> stamp.TextStampStyle:
     """Build a text stamp that embeds ``font_path`` (an OpenType/CFF font)."""
     # pyHanko mis-scales TrueType fonts whose unitsPerEm is not 1000 (letter-spaced,
     # clipped text), so the project ships a CFF font with unitsPerEm 1000.
-    text_style = TextBoxStyle(font=InMemoryFontFactory(str(font_path)), font_size=9)
+    from pyhanko import stamp
+    from pyhanko.pdf_utils.text import TextBoxStyle
+
+    text_style = TextBoxStyle(font=_in_memory_font_factory()(str(font_path)), font_size=9)
     return stamp.TextStampStyle(stamp_text="\n".join(lines), text_box_style=text_style)
 
 

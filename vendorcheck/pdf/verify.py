@@ -12,9 +12,6 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko_certvalidator import ValidationContext
 
 PADES_SUBFILTER = "/ETSI.CAdES.detached"
 # How many times over a file may be read while it is checked, plus a fixed allowance. A real
@@ -124,6 +121,8 @@ def _sha256_matches(data: bytes, expected: str) -> bool:
 def _single_signature(data: bytes, result: Verification) -> Any:
     """Return the only embedded signature, or None after recording why not."""
     try:
+        from pyhanko.pdf_utils.reader import PdfFileReader  # lazy: pyHanko is slow to import
+
         signatures = PdfFileReader(budgeted(data)).embedded_signatures
     except Exception:  # a parser failure of any kind means the same thing to the user
         result.problems.append("The PDF is damaged and cannot be read.")
@@ -143,6 +142,9 @@ def _check_signature(
     """Validate one signature with pyHanko and record every failed requirement."""
     if signature.sig_object.get("/SubFilter") != PADES_SUBFILTER:
         result.problems.append("The signature is not a PAdES signature.")
+    from pyhanko.sign.validation import validate_pdf_signature  # lazy: pyHanko is slow to import
+    from pyhanko_certvalidator import ValidationContext
+
     context = ValidationContext(trust_roots=[_to_asn1(cert) for cert in trust_roots])
     try:
         status = validate_pdf_signature(signature, context)

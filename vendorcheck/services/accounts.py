@@ -8,6 +8,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NoReturn
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -16,7 +17,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
 from vendorcheck.models import Membership, Organisation, PasswordResetToken, Role, User, utcnow
+from vendorcheck.services import login_throttle, sessions
 from vendorcheck.services.errors import (
+    AccountLocked,
     DuplicateEmail,
     InvalidCredentials,
     TokenExpired,
@@ -104,25 +107,40 @@ def signup_buyer(data: SignupData) -> User:
 
 
 def authenticate(email: str, password: str) -> User:
-    """Return the user for valid credentials, recording the attempt; raise InvalidCredentials."""
+    """Return the user for valid credentials, recording the attempt; raise InvalidCredentials.
+
+    A locked address (login_throttle) is refused before the password is looked at, with AccountLocked.
+    """
     address = normalise_email(email)[:254]
+    if login_throttle.is_locked(address):
+        audit.record("login_failed", email=address, details={"reason": "locked"})
+        db.session.commit()
+        raise AccountLocked()
     user = db.session.scalar(select(User).where(User.email == address))
     if user is None or not user.is_active:
         # Same work for unknown accounts, so timing does not tell which addresses exist.
         check_password_hash(_dummy_hash(), password)
         audit.record("login_failed", email=address, details={"reason": "unknown_or_inactive"})
-        db.session.commit()
-        raise InvalidCredentials()
+        _fail(address, None)
     if not check_password_hash(user.password_hash, password):
         audit.record("login_failed", by=user, details={"reason": "wrong_password"})
-        db.session.commit()
-        raise InvalidCredentials()
+        _fail(address, user)
     if not user.password_hash.startswith(current_app.config["PASSWORD_HASH_METHOD"] + "$"):
         user.password_hash = generate_password_hash(
             password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    login_throttle.clear(address)
     audit.record("login", by=user)
     db.session.commit()
     return user
+
+
+def _fail(address: str, user: User | None) -> NoReturn:
+    """Count the failure (maybe locking the address), commit, send the lock e-mail, refuse."""
+    message = login_throttle.record_failure(address, user)
+    db.session.commit()
+    if message is not None:
+        mail.dispatch([message])
+    raise InvalidCredentials()
 
 
 def _dummy_hash() -> str:
@@ -131,12 +149,6 @@ def _dummy_hash() -> str:
     if method not in _DUMMY_HASH:
         _DUMMY_HASH[method] = generate_password_hash(secrets.token_hex(16), method=method)
     return _DUMMY_HASH[method]
-
-
-def record_logout(*, by: User) -> None:
-    """Write the logout to the audit log."""
-    audit.record("logout", by=by)
-    db.session.commit()
 
 
 def request_password_reset(email: str) -> None:
@@ -184,19 +196,20 @@ def reset_password(token: str, new_password: str) -> User:
         raise TokenUsed()
     user = row.user
     user.password_hash = password_hash
-    user.session_epoch += 1
+    sessions.revoke_others(user, keep=None)  # whoever held a session may have known the old password
+    login_throttle.clear(user.email)  # the mailbox answered: the address may log in again
     audit.record("password_reset", by=user)
     db.session.commit()
     return user
 
 
-def change_password(current: str, new: str, *, by: User) -> None:
-    """Change the user's own password; other sessions are logged out (epoch bump)."""
+def change_password(current: str, new: str, *, by: User, keep_session: int | None) -> None:
+    """Change the user's own password; every other session of the user ends, `keep_session` continues."""
     if not check_password_hash(by.password_hash, current):
         raise WrongPassword()
     by.password_hash = hash_password(new)
-    by.session_epoch += 1
-    audit.record("password_changed", by=by)
+    ended = sessions.revoke_others(by, keep=keep_session)
+    audit.record("password_changed", by=by, details={"sessions_ended": ended})
     db.session.commit()
 
 

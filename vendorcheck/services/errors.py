@@ -11,8 +11,10 @@ class DomainError(Exception):
     status = 422
     default = _l("This action could not be completed.")
 
-    def __init__(self, message: object | None = None) -> None:
+    def __init__(self, message: object | None = None,
+                 links: tuple[tuple[str, str], ...] = ()) -> None:
         self.message = str(message if message is not None else self.default)
+        self.links = links  # (label, local URL): the next steps the error page offers as buttons
         super().__init__(self.message)
 
 
@@ -31,6 +33,18 @@ class WeakPassword(ValidationFailed):
 class InvalidCredentials(DomainError):
     status = 401
     default = _l("Wrong e-mail address or password.")
+
+
+class AccountLocked(InvalidCredentials):
+    """Too many failures for an address (known account or not, so it tells nothing about accounts)."""
+
+    default = _l("Too many failed attempts with this e-mail address: logging in is paused for a while. "
+                 "Try again later, or choose a new password with \"Forgot your password?\".")
+
+
+class SessionNotFound(DomainError):
+    status = 404
+    default = _l("This session does not exist.")
 
 
 class WrongPassword(ValidationFailed):

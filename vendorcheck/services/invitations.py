@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from flask import current_app
+from flask import current_app, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from vendorcheck import audit, mail
@@ -30,6 +33,7 @@ from vendorcheck.services.accounts import (
     unique_slug,
 )
 from vendorcheck.services.errors import (
+    DomainError,
     DuplicateEmail,
     InvitationClosed,
     TokenExpired,
@@ -42,9 +46,18 @@ from vendorcheck.services.errors import (
 # --- helpers shared with organisations.py (no commit) -------------------------------------------
 
 
+FRENCH_SPEAKING = frozenset({"FR", "BE", "LU", "MC"})
+
+
 def new_invitation(*, kind: InvitationKind, org: Organisation, vendor: Vendor | None, email: str,
                    name: str, role: Role, by: User) -> tuple[Invitation, str]:
-    """Add an invitation with a fresh token; return it and the raw token (never stored)."""
+    """Add an invitation with a fresh token; return it and the raw token (never stored).
+
+    A vendor contact holds one open invitation per buyer: a new one revokes the older link, so
+    only the latest e-mail works (the older link then answers 410).
+    """
+    if kind is InvitationKind.VENDOR_CONTACT and vendor is not None:
+        _revoke_older(org, vendor, email, by=by)
     token, token_hash = new_token()
     days = int(current_app.config.get("INVITATION_DAYS", 14))
     invitation = Invitation(kind=kind, organisation_id=org.id, vendor_id=vendor.id if vendor else None,
@@ -56,11 +69,39 @@ def new_invitation(*, kind: InvitationKind, org: Organisation, vendor: Vendor | 
     return invitation, token
 
 
-def queue_invitation_mail(invitation: Invitation, token: str) -> OutboxMessage:
-    """Queue the invitation e-mail in the invitee's language (their account's, else the sender's)."""
-    existing = db.session.scalar(select(User).where(User.email == invitation.email))
+def _revoke_older(org: Organisation, vendor: Vendor, email: str, *, by: User) -> None:
+    """Revoke the contact's open invitations from this buyer for this vendor (no commit)."""
+    older = db.session.scalars(select(Invitation).where(
+        Invitation.kind == InvitationKind.VENDOR_CONTACT, Invitation.organisation_id == org.id,
+        Invitation.vendor_id == vendor.id, Invitation.email == normalise_email(email),
+        Invitation.used_at.is_(None), Invitation.revoked_at.is_(None)))
+    for invitation in older:
+        invitation.revoked_at = utcnow()
+        audit.record("invitation_replaced", by=by, org=org.id, obj=invitation,
+                     details={"email": invitation.email})
+
+
+def recipient_locale(email: str, vendor: Vendor | None = None, fallback: str | None = None) -> str:
+    """Return the language to write to someone in: their account's; else, for a vendor contact,
+    the language of the vendor's country; else `fallback` or the default language."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is not None and user.locale in current_app.config["LANGUAGES"]:
+        return str(user.locale)
+    if vendor is not None:
+        org = vendor.vendor_org
+        country = (org.country if org is not None and org.country else vendor.country) or ""
+        return "fr" if country.upper() in FRENCH_SPEAKING else "en"
+    return fallback or str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def queue_invitation_mail(invitation: Invitation, token: str,
+                          assessment: dict[str, Any] | None = None) -> OutboxMessage:
+    """Queue the invitation e-mail in the invitee's language (`recipient_locale`; a colleague
+    without an account reads the inviter's). `assessment` adds what the buyer asks: the
+    questionnaire's title, the due date and the buyer's message, so one e-mail says it all."""
     inviter = invitation.invited_by
-    locale = existing.locale if existing else (inviter.locale if inviter else "en")
+    locale = recipient_locale(invitation.email, invitation.vendor,
+                              fallback=inviter.locale if inviter else None)
     org = db.session.get(Organisation, invitation.organisation_id)
     vendor = invitation.vendor
     template = "vendor_invitation" if invitation.kind is InvitationKind.VENDOR_CONTACT \
@@ -70,6 +111,7 @@ def queue_invitation_mail(invitation: Invitation, token: str) -> OutboxMessage:
         "vendor": vendor.legal_name if vendor else "", "inviter": inviter.name if inviter else "",
         "role": invitation.role.value, "days": int(current_app.config.get("INVITATION_DAYS", 14)),
         "link": mail.external_url("auth.accept_invitation", token=token),
+        **(assessment or {}),
     }
     return mail.queue(template, to=invitation.email, locale=locale, context=context,
                       org_id=invitation.organisation_id, ref=("invitation", invitation.id))
@@ -147,12 +189,28 @@ def find_invitation(token: str) -> Invitation:
     if invitation is None:
         raise TokenInvalid()
     if invitation.used_at is not None:
-        raise TokenUsed()
+        raise _closed(TokenUsed, invitation, _("This invitation link was already used."))
     if invitation.revoked_at is not None:
-        raise TokenRevoked()
+        raise _closed(TokenRevoked, invitation,
+                      _("This invitation link was replaced by a newer one or withdrawn."))
     if invitation.expires_at <= utcnow():
-        raise TokenExpired()
+        raise _closed(TokenExpired, invitation, _("This invitation link expired on %(day)s.",
+                                                  day=format_date(invitation.expires_at, "long")))
     return invitation
+
+
+def _closed(error: type[DomainError], invitation: Invitation, why: str) -> DomainError:
+    """Explain why an invitation link is closed and offer the next step: log in if the invitee
+    has an account, else ask the inviter for a new link (410, never a dead end)."""
+    org = db.session.get(Organisation, invitation.organisation_id)
+    inviter = invitation.invited_by
+    ask = _("To join %(org)s, ask %(who)s for a new invitation.", org=org.name if org else "",
+            who=inviter.name if inviter else _("the sender"))
+    if db.session.scalar(select(User.id).where(User.email == invitation.email)) is not None:
+        return error(" ".join((why, _("An account exists for %(email)s: log in to continue.",
+                                        email=invitation.email), ask)),
+                     links=((_("Log in"), url_for("auth.login")),))
+    return error(f"{why} {ask}")
 
 
 @dataclass(frozen=True)

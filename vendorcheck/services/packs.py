@@ -651,12 +651,21 @@ def _signer_name(org_id: int) -> str:
     return record.subject if record is not None else signing.instance_name()
 
 
+def _questionnaire_title(a: Assessment, fmt: Formatter) -> str:
+    """Return the questionnaire's title in the pack's language (its id if it is gone)."""
+    try:
+        return fmt.text(reports.questionnaire_for(a).title) or a.questionnaire_id
+    except reports.QuestionnaireMissing:
+        return a.questionnaire_id
+
+
 def _assessment_row(a: Assessment, report_file: tuple[Path, str, bool],
                     fmt: Formatter) -> dict[str, Any]:
     """Return the cover's facts about one assessment."""
     _path, digest, stored = report_file
     return {
         "id": a.id, "questionnaire_id": a.questionnaire_id, "version": a.questionnaire_version,
+        "title": _questionnaire_title(a, fmt),
         "sha256": a.questionnaire_sha256, "status": a.status.value,
         "decision": a.decision.value if a.decision else None,
         "dates": [(key, value) for key, value in (

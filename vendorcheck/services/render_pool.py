@@ -33,8 +33,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from vendorcheck.i18n import plain_text
-from vendorcheck.pdf.render import render_pdf
-from vendorcheck.pdf.verify import Verification, verify_pdf
+from vendorcheck.pdf.verify import Verification
 from vendorcheck.services.errors import DomainError
 
 DEFAULT_TIMEOUT = 300.0
@@ -66,6 +65,21 @@ class RenderTooLarge(DomainError):
     status = 503
     default = _l("Building the PDF needed more memory than this server allows for one "
                  "document, so it was stopped. Ask the administrator to raise the limit.")
+
+
+def render_pdf(html: str, *, static_dir: Path, stylesheets: Sequence[str] = (),
+               created: datetime | None = None) -> bytes:
+    """Render HTML to PDF in this process; WeasyPrint is imported on first use (about 1 s)."""
+    from vendorcheck.pdf.render import render_pdf as render
+
+    return render(html, static_dir=static_dir, stylesheets=stylesheets, created=created)
+
+
+def verify_pdf(data: bytes, *, trust_roots: Sequence[x509.Certificate]) -> Verification:
+    """Check a PDF's signature in this process; pyHanko is imported on first use."""
+    from vendorcheck.pdf.verify import verify_pdf as verify
+
+    return verify(data, trust_roots=trust_roots)
 
 
 def render_pdf_isolated(

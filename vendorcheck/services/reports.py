@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import io
+import json
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from datetime import date as date_type
+from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.serialization import Encoding
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, get_babel
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
+import vendorcheck.pdf.report as report_module
 from vendorcheck import audit
 from vendorcheck.extensions import db
 from vendorcheck.i18n import plain_text
 from vendorcheck.models import Organisation, User, Vendor
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
 from vendorcheck.models.base import utcnow
-from vendorcheck.models.reports import StoredReport
+from vendorcheck.models.reports import DraftReport, StoredReport
 from vendorcheck.pdf import sign_pdf
-from vendorcheck.pdf.render import render_pdf
 from vendorcheck.pdf.report import (
     CSS_PATH,
     LOCALES,
@@ -34,10 +42,20 @@ from vendorcheck.questionnaire import Questionnaire
 from vendorcheck.services.assessments import ensure_fresh, refresh_stale, reviewed_of
 from vendorcheck.services.errors import DomainError
 from vendorcheck.services.render_pool import render_pdf_isolated
-from vendorcheck.services.signing import signer_for, timestamp_url
-from vendorcheck.storage import Area, current_store
+from vendorcheck.services.signing import (
+    instance_certificate,
+    organisation_certificate,
+    signer_for,
+    timestamp_url,
+)
+from vendorcheck.storage import Area, FileMissing, InvalidKey, current_store
 
 FIELD_NAME = "ReportSignature"
+# Bump when the report changes in a way the digests below do not see (a new input, a code change in
+# what the context shows): every cached draft is then rendered anew.
+DRAFT_FORMAT = 1
+# The templates a report is rendered from; their sources are part of a draft's inputs digest.
+REPORT_TEMPLATES = ("reports/audit.html", "reports/base.html", "_verdict.html")
 CLAIM = re.compile(r"vendorcheck-assessment:(\d{1,18})")
 
 
@@ -75,6 +93,7 @@ def report_data(assessment: Assessment, *, now: datetime | None = None) -> Repor
     answers = {a.item_id: a.value for a in assessment.answers}
     service = assessment.vendor.services or ""
     att = assessment.attestation
+    reviewed = reviewed_of(assessment)
     return ReportData(
         assessment_id=assessment.id,
         buyer=assessment.buyer_org.name,
@@ -94,7 +113,8 @@ def report_data(assessment: Assessment, *, now: datetime | None = None) -> Repor
         next_review_date=assessment.next_review_date,
         score=assessment.score,
         tier=assessment.tier,
-        verdict=reviewed_of(assessment).verdict,
+        verdict=reviewed.verdict,
+        categories=reviewed.categories,
         justifications={a.item_id: a.justification for a in assessment.answers if a.justification},
         findings=[{
             "finding_id": f.finding_id, "source": f.source, "severity": f.severity,
@@ -130,12 +150,13 @@ def read_stored(report: StoredReport) -> bytes | None:
     return current_store().read_checked(Area.REPORTS, report.storage_key, report.sha256)
 
 
-def build_signed_report(assessment: Assessment, locale: str) -> bytes:
+def build_signed_report(assessment: Assessment, locale: str, *,
+                        data: ReportData | None = None) -> bytes:
     """Render and sign the report of an assessment (not stored)."""
     q = questionnaire_for(assessment)
     # The signer first: an unreadable key should fail before a render, not after it.
     signer = signer_for(assessment.buyer_org_id)
-    data = report_data(assessment)
+    data = data or report_data(assessment)
     context = build_report_context(q, data, locale, base_url=current_app.config["BASE_URL"])
     static_dir = Path(current_app.static_folder or "static")
     created = assessment.decided_at if data.decided else None
@@ -148,15 +169,161 @@ def build_signed_report(assessment: Assessment, locale: str) -> bytes:
 
 
 def signed_report(assessment: Assessment, locale: str, by: User | None) -> bytes:
-    """Return the signed report without auditing: stored bytes once decided, else a draft."""
+    """Return the signed report without auditing: stored bytes once decided, else a (cached) draft."""
     if assessment.status != AssessmentStatus.DECIDED:
-        return build_signed_report(assessment, locale)
+        return draft_report(assessment, locale)
     existing = stored_report(assessment.id, locale)
     pdf = read_stored(existing) if existing is not None else None
     if pdf is None:
         pdf = build_signed_report(assessment, locale)
         _store(assessment, locale, pdf, by, existing)
+        prune_drafts_of(assessment.id)  # the decided report replaces every draft
     return pdf
+
+
+# ---------------------------------------------------------------------------------- drafts
+
+def draft_report(assessment: Assessment, locale: str) -> bytes:
+    """Return the signed draft report: from the store when its inputs are unchanged, else rendered.
+
+    The new draft is kept (flushed, committed by the caller) under the digest of its inputs.
+    """
+    data = report_data(assessment)
+    inputs = draft_inputs_sha256(assessment, data, locale)
+    existing = db.session.scalar(select(DraftReport).where(
+        DraftReport.assessment_id == assessment.id, DraftReport.locale == locale))
+    if existing is not None and existing.inputs_sha256 == inputs:
+        cached = current_store().read_checked(Area.DRAFTS, existing.storage_key, existing.sha256)
+        if cached is not None:
+            return cached
+    pdf = build_signed_report(assessment, locale, data=data)
+    _keep_draft(assessment.id, locale, inputs, pdf, existing)
+    return pdf
+
+
+def draft_inputs_sha256(assessment: Assessment, data: ReportData, locale: str) -> str:
+    """Return the SHA-256 of everything a draft report shows and how it is drawn and signed.
+
+    The report's records (answers, results, verdict, findings, overrides, evidence, questions
+    asked, attestation; not the time it was generated), the locale, the questionnaire version,
+    today's date (scoring and due dates read it: a draft is rendered at least once a day), the
+    signer's certificate, the timestamp server, the base URL, and the sources of the templates,
+    stylesheet, translations and report code.
+    """
+    fields = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)
+              if f.name not in ("generated_at", "verdict")}
+    verdict = data.verdict
+    inputs = {
+        "format": DRAFT_FORMAT,
+        "report": fields,
+        "verdict": [verdict.score, verdict.tier, verdict.uncapped_score, verdict.reason,
+                    verdict.severity] if verdict is not None else None,
+        "locale": locale,
+        "questionnaire": [assessment.questionnaire_id, assessment.questionnaire_version],
+        "today": datetime.now(UTC).date().isoformat(),
+        "signer": _signer_identity(assessment.buyer_org_id),
+        "timestamp_url": timestamp_url(),
+        "base_url": current_app.config["BASE_URL"],
+        "sources": _report_sources_sha256(locale),
+    }
+    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=_json_default)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _json_default(value: Any) -> Any:
+    """Write dates, enums, decimals and records by stable values (a repr with an address never matches)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, datetime | date_type):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not part of a draft's inputs: {type(value).__name__}")
+
+
+def _signer_identity(org_id: int) -> str:
+    """Return the digest of the certificate that signs an organisation's documents."""
+    record = organisation_certificate(org_id)
+    if record is not None:
+        pem = record.cert_pem.encode("ascii")
+    else:
+        pem = instance_certificate().public_bytes(Encoding.PEM)
+    return hashlib.sha256(pem).hexdigest()
+
+
+def _report_sources_sha256(locale: str) -> str:
+    """Return the digest of the report's templates, stylesheet, translations and code."""
+    digest = hashlib.sha256()
+    env = current_app.jinja_env
+    assert env.loader is not None  # Flask always sets one
+    for name in REPORT_TEMPLATES:
+        digest.update(env.loader.get_source(env, name)[0].encode("utf-8"))
+    digest.update(CSS_PATH.read_bytes())
+    digest.update(Path(report_module.__file__ or "").read_bytes())
+    for folder in get_babel().translation_directories:
+        catalogue = Path(folder) / locale / "LC_MESSAGES" / "messages.mo"
+        if catalogue.is_file():
+            digest.update(catalogue.read_bytes())
+    return digest.hexdigest()
+
+
+def _keep_draft(assessment_id: int, locale: str, inputs: str, pdf: bytes,
+                existing: DraftReport | None) -> None:
+    """Store a new draft and point the assessment's row at it; the previous file is deleted."""
+    store = current_store()
+    stored = store.save(Area.DRAFTS, io.BytesIO(pdf))
+    previous_key = existing.storage_key if existing is not None else None
+    try:
+        with db.session.begin_nested():
+            record = existing or DraftReport(assessment_id=assessment_id, locale=locale)
+            if existing is None:
+                db.session.add(record)
+            record.inputs_sha256 = inputs
+            record.storage_key, record.sha256, record.size = stored
+            record.created_at = utcnow()
+    except IntegrityError:
+        # Another download of the same draft kept its render first: serve ours, keep theirs.
+        store.delete(Area.DRAFTS, stored.key)
+        return
+    if previous_key is not None:
+        _delete_draft_file(previous_key)
+
+
+def _delete_draft_file(key: str) -> None:
+    """Delete a draft's file; one already gone or with a key the store rejects is no error."""
+    with contextlib.suppress(FileMissing, InvalidKey):
+        current_store().delete(Area.DRAFTS, key)
+
+
+def prune_drafts_of(assessment_id: int) -> int:
+    """Delete every draft of an assessment (rows flushed, files removed); return how many."""
+    keys = db.session.scalars(select(DraftReport.storage_key).where(
+        DraftReport.assessment_id == assessment_id)).all()
+    if keys:
+        db.session.execute(delete(DraftReport).where(DraftReport.assessment_id == assessment_id))
+        for key in keys:
+            _delete_draft_file(key)
+    return len(keys)
+
+
+def prune_drafts(older_than_days: int, *, now: datetime | None = None) -> int:
+    """Delete drafts rendered more than `older_than_days` ago, and drafts of decided assessments; commit.
+
+    A draft's inputs include the day it was rendered, so an old draft is never served again.
+    """
+    cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+    decided = select(Assessment.id).where(Assessment.status == AssessmentStatus.DECIDED)
+    old = db.session.execute(select(DraftReport.id, DraftReport.storage_key).where(
+        (DraftReport.created_at < cutoff) | DraftReport.assessment_id.in_(decided))).all()
+    if old:
+        db.session.execute(delete(DraftReport).where(DraftReport.id.in_([row.id for row in old])))
+    db.session.commit()
+    for row in old:  # files after the commit: a failed commit must not leave rows without files
+        _delete_draft_file(row.storage_key)
+    return len(old)
 
 
 def render_assessment_report(assessment: Assessment, *, locale: str, by: User | None) -> bytes:
@@ -199,6 +366,8 @@ def render_report_html(context: Mapping[str, Any]) -> str:
 def render_report_pdf(context: Mapping[str, Any], *, static_dir: Path,
                       created: datetime | None = None) -> bytes:
     """Render the report to unsigned PDF bytes, in this process (benchmarks and tools)."""
+    from vendorcheck.pdf.render import render_pdf  # lazy: WeasyPrint takes about a second to import
+
     html = render_report_html(context)
     css = CSS_PATH.read_text(encoding="utf-8")
     return render_pdf(html, static_dir=static_dir, stylesheets=[css], created=created)

@@ -24,11 +24,12 @@ class Area(StrEnum):
     DPA = "dpa"  # signed PDFs of published DPA versions
     CERTIFICATES = "certificates"  # signed DPA acceptance certificates
     AUDIT = "audit"  # signed checkpoints of the audit log's head, under names derived from the day
+    DRAFTS = "drafts"  # signed draft reports, kept while their inputs are unchanged (a cache)
 
 
 # Keys are random lowercase hex. Evidence keys are shorter for historical reasons: existing rows keep them.
 KEY_HEX_LENGTH = {Area.EVIDENCE: 32, Area.REPORTS: 64, Area.PACKS: 64, Area.DPA: 64,
-                  Area.CERTIFICATES: 64, Area.AUDIT: 64}
+                  Area.CERTIFICATES: 64, Area.AUDIT: 64, Area.DRAFTS: 64}
 _HEX = re.compile(r"[0-9a-f]+")
 
 

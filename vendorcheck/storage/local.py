@@ -13,9 +13,10 @@ from vendorcheck.storage.base import CHUNK, Area, FileMissing, Store, StoredFile
 
 # The folders and file names installations have always had, so their files stay where they are.
 FOLDERS = {Area.EVIDENCE: "evidence", Area.REPORTS: "reports", Area.PACKS: "packs", Area.DPA: "dpa",
-           Area.CERTIFICATES: "dpa_certificates", Area.AUDIT: "audit_checkpoints"}
+           Area.CERTIFICATES: "dpa_certificates", Area.AUDIT: "audit_checkpoints",
+           Area.DRAFTS: "draft_reports"}
 SUFFIXES = {Area.EVIDENCE: "", Area.REPORTS: ".pdf", Area.PACKS: ".pdf", Area.DPA: ".pdf",
-            Area.CERTIFICATES: ".pdf", Area.AUDIT: ".json"}
+            Area.CERTIFICATES: ".pdf", Area.AUDIT: ".json", Area.DRAFTS: ".pdf"}
 TEMP_PREFIX = ".upload-"  # dot files: never a key, ignored by listings of stored files
 
 

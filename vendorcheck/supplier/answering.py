@@ -15,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,11 +25,14 @@ from vendorcheck.access import current_org, get_owned_or_404, requires
 from vendorcheck.errors import render_error
 from vendorcheck.extensions import db
 from vendorcheck.forms import options
+from vendorcheck.i18n import clock_text
 from vendorcheck.models.assessments import Assessment, AssessmentStatus, Clarification, Evidence
 from vendorcheck.questionnaire import Section, score, validate_answers
 from vendorcheck.questionnaire.client import client_plan
 from vendorcheck.services import assessments as svc
+from vendorcheck.services.dpa import is_dpa_draft
 from vendorcheck.services.errors import DomainError, ValidationFailed
+from vendorcheck.services.uploads import UploadRejected, display_name
 from vendorcheck.supplier import forms as vf
 from vendorcheck.supplier.blueprint import bp
 
@@ -69,7 +72,7 @@ def _overview(assessment: Assessment) -> dict[str, Any]:
     return {"assessment": assessment, "q": q, "result": result, "text": vf.text,
             "progress": progress, "overall": overall, "editable": svc.is_editable(assessment),
             "clarifications": assessment.clarifications, "previous": svc.previous_submissions(assessment),
-            "clar_form": vf.ClarificationAnswerForm()}
+            "clar_form": vf.ClarificationAnswerForm(), "dpa_draft": is_dpa_draft(assessment)}
 
 
 def _section_context(assessment: Assessment, section: Section, form: Any,
@@ -104,7 +107,9 @@ def assessments_list() -> str:
     """List the assessments every buyer sent to my organisation."""
     org = current_org()
     assert org is not None
-    return render_template("supplier/assessments.html", assessments=svc.vendor_assessments(org))
+    assessments = svc.vendor_assessments(org)
+    return render_template("supplier/assessments.html", assessments=assessments,
+                           dpa_drafts={a.id for a in assessments if is_dpa_draft(a)})
 
 
 @bp.get("/assessments/<int:assessment_id>", endpoint="assessment")
@@ -198,7 +203,7 @@ def autosave(assessment_id: int) -> tuple[Response, int]:
     except DomainError as exc:
         return jsonify(error=exc.status, message=exc.message,
                        problems=getattr(exc, "problems", {})), exc.status
-    when = format_datetime(saved.saved_at, "HH:mm") if saved.saved_at else ""
+    when = clock_text(saved.saved_at)  # in the viewer's zone, with the zone named
     return jsonify(ok=True, item_id=saved.item_id, version=saved.version, progress=saved.progress,
                    message=_("Saved at %(time)s", time=when), replayed=saved.replayed), 200
 
@@ -213,7 +218,11 @@ def upload_evidence(assessment_id: int, item_id: str) -> Any:
     back = request.form.get("section") or ""
     if upload is None or not upload.filename:
         raise ValidationFailed(_("Choose a file to upload."))
-    evidence = svc.add_evidence(assessment, item_id, upload, by=current_user)
+    try:
+        evidence = svc.add_evidence(assessment, item_id, upload, by=current_user)
+    except UploadRejected as exc:  # name the file: the error page has only the message
+        raise UploadRejected(_("“%(name)s” was not uploaded: %(why)s",
+                               name=display_name(upload.filename), why=exc.message)) from None
     flash(_("File “%(name)s” uploaded.", name=evidence.file_name), "success")
     return redirect(_back_to(assessment, back), 303)
 

@@ -73,6 +73,13 @@ MATRIX: dict[str, Route] = {
                                   data=lambda w, a: {}, ok={"POST": frozenset({422})}),
     "auth.profile": Route(lambda w: "/auth/profile", {"GET": USER, "POST": USER},
                           data=lambda w, a: {"name": "Renamed", "locale": "en"}),
+    # Each actor ends its own session (login_as leaves its id in world.extra); others' answer 404
+    # (tests/integration/test_sessions.py).
+    "auth.revoke_session": Route(
+        lambda w: f"/auth/sessions/{w.extra.get('current_session', 0)}/revoke",
+        {"GET": USER, "POST": USER}, data=lambda w, a: {}),
+    "auth.logout_everywhere": Route(lambda w: "/auth/sessions/revoke-all", {"GET": USER, "POST": USER},
+                                    data=lambda w, a: {}),
     "auth.accept_invitation": Route(lambda w: f"/auth/invitations/{w['a'].vendor_token}",
                                     {"GET": PUBLIC, "POST": PUBLIC}, data=lambda w, a: {},
                                     ok={"POST": frozenset({422})}, override={"user": 403}),

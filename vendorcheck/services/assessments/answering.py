@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import format_datetime
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, bindparam, select
@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 
 from vendorcheck import audit, database
 from vendorcheck.extensions import db
+from vendorcheck.i18n import clock_text
 from vendorcheck.models import User, utcnow
 from vendorcheck.models.assessments import (
     EDITABLE_STATUSES,
@@ -116,9 +117,29 @@ def read_version(raw: object) -> int | None:
                                       "more is expected); reload the page.")})
 
 
-def _clean_justification(text: str | None) -> str | None:
+def too_long_message(length: int, limit: int) -> str:
+    """Say that a text is over its limit, by how much, and that nothing was saved."""
+    return str(_("Too long: %(length)s characters (max %(limit)s characters). Nothing was saved: "
+                 "shorten the text (your text stays in the field).",
+                 length=format_number(length), limit=format_number(limit)))
+
+
+def _length_problems(q: Questionnaire, values: Mapping[str, Any]) -> dict[str, str]:
+    """Return a clear refusal for each text over its item's limit (never cut, never saved)."""
+    problems = {}
+    for item_id, value in values.items():
+        limit = getattr(q.item(item_id), "max_length", None) if q.has_item(item_id) else None
+        if limit and isinstance(value, str) and len(value) > limit:
+            problems[item_id] = too_long_message(len(value), int(limit))
+    return problems
+
+
+def _clean_justification(text: str | None, item_id: str = "justification") -> str | None:
     if text is None:
         return None
+    if isinstance(text, str) and len(text) > MAX_JUSTIFICATION:
+        raise AnswerInvalid({item_id: too_long_message(
+            len(text), MAX_JUSTIFICATION)})
     try:
         return clean_text(text, MAX_JUSTIFICATION).strip() or None
     except Invalid as exc:
@@ -129,7 +150,7 @@ def _conflict(answer: Answer) -> Conflict:
     """Describe a newer stored answer: who saved it and when, and its value and version."""
     author = db.session.get(User, answer.updated_by_id) if answer.updated_by_id else None
     who = author.name if author is not None else _("someone else")
-    when = format_datetime(answer.updated_at, "HH:mm") if answer.updated_at else ""
+    when = clock_text(answer.updated_at)
     return Conflict(_l("Changed by %(who)s at %(when)s — your text is kept; reload to merge.",
                        who=who, when=when), item_id=answer.item_id, current=answer.value,
                     version=answer.version)
@@ -269,10 +290,13 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
     q = questionnaire_of(assessment)
     _item(q, item_id)
     seen = read_version(seen_version)
+    too_long = _length_problems(q, {item_id: value})
+    if too_long:
+        raise AnswerInvalid(too_long)
     checked = validate_answers(q, {item_id: value})
     if checked.problems:
         raise AnswerInvalid({p.item: p.message for p in checked.problems})
-    text = _clean_justification(justification)
+    text = _clean_justification(justification, item_id)
     _take_turn(assessment)
     if request_id:
         replayed = _replay(assessment, item_id, str(request_id))
@@ -336,6 +360,7 @@ def save_section(assessment: Assessment, section_id: str, data: SectionInput, *,
     shown = [i for i in editable if visibility.is_visible(i.id)]
     checked = validate_answers(q, {i.id: data.values[i.id] for i in shown})
     problems = {p.item: p.message for p in checked.problems}
+    problems.update(_length_problems(q, {i.id: data.values[i.id] for i in shown}))
     for item in shown:
         stored = rows.get(item.id)
         try:
@@ -350,7 +375,8 @@ def save_section(assessment: Assessment, section_id: str, data: SectionInput, *,
         raise AnswerInvalid(problems)
     changed = 0
     for item in shown:
-        new, text = checked.answers.get(item.id), _clean_justification(data.justifications.get(item.id))
+        new, text = (checked.answers.get(item.id),
+                     _clean_justification(data.justifications.get(item.id), item.id))
         stored = rows.get(item.id)
         if stored is None and new is None and text is None:
             continue

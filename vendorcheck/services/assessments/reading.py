@@ -92,19 +92,25 @@ def check_editable(assessment: Assessment, item_id: str) -> None:
 
 
 def section_progress(q: Questionnaire, vis: Visibility) -> dict[str, tuple[int, int]]:
-    """Return (answered, shown) items per section; notes do not count."""
+    """Return (answered, counted) items per section: shown required items, and optional ones
+    once answered (an optional question left blank does not keep a finished section below 100 %);
+    notes do not count."""
     out: dict[str, tuple[int, int]] = {}
     for section in q.sections:
         shown = [i for i in section.items if i.kind.is_question and vis.is_visible(i.id)]
-        done = sum(1 for i in shown if is_answered(i, vis.values.get(i.id), vis))
-        out[section.id] = (done, len(shown))
+        answered = {i.id for i in shown if is_answered(i, vis.values.get(i.id), vis)}
+        counted = [i for i in shown if i.id in answered or vis.is_required(i.id)]
+        out[section.id] = (len(answered), len(counted))
     return out
 
 
 def overall_progress(counts: Mapping[str, tuple[int, int]]) -> int:
-    """Return the percentage of shown items answered, over every section (100 when none shows)."""
+    """Return the percentage of counted items answered, over every section (100 when none counts).
+
+    Rounded down: 100 only when every required item is answered, never for 199 of 200.
+    """
     shown = sum(total for _done, total in counts.values())
-    return round(100 * sum(done for done, _t in counts.values()) / shown) if shown else 100
+    return 100 * sum(done for done, _t in counts.values()) // shown if shown else 100
 
 
 def previous_submissions(into: Assessment) -> list[Assessment]:

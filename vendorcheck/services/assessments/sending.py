@@ -24,7 +24,11 @@ from vendorcheck.models import (
 from vendorcheck.models.assessments import Assessment, AssessmentRecipient, AssessmentStatus
 from vendorcheck.questionnaire import Questionnaire
 from vendorcheck.services.errors import ValidationFailed
-from vendorcheck.services.invitations import new_invitation, queue_invitation_mail
+from vendorcheck.services.invitations import (
+    new_invitation,
+    queue_invitation_mail,
+    recipient_locale,
+)
 from vendorcheck.services.notify import queue_mail
 
 S = AssessmentStatus
@@ -52,11 +56,14 @@ def create_sent_assessment(buyer_org: Organisation, vendor: Vendor, questionnair
     messages = []
     context = {"buyer": buyer_org.name, "vendor": vendor.legal_name, "due_date": due_date,
                "message": assessment.message, "title": questionnaire.title}
+    # One e-mail per contact and send, in the contact's language: the questionnaire's link for
+    # a member of the vendor's organisation, else one invitation that also names what is asked
+    # (it revokes the contact's older invitation link).
     for contact in contacts:
         user = _user_by_email(contact.email)
         if user is not None and _is_member(user, vendor.vendor_org_id):
             messages.append(queue_mail(
-                "assessment_sent", to=contact.email, locale=user.locale,
+                "assessment_sent", to=contact.email, locale=recipient_locale(contact.email, vendor),
                 context={**context, "name": contact.name, "link": _vendor_link(assessment)},
                 org_id=buyer_org.id, ref=("assessment", assessment.id)))
         else:
@@ -64,7 +71,7 @@ def create_sent_assessment(buyer_org: Organisation, vendor: Vendor, questionnair
             invitation, token = new_invitation(
                 kind=InvitationKind.VENDOR_CONTACT, org=buyer_org, vendor=vendor,
                 email=contact.email, name=contact.name, role=role, by=by)
-            messages.append(queue_invitation_mail(invitation, token))
+            messages.append(queue_invitation_mail(invitation, token, assessment=context))
     audit.record("assessment_sent", by=by, org=buyer_org.id, obj=assessment, details={
         "vendor_id": vendor.id, "questionnaire": questionnaire.key,
         "recipients": [c.email for c in contacts]})

@@ -1,0 +1,85 @@
+"""Rate limits live in Redis whenever REDIS_URL is set, so every process and instance shares them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from limits.storage import MemoryStorage, RedisStorage
+
+from tests.conftest import make_config
+from vendorcheck import create_app
+from vendorcheck.extensions import db, limiter
+
+# A Redis database of its own: the tests flush it.
+REDIS_URL = os.environ.get("VENDORCHECK_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+
+@pytest.fixture
+def redis_db() -> Iterator[str]:
+    """An empty Redis database; Redis is part of the test machine, so its absence fails the test."""
+    import redis
+
+    conn = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        conn.ping()
+    except redis.RedisError:
+        pytest.fail(f"no Redis answers at {REDIS_URL}: start Redis or set VENDORCHECK_TEST_REDIS_URL")
+    conn.flushdb()
+    yield REDIS_URL
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture
+def instances(app, tmp_path):
+    """Build app instances with rate limiting on, like separate processes would; clean up after."""
+    made = []
+
+    def _make(**overrides):
+        instance = create_app(make_config(
+            tmp_path, RATELIMIT_ENABLED=True,
+            SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], **overrides))
+        made.append(instance)
+        return instance
+
+    yield _make
+    limiter.reset()
+    limiter.enabled = False
+    for instance in made:
+        with instance.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _try(instance, email: str) -> int:
+    return instance.test_client().post(
+        "/auth/login", data={"email": email, "password": "wrong-password-1"}).status_code
+
+
+def test_redis_url_puts_the_rate_limits_in_redis(instances, redis_db):
+    instance = instances(REDIS_URL=redis_db)
+    assert instance.config["RATELIMIT_STORAGE_URI"] == redis_db
+    with instance.app_context():
+        assert isinstance(limiter.storage, RedisStorage)
+
+
+def test_without_redis_the_limits_are_per_process(instances):
+    instance = instances(REDIS_URL=None)
+    with instance.app_context():
+        assert isinstance(limiter.storage, MemoryStorage)
+
+
+def test_two_instances_sharing_redis_share_the_limit(instances, redis_db):
+    first = instances(REDIS_URL=redis_db)
+    assert [_try(first, "shared@example.com") for _ in range(5)] == [422] * 5
+    second = instances(REDIS_URL=redis_db)  # a fresh limiter storage, as in another process
+    assert _try(second, "shared@example.com") == 429, "the second instance counts the first one's tries"
+
+
+def test_in_memory_limits_are_not_shared_which_is_why_production_needs_redis(instances):
+    first = instances(REDIS_URL=None)
+    assert [_try(first, "apart@example.com") for _ in range(5)] == [422] * 5
+    second = instances(REDIS_URL=None)
+    assert _try(second, "apart@example.com") == 422, "a new process starts from zero"
