@@ -107,7 +107,9 @@ def gunicorn(app_spec: str, *, env: dict[str, str] | None = None,
     --preload builds the app once in the master, then forks the workers (as in production).
     """
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+    # --config os.devnull: the benchmark's own settings, not the repository's production gunicorn.conf.py
+    # (whose access log would be measured too).
+    command = [sys.executable, "-m", "gunicorn", "--config", os.devnull, "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--worker-class", WORKER_CLASS, "--preload",
                "--no-control-socket", "--log-level", "warning", "--graceful-timeout", "5",
                app_spec]

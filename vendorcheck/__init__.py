@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,22 +15,42 @@ __version__ = "0.1.0"
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the vendorcheck application."""
     app = Flask(
-        __name__, template_folder="../templates", static_folder="../static", instance_relative_config=True
+        __name__, template_folder="../templates", static_folder="../static", instance_relative_config=True,
+        instance_path=instance_folder(),
     )
     app.config.from_object("vendorcheck.config.Config")
     app.config.from_prefixed_env("VENDORCHECK")
     if config:
         app.config.update(config)
-    from vendorcheck.config import finalise_config
+    from vendorcheck.config import check_production_store, finalise_config
 
     finalise_config(app)
+    register_proxies(app)
     register_extensions(app)
+    check_production_store(app)
     register_questionnaires(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_web_hooks(app)
     register_commands(app)
     return app
+
+
+def instance_folder() -> str | None:
+    """Return VENDORCHECK_INSTANCE_PATH (stored files, signing key), or None for Flask's default folder."""
+    path = os.environ.get("VENDORCHECK_INSTANCE_PATH", "").strip()
+    if path and not os.path.isabs(path):
+        raise RuntimeError(f"VENDORCHECK_INSTANCE_PATH must be an absolute path, not {path!r}")
+    return path or None
+
+
+def register_proxies(app: Flask) -> None:
+    """Trust X-Forwarded-For and X-Forwarded-Proto from PROXY_COUNT reverse proxies (none by default)."""
+    count = app.config["PROXY_COUNT"]
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, run_command
 
 from vendorcheck.commands.questionnaires import questionnaires_group, score_command
+from vendorcheck.commands.serving import serve_command, worker_command
 
 
 def init_app(app: Flask) -> None:
@@ -62,3 +63,6 @@ main.add_command(_run_with_base_url(), "run")
 # These work without building the app, so a broken questionnaire file can still be diagnosed.
 main.add_command(questionnaires_group)
 main.add_command(score_command)
+# The production processes build the app themselves (serve: once to check it, then in each gunicorn worker).
+main.add_command(serve_command)
+main.add_command(worker_command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
@@ -81,6 +82,14 @@ class Config:
     STORAGE_S3_KMS_KEY_ID: str | None = None  # with "aws:kms"; None: the service's default key
     STORAGE_S3_PRESIGNED = False  # True: downloads redirect to expiring links (docs/storage.md)
     STORAGE_S3_PRESIGNED_EXPIRES = 300  # seconds a direct link stays valid
+    # Serving (docs/deploy.md). PROXY_COUNT: reverse proxies in front of the app whose X-Forwarded-For and
+    # X-Forwarded-Proto are trusted (nginx alone: 1; 0: none, the headers are ignored).
+    PROXY_COUNT = 0
+    # How many web processes share the database and the rate limits: WEB_CONCURRENCY workers (None: the
+    # WEB_CONCURRENCY environment variable gunicorn.conf.py sets, else 1) on each of INSTANCES servers.
+    # Production refuses SQLite and in-memory rate limits when this makes more than one process.
+    WEB_CONCURRENCY: int | None = None
+    INSTANCES = 1
     TIMESTAMP_URL: str | None = None  # an RFC 3161 server: signatures become PAdES B-T instead of B-B
     # SECRET_KEY_FALLBACKS (Flask): earlier keys, to re-encrypt signing keys after a rotation.
 
@@ -106,6 +115,10 @@ def finalise_config(app: Flask) -> None:
         # psycopg 3 is the driver we ship in the `postgres` extra.
         uri = cfg["SQLALCHEMY_DATABASE_URI"].replace("postgresql://", "postgresql+psycopg://", 1)
         cfg["SQLALCHEMY_DATABASE_URI"] = uri
+    cfg["PROXY_COUNT"] = _count("VENDORCHECK_PROXY_COUNT", cfg.get("PROXY_COUNT"), minimum=0)
+    cfg["INSTANCES"] = _count("VENDORCHECK_INSTANCES", cfg.get("INSTANCES"), minimum=1)
+    workers = cfg.get("WEB_CONCURRENCY") or os.environ.get("WEB_CONCURRENCY") or 1
+    cfg["WEB_CONCURRENCY"] = _count("WEB_CONCURRENCY", workers, minimum=1)
     if cfg["ENV"] == "production":
         _check_production(cfg)
     elif not cfg.get("SECRET_KEY"):
@@ -133,8 +146,46 @@ def _check_production(cfg: dict[str, Any]) -> None:
         raise RuntimeError("VENDORCHECK_SECRET_KEY must be set (at least 16 characters) in production")
     if cfg.get("DEBUG"):
         raise RuntimeError("DEBUG must be off in production")
+    processes = web_processes(cfg)
+    if processes > 1 and cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        raise RuntimeError(
+            f"SQLite cannot serve {processes} web processes (WEB_CONCURRENCY x VENDORCHECK_INSTANCES): set "
+            "VENDORCHECK_SQLALCHEMY_DATABASE_URI to a PostgreSQL database, or run one process")
+    limits = str(cfg.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if processes > 1 and cfg.get("RATELIMIT_ENABLED", True) and limits.startswith("memory://"):
+        raise RuntimeError(
+            f"Rate limits kept in memory are not shared by {processes} web processes: set "
+            "VENDORCHECK_REDIS_URL (or VENDORCHECK_RATELIMIT_STORAGE_URI) to a shared store")
     cfg["SESSION_COOKIE_SECURE"] = True
     cfg["REMEMBER_COOKIE_SECURE"] = True
+
+
+def check_production_store(app: Flask) -> None:
+    """In production, refuse to start when the storage backend cannot be used (its `ping()` fails)."""
+    if app.config["ENV"] != "production":
+        return
+    from vendorcheck.storage import current_store
+
+    with app.app_context():
+        try:
+            current_store().ping()
+        except Exception as exc:  # any backend's failure: one clear line, the app does not start
+            backend = app.config.get("STORAGE_BACKEND") or "local"
+            raise RuntimeError(f"The storage backend '{backend}' cannot be used ({exc}): check "
+                               "VENDORCHECK_STORAGE_BACKEND and its settings (docs/deploy.md)") from exc
+
+
+def web_processes(cfg: Mapping[str, Any]) -> int:
+    """Return how many web processes share the database: workers per server x servers."""
+    return int(cfg["WEB_CONCURRENCY"]) * int(cfg["INSTANCES"])
+
+
+def _count(name: str, value: object, *, minimum: int) -> int:
+    """Return a whole-number setting, or stop the app naming the setting to fix."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < minimum:
+        raise RuntimeError(f"{name} must be a whole number of at least {minimum}, not {value!r}")
+    return int(text)
 
 
 def _development_secret(instance: Path) -> str:

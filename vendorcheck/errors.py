@@ -6,14 +6,17 @@ import logging
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, has_request_context, jsonify, render_template, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
+
+RETRY_AFTER = 30  # seconds a client should wait when the database is out of reach
 
 
 def wants_json() -> bool:
@@ -39,6 +42,7 @@ def _messages() -> dict[int, str]:
         422: _("Some of the data could not be accepted."),
         429: _("Too many attempts. Please wait a moment and try again."),
         500: _("Something went wrong on our side. The error was logged; please try again later."),
+        503: _("The service is briefly unavailable. Please try again in a minute."),
     }
 
 
@@ -72,13 +76,15 @@ def back_link() -> str | None:
 
 
 def render_error(status: int, message: str | None = None, *, incident: str | None = None,
-                 links: tuple[tuple[str, str], ...] = ()) -> Response:
+                 links: tuple[tuple[str, str], ...] = (), retry_after: int | None = None) -> Response:
     """Build an error response as JSON or as an HTML page (with its next steps and a way back)."""
     text = message or _messages().get(status, _("An error occurred."))
     if wants_json():
-        body = {"error": status, "message": text}
+        body: dict[str, object] = {"error": status, "message": text}
         if incident:
             body["incident"] = incident
+        if retry_after:
+            body["retry_after"] = retry_after
         response = jsonify(body)
     else:
         actions = [(label, url) for label, url in links if local_path(url)]
@@ -86,6 +92,8 @@ def render_error(status: int, message: str | None = None, *, incident: str | Non
         response = Response(_error_html(status, text, incident, actions, back),
                             mimetype="text/html")
     response.status_code = status
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -104,6 +112,9 @@ def _error_html(status: int, text: str, incident: str | None,
 
 def handle_http_error(exc: HTTPException) -> Response:
     """Render any HTTP error with our own page."""
+    original = getattr(exc, "original_exception", None)
+    if isinstance(original, Exception) and database_unreachable(original):
+        return handle_database_error(original)  # raised outside a view (an after-request hook)
     status = exc.code or 500
     custom = exc.description if getattr(exc, "vendorcheck_message", False) else None
     if status == 413 and custom is None:
@@ -133,6 +144,38 @@ def handle_refusal(exc: Exception) -> Response:
     db.session.rollback()
     return render_error(getattr(exc, "status", 422), getattr(exc, "message", None) or str(exc),
                         links=tuple(getattr(exc, "links", ())))
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Tell whether a database error means the server is out of reach, rather than a bad statement."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    return False
+
+
+def handle_database_error(exc: Exception) -> Response:
+    """The database is out of reach: answer 503 with Retry-After; pool_pre_ping reconnects once it is back."""
+    if not database_unreachable(exc):
+        return handle_unexpected(exc)
+    reason = getattr(exc, "orig", None) or exc
+    log.error("database unavailable, answered 503: %s: %s", type(reason).__name__,
+              str(reason).splitlines()[0] if str(reason) else "")
+    _forget_database_state()
+    return render_error(503, retry_after=RETRY_AFTER)
+
+
+def _forget_database_state() -> None:
+    """Drop the failed transaction and the half-loaded user: the error page must not query the database."""
+    from vendorcheck.extensions import db, login_manager
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: nothing to roll back, the pool replaces it later
+        log.debug("rollback after a lost database connection failed", exc_info=True)
+    if has_request_context():
+        g._login_user = login_manager.anonymous_user()  # Flask-Login's slot: the menu must not load the user
 
 
 def handle_csrf_error(exc: CSRFError) -> Response:
@@ -166,6 +209,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(UnicodeError, handle_unicode_error)
     app.register_error_handler(RecursionError, handle_recursion_error)
+    app.register_error_handler(sa_exc.DBAPIError, handle_database_error)
+    app.register_error_handler(sa_exc.TimeoutError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)
 
 

@@ -29,6 +29,20 @@ def _in_app(work: Callable[..., T], *args: Any) -> T:
         return work(*args)
 
 
+def queue_names() -> tuple[str, ...]:
+    """Return the RQ queues the services enqueue on, the quick ones first (a worker serves them in order)."""
+    from vendorcheck import mail
+    from vendorcheck.services import packs, reminders
+
+    return (mail.QUEUE, reminders.QUEUE, packs.QUEUE)
+
+
+def use_app(app: Flask) -> None:
+    """Let the jobs of this process run in `app` (a worker builds it once, before it forks per job)."""
+    global _app
+    _app = app
+
+
 def deliver_mail(message_id: int) -> str:
     """Send one outbox message over SMTP."""
     from vendorcheck import mail

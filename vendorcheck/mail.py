@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
            timedelta(hours=2), timedelta(hours=12))
 SMTP_TIMEOUT = 10
+QUEUE = "mail"  # the RQ queue `vendorcheck worker` listens to (jobs.queue_names)
 # Extra headers by template name, registered by the module that queues those e-mails
 # (e.g. RFC 8058 List-Unsubscribe on DPA notices); computed when the message is built.
 HEADER_HOOKS: dict[str, Callable[[OutboxMessage], dict[str, str]]] = {}
@@ -96,7 +97,7 @@ def mail_queue() -> Any:
     from redis import Redis
     from rq import Queue
 
-    return Queue("mail", connection=Redis.from_url(current_app.config["REDIS_URL"]))
+    return Queue(QUEUE, connection=Redis.from_url(current_app.config["REDIS_URL"]))
 
 
 def smtp_configured() -> bool:

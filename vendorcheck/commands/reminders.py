@@ -44,4 +44,4 @@ def schedule_command() -> None:
             from None
     state = "Scheduled" if created else "Already scheduled:"
     click.echo(f"{state} the daily reminders at {when:%Y-%m-%d %H:%M} UTC (queue "
-               f"'{QUEUE}'; run `rq worker {QUEUE} --with-scheduler`).")
+               f"'{QUEUE}'; run `vendorcheck worker`, which serves it with RQ's scheduler).")

@@ -58,6 +58,7 @@ from vendorcheck.storage import CHUNK, Area, FileMissing, InvalidKey, StoredFile
 log = logging.getLogger(__name__)
 
 FIELD_NAME = "PackSignature"
+QUEUE = "packs"  # the RQ queue `vendorcheck worker` listens to (jobs.queue_names)
 DEFAULT_JOB_TIMEOUT = 1800
 DEFAULT_DEAD_AFTER = 60  # seconds without a heartbeat after which a running job's worker is dead
 DEFAULT_HEARTBEAT_EVERY = 15
@@ -154,7 +155,7 @@ def pack_queue() -> Any:
     from redis import Redis
     from rq import Queue
 
-    return Queue("packs", connection=Redis.from_url(current_app.config["REDIS_URL"]))
+    return Queue(QUEUE, connection=Redis.from_url(current_app.config["REDIS_URL"]))
 
 
 _threads: set[threading.Thread] = set()

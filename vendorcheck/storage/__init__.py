@@ -19,6 +19,7 @@ from vendorcheck.storage.base import (
     InvalidKey,
     Store,
     StoredFile,
+    StoreUnavailable,
     attachment_disposition,
     check_key,
 )
@@ -81,4 +82,5 @@ def current_store() -> Store:
 
 
 __all__ = ["BACKENDS", "CHUNK", "Area", "FileMissing", "InvalidKey", "LocalStore", "Store", "StoredFile",
-           "attachment_disposition", "check_key", "current_store", "init_app", "local_store", "s3_store"]
+           "StoreUnavailable", "attachment_disposition", "check_key", "current_store", "init_app",
+           "local_store", "s3_store"]

@@ -41,6 +41,10 @@ class FileMissing(LookupError):
     """No file is stored under this key."""
 
 
+class StoreUnavailable(RuntimeError):
+    """The store cannot be used now (a folder that is not writable, a bucket out of reach)."""
+
+
 class StoredFile(NamedTuple):
     """What `save` returns: the new key, the SHA-256 of the bytes written and their size."""
 
@@ -111,6 +115,10 @@ class Store(ABC):
     def url(self, area: Area | str, key: str, *, filename: str | None = None,
             content_type: str | None = None) -> str | None:
         """Return a direct, expiring download link, or None when downloads go through the app."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise if the store cannot be used."""
 
     def sha256(self, area: Area | str, key: str) -> str:
         """Return the SHA-256 of a stored file, read as a stream; FileMissing if absent."""

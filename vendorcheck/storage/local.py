@@ -9,7 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from vendorcheck.storage.base import CHUNK, Area, FileMissing, Store, StoredFile, area_of, check_key
+from vendorcheck.storage.base import (
+    CHUNK,
+    Area,
+    FileMissing,
+    Store,
+    StoredFile,
+    StoreUnavailable,
+    area_of,
+    check_key,
+)
 
 # The folders and file names installations have always had, so their files stay where they are.
 FOLDERS = {Area.EVIDENCE: "evidence", Area.REPORTS: "reports", Area.PACKS: "packs", Area.DPA: "dpa",
@@ -75,6 +84,18 @@ class LocalStore(Store):
         """Return None: local files are sent by the app, with its own headers."""
         check_key(area, key)
         return None
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable unless every area's folder exists (or can be made) and takes a file."""
+        for area in Area:
+            try:
+                folder = self._folder(area)
+                # What save does: a temp file in the folder. Its name starts with a dot, like save's.
+                with tempfile.TemporaryFile(dir=folder, prefix=TEMP_PREFIX):
+                    pass
+            except OSError as exc:
+                raise StoreUnavailable(f"the {area.value} folder cannot be written: "
+                                       f"{exc.strerror or exc}") from None
 
     def _folder(self, area: Area) -> Path:
         """Return an area's folder, creating it (private to the server's user) when needed."""

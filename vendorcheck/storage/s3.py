@@ -25,6 +25,7 @@ from vendorcheck.storage.base import (
     FileMissing,
     Store,
     StoredFile,
+    StoreUnavailable,
     area_of,
     attachment_disposition,
     check_key,
@@ -56,7 +57,7 @@ def make_client(*, endpoint_url: str | None = None, region: str | None = None,
     return boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
 
 
-class BucketUnavailable(RuntimeError):
+class BucketUnavailable(StoreUnavailable):
     """The bucket cannot be reached or used (wrong name, endpoint, credentials or rights)."""
 
 

@@ -59,6 +59,8 @@ MATRIX: dict[str, Route] = {
     "public.index": Route(lambda w: "/", {"GET": PUBLIC}),
     "public.questionnaire": Route(_questionnaire_path, {"GET": PUBLIC}),
     "public.favicon": Route(lambda w: "/favicon.ico", {"GET": PUBLIC}),
+    "public.healthz": Route(lambda w: "/healthz", {"GET": PUBLIC}),
+    "public.readyz": Route(lambda w: "/readyz", {"GET": PUBLIC}),
     "auth.login": Route(lambda w: "/auth/login", {"GET": PUBLIC, "POST": PUBLIC},
                         data=lambda w, a: {}, ok={"POST": frozenset({422})}),
     "auth.logout": Route(lambda w: "/auth/logout", {"POST": USER}),
