@@ -48,7 +48,8 @@ class Browser:
         """Send one request to https://127.0.0.1:<port><path>; keep the cookies it sets."""
         context = ssl.create_default_context(cafile=str(self.cafile))
         conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=self.timeout, context=context)
-        sent = {**(headers or {})}
+        # Browsers send a Referer; Flask-WTF's CSRF check requires a same-origin one over HTTPS.
+        sent = {"Referer": f"https://127.0.0.1:{port}{path}", **(headers or {})}
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={m.value}" for k, m in self.cookies.items())
         try:
@@ -99,6 +100,7 @@ class Browser:
     def log_in(self, port: int, email: str, password: str) -> None:
         """Log in through the login form."""
         token = self.csrf(port, "/auth/login")
-        reply = self.post_form(port, "/auth/login", {"email": email, "password": password, "csrf_token": token})
+        reply = self.post_form(port, "/auth/login",
+                               {"email": email, "password": password, "csrf_token": token})
         if reply.status != 302:
             raise AssertionError(f"login of {email} answered {reply.status}")

@@ -23,6 +23,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -233,6 +234,7 @@ def _environment(database_url: str, redis_url: str, s3_endpoint: str, bucket: st
             "VENDORCHECK_STORAGE_S3_ADDRESSING_STYLE": "path",
             "VENDORCHECK_BASE_URL": f"https://127.0.0.1:{proxy}",
             "VENDORCHECK_PROXY_COUNT": "1",
+            "VENDORCHECK_INSTANCES": "2",
             "VENDORCHECK_REPORT_WORKERS": "1",
             "VENDORCHECK_INSTANCE_PATH": str(tmp / "instance"),
             "PYTHONUNBUFFERED": "1"}
@@ -252,9 +254,10 @@ def _seed(env: dict[str, str]) -> None:
 @contextmanager
 def running_stack(tmp: Path) -> Iterator[Stack]:
     """Start the whole stack in `tmp`; yield it; stop everything and drop its data."""
-    from tests.support.s3 import new_bucket, serve_s3
+    from tests.support.s3 import CREDENTIALS, new_bucket, serve_s3
 
     with ExitStack() as stack:
+        stack.enter_context(mock.patch.dict(os.environ, CREDENTIALS))  # this process talks to S3 too
         database_url = stack.enter_context(_database())
         redis_url = stack.enter_context(_redis())
         s3_endpoint = stack.enter_context(serve_s3())
@@ -274,7 +277,8 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
         stack.enter_context(_process([str(BIN / "vendorcheck"), "worker"], env, worker_log))
         conf = _nginx_conf(tmp, cert, key, ports, proxy, only)
         nginx_log = tmp / "nginx-error.log"
-        nginx = stack.enter_context(_process([NGINX, "-c", str(conf), "-p", str(tmp)], env, tmp / "nginx.out"))
+        nginx_command = [NGINX, "-c", str(conf), "-p", str(tmp)]
+        nginx = stack.enter_context(_process(nginx_command, env, tmp / "nginx.out"))
         _wait_http(proxy, nginx, nginx_log, tls=cert)
         yield running
 

@@ -26,8 +26,9 @@ pytestmark = [pytest.mark.deploy, pytest.mark.slow]
 
 PACK_TIMEOUT = 300.0  # seconds the worker may take for a one-assessment pack on a busy machine
 BURST_CLIENTS = 4
-KILL_AFTER_ACKS = 40  # acknowledged saves before instance "a" is killed
-ACKS_AFTER_KILL = 40  # acknowledged saves wanted after it (the other instance must serve them)
+KILL_AFTER_ACKS = 60  # acknowledged saves before instance "a" is killed
+ACKS_AFTER_KILL = 100  # acknowledged saves wanted after it (the other instance must serve them)
+MAX_SAVES = 1000  # per client: numbers saved must stay within their item's range
 BURST_LIMIT = 120.0  # seconds: an upper bound, the burst normally ends within seconds
 
 
@@ -71,9 +72,10 @@ def test_journey_across_instances(stack: Stack, assessment_id: int) -> None:
                               "request_id": uuid.uuid4().hex, "version": None}, csrf)
     assert saved.status == 200, saved.text
 
-    content = b"Deployment test evidence " + uuid.uuid4().hex.encode() + b"\n"
-    upload = vendor.post_file(stack.only["a"], f"/vendor/assessments/{assessment_id}/items/dpa_document/evidence",
-                              {"csrf_token": csrf}, "dpa.txt", content, "text/plain")
+    content = _pdf()
+    upload_path = f"/vendor/assessments/{assessment_id}/items/dpa_document/evidence"
+    upload = vendor.post_file(stack.only["a"], upload_path, {"csrf_token": csrf}, "dpa.pdf", content,
+                              "application/pdf")
     assert upload.status == 303, upload.text
     (evidence_id, key) = sql(stack, "SELECT id, storage_key FROM evidence ORDER BY id DESC LIMIT 1")[0]
     got = vendor.get(stack.only["b"], f"/vendor/assessments/{assessment_id}/evidence/{evidence_id}")
@@ -82,6 +84,20 @@ def test_journey_across_instances(stack: Stack, assessment_id: int) -> None:
     assert got.headers["x-content-type-options"] == "nosniff"
     assert got.headers["content-disposition"].startswith("attachment")
     assert key and not (stack.tmp / "instance" / "evidence").exists()  # in the bucket, not on a disk
+
+
+def _pdf() -> bytes:
+    """Return a one-page PDF with a unique title."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.docinfo["/Title"] = f"Deployment test {uuid.uuid4().hex}"
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
 
 
 def test_pack_is_built_by_the_worker(stack: Stack, assessment_id: int) -> None:
@@ -114,21 +130,22 @@ class Client:
     """One autosaving client: its item, and the newest value the server acknowledged."""
 
     item_id: str
+    numeric: bool
     acked: int = -1
     acked_after_kill: int = 0
     failures: dict[str, int] = field(default_factory=dict)
 
 
-def _text_items(count: int) -> list[str]:
-    """Return always-visible free-text items of the seeded questionnaire."""
+def _items(count: int) -> list[tuple[str, bool]]:
+    """Return always-visible free-text items and number items allowing 0 to 1,000, with whether numeric."""
     from vendorcheck.questionnaire import load_catalogue
 
     catalogue = load_catalogue(Path(__file__).resolve().parents[2] / "questionnaires")
     q = catalogue.get(QUESTIONNAIRE, catalogue.versions(QUESTIONNAIRE)[-1])
-    items = [i.id for i in q.items if i.type in ("text", "long_text") and i.visible_if is None
-             and not i.min and i.id != "vendor_legal_name"]
+    items = [i for i in q.items if i.visible_if is None and (
+        i.type in ("text", "long_text") or (i.type == "number" and not i.min and (i.max or 0) >= MAX_SAVES))]
     assert len(items) >= count
-    return items[:count]
+    return [(i.id, i.type == "number") for i in items[:count]]
 
 
 def _burst(stack: Stack, assessment_id: int, client: Client, killed: threading.Event,
@@ -138,10 +155,11 @@ def _burst(stack: Stack, assessment_id: int, client: Client, killed: threading.E
     csrf = vendor.csrf(stack.proxy, _section_path(assessment_id))
     version: int | None = None
     n = 0
-    while not stop.is_set():
+    while not stop.is_set() and n < MAX_SAVES:
         try:
+            value = n if client.numeric else f"burst {n}"
             reply = vendor.post_json(stack.proxy, f"/vendor/assessments/{assessment_id}/autosave",
-                                     {"item_id": client.item_id, "value": f"burst {n}",
+                                     {"item_id": client.item_id, "value": value,
                                       "request_id": uuid.uuid4().hex, "version": version}, csrf)
         except OSError as exc:
             client.failures[type(exc).__name__] = client.failures.get(type(exc).__name__, 0) + 1
@@ -158,7 +176,9 @@ def _burst(stack: Stack, assessment_id: int, client: Client, killed: threading.E
 
 
 def test_killing_an_instance_loses_no_acknowledged_save(stack: Stack, assessment_id: int) -> None:
-    clients = [Client(item) for item in _text_items(BURST_CLIENTS)]
+    anchored = stack.cli("audit", "checkpoint")  # a signed chain head in the bucket before the burst
+    assert anchored.returncode == 0, anchored.stdout + anchored.stderr
+    clients = [Client(item, numeric) for item, numeric in _items(BURST_CLIENTS)]
     killed, stop = threading.Event(), threading.Event()
     threads = [threading.Thread(target=_burst, args=(stack, assessment_id, c, killed, stop)) for c in clients]
     for thread in threads:
@@ -178,11 +198,12 @@ def test_killing_an_instance_loses_no_acknowledged_save(stack: Stack, assessment
     stored = dict(sql(stack, "SELECT item_id, value FROM answer WHERE assessment_id = :a", a=assessment_id))
     for client in clients:
         value = stored[client.item_id]
-        assert int(str(value).removeprefix("burst ")) >= client.acked, (client, value)
+        assert int(float(str(value).removeprefix("burst "))) >= client.acked, (client, value)
     assert Browser(stack.cafile).get(stack.proxy, "/healthz").status == 200
 
     verify = stack.cli("audit", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "checkpoint" in verify.stdout.lower()
 
 
 def _wait_until(condition: object, deadline: float) -> None:
