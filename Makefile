@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi.py
 
-.PHONY: help install lock upgrade check-runtime-lock run test test-fast translations-update test-unit test-postgres check lint fmt bench translations db demo clean
+.PHONY: help install lock upgrade check-runtime-lock run test test-fast test-deploy translations-update test-unit test-postgres check lint fmt bench translations db demo clean
 
 help:
 	@echo "make run            set up, create the SQLite database, seed the demo, serve http://127.0.0.1:5000"
@@ -15,6 +15,8 @@ help:
 	@echo "make test-fast      the edit loop: unit + integration tests, without the browser tests (tests/e2e)"
 	@echo "                    and the benchmark smoke tests"
 	@echo "make test-postgres  run the integration tests against PostgreSQL ($(PG_URL))"
+	@echo "make test-deploy    two app instances behind nginx with a worker, PostgreSQL, Redis and S3;"
+	@echo "                    one instance is killed mid-burst (needs nginx, PostgreSQL and Redis here)"
 	@echo "make check          lint + type check + tests + questionnaire check"
 	@echo "make bench          run the benchmarks and print ratios against baselines"
 	@echo "make lock           regenerate requirements/*.txt (pinned, hashed) from setup.cfg's ranges"
@@ -56,11 +58,11 @@ run: demo
 	$(BIN)/vendorcheck run --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/pytest -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+	$(BIN)/pytest -q -p no:cacheprovider --ignore=tests/deploy; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 # The edit loop: everything `make test` runs except the browser tests and the benchmarks' smoke tests, which
 # start servers and browsers. `make test` (and CI) still run the whole suite.
-FAST_SKIP := --ignore=tests/e2e --ignore=tests/integration/test_benchmarks_smoke.py -m "not e2e"
+FAST_SKIP := --ignore=tests/deploy --ignore=tests/e2e --ignore=tests/integration/test_benchmarks_smoke.py -m "not e2e"
 
 test-fast: install
 	$(BIN)/pytest -q -p no:cacheprovider $(FAST_SKIP); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
@@ -71,6 +73,11 @@ test-unit: install
 test-postgres: install
 	VENDORCHECK_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider tests/integration; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+# The production shape on this machine: nginx (TLS) in front of two gunicorn instances, an RQ worker,
+# PostgreSQL, Redis and an S3 server, one instance killed mid-burst (tests/deploy/; CI runs it).
+test-deploy: install
+	$(BIN)/pytest -q -p no:cacheprovider tests/deploy
 
 lint: install
 	$(BIN)/ruff check vendorcheck tests benchmarks scripts wsgi.py
