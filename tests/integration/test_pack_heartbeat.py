@@ -19,7 +19,8 @@ from tests.factories.assessments import make_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role, utcnow
 from vendorcheck.models.packs import PackJob, PackStatus
-from vendorcheck.services import packs
+from vendorcheck.pdf.pack import file_sha256
+from vendorcheck.services import pack_build, packs
 
 PATIENCE = 120.0  # seconds: an upper bound for polling, never a timing assertion
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,7 +138,7 @@ def test_the_worker_beats_while_a_step_is_long(app, seeded, monkeypatch):
         engine = db.engine
         first = _beat_of(engine, job_id)
         _wait_for(lambda: _beat_of(engine, job_id) > first, "a heartbeat during the step")
-        seen["work_root"] = packs._work_dir()  # where the build's temporary files go
+        seen["work_root"] = pack_build.work_dir()  # where the build's temporary files go
         raise RuntimeError("stop here")
 
     monkeypatch.setattr(packs, "build_pack", long_step)
@@ -166,7 +167,7 @@ def test_a_run_given_up_on_cannot_finish_the_job_it_lost(app, seeded, monkeypatc
             conn.execute(PackJob.__table__.update().where(PackJob.id == job_id).values(
                 status=PackStatus.QUEUED, work_dir=None, heartbeat_at=None))
         output.write_bytes(b"%PDF-1.7 late pack")
-        return packs.BuiltPack(output, packs.file_sha256(output), output.stat().st_size, 1, ())
+        return packs.BuiltPack(output, file_sha256(output), output.stat().st_size, 1, ())
 
     monkeypatch.setattr(packs, "build_pack", slow_build)
     with app.app_context():
@@ -201,7 +202,7 @@ WORKER = """
 import sys, time
 from pathlib import Path
 from vendorcheck import create_app
-from vendorcheck.services import packs
+from vendorcheck.services import pack_build, packs
 
 db_url, instance, job_id, ready = sys.argv[1:5]
 app = create_app({"TESTING": True, "SECRET_KEY": "test-secret-key-not-for-production",
@@ -212,7 +213,7 @@ app.instance_path = instance
 
 def stuck(assessments, *, progress, **kwargs):
     progress(3, "Collecting the signed reports")
-    (packs._work_dir() / "cover.pdf").write_bytes(b"%PDF-partial")
+    (pack_build.work_dir() / "cover.pdf").write_bytes(b"%PDF-partial")
     Path(ready).write_text("building")
     while True:
         time.sleep(1)

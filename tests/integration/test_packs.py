@@ -29,7 +29,7 @@ from tests.factories.reports import make_reviewed_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role
 from vendorcheck.models.assessments import Evidence
-from vendorcheck.services import packs, reports, signing
+from vendorcheck.services import pack_build, packs, reports, signing
 from vendorcheck.storage import Area, current_store
 
 
@@ -228,7 +228,7 @@ def test_cli_pack_reports_a_write_error(app, seeded, tmp_path, runner, monkeypat
     def full(source, target):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(packs, "_move", full)
+    monkeypatch.setattr(pack_build, "_move", full)
     result = runner.invoke(args=["report", "pack", str(assessment.id), "-o",
                                  str(tmp_path / "pack.pdf")])
     assert result.exit_code == 1 and "No space left on device" in result.output

@@ -16,6 +16,7 @@ from tests.factories.reports import make_reviewed_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role, utcnow
 from vendorcheck.models.packs import PackJob, PackStatus
+from vendorcheck.pdf.pack import file_sha256
 from vendorcheck.services import packs, verification
 from vendorcheck.services.errors import DomainError
 
@@ -212,7 +213,7 @@ def _finished_job(app, seeded, *, days_ago: int, locale: str = "en") -> tuple[in
         path.write_bytes(b"%PDF-1.7 pack")
         job = PackJob(buyer_org_id=seeded["org"], assessment_id=seeded["assessment"],
                       status=PackStatus.DONE, progress=100, storage_key=key, locale=locale,
-                      sha256=packs.file_sha256(path), size=13,
+                      sha256=file_sha256(path), size=13,
                       finished_at=utcnow() - timedelta(days=days_ago))
         db.session.add(job)
         db.session.commit()

@@ -11,23 +11,20 @@ folder is removed and it can be retried at once.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import re
 import secrets
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -36,28 +33,23 @@ from sqlalchemy import Engine, select, update
 from vendorcheck import audit
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, User, Vendor, utcnow
-from vendorcheck.models.assessments import Assessment, AssessmentStatus
+from vendorcheck.models.assessments import Assessment
 from vendorcheck.models.packs import PackJob, PackStatus
-from vendorcheck.pdf.pack import (
-    EvidenceFile,
-    Inclusion,
-    PackMetadata,
-    PackPart,
-    PlannedFile,
-    assemble_pack,
-    file_sha256,
-    plan_evidence,
-)
-from vendorcheck.pdf.report import CSS_PATH, LOCALES, Formatter
-from vendorcheck.pdf.signing import sign_pdf_file
-from vendorcheck.services import reports, signing
+from vendorcheck.pdf.report import LOCALES
 from vendorcheck.services.errors import DomainError
-from vendorcheck.services.render_pool import render_pdf_isolated
-from vendorcheck.storage import CHUNK, Area, FileMissing, InvalidKey, StoredFile, current_store
+from vendorcheck.services.pack_build import (
+    BuiltPack,
+    NothingToPack,
+    Progress,
+    build_pack,
+    run_folder,
+    tmp_root,
+    work_dir,
+)
+from vendorcheck.storage import Area, FileMissing, InvalidKey, StoredFile, current_store
 
 log = logging.getLogger(__name__)
 
-FIELD_NAME = "PackSignature"
 QUEUE = "packs"  # the RQ queue `vendorcheck worker` listens to (jobs.queue_names)
 DEFAULT_JOB_TIMEOUT = 1800
 DEFAULT_DEAD_AFTER = 60  # seconds without a heartbeat after which a running job's worker is dead
@@ -65,13 +57,6 @@ DEFAULT_HEARTBEAT_EVERY = 15
 LEGACY_TMP_AGE = timedelta(days=1)  # `pack-*` folders of the CLI or of older versions: left alone before
 RUN_RE = re.compile(r"^job-[0-9]{1,19}-[0-9a-f]{16}$")  # a run's working folder (PackJob.work_dir)
 KEY_LENGTH = 64
-
-Progress = Callable[[int, str], None]
-
-
-class NothingToPack(DomainError):
-    status = 409
-    default = _l("This vendor has no assessment yet, so there is nothing to put in a pack.")
 
 
 class PackNotReady(DomainError):
@@ -82,17 +67,6 @@ class PackNotReady(DomainError):
 class PackFileMissing(DomainError):
     status = 410
     default = _l("The file of this evidence pack is no longer available. Build the pack again.")
-
-
-@dataclass(frozen=True)
-class BuiltPack:
-    """A signed pack written to a local file (the CLI's output, or a job's working file)."""
-
-    path: Path
-    sha256: str
-    size: int
-    pages: int
-    attachments: Sequence[str]
 
 
 # ------------------------------------------------------------------------------------ jobs
@@ -196,18 +170,18 @@ def run_pack_job(job_id: int) -> str:
 def _run(job: PackJob) -> str:
     """Run a loaded job (see run_pack_job) in its own working folder, beating while it runs."""
     job_id, run = job.id, f"job-{job.id}-{secrets.token_hex(8)}"
-    folder = _tmp_root() / run
+    folder = tmp_root() / run
     folder.mkdir(mode=0o700)
     now = utcnow()
     job.status, job.progress, job.updated_at = PackStatus.RUNNING, 1, now
     job.heartbeat_at, job.work_dir = now, run
     db.session.commit()
-    token = _run_folder.set(folder)  # the build's temporary files go inside the run's folder
+    token = run_folder.set(folder)  # the build's temporary files go inside the run's folder
     try:
         with _heartbeat(job_id, run):
             return _run_in(job, run, folder)
     finally:
-        _run_folder.reset(token)
+        run_folder.reset(token)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -276,7 +250,7 @@ def _build_and_store(job: PackJob, by: User | None, run: str | None = None,
                      folder: Path | None = None) -> tuple[BuiltPack, StoredFile]:
     """Build a job's pack in its run's working folder (else a temporary one), then store it."""
     if folder is None:
-        with tempfile.TemporaryDirectory(prefix="pack-", dir=_work_dir()) as temporary:
+        with tempfile.TemporaryDirectory(prefix="pack-", dir=work_dir()) as temporary:
             return _build_and_store(job, by, run, Path(temporary))
     output = folder / "pack.pdf"
     built = build_pack(_job_assessments(job), locale=job.locale, output=output, by=by,
@@ -387,7 +361,7 @@ def clean_interrupted(*, now: datetime | None = None) -> Cleaned:
     young = (moment - timedelta(seconds=_dead_after())).timestamp()
     legacy = (moment - LEGACY_TMP_AGE).timestamp()
     folders = 0
-    for path in _tmp_root().iterdir():
+    for path in tmp_root().iterdir():
         mtime = path.stat().st_mtime
         leftover = (RUN_RE.match(path.name) and path.name not in live and mtime < young) or (
             path.name.startswith("pack-") and mtime < legacy)
@@ -401,7 +375,7 @@ def _remove_work_dir(name: str | None) -> bool:
     """Remove a run's working folder if it is on this machine; whether something was removed."""
     if not name or not RUN_RE.match(name):
         return False
-    folder = _tmp_root() / name
+    folder = tmp_root() / name
     if not folder.is_dir() or folder.is_symlink():
         return False
     shutil.rmtree(folder, ignore_errors=True)
@@ -481,21 +455,6 @@ def record_cli_build(assessments: Sequence[Assessment], built: BuiltPack, *, loc
     db.session.commit()
 
 
-def _tmp_root() -> Path:
-    """Return the folder of the packs' temporary working files (local disk, not the store)."""
-    folder = Path(current_app.instance_path) / "tmp"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
-
-
-_run_folder: ContextVar[Path | None] = ContextVar("pack_run_folder", default=None)
-
-
-def _work_dir() -> Path:
-    """Return where working files go: the running job's own folder, else instance/tmp."""
-    return _run_folder.get() or _tmp_root()
-
-
 def _vendor_assessments(vendor_id: int, org_id: int) -> list[Assessment]:
     """Return a vendor's assessments of one buyer, oldest first."""
     return list(db.session.scalars(select(Assessment).where(
@@ -520,196 +479,3 @@ def assessments_for(*, assessment_id: int | None = None,
         return [found] if found is not None else []
     vendor = db.session.get(Vendor, vendor_id) if vendor_id and 0 < vendor_id < 2**63 else None
     return _vendor_assessments(vendor.id, vendor.buyer_org_id) if vendor is not None else []
-
-
-# ----------------------------------------------------------------------------------- build
-
-def build_pack(assessments: Sequence[Assessment], *, locale: str, output: Path, by: User | None,
-               progress: Progress | None = None) -> BuiltPack:
-    """Build, sign and write the pack of ``assessments`` (one buyer, one vendor) to ``output``."""
-    if not assessments:
-        raise NothingToPack()
-    report = progress or (lambda percent, message: None)
-    locale = locale if locale in LOCALES else "en"
-    workdir = Path(tempfile.mkdtemp(prefix="pack-", dir=_work_dir()))
-    try:
-        with force_locale(locale):
-            return _build(list(assessments), locale, output, by, report, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _build(assessments: list[Assessment], locale: str, output: Path, by: User | None,
-           report: Progress, workdir: Path) -> BuiltPack:
-    """Do the steps of build_pack inside its temporary folder."""
-    first = assessments[0]
-    signer = signing.signer_for(first.buyer_org_id)  # fail early if the key is unreadable
-    fmt = Formatter(locale)
-    report(3, _("Collecting the signed reports"))
-    report_files = _reports(assessments, locale, by, workdir)
-    report(15, _("Checking the evidence files"))
-    planned = plan_evidence(_evidence_files(assessments, fmt, workdir))
-    report(25, _("Laying out the cover and the manifest"))
-    context = _context(assessments, report_files, planned, fmt)
-    static_dir = Path(current_app.static_folder or "static")
-    cover = _render(workdir / "cover.pdf", "reports/pack_cover.html", context, static_dir)
-    manifest = _render(workdir / "manifest.pdf", "reports/pack_manifest.html", context, static_dir)
-    images = None
-    if any(p.inclusion is Inclusion.IMAGE for p in planned):
-        images = _render(workdir / "images.pdf", "reports/pack_images.html", context, static_dir)
-    leading = [PackPart(_("Cover"), cover)]
-    for a, (path, _digest, _stored) in zip(assessments, report_files, strict=True):
-        leading.append(PackPart(_("Audit report — assessment #%(id)s", id=a.id), path))
-    leading.append(PackPart(_("Manifest of evidence files"), manifest))
-    unsigned = workdir / "unsigned.pdf"
-    result = assemble_pack(
-        leading=leading, evidence=planned, image_pages=images, output=unsigned, workdir=workdir,
-        metadata=_metadata(assessments, locale), progress=lambda p, name: report(
-            30 + p * 55 // 100, _("Adding %(name)s", name=name)))
-    report(88, _("Signing the pack"))
-    signed = workdir / "signed.pdf"
-    sign_pdf_file(unsigned, signed, signer, reason="Evidence pack", field_name=FIELD_NAME,
-                  font_path=static_dir / "fonts" / "NimbusSans-Regular.otf",
-                  location=first.buyer_org.name[:100], timestamp_url=signing.timestamp_url())
-    digest, size = file_sha256(signed), signed.stat().st_size
-    _move(signed, output)
-    report(99, _("Storing the pack"))
-    return BuiltPack(output, digest, size, result.pages, result.attachments)
-
-
-def _move(source: Path, target: Path) -> None:
-    """Move the signed file to its place (atomic when on the same file system)."""
-    try:
-        os.replace(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
-
-
-def _reports(assessments: Sequence[Assessment], locale: str, by: User | None,
-             workdir: Path) -> list[tuple[Path, str, bool]]:
-    """Write each assessment's signed report to the work folder: path, SHA-256, stored?"""
-    files = []
-    for a in assessments:
-        pdf = reports.signed_report(a, locale, by)
-        db.session.commit()  # a decided report rendered now is stored for good
-        path = workdir / f"report-{a.id}.pdf"
-        path.write_bytes(pdf)
-        files.append((path, hashlib.sha256(pdf).hexdigest(), a.status == AssessmentStatus.DECIDED))
-    return files
-
-
-def _evidence_files(assessments: Sequence[Assessment], fmt: Formatter,
-                    workdir: Path) -> list[EvidenceFile]:
-    """Describe every evidence file of the assessments for the manifest, with a working copy of each."""
-    files = []
-    for a in assessments:
-        q = reports.questionnaire_for(a)
-        for e in a.evidence:
-            try:
-                question = fmt.text(q.item(e.item_id).label)
-            except KeyError:
-                question = ""
-            files.append(EvidenceFile(
-                path=_working_copy(e.storage_key, workdir / f"evidence-{e.id}"), name=e.file_name,
-                content_type=e.content_type, size=e.size, sha256=e.sha256, assessment_id=a.id,
-                item_id=e.item_id, question=question, uploader=e.uploaded_by.name if e.uploaded_by else "",
-                uploaded_at=fmt.datetime(e.uploaded_at),
-                description=f"{e.item_id}: {question}"[:500] if question else e.item_id))
-    return files
-
-
-def _working_copy(key: str, target: Path) -> Path | None:
-    """Copy a stored evidence file to a working file (qpdf and Pillow read files); None if missing."""
-    try:
-        with current_store().open(Area.EVIDENCE, key) as source, target.open("wb") as out:
-            shutil.copyfileobj(source, out, CHUNK)
-    except (FileMissing, InvalidKey):
-        return None
-    return target
-
-
-def _context(assessments: Sequence[Assessment], report_files: Sequence[tuple[Path, str, bool]],
-             planned: Sequence[PlannedFile], fmt: Formatter) -> dict[str, Any]:
-    """Return the template context of the cover, manifest and image pages."""
-    first = assessments[0]
-    rows = [_assessment_row(a, report_files[i], fmt) for i, a in enumerate(assessments)]
-    counts = {kind.value: sum(1 for p in planned if p.inclusion is kind) for kind in Inclusion}
-    return {
-        "locale": fmt.locale, "buyer": first.buyer_org.name, "vendor": first.vendor.legal_name,
-        "service": first.vendor.services or "", "assessments": rows,
-        "generated_at": fmt.datetime(utcnow()), "instance": signing.instance_name(),
-        "signer": _signer_name(first.buyer_org_id),
-        "verify_url": current_app.config["BASE_URL"].rstrip("/") + "/verify",
-        "files": [_file_row(p, fmt) for p in planned],
-        "images": [_file_row(p, fmt) for p in planned if p.inclusion is Inclusion.IMAGE],
-        "counts": counts, "total_files": len(planned),
-    }
-
-
-def _signer_name(org_id: int) -> str:
-    """Name who signs the pack: the organisation's certificate subject, else the instance."""
-    record = signing.organisation_certificate(org_id)
-    return record.subject if record is not None else signing.instance_name()
-
-
-def _questionnaire_title(a: Assessment, fmt: Formatter) -> str:
-    """Return the questionnaire's title in the pack's language (its id if it is gone)."""
-    try:
-        return fmt.text(reports.questionnaire_for(a).title) or a.questionnaire_id
-    except reports.QuestionnaireMissing:
-        return a.questionnaire_id
-
-
-def _assessment_row(a: Assessment, report_file: tuple[Path, str, bool],
-                    fmt: Formatter) -> dict[str, Any]:
-    """Return the cover's facts about one assessment."""
-    _path, digest, stored = report_file
-    return {
-        "id": a.id, "questionnaire_id": a.questionnaire_id, "version": a.questionnaire_version,
-        "title": _questionnaire_title(a, fmt),
-        "sha256": a.questionnaire_sha256, "status": a.status.value,
-        "decision": a.decision.value if a.decision else None,
-        "dates": [(key, value) for key, value in (
-            ("sent", fmt.datetime(a.sent_at)), ("submitted", fmt.datetime(a.submitted_at)),
-            ("decided", fmt.datetime(a.decided_at)),
-            ("next_review", fmt.date(a.next_review_date))) if value],
-        "reviewer": a.decided_by.name if a.decided_by else "",
-        "report_sha256": digest, "report_stored": stored,
-        "score": fmt.number(a.score, one_decimal=True) if a.score is not None else "",
-        "tier": a.tier or "",
-    }
-
-
-def _file_row(p: PlannedFile, fmt: Formatter) -> dict[str, Any]:
-    """Return one manifest row."""
-    f = p.file
-    return {
-        "number": p.number, "name": f.name, "assessment_id": f.assessment_id,
-        "item_id": f.item_id, "question": f.question, "uploader": f.uploader,
-        "uploaded_at": f.uploaded_at, "size": fmt.number(f.size), "size_bytes": f.size,
-        "sha256": f.sha256, "inclusion": p.inclusion.value, "reason": p.reason,
-        "pages": p.pages, "attachment_name": p.attachment_name,
-    }
-
-
-def _render(target: Path, template: str, context: dict[str, Any], static_dir: Path) -> Path:
-    """Render one pack template to a PDF file (in the render worker)."""
-    html = render_template(template, **context)
-    pdf = render_pdf_isolated(html, static_dir=static_dir,
-                              stylesheets=[CSS_PATH.read_text(encoding="utf-8")])
-    target.write_bytes(pdf)
-    return target
-
-
-def _metadata(assessments: Sequence[Assessment], locale: str) -> PackMetadata:
-    """Return the pack's document information."""
-    first = assessments[0]
-    ids = ", ".join(f"#{a.id}" for a in assessments)
-    return PackMetadata(
-        title=_("Evidence pack — %(vendor)s", vendor=first.vendor.legal_name),
-        author=signing.instance_name(),
-        subject=_("Processor due diligence evidence: %(buyer)s / %(vendor)s, assessments %(ids)s",
-                  buyer=first.buyer_org.name, vendor=first.vendor.legal_name, ids=ids),
-        keywords=f"vendorcheck-pack, assessments:{' '.join(str(a.id) for a in assessments)}, "
-                 f"locale:{locale}",
-        created=utcnow(), evidence_title=_("Evidence"))
