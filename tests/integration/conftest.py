@@ -161,3 +161,15 @@ def limited_client(app: Flask, tmp_path: Path) -> Iterator[FlaskClient]:
     with limited.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def limiter_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests whose apps turn rate limiting on in the one shared limiter: put it back as it was after."""
+    from vendorcheck.extensions import limiter
+
+    manager = limiter.limit_manager
+    monkeypatch.setattr(manager, "_application_limits", manager._application_limits)
+    monkeypatch.setattr(limiter, "enabled", limiter.enabled)
+    for name in ("_storage", "_limiter", "_storage_uri"):  # where its counters go (Redis db 6 here)
+        monkeypatch.setattr(limiter, name, getattr(limiter, name, None))

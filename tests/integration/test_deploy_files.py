@@ -24,17 +24,7 @@ DEPLOY = ROOT / "deploy"
 NGINX = (DEPLOY / "nginx" / "vendorcheck.conf").read_text()
 UNITS = sorted((DEPLOY / "systemd").iterdir())
 
-
-@pytest.fixture(autouse=True)
-def _limiter_restored(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Apps built here turn rate limiting on in the one shared limiter: put it back as it was after."""
-    from vendorcheck.extensions import limiter
-
-    manager = limiter.limit_manager
-    monkeypatch.setattr(manager, "_application_limits", manager._application_limits)
-    monkeypatch.setattr(limiter, "enabled", limiter.enabled)
-    for name in ("_storage", "_limiter", "_storage_uri"):  # where its counters go (Redis db 6 here)
-        monkeypatch.setattr(limiter, name, getattr(limiter, name, None))
+pytestmark = pytest.mark.usefixtures("limiter_restored")
 
 
 def _env_file() -> dict[str, str]:
