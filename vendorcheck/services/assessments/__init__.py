@@ -39,7 +39,13 @@ from vendorcheck.services.assessments.reading import (
     section_progress,
     vendor_assessments,
 )
-from vendorcheck.services.assessments.results import ensure_fresh, refresh_results, refresh_stale, reviewed_of
+from vendorcheck.services.assessments.results import (
+    STILL_OPEN,
+    ensure_fresh,
+    refresh_results,
+    refresh_stale,
+    reviewed_of,
+)
 from vendorcheck.services.assessments.sending import create_sent_assessment, send_assessment
 from vendorcheck.services.assessments.submission import (
     MissingAnswers,
@@ -49,7 +55,8 @@ from vendorcheck.services.assessments.submission import (
 )
 
 __all__ = [
-    "AnswerInvalid", "Conflict", "MissingAnswers", "NotEditable", "QuotaExceeded", "Saved", "SectionInput",
+    "STILL_OPEN", "AnswerInvalid", "Conflict", "MissingAnswers", "NotEditable", "QuotaExceeded", "Saved",
+    "SectionInput",
     "UnknownItem", "add_evidence", "answer_clarification", "answer_rows", "answers_of", "copy_answers_from",
     "create_sent_assessment", "ensure_fresh", "is_editable", "missing_items", "open_clarifications",
     "overall_progress", "preload", "previous_submissions", "questionnaire_of", "refresh_results",
