@@ -98,6 +98,8 @@ def _publish_demo_dpa() -> None:
                "processor_address": "12 rue du Cloud, 69002 Lyon",
                "subject_matter": "Hosted CRM for the controller's sales and support teams.",
                "contact_email": "contact@cloudcrm.example"}
+    draft.answers.clear()  # a new draft starts with the legal name answered: replace it all
+    db.session.flush()
     for item_id, value in validate_answers(q, answers).answers.items():
         db.session.add(Answer(assessment_id=draft.id, item_id=item_id, value=value,
                               updated_by_id=user.id))
