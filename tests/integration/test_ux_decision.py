@@ -45,6 +45,7 @@ def test_decision_form_warns_and_lists_open_high_findings(app, client, world, lo
     titles = _high_titles(app, submitted)
     assert len(titles) == 2 and all(t in body for t in titles)
     assert 'aria-describedby="decision-concerns reason-error"' in body
+    assert '<fieldset class="field" aria-describedby="decision-concerns">' in body
 
 
 @pytest.mark.parametrize("decision", ["approved", "approved_with_conditions"])
