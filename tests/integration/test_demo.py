@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlalchemy import func, select
 
 from vendorcheck import audit
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, User, Vendor
+from vendorcheck.models.assessments import Assessment
 from vendorcheck.models.dpa import DpaVersion
 from vendorcheck.services.demo import DEMO_PASSWORD
 
@@ -47,3 +50,26 @@ def test_demo_if_empty_prints_no_logins_for_a_database_without_the_demo(app, run
     result = runner.invoke(args=["demo", "--if-empty"])
     assert result.exit_code == 0 and "not added" in result.output
     assert DEMO_PASSWORD not in result.output
+
+
+def test_demo_vendors_have_their_user_as_contact_and_can_be_sent_an_assessment(app, runner, client):
+    runner.invoke(args=["demo"])
+    with app.app_context():
+        vendor = db.session.scalar(select(Vendor).where(Vendor.legal_name == "CloudCRM SAS"))
+        assert [(c.name, c.email) for c in vendor.contacts] == [("Paul Durand", "contact@cloudcrm.example")]
+        vendor_id, contact_id = vendor.id, vendor.contacts[0].id
+    client.post("/auth/login", data={"email": "assessor@acme-retail.example", "password": DEMO_PASSWORD})
+    page = client.get(f"/buyer/assessments/new?vendor_id={vendor_id}").get_data(as_text=True)
+    assert "contact@cloudcrm.example" in page
+    response = client.post("/buyer/assessments/new", data={
+        "vendor_id": vendor_id, "questionnaire": "art28-processor-audit",
+        "due_date": (date.today() + timedelta(days=30)).isoformat(), "contacts": [contact_id]})
+    assert response.status_code == 302
+    with app.app_context():
+        sent = db.session.scalars(select(Assessment).where(Assessment.vendor_id == vendor_id)).one()
+        assert sent.vendor_id == vendor_id and [r.contact_id for r in sent.recipients] == [contact_id]
+        sent_id = sent.id
+    # the contact is the vendor organisation's user: the assessment is on its page at once
+    vendor_client = app.test_client()
+    vendor_client.post("/auth/login", data={"email": "contact@cloudcrm.example", "password": DEMO_PASSWORD})
+    assert vendor_client.get(f"/vendor/assessments/{sent_id}").status_code == 200

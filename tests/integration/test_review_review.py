@@ -257,7 +257,7 @@ def test_decision_is_recorded_and_mailed(app, client, world, login_as, submitted
     next_review = (date.today() + timedelta(days=180)).isoformat()
     response = client.post(f"/buyer/assessments/{submitted}/decide", data={
         "decision": "approved_with_conditions", "comment": "Enable MFA within 3 months.",
-        "next_review_date": next_review})
+        "reason": "Pilot only; MFA is the condition.", "next_review_date": next_review})
     assert response.status_code == 302
     with app.app_context():
         a = _get(app, submitted)

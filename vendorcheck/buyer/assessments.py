@@ -237,7 +237,10 @@ def decide(assessment_id: int) -> Any:
     if form.validate_on_submit():
         try:
             review.decide_assessment(assessment, Decision(form.decision.data), form.comment.data,
-                                     next_review_date=form.next_review_date.data, by=current_user)
+                                     next_review_date=form.next_review_date.data, by=current_user,
+                                     reason=form.reason.data)
+        except review.ReasonRequired as exc:
+            form.reason.errors = [*form.reason.errors, exc.message]
         except DomainError as exc:
             form.form_errors.append(exc.message)
         else:
@@ -245,7 +248,8 @@ def decide(assessment_id: int) -> Any:
             return redirect(url_for("buyer.assessment", assessment_id=assessment.id))
     status = 422 if request.method == "POST" else 200
     return render_template("buyer/assessments/decide.html", assessment=assessment, form=form,
-                           summary=pages.summary(assessment)), status
+                           summary=pages.summary(assessment),
+                           concerns=review.decision_concerns(assessment)), status
 
 
 @bp.post("/assessments/<int:assessment_id>/reassess")

@@ -97,7 +97,8 @@ def _contacts(vendor_id: int | None) -> list[Contact]:
 
 
 def _published() -> list[Questionnaire]:
-    return list(current_app.extensions["questionnaires"].published)
+    """Return the published questionnaires a buyer may send (not those vendors fill in for themselves)."""
+    return [q for q in current_app.extensions["questionnaires"].published if q.for_buyers]
 
 
 def send_form() -> SendForm:

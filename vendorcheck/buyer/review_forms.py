@@ -117,6 +117,8 @@ class DecisionForm(BaseForm):
     comment = comment_field(_l("Decision comment (required for conditions or a rejection)"),
                             required=False)
     next_review_date = DateField(_l("Next review date"), validators=[DataRequired(), in_future])
+    reason = TextAreaField(_l("Reason for approving despite the open points"),
+                           validators=[Optional(), Length(max=5000)])
 
     def validate_comment(self, field: Any) -> None:
         if self.decision.data != "approved" and not (field.data or "").strip():

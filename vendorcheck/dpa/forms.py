@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, RadioField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from vendorcheck.agreement.assemble import DEFAULT_KIND, OWN_WORDS, SCC_REFERENCE
 from vendorcheck.forms import BaseForm, options
@@ -29,6 +29,13 @@ class PublishForm(BaseForm):
 
     kind = RadioField(_l("Kind of document"), choices=options(KIND_CHOICES), default=DEFAULT_KIND,
                       validators=[DataRequired(_l("Choose the kind of document."))])
+    legal_name = StringField(
+        _l("Legal name of the processor"),
+        description=_l("Your organisation's exact registered name: it is the public title of the "
+                       "agreement, its pages and feeds."),
+        # Left empty (or not sent), the draft's answer stays: it passed the checks already.
+        validators=[Optional(), Length(max=200)],
+        render_kw={"autocomplete": "organization", "maxlength": 200})
     confirm = BooleanField(
         _l("I confirm that this version may be published: it will be public and can never be "
            "changed or withdrawn."),

@@ -34,6 +34,19 @@ from vendorcheck.questionnaire.model import (
 )
 from vendorcheck.questionnaire.yamlload import PathKey, YamlDoc, format_path
 
+# Questionnaires vendors fill in for themselves (the DPA builder), for versions without `audience`.
+# The key came after these versions were published, and published files are frozen (published.lock),
+# so their audience is derived from the id; a new version states `audience: vendor` in its YAML.
+VENDOR_SIDE_IDS = frozenset({"dpa-questionnaire"})
+
+
+def audience_of(data: Mapping[str, Any]) -> str:
+    """Return who sends the questionnaire: its `audience` key, else derived from its id."""
+    declared = data.get("audience")
+    if declared:
+        return str(declared)
+    return "vendor" if data.get("id") in VENDOR_SIDE_IDS else "buyer"
+
 
 def canonical_sha256(data: Mapping[str, Any]) -> str:
     """Return the sha256 of the canonical JSON of a parsed document."""
@@ -101,7 +114,8 @@ def build_questionnaire(doc: YamlDoc, data: dict[str, Any],
         title=ctx.text(data["title"], ("title",)) or LocaleText(()), sections=sections,
         canonical=doc.data, description=ctx.text(data.get("description"), ("description",)),
         intro=ctx.text(data.get("intro"), ("intro",)), effective_date=data.get("effective_date"),
-        review_by=data.get("review_by"), reference_data=tuple(data.get("reference_data") or ()),
+        review_by=data.get("review_by"), audience=audience_of(data),
+        reference_data=tuple(data.get("reference_data") or ()),
         references=refs, option_sets=dict(ctx.option_sets), categories=cats, computed=comp,
         findings=rules, tiers=tier_rules, tests=embedded, country_groups=groups,
         assessed_from=float((data.get("scoring") or {}).get("assessed_from", 0)))

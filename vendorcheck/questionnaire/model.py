@@ -320,6 +320,7 @@ class Questionnaire:
     intro: LocaleText | None = None
     effective_date: date | None = None
     review_by: date | None = None
+    audience: str = "buyer"  # who sends it: "buyer" (to a vendor) or "vendor" (for itself)
     reference_data: tuple[str, ...] = ()
     references: Mapping[str, Reference] = field(default_factory=dict)
     option_sets: Mapping[str, tuple[Option, ...]] = field(default_factory=dict)
@@ -335,6 +336,11 @@ class Questionnaire:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {i.id: i for s in self.sections for i in s.items})
+
+    @property
+    def for_buyers(self) -> bool:
+        """Tell whether buyers send this questionnaire to vendors (else vendors fill it in for themselves)."""
+        return self.audience == "buyer"
 
     @property
     def items(self) -> tuple[Item, ...]:

@@ -32,6 +32,7 @@ SEMVER_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 QUESTIONNAIRE_SCHEMA = "vendorcheck/questionnaire@1"
 DATASET_SCHEMA = "vendorcheck/country-groups@1"
 ENTRY_KINDS = ("country", "international_organisation")
+AUDIENCES = ("buyer", "vendor")  # who sends a questionnaire: a buyer to a vendor, or a vendor to itself
 
 # Keys of a question that a table column cannot have (columns are not scored and take no evidence).
 _NOT_FOR_COLUMNS = ("category", "weight", "evidence", "justification", "points", "good",
@@ -163,6 +164,7 @@ class QuestionnaireSchema(Strict):
     locales = fields.List(fields.String(validate=validate.Regexp(LOCALE_RE)), required=True,
                           validate=validate.Length(min=1))
     title = LocaleMap(required=True)
+    audience = fields.String(validate=validate.OneOf(AUDIENCES))
     description = LocaleMap()
     intro = LocaleMap()
     effective_date = IsoDate()

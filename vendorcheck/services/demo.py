@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from vendorcheck import audit
 from vendorcheck.extensions import db
-from vendorcheck.models import Criticality, Membership, Organisation, Role, User, Vendor
+from vendorcheck.models import Contact, Criticality, Membership, Organisation, Role, User, Vendor
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105  (demo only, printed on purpose)
 
@@ -69,9 +69,11 @@ def seed() -> list[tuple[str, str]]:
         org = Organisation(name=name, slug=unique_slug(slug), country=country, is_vendor=True)
         user = _user(contact, pw_hash)
         db.session.add_all([org, Membership(user=user, organisation=org, role=contact.role)])
-        db.session.add(Vendor(buyer_org=buyer, legal_name=name, country=country, website=website,
-                              services=services, data_categories=categories, criticality=crit,
-                              owner=buyer_users[1], vendor_org=org))
+        vendor = Vendor(buyer_org=buyer, legal_name=name, country=country, website=website,
+                        services=services, data_categories=categories, criticality=crit,
+                        owner=buyer_users[1], vendor_org=org)
+        # The vendor's user is its contact, so "Send" works on the demo right away.
+        db.session.add_all([vendor, Contact(vendor=vendor, name=contact.name, email=contact.email)])
     db.session.flush()
     audit.record("demo_seeded", org=buyer, details={"users": [e for e, _d in logins]})
     db.session.commit()
@@ -96,6 +98,8 @@ def _publish_demo_dpa() -> None:
                "processor_address": "12 rue du Cloud, 69002 Lyon",
                "subject_matter": "Hosted CRM for the controller's sales and support teams.",
                "contact_email": "contact@cloudcrm.example"}
+    draft.answers.clear()  # a new draft starts with the legal name answered: replace it all
+    db.session.flush()
     for item_id, value in validate_answers(q, answers).answers.items():
         db.session.add(Answer(assessment_id=draft.id, item_id=item_id, value=value,
                               updated_by_id=user.id))

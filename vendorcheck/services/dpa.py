@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app, render_template
@@ -41,7 +43,7 @@ from vendorcheck.agreement.checks import (
 from vendorcheck.extensions import db
 from vendorcheck.i18n import plain_text
 from vendorcheck.models import Organisation, User, Vendor, utcnow
-from vendorcheck.models.assessments import EDITABLE_STATUSES, Assessment, AssessmentStatus
+from vendorcheck.models.assessments import EDITABLE_STATUSES, Answer, Assessment, AssessmentStatus
 from vendorcheck.models.dpa import DpaAcceptanceParty, DpaPdf, DpaProfile, DpaVersion
 from vendorcheck.models.dpa_changes import in_force_filter
 from vendorcheck.questionnaire import Questionnaire, validate_answers
@@ -82,6 +84,11 @@ class PublishBlocked(DpaError):
     def __init__(self, check: CheckResult) -> None:
         self.check = check
         super().__init__()
+
+
+class LegalNameInvalid(DpaError):
+    status = 422
+    default = _l("Give the processor's legal name (at most 200 characters).")
 
 
 class NothingChanged(DpaError):
@@ -194,6 +201,30 @@ def draft_answers(draft: Assessment) -> dict[str, Any]:
     return {a.item_id: a.value for a in draft.answers if a.value is not None}
 
 
+# The draft's item whose answer is the processor's legal name: the public title of every version.
+LEGAL_NAME_ITEM = "processor_legal_name"
+MAX_LEGAL_NAME = 200
+
+
+def draft_legal_name(profile: DpaProfile) -> str:
+    """Return the legal name the draft would publish: its answer, else the organisation's name."""
+    draft = draft_of(profile)
+    answered = draft_answers(draft).get(LEGAL_NAME_ITEM) if draft is not None else None
+    return str(answered or profile.vendor_org.name)[:MAX_LEGAL_NAME]
+
+
+def _set_legal_name(draft: Assessment, name: str, *, by: User) -> None:
+    """Store the legal name confirmed in the publish form as the draft's answer (no commit)."""
+    value = " ".join((name or "").split())
+    if not value or len(value) > MAX_LEGAL_NAME:
+        raise LegalNameInvalid()
+    answer = next((a for a in draft.answers if a.item_id == LEGAL_NAME_ITEM), None)
+    if answer is None:
+        draft.answers.append(Answer(item_id=LEGAL_NAME_ITEM, value=value, updated_by_id=by.id))
+    elif answer.value != value:
+        answer.value, answer.updated_by_id = value, by.id
+
+
 def draft_questionnaire(draft: Assessment) -> Questionnaire:
     """Return the questionnaire version the draft is pinned to."""
     try:
@@ -222,6 +253,27 @@ def draft_content(profile: DpaProfile, kind: str = DEFAULT_KIND) -> dict[str, An
         raise KindInvalid()
     return assemble(draft_questionnaire(draft), draft_answers(draft), kind=kind,
                     objection_days=profile.objection_days)
+
+
+@dataclass(frozen=True)
+class DraftPage:
+    """What the public version page shows, for a draft not published yet (the vendor's preview)."""
+
+    version: SimpleNamespace  # the attributes of a DpaVersion the public page reads
+    q: Questionnaire
+
+
+def draft_public_page(profile: DpaProfile, kind: str = DEFAULT_KIND) -> DraftPage:
+    """Return the next version as it would be published now: content, number, digest (unsaved)."""
+    content = draft_content(profile, kind)
+    draft = current_draft(profile)
+    assert draft is not None  # draft_content raised NoDraft otherwise
+    previous = latest_version(profile)
+    version = SimpleNamespace(
+        id=None, number=(previous.number if previous else 0) + 1, content=content,
+        sha256=content_sha256(content), published_at=utcnow(), profile=profile,
+        vendor_org=profile.vendor_org, objection_days=profile.objection_days)
+    return DraftPage(version, draft_questionnaire(draft))
 
 
 def current_draft(profile: DpaProfile) -> Assessment | None:
@@ -328,6 +380,9 @@ def start_draft(org: Organisation, *, by: User) -> Assessment:
         questionnaire_version=q.version, questionnaire_sha256=q.sha256,
         # No creator: a "submitted" notice would otherwise be mailed to the vendor itself.
         status=AssessmentStatus.IN_PROGRESS, message="", created_by_id=None, sent_at=utcnow())
+    # The legal name starts as the organisation's, so the vendor confirms it rather than types it.
+    draft.answers.append(Answer(item_id=LEGAL_NAME_ITEM, value=org.name[:MAX_LEGAL_NAME],
+                                updated_by_id=by.id))
     db.session.add(draft)
     db.session.flush()
     profile.draft_assessment_id = draft.id
@@ -388,17 +443,22 @@ def update_settings(profile: DpaProfile, *, slug: str, objection_days: Any, by: 
 
 # ---------------------------------------------------------------------------------- publishing
 
-def publish(profile: DpaProfile, *, by: User, kind: str = DEFAULT_KIND) -> DpaVersion:
+def publish(profile: DpaProfile, *, by: User, kind: str = DEFAULT_KIND,
+            legal_name: str | None = None) -> DpaVersion:
     """Publish the draft as the next immutable version of one kind of document.
 
     Refuses an unknown kind, a draft with problems and content identical to the latest version
     (the kind is part of the content, so the same answers as the other kind are a change).
+    `legal_name`, confirmed in the publish form, becomes the draft's answer first.
     """
     if kind not in KINDS:
         raise KindInvalid()
     draft = current_draft(profile)
     if draft is None:
         raise NoDraft()
+    if legal_name is not None:
+        _set_legal_name(draft, legal_name, by=by)
+        db.session.flush()
     q = draft_questionnaire(draft)
     answers = draft_answers(draft)
     check = check_draft(q, answers, objection_days=profile.objection_days)
@@ -426,7 +486,8 @@ def publish(profile: DpaProfile, *, by: User, kind: str = DEFAULT_KIND) -> DpaVe
         raise PublishConflict() from None
     audit.record("dpa.published", by=by, org=profile.vendor_org_id, obj=version, details={
         "slug": profile.slug, "number": number, "sha256": digest, "kind": kind,
-        "questionnaire": q.key, "previous": previous.number if previous else None})
+        "questionnaire": q.key, "previous": previous.number if previous else None,
+        "legal_name": content.get("parties", {}).get("processor_name")})
     from vendorcheck.services import dpa_notify  # owned by the notifications work; imported late
 
     messages = dpa_notify.version_published(version, previous) or []
@@ -554,7 +615,8 @@ __all__ = [
     "CONTROLLER_FIELDS", "DPA_QUESTIONNAIRE", "KindInvalid", "annex_i_controller", "controller_of",
     "record_controller", "NoDraft", "NothingChanged", "ObjectionDaysInvalid",
     "ObjectionShorterThanNotice", "PublishBlocked", "PublishConflict", "SlugInvalid", "SlugTaken",
-    "check_profile", "current_draft", "draft_content", "draft_notice_days", "draft_of",
+    "LEGAL_NAME_ITEM", "LegalNameInvalid", "check_profile", "current_draft", "draft_content",
+    "draft_legal_name", "draft_notice_days", "draft_of", "draft_public_page",
     "ensure_profile", "is_dpa_draft", "latest_version", "pdf_by_digest", "profile_by_slug",
     "profile_of", "publish", "start_draft", "update_settings", "upgrade_draft", "version_of",
     "version_pdf", "versions_of",

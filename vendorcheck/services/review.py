@@ -7,6 +7,7 @@ commits once. E-mails to the vendor's contacts are queued in the same transactio
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -39,6 +40,7 @@ from vendorcheck.questionnaire.reviewed import (
 )
 from vendorcheck.services import notify
 from vendorcheck.services.assessments import (
+    STILL_OPEN,
     create_sent_assessment,
     ensure_fresh,
     questionnaire_of,
@@ -62,6 +64,27 @@ class CommentRequired(ValidationFailed):
     default = _l("Explain the change in a comment; it is kept in the audit trail.")
 
 
+class ReasonRequired(ValidationFailed):
+    default = _l("Critical or high findings are open or clarifications are unanswered: give the "
+                 "reason for approving anyway; it is kept in the audit trail.")
+
+
+# Approving while these are open needs a stated reason (a conscious risk decision, audit-logged).
+SERIOUS = frozenset({"critical", "high"})
+APPROVALS = frozenset({Decision.APPROVED, Decision.APPROVED_WITH_CONDITIONS})
+
+
+@dataclass(frozen=True)
+class DecisionConcerns:
+    """What is still open when the buyer decides: serious findings and unanswered clarifications."""
+
+    findings: list[FindingRecord]
+    clarifications: list[Clarification]
+
+    def __bool__(self) -> bool:
+        return bool(self.findings or self.clarifications)
+
+
 # --- reading ------------------------------------------------------------------------------------
 
 
@@ -70,6 +93,18 @@ def result_of(assessment: Assessment, q: Questionnaire | None = None) -> Reviewe
     score, findings) are first brought up to date with the vendor's latest autosave."""
     ensure_fresh(assessment)
     return reviewed_of(assessment, q)
+
+
+def decision_concerns(assessment: Assessment) -> DecisionConcerns:
+    """List the open critical or high findings (as the review page shows them) and the
+    clarifications the vendor has not answered."""
+    raised = {f.id for f in result_of(assessment).computed.findings}
+    findings = [f for f in assessment.findings
+                if f.state in STILL_OPEN and f.severity in SERIOUS
+                and (f.source == "manual" or f.finding_id in raised)]
+    findings.sort(key=lambda f: (f.severity != "critical", f.finding_id))
+    clarifications = [c for c in assessment.clarifications if c.state is ClarificationState.OPEN]
+    return DecisionConcerns(findings, clarifications)
 
 
 def default_next_review(tier: str | None, today: date | None = None) -> date:
@@ -271,8 +306,9 @@ def reopen_assessment(assessment: Assessment, *, by: User) -> Assessment:
 
 
 def decide_assessment(assessment: Assessment, decision: Decision, comment: str | None, *,
-                      next_review_date: date, by: User) -> Assessment:
-    """Record the decision; conditions and rejections need a comment."""
+                      next_review_date: date, by: User, reason: str | None = None) -> Assessment:
+    """Record the decision; conditions and rejections need a comment, and approving while
+    serious findings or clarifications are open needs a reason (kept in the audit trail)."""
     if assessment.status is S.CLARIFICATION_REQUESTED:
         raise InvalidTransition(_l("Wait for the vendor's answers to the open clarifications "
                                    "(or reopen the assessment) before deciding."))
@@ -280,17 +316,39 @@ def decide_assessment(assessment: Assessment, decision: Decision, comment: str |
     if next_review_date < date.today():
         raise ValidationFailed(_l("The next review date cannot be in the past."))
     assessment.decision_comment = _comment(comment, required=decision is not Decision.APPROVED)
+    concerns = decision_concerns(assessment)
+    risk_reason = _risk_reason(reason, needed=decision in APPROVALS and bool(concerns))
     assessment.decision, assessment.status = decision, S.DECIDED
     assessment.decided_at, assessment.decided_by_id = utcnow(), by.id
     assessment.next_review_date = next_review_date
     refresh_results(assessment)
     _record("assessment_decided", assessment, by, decision=decision.value,
-            next_review_date=next_review_date.isoformat())
+            next_review_date=next_review_date.isoformat(), **_concern_details(concerns, risk_reason))
     messages = notify.notify_recipients(assessment, "review_decision", decision=decision.value,
                        comment=assessment.decision_comment or "", next_review=next_review_date)
     db.session.commit()
     mail.dispatch(messages)
     return assessment
+
+
+def _risk_reason(text: str | None, *, needed: bool) -> str | None:
+    """Return the reason for approving despite open concerns; refuse when needed and missing."""
+    value = (text or "").strip()
+    if needed and not value:
+        raise ReasonRequired()
+    if len(value) > MAX_COMMENT:
+        raise ValidationFailed(_l("The reason is too long (at most %(n)d characters).",
+                                  n=MAX_COMMENT))
+    return value or None
+
+
+def _concern_details(concerns: DecisionConcerns, reason: str | None) -> dict[str, Any]:
+    """Return the audit details of what was open at the decision, and the reason given."""
+    if not concerns and reason is None:
+        return {}
+    return {"reason": reason,
+            "open_findings": [f"{f.finding_id} ({f.severity})" for f in concerns.findings],
+            "open_clarifications": [c.item_id for c in concerns.clarifications]}
 
 
 # --- re-assessment ------------------------------------------------------------------------------

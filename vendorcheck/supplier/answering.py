@@ -292,8 +292,8 @@ def submit(assessment_id: int) -> Any:
     """Show what is missing, or the attestation; submit with the attestation."""
     assessment = _assessment(assessment_id)
     form = vf.AttestationForm()
-    if request.method == "GET" and not form.name.data:
-        form.name.data = current_user.name
+    if request.method == "GET":
+        form.name.data, form.role.data = svc.known_signatory(assessment, current_user)
     if form.validate_on_submit():
         try:
             svc.submit_assessment(assessment, name=form.name.data, role=form.role.data,

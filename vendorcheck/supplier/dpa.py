@@ -69,7 +69,8 @@ def dpa_manage() -> str:
     return render_template(
         "supplier/dpa/manage.html", profile=profile, draft=draft, check=check,
         versions=svc.versions_of(profile) if profile is not None else [],
-        publish_form=PublishForm(), settings_form=settings, start_form=StartDraftForm(),
+        publish_form=PublishForm(data={"legal_name": svc.draft_legal_name(profile)})
+        if profile is not None else PublishForm(), settings_form=settings, start_form=StartDraftForm(),
         questionnaire=svc.draft_questionnaire(draft) if check is not None and draft else None)
 
 
@@ -112,6 +113,27 @@ def dpa_preview() -> Any:
     return render_template("supplier/dpa/preview.html", profile=profile, doc=doc, kind=kind, kinds=KINDS)
 
 
+@bp.get("/dpa/preview/public", endpoint="dpa_public_preview")
+@requires(MANAGE)
+def dpa_public_preview() -> Any:
+    """Show the exact public page the draft would publish now (`?kind=`), marked as a preview."""
+    org = active_org()
+    profile = svc.profile_of(org)
+    if profile is None or svc.draft_of(profile) is None:
+        return redirect(url_for("supplier.dpa_manage"))
+    kind = request.args.get("kind") or DEFAULT_KIND
+    if kind not in KINDS:
+        abort_with(400, _("Unknown kind of document."))
+    try:
+        page = svc.draft_public_page(profile, kind)
+    except DomainError as exc:
+        abort_with(exc.status, exc.message)
+    return render_template("dpa/version.html", profile=profile, preview=True, kind=kind,
+                           kinds=KINDS, doc=document_context(page.version.content,
+                                                             locale=current_locale(), q=page.q),
+                           version=page.version, latest=page.version, versions=[])
+
+
 @bp.post("/dpa/publish", endpoint="dpa_publish")
 @requires(PUBLISH)
 def dpa_publish() -> Any:
@@ -128,7 +150,8 @@ def dpa_publish() -> Any:
         return redirect(url_for("supplier.dpa_manage")), 303
     dpa_changes.apply_due(profile_id=profile.id)
     try:
-        version = svc.publish(profile, by=current_user, kind=form.kind.data)
+        version = svc.publish(profile, by=current_user, kind=form.kind.data,
+                              legal_name=(form.legal_name.data or "").strip() or None)
     except svc.PublishBlocked as exc:
         flash(exc.message, "error")
         return redirect(url_for("supplier.dpa_manage")), 303

@@ -263,6 +263,7 @@ MATRIX: dict[str, Route] = {
     "supplier.dpa_draft": Route(lambda w: "/vendor/dpa/draft", {"GET": VENDOR, "POST": VENDOR},
                        data=lambda w, a: {}),
     "supplier.dpa_preview": Route(lambda w: "/vendor/dpa/preview", {"GET": VENDOR}),
+    "supplier.dpa_public_preview": Route(lambda w: "/vendor/dpa/preview/public", {"GET": VENDOR}),
     "supplier.dpa_publish": Route(lambda w: "/vendor/dpa/publish", {"POST": VENDOR},
                          data=lambda w, a: {"confirm": "y"}),
     "supplier.dpa_settings": Route(lambda w: "/vendor/dpa/settings", {"POST": VENDOR},

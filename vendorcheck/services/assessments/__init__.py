@@ -39,19 +39,28 @@ from vendorcheck.services.assessments.reading import (
     section_progress,
     vendor_assessments,
 )
-from vendorcheck.services.assessments.results import ensure_fresh, refresh_results, refresh_stale, reviewed_of
+from vendorcheck.services.assessments.results import (
+    STILL_OPEN,
+    ensure_fresh,
+    refresh_results,
+    refresh_stale,
+    reviewed_of,
+)
 from vendorcheck.services.assessments.sending import create_sent_assessment, send_assessment
 from vendorcheck.services.assessments.submission import (
     MissingAnswers,
     answer_clarification,
+    known_signatory,
     missing_items,
     submit_assessment,
 )
 
 __all__ = [
-    "AnswerInvalid", "Conflict", "MissingAnswers", "NotEditable", "QuotaExceeded", "Saved", "SectionInput",
+    "STILL_OPEN", "AnswerInvalid", "Conflict", "MissingAnswers", "NotEditable", "QuotaExceeded", "Saved",
+    "SectionInput",
     "UnknownItem", "add_evidence", "answer_clarification", "answer_rows", "answers_of", "copy_answers_from",
-    "create_sent_assessment", "ensure_fresh", "is_editable", "missing_items", "open_clarifications",
+    "create_sent_assessment", "ensure_fresh", "is_editable", "known_signatory", "missing_items",
+    "open_clarifications",
     "overall_progress", "preload", "previous_submissions", "questionnaire_of", "refresh_results",
     "refresh_stale", "remove_evidence", "reviewed_of", "save_answer", "save_section", "section_progress",
     "send_assessment", "submit_assessment", "vendor_assessments",

@@ -83,6 +83,9 @@ def send_assessment(buyer_org: Organisation, vendor: Vendor, questionnaire: Ques
                     due_date: date | None, contacts: Sequence[Contact], message: str,
                     by: User) -> Assessment:
     """Send a questionnaire version to a vendor's contacts; invite those without an account."""
+    if not questionnaire.for_buyers:
+        raise ValidationFailed(_l("This questionnaire is filled in by vendors for themselves; it cannot "
+                                  "be sent."))
     try:
         assessment, messages = create_sent_assessment(
             buyer_org, vendor, questionnaire, due_date=due_date, contacts=contacts,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
@@ -50,6 +51,28 @@ class MissingAnswers(DomainError):
 def missing_items(assessment: Assessment) -> list[str]:
     """Return the required visible items still unanswered."""
     return score(questionnaire_of(assessment), answers_of(assessment)).missing_required
+
+
+def known_signatory(assessment: Assessment, user: User) -> tuple[str, str]:
+    """Return the name and role that prefill the submit attestation, so the vendor does not retype
+    them: the user's name; the role given in this questionnaire's own attestation under that
+    name, else the role of the user's latest attestation, else empty."""
+    name = user.name or ""
+    answers = answers_of(assessment)
+    for item in questionnaire_of(assessment).items:
+        value = answers.get(item.id)
+        if item.kind.widget.reader == "agreement" and isinstance(value, dict) \
+                and _same_person(value.get("name"), name) and str(value.get("role") or "").strip():
+            return name, str(value["role"]).strip()
+    latest = db.session.scalar(select(Attestation.role).where(Attestation.user_id == user.id)
+                               .order_by(Attestation.attested_at.desc(), Attestation.id.desc())
+                               .limit(1))
+    return name, latest or ""
+
+
+def _same_person(typed: object, name: str) -> bool:
+    """Tell whether a name typed in an answer is the user's (case and spacing aside)."""
+    return " ".join(str(typed or "").split()).casefold() == " ".join(name.split()).casefold()
 
 
 def submit_assessment(assessment: Assessment, *, name: str, role: str, statement: str,
