@@ -12,6 +12,7 @@ import http.client
 import json
 import multiprocessing
 import re
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -36,6 +37,15 @@ class Target:
     cookie: str = ""
     csrf: str = ""
     items: tuple[tuple[str, tuple[Any, ...]], ...] = (("item", ("a", "b")),)
+    cafile: str = ""  # HTTPS, trusting this certificate, when set (the proxy bench)
+
+
+def connect(port: int, cafile: str = "", timeout: float = 30) -> http.client.HTTPConnection:
+    """Open a keep-alive connection to 127.0.0.1: HTTPS trusting `cafile` when given, else HTTP."""
+    if cafile:
+        return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+                                           context=ssl.create_default_context(cafile=cafile))
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
 
 
 @dataclass
@@ -76,12 +86,14 @@ def _headers(target: Target) -> dict[str, str]:
         headers["Cookie"] = target.cookie
     if target.csrf:
         headers["X-CSRFToken"] = target.csrf
+    if target.cafile:  # Flask-WTF wants a same-origin Referer over HTTPS, as browsers send
+        headers["Referer"] = f"https://127.0.0.1:{target.port}{target.path}"
     return headers
 
 
 def run_client(target: Target, seconds: float, max_requests: int | None = None) -> Result:
     """Post autosaves for `seconds` (or `max_requests`); return what was measured."""
-    conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=30)
+    conn = connect(target.port, target.cafile)
     headers, versions = _headers(target), dict[str, int | None]()
     result, n = Result(), 0
     start = time.perf_counter()
@@ -148,9 +160,9 @@ def _get(conn: http.client.HTTPConnection, path: str, jar: SimpleCookie) -> tupl
     return response.status, text
 
 
-def login(port: int, email: str, password: str, page: str) -> tuple[str, str]:
+def login(port: int, email: str, password: str, page: str, cafile: str = "") -> tuple[str, str]:
     """Log in through the login form; return (Cookie header, CSRF token read from `page`)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = connect(port, cafile)
     jar: SimpleCookie = SimpleCookie()
     _status, text = _get(conn, "/auth/login", jar)
     match = CSRF_INPUT.search(text) or CSRF_META.search(text)
@@ -158,8 +170,10 @@ def login(port: int, email: str, password: str, page: str) -> tuple[str, str]:
         raise RuntimeError("no CSRF token on the login page")
     token = next(g for g in match.groups() if g)
     form = urlencode({"email": email, "password": password, "csrf_token": token})
+    scheme = "https" if cafile else "http"
     conn.request("POST", "/auth/login", form, {"Content-Type": "application/x-www-form-urlencoded",
-                                               "Cookie": _cookie_header(jar)})
+                                               "Cookie": _cookie_header(jar),
+                                               "Referer": f"{scheme}://127.0.0.1:{port}/auth/login"})
     response = conn.getresponse()
     response.read()
     _cookies(response, jar)
