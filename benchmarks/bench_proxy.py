@@ -170,9 +170,9 @@ def print_result(result: Measured, seconds: float) -> None:
     """Print both sides' figures, the ratio and the goal."""
     autosave, floor = result.total("autosave"), result.total("floor")
     pairs = len(result.slices["autosave"])
-    print(f"nginx TLS -> gunicorn {result.workers} sync workers (vendorcheck/gunicorn_conf.py) -> PostgreSQL, "
-          f"Redis; {result.vendors} vendors, one client process each on its own assessment; {seconds:g} s "
-          f"per side in {pairs} pairs taken in turn [{result.load}]")
+    print(f"nginx TLS -> gunicorn {result.workers} sync workers (vendorcheck/gunicorn_conf.py) -> "
+          f"PostgreSQL, Redis; {result.vendors} vendors, one client process each on its own assessment; "
+          f"{seconds:g} s per side in {pairs} pairs taken in turn [{result.load}]")
     print(f"{'endpoint':<30} {'requests':>8} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
           f"{'errors':>6}")
     print(_row("autosave", autosave))

@@ -136,8 +136,8 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
 def _nginx_routes(ports: dict[str, int], proxy: int, only: dict[str, int]
                   ) -> tuple[dict[str, str], list[tuple[int, str]]]:
     """Return nginx's upstreams (both instances balanced, and each alone) and its TLS servers."""
-    upstreams = {"app": " ".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in ports.values()),
-                 **{name: f"server 127.0.0.1:{port};" for name, port in ports.items()}}
+    balanced = " ".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in ports.values())
+    upstreams = {"app": balanced, **{name: f"server 127.0.0.1:{port};" for name, port in ports.items()}}
     return upstreams, [(proxy, "app"), *[(only[name], name) for name in ports]]
 
 

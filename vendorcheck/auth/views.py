@@ -40,7 +40,7 @@ POST_LIMIT_PER_EMAIL = "5/minute;50/hour"
 
 
 def post_limit_per_ip() -> str:
-    """Return the per-address limit on the auth forms' POSTs (setting AUTH_POST_LIMIT_PER_IP, default 20/minute)."""
+    """Return the per-address limit on the auth forms' POSTs (setting AUTH_POST_LIMIT_PER_IP)."""
     return str(current_app.config["AUTH_POST_LIMIT_PER_IP"])
 
 
