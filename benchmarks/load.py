@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import multiprocessing
+import random
 import re
 import ssl
 import time
@@ -38,6 +39,7 @@ class Target:
     csrf: str = ""
     items: tuple[tuple[str, tuple[Any, ...]], ...] = (("item", ("a", "b")),)
     cafile: str = ""  # HTTPS, trusting this certificate, when set (the proxy bench)
+    interval: float = 0.0  # seconds from one send to the next (a person's pace); 0: as fast as answered
 
 
 def connect(port: int, cafile: str = "", timeout: float = 30) -> http.client.HTTPConnection:
@@ -96,12 +98,17 @@ def run_client(target: Target, seconds: float, max_requests: int | None = None) 
     conn = connect(target.port, target.cafile)
     headers, versions = _headers(target), dict[str, int | None]()
     result, n = Result(), 0
-    start = time.perf_counter()
+    start = sent = time.perf_counter()
     deadline = start + seconds
     while time.perf_counter() < deadline and (max_requests is None or n < max_requests):
         item_id, values = target.items[n % len(target.items)]
         body = {"item_id": item_id, "value": values[(n // len(target.items)) % len(values)],
                 "request_id": uuid.uuid4().hex, "version": versions.get(item_id)}
+        if target.interval:  # the first send at a random moment, so clients do not march in step
+            wait = sent + target.interval - time.perf_counter() if n else random.uniform(0, target.interval)
+            time.sleep(max(0.0, wait))
+            if time.perf_counter() >= deadline:
+                break
         sent = time.perf_counter()
         try:
             conn.request("POST", target.path, json.dumps(body), headers)
