@@ -11,7 +11,9 @@ from __future__ import annotations
 import http.client
 import json
 import multiprocessing
+import random
 import re
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -36,6 +38,16 @@ class Target:
     cookie: str = ""
     csrf: str = ""
     items: tuple[tuple[str, tuple[Any, ...]], ...] = (("item", ("a", "b")),)
+    cafile: str = ""  # HTTPS, trusting this certificate, when set (the proxy bench)
+    interval: float = 0.0  # seconds from one send to the next (a person's pace); 0: as fast as answered
+
+
+def connect(port: int, cafile: str = "", timeout: float = 30) -> http.client.HTTPConnection:
+    """Open a keep-alive connection to 127.0.0.1: HTTPS trusting `cafile` when given, else HTTP."""
+    if cafile:
+        return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+                                           context=ssl.create_default_context(cafile=cafile))
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
 
 
 @dataclass
@@ -76,20 +88,27 @@ def _headers(target: Target) -> dict[str, str]:
         headers["Cookie"] = target.cookie
     if target.csrf:
         headers["X-CSRFToken"] = target.csrf
+    if target.cafile:  # Flask-WTF wants a same-origin Referer over HTTPS, as browsers send
+        headers["Referer"] = f"https://127.0.0.1:{target.port}{target.path}"
     return headers
 
 
 def run_client(target: Target, seconds: float, max_requests: int | None = None) -> Result:
     """Post autosaves for `seconds` (or `max_requests`); return what was measured."""
-    conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=30)
+    conn = connect(target.port, target.cafile)
     headers, versions = _headers(target), dict[str, int | None]()
     result, n = Result(), 0
-    start = time.perf_counter()
+    start = sent = time.perf_counter()
     deadline = start + seconds
     while time.perf_counter() < deadline and (max_requests is None or n < max_requests):
         item_id, values = target.items[n % len(target.items)]
         body = {"item_id": item_id, "value": values[(n // len(target.items)) % len(values)],
                 "request_id": uuid.uuid4().hex, "version": versions.get(item_id)}
+        if target.interval:  # the first send at a random moment, so clients do not march in step
+            wait = sent + target.interval - time.perf_counter() if n else random.uniform(0, target.interval)
+            time.sleep(max(0.0, wait))
+            if time.perf_counter() >= deadline:
+                break
         sent = time.perf_counter()
         try:
             conn.request("POST", target.path, json.dumps(body), headers)
@@ -148,9 +167,9 @@ def _get(conn: http.client.HTTPConnection, path: str, jar: SimpleCookie) -> tupl
     return response.status, text
 
 
-def login(port: int, email: str, password: str, page: str) -> tuple[str, str]:
+def login(port: int, email: str, password: str, page: str, cafile: str = "") -> tuple[str, str]:
     """Log in through the login form; return (Cookie header, CSRF token read from `page`)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = connect(port, cafile)
     jar: SimpleCookie = SimpleCookie()
     _status, text = _get(conn, "/auth/login", jar)
     match = CSRF_INPUT.search(text) or CSRF_META.search(text)
@@ -158,8 +177,10 @@ def login(port: int, email: str, password: str, page: str) -> tuple[str, str]:
         raise RuntimeError("no CSRF token on the login page")
     token = next(g for g in match.groups() if g)
     form = urlencode({"email": email, "password": password, "csrf_token": token})
+    scheme = "https" if cafile else "http"
     conn.request("POST", "/auth/login", form, {"Content-Type": "application/x-www-form-urlencoded",
-                                               "Cookie": _cookie_header(jar)})
+                                               "Cookie": _cookie_header(jar),
+                                               "Referer": f"{scheme}://127.0.0.1:{port}/auth/login"})
     response = conn.getresponse()
     response.read()
     _cookies(response, jar)

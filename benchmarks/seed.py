@@ -90,6 +90,46 @@ def seed_journey(app: Flask) -> Seeded:
         return Seeded(buyer.id, assessment.id)
 
 
+def vendor_email(n: int) -> str:
+    """Return the login of the n-th vendor seeded by `seed_vendors`."""
+    return f"vendor{n:03d}@bench.example"
+
+
+def seed_vendors(app: Flask, vendors: int) -> list[tuple[str, int]]:
+    """Create a buyer and `vendors` vendor organisations, each with one user and its own in-progress
+    Art. 28 assessment; return (login e-mail, assessment id) per vendor.
+    """
+    with app.test_request_context():  # the invitation e-mails build external URLs
+        pw = generate_password_hash(PASSWORD, method=app.config["PASSWORD_HASH_METHOD"])
+        buyer = Organisation(name="Bench Buyer", slug="bench-buyer", country="FR", is_buyer=True)
+        db.session.add(buyer)
+        db.session.flush()
+        buyer_user = _user(BUYER_EMAIL, buyer, Role.ADMIN, pw)
+        db.session.commit()
+        q = app.extensions["questionnaires"].get(QUESTIONNAIRE)
+        seeded = []
+        for n in range(vendors):
+            email = vendor_email(n)
+            org = Organisation(name=f"Bench Vendor {n:03d}", slug=f"bench-vendor-{n:03d}", country="DE",
+                               is_buyer=False, is_vendor=True)
+            db.session.add(org)
+            db.session.flush()
+            user = _user(email, org, Role.ADMIN, pw)
+            vendor = Vendor(buyer_org_id=buyer.id, legal_name=f"Bench Vendor {n:03d} GmbH", country="DE",
+                            services="Hosted CRM", vendor_org_id=org.id)
+            db.session.add(vendor)
+            db.session.flush()
+            contact = Contact(vendor_id=vendor.id, email=email, name=f"Vendor Contact {n:03d}")
+            db.session.add(contact)
+            db.session.commit()
+            assessment = svc.send_assessment(buyer, vendor, q, due_date=date.today() + timedelta(days=30),
+                                             contacts=[contact], message="Benchmark", by=buyer_user)
+            svc.save_answer(assessment, "vendor_legal_name", vendor.legal_name, seen_version=None,
+                            request_id=None, by=user)
+            seeded.append((email, assessment.id))
+        return seeded
+
+
 def autosave_items(app: Flask) -> list[tuple[str, list[Any]]]:
     """Return (item id, values to alternate) for always-visible simple items of the questionnaire."""
     with app.app_context():

@@ -48,7 +48,23 @@ def vendorcheck_app() -> Flask:
 
 
 def floor_app() -> Flask:
-    """Return the real app plus the cheapest authenticated durable write it can serve.
+    """Return the real app on the benchmark database plus the floor route (see `add_floor_route`)."""
+    return add_floor_route(vendorcheck_app())
+
+
+def production_floor_app() -> Flask:
+    """Return the real app configured from the environment, as `vendorcheck serve` builds it, plus the floor.
+
+    The proxy bench serves this through gunicorn with our shipped settings, so the autosave and its
+    floor are answered by the same workers, one after the other.
+    """
+    from vendorcheck import create_app
+
+    return add_floor_route(create_app())
+
+
+def add_floor_route(app: Flask) -> Flask:
+    """Add the cheapest authenticated durable write the app can serve; return the app.
 
     `POST /vendor/assessments/<id>/floor`: the same login, CSRF and permission checks as the
     autosave, then one UPDATE of the assessment's row and a commit. No autosave can cost less
@@ -60,8 +76,6 @@ def floor_app() -> Flask:
     from vendorcheck.access import requires
     from vendorcheck.extensions import db
     from vendorcheck.models.assessments import Assessment
-
-    app = vendorcheck_app()
 
     @app.post("/vendor/assessments/<int:assessment_id>/floor")
     @requires("assessments.answer")

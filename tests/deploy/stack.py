@@ -7,16 +7,10 @@ API server (moto). Every process binds 127.0.0.1 and is stopped when the stack c
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import os
-import shutil
 import signal
-import socket
-import ssl
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -25,20 +19,12 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+from benchmarks import stack as parts
+from benchmarks.stack import BIN, ROOT, free_port
+
 PG_ADMIN_URL = os.environ.get("VENDORCHECK_DEPLOY_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("VENDORCHECK_DEPLOY_REDIS_URL", "redis://127.0.0.1:6379/13")
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-MAX_BODY = "26m"  # MAX_CONTENT_LENGTH (25 MB) plus the multipart envelope
-START_TIMEOUT = 90.0  # seconds a server may take to answer for the first time
-
-
-def free_port() -> int:
-    """Return a port nobody listens on at 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["Stack", "free_port", "running_stack", "sql"]
 
 
 @dataclass
@@ -69,46 +55,7 @@ class Stack:
         return self.instances[name].poll() is None
 
 
-# --- the parts -------------------------------------------------------------------------------------
-
-
-def _certificate(tmp: Path) -> tuple[Path, Path]:
-    """Write a self-signed certificate for 127.0.0.1; return (certificate, key) paths."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp / "proxy.crt", tmp / "proxy.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
-@contextmanager
-def _database() -> Iterator[str]:
-    """Create a PostgreSQL database of our own; yield its URL; drop it afterwards."""
-    import psycopg
-
-    name = f"vc_deploy_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+# --- the parts (certificate, database, processes and nginx come from benchmarks/stack.py) ----------
 
 
 @contextmanager
@@ -123,99 +70,6 @@ def _redis() -> Iterator[str]:
     finally:
         client.flushdb()
         client.close()
-
-
-@contextmanager
-def _process(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Start a process in a session of its own (so its children can be stopped with it); stop it after."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-
-
-def _wait_http(port: int, proc: subprocess.Popen[bytes], log: Path, *, tls: Path | None = None,
-               path: str = "/healthz") -> None:
-    """Wait until a server answers 200 on `path`; fail with its log if it died or never did."""
-    import http.client
-
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        if tls is not None:
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                "127.0.0.1", port, timeout=5, context=ssl.create_default_context(cafile=str(tls)))
-        else:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            conn.request("GET", path)
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        finally:
-            conn.close()
-        time.sleep(0.2)
-    raise RuntimeError(f"{proc.args[0]} did not answer on port {port}:\n{log.read_text()[-3000:]}")
-
-
-def _nginx_conf(tmp: Path, cert: Path, key: Path, ports: dict[str, int], proxy: int,
-                only: dict[str, int]) -> Path:
-    """Write nginx's configuration: TLS, forwarded headers, one balanced server and one per instance."""
-    user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read the temp folders we own
-    upstreams = "".join(
-        f"  upstream {name} {{ {servers} }}\n"
-        for name, servers in [("app", " ".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;"
-                                               for p in ports.values())),
-                              *[(n, f"server 127.0.0.1:{p};") for n, p in ports.items()]])
-    servers = "".join(_nginx_server(port, upstream, cert, key)
-                      for port, upstream in [(proxy, "app"), *[(only[n], n) for n in ports]])
-    conf = tmp / "nginx.conf"
-    conf.write_text(f"""{user}worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log warn;
-events {{ worker_connections 512; }}
-http {{
-  access_log {tmp}/nginx-access.log;
-  client_body_temp_path {tmp}/nginx-body;
-  proxy_temp_path {tmp}/nginx-proxy;
-  fastcgi_temp_path {tmp}/nginx-fastcgi;
-  uwsgi_temp_path {tmp}/nginx-uwsgi;
-  scgi_temp_path {tmp}/nginx-scgi;
-  client_max_body_size {MAX_BODY};
-{upstreams}{servers}}}
-""")
-    return conf
-
-
-def _nginx_server(port: int, upstream: str, cert: Path, key: Path) -> str:
-    """Return one TLS server block that proxies to an upstream, as docs/deploy.md describes."""
-    return f"""  server {{
-    listen 127.0.0.1:{port} ssl;
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
-    location / {{
-      proxy_pass http://{upstream};
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $http_host;
-      proxy_next_upstream error timeout;
-      proxy_read_timeout 120s;
-    }}
-  }}
-"""
 
 
 def _environment(database_url: str, redis_url: str, s3_endpoint: str, bucket: str, proxy: int,
@@ -258,11 +112,11 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
 
     with ExitStack() as stack:
         stack.enter_context(mock.patch.dict(os.environ, CREDENTIALS))  # this process talks to S3 too
-        database_url = stack.enter_context(_database())
+        database_url = stack.enter_context(parts.database(PG_ADMIN_URL, "vc_deploy"))
         redis_url = stack.enter_context(_redis())
         s3_endpoint = stack.enter_context(serve_s3())
         bucket = new_bucket(s3_endpoint)
-        cert, key = _certificate(tmp)
+        cert, key = parts.certificate(tmp)
         ports = {"a": free_port(), "b": free_port()}
         proxy, only = free_port(), {"a": free_port(), "b": free_port()}
         env = _environment(database_url, redis_url, s3_endpoint, bucket, proxy, tmp)
@@ -270,17 +124,21 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
         running = Stack(tmp, env, database_url, cert, proxy, only)
         for name, port in ports.items():
             log = tmp / f"app-{name}.log"
-            proc = stack.enter_context(_process(_serve_command(port), env, log))
+            proc = stack.enter_context(parts.process(_serve_command(port), env, log))
             running.instances[name] = proc
-            _wait_http(port, proc, log)
+            parts.wait_http(port, proc, log)
         worker_log = tmp / "worker.log"
-        stack.enter_context(_process([str(BIN / "vendorcheck"), "worker"], env, worker_log))
-        conf = _nginx_conf(tmp, cert, key, ports, proxy, only)
-        nginx_log = tmp / "nginx-error.log"
-        nginx_command = [NGINX, "-c", str(conf), "-p", str(tmp)]
-        nginx = stack.enter_context(_process(nginx_command, env, tmp / "nginx.out"))
-        _wait_http(proxy, nginx, nginx_log, tls=cert)
+        stack.enter_context(parts.process([str(BIN / "vendorcheck"), "worker"], env, worker_log))
+        stack.enter_context(parts.nginx(tmp, env, cert, key, *_nginx_routes(ports, proxy, only)))
         yield running
+
+
+def _nginx_routes(ports: dict[str, int], proxy: int, only: dict[str, int]
+                  ) -> tuple[dict[str, str], list[tuple[int, str]]]:
+    """Return nginx's upstreams (both instances balanced, and each alone) and its TLS servers."""
+    balanced = " ".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in ports.values())
+    upstreams = {"app": balanced, **{name: f"server 127.0.0.1:{port};" for name, port in ports.items()}}
+    return upstreams, [(proxy, "app"), *[(only[name], name) for name in ports]]
 
 
 def _serve_command(port: int) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import __main__ as runner
-from benchmarks import bench_autosave, bench_dashboard, bench_report, bench_scoring, servers
+from benchmarks import bench_autosave, bench_dashboard, bench_proxy, bench_report, bench_scoring, servers
 
 pytestmark = [
     pytest.mark.slow,
@@ -19,7 +19,7 @@ pytestmark = [
 
 def test_every_bench_module_is_discovered() -> None:
     benches = runner.discover()
-    assert {"autosave", "dashboard", "report", "scoring"} <= set(benches)
+    assert {"autosave", "dashboard", "proxy", "report", "scoring"} <= set(benches)
     assert runner.main(["no-such-bench"]) == 2
 
 
@@ -77,3 +77,31 @@ def test_cached_draft_download_against_a_fresh_render(tmp_path: Path,
 def test_scoring_quick(capsys: pytest.CaptureFixture[str]) -> None:
     bench_scoring.main(quick=True)
     assert "growth column" in capsys.readouterr().out
+
+
+def test_autosave_through_the_proxy_against_the_same_stack_floor(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # nginx (TLS) -> gunicorn on our settings -> a PostgreSQL database of its own, and Redis.
+    result = bench_proxy.measure(tmp_path, vendors=2, seconds=0.6, pairs=1, warmup=0.1, workers=2, pace=0.1)
+    for name in ("autosave", "floor", "autosave paced", "floor paced"):
+        total = result.total(name)
+        assert total.count > 0 and total.error_count == 0, (name, total.errors)  # logged in, CSRF accepted
+        assert len(result.slices[name]) == 1
+    assert result.ratio() > 0 and result.ratio("autosave paced", "floor paced", "p50") > 0
+    bench_proxy.print_result(result, 0.6, pace=0.1)
+    out = capsys.readouterr().out
+    assert "saturated: autosave/floor" in out and "cores]" in out
+    assert "vendors saturated" in out and "vendors paced" in out  # the goal, judged on both phases
+
+
+def test_the_proxy_bench_drops_its_database(tmp_path: Path) -> None:
+    import psycopg
+
+    from benchmarks import stack
+
+    with stack.database(bench_proxy.PG_ADMIN_URL, "vc_bench_smoke") as url:
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == (name,)
+    with psycopg.connect(bench_proxy.PG_ADMIN_URL) as conn:
+        assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None

@@ -83,3 +83,15 @@ def test_in_memory_limits_are_not_shared_which_is_why_production_needs_redis(ins
     assert [_try(first, "apart@example.com") for _ in range(5)] == [422] * 5
     second = instances(REDIS_URL=None)
     assert _try(second, "apart@example.com") == 422, "a new process starts from zero"
+
+
+def test_the_per_address_limit_on_auth_posts_is_a_setting(instances):
+    # Different e-mail addresses from one client address: only the per-address limit applies.
+    strict = instances(REDIS_URL=None, AUTH_POST_LIMIT_PER_IP="3/minute")
+    assert [_try(strict, f"who{n}@example.com") for n in range(4)] == [422, 422, 422, 429]
+
+
+def test_the_per_address_limit_defaults_to_twenty_a_minute(instances):
+    default = instances(REDIS_URL=None)
+    assert default.config["AUTH_POST_LIMIT_PER_IP"] == "20/minute"
+    assert [_try(default, f"one{n}@example.com") for n in range(21)][-2:] == [422, 429]

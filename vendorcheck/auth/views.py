@@ -37,7 +37,11 @@ from vendorcheck.sessions import current_session
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 POST_LIMIT_PER_EMAIL = "5/minute;50/hour"
-POST_LIMIT_PER_IP = "20/minute"
+
+
+def post_limit_per_ip() -> str:
+    """Return the per-address limit on the auth forms' POSTs (setting AUTH_POST_LIMIT_PER_IP)."""
+    return str(current_app.config["AUTH_POST_LIMIT_PER_IP"])
 
 
 def _email_key() -> str:
@@ -68,7 +72,7 @@ def _form_page(template: str, form: Any, **context: Any) -> tuple[str, int]:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(POST_LIMIT_PER_EMAIL, key_func=_email_key, methods=["POST"])
-@limiter.limit(POST_LIMIT_PER_IP, methods=["POST"])
+@limiter.limit(post_limit_per_ip, methods=["POST"])
 def login() -> Any:
     """Log in with e-mail and password; go to `next` only if it is a local path."""
     form = LoginForm()
@@ -102,7 +106,7 @@ def _forget_login() -> None:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(POST_LIMIT_PER_IP, methods=["POST"])
+@limiter.limit(post_limit_per_ip, methods=["POST"])
 def signup() -> Any:
     """Create a buyer organisation; the first user becomes its administrator."""
     form = SignupForm()
@@ -124,7 +128,7 @@ def signup() -> Any:
 
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit(POST_LIMIT_PER_EMAIL, key_func=_email_key, methods=["POST"])
-@limiter.limit(POST_LIMIT_PER_IP, methods=["POST"])
+@limiter.limit(post_limit_per_ip, methods=["POST"])
 def reset_request() -> Any:
     """Ask for a reset link; the answer never tells whether the account exists."""
     form = ResetRequestForm()
@@ -137,7 +141,7 @@ def reset_request() -> Any:
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(POST_LIMIT_PER_IP, methods=["POST"])
+@limiter.limit(post_limit_per_ip, methods=["POST"])
 def reset_password(token: str) -> Any:
     """Choose a new password through an e-mailed link."""
     accounts.check_reset_token(token)
@@ -217,7 +221,7 @@ def logout_everywhere() -> Any:
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
-@limiter.limit(POST_LIMIT_PER_IP, methods=["POST"])
+@limiter.limit(post_limit_per_ip, methods=["POST"])
 def accept_invitation(token: str) -> Any:
     """Open an invitation link: sign up, log in, or accept as the invited address."""
     invitation = invitations.find_invitation(token)
