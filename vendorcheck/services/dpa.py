@@ -44,7 +44,7 @@ from vendorcheck.extensions import db
 from vendorcheck.i18n import plain_text
 from vendorcheck.models import Organisation, User, Vendor, utcnow
 from vendorcheck.models.assessments import EDITABLE_STATUSES, Answer, Assessment, AssessmentStatus
-from vendorcheck.models.dpa import DpaAcceptanceParty, DpaPdf, DpaProfile, DpaVersion
+from vendorcheck.models.dpa import DpaPdf, DpaProfile, DpaVersion
 from vendorcheck.models.dpa_changes import in_force_filter
 from vendorcheck.questionnaire import Questionnaire, validate_answers
 from vendorcheck.questionnaire.catalogue import semver_key
@@ -567,53 +567,13 @@ def version_pdf(version: DpaVersion, locale: str) -> bytes:
     return data
 
 
-# ------------------------------------------------------------------- Annex I at acceptance
-
-CONTROLLER_FIELDS = ("legal_name", "address", "contact_name", "contact_email", "dpo")
-
-
-def record_controller(acceptance: Any, details: dict[str, Any]) -> DpaAcceptanceParty:
-    """Record the controller's identity for Annex I of the accepted copy (caller commits)."""
-    clean = {key: str(details.get(key) or "").strip() for key in CONTROLLER_FIELDS}
-    party = DpaAcceptanceParty(acceptance_id=acceptance.id, dpo=clean.pop("dpo") or None, **clean)
-    db.session.add(party)
-    db.session.flush()
-    return party
-
-
-def controller_of(acceptance: Any) -> DpaAcceptanceParty | None:
-    """Return the controller's identity recorded with an acceptance, if any."""
-    return db.session.scalar(select(DpaAcceptanceParty).where(
-        DpaAcceptanceParty.acceptance_id == acceptance.id))
-
-
-def annex_i_controller(acceptance: Any) -> dict[str, str]:
-    """Return the controller's part of Annex I for an accepted copy, as plain texts.
-
-    Keys follow the templates' `controller_fields`. Acceptances recorded before Annex I was
-    filled at acceptance only know the organisation's name, the signer and the date.
-    """
-    party = controller_of(acceptance)
-    contact = ", ".join(part for part in (party.contact_name, party.contact_email) if part) \
-        if party is not None else ""
-    return {
-        "legal_name": party.legal_name if party is not None else acceptance.buyer_org.name,
-        "address": party.address if party is not None else "",
-        "contact": contact,
-        "dpo": (party.dpo or "") if party is not None else "",
-        "signatory": ", ".join(v for v in (acceptance.signer_name, acceptance.signer_role) if v),
-        "accepted_at": acceptance.accepted_at.strftime("%Y-%m-%d %H:%M UTC"),
-    }
-
-
 def pdf_by_digest(digest: str) -> DpaPdf | None:
     """Return the stored DPA PDF with this SHA-256, if any (for `report verify`)."""
     return db.session.scalar(select(DpaPdf).where(DpaPdf.sha256 == digest))
 
 
 __all__ = [
-    "CONTROLLER_FIELDS", "DPA_QUESTIONNAIRE", "KindInvalid", "annex_i_controller", "controller_of",
-    "record_controller", "NoDraft", "NothingChanged", "ObjectionDaysInvalid",
+    "DPA_QUESTIONNAIRE", "KindInvalid", "NoDraft", "NothingChanged", "ObjectionDaysInvalid",
     "ObjectionShorterThanNotice", "PublishBlocked", "PublishConflict", "SlugInvalid", "SlugTaken",
     "LEGAL_NAME_ITEM", "LegalNameInvalid", "check_profile", "current_draft", "draft_content",
     "draft_legal_name", "draft_notice_days", "draft_of", "draft_public_page",

@@ -24,12 +24,12 @@ from vendorcheck import audit, mail
 from vendorcheck.agreement.diff import subprocessor_changes
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, OutboxMessage, User, utcnow
-from vendorcheck.models.dpa import DpaProfile, DpaVersion
+from vendorcheck.models.dpa import DpaAcceptanceParty, DpaProfile, DpaVersion
 from vendorcheck.models.dpa_changes import APPLIED, WITHDRAWN, DpaChangeProposal, in_force_filter
 from vendorcheck.models.dpa_relations import OBJECTION_OUTCOMES, DpaAcceptance, DpaObjection
 from vendorcheck.pdf.report import CSS_PATH, LOCALES
 from vendorcheck.pdf.signing import sign_pdf
-from vendorcheck.services import dpa, dpa_notify, dpa_proposals, signing
+from vendorcheck.services import dpa_notify, dpa_proposals, signing
 from vendorcheck.services.errors import DomainError, ValidationFailed
 from vendorcheck.services.render_pool import render_pdf_isolated
 from vendorcheck.storage import Area, current_store
@@ -191,7 +191,7 @@ def accept(version: DpaVersion, buyer: Organisation, *, by: User, signer_name: s
 
     The certificate is written in `locale`, the language the signer read and accepted in.
     `controller` (legal name, address, contact person and e-mail, DPO) completes Annex I of the
-    accepted copy (see services.dpa.record_controller).
+    accepted copy (see record_controller).
     """
     if not authorised:
         raise NotAuthorised()
@@ -213,7 +213,7 @@ def accept(version: DpaVersion, buyer: Organisation, *, by: User, signer_name: s
         db.session.rollback()
         raise AlreadyAccepted() from exc
     if controller:
-        dpa.record_controller(acceptance, controller)
+        record_controller(acceptance, controller)
     try:
         pdf = build_certificate(acceptance, locale if locale in LOCALES else "en")
     except DomainError:  # e.g. the signing key cannot be opened: record nothing
@@ -249,7 +249,7 @@ def certificate_context(acceptance: DpaAcceptance, locale: str) -> dict[str, Any
         "version_url": dpa_notify.link("dpa.version", slug=version.profile.slug,
                                        number=version.number),
         "verify_url": f"{base}/verify", "claim": f"{CLAIM_PREFIX}{acceptance.id}",
-        "controller": dpa.annex_i_controller(acceptance),
+        "controller": annex_i_controller(acceptance),
     }
 
 
@@ -398,3 +398,42 @@ def respond(objection: DpaObjection, response: str, outcome: str, *,
 def dispatch(messages: list[OutboxMessage]) -> None:
     """Deliver queued messages after the commit (same as the other services)."""
     mail.dispatch(messages)
+
+
+# ------------------------------------------------------------------- Annex I at acceptance
+
+CONTROLLER_FIELDS = ("legal_name", "address", "contact_name", "contact_email", "dpo")
+
+
+def record_controller(acceptance: Any, details: dict[str, Any]) -> DpaAcceptanceParty:
+    """Record the controller's identity for Annex I of the accepted copy (caller commits)."""
+    clean = {key: str(details.get(key) or "").strip() for key in CONTROLLER_FIELDS}
+    party = DpaAcceptanceParty(acceptance_id=acceptance.id, dpo=clean.pop("dpo") or None, **clean)
+    db.session.add(party)
+    db.session.flush()
+    return party
+
+
+def controller_of(acceptance: Any) -> DpaAcceptanceParty | None:
+    """Return the controller's identity recorded with an acceptance, if any."""
+    return db.session.scalar(select(DpaAcceptanceParty).where(
+        DpaAcceptanceParty.acceptance_id == acceptance.id))
+
+
+def annex_i_controller(acceptance: Any) -> dict[str, str]:
+    """Return the controller's part of Annex I for an accepted copy, as plain texts.
+
+    Keys follow the templates' `controller_fields`. Acceptances recorded before Annex I was
+    filled at acceptance only know the organisation's name, the signer and the date.
+    """
+    party = controller_of(acceptance)
+    contact = ", ".join(part for part in (party.contact_name, party.contact_email) if part) \
+        if party is not None else ""
+    return {
+        "legal_name": party.legal_name if party is not None else acceptance.buyer_org.name,
+        "address": party.address if party is not None else "",
+        "contact": contact,
+        "dpo": (party.dpo or "") if party is not None else "",
+        "signatory": ", ".join(v for v in (acceptance.signer_name, acceptance.signer_role) if v),
+        "accepted_at": acceptance.accepted_at.strftime("%Y-%m-%d %H:%M UTC"),
+    }
