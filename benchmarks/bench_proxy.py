@@ -84,18 +84,6 @@ def _environment(database_url: str, redis_url: str, proxy: int, tmp: Path) -> di
             "PYTHONUNBUFFERED": "1"}
 
 
-@contextmanager
-def _redis(url: str) -> Iterator[str]:
-    """Yield the URL of an emptied Redis database index; empty it again afterwards."""
-    from redis import Redis
-
-    client = Redis.from_url(url)
-    client.flushdb()
-    try:
-        yield url
-    finally:
-        client.flushdb()
-        client.close()
 
 
 def _seed(database_url: str, vendors: int) -> tuple[list[tuple[str, int]], list[tuple[str, list[object]]]]:
@@ -119,7 +107,7 @@ def running(tmp: Path, vendors: int, workers: int = WORKERS
     """
     with ExitStack() as stack_:
         database_url = stack_.enter_context(stack.database(PG_ADMIN_URL, "vc_bench_proxy"))
-        redis_url = stack_.enter_context(_redis(REDIS_URL))
+        redis_url = stack_.enter_context(stack.emptied_redis(REDIS_URL))
         seeded, items = _seed(database_url, vendors)
         cert, key = stack.certificate(tmp)
         app_port, proxy = stack.free_port(), stack.free_port()

@@ -78,6 +78,20 @@ def database(admin_url: str, prefix: str) -> Iterator[str]:
 
 
 @contextmanager
+def emptied_redis(url: str) -> Iterator[str]:
+    """Yield the URL of an emptied Redis database index; empty it again afterwards."""
+    from redis import Redis
+
+    client = Redis.from_url(url)
+    client.flushdb()
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()
+
+
+@contextmanager
 def process(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """Start a process in a session of its own (so its children can be stopped with it); stop it after."""
     with log.open("wb") as out:

@@ -58,18 +58,6 @@ class Stack:
 # --- the parts (certificate, database, processes and nginx come from benchmarks/stack.py) ----------
 
 
-@contextmanager
-def _redis() -> Iterator[str]:
-    """Yield the Redis URL of an emptied database index; empty it again afterwards."""
-    from redis import Redis
-
-    client = Redis.from_url(REDIS_URL)
-    client.flushdb()
-    try:
-        yield REDIS_URL
-    finally:
-        client.flushdb()
-        client.close()
 
 
 def _environment(database_url: str, redis_url: str, s3_endpoint: str, bucket: str, proxy: int,
@@ -113,7 +101,7 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
     with ExitStack() as stack:
         stack.enter_context(mock.patch.dict(os.environ, CREDENTIALS))  # this process talks to S3 too
         database_url = stack.enter_context(parts.database(PG_ADMIN_URL, "vc_deploy"))
-        redis_url = stack.enter_context(_redis())
+        redis_url = stack.enter_context(parts.emptied_redis(REDIS_URL))
         s3_endpoint = stack.enter_context(serve_s3())
         bucket = new_bucket(s3_endpoint)
         cert, key = parts.certificate(tmp)

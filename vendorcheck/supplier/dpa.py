@@ -92,24 +92,32 @@ def dpa_draft() -> Any:
     return redirect(url_for("supplier.assessment", assessment_id=started.id))
 
 
+def _draft_profile() -> tuple[DpaProfile, Assessment] | None:
+    """Return my organisation's DPA profile and its draft, or None when there is no draft yet."""
+    profile = svc.profile_of(active_org())
+    draft_assessment = svc.draft_of(profile) if profile is not None else None
+    return (profile, draft_assessment) if profile is not None and draft_assessment is not None else None
+
+
+def _requested_kind() -> str:
+    """Return the kind of document asked for (`?kind=`, default the standard one); 400 if unknown."""
+    kind = request.args.get("kind") or DEFAULT_KIND
+    if kind not in KINDS:
+        abort_with(400, _("Unknown kind of document."))
+    return kind
+
+
 @bp.get("/dpa/preview", endpoint="dpa_preview")
 @requires(MANAGE)
 def dpa_preview() -> Any:
     """Show the document of one kind (`?kind=`) the draft would publish now (vendor only)."""
-    org = active_org()
-    profile = svc.profile_of(org)
-    draft_assessment = svc.draft_of(profile) if profile is not None else None
-    if profile is None or draft_assessment is None:
+    found = _draft_profile()
+    if found is None:
         return redirect(url_for("supplier.dpa_manage"))
-    kind = request.args.get("kind") or DEFAULT_KIND
-    if kind not in KINDS:
-        abort_with(400, _("Unknown kind of document."))
-    try:
-        content = svc.draft_content(profile, kind)
-        q = svc.draft_questionnaire(draft_assessment)
-    except DomainError as exc:
-        abort_with(exc.status, exc.message)
-    doc = document_context(content, locale=current_locale(), q=q)
+    profile, draft_assessment = found
+    kind = _requested_kind()
+    content = svc.draft_content(profile, kind)  # a refusal is answered by the app-wide handler
+    doc = document_context(content, locale=current_locale(), q=svc.draft_questionnaire(draft_assessment))
     return render_template("supplier/dpa/preview.html", profile=profile, doc=doc, kind=kind, kinds=KINDS)
 
 
@@ -117,17 +125,12 @@ def dpa_preview() -> Any:
 @requires(MANAGE)
 def dpa_public_preview() -> Any:
     """Show the exact public page the draft would publish now (`?kind=`), marked as a preview."""
-    org = active_org()
-    profile = svc.profile_of(org)
-    if profile is None or svc.draft_of(profile) is None:
+    found = _draft_profile()
+    if found is None:
         return redirect(url_for("supplier.dpa_manage"))
-    kind = request.args.get("kind") or DEFAULT_KIND
-    if kind not in KINDS:
-        abort_with(400, _("Unknown kind of document."))
-    try:
-        page = svc.draft_public_page(profile, kind)
-    except DomainError as exc:
-        abort_with(exc.status, exc.message)
+    profile, _draft = found
+    kind = _requested_kind()
+    page = svc.draft_public_page(profile, kind)  # a refusal is answered by the app-wide handler
     return render_template("dpa/version.html", profile=profile, preview=True, kind=kind,
                            kinds=KINDS, doc=document_context(page.version.content,
                                                              locale=current_locale(), q=page.q),
