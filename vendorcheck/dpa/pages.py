@@ -159,13 +159,24 @@ def _subprocessor_words(doc: dict[str, Any], version: DpaVersion) -> Any:
     return words.column
 
 
+def _published(slug: str) -> tuple[DpaProfile, DpaVersion]:
+    """Return a published DPA's profile and its latest version (404 for an unknown slug)."""
+    profile = _profile(slug)
+    current = svc.latest_version(profile)
+    assert current is not None  # _profile answers 404 for a profile without versions
+    return profile, current
+
+
+def _processor_name(version: DpaVersion) -> str:
+    """Return the processor's name as the version states it, else its organisation's name."""
+    return version.content.get("parties", {}).get("processor_name") or version.vendor_org.name
+
+
 @bp.get(f"/{SLUG}/subprocessors", endpoint="subprocessors")
 @limiter.limit(PUBLIC_LIMIT)
 def subprocessors(slug: str) -> str:
     """Show the current list of sub-processors, with the change log."""
-    profile = _profile(slug)
-    current = svc.latest_version(profile)
-    assert current is not None
+    profile, current = _published(slug)
     proposals = dpa_proposals.proposals_by_version(profile.id)
     return render_template("dpa/subprocessors.html", profile=profile, latest=current,
                            doc=_document(current), log=_change_log(profile, proposals),
@@ -205,13 +216,10 @@ def _iso(moment: datetime) -> str:
 @limiter.limit(PUBLIC_LIMIT)
 def subprocessors_json(slug: str) -> Response:
     """Return the current sub-processors as JSON (schema in docs/dpa.md)."""
-    profile = _profile(slug)
-    latest_version = svc.latest_version(profile)
-    assert latest_version is not None
+    profile, latest_version = _published(slug)
     body = {
         "schema": JSON_SCHEMA,
-        "vendor": latest_version.content.get("parties", {}).get("processor_name")
-        or latest_version.vendor_org.name,
+        "vendor": _processor_name(latest_version),
         "slug": profile.slug,
         "version": latest_version.number,
         "published_at": _iso(latest_version.published_at),
@@ -257,15 +265,13 @@ def _proposed_json(proposal: Any) -> dict[str, Any]:
 @limiter.limit(PUBLIC_LIMIT)
 def subprocessors_atom(slug: str) -> Response:
     """Return an Atom 1.0 feed: one entry per version that changed the sub-processors."""
-    profile = _profile(slug)
-    current = svc.latest_version(profile)
-    assert current is not None
+    profile, current = _published(slug)
     proposals = dpa_proposals.proposals_by_version(profile.id)
     log = _change_log(profile, proposals)
     since = _in_force_since(proposals)
     announced = [(p, dpa_proposals.changes_of(p)) for p in dpa_proposals.proposals_of(profile.id)
                  if not dpa_proposals.is_in_force(p.version, proposals)]
-    name = current.content.get("parties", {}).get("processor_name") or current.vendor_org.name
+    name = _processor_name(current)
     moments = [since.get(v.id, v.published_at) for v, _c in log[:1]] + \
         [p.withdrawn_at or p.version.published_at for p, _c in announced] + [current.published_at]
     xml = render_template("dpa/subprocessors.atom", profile=profile, log=log, name=name,
