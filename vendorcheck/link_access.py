@@ -46,11 +46,6 @@ class LinkHolder:
     is_authenticated = False
     locale = None
 
-    @property
-    def label(self) -> str:
-        """Name the holder as the audit log and the buyer see it."""
-        return _("%(email)s via link", email=self.email)
-
 
 Actor = User | LinkHolder
 

@@ -51,7 +51,7 @@ class Route:
 
 
 def _vendor_form(w: Any, actor: str) -> dict[str, Any]:
-    user = w.user(actor) if actor != "anon" else None
+    user = w.user(actor) if actor not in LINK_HOLDERS | {"anon"} else None
     return {"legal_name": "Matrix Vendor", "criticality": "low", "country": "FR",
             "owner_id": user.id if user else 1}
 
@@ -109,7 +109,8 @@ MATRIX: dict[str, Route] = {
     "org.audit_log": Route(lambda w: "/org/audit", {"GET": ADMINS}),
     "org.outbox": Route(lambda w: "/org/outbox", {"GET": ADMINS}),
     "org.switch": Route(lambda w: "/org/switch", {"POST": USER},
-                        data=lambda w, a: {"org_id": w.org_of(a).id if a != "anon" else 1}),
+                        data=lambda w, a: {"org_id": w.org_of(a).id if a not in LINK_HOLDERS | {"anon"}
+                                                   else 1}),
     "buyer.vendors": Route(lambda w: "/buyer/vendors", {"GET": BUYER_ALL}),
     "buyer.create_vendor": Route(lambda w: "/buyer/vendors/new",
                                  {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=_vendor_form),
@@ -136,13 +137,16 @@ MATRIX: dict[str, Route] = {
                                {"GET": VENDOR}, target="a.vendor", link=frozenset({"GET"})),
     "supplier.section": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/sections/main",
-        {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {"has_dpa": "yes"}, target="a.vendor", link=frozenset({"GET", "POST"})),
+        {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {"has_dpa": "yes"}, target="a.vendor",
+        link=frozenset({"GET", "POST"})),
     "supplier.autosave": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/autosave", {"POST": VENDOR},
-        data=lambda w, a: {"item_id": "has_dpa", "value": "yes"}, target="a.vendor", link=frozenset({"POST"})),
+        data=lambda w, a: {"item_id": "has_dpa", "value": "yes"}, target="a.vendor",
+        link=frozenset({"POST"})),
     "supplier.upload_evidence": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/items/docs/evidence",
-        {"POST": VENDOR}, data=lambda w, a: {}, target="a.vendor", ok={"POST": frozenset({422})}, link=frozenset({"POST"})),
+        {"POST": VENDOR}, data=lambda w, a: {}, target="a.vendor", ok={"POST": frozenset({422})},
+        link=frozenset({"POST"})),
     "supplier.download_evidence": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
                   f"{w.extra.get('evidence_a', 0)}",
@@ -150,7 +154,8 @@ MATRIX: dict[str, Route] = {
     "supplier.remove_evidence": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
                   f"{w.extra.get('evidence_a', 0)}/remove",
-        {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor", link=frozenset({"GET", "POST"})),
+        {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor",
+        link=frozenset({"GET", "POST"})),
     "supplier.evidence_dates": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
                   f"{w.extra.get('evidence_a', 0)}/dates",
@@ -165,7 +170,8 @@ MATRIX: dict[str, Route] = {
     "supplier.answer_clarification": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/clarifications/"
                   f"{w.extra.get('clarification_a', 0)}",
-        {"POST": VENDOR}, data=lambda w, a: {"answer": "Here it is"}, target="a.vendor", link=frozenset({"POST"})),
+        {"POST": VENDOR}, data=lambda w, a: {"answer": "Here it is"}, target="a.vendor",
+        link=frozenset({"POST"})),
     # Buyer review (the world's assessment is still with the vendor: review actions answer 409).
     "buyer.dashboard": Route(lambda w: "/buyer/assessments", {"GET": BUYER_ALL}),
     "buyer.new": Route(lambda w: "/buyer/assessments/new", {"GET": BUYER_EDIT, "POST": BUYER_EDIT},

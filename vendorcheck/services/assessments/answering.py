@@ -21,8 +21,8 @@ from werkzeug.datastructures import FileStorage
 
 from vendorcheck import audit, database
 from vendorcheck.extensions import db
-from vendorcheck.link_access import Actor, user_of
 from vendorcheck.i18n import clock_text
+from vendorcheck.link_access import Actor, user_of
 from vendorcheck.models import User, utcnow
 from vendorcheck.models.assessments import (
     EDITABLE_STATUSES,

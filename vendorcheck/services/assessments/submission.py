@@ -13,7 +13,7 @@ from sqlalchemy import select
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
 from vendorcheck.link_access import Actor
-from vendorcheck.models import OutboxMessage, User, utcnow
+from vendorcheck.models import OutboxMessage, utcnow
 from vendorcheck.models.assessments import (
     EDITABLE_STATUSES,
     Assessment,
