@@ -10,6 +10,8 @@ pages of its one assessment and nothing else (tests/integration/authz/matrix.py)
 from __future__ import annotations
 
 import functools
+import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -29,6 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 COOKIE = "vc_link"
 MAX_TOKEN = 100  # a token is 43 characters; anything much longer is not one
 CODE_CHECKED = "link_code_ok"  # session key: the links whose one-time code this browser entered
+_TOKEN_IN_PATH = re.compile(r"(/vendor/link/)[^/?\s\"]+")
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,23 @@ def _holder_headers(response: Response) -> Response:
     return response
 
 
+class RedactLinkTokens(logging.Filter):
+    """Replace a link's token by `[token]` in the development server's request lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's arguments; never drop the record."""
+        if isinstance(record.args, tuple):
+            record.args = tuple(_TOKEN_IN_PATH.sub(r"\1[token]", arg) if isinstance(arg, str)
+                                else arg for arg in record.args)
+        if isinstance(record.msg, str):
+            record.msg = _TOKEN_IN_PATH.sub(r"\1[token]", record.msg)
+        return True
+
+
 def init_app(app: Flask) -> None:
-    """Install the holder's response headers and expose the holder to templates."""
+    """Install the holder's response headers and keep tokens out of the development log
+    (production's access log is redacted by gunicorn_conf.redact_path)."""
     app.after_request(_holder_headers)
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, RedactLinkTokens) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(RedactLinkTokens())

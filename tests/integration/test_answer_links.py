@@ -263,3 +263,18 @@ def test_contact_without_a_live_link_gets_no_new_one_from_a_reminder(app, client
         send_reminders(today=DUE - timedelta(days=7))
     bodies = [m.body_text for m in outbox(app) if m.ref_id == env.other]
     assert bodies and not any(LINK.search(b) for b in bodies)
+
+
+def test_no_token_in_the_logs(app, env):
+    import logging
+
+    from vendorcheck.gunicorn_conf import redact_path
+    from vendorcheck.link_access import RedactLinkTokens
+
+    assert env.token not in redact_path(f"/vendor/link/{env.token}")
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - [%s] "%s" %s %s',
+                               ("127.0.0.1", "now", f"GET /vendor/link/{env.token} HTTP/1.1",
+                                "303", "-"), None)
+    assert RedactLinkTokens().filter(record)
+    assert env.token not in record.getMessage() and "/vendor/link/[token]" in record.getMessage()
+    assert any(isinstance(f, RedactLinkTokens) for f in logging.getLogger("werkzeug").filters)
