@@ -22,7 +22,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from vendorcheck.extensions import db
+from vendorcheck.access import deny
+from vendorcheck.extensions import db, login_manager
 from vendorcheck.models import User
 from vendorcheck.models.links import AnswerLink
 from vendorcheck.sessions import hash_secret
@@ -155,9 +156,6 @@ def holder_only(view: F) -> F:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if link_holder(int(kwargs["assessment_id"])) is None:
-            from vendorcheck.access import deny
-            from vendorcheck.extensions import login_manager
-
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             deny(403, f"link:{kwargs['assessment_id']}")
