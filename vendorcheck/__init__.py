@@ -75,10 +75,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_access(app: Flask) -> None:
     """Set up the server-side sessions (Flask-Login's loader) and the access helpers for templates."""
-    from vendorcheck import access, sessions
+    from vendorcheck import access, link_access, sessions
 
     sessions.init_app(app)
     access.init_app(app)
+    link_access.init_app(app)
 
 
 def register_questionnaires(app: Flask) -> None:

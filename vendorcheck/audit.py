@@ -13,6 +13,7 @@ from flask import has_request_context, request
 from sqlalchemy import Select, func, select, text
 
 from vendorcheck.extensions import db
+from vendorcheck.link_access import LinkHolder
 from vendorcheck.models import AuditEntry, Organisation, User, utcnow
 
 GENESIS = "0" * 64
@@ -64,15 +65,22 @@ def _lock_head() -> tuple[int, str] | None:
 def record(
     action: str,
     *,
-    by: User | None = None,
+    by: User | LinkHolder | None = None,
     org: Organisation | int | None = None,
     obj: Any = None,
     email: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append an entry in the caller's transaction (the caller commits)."""
+    """Append an entry in the caller's transaction (the caller commits).
+
+    A link holder is logged by the contact's address with `"via": "link"` (no user id), under
+    the vendor's organisation, or the buyer's while the vendor has none.
+    """
     db.session.flush()
     org_id = org if isinstance(org, int) or org is None else org.id
+    if isinstance(by, LinkHolder):
+        org_id, email = org_id or by.buyer_org_id, by.email
+        details, by = {**(details or {}), "via": "link", "link_id": by.link_id}, None
     if org_id is None and by is not None:
         org_id = _primary_org_id(by)
     head = _lock_head()

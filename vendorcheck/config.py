@@ -57,6 +57,12 @@ class Config:
     REDIS_URL: str | None = None
     REMINDERS_AT = "07:00"  # UTC time of the daily reminders run (`vendorcheck reminders schedule`)
     INVITATION_DAYS = 14
+    # Answer links (docs/answer-by-link.md): they work until the due date plus this grace period,
+    # or this many days after they are issued when there is no due date.
+    ANSWER_LINK_GRACE_DAYS = 14
+    ANSWER_LINK_DAYS = 60
+    ANSWER_LINK_CODE_MINUTES = 15  # the one-time code of a sensitive assessment
+    ANSWER_LINK_CODE_TRIES = 5
     PAGE_SIZE = 50
     # Report and pack rendering (vendorcheck/pdf/worker.py, services/packs.py).
     REPORT_RENDER_MODE = "pool"  # "inline" renders in the calling process (debugging)

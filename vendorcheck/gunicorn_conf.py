@@ -24,7 +24,7 @@ GRACEFUL_TIMEOUT = 30  # a restart waits this long for requests in flight: longe
 
 # Path segments that are secrets: /auth/reset/<token>, /auth/invitations/<token>,
 # /dpa/subscriptions/<token>/... (tests/unit/test_gunicorn_conf.py checks every <token> route is covered).
-_TOKEN_SEGMENT = re.compile(r"(/(?:reset|invitations|subscriptions)/)[^/?]+")
+_TOKEN_SEGMENT = re.compile(r"(/(?:reset|invitations|subscriptions|link)/)[^/?]+")
 
 
 def cores() -> int:

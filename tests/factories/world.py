@@ -21,11 +21,18 @@ from tests.factories.accounts import (
     make_vendor,
     membership_of,
 )
-from tests.factories.assessments import make_art28_assessment, make_assessment, make_clarification
+from tests.factories.assessments import (
+    make_art28_assessment,
+    make_assessment,
+    make_clarification,
+    make_contact,
+)
 from tests.factories.dpa import MAILER, NEWCO, OVH, publish_dpa
 from tests.factories.dpa_relations import accept_version, object_to, subscribe
 from tests.factories.evidence import make_evidence
+from tests.factories.links import make_answer_link
 from vendorcheck.extensions import db
+from vendorcheck.link_access import find_link
 from vendorcheck.models import Invitation, Organisation, Role, User, Vendor
 from vendorcheck.models.packs import PackJob, PackStatus
 from vendorcheck.services import dpa_notify, dpa_proposals
@@ -109,6 +116,10 @@ def add_assessment_world(world: World) -> None:
         assessment = make_assessment(buyer, vendor, by=db.session.get(User, tenant.users["admin"].id))
         evidence = make_evidence(assessment, name=f"evidence-{key}.txt")
         clarification = make_clarification(assessment, "has_dpa")
+        contact = make_contact(vendor, f"link-{key}@vendor.example", f"Link Holder {key.upper()}")
+        token = make_answer_link(assessment, contact)
+        world.extra[f"link_token_{key}"] = token
+        world.extra[f"link_{key}"] = find_link(token).id  # type: ignore[union-attr]
         world.extra[f"assessment_{key}"] = assessment.id
         world.extra[f"evidence_{key}"] = evidence.id
         world.extra[f"clarification_{key}"] = clarification.id

@@ -30,7 +30,7 @@ from vendorcheck.i18n import current_locale
 from vendorcheck.models import Contact, Vendor
 from vendorcheck.models.assessments import Assessment, AssessmentStatus, Evidence
 from vendorcheck.questionnaire import Questionnaire
-from vendorcheck.services import review
+from vendorcheck.services import answer_links, expiry, review
 from vendorcheck.services.assessments import questionnaire_of
 from vendorcheck.services.assessments.dashboard import DashboardQuery, dashboard_page
 
@@ -83,7 +83,9 @@ def dashboard_context(query: DashboardQuery) -> dict[str, Any]:
     found = dashboard_page(active_org(), query)
     return {"page": Page(found.rows, query.page, query.per_page, found.total), "query": query,
             "has_vendors": found.has_vendors, "filtered": bool(query.status or query.tier
-                                                               or query.overdue or query.q)}
+                                                               or query.overdue or query.q),
+            "expiring": expiry.by_window(expiry.expiring_files(active_org().id, date.today())),
+            "superseded": expiry.superseded_dpas(active_org().id)}
 
 
 # --- sending ------------------------------------------------------------------------------------
@@ -130,7 +132,8 @@ def send(form: SendForm) -> Assessment:
     questionnaire = current_app.extensions["questionnaires"].get(form.questionnaire.data)
     contacts = [c for c in _contacts(vendor.id) if c.id in set(form.contacts.data or [])]
     return send_assessment(active_org(), vendor, questionnaire, due_date=form.due_date.data,
-                           contacts=contacts, message=form.message.data or "", by=current_user)
+                           contacts=contacts, message=form.message.data or "", by=current_user,
+                           by_link=bool(form.by_link.data), sensitive=bool(form.sensitive.data))
 
 
 def reassess_form(assessment: Assessment) -> ReassessForm:
@@ -222,6 +225,8 @@ def render_review(assessment: Assessment, *, section_id: str | None = None,
         "can_review": assessment.status in review.REVIEWABLE,
         "can_reassess": assessment.status in review.REASSESSABLE,
         "latest_version": _latest_version(assessment.questionnaire_id),
+        "links": answer_links.assessment_links(assessment) if not current else [],
+        "document_findings": expiry.document_findings(assessment, result.computed, date.today(), q),
     }
     template = "buyer/assessments/section.html" if current else "buyer/assessments/detail.html"
     return render_template(template, **context), status

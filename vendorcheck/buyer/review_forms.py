@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     RadioField,
@@ -54,6 +55,9 @@ class SendForm(BaseForm):
         message=_l("Choose at least one contact."))])
     message = TextAreaField(_l("Message to the vendor (optional)"),
                             validators=[Optional(), Length(max=5000)])
+    by_link = BooleanField(_l("Let the contacts answer by link, without an account"))
+    sensitive = BooleanField(_l("Sensitive: ask for a one-time code mailed to the contact before "
+                                "the first save by link"))
 
 
 class ReassessForm(BaseForm):

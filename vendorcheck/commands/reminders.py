@@ -22,7 +22,8 @@ def send_command(today: object) -> None:
 
     day = today.date() if today is not None else None  # type: ignore[attr-defined]
     counts = send_reminders(day)
-    click.echo(f"{counts['reminders']} reminder(s) queued, {counts['expired']} expired.")
+    click.echo(f"{counts['reminders']} reminder(s) queued, {counts['expired']} expired, "
+               f"{counts.get('renewals', 0)} renewal request(s).")
 
 
 @reminders_group.command("schedule")

@@ -109,6 +109,8 @@ class Assessment(db.Model):
     )
     due_date: Mapped[date | None] = mapped_column(Date)
     message: Mapped[str] = mapped_column(Text, default="")
+    # Sensitive: a contact answering by link confirms a one-time code mailed to them first.
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
@@ -247,6 +249,10 @@ class Evidence(db.Model):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the document itself says (a certificate's validity, a signed DPA's term), set by the
+    # vendor; separate from the upload time. Expiry drives renewal reminders and findings.
+    effective_on: Mapped[date | None] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date, index=True)
     review_state: Mapped[EvidenceReview] = mapped_column(
         _enum(EvidenceReview, "evidence_review"), default=EvidenceReview.PENDING
     )

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
+from vendorcheck.link_access import Actor
 from vendorcheck.models import (
     Contact,
     Invitation,
@@ -49,8 +50,14 @@ from vendorcheck.services.errors import (
 FRENCH_SPEAKING = frozenset({"FR", "BE", "LU", "MC"})
 
 
+def contact_role(vendor: Vendor) -> Role:
+    """Return the role a vendor contact joins with: contributor of an existing vendor organisation,
+    admin of the one their sign-up creates."""
+    return Role.CONTRIBUTOR if vendor.vendor_org_id else Role.ADMIN
+
+
 def new_invitation(*, kind: InvitationKind, org: Organisation, vendor: Vendor | None, email: str,
-                   name: str, role: Role, by: User) -> tuple[Invitation, str]:
+                   name: str, role: Role, by: Actor) -> tuple[Invitation, str]:
     """Add an invitation with a fresh token; return it and the raw token (never stored).
 
     A vendor contact holds one open invitation per buyer: a new one revokes the older link, so
@@ -69,7 +76,7 @@ def new_invitation(*, kind: InvitationKind, org: Organisation, vendor: Vendor | 
     return invitation, token
 
 
-def _revoke_older(org: Organisation, vendor: Vendor, email: str, *, by: User) -> None:
+def _revoke_older(org: Organisation, vendor: Vendor, email: str, *, by: Actor) -> None:
     """Revoke the contact's open invitations from this buyer for this vendor (no commit)."""
     older = db.session.scalars(select(Invitation).where(
         Invitation.kind == InvitationKind.VENDOR_CONTACT, Invitation.organisation_id == org.id,
@@ -127,7 +134,7 @@ def invite_vendor_contact(vendor: Vendor, name: str, email: str, *, by: User) ->
                                                       Contact.email == address))
     if contact is None:
         db.session.add(Contact(vendor_id=vendor.id, name=name.strip(), email=address))
-    role = Role.CONTRIBUTOR if vendor.vendor_org_id else Role.ADMIN
+    role = contact_role(vendor)
     invitation, token = new_invitation(kind=InvitationKind.VENDOR_CONTACT, org=vendor.buyer_org,
                                        vendor=vendor, email=address, name=name, role=role, by=by)
     message = queue_invitation_mail(invitation, token)

@@ -26,6 +26,10 @@ SUBJECTS = {
     "assessment_submitted": lambda c: _("%(vendor)s submitted its answers", vendor=c["vendor"]),
     "assessment_reminder": lambda c: _("Reminder: questionnaire for %(buyer)s", buyer=c["buyer"]),
     "assessment_overdue": lambda c: _("Overdue: questionnaire for %(buyer)s", buyer=c["buyer"]),
+    "evidence_expiring": lambda c: _("A document for %(buyer)s expires in %(days)d days",
+                                     buyer=c["buyer"], days=c["days"]),
+    "answer_link_code": lambda c: _("Your code to answer the questionnaire of %(buyer)s",
+                                    buyer=c["buyer"]),
 }
 
 

@@ -1,5 +1,8 @@
 """Daily reminders: 7 and 1 days before the due date, 1 day after; expire after 30 days overdue.
 
+The same run asks vendors for renewed documents 30 and 7 days before an evidence file expires
+(services/expiry.py), and a reminder to a contact who answers by link carries a new link.
+
 Each reminder is sent once: the outbox row (template `assessment_reminder_<when>`, ref assessment)
 is the record that it went out. Run `vendorcheck reminders send` daily (cron), or, with Redis,
 `vendorcheck reminders schedule` once: an RQ job runs every day at `REMINDERS_AT` (UTC) and
@@ -22,6 +25,7 @@ from vendorcheck import audit, mail
 from vendorcheck.extensions import db
 from vendorcheck.models import OutboxMessage, User, utcnow
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
+from vendorcheck.services import answer_links, expiry
 from vendorcheck.services.notify import queue_mail
 
 S = AssessmentStatus
@@ -45,12 +49,16 @@ def _remind(assessment: Assessment, kind: str, template: str, days: int) -> list
     rows = db.session.execute(select(User.email, User.locale).where(User.email.in_(emails))).all()
     locales = {email: locale for email, locale in rows}
     link = mail.external_url("supplier.assessment", assessment_id=assessment.id)
+    # A contact who answers by link gets a new one: the older e-mail's link stops working.
+    fresh = answer_links.reissue_links(assessment)
     out = []
     for recipient in assessment.recipients:
         contact = recipient.contact
         context = {"name": contact.name, "buyer": assessment.buyer_org.name,
                    "vendor": assessment.vendor.legal_name, "due_date": assessment.due_date,
-                   "days": abs(days), "link": link}
+                   "days": abs(days), "link": fresh.get(contact.email, link)}
+        if contact.email in fresh:
+            context["link_expires"] = answer_links.link_expiry(assessment).date()
         out.append(queue_mail(template, to=contact.email, locale=locales.get(contact.email),
                               context=context, org_id=assessment.buyer_org_id,
                               ref=("assessment", assessment.id), kind=f"assessment_{kind}"))
@@ -95,6 +103,9 @@ def send_reminders(today: date | None = None) -> dict[str, int]:
         sent = _remind(assessment, kind, template, days)
         messages += sent
         counts["reminders"] += 1 if sent else 0
+    renewals = expiry.queue_expiry_reminders(today)  # documents about to expire: ask for new ones
+    counts["renewals"] = len(renewals)
+    messages += renewals
     db.session.commit()
     mail.dispatch(messages)
     return counts

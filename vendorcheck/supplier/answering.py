@@ -20,12 +20,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from vendorcheck import downloads
+from vendorcheck import downloads, link_access
 from vendorcheck.access import current_org, get_owned_or_404, requires
 from vendorcheck.errors import render_error
 from vendorcheck.extensions import db
 from vendorcheck.forms import options
 from vendorcheck.i18n import clock_text
+from vendorcheck.link_access import answering
 from vendorcheck.models.assessments import Assessment, AssessmentStatus, Clarification, Evidence
 from vendorcheck.questionnaire import Section, score, validate_answers
 from vendorcheck.questionnaire.client import client_plan
@@ -47,8 +48,14 @@ def _stale(exc: StaleDataError) -> Response:
 
 
 def _assessment(assessment_id: int) -> Assessment:
-    """Load an assessment sent to the active vendor organisation, or 404."""
-    assessment = get_owned_or_404(Assessment, assessment_id, "vendor_org_id")
+    """Load an assessment sent to the active vendor organisation (or the link's), or 404."""
+    holder = link_access.current_holder()
+    if holder is None:
+        assessment = get_owned_or_404(Assessment, assessment_id, "vendor_org_id")
+    else:  # `answering` let the holder in for this assessment only
+        assessment = db.session.get(Assessment, holder.assessment_id)
+        if assessment is None or assessment.id != assessment_id or is_dpa_draft(assessment):
+            abort(404)
     if assessment.status is AssessmentStatus.DRAFT:
         abort(404)
     return assessment
@@ -69,10 +76,14 @@ def _overview(assessment: Assessment) -> dict[str, Any]:
     result = score(q, svc.answers_of(assessment))
     progress = svc.section_progress(q, result.visibility)
     overall = (sum(d for d, _t in progress.values()), sum(t for _d, t in progress.values()))
+    holder = link_access.current_holder()
     return {"assessment": assessment, "q": q, "result": result, "text": vf.text,
             "progress": progress, "overall": overall, "editable": svc.is_editable(assessment),
-            "clarifications": assessment.clarifications, "previous": svc.previous_submissions(assessment),
-            "clar_form": vf.ClarificationAnswerForm(), "dpa_draft": is_dpa_draft(assessment)}
+            "clarifications": assessment.clarifications,
+            # a link holder sees this one assessment only: not the organisation's other answers
+            "previous": [] if holder else svc.previous_submissions(assessment),
+            "clar_form": vf.ClarificationAnswerForm(), "dpa_draft": is_dpa_draft(assessment),
+            "link_holder": holder, "link_code_ok": holder is None or link_access.code_checked(holder)}
 
 
 def _section_context(assessment: Assessment, section: Section, form: Any,
@@ -113,7 +124,7 @@ def assessments_list() -> str:
 
 
 @bp.get("/assessments/<int:assessment_id>", endpoint="assessment")
-@requires(PERM)
+@answering(requires(PERM))
 def assessment_overview(assessment_id: int) -> str:
     """Show the sections with their progress, clarifications and next steps."""
     return render_template("supplier/assessment.html", **_overview(_assessment(assessment_id)))
@@ -134,7 +145,7 @@ def _initial(assessment: Assessment, section: Section) -> dict[str, Any]:
 
 @bp.route("/assessments/<int:assessment_id>/sections/<string(maxlength=64):section_id>",
           methods=["GET", "POST"], endpoint="section")
-@requires(PERM)
+@answering(requires(PERM))
 def section_page(assessment_id: int, section_id: str) -> Any:
     """Show or save one section (works without JavaScript)."""
     assessment = _assessment(assessment_id)
@@ -150,7 +161,7 @@ def section_page(assessment_id: int, section_id: str) -> Any:
         return _section_error(assessment, section, form, values, 200)
     try:
         svc.save_section(assessment, section.id, svc.SectionInput(values, notes, versions),
-                         by=current_user)
+                         by=link_access.actor())
     except svc.AnswerInvalid as exc:
         return _section_error(assessment, section, form, values, 422, exc.problems)
     except DomainError as exc:
@@ -182,7 +193,7 @@ def _after_save(assessment: Assessment, section: Section) -> str:
 
 
 @bp.post("/assessments/<int:assessment_id>/autosave", endpoint="autosave")
-@requires(PERM)
+@answering(requires(PERM))
 def autosave(assessment_id: int) -> tuple[Response, int]:
     """Save one changed item (JSON); 409 on a stale version, replays return the stored result."""
     preloaded = svc.preload(assessment_id)  # held: the session keeps objects weakly
@@ -196,7 +207,7 @@ def autosave(assessment_id: int) -> tuple[Response, int]:
             assessment, str(body.get("item_id", "")), body.get("value"),
             seen_version=body.get("version"),
             request_id=str(body["request_id"]) if body.get("request_id") else None,
-            by=current_user, justification=body.get("justification"))
+            by=link_access.actor(), justification=body.get("justification"))
     except svc.Conflict as exc:
         return jsonify(error="conflict", message=exc.message, current=exc.current,
                        version=exc.version, yours=body.get("value")), 409
@@ -210,7 +221,7 @@ def autosave(assessment_id: int) -> tuple[Response, int]:
 
 @bp.post("/assessments/<int:assessment_id>/items/<string(maxlength=64):item_id>/evidence",
          endpoint="upload_evidence")
-@requires(PERM)
+@answering(requires(PERM))
 def upload_evidence(assessment_id: int, item_id: str) -> Any:
     """Store one evidence file for an item (content checked); the form's answers stay saved."""
     assessment = _assessment(assessment_id)
@@ -218,8 +229,10 @@ def upload_evidence(assessment_id: int, item_id: str) -> Any:
     back = request.form.get("section") or ""
     if upload is None or not upload.filename:
         raise ValidationFailed(_("Choose a file to upload."))
+    effective_on, expires_on = vf.evidence_dates(request.form)
     try:
-        evidence = svc.add_evidence(assessment, item_id, upload, by=current_user)
+        evidence = svc.add_evidence(assessment, item_id, upload, by=link_access.actor(),
+                                    effective_on=effective_on, expires_on=expires_on)
     except UploadRejected as exc:  # name the file: the error page has only the message
         raise UploadRejected(_("“%(name)s” was not uploaded: %(why)s",
                                name=display_name(upload.filename), why=exc.message)) from None
@@ -244,15 +257,29 @@ def _evidence(assessment: Assessment, evidence_id: int) -> Evidence:
 
 
 @bp.get("/assessments/<int:assessment_id>/evidence/<int:evidence_id>", endpoint="download_evidence")
-@requires(PERM)
+@answering(requires(PERM))
 def download_evidence(assessment_id: int, evidence_id: int) -> Response:
     """Download an evidence file of my organisation's assessment."""
     return downloads.evidence_file(_evidence(_assessment(assessment_id), evidence_id))
 
 
+@bp.post("/assessments/<int:assessment_id>/evidence/<int:evidence_id>/dates",
+         endpoint="evidence_dates")
+@answering(requires(PERM))
+def evidence_dates(assessment_id: int, evidence_id: int) -> Any:
+    """Set when an evidence file's document takes effect and when it expires."""
+    assessment = _assessment(assessment_id)
+    evidence = _evidence(assessment, evidence_id)
+    effective_on, expires_on = vf.evidence_dates(request.form)
+    svc.set_evidence_dates(evidence, effective_on=effective_on, expires_on=expires_on,
+                           by=link_access.actor())
+    flash(_("Dates of “%(name)s” saved.", name=evidence.file_name), "success")
+    return redirect(_back_to(assessment, request.form.get("section") or ""), 303)
+
+
 @bp.route("/assessments/<int:assessment_id>/evidence/<int:evidence_id>/remove",
           methods=["GET", "POST"], endpoint="remove_evidence")
-@requires(PERM)
+@answering(requires(PERM))
 def remove_evidence(assessment_id: int, evidence_id: int) -> Any:
     """Confirm, then delete an evidence file while the item is editable."""
     assessment = _assessment(assessment_id)
@@ -260,7 +287,7 @@ def remove_evidence(assessment_id: int, evidence_id: int) -> Any:
     if not form.validate_on_submit():
         return render_template("supplier/remove_evidence.html", assessment=assessment,
                                evidence=evidence, form=form)
-    svc.remove_evidence(evidence, by=current_user)
+    svc.remove_evidence(evidence, by=link_access.actor())
     flash(_("File removed."), "success")
     return redirect(url_for("supplier.assessment", assessment_id=assessment.id))
 
@@ -287,17 +314,17 @@ def copy_answers(assessment_id: int) -> Any:
 
 
 @bp.route("/assessments/<int:assessment_id>/submit", methods=["GET", "POST"], endpoint="submit")
-@requires(PERM)
+@answering(requires(PERM))
 def submit(assessment_id: int) -> Any:
     """Show what is missing, or the attestation; submit with the attestation."""
     assessment = _assessment(assessment_id)
     form = vf.AttestationForm()
     if request.method == "GET":
-        form.name.data, form.role.data = svc.known_signatory(assessment, current_user)
+        form.name.data, form.role.data = svc.known_signatory(assessment, link_access.actor())
     if form.validate_on_submit():
         try:
             svc.submit_assessment(assessment, name=form.name.data, role=form.role.data,
-                                  statement=form.statement.data, by=current_user)
+                                  statement=form.statement.data, by=link_access.actor())
             flash(_("Thank you: your answers were submitted."), "success")
             return redirect(url_for("supplier.assessment", assessment_id=assessment.id))
         except DomainError as exc:
@@ -316,7 +343,7 @@ def _missing(assessment: Assessment) -> list[tuple[str, str, str]]:
 
 @bp.post("/assessments/<int:assessment_id>/clarifications/<int:clarification_id>",
          endpoint="answer_clarification")
-@requires(PERM)
+@answering(requires(PERM))
 def answer_clarification(assessment_id: int, clarification_id: int) -> Any:
     """Answer the buyer's question about one item."""
     assessment = _assessment(assessment_id)
@@ -326,6 +353,6 @@ def answer_clarification(assessment_id: int, clarification_id: int) -> Any:
     form = vf.ClarificationAnswerForm()
     if not form.validate_on_submit():
         raise ValidationFailed(_("Write your answer to the question."))
-    svc.answer_clarification(clarification, form.answer.data, by=current_user)
+    svc.answer_clarification(clarification, form.answer.data, by=link_access.actor())
     flash(_("Your answer was sent to the buyer."), "success")
     return redirect(url_for("supplier.assessment", assessment_id=assessment.id))

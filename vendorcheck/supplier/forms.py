@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 from typing import Any
 
 from flask_babel import get_locale
@@ -26,6 +27,7 @@ from vendorcheck.forms import (
 from vendorcheck.i18n import country_name
 from vendorcheck.questionnaire import Item, Section
 from vendorcheck.questionnaire.countries import ISO_3166_ALPHA2
+from vendorcheck.services.errors import ValidationFailed
 
 MAX_TABLE_ROWS = 500
 
@@ -184,3 +186,22 @@ class ClarificationAnswerForm(BaseForm):
     """The vendor's answer to a buyer's question."""
 
     answer = TextAreaField(_l("Your answer"), validators=[DataRequired(), Length(max=5000)])
+
+
+class LinkCodeForm(BaseForm):
+    """The one-time code mailed to a link's contact (sensitive assessments)."""
+
+    code = StringField(_l("Code from the e-mail"), validators=[DataRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
+def evidence_dates(form: Any) -> tuple[date | None, date | None]:
+    """Read the optional validity dates posted with an evidence file (ISO dates), or refuse."""
+    found: list[date | None] = []
+    for name in ("effective_on", "expires_on"):
+        text = str(form.get(name) or "").strip()
+        try:
+            found.append(date.fromisoformat(text) if text else None)
+        except ValueError:
+            raise ValidationFailed(_l("Give dates as year-month-day, e.g. 2027-03-31.")) from None
+    return found[0], found[1]

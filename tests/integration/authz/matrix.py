@@ -22,7 +22,12 @@ MEMBERS = BUYER_ALL | {"vendor.admin"}
 VENDOR = frozenset({"vendor.admin"})
 DPA_SIGNERS = frozenset({"buyer.admin", "buyer.legal"})  # accept or object to a DPA
 
-ACTORS = ("anon", "a.admin", "a.assessor", "a.legal", "a.vendor", "b.admin", "b.vendor")
+# "a.link"/"b.link" hold an answer link to tenant A's/B's assessment (no account): they act as
+# anonymous visitors everywhere but on the routes that list them in `link`, for assessment A only.
+ACTORS = ("anon", "a.admin", "a.assessor", "a.legal", "a.vendor", "b.admin", "b.vendor", "a.link",
+          "b.link")
+LINK_HOLDERS = frozenset({"a.link", "b.link"})
+HOLDER_ONLY = "holder"  # routes for link holders only: members get 403, anonymous visitors login
 OK = frozenset({200, 302, 303})
 
 
@@ -42,10 +47,11 @@ class Route:
     target: str | None = None          # organisation the target object belongs to: "a.buyer"
     ok: dict[str, frozenset[int]] = field(default_factory=dict)
     override: dict[str, int] = field(default_factory=dict)   # "user" → status for logged-in users
+    link: frozenset[str] = frozenset()  # methods the holder of tenant A's answer link may use
 
 
 def _vendor_form(w: Any, actor: str) -> dict[str, Any]:
-    user = w.user(actor) if actor != "anon" else None
+    user = w.user(actor) if actor not in LINK_HOLDERS | {"anon"} else None
     return {"legal_name": "Matrix Vendor", "criticality": "low", "country": "FR",
             "owner_id": user.id if user else 1}
 
@@ -103,7 +109,8 @@ MATRIX: dict[str, Route] = {
     "org.audit_log": Route(lambda w: "/org/audit", {"GET": ADMINS}),
     "org.outbox": Route(lambda w: "/org/outbox", {"GET": ADMINS}),
     "org.switch": Route(lambda w: "/org/switch", {"POST": USER},
-                        data=lambda w, a: {"org_id": w.org_of(a).id if a != "anon" else 1}),
+                        data=lambda w, a: {"org_id": w.org_of(a).id if a not in LINK_HOLDERS | {"anon"}
+                                                   else 1}),
     "buyer.vendors": Route(lambda w: "/buyer/vendors", {"GET": BUYER_ALL}),
     "buyer.create_vendor": Route(lambda w: "/buyer/vendors/new",
                                  {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=_vendor_form),
@@ -127,34 +134,44 @@ MATRIX: dict[str, Route] = {
         {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {}, target="a.buyer"),
     "supplier.assessments": Route(lambda w: "/vendor/assessments", {"GET": VENDOR}),
     "supplier.assessment": Route(lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}",
-                               {"GET": VENDOR}, target="a.vendor"),
+                               {"GET": VENDOR}, target="a.vendor", link=frozenset({"GET"})),
     "supplier.section": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/sections/main",
-        {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {"has_dpa": "yes"}, target="a.vendor"),
+        {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {"has_dpa": "yes"}, target="a.vendor",
+        link=frozenset({"GET", "POST"})),
     "supplier.autosave": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/autosave", {"POST": VENDOR},
-        data=lambda w, a: {"item_id": "has_dpa", "value": "yes"}, target="a.vendor"),
+        data=lambda w, a: {"item_id": "has_dpa", "value": "yes"}, target="a.vendor",
+        link=frozenset({"POST"})),
     "supplier.upload_evidence": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/items/docs/evidence",
-        {"POST": VENDOR}, data=lambda w, a: {}, target="a.vendor", ok={"POST": frozenset({422})}),
+        {"POST": VENDOR}, data=lambda w, a: {}, target="a.vendor", ok={"POST": frozenset({422})},
+        link=frozenset({"POST"})),
     "supplier.download_evidence": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
                   f"{w.extra.get('evidence_a', 0)}",
-        {"GET": VENDOR}, target="a.vendor"),
+        {"GET": VENDOR}, target="a.vendor", link=frozenset({"GET"})),
     "supplier.remove_evidence": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
                   f"{w.extra.get('evidence_a', 0)}/remove",
-        {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor"),
+        {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor",
+        link=frozenset({"GET", "POST"})),
+    "supplier.evidence_dates": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
+                  f"{w.extra.get('evidence_a', 0)}/dates",
+        {"POST": VENDOR}, data=lambda w, a: {"expires_on": "2030-01-31"}, target="a.vendor",
+        link=frozenset({"POST"})),
     "supplier.copy": Route(lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/copy",
                          {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor",
                          ok={"POST": frozenset({422})}),
     "supplier.submit": Route(lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/submit",
                            {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {},
-                           target="a.vendor", ok={"POST": frozenset({422})}),
+                           target="a.vendor", ok={"POST": frozenset({422})}, link=frozenset({"GET", "POST"})),
     "supplier.answer_clarification": Route(
         lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/clarifications/"
                   f"{w.extra.get('clarification_a', 0)}",
-        {"POST": VENDOR}, data=lambda w, a: {"answer": "Here it is"}, target="a.vendor"),
+        {"POST": VENDOR}, data=lambda w, a: {"answer": "Here it is"}, target="a.vendor",
+        link=frozenset({"POST"})),
     # Buyer review (the world's assessment is still with the vendor: review actions answer 409).
     "buyer.dashboard": Route(lambda w: "/buyer/assessments", {"GET": BUYER_ALL}),
     "buyer.new": Route(lambda w: "/buyer/assessments/new", {"GET": BUYER_EDIT, "POST": BUYER_EDIT},
@@ -259,6 +276,20 @@ MATRIX: dict[str, Route] = {
         lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/subprocessors.atom", {"GET": PUBLIC}),
     "dpa.subprocessors_json": Route(
         lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/subprocessors.json", {"GET": PUBLIC}),
+    # Answering by link (no account): the link itself is public (a closed link answers 404/409/410
+    # with its own page); the code and account pages are for the link's holder only.
+    "supplier.link_open": Route(lambda w: f"/vendor/link/{w.extra.get('link_token_a', 'x')}",
+                                {"GET": PUBLIC}),
+    "supplier.link_code": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/link/code",
+        {"GET": HOLDER_ONLY, "POST": HOLDER_ONLY}, data=lambda w, a: {}, link=frozenset({"GET", "POST"})),
+    "supplier.link_account": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/link/account",
+        {"POST": HOLDER_ONLY}, data=lambda w, a: {}, link=frozenset({"POST"})),
+    "buyer.revoke_link": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/links/"
+                  f"{w.extra.get('link_a', 0)}/revoke",
+        {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {}, target="a.buyer"),
     "supplier.dpa_manage": Route(lambda w: "/vendor/dpa", {"GET": VENDOR}),
     "supplier.dpa_draft": Route(lambda w: "/vendor/dpa/draft", {"GET": VENDOR, "POST": VENDOR},
                        data=lambda w, a: {}),
@@ -343,6 +374,12 @@ MATRIX: dict[str, Route] = {
 def expected(route: Route, method: str, actor: str) -> str | int:
     """Return "ok", "login" or a status code for one case."""
     allow = route.allow[method]
+    if actor in LINK_HOLDERS:
+        if actor == "a.link" and method in route.link:
+            return "ok"
+        actor = "anon"  # outside its one assessment a link is nothing
+    if allow == HOLDER_ONLY:
+        return "login" if actor == "anon" else 403
     if actor == "anon":
         return "ok" if allow == PUBLIC else "login"
     if allow in (PUBLIC, USER):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.authz.matrix import MATRIX, OK, cases, expected
+from tests.factories.links import link_cookie_path
+from tests.integration.authz.matrix import LINK_HOLDERS, MATRIX, OK, cases, expected
 from tests.integration.conftest import db_fingerprint
 from vendorcheck.extensions import db
+from vendorcheck.link_access import COOKIE
 from vendorcheck.models import AuditEntry
 
 
@@ -36,7 +38,11 @@ def test_access(app, client, world, login_as, endpoint, method, actor):
     catalogue = app.extensions["questionnaires"].questionnaires
     if catalogue:
         world.extra["questionnaire"] = (catalogue[0].id, catalogue[0].version)
-    login_as(None if actor == "anon" else world.user(actor))
+    login_as(None if actor in LINK_HOLDERS | {"anon"} else world.user(actor))
+    if actor in LINK_HOLDERS:  # the cookie a browser keeps after opening the link
+        tenant = actor.split(".")[0]
+        client.set_cookie(COOKIE, world.extra[f"link_token_{tenant}"],
+                          path=link_cookie_path(world.extra[f"assessment_{tenant}"]))
     data = route.data(world, actor) if route.data and method == "POST" else None
     before, audit_before = db_fingerprint(app), _audit_count(app)
 

@@ -25,6 +25,7 @@ from vendorcheck.services.assessments.answering import (
     remove_evidence,
     save_answer,
     save_section,
+    set_evidence_dates,
 )
 from vendorcheck.services.assessments.reading import (
     NotEditable,
@@ -63,5 +64,5 @@ __all__ = [
     "open_clarifications",
     "overall_progress", "preload", "previous_submissions", "questionnaire_of", "refresh_results",
     "refresh_stale", "remove_evidence", "reviewed_of", "save_answer", "save_section", "section_progress",
-    "send_assessment", "submit_assessment", "vendor_assessments",
+    "send_assessment", "set_evidence_dates", "submit_assessment", "vendor_assessments",
 ]

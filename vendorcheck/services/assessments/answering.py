@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
@@ -22,6 +22,7 @@ from werkzeug.datastructures import FileStorage
 from vendorcheck import audit, database
 from vendorcheck.extensions import db
 from vendorcheck.i18n import clock_text
+from vendorcheck.link_access import Actor, user_of
 from vendorcheck.models import User, utcnow
 from vendorcheck.models.assessments import (
     EDITABLE_STATUSES,
@@ -157,7 +158,7 @@ def _conflict(answer: Answer) -> Conflict:
 
 
 def _store(assessment: Assessment, item_id: str, value: Any, justification: str | None, *,
-           by: User, keep_justification: bool = False) -> Answer:
+           by: Actor, keep_justification: bool = False) -> Answer:
     """Create or update one answer row (no version check here)."""
     answer = next((a for a in assessment.answers if a.item_id == item_id), None)
     if answer is None:
@@ -166,7 +167,7 @@ def _store(assessment: Assessment, item_id: str, value: Any, justification: str 
     answer.value = value
     if not keep_justification:
         answer.justification = justification
-    answer.updated_by_id, answer.updated_by = by.id, by
+    answer.updated_by_id, answer.updated_by = by.id, user_of(by)
     answer.updated_at = utcnow()
     answer.needs_reconfirmation = False
     return answer
@@ -279,7 +280,7 @@ def _keep_receipt(assessment_id: int, request_id: str, item_id: str, version: in
 
 
 def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_version: object,
-                request_id: str | None, by: User, justification: str | None = None,
+                request_id: str | None, by: Actor, justification: str | None = None,
                 keep_justification: bool = True) -> Saved:
     """Save one item's answer (autosave): validate, check the version, update progress, commit.
 
@@ -343,7 +344,7 @@ class SectionInput:
 
 
 def save_section(assessment: Assessment, section_id: str, data: SectionInput, *,
-                 by: User) -> int:
+                 by: Actor) -> int:
     """Save a section's visible answers at once (hidden items' values are ignored); return count."""
     q = questionnaire_of(assessment)
     section = next((s for s in q.sections if s.id == section_id), None)
@@ -428,8 +429,11 @@ def copy_answers_from(previous: Assessment, into: Assessment, *, by: User) -> in
 
 
 def add_evidence(assessment: Assessment, item_id: str, upload: FileStorage, *,
-                 by: User) -> Evidence:
-    """Check and store one evidence file for an item; refuse over quota or by content."""
+                 by: Actor, effective_on: date | None = None, expires_on: date | None = None
+                 ) -> Evidence:
+    """Check and store one evidence file for an item (with the document's validity dates);
+    refuse over quota or by content."""
+    _check_dates(effective_on, expires_on)
     q = questionnaire_of(assessment)
     if not q.has_item(item_id):
         raise UnknownItem(_l("Unknown item '%(item)s'.", item=str(item_id)[:64]))
@@ -452,7 +456,7 @@ def add_evidence(assessment: Assessment, item_id: str, upload: FileStorage, *,
                                mb=int(cfg.get("EVIDENCE_MAX_TOTAL_MB", 200))))
     evidence = Evidence(item_id=item_id, file_name=checked.display_name, storage_key=key,
                         content_type=checked.content_type, size=size, sha256=sha256,
-                        uploaded_by_id=by.id)
+                        uploaded_by_id=by.id, effective_on=effective_on, expires_on=expires_on)
     try:
         assessment.evidence.append(evidence)
         db.session.flush()
@@ -463,7 +467,8 @@ def add_evidence(assessment: Assessment, item_id: str, upload: FileStorage, *,
         refresh_results(assessment, q)
         audit.record("evidence_uploaded", by=by, org=assessment.vendor_org_id, obj=evidence,
                      details={"assessment_id": assessment.id, "item": item_id, "sha256": sha256,
-                              "size": size})
+                              "size": size, "expires_on": expires_on.isoformat() if expires_on
+                              else None})
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -481,7 +486,26 @@ def _evidence_rules(item: Item) -> tuple[tuple[str, ...], float]:
     return item.evidence.accept, min(float(item.evidence.max_mb or cap), cap)
 
 
-def remove_evidence(evidence: Evidence, *, by: User) -> None:
+def _check_dates(effective_on: date | None, expires_on: date | None) -> None:
+    """Refuse a document that would expire before it takes effect."""
+    if effective_on and expires_on and expires_on < effective_on:
+        raise ValidationFailed(_l("The expiry date must come after the date the document takes "
+                                  "effect."))
+
+
+def set_evidence_dates(evidence: Evidence, *, effective_on: date | None, expires_on: date | None,
+                       by: Actor) -> None:
+    """Set when an evidence file's document takes effect and expires, while it is editable."""
+    check_editable(evidence.assessment, evidence.item_id)
+    _check_dates(effective_on, expires_on)
+    evidence.effective_on, evidence.expires_on = effective_on, expires_on
+    audit.record("evidence_dates_set", by=by, org=evidence.assessment.vendor_org_id, obj=evidence,
+                 details={"effective_on": effective_on.isoformat() if effective_on else None,
+                          "expires_on": expires_on.isoformat() if expires_on else None})
+    db.session.commit()
+
+
+def remove_evidence(evidence: Evidence, *, by: Actor) -> None:
     """Delete an evidence file while the item is still editable."""
     assessment = evidence.assessment
     check_editable(assessment, evidence.item_id)

@@ -16,15 +16,16 @@ from vendorcheck.models import (
     Membership,
     Organisation,
     OutboxMessage,
-    Role,
     User,
     Vendor,
     utcnow,
 )
 from vendorcheck.models.assessments import Assessment, AssessmentRecipient, AssessmentStatus
 from vendorcheck.questionnaire import Questionnaire
+from vendorcheck.services.answer_links import issue_link, link_mail
 from vendorcheck.services.errors import ValidationFailed
 from vendorcheck.services.invitations import (
+    contact_role,
     new_invitation,
     queue_invitation_mail,
     recipient_locale,
@@ -36,9 +37,12 @@ S = AssessmentStatus
 
 def create_sent_assessment(buyer_org: Organisation, vendor: Vendor, questionnaire: Questionnaire,
                            *, due_date: date | None, contacts: Sequence[Contact], message: str,
-                           by: User) -> tuple[Assessment, list[OutboxMessage]]:
+                           by: User, by_link: bool = False, sensitive: bool = False
+                           ) -> tuple[Assessment, list[OutboxMessage]]:
     """Create a sent assessment and queue its e-mails in the outbox (flush only, no commit).
 
+    With `by_link`, each contact gets a link that answers without an account (answer_links.py);
+    `sensitive` asks a link's holder for a one-time code before the first save in a browser.
     The caller commits once, then dispatches the returned messages.
     """
     if vendor.buyer_org_id != buyer_org.id or any(c.vendor_id != vendor.id for c in contacts):
@@ -49,7 +53,7 @@ def create_sent_assessment(buyer_org: Organisation, vendor: Vendor, questionnair
         buyer_org_id=buyer_org.id, vendor_id=vendor.id, questionnaire_id=questionnaire.id,
         questionnaire_version=questionnaire.version, questionnaire_sha256=questionnaire.sha256,
         status=S.SENT, due_date=due_date, message=(message or "").strip(), created_by_id=by.id,
-        sent_at=utcnow())
+        sent_at=utcnow(), sensitive=sensitive)
     assessment.recipients = [AssessmentRecipient(contact_id=c.id) for c in contacts]
     db.session.add(assessment)
     db.session.flush()
@@ -61,27 +65,30 @@ def create_sent_assessment(buyer_org: Organisation, vendor: Vendor, questionnair
     # (it revokes the contact's older invitation link).
     for contact in contacts:
         user = _user_by_email(contact.email)
-        if user is not None and _is_member(user, vendor.vendor_org_id):
+        if by_link:
+            link, token = issue_link(assessment, contact, by=by)
+            messages.append(link_mail(link, token, "assessment_sent", context))
+        elif user is not None and _is_member(user, vendor.vendor_org_id):
             messages.append(queue_mail(
                 "assessment_sent", to=contact.email, locale=recipient_locale(contact.email, vendor),
                 context={**context, "name": contact.name, "link": _vendor_link(assessment)},
                 org_id=buyer_org.id, ref=("assessment", assessment.id)))
         else:
-            role = Role.CONTRIBUTOR if vendor.vendor_org_id else Role.ADMIN
+            role = contact_role(vendor)
             invitation, token = new_invitation(
                 kind=InvitationKind.VENDOR_CONTACT, org=buyer_org, vendor=vendor,
                 email=contact.email, name=contact.name, role=role, by=by)
             messages.append(queue_invitation_mail(invitation, token, assessment=context))
     audit.record("assessment_sent", by=by, org=buyer_org.id, obj=assessment, details={
         "vendor_id": vendor.id, "questionnaire": questionnaire.key,
-        "recipients": [c.email for c in contacts]})
+        "recipients": [c.email for c in contacts], "by_link": by_link, "sensitive": sensitive})
     db.session.flush()
     return assessment, messages
 
 
 def send_assessment(buyer_org: Organisation, vendor: Vendor, questionnaire: Questionnaire, *,
                     due_date: date | None, contacts: Sequence[Contact], message: str,
-                    by: User) -> Assessment:
+                    by: User, by_link: bool = False, sensitive: bool = False) -> Assessment:
     """Send a questionnaire version to a vendor's contacts; invite those without an account."""
     if not questionnaire.for_buyers:
         raise ValidationFailed(_l("This questionnaire is filled in by vendors for themselves; it cannot "
@@ -89,7 +96,7 @@ def send_assessment(buyer_org: Organisation, vendor: Vendor, questionnaire: Ques
     try:
         assessment, messages = create_sent_assessment(
             buyer_org, vendor, questionnaire, due_date=due_date, contacts=contacts,
-            message=message, by=by)
+            message=message, by=by, by_link=by_link, sensitive=sensitive)
         db.session.commit()
     except BaseException:
         db.session.rollback()  # no half-sent assessment, invitation or e-mail stays behind

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
-from vendorcheck.models import OutboxMessage, User, utcnow
+from vendorcheck.link_access import Actor
+from vendorcheck.models import OutboxMessage, utcnow
 from vendorcheck.models.assessments import (
     EDITABLE_STATUSES,
     Assessment,
@@ -53,7 +54,7 @@ def missing_items(assessment: Assessment) -> list[str]:
     return score(questionnaire_of(assessment), answers_of(assessment)).missing_required
 
 
-def known_signatory(assessment: Assessment, user: User) -> tuple[str, str]:
+def known_signatory(assessment: Assessment, user: Actor) -> tuple[str, str]:
     """Return the name and role that prefill the submit attestation, so the vendor does not retype
     them: the user's name; the role given in this questionnaire's own attestation under that
     name, else the role of the user's latest attestation, else empty."""
@@ -76,7 +77,7 @@ def _same_person(typed: object, name: str) -> bool:
 
 
 def submit_assessment(assessment: Assessment, *, name: str, role: str, statement: str,
-                      by: User) -> Assessment:
+                      by: Actor) -> Assessment:
     """Submit with an attestation when every required visible item is answered."""
     if assessment.status not in EDITABLE_STATUSES:
         check_editable(assessment, "")
@@ -116,7 +117,7 @@ def _notify_buyer(assessment: Assessment) -> list[OutboxMessage]:
                        org_id=assessment.buyer_org_id, ref=("assessment", assessment.id))]
 
 
-def answer_clarification(clarification: Clarification, text: str, *, by: User) -> Clarification:
+def answer_clarification(clarification: Clarification, text: str, *, by: Actor) -> Clarification:
     """Answer a buyer's clarification; the last answer puts the assessment back in review."""
     assessment = clarification.assessment
     if clarification.state is not ClarificationState.OPEN:
