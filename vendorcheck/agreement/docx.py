@@ -79,7 +79,7 @@ def _clause(document: Any, clause: Mapping[str, Any], level: int, words: Mapping
     document.add_heading(f"{words.get('clause', '')} {clause['id']} — {clause['title']}".strip(),
                          level=min(level, 9))
     if clause.get("refs"):
-        refs = " · ".join(_text(ref.get("text")) for ref in clause["refs"])
+        refs = " · ".join(_text(getattr(ref, "text", ref)) for ref in clause["refs"])
         document.add_paragraph(f"{words.get('references', '')} {refs}".strip(), style="Quote")
     for paragraph in clause.get("paragraphs") or []:
         document.add_paragraph(_text(paragraph))
