@@ -150,4 +150,5 @@ def security_document(content: Mapping[str, Any], *, locale: str, q: Questionnai
     }
 
 
-__all__ = ["HEADINGS", "Heading", "has_breach_commitment", "incident_text", "security_document", "subprocessor_text"]
+__all__ = ["HEADINGS", "Heading", "has_breach_commitment", "incident_text", "security_document",
+           "subprocessor_text"]
