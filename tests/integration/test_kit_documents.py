@@ -99,6 +99,13 @@ def test_charter_preview_publish_and_public_page(app, client, published, login_a
     pdf = client.get(f"/dpa/{slug}/charter.pdf?locale=fr")
     assert pdf.status_code == 200 and pdf.get_data().startswith(b"%PDF")
     assert client.get("/dpa/no-such-vendor/charter").status_code == 404
+    login_as(published.user("a.admin"))  # the buyer sees it from its vendor page
+    vendor_page = client.get(f"/buyer/vendors/{published['a'].vendor.id}").get_data(as_text=True)
+    assert f'href="/dpa/{slug}/charter"' in vendor_page and "GDPR charter, version 1" in vendor_page
+    assert f'href="/dpa/{slug}/v1#annex-iii"' in vendor_page
+    login_as(published.user("b.admin"))
+    other = client.get(f"/buyer/vendors/{published['b'].vendor.id}").get_data(as_text=True)
+    assert "has not published a GDPR charter" in other
 
 
 def test_missing_facts_block_publishing(app, client, world, login_as):

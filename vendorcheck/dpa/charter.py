@@ -5,6 +5,8 @@ Reads only published, immutable `CharterVersion` rows; no login; rate limited li
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, abort, render_template, request
 
 from vendorcheck.dpa.blueprint import bp
@@ -16,6 +18,12 @@ from vendorcheck.models.kit import CharterVersion
 from vendorcheck.services import kit_charter as svc
 
 LOCALES = ("en", "fr")
+
+
+@bp.app_context_processor
+def _kit_helpers() -> dict[str, Any]:
+    """Let the buyer's vendor page link a vendor's published charter and its DPA in force."""
+    return {"kit_published": svc.published_of}
 
 
 def _published(slug: str) -> tuple[DpaProfile, CharterVersion]:

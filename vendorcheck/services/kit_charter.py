@@ -103,6 +103,17 @@ def published_by_slug(slug: str) -> tuple[DpaProfile, CharterVersion] | None:
     return (profile, charter) if profile is not None and charter is not None else None
 
 
+def published_of(vendor_org_id: int) -> dict[str, Any] | None:
+    """Return a vendor's latest published charter with its public slug and the DPA it links to."""
+    charter = latest(vendor_org_id)
+    if charter is None:
+        return None
+    profile = db.session.scalar(select(DpaProfile).where(DpaProfile.vendor_org_id == vendor_org_id))
+    if profile is None:
+        return None
+    return {"slug": profile.slug, "charter": charter, "dpa": charter.facts.get("dpa")}
+
+
 def publish(org: Organisation, *, by: User, confirmed: bool) -> CharterVersion:
     """Publish the charter as a new immutable version (refused while facts are missing)."""
     if not confirmed:
@@ -150,5 +161,6 @@ def signed_pdf(version: CharterVersion, locale: str) -> bytes:
 
 
 __all__ = ["CharterConflict", "CharterIncomplete", "CharterNotConfirmed", "CharterUnchanged",
-           "context_of", "draft_facts", "latest", "publish", "published_by_slug", "render_html",
+           "context_of", "draft_facts", "latest", "publish", "published_by_slug", "published_of",
+           "render_html",
            "signed_pdf", "versions_of"]
