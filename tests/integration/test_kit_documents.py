@@ -15,7 +15,7 @@ from tests.factories.evidence import make_evidence_row
 from tests.unit.dpa.test_register import INDIA_SCC, US_DPF
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Vendor
-from vendorcheck.models.kit import CharterVersion
+from vendorcheck.models.kit import CharterVersion, RegisterVersion
 from vendorcheck.services import dpa as dpa_svc
 
 SUBS = [OVH, US_DPF, INDIA_SCC]
@@ -126,7 +126,9 @@ def test_missing_facts_block_publishing(app, client, world, login_as):
 def test_docx_exports_open_with_headings_and_tables(app, client, published, login_as, locale):
     login_as(published.user("a.vendor"))
     client.get("/vendor/kit")
-    register = _docx(client.get(f"/vendor/kit/register/versions/1.docx?locale={locale}"))
+    with app.app_context():
+        version_id = db.session.scalar(select(func.max(RegisterVersion.id)))
+    register = _docx(client.get(f"/vendor/kit/register/versions/{version_id}.docx?locale={locale}"))
     titles = _headings(register)
     words = {"en": ("3. Transfers to third countries (Art. 30(2)(c))", "United States"),
              "fr": ("3. Transferts vers des pays tiers (art. 30, § 2, c))", "États-Unis")}[locale]
