@@ -45,6 +45,9 @@ PERMISSIONS: dict[str, tuple[str, frozenset[Role]]] = {
     "dpa.attach": ("buyer", BUYER_ROLES),
     "dpa.objections.view": ("vendor", VENDOR_ROLES),
     "dpa.objections.respond": ("vendor", frozenset({Role.ADMIN})),
+    # The compliance kit (issue 21): every vendor member reads and exports, admins edit it.
+    "kit.view": ("vendor", VENDOR_ROLES),
+    "kit.manage": ("vendor", frozenset({Role.ADMIN})),
 }
 
 

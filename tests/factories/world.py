@@ -169,3 +169,20 @@ def add_dpa_relation_world(world: World) -> None:
         "dpa_v2_id_a": v2.id, "dpa_proposal_a": proposal.id,
         "dpa_confirm_token": token, "dpa_art28_assessment_a": art28.id,
         "dpa_unsubscribe_token": dpa_notify.unsubscribe_token(subscription)})
+
+
+def add_kit_world(world: World) -> None:
+    """Vendor A's compliance kit: a register version, a controller added by hand and a published
+    charter (needs add_dpa_relation_world first). Ids go to `world.extra` under "kit_*"."""
+    from vendorcheck.services import kit_charter, kit_register
+
+    vendor_org = db.session.get(Organisation, world["a"].vendor_org.id)
+    user = db.session.get(User, world.user("a.vendor").id)
+    assert vendor_org is not None and user is not None
+    row = kit_register.add_controller(vendor_org, {
+        "name": "Hand Controller SA", "address": "2 rue M, Paris", "contact_name": "Hand DPO",
+        "contact_email": "dpo@hand.example"}, by=user)
+    version = kit_register.refresh(vendor_org, by=user)
+    charter = kit_charter.publish(vendor_org, by=user, confirmed=True)
+    world.extra.update({"kit_controller_a": row.id, "kit_version_a": version.id,
+                        "kit_charter_a": charter.id})

@@ -9,7 +9,7 @@ from flask import Blueprint
 
 def routes() -> Blueprint:
     """Return the area's blueprint with every route registered (its view modules add them on import)."""
-    from vendorcheck.dpa import helpers, pages, subscriptions  # noqa: F401
+    from vendorcheck.dpa import charter, helpers, pages, subscriptions  # noqa: F401
     from vendorcheck.dpa.blueprint import bp
 
     return bp

@@ -9,7 +9,13 @@ from fakeredis import FakeRedis
 from flask import Flask
 from rq import Queue
 
-from tests.factories.world import World, add_assessment_world, add_dpa_relation_world, add_pack_world
+from tests.factories.world import (
+    World,
+    add_assessment_world,
+    add_dpa_relation_world,
+    add_kit_world,
+    add_pack_world,
+)
 
 
 @pytest.fixture
@@ -25,6 +31,7 @@ def world(world: World, app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         add_pack_world(world, tmp_path / "instance" / "packs")
         if _needs_dpa_world(request):  # after the pack world: it moves the instance folder
             add_dpa_relation_world(world)
+            add_kit_world(world)
     return world
 
 
@@ -33,4 +40,4 @@ def _needs_dpa_world(request: pytest.FixtureRequest) -> bool:
     callspec = getattr(request.node, "callspec", None)
     endpoint = callspec.params.get("endpoint") if callspec is not None else None
     name = str(endpoint)
-    return endpoint is None or name.startswith("dpa.") or ".dpa_" in name
+    return endpoint is None or name.startswith("dpa.") or ".dpa_" in name or ".kit_" in name

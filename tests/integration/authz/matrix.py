@@ -368,6 +368,54 @@ MATRIX: dict[str, Route] = {
     "supplier.dpa_prefill": Route(
         lambda w: f"/vendor/dpa/assessments/{w.extra.get('dpa_art28_assessment_a', 0)}/prefill",
         {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor"),
+    # --- the compliance kit (issue 21): vendor A's register version, hand-kept controller,
+    # buyer A as controller and published charter come from tests/factories/world.py.
+    "supplier.kit_register": Route(lambda w: "/vendor/kit", {"GET": VENDOR}),
+    "supplier.kit_history": Route(lambda w: "/vendor/kit/register/history", {"GET": VENDOR}),
+    "supplier.kit_version": Route(
+        lambda w: f"/vendor/kit/register/versions/{w.extra.get('kit_version_a', 0)}",
+        {"GET": VENDOR}, target="a.vendor"),
+    "supplier.kit_export": Route(
+        lambda w: f"/vendor/kit/register/versions/{w.extra.get('kit_version_a', 0)}.xlsx",
+        {"GET": VENDOR}, target="a.vendor"),
+    "supplier.kit_pdf": Route(
+        lambda w: f"/vendor/kit/register/versions/{w.extra.get('kit_version_a', 0)}.pdf",
+        {"GET": VENDOR}, target="a.vendor"),
+    "supplier.kit_controller_new": Route(
+        lambda w: "/vendor/kit/controllers/new", {"GET": VENDOR, "POST": VENDOR},
+        data=lambda w, a: {"name": "Matrix Controller SA", "address": "1 rue M, Paris"}),
+    "supplier.kit_controller_edit": Route(
+        lambda w: f"/vendor/kit/controllers/{w.extra.get('kit_controller_a', 0)}/edit",
+        {"GET": VENDOR, "POST": VENDOR},
+        data=lambda w, a: {"name": "Hand Controller SA", "address": "2 rue M, Paris"},
+        target="a.vendor"),
+    "supplier.kit_controller_remove": Route(
+        lambda w: f"/vendor/kit/controllers/{w.extra.get('kit_controller_a', 0)}/remove",
+        {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor"),
+    "supplier.kit_buyer_edit": Route(
+        lambda w: f"/vendor/kit/buyers/{w['a'].buyer.id}/edit", {"GET": VENDOR, "POST": VENDOR},
+        data=lambda w, a: {"name": "Buyer A SA", "address": "1 rue A, Lyon"}, target="a.vendor"),
+    "supplier.kit_buyer_remove": Route(
+        lambda w: f"/vendor/kit/buyers/{w['a'].buyer.id}/remove",
+        {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor"),
+    "supplier.kit_security": Route(lambda w: "/vendor/kit/security", {"GET": VENDOR}),
+    "supplier.kit_security_pdf": Route(lambda w: "/vendor/kit/security.pdf", {"GET": VENDOR},
+                                       ok={"GET": frozenset({200, 409})}),
+    "supplier.kit_charter": Route(lambda w: "/vendor/kit/charter", {"GET": VENDOR}),
+    # Vendor A's charter is published and unchanged (409); vendor B has no DPA answers (409).
+    "supplier.kit_charter_publish": Route(
+        lambda w: "/vendor/kit/charter/publish", {"POST": VENDOR}, data=lambda w, a: {"confirm": "y"},
+        ok={"POST": frozenset({409})}),
+    "supplier.kit_register_docx": Route(
+        lambda w: f"/vendor/kit/register/versions/{w.extra.get('kit_version_a', 0)}.docx",
+        {"GET": VENDOR}, target="a.vendor"),
+    # Vendor B has no DPA answers: its DOCX exports answer 409 with a message.
+    "supplier.kit_docx": Route(lambda w: "/vendor/kit/charter.docx", {"GET": VENDOR},
+                               ok={"GET": frozenset({200, 409})}),
+    "dpa.charter": Route(lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/charter",
+                         {"GET": PUBLIC}),
+    "dpa.charter_pdf": Route(lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/charter.pdf",
+                             {"GET": PUBLIC}),
 }
 
 
