@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     HiddenField,
@@ -184,3 +185,16 @@ class ClarificationAnswerForm(BaseForm):
     """The vendor's answer to a buyer's question."""
 
     answer = TextAreaField(_l("Your answer"), validators=[DataRequired(), Length(max=5000)])
+
+
+class SheetUploadForm(BaseForm):
+    """The filled spreadsheet to read back (nothing is saved before the preview is applied)."""
+
+    file = FileField(_l("Filled spreadsheet (XLSX)"),
+                     validators=[FileRequired(_l("Choose the spreadsheet to upload."))])
+
+
+class SheetApplyForm(BaseForm):
+    """Apply a preview: its signed list of changes."""
+
+    token = HiddenField(validators=[DataRequired()])
