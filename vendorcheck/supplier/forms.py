@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     HiddenField,
@@ -205,3 +206,16 @@ def evidence_dates(form: Any) -> tuple[date | None, date | None]:
         except ValueError:
             raise ValidationFailed(_l("Give dates as year-month-day, e.g. 2027-03-31.")) from None
     return found[0], found[1]
+
+
+class SheetUploadForm(BaseForm):
+    """The filled spreadsheet to read back (nothing is saved before the preview is applied)."""
+
+    file = FileField(_l("Filled spreadsheet (XLSX)"),
+                     validators=[FileRequired(_l("Choose the spreadsheet to upload."))])
+
+
+class SheetApplyForm(BaseForm):
+    """Apply a preview: its signed list of changes."""
+
+    token = HiddenField(validators=[DataRequired()])

@@ -164,6 +164,20 @@ MATRIX: dict[str, Route] = {
     "supplier.copy": Route(lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/copy",
                          {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {}, target="a.vendor",
                          ok={"POST": frozenset({422})}),
+    "supplier.spreadsheet": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/spreadsheet",
+        {"GET": VENDOR}, target="a.vendor", link=frozenset({"GET"})),
+    "supplier.spreadsheet_download": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/spreadsheet.xlsx",
+        {"GET": VENDOR}, target="a.vendor", link=frozenset({"GET"})),
+    "supplier.spreadsheet_upload": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/spreadsheet",
+        {"POST": VENDOR}, data=lambda w, a: {}, target="a.vendor", ok={"POST": frozenset({422})},
+        link=frozenset({"POST"})),
+    "supplier.spreadsheet_apply": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/spreadsheet/apply",
+        {"POST": VENDOR}, data=lambda w, a: {}, target="a.vendor", ok={"POST": frozenset({422})},
+        link=frozenset({"POST"})),
     "supplier.submit": Route(lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/submit",
                            {"GET": VENDOR, "POST": VENDOR}, data=lambda w, a: {},
                            target="a.vendor", ok={"POST": frozenset({422})}, link=frozenset({"GET", "POST"})),
