@@ -25,6 +25,7 @@ from tests.factories.assessments import make_art28_assessment, make_assessment, 
 from tests.factories.dpa import MAILER, NEWCO, OVH, publish_dpa
 from tests.factories.dpa_relations import accept_version, object_to, subscribe
 from tests.factories.evidence import make_evidence
+from tests.factories.remediation import make_remediation
 from vendorcheck.extensions import db
 from vendorcheck.models import Invitation, Organisation, Role, User, Vendor
 from vendorcheck.models.packs import PackJob, PackStatus
@@ -101,7 +102,7 @@ def _make_tenant(key: str, canary: str) -> Tenant:
 
 
 def add_assessment_world(world: World) -> None:
-    """Give each tenant an assessment, an evidence file and a clarification."""
+    """Give each tenant an assessment, an evidence file, a clarification and a remediation request."""
     for key, tenant in world.tenants.items():
         buyer = db.session.get(Organisation, tenant.buyer.id)
         vendor = db.session.get(Vendor, tenant.vendor.id)
@@ -112,6 +113,9 @@ def add_assessment_world(world: World) -> None:
         world.extra[f"assessment_{key}"] = assessment.id
         world.extra[f"evidence_{key}"] = evidence.id
         world.extra[f"clarification_{key}"] = clarification.id
+        remediation = make_remediation(assessment)
+        world.extra[f"remediation_{key}"] = remediation.id
+        world.extra[f"remediation_file_{key}"] = remediation.events[-1].id
 
 
 def add_pack_world(world: World, folder: Path) -> None:

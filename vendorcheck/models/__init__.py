@@ -6,6 +6,7 @@ from vendorcheck.models import (
     dpa_changes,  # noqa: F401  (registers proposed sub-processor changes)
     dpa_relations,  # noqa: F401  (registers DPA subscriptions, acceptances, objections)
     packs,  # noqa: F401  (registers the evidence pack jobs)
+    remediation,  # noqa: F401  (registers remediation requests and their history)
     reports,  # noqa: F401  (registers the report tables)
 )
 from vendorcheck.models.accounts import (

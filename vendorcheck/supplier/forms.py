@@ -184,3 +184,11 @@ class ClarificationAnswerForm(BaseForm):
     """The vendor's answer to a buyer's question."""
 
     answer = TextAreaField(_l("Your answer"), validators=[DataRequired(), Length(max=5000)])
+
+
+class RemediationResponseForm(BaseForm):
+    kind = RadioField(_l("Your answer"), choices=options([("fix", _l("We fixed it")),
+                                                          ("waiver", _l("We ask you to accept the risk"))]),
+                      default="fix", validators=[DataRequired()])
+    text = TextAreaField(_l("What was fixed, or why the risk should be accepted"),
+                         validators=[Length(max=5000)])
