@@ -247,3 +247,14 @@ def test_another_assessments_request_answers_404(app, client, world, login_as, d
                       f"{first_event}").status_code == 404
     assert client.get(f"/vendor/assessments/{decided}/remediation/{other.id}/files/"
                       f"{own_file}").status_code == 200
+
+
+def test_remediation_files_are_among_the_stored_files_a_storage_move_copies(app, decided):
+    from tests.factories.remediation import make_remediation
+    from vendorcheck.services.storage_migration import references
+
+    with app.app_context():
+        made = make_remediation(db.session.get(Assessment, decided))
+        event = made.events[-1]
+        found = {(r.area.value, r.key, r.sha256) for r in references()}
+        assert ("evidence", event.storage_key, event.sha256) in found

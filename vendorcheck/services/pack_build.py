@@ -176,7 +176,7 @@ def _evidence_files(assessments: Sequence[Assessment], fmt: Formatter,
 def _remediation_files(a: Assessment, fmt: Formatter, workdir: Path) -> list[EvidenceFile]:
     """Describe the evidence files the vendor sent with its fixes (remediation requests)."""
     with force_locale(fmt.locale):
-        label = _("Remediation")
+        label = _("Remediation requests")
     return [EvidenceFile(
         path=_working_copy(e.storage_key, workdir / f"remediation-{e.id}"), name=e.file_name or "",
         content_type=e.content_type or "", size=e.size or 0, sha256=e.sha256 or "", assessment_id=a.id,
