@@ -103,7 +103,11 @@
 
     function renderList() {
       var query = input.value.trim();
-      shown = boxes.filter(function (cb) { return matches(cb, query); }).slice(0, MAX_SHOWN);
+      var code = query.toLowerCase();
+      var exact = boxes.filter(function (cb) { return code && cb.value.toLowerCase() === code; });
+      shown = exact.concat(boxes.filter(function (cb) {   // a typed code ("FR") comes first
+        return exact.indexOf(cb) === -1 && matches(cb, query);
+      })).slice(0, MAX_SHOWN);
       list.textContent = "";
       shown.forEach(function (cb, i) {
         var li = document.createElement("li");
