@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from flask import Response, abort, redirect
 
 from vendorcheck.models.assessments import Evidence
+from vendorcheck.models.remediation import RemediationEvent
 from vendorcheck.storage import Area, FileMissing, InvalidKey, Store, attachment_disposition, current_store
 
 CHUNK = 256 * 1024
@@ -49,16 +50,18 @@ def direct_link(link: str) -> Response:
     return response
 
 
-def evidence_file(evidence: Evidence) -> Response:
-    """Send an uploaded evidence file: attachment, its own name, sandboxed, never sniffed.
+def evidence_file(evidence: Evidence | RemediationEvent) -> Response:
+    """Send an evidence file (an answer's or a remediation step's): attachment, sandboxed, never sniffed.
 
     With direct links on (S3, STORAGE_S3_PRESIGNED), redirect to a link whose answer carries the same
     disposition and content type from the bucket's own origin.
     """
     store = current_store()
+    if not evidence.storage_key or not evidence.content_type:
+        abort(404)
     try:
         size = store.size(Area.EVIDENCE, evidence.storage_key)
-        link = store.url(Area.EVIDENCE, evidence.storage_key, filename=evidence.file_name,
+        link = store.url(Area.EVIDENCE, evidence.storage_key, filename=evidence.file_name or "file",
                          content_type=evidence.content_type)
     except (FileMissing, InvalidKey):
         abort(404)
@@ -67,7 +70,7 @@ def evidence_file(evidence: Evidence) -> Response:
     body = stored_chunks(store, Area.EVIDENCE, evidence.storage_key)
     response = Response(body, content_type=evidence.content_type, direct_passthrough=True)
     response.headers["Content-Length"] = str(size)
-    response.headers["Content-Disposition"] = content_disposition(evidence.file_name)
+    response.headers["Content-Disposition"] = content_disposition(evidence.file_name or "file")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.headers["Cache-Control"] = "private, no-store"

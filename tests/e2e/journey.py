@@ -218,6 +218,13 @@ def fill_item(page: Page, item: Any, value: Any) -> None:
     kind = item.type
     if kind in ("yes_no", "single_choice"):
         box.locator(f"input[name='{item.id}'][value='{value}']").check()
+    elif kind in ("multi_choice", "country_list") and box.locator("[role=combobox]").count():
+        picker = box.locator("[role=combobox]")  # a long list: type the code, Enter adds it
+        for choice in value:
+            picker.fill(choice)
+            picker.press("Enter")
+            expect(box.locator(f"input[name='{item.id}'][value='{choice}']")).to_be_checked()
+        picker.press("Escape")
     elif kind in ("multi_choice", "country_list"):
         for choice in value:
             box.locator(f"input[name='{item.id}'][value='{choice}']").check()
@@ -317,7 +324,7 @@ def record_decision(page: Page, base: str, assessment_id: int, decision: str, co
 
 def download_report(page: Page) -> bytes:
     """Click the report link on the review page and return the downloaded bytes."""
-    with page.expect_download() as info:
+    with page.expect_download(timeout=180_000) as info:  # rendered and signed on first download
         page.click("a[href*='/report.pdf']")
     path = info.value.path()
     return path.read_bytes()

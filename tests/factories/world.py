@@ -31,6 +31,7 @@ from tests.factories.dpa import MAILER, NEWCO, OVH, publish_dpa
 from tests.factories.dpa_relations import accept_version, object_to, subscribe
 from tests.factories.evidence import make_evidence
 from tests.factories.links import make_answer_link
+from tests.factories.remediation import make_remediation
 from vendorcheck.extensions import db
 from vendorcheck.link_access import find_link
 from vendorcheck.models import Invitation, Organisation, Role, User, Vendor
@@ -108,7 +109,7 @@ def _make_tenant(key: str, canary: str) -> Tenant:
 
 
 def add_assessment_world(world: World) -> None:
-    """Give each tenant an assessment, an evidence file and a clarification."""
+    """Give each tenant an assessment, an evidence file, a clarification and a remediation request."""
     for key, tenant in world.tenants.items():
         buyer = db.session.get(Organisation, tenant.buyer.id)
         vendor = db.session.get(Vendor, tenant.vendor.id)
@@ -123,6 +124,9 @@ def add_assessment_world(world: World) -> None:
         world.extra[f"assessment_{key}"] = assessment.id
         world.extra[f"evidence_{key}"] = evidence.id
         world.extra[f"clarification_{key}"] = clarification.id
+        remediation = make_remediation(assessment)
+        world.extra[f"remediation_{key}"] = remediation.id
+        world.extra[f"remediation_file_{key}"] = remediation.events[-1].id
 
 
 def add_pack_world(world: World, folder: Path) -> None:

@@ -30,8 +30,8 @@ from vendorcheck.i18n import current_locale
 from vendorcheck.models import Contact, Vendor
 from vendorcheck.models.assessments import Assessment, AssessmentStatus, Evidence
 from vendorcheck.questionnaire import Questionnaire
-from vendorcheck.services import answer_links, expiry, review
-from vendorcheck.services.assessments import questionnaire_of
+from vendorcheck.services import answer_links, expiry, remediation, review
+from vendorcheck.services.assessments import STILL_OPEN, questionnaire_of
 from vendorcheck.services.assessments.dashboard import DashboardQuery, dashboard_page
 
 S = AssessmentStatus
@@ -227,9 +227,20 @@ def render_review(assessment: Assessment, *, section_id: str | None = None,
         "latest_version": _latest_version(assessment.questionnaire_id),
         "links": answer_links.assessment_links(assessment) if not current else [],
         "document_findings": expiry.document_findings(assessment, result.computed, date.today(), q),
+        **_remediation(assessment, findings),
     }
     template = "buyer/assessments/section.html" if current else "buyer/assessments/detail.html"
     return render_template(template, **context), status
+
+
+def _remediation(assessment: Assessment, findings: list[Any]) -> dict[str, Any]:
+    """Return the remediation requests and the open findings that could still become one."""
+    requests = remediation.requests_of(assessment)
+    asked = {r.finding.finding_id for r in requests}
+    requestable = [f for f in findings if f.finding_id not in asked
+                   and (f.record is None or f.record.state in STILL_OPEN)]
+    return {"remediation": requests, "today": date.today(),
+            "requestable": requestable if assessment.status is AssessmentStatus.DECIDED else []}
 
 
 def render_form_error(assessment: Assessment, key: str, form: Any) -> Any:

@@ -127,3 +127,17 @@ class DecisionForm(BaseForm):
     def validate_comment(self, field: Any) -> None:
         if self.decision.data != "approved" and not (field.data or "").strip():
             raise ValidationError(_l("Explain the conditions or the reasons for the rejection."))
+
+
+class RemediationRequestForm(BaseForm):
+    finding_id = SelectField(_l("Finding to fix"), validators=[DataRequired(
+        message=_l("Choose the finding the vendor should fix."))])
+    due_date = DateField(_l("To fix by (optional)"), validators=[Optional(), in_future])
+    note = TextAreaField(_l("Note to the vendor (optional)"), validators=[Optional(), Length(max=5000)])
+
+
+class RemediationReviewForm(BaseForm):
+    outcome = StringField(validators=[DataRequired(
+        message=_l("Choose accept, send back or accept the risk."))])
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=5000)])
+    waiver_expires = DateField(_l("Waiver expires on"), validators=[Optional(), in_future])

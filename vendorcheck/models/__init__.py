@@ -8,6 +8,7 @@ from vendorcheck.models import (
     kit,  # noqa: F401  (registers the processor register's controllers and versions)
     links,  # noqa: F401  (registers answer links)
     packs,  # noqa: F401  (registers the evidence pack jobs)
+    remediation,  # noqa: F401  (registers remediation requests and their history)
     reports,  # noqa: F401  (registers the report tables)
 )
 from vendorcheck.models.accounts import (

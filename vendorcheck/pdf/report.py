@@ -70,6 +70,7 @@ class ReportData:
     attestation: Mapping[str, Any] | None = None
     verdict: Verdict | None = None  # the reviewed verdict (overrides applied); else the computed one
     categories: Sequence[CategoryScore] | None = None  # reviewed category scores; else computed
+    remediations: Sequence[Mapping[str, Any]] = ()  # requests sent to the vendor, with their history
 
 
 def answers_sha256(answers: Mapping[str, Any]) -> str:
@@ -233,6 +234,7 @@ def build_report_context(
         },
         "score_text": lambda value: fmt.number(value, one_decimal=True) if value is not None else "—",
         "findings": findings,
+        "remediations": _remediations(data.remediations, fmt),
         "sections": _sections(q, data, result, fmt),
         "references": _references(q, fmt),
         "answers_sha256": answers_sha256(data.answers),
@@ -304,6 +306,24 @@ def _findings(q: Questionnaire, data: ReportData, result: ScoreResult,
     order = {sev: index for index, sev in enumerate(SEVERITIES)}
     rows.sort(key=lambda row: (order.get(row["severity"], len(order)), row["id"]))
     return rows
+
+
+def _remediations(requests: Sequence[Mapping[str, Any]], fmt: Formatter) -> list[dict[str, Any]]:
+    """Return the remediation requests with their history, dates and names in words."""
+    return [{
+        "finding_id": str(r.get("finding_id") or ""),
+        "title": fmt.text(r.get("title")) or str(r.get("finding_id") or ""),
+        "severity": str(r.get("severity") or "info"),
+        "state": str(r.get("state") or "requested"),
+        "due_date": fmt.date(r.get("due_date")),
+        "waiver_expires": fmt.date(r.get("waiver_expires")),
+        "events": [{
+            "action": str(e.get("action") or ""), "side": str(e.get("side") or ""),
+            "by": str(e.get("by") or ""), "at": fmt.datetime(e.get("at")),
+            "text": str(e.get("text") or ""), "file_name": str(e.get("file_name") or ""),
+            "sha256": str(e.get("sha256") or ""),
+        } for e in r.get("events") or ()],
+    } for r in requests]
 
 
 def _triggers(q: Questionnaire, triggers: Sequence[Trigger], answers: Mapping[str, Any],

@@ -2,7 +2,7 @@
 
 `queue_mail` composes the assessment's own e-mails (sent, submitted, reminder, overdue) for one address;
 `notify_recipients` the review's e-mails to every contact it was sent to (clarification asked, assessment
-reopened, decision).
+reopened, decision, remediation requested or reviewed).
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ SUBJECTS = {
                                      buyer=c["buyer"], days=c["days"]),
     "answer_link_code": lambda c: _("Your code to answer the questionnaire of %(buyer)s",
                                     buyer=c["buyer"]),
+    "remediation_responded": lambda c: _("%(vendor)s answered a remediation request",
+                                         vendor=c["vendor"]),
 }
 
 
@@ -73,6 +75,10 @@ def _subjects() -> dict[str, Any]:
         "review_decision": lambda c: _("%(buyer)s has reviewed your answers", buyer=c["buyer"]),
         "review_reopened": lambda c: _("%(buyer)s reopened the questionnaire for changes",
                                        buyer=c["buyer"]),
+        "remediation_requested": lambda c: _("%(buyer)s asks you to fix a finding",
+                                             buyer=c["buyer"]),
+        "remediation_reviewed": lambda c: _("%(buyer)s reviewed your remediation",
+                                            buyer=c["buyer"]),
     }
 
 

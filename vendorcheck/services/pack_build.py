@@ -37,7 +37,7 @@ from vendorcheck.pdf.pack import (
 )
 from vendorcheck.pdf.report import CSS_PATH, LOCALES, Formatter
 from vendorcheck.pdf.signing import sign_pdf_file
-from vendorcheck.services import reports, signing
+from vendorcheck.services import remediation, reports, signing
 from vendorcheck.services.errors import DomainError
 from vendorcheck.services.render_pool import render_pdf_isolated
 from vendorcheck.storage import CHUNK, Area, FileMissing, InvalidKey, current_store
@@ -169,7 +169,21 @@ def _evidence_files(assessments: Sequence[Assessment], fmt: Formatter,
                 item_id=e.item_id, question=question, uploader=e.uploaded_by.name if e.uploaded_by else "",
                 uploaded_at=fmt.datetime(e.uploaded_at),
                 description=f"{e.item_id}: {question}"[:500] if question else e.item_id))
+        files.extend(_remediation_files(a, fmt, workdir))
     return files
+
+
+def _remediation_files(a: Assessment, fmt: Formatter, workdir: Path) -> list[EvidenceFile]:
+    """Describe the evidence files the vendor sent with its fixes (remediation requests)."""
+    with force_locale(fmt.locale):
+        label = _("Remediation requests")
+    return [EvidenceFile(
+        path=_working_copy(e.storage_key, workdir / f"remediation-{e.id}"), name=e.file_name or "",
+        content_type=e.content_type or "", size=e.size or 0, sha256=e.sha256 or "", assessment_id=a.id,
+        item_id=r.finding.finding_id, question=f"{label}: {fmt.text(r.finding.title)}"[:500],
+        uploader=e.by.name if e.by else "", uploaded_at=fmt.datetime(e.at),
+        description=f"{label}: {fmt.text(r.finding.title)}"[:500])
+        for r in remediation.requests_of(a) for e in r.events if e.storage_key]
 
 
 def _working_copy(key: str, target: Path) -> Path | None:

@@ -39,6 +39,7 @@ from vendorcheck.pdf.report import (
     build_report_context,
 )
 from vendorcheck.questionnaire import Questionnaire
+from vendorcheck.services import remediation
 from vendorcheck.services.assessments import ensure_fresh, refresh_stale, reviewed_of
 from vendorcheck.services.errors import DomainError
 from vendorcheck.services.render_pool import render_pdf_isolated
@@ -136,7 +137,19 @@ def report_data(assessment: Assessment, *, now: datetime | None = None) -> Repor
         } for c in assessment.clarifications],
         attestation={"name": att.name, "role": att.role, "statement": att.statement,
                      "attested_at": att.attested_at} if att else None,
+        remediations=_remediations(assessment),
     )
+
+
+def _remediations(assessment: Assessment) -> list[dict[str, Any]]:
+    """Return the remediation requests and their history as plain data."""
+    return [{
+        "finding_id": r.finding.finding_id, "title": r.finding.title, "severity": r.finding.severity,
+        "state": r.state.value, "due_date": r.due_date, "waiver_expires": r.waiver_expires,
+        "events": [{"action": e.action.value, "side": e.side, "by": _name(e.by), "at": e.at,
+                    "text": e.text, "file_name": e.file_name, "sha256": e.sha256}
+                   for e in r.events],
+    } for r in remediation.requests_of(assessment)]
 
 
 def stored_report(assessment_id: int, locale: str) -> StoredReport | None:
@@ -173,12 +186,18 @@ def signed_report(assessment: Assessment, locale: str, by: User | None) -> bytes
     if assessment.status != AssessmentStatus.DECIDED:
         return draft_report(assessment, locale)
     existing = stored_report(assessment.id, locale)
-    pdf = read_stored(existing) if existing is not None else None
+    pdf = read_stored(existing) if existing is not None and not _remediated_since(existing) else None
     if pdf is None:
         pdf = build_signed_report(assessment, locale)
         _store(assessment, locale, pdf, by, existing)
         prune_drafts_of(assessment.id)  # the decided report replaces every draft
     return pdf
+
+
+def _remediated_since(report: StoredReport) -> bool:
+    """Tell whether the remediation history changed after the report was stored (render it anew)."""
+    changed = remediation.last_change(report.assessment_id)
+    return changed is not None and changed > report.created_at
 
 
 # ---------------------------------------------------------------------------------- drafts

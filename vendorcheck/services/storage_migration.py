@@ -19,6 +19,7 @@ from vendorcheck.models.assessments import Evidence
 from vendorcheck.models.dpa import DpaPdf
 from vendorcheck.models.dpa_relations import DpaAcceptance
 from vendorcheck.models.packs import PackJob
+from vendorcheck.models.remediation import RemediationEvent
 from vendorcheck.models.reports import StoredReport
 from vendorcheck.storage import Area, FileMissing, InvalidKey, Store, check_key
 
@@ -58,6 +59,7 @@ class Report(NamedTuple):
 # The columns that hold storage keys, with the SHA-256 recorded beside each (and the order to read them).
 COLUMNS = (
     (Area.EVIDENCE, Evidence.storage_key, Evidence.sha256, Evidence.id),
+    (Area.EVIDENCE, RemediationEvent.storage_key, RemediationEvent.sha256, RemediationEvent.id),
     (Area.REPORTS, StoredReport.storage_key, StoredReport.sha256, StoredReport.id),
     (Area.PACKS, PackJob.storage_key, PackJob.sha256, PackJob.id),
     (Area.DPA, DpaPdf.storage_key, DpaPdf.sha256, DpaPdf.id),
@@ -67,7 +69,8 @@ COLUMNS = (
 
 
 def references() -> Iterator[Reference]:
-    """Yield every stored file a row points to: evidence, reports, packs, DPA PDFs, certificates."""
+    """Yield every stored file a row points to: evidence (answers' and remediation's), reports, packs,
+    DPA PDFs, certificates."""
     for area, key, digest, order in COLUMNS:
         query = select(key, digest).where(key.is_not(None)).order_by(order)
         for stored_key, sha256 in db.session.execute(query):

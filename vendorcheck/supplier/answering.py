@@ -33,6 +33,7 @@ from vendorcheck.questionnaire.client import client_plan
 from vendorcheck.services import assessments as svc
 from vendorcheck.services.dpa import is_dpa_draft
 from vendorcheck.services.errors import DomainError, ValidationFailed
+from vendorcheck.services.remediation import requests_of as remediation_requests
 from vendorcheck.services.uploads import UploadRejected, display_name
 from vendorcheck.supplier import forms as vf
 from vendorcheck.supplier.blueprint import bp
@@ -47,7 +48,7 @@ def _stale(exc: StaleDataError) -> Response:
     return render_error(409)
 
 
-def _assessment(assessment_id: int) -> Assessment:
+def sent_assessment(assessment_id: int) -> Assessment:
     """Load an assessment sent to the active vendor organisation (or the link's), or 404."""
     holder = link_access.current_holder()
     if holder is None:
@@ -70,7 +71,7 @@ def _section(assessment: Assessment, section_id: str) -> Section:
     return section
 
 
-def _overview(assessment: Assessment) -> dict[str, Any]:
+def overview_context(assessment: Assessment) -> dict[str, Any]:
     """Prepare the overview: sections with progress and visibility, missing items."""
     q = svc.questionnaire_of(assessment)
     result = score(q, svc.answers_of(assessment))
@@ -83,6 +84,7 @@ def _overview(assessment: Assessment) -> dict[str, Any]:
             # a link holder sees this one assessment only: not the organisation's other answers
             "previous": [] if holder else svc.previous_submissions(assessment),
             "clar_form": vf.ClarificationAnswerForm(), "dpa_draft": is_dpa_draft(assessment),
+            "remediation": remediation_requests(assessment), "today": date.today(),
             "link_holder": holder, "link_code_ok": holder is None or link_access.code_checked(holder)}
 
 
@@ -96,7 +98,7 @@ def _section_context(assessment: Assessment, section: Section, form: Any,
     result = score(q, answers)
     page = [i.id for i in section.items]
     rules = client_plan(q, today=date.today(), answers=answers, targets=page, page=page)
-    context = {**_overview(assessment), "section": section, "form": form, "answers": answers,
+    context = {**overview_context(assessment), "section": section, "form": form, "answers": answers,
                "rows": svc.answer_rows(assessment), "visibility": result.visibility,
                "problems": problems or {}, "rules": rules, "choices_of": vf.choices_of,
                "open": svc.open_clarifications(assessment), "table_rows": _tables(section, answers)}
@@ -127,7 +129,7 @@ def assessments_list() -> str:
 @answering(requires(PERM))
 def assessment_overview(assessment_id: int) -> str:
     """Show the sections with their progress, clarifications and next steps."""
-    return render_template("supplier/assessment.html", **_overview(_assessment(assessment_id)))
+    return render_template("supplier/assessment.html", **overview_context(sent_assessment(assessment_id)))
 
 
 def _initial(assessment: Assessment, section: Section) -> dict[str, Any]:
@@ -148,7 +150,7 @@ def _initial(assessment: Assessment, section: Section) -> dict[str, Any]:
 @answering(requires(PERM))
 def section_page(assessment_id: int, section_id: str) -> Any:
     """Show or save one section (works without JavaScript)."""
-    assessment = _assessment(assessment_id)
+    assessment = sent_assessment(assessment_id)
     section = _section(assessment, section_id)
     formdata = request.form if request.method == "POST" else None
     form = vf.build_section_form(section, formdata, _initial(assessment, section))
@@ -197,7 +199,7 @@ def _after_save(assessment: Assessment, section: Section) -> str:
 def autosave(assessment_id: int) -> tuple[Response, int]:
     """Save one changed item (JSON); 409 on a stale version, replays return the stored result."""
     preloaded = svc.preload(assessment_id)  # held: the session keeps objects weakly
-    assessment = _assessment(assessment_id)  # found in the session, ownership still checked
+    assessment = sent_assessment(assessment_id)  # found in the session, ownership still checked
     del preloaded
     get_locale()  # chosen now: after the commit, reading the user's preference reloads the user
     body = request.get_json(silent=True)
@@ -224,7 +226,7 @@ def autosave(assessment_id: int) -> tuple[Response, int]:
 @answering(requires(PERM))
 def upload_evidence(assessment_id: int, item_id: str) -> Any:
     """Store one evidence file for an item (content checked); the form's answers stay saved."""
-    assessment = _assessment(assessment_id)
+    assessment = sent_assessment(assessment_id)
     upload = request.files.get("file")
     back = request.form.get("section") or ""
     if upload is None or not upload.filename:
@@ -260,7 +262,7 @@ def _evidence(assessment: Assessment, evidence_id: int) -> Evidence:
 @answering(requires(PERM))
 def download_evidence(assessment_id: int, evidence_id: int) -> Response:
     """Download an evidence file of my organisation's assessment."""
-    return downloads.evidence_file(_evidence(_assessment(assessment_id), evidence_id))
+    return downloads.evidence_file(_evidence(sent_assessment(assessment_id), evidence_id))
 
 
 @bp.post("/assessments/<int:assessment_id>/evidence/<int:evidence_id>/dates",
@@ -268,7 +270,7 @@ def download_evidence(assessment_id: int, evidence_id: int) -> Response:
 @answering(requires(PERM))
 def evidence_dates(assessment_id: int, evidence_id: int) -> Any:
     """Set when an evidence file's document takes effect and when it expires."""
-    assessment = _assessment(assessment_id)
+    assessment = sent_assessment(assessment_id)
     evidence = _evidence(assessment, evidence_id)
     effective_on, expires_on = vf.evidence_dates(request.form)
     svc.set_evidence_dates(evidence, effective_on=effective_on, expires_on=expires_on,
@@ -282,7 +284,7 @@ def evidence_dates(assessment_id: int, evidence_id: int) -> Any:
 @answering(requires(PERM))
 def remove_evidence(assessment_id: int, evidence_id: int) -> Any:
     """Confirm, then delete an evidence file while the item is editable."""
-    assessment = _assessment(assessment_id)
+    assessment = sent_assessment(assessment_id)
     evidence, form = _evidence(assessment, evidence_id), vf.ConfirmForm()
     if not form.validate_on_submit():
         return render_template("supplier/remove_evidence.html", assessment=assessment,
@@ -296,7 +298,7 @@ def remove_evidence(assessment_id: int, evidence_id: int) -> Any:
 @requires(PERM)
 def copy_answers(assessment_id: int) -> Any:
     """Choose one of our previous submissions and copy its answers into empty items."""
-    assessment = _assessment(assessment_id)
+    assessment = sent_assessment(assessment_id)
     choices = svc.previous_submissions(assessment)
     form = vf.CopyForm()
     form.previous_id.choices = options((str(a.id), f"{a.buyer_org.name} — {a.submitted_at:%Y-%m-%d}")
@@ -317,7 +319,7 @@ def copy_answers(assessment_id: int) -> Any:
 @answering(requires(PERM))
 def submit(assessment_id: int) -> Any:
     """Show what is missing, or the attestation; submit with the attestation."""
-    assessment = _assessment(assessment_id)
+    assessment = sent_assessment(assessment_id)
     form = vf.AttestationForm()
     if request.method == "GET":
         form.name.data, form.role.data = svc.known_signatory(assessment, link_access.actor())
@@ -331,7 +333,7 @@ def submit(assessment_id: int) -> Any:
             form.form_errors.append(exc.message)
     status = 422 if form.is_submitted() else 200
     return render_template("supplier/submit.html", form=form, missing=_missing(assessment),
-                           **_overview(assessment)), status
+                           **overview_context(assessment)), status
 
 
 def _missing(assessment: Assessment) -> list[tuple[str, str, str]]:
@@ -346,7 +348,7 @@ def _missing(assessment: Assessment) -> list[tuple[str, str, str]]:
 @answering(requires(PERM))
 def answer_clarification(assessment_id: int, clarification_id: int) -> Any:
     """Answer the buyer's question about one item."""
-    assessment = _assessment(assessment_id)
+    assessment = sent_assessment(assessment_id)
     clarification = db.session.get(Clarification, clarification_id)
     if clarification is None or clarification.assessment_id != assessment.id:
         abort(404)

@@ -219,3 +219,11 @@ class SheetApplyForm(BaseForm):
     """Apply a preview: its signed list of changes."""
 
     token = HiddenField(validators=[DataRequired()])
+
+
+class RemediationResponseForm(BaseForm):
+    kind = RadioField(_l("Your answer"), choices=options([("fix", _l("We fixed it")),
+                                                          ("waiver", _l("We ask you to accept the risk"))]),
+                      default="fix", validators=[DataRequired()])
+    text = TextAreaField(_l("What was fixed, or why the risk should be accepted"),
+                         validators=[Length(max=5000)])

@@ -14,7 +14,7 @@ from vendorcheck.services import assessments as svc
 from vendorcheck.services.assessments import spreadsheet as sheets
 from vendorcheck.services.errors import ValidationFailed
 from vendorcheck.supplier import forms as vf
-from vendorcheck.supplier.answering import PERM, _assessment
+from vendorcheck.supplier.answering import PERM, sent_assessment
 from vendorcheck.supplier.blueprint import bp
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -24,7 +24,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @answering(requires(PERM))
 def spreadsheet_page(assessment_id: int) -> str:
     """Explain answering offline: download the file, upload it back."""
-    assessment = _assessment(assessment_id)
+    assessment = sent_assessment(assessment_id)
     return render_template("supplier/spreadsheet.html", assessment=assessment,
                            editable=svc.is_editable(assessment), form=vf.SheetUploadForm(),
                            preview=None, limit=sheets.MAX_SHEET_BYTES // (1024 * 1024))
@@ -34,7 +34,7 @@ def spreadsheet_page(assessment_id: int) -> str:
 @answering(requires(PERM))
 def spreadsheet_download(assessment_id: int) -> Response:
     """Download the assessment as a workbook with the current answers filled."""
-    name, data = sheets.workbook_for(_assessment(assessment_id), choices=vf.choices_of,
+    name, data = sheets.workbook_for(sent_assessment(assessment_id), choices=vf.choices_of,
                                      by=link_access.actor())
     return downloads.attachment(data, XLSX, name)
 
@@ -43,7 +43,7 @@ def spreadsheet_download(assessment_id: int) -> Response:
 @answering(requires(PERM))
 def spreadsheet_upload(assessment_id: int) -> Any:
     """Read an uploaded workbook and show what would change, with every problem, saving nothing."""
-    assessment = _assessment(assessment_id)
+    assessment = sent_assessment(assessment_id)
     form = vf.SheetUploadForm()
     page = {"assessment": assessment, "editable": svc.is_editable(assessment), "form": form,
             "limit": sheets.MAX_SHEET_BYTES // (1024 * 1024)}
@@ -67,7 +67,7 @@ def spreadsheet_upload(assessment_id: int) -> Any:
 @answering(requires(PERM))
 def spreadsheet_apply(assessment_id: int) -> Any:
     """Save the previewed changes (each one an autosave) and say what was refused."""
-    assessment = _assessment(assessment_id)
+    assessment = sent_assessment(assessment_id)
     form = vf.SheetApplyForm()
     if not form.validate_on_submit():
         raise ValidationFailed(_("This preview has expired or was altered; upload the file again."))

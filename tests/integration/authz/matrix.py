@@ -235,6 +235,29 @@ MATRIX: dict[str, Route] = {
     "buyer.reassess": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/reassess",
                              {"POST": BUYER_EDIT}, data=lambda w, a: {}, target="a.buyer",
                              ok={"POST": frozenset({422})}),
+    # Remediation (the world's assessment is undecided; its request waits for the vendor).
+    "buyer.request_remediation": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/remediation",
+        {"POST": BUYER_EDIT}, data=lambda w, a: {"finding_id": "manual-rem"}, target="a.buyer",
+        ok={"POST": frozenset({409})}),
+    "buyer.review_remediation": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/remediation/"
+                  f"{w.extra.get('remediation_a', 0)}",
+        {"POST": BUYER_EDIT}, data=lambda w, a: {"outcome": "accept", "reason": "Checked"},
+        target="a.buyer", ok={"POST": frozenset({409})}),
+    "buyer.remediation_file": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/remediation/"
+                  f"{w.extra.get('remediation_a', 0)}/files/{w.extra.get('remediation_file_a', 0)}",
+        {"GET": BUYER_ALL}, target="a.buyer"),
+    "supplier.respond_remediation": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/remediation/"
+                  f"{w.extra.get('remediation_a', 0)}",
+        {"POST": VENDOR}, data=lambda w, a: {"kind": "fix", "text": "Fixed"}, target="a.vendor",
+        ok={"POST": frozenset({303})}),
+    "supplier.remediation_file": Route(
+        lambda w: f"/vendor/assessments/{w.extra.get('assessment_a', 0)}/remediation/"
+                  f"{w.extra.get('remediation_a', 0)}/files/{w.extra.get('remediation_file_a', 0)}",
+        {"GET": VENDOR}, target="a.vendor"),
     # Reports: the assessment's pinned questionnaire may be a test-only one (409 then).
     "buyer.assessment_report": Route(
         lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/report.pdf?locale=fr",
