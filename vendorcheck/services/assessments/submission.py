@@ -32,6 +32,7 @@ from vendorcheck.services.assessments.reading import (
     questionnaire_of,
 )
 from vendorcheck.services.assessments.results import refresh_results
+from vendorcheck.services import webhooks
 from vendorcheck.services.errors import DomainError, ValidationFailed
 from vendorcheck.services.notify import queue_mail
 
@@ -100,8 +101,10 @@ def submit_assessment(assessment: Assessment, *, name: str, role: str, statement
     audit.record("assessment_submitted", by=by, org=assessment.vendor_org_id, obj=assessment,
                  details={"name": name, "role": role})
     messages = _notify_buyer(assessment)
+    hooks = webhooks.assessment_event(assessment, "assessment.submitted")
     db.session.commit()
     mail.dispatch(messages)
+    webhooks.dispatch(hooks)
     return assessment
 
 
