@@ -1,4 +1,4 @@
-"""The organisation's administration: members, invitations, audit log, outbox, signing certificate, webhooks (/org)."""
+"""Organisation administration: members, invitations, audit log, outbox, certificate, webhooks (/org)."""
 
 from flask import Blueprint
 

@@ -30,7 +30,7 @@ from vendorcheck.services.webhook_targets import TargetRefused, check_target, po
 log = logging.getLogger(__name__)
 
 QUEUE = "webhooks"  # the RQ queue `vendorcheck worker` listens to (jobs.queue_names)
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 SECRET_BYTES = 32
 # Waits after the 1st, 2nd… failed attempt: 6 attempts in all over about 7 hours and 12 minutes.
 BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10),

@@ -25,6 +25,7 @@ from vendorcheck.models.assessments import Assessment, FindingRecord
 from vendorcheck.models.dpa import DpaVersion
 from vendorcheck.models.dpa_changes import DpaChangeProposal
 from vendorcheck.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from vendorcheck.services import webhook_events as events
 from vendorcheck.services.errors import DomainError, ValidationFailed
 from vendorcheck.services.webhook_delivery import (
     decrypt_secret,
@@ -32,7 +33,6 @@ from vendorcheck.services.webhook_delivery import (
     encrypt_secret,
     new_secret,
 )
-from vendorcheck.services import webhook_events as events
 from vendorcheck.services.webhook_events import EVENTS, TEST_EVENT, envelope, test_data
 from vendorcheck.services.webhook_targets import check_target
 

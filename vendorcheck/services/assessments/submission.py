@@ -23,6 +23,7 @@ from vendorcheck.models.assessments import (
 )
 from vendorcheck.questionnaire import score
 from vendorcheck.questionnaire.answers import Invalid, clean_text
+from vendorcheck.services import webhooks
 from vendorcheck.services.assessments.reading import (
     MAX_JUSTIFICATION,
     NotEditable,
@@ -32,7 +33,6 @@ from vendorcheck.services.assessments.reading import (
     questionnaire_of,
 )
 from vendorcheck.services.assessments.results import refresh_results
-from vendorcheck.services import webhooks
 from vendorcheck.services.errors import DomainError, ValidationFailed
 from vendorcheck.services.notify import queue_mail
 
