@@ -135,6 +135,58 @@ def test_a_published_dpa_is_sent_to_the_vendor(app, world, receiver):
     assert event["type"] == "dpa.published" and event["data"]["number"] == number
 
 
+def test_sending_and_submitting_are_sent_to_the_buyer(app, world, receiver):
+    from tests.factories.assessments import make_assessment, make_contact
+    from tests.factories.questionnaires import COMPLETE, install_questionnaire
+    from vendorcheck.models import Organisation, User, Vendor
+    from vendorcheck.models.assessments import AssessmentStatus
+    from vendorcheck.services.assessments import send_assessment, submit_assessment
+
+    rec = receiver()
+    with app.test_request_context():
+        buyer = db.session.get(Organisation, world["a"].buyer.id)
+        vendor = db.session.get(Vendor, world["a"].vendor.id)
+        make_endpoint(buyer.id, url=rec.url, events=["assessment.sent", "assessment.submitted"])
+        make_endpoint(world["a"].vendor_org.id, url=rec.url, events=["assessment.submitted"])
+        contact = make_contact(vendor, "someone@vendor-a.example", "Someone")
+        sent = send_assessment(buyer, vendor, install_questionnaire(), due_date=None,
+                               contacts=[contact], message="",
+                               by=db.session.get(User, world.user("a.admin").id))
+        answered = make_assessment(buyer, vendor, status=AssessmentStatus.IN_PROGRESS,
+                                   answers=COMPLETE)
+        submit_assessment(answered, name="Contact A", role="DPO", statement="True",
+                          by=db.session.get(User, world.user("a.vendor").id))
+        ids = sent.id, answered.id
+    assert [(p["type"], p["data"]["assessment_id"]) for p in rec.payloads()] == [
+        ("assessment.sent", ids[0]), ("assessment.submitted", ids[1])]  # buyer's endpoint only
+    assert rec.payloads()[1]["data"]["status"] == "submitted"
+    assert all(b"@" not in body for _headers, body in rec.requests)
+
+
+def test_dpa_changes_reach_the_buyers_that_accepted(app, world, receiver):
+    from tests.factories.dpa import MAILER, OVH
+    from tests.factories.dpa_relations import accept_version
+    from vendorcheck.models import Organisation, User
+
+    rec = receiver()
+    with app.app_context():
+        vendor_org = db.session.get(Organisation, world["a"].vendor_org.id)
+        buyer = db.session.get(Organisation, world["a"].buyer.id)
+        v1 = publish_dpa(None, vendor_org, subprocessors=[OVH])
+        accept_version(v1, buyer, db.session.get(User, world.user("a.admin").id))
+        make_endpoint(buyer.id, url=rec.url, events=["dpa.published", "subprocessor.changed"])
+        make_endpoint(world["b"].buyer.id, url=rec.url, events=["dpa.published"])  # did not accept
+        v2 = publish_dpa(None, vendor_org, subprocessors=[OVH, MAILER])  # proposed, then applied
+        number = v2.number
+    events = rec.payloads()
+    assert [(e["type"], e["data"].get("change")) for e in events] == [
+        ("dpa.published", None), ("subprocessor.changed", "proposed"),
+        ("subprocessor.changed", "applied")]
+    assert events[0]["data"]["number"] == number
+    assert events[1]["data"]["sub_processors"]["added"] == ["Mailer Inc."]
+    assert all(b"@" not in body for _headers, body in rec.requests)  # no contact's address
+
+
 def test_a_failed_delivery_is_retried_on_schedule(app, client, world, login_as, receiver):
     rec = receiver(500, 200)
     login_as(world.user("a.admin"))
