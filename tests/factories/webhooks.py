@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +38,7 @@ def make_delivery(endpoint: WebhookEndpoint, *, status: DeliveryStatus = Deliver
                   event_type: str = "assessment.decided", **fields: Any) -> WebhookDelivery:
     """Store a delivery of an endpoint."""
     delivery = WebhookDelivery(endpoint_id=endpoint.id, event_type=event_type,
-                               event_id=f"msg_test_{endpoint.id}_{status.value}",
+                               event_id=f"msg_test_{secrets.token_hex(8)}",
                                payload={"type": event_type, "timestamp": "2026-01-01T00:00:00Z",
                                         "data": {}}, status=status, attempts=1, **fields)
     db.session.add(delivery)

@@ -398,3 +398,22 @@ def test_with_a_queue_deliveries_go_through_rq(app, client, world, login_as, rec
         assert jobs.deliver_webhook(*job.args) == "retrying"
     assert len(rec.requests) == 1
     assert len(queue.scheduled_job_registry.get_job_ids()) == 1  # the next attempt, at its time
+
+
+def test_the_delivery_log_is_paginated_and_filtered(app, client, world, login_as):
+    with app.app_context():
+        endpoint, _ = make_endpoint(world["a"].buyer.id)
+        for _ in range(30):
+            make_delivery(endpoint, status=S.SUCCEEDED)
+        make_delivery(endpoint, status=S.FAILED, last_error="HTTP 410")
+        endpoint_id = endpoint.id
+    login_as(world.user("a.admin"))
+    first = client.get(f"/org/webhooks/{endpoint_id}/deliveries").get_data(as_text=True)
+    assert first.count("msg_test_") == 25 and "Page 1 of 2" in first and "HTTP 410" in first
+    second = client.get(f"/org/webhooks/{endpoint_id}/deliveries?page=2").get_data(as_text=True)
+    assert second.count("msg_test_") == 6
+    failed = client.get(f"/org/webhooks/{endpoint_id}/deliveries?status=failed")
+    assert failed.get_data(as_text=True).count("msg_test_") == 1
+    odd = client.get(f"/org/webhooks/{endpoint_id}/deliveries?status=nonsense&page=1")
+    assert odd.status_code == 200 and odd.get_data(as_text=True).count("msg_test_") == 25
+    assert client.get(f"/org/webhooks/{endpoint_id}/deliveries?page=0").status_code == 400
