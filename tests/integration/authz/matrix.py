@@ -108,26 +108,26 @@ MATRIX: dict[str, Route] = {
     "org.new_webhook": Route(lambda w: "/org/webhooks/new", {"GET": ADMINS, "POST": ADMINS},
                              data=lambda w, a: {}, ok={"POST": frozenset({422})}),
     "org.edit_webhook": Route(
-        lambda w: f"/org/webhooks/{w.extra['webhook_a']}/edit", {"GET": ADMINS, "POST": ADMINS},
+        lambda w: f"/org/webhooks/{w.extra.get('webhook_a', 0)}/edit", {"GET": ADMINS, "POST": ADMINS},
         data=lambda w, a: {}, target="a.buyer", ok={"GET": OK, "POST": frozenset({422})}),
     "org.toggle_webhook": Route(
-        lambda w: f"/org/webhooks/{w.extra['webhook_a']}/enabled", {"POST": ADMINS},
+        lambda w: f"/org/webhooks/{w.extra.get('webhook_a', 0)}/enabled", {"POST": ADMINS},
         data=lambda w, a: {}, target="a.buyer"),
     "org.delete_webhook": Route(
-        lambda w: f"/org/webhooks/{w.extra['webhook_a']}/delete", {"GET": ADMINS, "POST": ADMINS},
+        lambda w: f"/org/webhooks/{w.extra.get('webhook_a', 0)}/delete", {"GET": ADMINS, "POST": ADMINS},
         data=lambda w, a: {}, target="a.buyer"),
     "org.webhook_secret": Route(
-        lambda w: f"/org/webhooks/{w.extra['webhook_a']}/secret", {"GET": ADMINS, "POST": ADMINS},
+        lambda w: f"/org/webhooks/{w.extra.get('webhook_a', 0)}/secret", {"GET": ADMINS, "POST": ADMINS},
         data=lambda w, a: {"action": "reveal"}, target="a.buyer"),
     "org.test_webhook": Route(
-        lambda w: f"/org/webhooks/{w.extra['webhook_a']}/test", {"POST": ADMINS},
+        lambda w: f"/org/webhooks/{w.extra.get('webhook_a', 0)}/test", {"POST": ADMINS},
         data=lambda w, a: {}, target="a.buyer"),
     "org.webhook_deliveries": Route(
-        lambda w: f"/org/webhooks/{w.extra['webhook_a']}/deliveries", {"GET": ADMINS},
+        lambda w: f"/org/webhooks/{w.extra.get('webhook_a', 0)}/deliveries", {"GET": ADMINS},
         target="a.buyer"),
     "org.replay_delivery": Route(
-        lambda w: (f"/org/webhooks/{w.extra['webhook_a']}/deliveries/"
-                   f"{w.extra['webhook_delivery_a']}/replay"), {"POST": ADMINS},
+        lambda w: (f"/org/webhooks/{w.extra.get('webhook_a', 0)}/deliveries/"
+                   f"{w.extra.get('webhook_delivery_a', 0)}/replay"), {"POST": ADMINS},
         data=lambda w, a: {}, target="a.buyer"),
     "org.switch": Route(lambda w: "/org/switch", {"POST": USER},
                         data=lambda w, a: {"org_id": w.org_of(a).id if a != "anon" else 1}),
