@@ -29,6 +29,8 @@ PERMISSIONS: dict[str, tuple[str, frozenset[Role]]] = {
     "members.manage": ("any", frozenset({Role.ADMIN})),
     "audit.view": ("any", frozenset({Role.ADMIN})),
     "outbox.view": ("any", frozenset({Role.ADMIN})),
+    # Outgoing webhooks: their URLs and signing secrets are an administrator's matter.
+    "webhooks.manage": ("any", frozenset({Role.ADMIN})),
     "assessments.view": ("buyer", BUYER_ROLES),
     "assessments.manage": ("buyer", frozenset({Role.ADMIN, Role.ASSESSOR})),
     "reports.download": ("buyer", BUYER_ROLES),

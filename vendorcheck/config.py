@@ -99,6 +99,9 @@ class Config:
     # Production refuses SQLite and in-memory rate limits when this makes more than one process.
     WEB_CONCURRENCY: int | None = None
     INSTANCES = 1
+    # Outgoing webhooks (docs/webhooks.md): True lets endpoints and deliveries reach private, loopback and
+    # other non-public addresses. Off in production: a webhook URL must not reach the internal network.
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
     TIMESTAMP_URL: str | None = None  # an RFC 3161 server: signatures become PAdES B-T instead of B-B
     # SECRET_KEY_FALLBACKS (Flask): earlier keys, to re-encrypt signing keys after a rotation.
 

@@ -32,9 +32,9 @@ def _in_app(work: Callable[..., T], *args: Any) -> T:
 def queue_names() -> tuple[str, ...]:
     """Return the RQ queues the services enqueue on, the quick ones first (a worker serves them in order)."""
     from vendorcheck import mail
-    from vendorcheck.services import packs, reminders
+    from vendorcheck.services import packs, reminders, webhook_delivery
 
-    return (mail.QUEUE, reminders.QUEUE, packs.QUEUE)
+    return (mail.QUEUE, webhook_delivery.QUEUE, reminders.QUEUE, packs.QUEUE)
 
 
 def use_app(app: Flask) -> None:
@@ -48,6 +48,13 @@ def deliver_mail(message_id: int) -> str:
     from vendorcheck import mail
 
     return _in_app(mail.deliver, message_id)
+
+
+def deliver_webhook(delivery_id: int) -> str:
+    """Make one attempt of a webhook delivery (a failure schedules the next one)."""
+    from vendorcheck.services import webhook_delivery
+
+    return _in_app(webhook_delivery.deliver, delivery_id)
 
 
 def build_pack(job_id: int) -> str:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from vendorcheck.forms import (
@@ -12,6 +20,7 @@ from vendorcheck.forms import (
     ConfirmForm,  # noqa: F401 - shared confirmation form
     email_field,
     name_field,
+    options,
 )
 
 
@@ -48,3 +57,31 @@ class CertificateForm(BaseForm):
                      validators=[FileRequired(_l("Choose a PKCS#12 file."))])
     passphrase = PasswordField(_l("Passphrase"), validators=[Length(max=256)],
                                render_kw={"autocomplete": "off"})
+
+
+class WebhookEndpointForm(BaseForm):
+    """Register or change a webhook endpoint (the URL is checked by services/webhook_targets.py)."""
+
+    url = StringField(_l("Endpoint URL"), validators=[DataRequired(), Length(max=2000)],
+                      render_kw={"inputmode": "url", "autocomplete": "off",
+                                 "placeholder": "https://"},
+                      description=_l("An https:// address of your system that accepts POST requests. "
+                                     "Private and local addresses are refused."))
+    description = StringField(_l("Description (optional)"), validators=[Optional(), Length(max=300)])
+    events = SelectMultipleField(_l("Events to send"), validators=[
+        DataRequired(_l("Choose at least one event."))])
+    enabled = BooleanField(_l("Enabled (deliveries are sent)"), default=True)
+
+
+class SecretForm(BaseForm):
+    """Reveal or rotate an endpoint's signing secret."""
+
+    action = SelectField(_l("Action"), validators=[DataRequired()],
+                         choices=options([("reveal", _l("Reveal")), ("rotate", _l("Rotate"))]))
+
+
+class DeliveryFilterForm(BaseForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    status = SelectField(_l("Status"), validators=[Optional()])

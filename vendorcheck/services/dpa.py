@@ -48,7 +48,7 @@ from vendorcheck.models.dpa import DpaPdf, DpaProfile, DpaVersion
 from vendorcheck.models.dpa_changes import in_force_filter
 from vendorcheck.questionnaire import Questionnaire, validate_answers
 from vendorcheck.questionnaire.catalogue import semver_key
-from vendorcheck.services import dpa_proposals
+from vendorcheck.services import dpa_proposals, webhooks
 from vendorcheck.services.errors import DomainError
 from vendorcheck.services.signing import signer_for, timestamp_url
 from vendorcheck.storage import Area, current_store
@@ -491,8 +491,10 @@ def publish(profile: DpaProfile, *, by: User, kind: str = DEFAULT_KIND,
     from vendorcheck.services import dpa_notify  # owned by the notifications work; imported late
 
     messages = dpa_notify.version_published(version, previous) or []
+    hooks = webhooks.dpa_published_event(version)
     db.session.commit()
     mail.dispatch(messages)
+    webhooks.dispatch(hooks)
     return version
 
 

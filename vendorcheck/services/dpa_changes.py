@@ -50,9 +50,10 @@ from vendorcheck.models.dpa_changes import (
     DpaChangeProposal,
 )
 from vendorcheck.models.dpa_relations import DpaAcceptance
+from vendorcheck.models.webhooks import WebhookDelivery
 from vendorcheck.questionnaire import Questionnaire
 from vendorcheck.services import dpa as dpa_svc
-from vendorcheck.services import dpa_notify
+from vendorcheck.services import dpa_notify, webhooks
 from vendorcheck.services.dpa_proposals import (
     AlreadyDecided,
     BaseNotInForce,
@@ -303,8 +304,11 @@ def propose(profile: DpaProfile, *, base_version_id: int, effective_on: date | N
         "objection_deadline": proposal.objection_deadline.isoformat(),
         **_names(plan_.changes)})
     messages = dpa_notify.change_proposed(proposal, changes_of(proposal))
+    hooks = webhooks.dpa_published_event(version) + webhooks.subprocessor_event(
+        proposal, "proposed", _names(plan_.changes))
     db.session.commit()
     mail.dispatch(messages)
+    webhooks.dispatch(hooks)
     return proposal
 
 
@@ -359,9 +363,12 @@ def withdraw(proposal: DpaChangeProposal, *, by: User, reason: str = "",
     audit.record("dpa.change_withdrawn", by=by, org=proposal.vendor_org_id, obj=proposal,
                  details={"number": proposal.version.number, "sha256": proposal.version.sha256,
                           "effective_at": proposal.effective_at.isoformat()})
-    messages = dpa_notify.change_withdrawn(proposal, changes_of(proposal))
+    changes = changes_of(proposal)
+    messages = dpa_notify.change_withdrawn(proposal, changes)
+    hooks = webhooks.subprocessor_event(proposal, "withdrawn", _names(changes))
     db.session.commit()
     mail.dispatch(messages)
+    webhooks.dispatch(hooks)
     return proposal
 
 
@@ -463,14 +470,18 @@ def apply_due(*, profile_id: int | None = None, now: datetime | None = None
 
 def _apply_all(due: list[DpaChangeProposal], now: datetime) -> list[DpaChangeProposal]:
     messages: list[OutboxMessage] = []
+    hooks: list[WebhookDelivery] = []
     applied = []
     for proposal in due:
         sent = _apply(proposal, now)
         if sent is not None:
             applied.append(proposal)
             messages += sent
+            hooks += webhooks.subprocessor_event(proposal, "applied",
+                                                 _names(changes_of(proposal)))
     db.session.commit()
     mail.dispatch(messages)
+    webhooks.dispatch(hooks)
     return applied
 
 

@@ -38,7 +38,7 @@ from vendorcheck.questionnaire.reviewed import (
     ReviewedResult,
     carried_answers,
 )
-from vendorcheck.services import notify
+from vendorcheck.services import notify, webhooks
 from vendorcheck.services.assessments import (
     STILL_OPEN,
     create_sent_assessment,
@@ -289,7 +289,9 @@ def set_finding_state(assessment: Assessment, finding_id: str, state: FindingSta
     refresh_results(assessment)
     _record("finding_state_changed", assessment, by, obj=record, finding_id=record.finding_id,
             state=state.value)
+    hooks = webhooks.finding_event(assessment, record)
     db.session.commit()
+    webhooks.dispatch(hooks)
     return record
 
 
@@ -326,8 +328,10 @@ def decide_assessment(assessment: Assessment, decision: Decision, comment: str |
             next_review_date=next_review_date.isoformat(), **_concern_details(concerns, risk_reason))
     messages = notify.notify_recipients(assessment, "review_decision", decision=decision.value,
                        comment=assessment.decision_comment or "", next_review=next_review_date)
+    hooks = webhooks.assessment_event(assessment, "assessment.decided")
     db.session.commit()
     mail.dispatch(messages)
+    webhooks.dispatch(hooks)
     return assessment
 
 
@@ -379,9 +383,11 @@ def start_reassessment(previous: Assessment, *, due_date: date | None, contacts:
         refresh_results(assessment, new_q)
         _record("reassessment_started", assessment, by, previous_id=previous.id,
                 carried=len(carried), to_reconfirm=sum(1 for c in carried if c[3]))
+        hooks = webhooks.assessment_event(assessment, "assessment.sent")
         db.session.commit()
     except BaseException:
         db.session.rollback()  # nothing of a half-built re-assessment (nor its e-mails) stays
         raise
     mail.dispatch(messages)
+    webhooks.dispatch(hooks)
     return assessment

@@ -9,6 +9,7 @@ from fakeredis import FakeRedis
 from flask import Flask
 from rq import Queue
 
+from tests.factories.webhooks import add_webhook_world
 from tests.factories.world import (
     World,
     add_assessment_world,
@@ -29,6 +30,7 @@ def world(world: World, app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
         monkeypatch.setitem(app.extensions, "vendorcheck_pack_queue", Queue(connection=FakeRedis()))
         add_pack_world(world, tmp_path / "instance" / "packs")
+        add_webhook_world(world)
         if _needs_dpa_world(request):  # after the pack world: it moves the instance folder
             add_dpa_relation_world(world)
             add_kit_world(world)

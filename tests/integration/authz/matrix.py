@@ -108,6 +108,33 @@ MATRIX: dict[str, Route] = {
         data=lambda w, a: {}, target="a.buyer"),
     "org.audit_log": Route(lambda w: "/org/audit", {"GET": ADMINS}),
     "org.outbox": Route(lambda w: "/org/outbox", {"GET": ADMINS}),
+    # --- outgoing webhooks (issue 19): administrators of buyer and vendor organisations; the
+    # world's endpoints point at a documentation address, refused before any connection.
+    "org.webhooks_list": Route(lambda w: "/org/webhooks", {"GET": ADMINS}),
+    "org.new_webhook": Route(lambda w: "/org/webhooks/new", {"GET": ADMINS, "POST": ADMINS},
+                             data=lambda w, a: {}, ok={"POST": frozenset({422})}),
+    "org.edit_webhook": Route(
+        lambda w: f"/org/webhooks/{w.extra.get('webhook_a', 0)}/edit", {"GET": ADMINS, "POST": ADMINS},
+        data=lambda w, a: {}, target="a.buyer", ok={"GET": OK, "POST": frozenset({422})}),
+    "org.toggle_webhook": Route(
+        lambda w: f"/org/webhooks/{w.extra.get('webhook_a', 0)}/enabled", {"POST": ADMINS},
+        data=lambda w, a: {}, target="a.buyer"),
+    "org.delete_webhook": Route(
+        lambda w: f"/org/webhooks/{w.extra.get('webhook_a', 0)}/delete", {"GET": ADMINS, "POST": ADMINS},
+        data=lambda w, a: {}, target="a.buyer"),
+    "org.webhook_secret": Route(
+        lambda w: f"/org/webhooks/{w.extra.get('webhook_a', 0)}/secret", {"GET": ADMINS, "POST": ADMINS},
+        data=lambda w, a: {"action": "reveal"}, target="a.buyer"),
+    "org.test_webhook": Route(
+        lambda w: f"/org/webhooks/{w.extra.get('webhook_a', 0)}/test", {"POST": ADMINS},
+        data=lambda w, a: {}, target="a.buyer"),
+    "org.webhook_deliveries": Route(
+        lambda w: f"/org/webhooks/{w.extra.get('webhook_a', 0)}/deliveries", {"GET": ADMINS},
+        target="a.buyer"),
+    "org.replay_delivery": Route(
+        lambda w: (f"/org/webhooks/{w.extra.get('webhook_a', 0)}/deliveries/"
+                   f"{w.extra.get('webhook_delivery_a', 0)}/replay"), {"POST": ADMINS},
+        data=lambda w, a: {}, target="a.buyer"),
     "org.switch": Route(lambda w: "/org/switch", {"POST": USER},
                         data=lambda w, a: {"org_id": w.org_of(a).id if a not in LINK_HOLDERS | {"anon"}
                                                    else 1}),

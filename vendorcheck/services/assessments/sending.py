@@ -22,6 +22,7 @@ from vendorcheck.models import (
 )
 from vendorcheck.models.assessments import Assessment, AssessmentRecipient, AssessmentStatus
 from vendorcheck.questionnaire import Questionnaire
+from vendorcheck.services import webhooks
 from vendorcheck.services.answer_links import issue_link, link_mail
 from vendorcheck.services.errors import ValidationFailed
 from vendorcheck.services.invitations import (
@@ -97,11 +98,13 @@ def send_assessment(buyer_org: Organisation, vendor: Vendor, questionnaire: Ques
         assessment, messages = create_sent_assessment(
             buyer_org, vendor, questionnaire, due_date=due_date, contacts=contacts,
             message=message, by=by, by_link=by_link, sensitive=sensitive)
+        hooks = webhooks.assessment_event(assessment, "assessment.sent")
         db.session.commit()
     except BaseException:
         db.session.rollback()  # no half-sent assessment, invitation or e-mail stays behind
         raise
     mail.dispatch(messages)
+    webhooks.dispatch(hooks)
     return assessment
 
 

@@ -24,6 +24,7 @@ from vendorcheck.models.assessments import (
 )
 from vendorcheck.questionnaire import score
 from vendorcheck.questionnaire.answers import Invalid, clean_text
+from vendorcheck.services import webhooks
 from vendorcheck.services.assessments.reading import (
     MAX_JUSTIFICATION,
     NotEditable,
@@ -101,8 +102,10 @@ def submit_assessment(assessment: Assessment, *, name: str, role: str, statement
     audit.record("assessment_submitted", by=by, org=assessment.vendor_org_id, obj=assessment,
                  details={"name": name, "role": role})
     messages = _notify_buyer(assessment)
+    hooks = webhooks.assessment_event(assessment, "assessment.submitted")
     db.session.commit()
     mail.dispatch(messages)
+    webhooks.dispatch(hooks)
     return assessment
 
 
