@@ -5,6 +5,7 @@ from vendorcheck.models import (
     dpa,  # noqa: F401  (registers the DPA tables)
     dpa_changes,  # noqa: F401  (registers proposed sub-processor changes)
     dpa_relations,  # noqa: F401  (registers DPA subscriptions, acceptances, objections)
+    mfa,  # noqa: F401  (registers TOTP secrets, recovery codes, passkeys)
     packs,  # noqa: F401  (registers the evidence pack jobs)
     reports,  # noqa: F401  (registers the report tables)
 )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from vendorcheck.forms import (
@@ -48,3 +56,17 @@ class CertificateForm(BaseForm):
                      validators=[FileRequired(_l("Choose a PKCS#12 file."))])
     passphrase = PasswordField(_l("Passphrase"), validators=[Length(max=256)],
                                render_kw={"autocomplete": "off"})
+
+
+class MfaRequiredForm(BaseForm):
+    """The organisation's security setting: every member needs a second factor."""
+
+    mfa_required = BooleanField(
+        _l("Require a second factor (authenticator app or passkey) from every member"))
+
+
+class ResetMfaForm(BaseForm):
+    """An administrator removes a member's second factors; the reason goes to the audit log and the member."""
+
+    reason = TextAreaField(_l("Reason (sent to the member and kept in the audit log)"),
+                           validators=[DataRequired(), Length(max=500)])

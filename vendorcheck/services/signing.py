@@ -73,10 +73,17 @@ def _derived_key(purpose: bytes, secret: bytes | None = None) -> bytes:
                 info=b"vendorcheck " + purpose).derive(secret or _secrets()[0])
 
 
-def _fernets() -> list[Fernet]:
-    """Return the certificate Fernets: the current key's first, then the fallbacks'."""
-    return [Fernet(base64.urlsafe_b64encode(_derived_key(b"organisation certificate", key)))
-            for key in _secrets()]
+def _fernets(purpose: bytes = b"organisation certificate") -> list[Fernet]:
+    """Return the Fernets of one purpose: the current key's first, then the fallbacks'."""
+    return [Fernet(base64.urlsafe_b64encode(_derived_key(purpose, key))) for key in _secrets()]
+
+
+def secret_box(purpose: bytes) -> MultiFernet:
+    """Return the Fernet that encrypts another stored secret (e.g. TOTP seeds) at rest, by purpose.
+
+    Encrypts with SECRET_KEY and decrypts with it or any fallback key, like organisation certificates.
+    """
+    return MultiFernet(_fernets(purpose))
 
 
 def _fernet() -> MultiFernet:
