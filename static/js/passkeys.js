@@ -53,11 +53,16 @@
     return JSON.stringify(out);
   }
 
+  function csrfToken(el) {
+    var field = document.querySelector("input[name=csrf_token]");
+    return el.dataset.csrf || (field ? field.value : "");
+  }
+
   function post(el, url, body) {
     return fetch(url, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "Accept": "application/json",
-                "X-CSRFToken": el.dataset.csrf},
+                "X-CSRFToken": csrfToken(el)},
       body: JSON.stringify(body || {})
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
