@@ -242,3 +242,18 @@ def test_vendor_admins_get_the_same_settings(app, client, world, login_as):
     login_as(world.user("a.vendor"))
     page = client.get("/org/security")
     assert page.status_code == 200 and "Contact A" in page.get_data(as_text=True)
+
+
+def test_a_login_restored_from_the_remember_cookie_must_enrol_too(app, world):
+    client = app.test_client()
+    client.post("/auth/login", data={"email": "legal@a.example", "password": PASSWORD, "remember": "y"})
+    assert client.get("/buyer/vendors").status_code == 200, "nothing required yet"
+    with app.app_context():
+        db.session.execute(update(Organisation).where(Organisation.id == world["a"].buyer.id)
+                           .values(mfa_required=True))
+        db.session.commit()
+    remember = client.get_cookie("remember_token").value
+    restored = app.test_client()
+    restored.set_cookie("remember_token", remember)
+    response = restored.get("/buyer/vendors")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/auth/mfa")

@@ -21,12 +21,12 @@ from vendorcheck.access import home_url
 from vendorcheck.extensions import db
 from vendorcheck.models import User
 from vendorcheck.security import is_safe_next
-from vendorcheck.services import login_flow, sessions
+from vendorcheck.services import login_flow, mfa, sessions
 from vendorcheck.sessions import current_session
 
 PENDING = "mfa_pending"
 PENDING_SECONDS = 600
-ENROL_CHECKED = "mfa_enrol_checked"  # this session's user was seen with a second factor or none required
+ENROL_REQUIRED = "mfa_enrol"  # this login must set up a second factor before anything else
 DEVICE_COOKIE = "vc_device"
 DEVICE_MAX_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
 DEVICE_MAX_ACCOUNTS = 20
@@ -45,6 +45,15 @@ def start_session(user: User, remember: bool = False, org_id: int | None = None)
     sessions.start(user, remember=remember, user_agent=request.headers.get("User-Agent"),
                    ip=request.remote_addr, replaces=previous)
     login_user(user, remember=remember, duration=current_app.config["REMEMBER_COOKIE_DURATION"])
+    mark_enrolment(user)
+
+
+def mark_enrolment(user: User) -> None:
+    """Note in the session whether this login must set up a second factor first (checked once per login)."""
+    if mfa.must_enrol(user):
+        session[ENROL_REQUIRED] = True
+    else:
+        session.pop(ENROL_REQUIRED, None)
 
 
 def after_password(user: User, *, remember: bool, target: str | None) -> Response:

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, user_loaded_from_cookie
 from werkzeug.wrappers import Response
 
 from vendorcheck.auth.forms import ConfirmForm, RecoveryCodeForm, RemoveTotpForm, TotpCodeForm
-from vendorcheck.auth.login_steps import ENROL_CHECKED, complete, pending
+from vendorcheck.auth.login_steps import ENROL_REQUIRED, complete, mark_enrolment, pending
 from vendorcheck.auth.views import bp, post_limit_per_ip
 from vendorcheck.extensions import limiter
 from vendorcheck.services import login_flow, mfa
@@ -30,15 +30,25 @@ def _second_factor_key() -> str:
     return f"mfa:{mark.get('uid')}" if isinstance(mark, dict) else f"ip:{request.remote_addr}"
 
 
+def _restored_login(app: Any, user: Any) -> None:
+    """A login restored from the remember cookie is a new login: check the enrolment again."""
+    mark_enrolment(user)
+
+
+user_loaded_from_cookie.connect(_restored_login)
+
+
 @bp.before_app_request
 def enforce_enrolment() -> Response | None:
-    """Send a member whose organisation requires a second factor to set one up before anything else."""
+    """Send a member whose organisation requires a second factor to set one up before anything else.
+
+    Whether it is needed is decided once per login (login_steps.mark_enrolment), not on every request.
+    """
+    # is_authenticated loads the user first (as check_session does), so a login restored from the
+    # remember cookie has been checked by _restored_login before the flag is read.
     if request.endpoint in ENROLMENT_ENDPOINTS or not current_user.is_authenticated:
         return None
-    if session.get(ENROL_CHECKED) == current_user.id:
-        return None
-    if not mfa.must_enrol(current_user):
-        session[ENROL_CHECKED] = current_user.id  # checked once per login, not on every request
+    if not session.get(ENROL_REQUIRED):
         return None
     flash(_("Your organisation requires a second factor. Set up an authenticator app or a passkey "
             "to continue."), "info")
@@ -112,7 +122,7 @@ def totp_enrol() -> Any:
         except DomainError as exc:
             form.code.errors.append(exc.message)
         else:
-            session.pop(ENROL_CHECKED, None)
+            mark_enrolment(current_user)
             flash(_("Your authenticator app is set up."), "success")
             return render_template("auth/recovery_codes.html", codes=codes)
     status = 422 if request.method == "POST" else 200

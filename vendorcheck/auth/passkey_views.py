@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from vendorcheck.access import deny
 from vendorcheck.auth.forms import ConfirmForm
-from vendorcheck.auth.login_steps import ENROL_CHECKED, complete, pending
+from vendorcheck.auth.login_steps import complete, mark_enrolment, pending
 from vendorcheck.auth.views import bp, post_limit_per_ip
 from vendorcheck.extensions import limiter
 from vendorcheck.services import login_flow, passkeys
@@ -76,7 +76,7 @@ def passkey_register() -> Any:
                           name if isinstance(name, str) else "", by=current_user)
     except DomainError as exc:
         return _refused(exc)
-    session.pop(ENROL_CHECKED, None)
+    mark_enrolment(current_user)
     flash(_("Your passkey was added."), "success")
     return jsonify({"redirect": url_for("auth.mfa_settings")})
 
