@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pyotp
 import segno
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, func, select, update
 from werkzeug.security import check_password_hash
 
 from vendorcheck import audit, mail
@@ -83,8 +83,8 @@ def has_mfa(user: User) -> bool:
 
 def recovery_codes_left(user: User) -> int:
     """Return how many recovery codes the user has not used."""
-    return len(list(db.session.scalars(select(RecoveryCode.id).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))))
+    return int(db.session.scalar(select(func.count(RecoveryCode.id)).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))) or 0)
 
 
 def mfa_required_for(user: User) -> bool:
