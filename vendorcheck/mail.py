@@ -42,6 +42,8 @@ def _subjects() -> dict[str, Callable[[dict[str, Any]], str]]:
         "colleague_invitation": lambda c: _("Join %(org)s on vendorcheck", org=c["org"]),
         "password_reset": lambda c: _("Reset your vendorcheck password"),
         "account_locked": lambda c: _("Logging in to your vendorcheck account is paused"),
+        "new_device": lambda c: _("New sign-in to your vendorcheck account"),
+        "mfa_reset": lambda c: _("Your vendorcheck second factors were reset"),
         "invitation_reminder": lambda c: _("Reminder: %(buyer)s is waiting for you",
                                            buyer=c["buyer"]),
     }

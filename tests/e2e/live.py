@@ -93,8 +93,11 @@ def live_config(tmp: Path, base_url: str, smtp_port: int, **overrides: object
 
 
 @contextmanager
-def live_server(tmp: Path, **overrides: object) -> Iterator[Live]:
-    """Start SMTP, create the app and its schema, serve it on 127.0.0.1; stop everything after."""
+def live_server(tmp: Path, url_host: str = "127.0.0.1", **overrides: object) -> Iterator[Live]:
+    """Start SMTP, create the app and its schema, serve it on 127.0.0.1; stop everything after.
+
+    `url_host` names the server in BASE_URL: passkeys need a domain ("localhost"), not an IP address.
+    """
     from aiosmtpd.controller import Controller
 
     mailbox = Mailbox()
@@ -103,7 +106,7 @@ def live_server(tmp: Path, **overrides: object) -> Iterator[Live]:
     controller.start()
     server = make_server("127.0.0.1", 0, _placeholder, threaded=True, request_handler=_QuietHandler)
     try:
-        base_url = f"http://127.0.0.1:{server.server_port}"
+        base_url = f"http://{url_host}:{server.server_port}"
         app = create_app(live_config(tmp, base_url, smtp_port, **overrides))
         app.instance_path = str(tmp / "instance")  # the signing key lives here
         os.makedirs(app.instance_path, exist_ok=True)

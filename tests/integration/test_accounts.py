@@ -65,7 +65,7 @@ def test_login_logout_and_audit(app, client, login):
     assert client.get("/buyer/vendors").status_code == 302
     with app.app_context():
         actions = list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
-    assert actions == ["login", "logout"]
+    assert actions == ["login", "login.new_device", "logout"], "the first login from this browser is mailed"
 
 
 def test_wrong_password_and_unknown_account_look_the_same(app, client, login):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, PasswordField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from vendorcheck.forms import (
@@ -67,3 +67,31 @@ class LogoutForm(BaseForm):
 
 class ConfirmForm(BaseForm):
     """Confirming an action on its own page (ending sessions): only the CSRF token."""
+
+
+def _code_field(label: object, autocomplete: str = "one-time-code") -> StringField:
+    """Return a short code field (authenticator or recovery code)."""
+    return StringField(label, validators=[DataRequired(), Length(max=32)],
+                       render_kw={"autocomplete": autocomplete, "inputmode": "numeric",
+                                  "spellcheck": "false"})
+
+
+class TotpCodeForm(BaseForm):
+    """Second factor at login, or confirming an authenticator app: the current six-digit code."""
+
+    code = _code_field(_l("Six-digit code from your authenticator app"))
+
+
+class RecoveryCodeForm(BaseForm):
+    """Second factor at login with one of the recovery codes."""
+
+    recovery_code = StringField(_l("Recovery code"), validators=[DataRequired(), Length(max=32)],
+                                render_kw={"autocomplete": "off", "spellcheck": "false"})
+
+
+class RemoveTotpForm(BaseForm):
+    """Removing the authenticator app: a current code or the password proves it is the owner."""
+
+    proof = PasswordField(_l("A current code from your authenticator app, or your password"),
+                          validators=[DataRequired(), Length(max=256)],
+                          render_kw={"autocomplete": "current-password"})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from vendorcheck.access import deny, home_url
@@ -22,9 +22,9 @@ from vendorcheck.auth.forms import (
     ResetRequestForm,
     SignupForm,
 )
+from vendorcheck.auth.login_steps import after_password, note_device
+from vendorcheck.auth.login_steps import start_session as _start_session
 from vendorcheck.extensions import limiter
-from vendorcheck.models import User
-from vendorcheck.security import is_safe_next
 from vendorcheck.services import accounts, invitations, sessions
 from vendorcheck.services.errors import (
     InvalidCredentials,
@@ -49,21 +49,6 @@ def _email_key() -> str:
     return "email:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
-def _start_session(user: User, remember: bool = False, org_id: int | None = None) -> None:
-    """Start a fresh server-side session for the user (no fixation), keeping the chosen language."""
-    previous = current_session()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    if org_id:
-        session["org_id"] = org_id
-    g.pop("membership", None)
-    sessions.start(user, remember=remember, user_agent=request.headers.get("User-Agent"),
-                   ip=request.remote_addr, replaces=previous)
-    login_user(user, remember=remember, duration=current_app.config["REMEMBER_COOKIE_DURATION"])
-
-
 def _form_page(template: str, form: Any, **context: Any) -> tuple[str, int]:
     """Render a form page: 422 when a submitted form was refused, 200 otherwise."""
     status = 422 if request.method == "POST" else 200
@@ -78,13 +63,11 @@ def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data)
+            user = accounts.check_password(form.email.data, form.password.data)
         except InvalidCredentials as exc:
             form.form_errors.append(exc.message)
         else:
-            _start_session(user, remember=bool(form.remember.data))
-            target = request.args.get("next")
-            return redirect(target if is_safe_next(target) else home_url())
+            return after_password(user, remember=bool(form.remember.data), target=request.args.get("next"))
     return _form_page("auth/login.html", form)
 
 
@@ -120,6 +103,7 @@ def signup() -> Any:
             form.email.errors.append(exc.message)
         else:
             _start_session(user)
+            note_device(user, mail_if_new=False)
             flash(_("Welcome! Your organisation is ready; start by registering a vendor."),
                   "success")
             return redirect(home_url())
@@ -244,5 +228,6 @@ def _accept(token: str, form: Any) -> Any:
     user, org = invitations.accept_invitation(
         token, by=current_user._get_current_object() if logged_in else None, account=account)
     _start_session(user, org_id=org.id)
+    note_device(user, mail_if_new=False)
     flash(_("Welcome to %(org)s.", org=org.name), "success")
     return redirect(home_url())

@@ -7,6 +7,7 @@ from vendorcheck.models import (
     dpa_relations,  # noqa: F401  (registers DPA subscriptions, acceptances, objections)
     kit,  # noqa: F401  (registers the processor register's controllers and versions)
     links,  # noqa: F401  (registers answer links)
+    mfa,  # noqa: F401  (registers TOTP secrets, recovery codes, passkeys)
     packs,  # noqa: F401  (registers the evidence pack jobs)
     remediation,  # noqa: F401  (registers remediation requests and their history)
     reports,  # noqa: F401  (registers the report tables)

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vendorcheck.extensions import db
@@ -53,6 +53,8 @@ class Organisation(db.Model):
     country: Mapped[str | None] = mapped_column(String(2))
     is_buyer: Mapped[bool] = mapped_column(Boolean, default=False)
     is_vendor: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Members without a second factor must enrol one at their next login (docs/security.md, MFA).
+    mfa_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(

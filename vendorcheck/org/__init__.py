@@ -1,11 +1,11 @@
-"""Organisation administration: members, invitations, audit log, outbox, certificate, webhooks (/org)."""
+"""Organisation administration: members, invitations, audit log, outbox, certificate, webhooks, MFA (/org)."""
 
 from flask import Blueprint
 
 
 def routes() -> Blueprint:
     """Return the area's blueprint with every route registered (its view modules add them on import)."""
-    from vendorcheck.org import certificates, views, webhooks  # noqa: F401
+    from vendorcheck.org import certificates, security, views, webhooks  # noqa: F401
     from vendorcheck.org.blueprint import bp
 
     return bp

@@ -12,6 +12,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -85,3 +86,17 @@ class DeliveryFilterForm(BaseForm):
         csrf = False  # a GET filter changes nothing
 
     status = SelectField(_l("Status"), validators=[Optional()])
+
+
+class MfaRequiredForm(BaseForm):
+    """The organisation's security setting: every member needs a second factor."""
+
+    mfa_required = BooleanField(
+        _l("Require a second factor (authenticator app or passkey) from every member"))
+
+
+class ResetMfaForm(BaseForm):
+    """An administrator removes a member's second factors; the reason goes to the audit log and the member."""
+
+    reason = TextAreaField(_l("Reason (sent to the member and kept in the audit log)"),
+                           validators=[DataRequired(), Length(max=500)])

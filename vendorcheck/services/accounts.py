@@ -107,9 +107,19 @@ def signup_buyer(data: SignupData) -> User:
 
 
 def authenticate(email: str, password: str) -> User:
-    """Return the user for valid credentials, recording the attempt; raise InvalidCredentials.
+    """Return the user for valid credentials and record the login; raise InvalidCredentials."""
+    user = check_password(email, password)
+    login_throttle.clear(user.email)
+    audit.record("login", by=user, details={"method": "password"})
+    db.session.commit()
+    return user
+
+
+def check_password(email: str, password: str) -> User:
+    """Return the user for valid credentials, recording failures; raise InvalidCredentials.
 
     A locked address (login_throttle) is refused before the password is looked at, with AccountLocked.
+    Success is not yet a login (a second factor may follow): the caller records it and clears the count.
     """
     address = normalise_email(email)[:254]
     if login_throttle.is_locked(address):
@@ -128,9 +138,7 @@ def authenticate(email: str, password: str) -> User:
     if not user.password_hash.startswith(current_app.config["PASSWORD_HASH_METHOD"] + "$"):
         user.password_hash = generate_password_hash(
             password, method=current_app.config["PASSWORD_HASH_METHOD"])
-    login_throttle.clear(address)
-    audit.record("login", by=user)
-    db.session.commit()
+        db.session.commit()
     return user
 
 
