@@ -91,6 +91,7 @@ def register_questionnaires(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach the blueprints."""
     from vendorcheck import buyer, dpa, org, public, security, supplier
+    from vendorcheck.auth import sso  # noqa: F401  (adds the single sign-on routes to auth)
     from vendorcheck.auth.views import bp as auth_bp
 
     # Rules bind their converters when added: install the bounded int converter first.

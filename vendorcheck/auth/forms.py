@@ -67,3 +67,9 @@ class LogoutForm(BaseForm):
 
 class ConfirmForm(BaseForm):
     """Confirming an action on its own page (ending sessions): only the CSRF token."""
+
+
+class SsoStartForm(BaseForm):
+    """The login page's e-mail-first single sign-on: the address's domain names the provider."""
+
+    email = email_field(_l("Work e-mail address"))

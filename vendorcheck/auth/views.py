@@ -21,6 +21,7 @@ from vendorcheck.auth.forms import (
     ResetForm,
     ResetRequestForm,
     SignupForm,
+    SsoStartForm,
 )
 from vendorcheck.extensions import limiter
 from vendorcheck.models import User
@@ -85,7 +86,7 @@ def login() -> Any:
             _start_session(user, remember=bool(form.remember.data))
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else home_url())
-    return _form_page("auth/login.html", form)
+    return _form_page("auth/login.html", form, sso_form=SsoStartForm(prefix="sso", formdata=None))
 
 
 @bp.post("/logout")

@@ -7,6 +7,7 @@ from vendorcheck.models import (
     dpa_relations,  # noqa: F401  (registers DPA subscriptions, acceptances, objections)
     packs,  # noqa: F401  (registers the evidence pack jobs)
     reports,  # noqa: F401  (registers the report tables)
+    sso,  # noqa: F401  (registers the single sign-on tables)
 )
 from vendorcheck.models.accounts import (
     BUYER_ROLES,

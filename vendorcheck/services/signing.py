@@ -73,10 +73,14 @@ def _derived_key(purpose: bytes, secret: bytes | None = None) -> bytes:
                 info=b"vendorcheck " + purpose).derive(secret or _secrets()[0])
 
 
+def fernets_for(purpose: bytes) -> list[Fernet]:
+    """Return the Fernets of one purpose (HKDF of SECRET_KEY): the current key's first, then fallbacks'."""
+    return [Fernet(base64.urlsafe_b64encode(_derived_key(purpose, key))) for key in _secrets()]
+
+
 def _fernets() -> list[Fernet]:
     """Return the certificate Fernets: the current key's first, then the fallbacks'."""
-    return [Fernet(base64.urlsafe_b64encode(_derived_key(b"organisation certificate", key)))
-            for key in _secrets()]
+    return fernets_for(b"organisation certificate")
 
 
 def _fernet() -> MultiFernet:
