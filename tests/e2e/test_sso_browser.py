@@ -71,8 +71,9 @@ def _configure(page: Page, live: Live, issuer: str) -> None:
 def _sign_in_with_provider(page: Page, live: Live, email: str) -> None:
     """Continue with single sign-on, then the provider's development login and consent pages."""
     page.goto(f"{live.url}/auth/login")
-    page.fill("input[name='sso-email']", email)
+    page.fill("input#sso-email", email)
     page.click("section.sso button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/interaction/"))  # the provider's login page
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", "any")
     page.click("button[type=submit]")
@@ -98,7 +99,7 @@ def test_oidc_sign_in_with_just_in_time_account(live: Live, new_context: Any) ->
     with live.app.app_context():
         user = db.session.scalars(select(User).where(User.email == "new@acme.example")).one()
         assert [m.role for m in user.memberships] == [Role.ASSESSOR]
-        actions = [(e.action, e.details.get("method") or e.details.get("reason"))
+        actions = [(e.action, e.details.get("reason") or e.details.get("method"))
                    for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
         assert ("sso.user_provisioned", "oidc") in actions and ("login", "oidc") in actions
         assert ("sso.login_failed", "other_organisation") in actions

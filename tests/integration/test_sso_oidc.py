@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories.accounts import make_org, make_user
-from tests.support.fake_oidc import FakeProvider, fake_provider, new_key
+from tests.support.fake_oidc import FakeProvider, continue_target, fake_provider, new_key
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Membership, Role, User
 from vendorcheck.models.sso import SsoProtocol
@@ -47,10 +47,9 @@ def acme(app, provider):
 
 
 def _begin(client, provider: FakeProvider, email: str = "ada@acme.example") -> dict[str, str]:
-    response = client.post("/auth/sso", data={"sso-email": email})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    assert response.location.startswith(provider.issuer + "/auth?")
-    return provider.remember(response.location)
+    target = continue_target(client.post("/auth/sso", data={"email": email}))
+    assert target.startswith(provider.issuer + "/auth?")
+    return provider.remember(target)
 
 
 def _callback(client, params: dict[str, str], **overrides: str):
@@ -174,7 +173,7 @@ def test_provider_error_answer(app, client, provider, acme) -> None:
 
 
 def test_unknown_domain_stays_on_the_login_page(app, client, acme) -> None:
-    response = client.post("/auth/sso", data={"sso-email": "someone@nowhere.example"})
+    response = client.post("/auth/sso", data={"email": "someone@nowhere.example"})
     assert response.status_code == 404
     assert "No single sign-on is set up for this e-mail domain" in response.get_data(as_text=True)
     assert [f["reason"] for f in _failures(app)] == ["no_provider"]

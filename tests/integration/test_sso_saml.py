@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories.accounts import make_org, make_user
+from tests.support.fake_oidc import continue_target
 from tests.support.saml_idp import SamlIdp, saml_idp, write_key_pair
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role, User
@@ -53,8 +54,7 @@ def acme(app, client, idp) -> int:
 
 
 def _response(client, idp: SamlIdp, email: str = "ada@acme.example") -> str:
-    start = client.post("/auth/sso", data={"sso-email": email})
-    assert start.status_code == 302 and start.location.endswith("/auth/saml/acme/login")
+    assert continue_target(client.post("/auth/sso", data={"email": email})) == "/auth/saml/acme/login"
     redirect = client.get("/auth/saml/acme/login")
     assert redirect.status_code == 302 and redirect.location.startswith(idp.url + "/sso?")
     query = {k: v[0] for k, v in parse_qs(urlsplit(redirect.location).query).items()}

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +22,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
+
+
+def continue_target(response: Any) -> str:
+    """Return where the app's "continuing to your identity provider" page sends the browser."""
+    assert response.status_code == 200, response.get_data(as_text=True)
+    found = re.search(r'http-equiv="refresh" content="0;url=([^"]+)"', response.get_data(as_text=True))
+    assert found, "no refresh to the identity provider"
+    return html.unescape(found.group(1))
 
 
 def new_key(kid: str) -> RSAKey:

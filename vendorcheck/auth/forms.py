@@ -72,4 +72,4 @@ class ConfirmForm(BaseForm):
 class SsoStartForm(BaseForm):
     """The login page's e-mail-first single sign-on: the address's domain names the provider."""
 
-    email = email_field(_l("Work e-mail address"))
+    email = email_field(_l("Work e-mail address"), field_id="sso-email")  # the login form has "email"

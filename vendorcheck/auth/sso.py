@@ -33,7 +33,7 @@ def sign_in_member(user: User, org_id: int) -> Response:
 @limiter.limit(post_limit_per_ip, methods=["POST"])
 def sso_start() -> Any:
     """Find the provider of the address's domain and send the browser there."""
-    form = SsoStartForm(prefix="sso")
+    form = SsoStartForm()
     if request.method == "GET" or not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render_template("auth/login.html", form=LoginForm(), sso_form=form), status
@@ -41,14 +41,19 @@ def sso_start() -> Any:
     try:
         cfg = sso_login.provider_for(email)
         if cfg.protocol == SsoProtocol.SAML:
-            return redirect(url_for("auth.saml_login", slug=cfg.organisation.slug))
+            return _continue_to(url_for("auth.saml_login", slug=cfg.organisation.slug))
         url, pending = sso_oidc.begin(cfg, redirect_uri=mail.external_url("auth.oidc_callback"),
                                       login_hint=email)
     except SsoRefused as exc:
         form.email.errors = [exc.message]
         return render_template("auth/login.html", form=LoginForm(), sso_form=form), exc.status
     session[PENDING_OIDC] = pending.as_dict()
-    return redirect(url)
+    return _continue_to(url)
+
+
+def _continue_to(target: str) -> str:
+    """Render the page that sends the browser on to the identity provider (see its template)."""
+    return render_template("auth/sso_continue.html", target=target)
 
 
 @bp.get("/sso/oidc/callback")

@@ -86,7 +86,7 @@ def login() -> Any:
             _start_session(user, remember=bool(form.remember.data))
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else home_url())
-    return _form_page("auth/login.html", form, sso_form=SsoStartForm(prefix="sso", formdata=None))
+    return _form_page("auth/login.html", form, sso_form=SsoStartForm(formdata=None))
 
 
 @bp.post("/logout")
