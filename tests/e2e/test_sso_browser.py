@@ -25,6 +25,7 @@ from vendorcheck.models import AuditEntry, Role, User
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ADMIN = "ada@acme.example"
+SAML_WAIT_MS = 60_000
 CLIENT = {"client_id": "vendorcheck-acme", "client_secret": "a-long-test-client-secret-0123456789",
           "grant_types": ["authorization_code"], "response_types": ["code"],
           "token_endpoint_auth_method": "client_secret_basic"}
@@ -104,3 +105,55 @@ def test_oidc_sign_in_with_just_in_time_account(live: Live, new_context: Any) ->
         assert ("sso.user_provisioned", "oidc") in actions and ("login", "oidc") in actions
         assert ("sso.login_failed", "other_organisation") in actions
         assert actions[1][0] == "sso.configured"
+
+
+def test_saml_sign_in_and_copied_answer_refused(live: Live, new_context: Any, tmp_path: Any) -> None:
+    """SAML against pysaml2's IdP classes: a signed assertion signs Cleo in; the same answer posted from
+    another browser is refused (it answers no request of that browser; the replay store itself is proven
+    in tests/integration/test_sso_saml.py)."""
+    import shutil
+    import urllib.request
+
+    from tests.support.saml_idp import saml_idp
+    from vendorcheck.models.sso import SsoProtocol
+    from vendorcheck.services import sso_config
+
+    if shutil.which("xmlsec1") is None:
+        pytest.skip("xmlsec1 (Debian package xmlsec1) is needed for SAML")
+    with saml_idp(tmp_path) as idp:
+        with live.app.app_context():
+            acme = make_org("Acme", slug="acme")
+            ada = make_user(ADMIN, org=acme, role=Role.ADMIN, name="Ada Admin")
+            make_user("cleo@acme.example", org=acme, role=Role.ASSESSOR, name="Cleo Member")
+            sso_config.save(acme, sso_config.SsoSettings(
+                protocol=SsoProtocol.SAML, enabled=True, allowed_domains=["acme.example"],
+                idp_metadata_xml=idp.metadata()), by=ada)
+        with urllib.request.urlopen(f"{live.url}/auth/saml/acme/metadata", timeout=10) as answer:
+            idp.sp_metadata = answer.read().decode()
+        idp.user = {"mail": ["cleo@acme.example"], "displayName": ["Cleo Member"]}
+
+        page = j.new_page(new_context())
+        page.goto(f"{live.url}/auth/login")
+        page.fill("input#sso-email", "cleo@acme.example")
+        page.click("section.sso button[type=submit]")
+        # The IdP signs with xmlsec1 and the app verifies with it: slower than a page, so a longer wait.
+        page.wait_for_url(re.compile(re.escape(live.url) + r"/buyer/"), timeout=SAML_WAIT_MS)
+        expect(page.locator(".topnav__account")).to_contain_text("Cleo Member")
+
+        # The same signed answer, posted again from another browser (signed in on its own meanwhile).
+        replay = j.new_page(new_context())
+        replay.goto(f"{live.url}/auth/saml/acme/login")  # sets this browser's request cookie
+        replay.wait_for_url(re.compile(re.escape(live.url) + r"/buyer/"),  # the IdP signs in at once
+                            timeout=SAML_WAIT_MS)
+        response = replay.request.post(f"{live.url}/auth/saml/acme/acs",
+                                       form={"SAMLResponse": idp.responses[0]})
+        assert response.status == 403
+        assert "was refused" in response.text() and "/auth/login" in response.text()
+
+    with live.app.app_context():
+        reasons = [e.details.get("reason") for e in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "sso.login_failed"))]
+        assert reasons == ["invalid_assertion"]
+        methods = [e.details.get("method") for e in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "login"))]
+        assert methods.count("saml") == 2
