@@ -61,7 +61,7 @@ def test_save_oidc_settings_keeps_the_secret_encrypted(app, client, admin) -> No
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("allowed_domains", "not a domain!", "is not an e-mail domain"),
     ("allowed_domains", "", "at least one e-mail domain"),
-    ("issuer", "http://login.acme.example", "must be an https:// address"),
+    ("issuer", "http://login.acme.example", "must start with https://"),
     ("role_map", "vc-x = superuser", "Role mapping, line 1"),
 ])
 def test_bad_settings_are_refused_beside_the_form(app, client, admin, field, value, message) -> None:

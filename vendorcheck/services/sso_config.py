@@ -134,7 +134,7 @@ def check_url(url: str, what: str) -> str:
     loopback = parts.scheme == "http" and parts.hostname == "127.0.0.1" and bool(
         current_app.config.get("SSO_ALLOW_HTTP_LOOPBACK"))
     if not parts.netloc or not (parts.scheme == "https" or loopback):
-        raise SsoSettingsInvalid(_l("The %(what)s must be an https:// address.", what=what))
+        raise SsoSettingsInvalid(_l("The address %(url)s must start with https://.", url=url.strip()[:100]))
     return url.strip().rstrip("/") if what == "issuer" else url.strip()
 
 
