@@ -198,3 +198,14 @@ def test_sso_required_refuses_passwords_except_break_glass(app, client, acme) ->
         reasons = [e.details.get("reason") for e in db.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "login_failed"))]
         assert reasons == ["sso_required"]
+
+
+def test_token_endpoint_refusal_is_a_clear_page(app, client, provider, acme) -> None:
+    provider.make_id_token = lambda p: p.sign(p.claims(CLIENT_ID))
+    params = _begin(client, provider)
+    provider.challenge = "another-challenge"  # the provider refuses our verifier (invalid_grant)
+    response = _callback(client, params)
+    assert response.status_code == 400
+    assert "could not be reached or gave an answer" in response.get_data(as_text=True)
+    assert not _logged_in(client)
+    assert [f["reason"] for f in _failures(app)] == ["provider_unreachable"]

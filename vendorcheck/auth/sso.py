@@ -99,7 +99,6 @@ def saml_login(slug: str) -> Response:
 
 
 @bp.post("/saml/<slug>/acs")
-@csrf.exempt  # the identity provider posts here; the signed assertion and our request id protect it
 @limiter.limit(post_limit_per_ip)
 def saml_acs(slug: str) -> Response:
     """The identity provider's signed answer to our request: check it, then sign the member in."""
@@ -109,6 +108,9 @@ def saml_acs(slug: str) -> Response:
     response = sign_in_member(user, cfg.organisation_id)
     response.delete_cookie(SAML_COOKIE, path="/auth/saml/")
     return response
+
+
+csrf.exempt(saml_acs)  # the identity provider posts here; the signed assertion and our request id protect it
 
 
 def _saml_signer() -> URLSafeTimedSerializer:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import requests
+from authlib.common.errors import AuthlibBaseError
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
@@ -118,7 +119,7 @@ def finish(pending: Pending | None, args: dict[str, str], *, redirect_uri: str) 
         token = _client(cfg, redirect_uri, []).fetch_token(
             meta["token_endpoint"], code=args["code"], code_verifier=pending.code_verifier,
             timeout=TIMEOUT)
-    except (requests.RequestException, ValueError, Exception) as exc:  # Authlib's OAuthError included
+    except (requests.RequestException, ValueError, AuthlibBaseError) as exc:  # OAuthError: an error answer
         refuse("provider_unreachable", cfg, error=type(exc).__name__, step="token")
     claims = validate_id_token(cfg, meta, token.get("id_token"), nonce=pending.nonce)
     return sign_in(cfg, email=str(claims.get("email") or ""), name=str(claims.get("name") or ""),
