@@ -4,6 +4,9 @@ pysaml2 verifies the signature of the assertion (required), its audience (our en
 destination (our ACS URL), its validity window (NotBefore/NotOnOrAfter, a minute of clock difference) and that
 it answers a request this browser made (no unsolicited responses). We add the replay check: an assertion id is
 kept until its NotOnOrAfter and refused the second time.
+
+pysaml2 is imported inside the functions that use it: it takes seconds to import (its XML schemas), and the
+app, the command line and the pages that never see SAML start without it.
 """
 
 from __future__ import annotations
@@ -12,11 +15,6 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.client import Saml2Client
-from saml2.config import SPConfig
-from saml2.metadata import entity_descriptor
-from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
 from sqlalchemy import delete, select
 
 from vendorcheck import mail
@@ -42,8 +40,12 @@ def acs_url(cfg: SsoConfig) -> str:
     return mail.external_url("auth.saml_acs", slug=cfg.organisation.slug)
 
 
-def _sp_config(cfg: SsoConfig, *, with_idp: bool = True) -> SPConfig:
+def _sp_config(cfg: SsoConfig, *, with_idp: bool = True) -> Any:
     """Return pysaml2's SP configuration for this organisation (IdP from its stored metadata)."""
+    from saml2 import BINDING_HTTP_POST
+    from saml2.config import SPConfig
+    from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
+
     settings: dict[str, Any] = {
         "entityid": sp_entity_id(cfg),
         "xmlsec_binary": shutil.which("xmlsec1") or "/usr/bin/xmlsec1",
@@ -67,11 +69,15 @@ def _sp_config(cfg: SsoConfig, *, with_idp: bool = True) -> SPConfig:
 
 def sp_metadata(cfg: SsoConfig) -> str:
     """Return our SP metadata (entity id, ACS, wanted signed assertions) as XML."""
+    from saml2.metadata import entity_descriptor
+
     return str(entity_descriptor(_sp_config(cfg, with_idp=False)))
 
 
-def _client(cfg: SsoConfig) -> Saml2Client:
-    """Return pysaml2's client, or refuse when the stored metadata cannot be loaded."""
+def _client(cfg: SsoConfig) -> Any:
+    """Return pysaml2's Saml2Client, or refuse when the stored metadata cannot be loaded."""
+    from saml2.client import Saml2Client
+
     if not cfg.enabled or cfg.protocol != SsoProtocol.SAML or not cfg.idp_metadata_xml:
         refuse("disabled", cfg)
     try:
@@ -82,6 +88,8 @@ def _client(cfg: SsoConfig) -> Saml2Client:
 
 def begin(cfg: SsoConfig) -> tuple[str, str]:
     """Return the IdP URL carrying our AuthnRequest, and the request id to remember."""
+    from saml2 import BINDING_HTTP_REDIRECT
+
     request_id, info = _client(cfg).prepare_for_authenticate(
         entityid=cfg.idp_entity_id, binding=BINDING_HTTP_REDIRECT)
     location = dict(info["headers"])["Location"]
@@ -90,6 +98,8 @@ def begin(cfg: SsoConfig) -> tuple[str, str]:
 
 def finish(cfg: SsoConfig, saml_response: str, *, request_id: str | None) -> User:
     """Check the IdP's response to our request and return the member it signs in (or refuse, audited)."""
+    from saml2 import BINDING_HTTP_POST
+
     client = _client(cfg)
     outstanding = {request_id: "/"} if request_id else {}
     try:
