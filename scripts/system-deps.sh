@@ -8,6 +8,8 @@ command -v pdfsig >/dev/null 2>&1 || missing="$missing poppler-utils"
 ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || missing="$missing libharfbuzz-subset0"
 [ -f /usr/share/fonts/opentype/urw-base35/NimbusSans-Regular.otf ] || missing="$missing fonts-urw-base35"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+# SAML single sign-on: pysaml2 signs and verifies with the xmlsec1 program.
+command -v xmlsec1 >/dev/null 2>&1 || missing="$missing xmlsec1"
 # The deployment test (make test-deploy) puts nginx in front of two app instances.
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
 [ -z "$missing" ] && exit 0

@@ -92,7 +92,7 @@ def register_questionnaires(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach the blueprints."""
     from vendorcheck import buyer, dpa, org, public, security, supplier
-    from vendorcheck.auth import mfa_views, passkey_views  # noqa: F401  (register their routes on auth_bp)
+    from vendorcheck.auth import mfa_views, passkey_views, sso  # noqa: F401  (register their routes on auth_bp)
     from vendorcheck.auth.views import bp as auth_bp
 
     # Rules bind their converters when added: install the bounded int converter first.

@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, tuple[str, frozenset[Role]]] = {
     "assessments.manage": ("buyer", frozenset({Role.ADMIN, Role.ASSESSOR})),
     "reports.download": ("buyer", BUYER_ROLES),
     "certificate.manage": ("buyer", frozenset({Role.ADMIN})),
+    "sso.manage": ("any", frozenset({Role.ADMIN})),
     "assessments.answer": ("vendor", VENDOR_ROLES),
     "dpa.manage": ("vendor", VENDOR_ROLES),
     "dpa.publish": ("vendor", frozenset({Role.ADMIN})),

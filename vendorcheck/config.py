@@ -54,6 +54,9 @@ class Config:
     # POSTs to the login, reset and invitation forms per client address. The proxy bench raises it (its 50
     # logins come from one address); each e-mail address keeps its own 5/minute.
     AUTH_POST_LIMIT_PER_IP = "20/minute"
+    # Single sign-on (docs/sso.md): identity providers are reached over https only; the tests' providers
+    # run on http://127.0.0.1, which this switch allows (never in production).
+    SSO_ALLOW_HTTP_LOOPBACK = False
     REDIS_URL: str | None = None
     REMINDERS_AT = "07:00"  # UTC time of the daily reminders run (`vendorcheck reminders schedule`)
     INVITATION_DAYS = 14
@@ -170,6 +173,7 @@ def _check_production(cfg: dict[str, Any]) -> None:
             "VENDORCHECK_REDIS_URL (or VENDORCHECK_RATELIMIT_STORAGE_URI) to a shared store")
     cfg["SESSION_COOKIE_SECURE"] = True
     cfg["REMEMBER_COOKIE_SECURE"] = True
+    cfg["SSO_ALLOW_HTTP_LOOPBACK"] = False  # identity providers over https only
 
 
 def check_production_store(app: Flask) -> None:

@@ -47,11 +47,11 @@ def options(pairs: Any) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def email_field(label: Any = None) -> EmailField:
-    """Return a required e-mail field."""
+def email_field(label: Any = None, *, field_id: str | None = None) -> EmailField:
+    """Return a required e-mail field (`field_id` when another form on the page also has one)."""
     return EmailField(label or _l("E-mail address"), validators=[
         DataRequired(), Length(max=254), Email(check_deliverability=False)],
-        render_kw={"autocomplete": "email"})
+        render_kw={"autocomplete": "email"}, id=field_id)
 
 
 def new_password_field(label: Any = None) -> PasswordField:

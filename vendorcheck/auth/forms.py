@@ -95,3 +95,9 @@ class RemoveTotpForm(BaseForm):
     proof = PasswordField(_l("A current code from your authenticator app, or your password"),
                           validators=[DataRequired(), Length(max=256)],
                           render_kw={"autocomplete": "current-password"})
+
+
+class SsoStartForm(BaseForm):
+    """The login page's e-mail-first single sign-on: the address's domain names the provider."""
+
+    email = email_field(_l("Work e-mail address"), field_id="sso-email")  # the login form has "email"

@@ -21,6 +21,7 @@ from vendorcheck.auth.forms import (
     ResetForm,
     ResetRequestForm,
     SignupForm,
+    SsoStartForm,
 )
 from vendorcheck.auth.login_steps import after_password, note_device
 from vendorcheck.auth.login_steps import start_session as _start_session
@@ -68,7 +69,7 @@ def login() -> Any:
             form.form_errors.append(exc.message)
         else:
             return after_password(user, remember=bool(form.remember.data), target=request.args.get("next"))
-    return _form_page("auth/login.html", form)
+    return _form_page("auth/login.html", form, sso_form=SsoStartForm(formdata=None))
 
 
 @bp.post("/logout")

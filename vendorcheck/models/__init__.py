@@ -11,6 +11,7 @@ from vendorcheck.models import (
     packs,  # noqa: F401  (registers the evidence pack jobs)
     remediation,  # noqa: F401  (registers remediation requests and their history)
     reports,  # noqa: F401  (registers the report tables)
+    sso,  # noqa: F401  (registers the single sign-on tables)
     webhooks,  # noqa: F401  (registers the webhook endpoints and deliveries)
 )
 from vendorcheck.models.accounts import (

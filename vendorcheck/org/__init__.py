@@ -5,7 +5,7 @@ from flask import Blueprint
 
 def routes() -> Blueprint:
     """Return the area's blueprint with every route registered (its view modules add them on import)."""
-    from vendorcheck.org import certificates, security, views, webhooks  # noqa: F401
+    from vendorcheck.org import certificates, security, sso, views, webhooks  # noqa: F401
     from vendorcheck.org.blueprint import bp
 
     return bp

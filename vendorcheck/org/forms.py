@@ -100,3 +100,36 @@ class ResetMfaForm(BaseForm):
 
     reason = TextAreaField(_l("Reason (sent to the member and kept in the audit log)"),
                            validators=[DataRequired(), Length(max=500)])
+
+
+class SsoForm(BaseForm):
+    """The organisation's single sign-on: its identity provider and who signs in how."""
+
+    protocol = SelectField(_l("Protocol"))
+    enabled = BooleanField(_l("Single sign-on is on"))
+    allowed_domains = TextAreaField(
+        _l("E-mail domains"), validators=[Length(max=2000)],
+        description=_l("One per line or separated by commas, e.g. example.com. Addresses of these "
+                       "domains sign in with your identity provider."))
+    issuer = StringField(_l("Issuer URL"), validators=[Optional(), Length(max=500)],
+                         description=_l("OpenID Connect: the provider's issuer, e.g. "
+                                        "https://login.example.com/realms/staff."))
+    client_id = StringField(_l("Client id"), validators=[Optional(), Length(max=300)])
+    client_secret = PasswordField(
+        _l("Client secret"), validators=[Optional(), Length(max=1000)],
+        render_kw={"autocomplete": "off"},
+        description=_l("Stored encrypted. Leave empty to keep the current secret."))
+    idp_metadata = FileField(_l("Identity provider metadata (XML file)"))
+    idp_metadata_url = StringField(_l("Identity provider metadata URL"),
+                                   validators=[Optional(), Length(max=500)])
+    role_claim = StringField(
+        _l("Role claim or attribute"), validators=[Optional(), Length(max=200)],
+        description=_l("The claim (OpenID Connect) or attribute (SAML) that holds groups or roles, "
+                       "e.g. groups."))
+    role_map = TextAreaField(
+        _l("Role mapping"), validators=[Length(max=4000)],
+        description=_l("One line per value: value = role (admin, assessor, legal or contributor)."))
+    default_role = SelectField(_l("Role of a new member when no value maps"))
+    jit_provisioning = BooleanField(_l("Create the account at first sign-in (just-in-time provisioning)"))
+    sso_required = BooleanField(_l("Single sign-on required: members cannot log in with a password"))
+    break_glass = SelectField(_l("Break-glass administrator (may still use a password)"), coerce=int)

@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
 from vendorcheck.models import Membership, Organisation, PasswordResetToken, Role, User, utcnow
-from vendorcheck.services import login_throttle, sessions
+from vendorcheck.services import login_throttle, sessions, sso_config
 from vendorcheck.services.errors import (
     AccountLocked,
     DuplicateEmail,
@@ -135,6 +135,11 @@ def check_password(email: str, password: str) -> User:
     if not check_password_hash(user.password_hash, password):
         audit.record("login_failed", by=user, details={"reason": "wrong_password"})
         _fail(address, user)
+    if not sso_config.password_login_allowed(user):
+        # Checked after the password, so the refusal tells nothing to someone who does not know it.
+        audit.record("login_failed", by=user, details={"reason": "sso_required"})
+        db.session.commit()
+        raise sso_config.SsoRequired()
     if not user.password_hash.startswith(current_app.config["PASSWORD_HASH_METHOD"] + "$"):
         user.password_hash = generate_password_hash(
             password, method=current_app.config["PASSWORD_HASH_METHOD"])

@@ -73,19 +73,19 @@ def _derived_key(purpose: bytes, secret: bytes | None = None) -> bytes:
                 info=b"vendorcheck " + purpose).derive(secret or _secrets()[0])
 
 
-def _purpose_fernets(purpose: bytes) -> list[Fernet]:
-    """Return one purpose's Fernets: the current key's first, then the fallbacks'."""
+def fernets_for(purpose: bytes) -> list[Fernet]:
+    """Return the Fernets of one purpose (HKDF of SECRET_KEY): the current key's first, then fallbacks'."""
     return [Fernet(base64.urlsafe_b64encode(_derived_key(purpose, key))) for key in _secrets()]
 
 
 def _fernets() -> list[Fernet]:
     """Return the certificate Fernets: the current key's first, then the fallbacks'."""
-    return _purpose_fernets(b"organisation certificate")
+    return fernets_for(b"organisation certificate")
 
 
 def secret_box(purpose: bytes) -> MultiFernet:
     """Return the Fernet that keeps one purpose's secrets at rest (encrypts with the current key)."""
-    return MultiFernet(_purpose_fernets(purpose))
+    return MultiFernet(fernets_for(purpose))
 
 
 def _fernet() -> MultiFernet:
