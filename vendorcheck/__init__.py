@@ -90,7 +90,7 @@ def register_questionnaires(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach the blueprints."""
-    from vendorcheck import buyer, dpa, org, public, security, supplier
+    from vendorcheck import api, buyer, dpa, org, public, security, supplier
     from vendorcheck.auth.views import bp as auth_bp
 
     # Rules bind their converters when added: install the bounded int converter first.
@@ -101,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(buyer.routes())
     app.register_blueprint(supplier.routes())
     app.register_blueprint(dpa.routes())
+    api.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

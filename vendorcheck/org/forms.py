@@ -48,3 +48,10 @@ class CertificateForm(BaseForm):
                      validators=[FileRequired(_l("Choose a PKCS#12 file."))])
     passphrase = PasswordField(_l("Passphrase"), validators=[Length(max=256)],
                                render_kw={"autocomplete": "off"})
+
+
+class TokenForm(BaseForm):
+    name = name_field(_l("Token name"))
+    scope = SelectField(_l("Scope"), validators=[DataRequired()])
+    kind = SelectField(_l("Kind"), validators=[DataRequired()])
+    expires = SelectField(_l("Expires"), validators=[DataRequired()])
