@@ -443,4 +443,10 @@ def cases() -> list[tuple[str, str, str, str | None]]:
     """Expand the matrix into (endpoint, method, actor, token scope) cases; API routes take every scope."""
     return [(endpoint, method, actor, scope) for endpoint, route in MATRIX.items()
             for method in route.allow for actor in ACTORS
-            for scope in (SCOPES if route.api is not None and actor != "anon" else (None,))]
+            for scope in (_scopes(route, method) if route.api is not None and actor != "anon" else (None,))]
+
+
+def _scopes(route: Route, method: str) -> tuple[str, ...]:
+    """Return the scopes to drive an API method with: the least it needs, and the one below (403)."""
+    rank = SCOPE_RANK[api_scope(route, method)]
+    return SCOPES[max(0, rank - 1):rank + 1]
