@@ -1,4 +1,4 @@
-"""API tokens and idempotent creates
+"""API tokens, idempotent creates, and the indexes of the API's assessment pages
 
 Revision ID: c7a1e5d90b21
 Revises: e45fafaa758d
@@ -58,8 +58,16 @@ def upgrade():
     with op.batch_alter_table('api_idempotency', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_idempotency_created_at'), ['created_at'], unique=False)
 
+    # The API's keyset pages of assessments: one index range per page.
+    with op.batch_alter_table('assessment', schema=None) as batch_op:
+        batch_op.create_index('ix_assessment_buyer_id', ['buyer_org_id', 'id'], unique=False)
+        batch_op.create_index('ix_assessment_buyer_created', ['buyer_org_id', 'created_at', 'id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('assessment', schema=None) as batch_op:
+        batch_op.drop_index('ix_assessment_buyer_created')
+        batch_op.drop_index('ix_assessment_buyer_id')
     with op.batch_alter_table('api_idempotency', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_idempotency_created_at'))
     op.drop_table('api_idempotency')

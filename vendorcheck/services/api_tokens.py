@@ -140,9 +140,18 @@ def authenticate(secret: str, ip: str | None, now: datetime | None = None) -> tu
     if membership is None:
         raise TokenRefused(_l("The owner of this API token is no longer a member of its organisation."))
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY or token.last_used_ip != ip:
-        token.last_used_at, token.last_used_ip = now, (ip or "")[:45] or None
-        db.session.commit()
+        _touch(token, now, ip)
     return token, membership
+
+
+def _touch(token: ApiToken, now: datetime, ip: str | None) -> None:
+    """Write the token's last use in its own short transaction: the request's session keeps what it loaded."""
+    address = (ip or "")[:45] or None
+    with db.engine.begin() as conn:
+        conn.execute(ApiToken.__table__.update().where(ApiToken.__table__.c.id == token.id)
+                     .values(last_used_at=now, last_used_ip=address))
+    token.last_used_at, token.last_used_ip = now, address
+    db.session.expunge(token)  # the row changed behind the session: never flush this copy back
 
 
 # --- idempotent creates ----------------------------------------------------------------------------
