@@ -10,6 +10,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from vendorcheck.api.paging import PageArgs, PageSchema
 from vendorcheck.models import Criticality, Role
 from vendorcheck.models.assessments import AssessmentStatus, FindingState
+from vendorcheck.security import MAX_ID
 from vendorcheck.services.vendors import DATA_CATEGORIES
 
 
@@ -184,7 +185,7 @@ class AssessmentPage(PageSchema):
 
 class AssessmentQuery(PageArgs, Strict):
     status = fields.Enum(AssessmentStatus, by_value=True)
-    vendor_id = fields.Integer(validate=validate.Range(1, 2**63 - 1))
+    vendor_id = fields.Integer(validate=validate.Range(1, MAX_ID))
     tier = fields.String(validate=validate.Length(max=40))
 
 
@@ -218,10 +219,10 @@ class AssessmentDetail(AssessmentSchema):
 
 
 class SendInput(Strict):
-    vendor_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, 2**63 - 1))
+    vendor_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID))
     questionnaire_id = fields.String(required=True, validate=validate.Length(1, 80))
     questionnaire_version = fields.String(required=True, validate=validate.Length(1, 20))
-    contact_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(1, 2**63 - 1)),
+    contact_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(1, MAX_ID)),
                               required=True, validate=validate.Length(1, 50))
     due_date = fields.Date(allow_none=True)
     message = fields.String(load_default="", validate=validate.Length(max=5000))

@@ -96,3 +96,12 @@ def test_a_token_stops_when_its_user_leaves_the_organisation(app, api, world):
 def test_unknown_api_paths_and_methods_answer_json(api):
     _error(api("a.admin", "GET", "/nothing-here", scope="read"), 404, "not_found")
     _error(api("a.admin", "DELETE", "/organisation"), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize("big", ["2919783817263", "2147483648"])
+def test_ids_beyond_the_columns_range_answer_404_not_500(api, big):
+    _error(api("a.admin", "GET", f"/vendors/{big}/contacts", scope="read"), 404, "not_found")
+    error = _error(api("a.admin", "POST", "/assessments", json={
+        "vendor_id": int(big), "questionnaire_id": "x", "questionnaire_version": "1", "contact_ids": [1]}),
+        422, "validation_failed")
+    assert "vendor_id" in error["details"]["json"]
