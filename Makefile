@@ -35,8 +35,14 @@ $(STAMP): $(LOCK) requirements/runtime.txt setup.cfg pyproject.toml
 	$(BIN)/pip check
 	@touch $(STAMP)
 
-install: $(STAMP) translations
+# The API reference page's Swagger UI comes from npm, pinned by its lock file (static/vendor/swagger-ui/).
+API_DOCS := static/vendor/swagger-ui/node_modules/.package-lock.json
+
+install: $(STAMP) translations $(API_DOCS)
 	@sh scripts/system-deps.sh
+
+$(API_DOCS): static/vendor/swagger-ui/package.json static/vendor/swagger-ui/package-lock.json
+	cd static/vendor/swagger-ui && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 translations: $(STAMP)
 	@$(BIN)/pybabel compile -d translations >/dev/null

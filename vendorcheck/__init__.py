@@ -91,7 +91,7 @@ def register_questionnaires(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach the blueprints."""
-    from vendorcheck import buyer, dpa, org, public, security, supplier
+    from vendorcheck import api, buyer, dpa, org, public, security, supplier
     from vendorcheck.auth import mfa_views, passkey_views, sso  # noqa: F401  (register their routes on auth_bp)
     from vendorcheck.auth.views import bp as auth_bp
 
@@ -103,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(buyer.routes())
     app.register_blueprint(supplier.routes())
     app.register_blueprint(dpa.routes())
+    api.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, tuple[str, frozenset[Role]]] = {
     "outbox.view": ("any", frozenset({Role.ADMIN})),
     # Outgoing webhooks: their URLs and signing secrets are an administrator's matter.
     "webhooks.manage": ("any", frozenset({Role.ADMIN})),
+    # API tokens (issue 19): every member may hold personal tokens; organisation tokens need an admin.
+    "tokens.use": ("any", BUYER_ROLES | VENDOR_ROLES),
     "assessments.view": ("buyer", BUYER_ROLES),
     "assessments.manage": ("buyer", frozenset({Role.ADMIN, Role.ASSESSOR})),
     "reports.download": ("buyer", BUYER_ROLES),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import Select, func, select, text
 
 from vendorcheck.extensions import db
@@ -94,7 +94,7 @@ def record(
         object_type=_object_type(obj),
         object_id=str(obj.id) if obj is not None else None,
         ip=request.remote_addr if has_request_context() else None,
-        details=details or {},
+        details=_with_token(details),
         prev_hash=head[1] if head else GENESIS,
     )
     entry.hash = compute_hash(entry.prev_hash, entry)
@@ -104,6 +104,14 @@ def record(
     db.session.execute(AuditEntry.__table__.insert().values(
         {name: getattr(entry, name) for name in columns if name != "id"}))
     return entry
+
+
+def _with_token(details: dict[str, Any] | None) -> dict[str, Any]:
+    """Add the API token a request acted with (its id), so API writes are told apart from the web's."""
+    token_id = g.get("api_token_id") if has_request_context() else None
+    if token_id is None:
+        return details or {}
+    return {**(details or {}), "api_token_id": token_id}
 
 
 def _primary_org_id(user: User) -> int | None:

@@ -44,6 +44,13 @@ class Config:
     LOGIN_LOCK_MINUTES = 1
     LOGIN_LOCK_MAX_MINUTES = 60
     WTF_CSRF_TIME_LIMIT = None  # the one-hour default would break autosave on long sessions
+    # REST API v1 (vendorcheck/api/, docs/api.md): flask-smorest builds the OpenAPI document from the schemas.
+    API_TITLE = "vendorcheck API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_RATE_LIMIT = "600 per minute"  # per token
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     LANGUAGES = ("en", "fr")

@@ -32,14 +32,17 @@ def _messages() -> dict[int, str]:
     """Return user-facing explanations per status, in the active language."""
     return {
         400: _("The request could not be understood. Please check what you sent and try again."),
+        401: _("A valid API token is required (Authorization: Bearer …)."),
         403: _("You do not have permission to do this."),
         404: _("This page does not exist, or you do not have access to it."),
         405: _("This action is not allowed here."),
         409: _("Someone else changed this in the meantime. Reload to see the latest version."),
         410: _("This link has expired or has already been used."),
         413: _("What you sent is too large. Nothing was saved; please send a smaller file or section."),
+        412: _("This was changed since you read it: read it again and retry with its new ETag."),
         415: _("Unsupported content type."),
         422: _("Some of the data could not be accepted."),
+        428: _("This change needs an If-Match header with the ETag you read."),
         429: _("Too many attempts. Please wait a moment and try again."),
         500: _("Something went wrong on our side. The error was logged; please try again later."),
         503: _("The service is briefly unavailable. Please try again in a minute."),
@@ -75,11 +78,31 @@ def back_link() -> str | None:
     return path if path != request.full_path.rstrip("?") else None
 
 
+# The API's machine-readable error codes (docs/api.md): one per status.
+API_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 410: "gone", 412: "precondition_failed",
+    413: "too_large", 415: "unsupported_media_type", 422: "validation_failed",
+    428: "precondition_required", 429: "rate_limited", 500: "internal_error", 503: "unavailable",
+}
+
+
+def api_error_body(status: int, message: str, details: object = None) -> dict[str, object]:
+    """Return the API's one error body: {"error": {"code", "message", "details"}}."""
+    return {"error": {"code": API_CODES.get(status, "error"), "message": message,
+                      "details": details if details is not None else {}}}
+
+
 def render_error(status: int, message: str | None = None, *, incident: str | None = None,
-                 links: tuple[tuple[str, str], ...] = (), retry_after: int | None = None) -> Response:
+                 links: tuple[tuple[str, str], ...] = (), retry_after: int | None = None,
+                 details: object = None) -> Response:
     """Build an error response as JSON or as an HTML page (with its next steps and a way back)."""
     text = message or _messages().get(status, _("An error occurred."))
-    if wants_json():
+    if request.path.startswith("/api/"):
+        extra = {key: value for key, value in (("incident", incident), ("retry_after", retry_after)) if value}
+        merged = {**extra, **details} if isinstance(details, dict) else (details or extra)
+        response = jsonify(api_error_body(status, str(text), merged))
+    elif wants_json():
         body: dict[str, object] = {"error": status, "message": text}
         if incident:
             body["incident"] = incident
@@ -119,10 +142,20 @@ def handle_http_error(exc: HTTPException) -> Response:
     custom = exc.description if getattr(exc, "vendorcheck_message", False) else None
     if status == 413 and custom is None:
         custom = too_large_message()
-    response = render_error(status, custom)
+    response = render_error(status, custom, details=_validation_details(exc))
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="vendorcheck"'
     if status == 429 and exc.response is not None and "Retry-After" in exc.response.headers:
         response.headers["Retry-After"] = exc.response.headers["Retry-After"]
     return response
+
+
+def _validation_details(exc: HTTPException) -> object:
+    """Return the field problems a request parser attached to its error (webargs' `messages`)."""
+    data = getattr(exc, "data", None)
+    if not isinstance(data, dict):
+        return None
+    return data.get("messages") or data.get("errors")
 
 
 def too_large_message() -> str:
@@ -143,7 +176,7 @@ def handle_refusal(exc: Exception) -> Response:
 
     db.session.rollback()
     return render_error(getattr(exc, "status", 422), getattr(exc, "message", None) or str(exc),
-                        links=tuple(getattr(exc, "links", ())))
+                        links=tuple(getattr(exc, "links", ())), details=getattr(exc, "problems", None))
 
 
 def database_unreachable(exc: BaseException) -> bool:

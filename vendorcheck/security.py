@@ -12,11 +12,11 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL refuses a larger one with an error (500)
 
 
 class BoundedIntConverter(IntegerConverter):
-    """An int converter that answers 404 for ids the database cannot hold (a 20-digit id)."""
+    """An int converter that answers 404 for ids the database cannot hold (beyond a 32-bit INTEGER)."""
 
     def to_python(self, value: str) -> int:
         number = super().to_python(value)

@@ -61,7 +61,7 @@ def test_404_as_json_for_api_clients(client):
     response = client.get("/api/nothing-here", headers={"Accept": "application/json"})
     assert response.status_code == 404
     assert response.is_json
-    assert response.get_json()["error"] == 404
+    assert response.get_json()["error"]["code"] == "not_found"
 
 
 @pytest.mark.parametrize("path", ["/questionnaires/x/1", "/"])

@@ -19,7 +19,7 @@ pytestmark = [
 
 def test_every_bench_module_is_discovered() -> None:
     benches = runner.discover()
-    assert {"autosave", "dashboard", "proxy", "report", "scoring"} <= set(benches)
+    assert {"api", "autosave", "dashboard", "proxy", "report", "scoring"} <= set(benches)
     assert runner.main(["no-such-bench"]) == 2
 
 
@@ -105,3 +105,13 @@ def test_the_proxy_bench_drops_its_database(tmp_path: Path) -> None:
             assert conn.execute("SELECT current_database()").fetchone() == (name,)
     with psycopg.connect(bench_proxy.PG_ADMIN_URL) as conn:
         assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
+
+
+def test_api_pages_and_answer_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import bench_api, seed
+
+    runs = bench_api.measure_pages((5, 30), seed.sqlite_url(tmp_path / "api.sqlite3"))
+    assert all(len(pages) >= 1 for pages in runs.values())
+    assert sum(items for _s, _q, items in runs[30]) >= 20  # most vendors have an assessment
+    pairs, per_api, per_web = bench_api.measure_writes(seed.sqlite_url(tmp_path / "write.sqlite3"), 5)
+    assert pairs.a_ms > 0 and pairs.b_ms > 0 and per_api >= 3 and per_web >= 3

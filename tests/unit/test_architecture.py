@@ -11,7 +11,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "vendorcheck"
 
 ENGINES = ("questionnaire", "pdf", "agreement")
-AREAS = ("public", "auth", "org", "buyer", "supplier", "dpa")
+AREAS = ("public", "auth", "org", "buyer", "supplier", "dpa", "api")
 TOP = ("cli", "commands", "jobs")
 FRAMEWORK = ("flask", "flask_babel", "flask_login", "flask_wtf", "flask_sqlalchemy", "flask_migrate",
              "flask_limiter", "sqlalchemy", "werkzeug", "wtforms")

@@ -1,6 +1,7 @@
 """Database models (SQLAlchemy 2.0 declarative, typed with Mapped[])."""
 
 from vendorcheck.models import (
+    api_tokens,  # noqa: F401  (registers API tokens and idempotent creates)
     assessments,  # noqa: F401  (registers the assessment tables)
     dpa,  # noqa: F401  (registers the DPA tables)
     dpa_changes,  # noqa: F401  (registers proposed sub-processor changes)

@@ -96,6 +96,10 @@ class Assessment(db.Model):
         Index("ix_assessment_buyer_status", "buyer_org_id", "status"),
         Index("ix_assessment_vendor", "vendor_id"),
         Index("ix_assessment_stale", "results_stale", "buyer_org_id"),
+        # The API's keyset pages (vendorcheck/api/paging.py): one index range per page, never a sort of
+        # all the buyer's assessments.
+        Index("ix_assessment_buyer_id", "buyer_org_id", "id"),
+        Index("ix_assessment_buyer_created", "buyer_org_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -133,3 +133,10 @@ class SsoForm(BaseForm):
     jit_provisioning = BooleanField(_l("Create the account at first sign-in (just-in-time provisioning)"))
     sso_required = BooleanField(_l("Single sign-on required: members cannot log in with a password"))
     break_glass = SelectField(_l("Break-glass administrator (may still use a password)"), coerce=int)
+
+
+class TokenForm(BaseForm):
+    name = name_field(_l("Token name"))
+    scope = SelectField(_l("Scope"), validators=[DataRequired()])
+    kind = SelectField(_l("Kind"), validators=[DataRequired()])
+    expires = SelectField(_l("Expires"), validators=[DataRequired()])

@@ -9,6 +9,7 @@ from fakeredis import FakeRedis
 from flask import Flask
 from rq import Queue
 
+from tests.factories.api import make_token, token_id
 from tests.factories.webhooks import add_webhook_world
 from tests.factories.world import (
     World,
@@ -17,6 +18,8 @@ from tests.factories.world import (
     add_kit_world,
     add_pack_world,
 )
+from vendorcheck.extensions import db
+from vendorcheck.models.assessments import FindingRecord
 
 
 @pytest.fixture
@@ -34,7 +37,21 @@ def world(world: World, app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         if _needs_dpa_world(request):  # after the pack world: it moves the instance folder
             add_dpa_relation_world(world)
             add_kit_world(world)
+        add_api_world(world)
     return world
+
+
+def add_api_world(world: World) -> None:
+    """Give each tenant's assessment a finding, and each actor a personal token of the web page."""
+    for key in world.tenants:
+        finding = FindingRecord(assessment_id=world.extra[f"assessment_{key}"], finding_id="no_dpa",
+                                severity="high", title={"en": "No DPA"}, refs=[])
+        db.session.add(finding)
+        db.session.commit()
+        world.extra[f"finding_{key}"] = finding.id
+    for actor in ("a.admin", "a.assessor", "a.legal", "a.vendor", "b.admin", "b.vendor"):
+        secret = make_token(world.user(actor), world.org_of(actor), "read", name="Web page")
+        world.extra[f"web_token_{actor}"] = token_id(secret)
 
 
 def _needs_dpa_world(request: pytest.FixtureRequest) -> bool:

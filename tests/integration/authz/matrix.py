@@ -48,6 +48,7 @@ class Route:
     ok: dict[str, frozenset[int]] = field(default_factory=dict)
     override: dict[str, int] = field(default_factory=dict)   # "user" → status for logged-in users
     link: frozenset[str] = frozenset()  # methods the holder of tenant A's answer link may use
+    api: str | None = None  # an API route: the least token scope it needs ("read", "write", "admin")
 
 
 def _vendor_form(w: Any, actor: str) -> dict[str, Any]:
@@ -529,8 +530,86 @@ MATRIX: dict[str, Route] = {
 }
 
 
-def expected(route: Route, method: str, actor: str) -> str | int:
-    """Return "ok", "login" or a status code for one case."""
+def _api(path: Callable[[Any], str], allow: dict[str, Any], scope: dict[str, str] | str = "read",
+         **kwargs: Any) -> Route:
+    """An API route: driven with a bearer token of the actor at each scope (`scope`: the least per method)."""
+    return Route(path, allow, api=scope if isinstance(scope, str) else ",".join(
+        f"{m}={s}" for m, s in scope.items()), **kwargs)
+
+
+def api_scope(route: Route, method: str) -> str:
+    """Return the least scope a method of an API route needs."""
+    assert route.api is not None
+    if "=" not in route.api:
+        return route.api
+    return dict(part.split("=") for part in route.api.split(","))[method]
+
+
+def _assessment_a(w: Any) -> int:
+    return int(w.extra.get("assessment_a", 0))
+
+
+API_MATRIX: dict[str, Route] = {
+    "api-docs.openapi_json": Route(lambda w: "/api/v1/openapi.json", {"GET": PUBLIC}),
+    "api_reference.reference": Route(lambda w: "/api/v1/docs", {"GET": PUBLIC}),
+    "org.tokens": Route(lambda w: "/org/tokens", {"GET": MEMBERS, "POST": MEMBERS},
+                        data=lambda w, a: {"name": "Matrix", "scope": "read", "kind": "personal",
+                                           "expires": "30"}),
+    # Each actor revokes its own personal token (test_access puts its id in world.extra); another
+    # user's token answers 404 (tests/integration/api/test_tokens.py).
+    "org.revoke_token": Route(lambda w: f"/org/tokens/{w.extra.get('web_token', 0)}/revoke",
+                              {"GET": MEMBERS, "POST": MEMBERS}, data=lambda w, a: {}),
+    "api_organisation.OrganisationView": _api(lambda w: "/api/v1/organisation", {"GET": MEMBERS}),
+    "api_organisation.MembersView": _api(lambda w: "/api/v1/organisation/members", {"GET": MEMBERS}),
+    "api_vendors.VendorsView": _api(
+        lambda w: "/api/v1/vendors", {"GET": BUYER_ALL, "POST": BUYER_EDIT},
+        {"GET": "read", "POST": "write"}, data=lambda w, a: {"legal_name": "Matrix API Vendor"},
+        ok={"POST": frozenset({201})}),
+    "api_vendors.VendorView": _api(
+        lambda w: f"/api/v1/vendors/{w['a'].vendor.id}", {"GET": BUYER_ALL, "PATCH": BUYER_EDIT},
+        {"GET": "read", "PATCH": "write"}, data=lambda w, a: {"services": "Hosting"},
+        target="a.buyer", ok={"PATCH": frozenset({412})}),
+    "api_vendors.ContactsView": _api(
+        lambda w: f"/api/v1/vendors/{w['a'].vendor.id}/contacts", {"GET": BUYER_ALL, "POST": BUYER_EDIT},
+        {"GET": "read", "POST": "write"}, data=lambda w, a: {"name": "New", "email": "new@vendor.example"},
+        target="a.buyer", ok={"POST": frozenset({201})}),
+    "api_questionnaires.QuestionnairesView": _api(lambda w: "/api/v1/questionnaires", {"GET": BUYER_ALL}),
+    "api_questionnaires.QuestionnaireView": _api(
+        lambda w: "/api/v1" + _questionnaire_path(w), {"GET": BUYER_ALL}, ok={"GET": frozenset({200, 404})}),
+    "api_assessments.AssessmentsView": _api(
+        lambda w: "/api/v1/assessments", {"GET": BUYER_ALL, "POST": BUYER_EDIT},
+        {"GET": "read", "POST": "write"}, data=lambda w, a: {
+            "vendor_id": w["a"].vendor.id, "questionnaire_id": "x", "questionnaire_version": "1",
+            "contact_ids": []}, ok={"POST": frozenset({422})}),
+    "api_assessments.AssessmentView": _api(lambda w: f"/api/v1/assessments/{_assessment_a(w)}",
+                                           {"GET": BUYER_ALL}, target="a.buyer"),
+    "api_assessments.FindingsView": _api(lambda w: f"/api/v1/assessments/{_assessment_a(w)}/findings",
+                                         {"GET": BUYER_ALL}, target="a.buyer"),
+    "api_assessments.FindingView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/findings/{w.extra.get('finding_a', 0)}",
+        {"GET": BUYER_ALL, "PATCH": BUYER_EDIT}, {"GET": "read", "PATCH": "write"},
+        data=lambda w, a: {"state": "closed"}, target="a.buyer", ok={"PATCH": frozenset({412})}),
+    "api_answering.VendorAssessmentsView": _api(lambda w: "/api/v1/vendor/assessments", {"GET": VENDOR}),
+    "api_answering.VendorAssessmentView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}", {"GET": VENDOR}, target="a.vendor"),
+    "api_answering.AnswerView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/answers/has_dpa", {"PUT": VENDOR},
+        "write", data=lambda w, a: {"value": "yes", "version": 0}, target="a.vendor",
+        ok={"PUT": frozenset({200, 409})}),
+    "api_answering.SubmitView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/submit", {"POST": VENDOR}, "write",
+        data=lambda w, a: {"name": "Contact A", "role": "DPO", "statement": "True and complete"},
+        target="a.vendor", ok={"POST": frozenset({200, 422})}),
+}
+MATRIX.update(API_MATRIX)
+
+SCOPES = ("read", "write", "admin")
+SCOPE_RANK = {scope: rank for rank, scope in enumerate(SCOPES)}
+
+
+def expected(route: Route, method: str, actor: str, scope: str | None = None) -> str | int:
+    """Return "ok", "login" or a status code for one case (API routes: 401 for no token, 403 for a
+    scope below the route's)."""
     allow = route.allow[method]
     if actor in LINK_HOLDERS:
         if actor == "a.link" and method in route.link:
@@ -538,6 +617,11 @@ def expected(route: Route, method: str, actor: str) -> str | int:
         actor = "anon"  # outside its one assessment a link is nothing
     if allow == HOLDER_ONLY:
         return "login" if actor == "anon" else 403
+    if route.api is not None:
+        if actor == "anon":
+            return 401
+        if role_of(actor) not in allow or SCOPE_RANK[scope or "read"] < SCOPE_RANK[api_scope(route, method)]:
+            return 403
     if actor == "anon":
         return "ok" if allow == PUBLIC else "login"
     if allow in (PUBLIC, USER):
@@ -550,7 +634,15 @@ def expected(route: Route, method: str, actor: str) -> str | int:
     return "ok"
 
 
-def cases() -> list[tuple[str, str, str]]:
-    """Expand the matrix into (endpoint, method, actor) cases."""
-    return [(endpoint, method, actor) for endpoint, route in MATRIX.items()
-            for method in route.allow for actor in ACTORS]
+def cases() -> list[tuple[str, str, str, str | None]]:
+    """Expand the matrix into (endpoint, method, actor, token scope) cases; API routes take every scope."""
+    return [(endpoint, method, actor, scope) for endpoint, route in MATRIX.items()
+            for method in route.allow for actor in ACTORS
+            for scope in (_scopes(route, method)
+                          if route.api is not None and actor not in LINK_HOLDERS | {"anon"} else (None,))]
+
+
+def _scopes(route: Route, method: str) -> tuple[str, ...]:
+    """Return the scopes to drive an API method with: the least it needs, and the one below (403)."""
+    rank = SCOPE_RANK[api_scope(route, method)]
+    return SCOPES[max(0, rank - 1):rank + 1]

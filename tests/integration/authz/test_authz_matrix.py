@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories.api import bearer, make_token
 from tests.factories.links import link_cookie_path
 from tests.integration.authz.matrix import LINK_HOLDERS, MATRIX, OK, cases, expected
 from tests.integration.conftest import db_fingerprint
@@ -32,32 +33,45 @@ def _audit_count(app):
         return db.session.scalar(select(func.count(AuditEntry.id)))
 
 
-@pytest.mark.parametrize(("endpoint", "method", "actor"), cases())
-def test_access(app, client, world, login_as, endpoint, method, actor):
+@pytest.mark.parametrize(("endpoint", "method", "actor", "scope"), cases())
+def test_access(app, client, world, login_as, endpoint, method, actor, scope):
     route = MATRIX[endpoint]
     catalogue = app.extensions["questionnaires"].questionnaires
     if catalogue:
         world.extra["questionnaire"] = (catalogue[0].id, catalogue[0].version)
-    login_as(None if actor in LINK_HOLDERS | {"anon"} else world.user(actor))
+    world.extra["web_token"] = world.extra.get(f"web_token_{actor}", 0)
+    data = route.data(world, actor) if route.data and method != "GET" else None
+    anonymous = actor in LINK_HOLDERS | {"anon"}
     if actor in LINK_HOLDERS:  # the cookie a browser keeps after opening the link
         tenant = actor.split(".")[0]
         client.set_cookie(COOKIE, world.extra[f"link_token_{tenant}"],
                           path=link_cookie_path(world.extra[f"assessment_{tenant}"]))
-    data = route.data(world, actor) if route.data and method == "POST" else None
-    before, audit_before = db_fingerprint(app), _audit_count(app)
+    if route.api is None:
+        login_as(None if anonymous else world.user(actor))
+        options = {"data": data}
+    else:  # API routes take a bearer token of the actor (none for anon); writes send a stale If-Match
+        options = {"json": data, "headers": {"If-Match": '"stale"'}}
+        if not anonymous:
+            with app.app_context():
+                options["headers"] |= bearer(make_token(world.user(actor), world.org_of(actor), scope))
+    skip = ("audit_entry", "api_token")  # a token's last use is written when it is checked
+    before, audit_before = db_fingerprint(app, skip), _audit_count(app)
 
-    response = client.open(route.path(world), method=method, data=data)
+    response = client.open(route.path(world), method=method, **options)
 
-    want = expected(route, method, actor)
-    if want == "login":
+    want = expected(route, method, actor, scope)
+    if route.api is not None and want != "ok":
+        assert response.status_code == want, response.get_data(as_text=True)
+        assert response.get_json()["error"]["code"] in ("unauthorized", "forbidden", "not_found")
+    elif want == "login":
         assert response.status_code == 302
         assert "/auth/login" in response.headers["Location"]
     elif want == "ok":
         assert response.status_code in route.ok.get(method, OK), response.get_data(as_text=True)
     else:
         assert response.status_code == want
-    if want in ("login", 403, 404):
-        assert db_fingerprint(app) == before, "a denied request changed stored data"
+    if want in ("login", 401, 403, 404):
+        assert db_fingerprint(app, skip) == before, "a denied request changed stored data"
     if want in (403, 404) and route.override.get("user") != want:
         assert _audit_count(app) == audit_before + 1, "denied access is logged"
 
@@ -66,10 +80,12 @@ def test_access(app, client, world, login_as, endpoint, method, actor):
 def test_tenant_a_never_sees_tenant_b(app, client, world, login_as, actor):
     """Canary crawl: every GET route tenant A's actors may open shows nothing of tenant B."""
     login_as(world.user(actor))
+    with app.app_context():
+        headers = bearer(make_token(world.user(actor), world.org_of(actor), "read"))
     for endpoint, route in MATRIX.items():
-        if "GET" not in route.allow or expected(route, "GET", actor) != "ok":
+        if "GET" not in route.allow or expected(route, "GET", actor, "read") != "ok":
             continue
-        response = client.get(route.path(world))
+        response = client.get(route.path(world), headers=headers if route.api else {})
         assert response.status_code in OK | {404} | route.ok.get("GET", frozenset()), endpoint
         assert "CANARY-B" not in _readable_text(response), endpoint
 

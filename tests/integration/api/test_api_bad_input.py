@@ -1,0 +1,107 @@
+"""Bad input to the API: always a JSON error body with a 4xx, never a 500, nothing stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories.api import bearer, make_token
+from tests.integration.conftest import db_fingerprint
+from vendorcheck.extensions import db
+
+
+def _error(response, status, code):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.is_json
+    body = response.get_json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code and body["error"]["message"]
+    return body["error"]
+
+
+def test_malformed_json_answers_400(api):
+    response = api("a.admin", "POST", "/vendors", data="{not json",
+                   headers={"Content-Type": "application/json"})
+    _error(response, 400, "bad_request")
+
+
+def test_wrong_types_answer_422_with_the_field(api):
+    error = _error(api("a.admin", "POST", "/vendors", json={"legal_name": 5, "owner_id": "x"}), 422,
+                   "validation_failed")
+    assert set(error["details"]["json"]) == {"legal_name", "owner_id"}
+
+
+def _stored(app):
+    """Fingerprint the stored data, but the audit log and the tokens' last use."""
+    return db_fingerprint(app, ("audit_entry", "api_token"))
+
+
+def test_unknown_fields_are_refused_not_ignored(app, api):
+    before = _stored(app)
+    error = _error(api("a.admin", "POST", "/vendors", json={"legal_name": "X", "is_admin": True}), 422,
+                   "validation_failed")
+    assert "is_admin" in error["details"]["json"]
+    assert _stored(app) == before
+    error = _error(api("a.admin", "GET", "/vendors?colour=blue", scope="read"), 422, "validation_failed")
+    assert "colour" in error["details"]["query"]
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "1000000000000000000000", "ten"])
+def test_page_sizes_out_of_range_answer_422(api, limit):
+    _error(api("a.admin", "GET", f"/vendors?limit={limit}", scope="read"), 422, "validation_failed")
+
+
+def test_another_tenants_ids_answer_404(api, world):
+    b_vendor = world["b"].vendor.id
+    _error(api("a.admin", "GET", f"/vendors/{b_vendor}", scope="read"), 404, "not_found")
+    _error(api("a.admin", "PATCH", f"/vendors/{b_vendor}", json={"services": "x"},
+               headers={"If-Match": '"x"'}), 404, "not_found")
+    _error(api("a.admin", "GET", "/vendors/99999999999999999999", scope="read"), 404, "not_found")
+
+
+def test_missing_unknown_expired_or_revoked_tokens_answer_401(app, client, world):
+    with app.app_context():
+        expired = make_token(world.user("a.admin"), world["a"].buyer, "read", expired=True)
+        revoked = make_token(world.user("a.admin"), world["a"].buyer, "read", revoked=True)
+    for headers in ({}, {"Authorization": "Basic abc"}, bearer("vc_nope_nope"), bearer(expired),
+                    bearer(revoked)):
+        response = client.get("/api/v1/vendors", headers=headers)
+        _error(response, 401, "unauthorized")
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_session_cookie_is_not_enough(client, world, login_as):
+    login_as(world.user("a.admin"))
+    _error(client.get("/api/v1/vendors"), 401, "unauthorized")
+    _error(client.post("/api/v1/vendors", json={"legal_name": "Via cookie"}), 401, "unauthorized")
+
+
+def test_a_token_never_exceeds_its_scope_or_role(app, api):
+    before = _stored(app)
+    _error(api("a.admin", "POST", "/vendors", scope="read", json={"legal_name": "X"}), 403, "forbidden")
+    _error(api("a.legal", "POST", "/vendors", scope="admin", json={"legal_name": "X"}), 403, "forbidden")
+    _error(api("a.vendor", "GET", "/vendors", scope="admin"), 403, "forbidden")
+    assert _stored(app) == before
+
+
+def test_a_token_stops_when_its_user_leaves_the_organisation(app, api, world):
+    assert api("a.legal", "GET", "/organisation", scope="read").status_code == 200
+    with app.app_context():
+        from tests.factories.accounts import membership_of
+
+        db.session.delete(membership_of(world.user("a.legal"), world["a"].buyer))
+        db.session.commit()
+    _error(api("a.legal", "GET", "/organisation", scope="read"), 401, "unauthorized")
+
+
+def test_unknown_api_paths_and_methods_answer_json(api):
+    _error(api("a.admin", "GET", "/nothing-here", scope="read"), 404, "not_found")
+    _error(api("a.admin", "DELETE", "/organisation"), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize("big", ["2919783817263", "2147483648"])
+def test_ids_beyond_the_columns_range_answer_404_not_500(api, big):
+    _error(api("a.admin", "GET", f"/vendors/{big}/contacts", scope="read"), 404, "not_found")
+    error = _error(api("a.admin", "POST", "/assessments", json={
+        "vendor_id": int(big), "questionnaire_id": "x", "questionnaire_version": "1", "contact_ids": [1]}),
+        422, "validation_failed")
+    assert "vendor_id" in error["details"]["json"]

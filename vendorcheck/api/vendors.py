@@ -1,0 +1,100 @@
+"""Vendor records of the token's (buyer) organisation, and their contacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from vendorcheck.access import active_org, get_owned_or_404
+from vendorcheck.api import paging
+from vendorcheck.api.auth import READ, WRITE, allows, current_user_of_token
+from vendorcheck.api.common import IDEMPOTENCY_DOC, api_blueprint, idempotent
+from vendorcheck.api.schemas import (
+    ContactInput,
+    ContactSchema,
+    InvitationSchema,
+    VendorChanges,
+    VendorInput,
+    VendorPage,
+    VendorQuery,
+    VendorSchema,
+)
+from vendorcheck.models import Contact, Invitation, Vendor
+from vendorcheck.services import vendors as svc
+from vendorcheck.services.invitations import invite_vendor_contact
+
+blp = api_blueprint("vendors", "/vendors", "Vendor records of a buyer organisation, and their contacts.")
+
+
+def _vendor(vendor_id: int) -> Vendor:
+    return get_owned_or_404(Vendor, vendor_id, "buyer_org_id")
+
+
+def _data(values: dict[str, Any], base: Vendor | None = None) -> svc.VendorData:
+    """Build a vendor's fields from what was sent, keeping the stored ones that were not."""
+    current = {} if base is None else {
+        "legal_name": base.legal_name, "country": base.country, "website": base.website,
+        "services": base.services, "data_categories": list(base.data_categories or []),
+        "criticality": base.criticality, "owner_id": base.owner_id}
+    return svc.VendorData(**{**current, **values})
+
+
+@blp.route("")
+class VendorsView(MethodView):
+    @allows("vendors.view", READ)
+    @blp.arguments(VendorQuery, location="query", unknown="raise")
+    @blp.response(200, VendorPage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List vendors (search with `q`)."""
+        query = svc.search_query(active_org(), args.get("q")).order_by(None)
+        items, cursor = paging.page(query, Vendor, args)
+        return {"items": items, "next_cursor": cursor}
+
+    @allows("vendors.edit", WRITE)
+    @idempotent
+    @blp.arguments(VendorInput)
+    @blp.response(201, VendorSchema)
+    @blp.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, values: dict[str, Any]) -> Vendor:
+        """Register a vendor."""
+        return svc.create_vendor(active_org(), _data(values), by=current_user_of_token())
+
+
+@blp.route("/<int:vendor_id>")
+class VendorView(MethodView):
+    @allows("vendors.view", READ)
+    @blp.etag
+    @blp.response(200, VendorSchema)
+    def get(self, vendor_id: int) -> Vendor:
+        """Read a vendor record."""
+        return _vendor(vendor_id)
+
+    @allows("vendors.edit", WRITE)
+    @blp.etag
+    @blp.arguments(VendorChanges(partial=True))
+    @blp.response(200, VendorSchema)
+    def patch(self, values: dict[str, Any], vendor_id: int) -> Vendor:
+        """Change some fields of a vendor record (send If-Match with the ETag you read)."""
+        vendor = _vendor(vendor_id)
+        blp.check_etag(vendor, VendorSchema)
+        return svc.update_vendor(vendor, _data(values, vendor), by=current_user_of_token())
+
+
+@blp.route("/<int:vendor_id>/contacts")
+class ContactsView(MethodView):
+    @allows("vendors.view", READ)
+    @blp.response(200, ContactSchema(many=True))
+    def get(self, vendor_id: int) -> list[Contact]:
+        """List a vendor's contacts."""
+        return list(_vendor(vendor_id).contacts)
+
+    @allows("vendors.edit", WRITE)
+    @idempotent
+    @blp.arguments(ContactInput)
+    @blp.response(201, InvitationSchema)
+    @blp.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, values: dict[str, Any], vendor_id: int) -> Invitation:
+        """Add a contact and e-mail them an invitation (as the web's "Invite a contact")."""
+        return invite_vendor_contact(_vendor(vendor_id), values["name"], values["email"],
+                                     by=current_user_of_token())
