@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from benchmarks import __main__ as runner
-from benchmarks import bench_autosave, bench_dashboard, bench_proxy, bench_report, bench_scoring, servers
+from benchmarks import (
+    bench_audit,
+    bench_autosave,
+    bench_dashboard,
+    bench_proxy,
+    bench_report,
+    bench_scoring,
+    servers,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -19,7 +27,7 @@ pytestmark = [
 
 def test_every_bench_module_is_discovered() -> None:
     benches = runner.discover()
-    assert {"autosave", "dashboard", "proxy", "report", "scoring"} <= set(benches)
+    assert {"audit", "autosave", "dashboard", "proxy", "report", "scoring"} <= set(benches)
     assert runner.main(["no-such-bench"]) == 2
 
 
@@ -105,3 +113,9 @@ def test_the_proxy_bench_drops_its_database(tmp_path: Path) -> None:
             assert conn.execute("SELECT current_database()").fetchone() == (name,)
     with psycopg.connect(bench_proxy.PG_ADMIN_URL) as conn:
         assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
+
+
+def test_audit_appends_in_own_and_shared_chains(capsys: pytest.CaptureFixture[str]) -> None:
+    bench_audit.main(quick=True)
+    out = capsys.readouterr().out
+    assert "ratio own chains / one chain" in out and "every chain verifies: True" in out
