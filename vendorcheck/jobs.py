@@ -33,8 +33,9 @@ def queue_names() -> tuple[str, ...]:
     """Return the RQ queues the services enqueue on, the quick ones first (a worker serves them in order)."""
     from vendorcheck import mail
     from vendorcheck.services import packs, reminders
+    from vendorcheck.services.assessments import results
 
-    return (mail.QUEUE, reminders.QUEUE, packs.QUEUE)
+    return (mail.QUEUE, results.QUEUE, reminders.QUEUE, packs.QUEUE)
 
 
 def use_app(app: Flask) -> None:
@@ -48,6 +49,13 @@ def deliver_mail(message_id: int) -> str:
     from vendorcheck import mail
 
     return _in_app(mail.deliver, message_id)
+
+
+def rescore_assessment(assessment_id: int) -> str:
+    """Re-score one assessment an autosave left stale (a no-op if a reader got there first)."""
+    from vendorcheck.services.assessments import results
+
+    return _in_app(results.rescore, assessment_id)
 
 
 def build_pack(job_id: int) -> str:
