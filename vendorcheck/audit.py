@@ -1,4 +1,4 @@
-"""Append to and verify the hash-chained audit log."""
+"""Append to and verify the hash-chained audit log: one chain per organisation, plus the system chain."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
+from vendorcheck import database
 from vendorcheck.extensions import db
 from vendorcheck.link_access import LinkHolder
-from vendorcheck.models import AuditEntry, Organisation, User, utcnow
+from vendorcheck.models import SYSTEM_CHAIN, AuditChainHead, AuditEntry, Organisation, User, utcnow
 
 GENESIS = "0" * 64
-_PG_LOCK_KEY = 7_420_315  # any constant: one advisory lock serialises appends on PostgreSQL
 
 
 def canonical_json(entry: dict[str, Any]) -> str:
@@ -46,20 +47,31 @@ def compute_hash(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256((prev_hash + canonical_json(entry_payload(entry))).encode()).hexdigest()
 
 
-# Two columns through the unique seq index, not a whole entry, and built once: an entry is
-# appended on every autosave.
-HEAD = (select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-        .with_for_update())
+# Appends lock their chain's head row, so organisations never wait on each other (on SQLite,
+# writes serialise anyway and FOR UPDATE is left out). Built once: one is appended on every autosave.
+_HEAD = AuditChainHead.__table__
+LOCK_HEAD = (select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.chain_id == bindparam("chain"))
+             .with_for_update())
+MOVE_HEAD = (_HEAD.update().where(_HEAD.c.chain_id == bindparam("chain"))
+             .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
 
 
-def _lock_head() -> tuple[int, str] | None:
-    """Serialise appends and return the (seq, hash) of the current head of the chain."""
-    bind = db.session.get_bind()
-    if bind.dialect.name == "postgresql":
-        # FOR UPDATE on the head alone is not enough: a waiter would re-read the old head.
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-    head = db.session.execute(HEAD).first()
-    return (head.seq, head.hash) if head is not None else None
+def chain_of(org_id: int | None) -> int:
+    """Return the chain an entry of this organisation (or of none) is appended to."""
+    return org_id if org_id is not None else SYSTEM_CHAIN
+
+
+def _lock_head(chain: int) -> tuple[int, str]:
+    """Lock one chain's head row (creating it for a new chain) and return its (seq, hash)."""
+    database.queue_for_write(db.session)  # SQLite: read the head inside our write turn
+    head = db.session.execute(LOCK_HEAD, {"chain": chain}).first()
+    if head is None:  # the chain's first entry: a concurrent first append waits on the key
+        dialect = db.session.get_bind().dialect.name
+        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        db.session.execute(insert(_HEAD).values(chain_id=chain, seq=0, hash=GENESIS)
+                           .on_conflict_do_nothing(index_elements=[_HEAD.c.chain_id]))
+        head = db.session.execute(LOCK_HEAD, {"chain": chain}).one()
+    return head.seq, head.hash
 
 
 def record(
@@ -83,9 +95,11 @@ def record(
         details, by = {**(details or {}), "via": "link", "link_id": by.link_id}, None
     if org_id is None and by is not None:
         org_id = _primary_org_id(by)
-    head = _lock_head()
+    chain = chain_of(org_id)
+    head_seq, head_hash_ = _lock_head(chain)
     entry = AuditEntry(
-        seq=(head[0] + 1) if head else 1,
+        chain_id=chain,
+        seq=head_seq + 1,
         created_at=utcnow(),
         user_id=by.id if by is not None else None,
         user_email=(by.email if by is not None else email),
@@ -95,7 +109,7 @@ def record(
         object_id=str(obj.id) if obj is not None else None,
         ip=request.remote_addr if has_request_context() else None,
         details=_with_token(details),
-        prev_hash=head[1] if head else GENESIS,
+        prev_hash=head_hash_,
     )
     entry.hash = compute_hash(entry.prev_hash, entry)
     # A plain INSERT rather than the unit of work: one is appended on every autosave. The
@@ -103,6 +117,7 @@ def record(
     columns = AuditEntry.__table__.columns.keys()
     db.session.execute(AuditEntry.__table__.insert().values(
         {name: getattr(entry, name) for name in columns if name != "id"}))
+    db.session.execute(MOVE_HEAD, {"chain": chain, "new_seq": entry.seq, "new_hash": entry.hash})
     return entry
 
 
@@ -131,30 +146,43 @@ def _object_type(obj: Any) -> str | None:
     return str(getattr(obj, "__tablename__", type(obj).__name__.lower()))
 
 
+def chain_label(chain: int) -> str:
+    """Name a chain in messages: the system chain's entries keep their plain "entry N"."""
+    return "" if chain == SYSTEM_CHAIN else f"organisation {chain}, "
+
+
 def verify() -> list[str]:
-    """Check the whole chain; return problems in order (empty when intact)."""
+    """Check every chain; return problems in order (empty when all are intact)."""
     problems: list[str] = []
-    prev = GENESIS
+    chain, prev = None, GENESIS
     for entry in _iter_entries():
+        if entry.chain_id != chain:
+            chain, prev = entry.chain_id, GENESIS
+        where = f"{chain_label(entry.chain_id)}entry {entry.seq}"
+        if entry.chain_id != SYSTEM_CHAIN and entry.organisation_id != entry.chain_id:
+            problems.append(f"{where}: logged under organisation {entry.organisation_id}")
         if entry.prev_hash != prev:
-            problems.append(f"entry {entry.seq}: prev_hash mismatch")
+            problems.append(f"{where}: prev_hash mismatch")
         if compute_hash(entry.prev_hash, entry) != entry.hash:
-            problems.append(f"entry {entry.seq}: hash mismatch")
+            problems.append(f"{where}: hash mismatch")
         prev = entry.hash
     return problems
 
 
 def _iter_entries(batch: int = 500) -> Iterator[AuditEntry]:
-    """Yield entries by seq without loading the whole log at once."""
-    last = 0
+    """Yield entries chain by chain, by seq, without loading the whole log at once."""
+    after = (-1, 0)
     while True:
         rows = db.session.scalars(
-            select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
+            select(AuditEntry)
+            .where(or_(AuditEntry.chain_id > after[0],
+                       and_(AuditEntry.chain_id == after[0], AuditEntry.seq > after[1])))
+            .order_by(AuditEntry.chain_id, AuditEntry.seq).limit(batch)
         ).all()
         if not rows:
             return
         yield from rows
-        last = rows[-1].seq
+        after = (rows[-1].chain_id, rows[-1].seq)
         db.session.expunge_all()
 
 
@@ -179,7 +207,7 @@ def org_entries_query(org_id: int, flt: AuditFilter) -> Select[tuple[AuditEntry]
         query = query.where(AuditEntry.created_at >= flt.since)
     if flt.until:
         query = query.where(AuditEntry.created_at < flt.until)
-    return query.order_by(AuditEntry.seq.desc())
+    return query.order_by(AuditEntry.id.desc())  # seq counts within a chain; ids run across them
 
 
 def org_actions(org_id: int) -> list[str]:
@@ -191,9 +219,10 @@ def org_actions(org_id: int) -> list[str]:
     return list(db.session.scalars(query))
 
 
-def head_hash() -> str:
-    """Return the hash of the newest entry (printed in reports)."""
-    last = db.session.scalar(select(func.max(AuditEntry.seq)))
+def head_hash(chain: int = SYSTEM_CHAIN) -> str:
+    """Return the hash of the newest entry of a chain (GENESIS when it has none)."""
+    last = db.session.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.chain_id == chain))
     if last is None:
         return GENESIS
-    return str(db.session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == last)))
+    return str(db.session.scalar(select(AuditEntry.hash).where(AuditEntry.chain_id == chain,
+                                                               AuditEntry.seq == last)))

@@ -1,8 +1,9 @@
-"""Signed checkpoints of the audit chain's head, kept outside the database, in the store.
+"""Signed checkpoints of the audit chains' heads, kept outside the database, in the store.
 
-The hash chain (`audit.py`) shows an edited or deleted row, but not the newest rows deleted: the
+The hash chains (`audit.py`) show an edited or deleted row, but not the newest rows deleted: the
 shorter chain is still a valid chain. A checkpoint `{last_seq, last_id, head_hash, count,
-created_at}` is written (daily, and on demand) into the store's `audit` area, under a name derived
+created_at}` of the system chain, plus `chains`, the same head of every organisation's chain, is
+written (daily, and on demand) into the store's `audit` area, under a name derived
 from its day and its number that day, so `verify_checkpoints` finds it without asking the
 database, which an attacker may have truncated too. Each checkpoint is signed with an HMAC whose
 key is derived from SECRET_KEY (fallback keys are accepted on reading): a checkpoint edited or
@@ -24,20 +25,22 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from vendorcheck.audit import GENESIS, canonical_json
+from vendorcheck.audit import GENESIS, canonical_json, chain_label
 from vendorcheck.config import secret_keys
 from vendorcheck.extensions import db
-from vendorcheck.models import AuditEntry, utcnow
+from vendorcheck.models import SYSTEM_CHAIN, AuditEntry, utcnow
 from vendorcheck.storage import Area, FileMissing, current_store
 
-VERSION = 1
+VERSION = 2  # 2 adds `chains`; a version 1 checkpoint (one chain) is the system chain's head
 NAME_LABEL = "vendorcheck/audit-checkpoint"
 MAC_LABEL = b"vendorcheck/audit-checkpoint/hmac/v1"
 MAX_PER_DAY = 1000
-MAX_BYTES = 64 * 1024
+MAX_BYTES = 32 * 1024 * 1024  # about 100 bytes per organisation chain
 DEFAULT_LOOKBACK_DAYS = 400  # how far back `verify` looks for the newest checkpoint
 DEFAULT_MAX_AGE_DAYS = 2  # a newest checkpoint older than this is worth a warning
-FIELDS = ("version", "day", "n", "last_seq", "last_id", "head_hash", "count", "created_at", "forced")
+FIELDS_V1 = ("version", "day", "n", "last_seq", "last_id", "head_hash", "count", "created_at",
+             "forced")
+FIELDS = (*FIELDS_V1, "chains")
 
 
 class CheckpointRefused(ValueError):
@@ -49,8 +52,18 @@ class LogDiverged(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Head:
+    """The newest entry of one chain and how many entries it has."""
+
+    last_seq: int
+    last_id: int | None
+    head_hash: str
+    count: int
+
+
+@dataclass(frozen=True)
 class Checkpoint:
-    """The head of the chain at one moment, as signed."""
+    """The heads of the chains at one moment, as signed (the system chain's fields inline)."""
 
     day: date
     n: int
@@ -60,15 +73,25 @@ class Checkpoint:
     count: int
     created_at: str
     forced: bool = False
+    chains: dict[int, Head] | None = None  # organisation id -> head; None in a version 1 checkpoint
 
     @property
     def label(self) -> str:
         return f"{self.day.isoformat()} #{self.n}"
 
+    def heads(self) -> dict[int, Head]:
+        """Return every chain's head, the system chain's included."""
+        system = Head(self.last_seq, self.last_id, self.head_hash, self.count)
+        return {SYSTEM_CHAIN: system, **(self.chains or {})}
+
     def payload(self) -> dict[str, Any]:
-        return {"version": VERSION, "day": self.day.isoformat(), "n": self.n,
+        body = {"version": VERSION, "day": self.day.isoformat(), "n": self.n,
                 "last_seq": self.last_seq, "last_id": self.last_id, "head_hash": self.head_hash,
                 "count": self.count, "created_at": self.created_at, "forced": self.forced}
+        if self.chains is None:
+            return {**body, "version": 1}
+        return {**body, "chains": {str(chain): [h.last_seq, h.last_id, h.head_hash, h.count]
+                                   for chain, h in sorted(self.chains.items())}}
 
 
 @dataclass(frozen=True)
@@ -104,22 +127,34 @@ def write_checkpoint(*, now: datetime | None = None, force: bool = False) -> Che
         if verdict.problems:
             raise LogDiverged("; ".join(verdict.problems))
     now = now or utcnow()
-    head = db.session.execute(select(AuditEntry.seq, AuditEntry.id, AuditEntry.hash)
-                              .order_by(AuditEntry.seq.desc()).limit(1)).first()
-    count = int(db.session.scalar(select(func.count(AuditEntry.id))) or 0)
+    heads = current_heads()
+    system = heads.pop(SYSTEM_CHAIN, Head(0, None, GENESIS, 0))
     store, day = current_store(), now.date()
     n = next((i for i in range(MAX_PER_DAY) if not store.exists(Area.AUDIT, checkpoint_key(day, i))),
              None)
     if n is None:
         raise RuntimeError(f"{MAX_PER_DAY} audit checkpoints were already written on {day}")
-    checkpoint = Checkpoint(day=day, n=n, last_seq=head.seq if head else 0,
-                            last_id=head.id if head else None,
-                            head_hash=head.hash if head else GENESIS, count=count,
-                            created_at=now.isoformat(timespec="seconds"), forced=force)
+    checkpoint = Checkpoint(day=day, n=n, last_seq=system.last_seq, last_id=system.last_id,
+                            head_hash=system.head_hash, count=system.count,
+                            created_at=now.isoformat(timespec="seconds"), forced=force,
+                            chains=heads)
     payload = checkpoint.payload()
     body = {**payload, "mac": _mac(payload, secret_keys(current_app.config)[0])}
     store.put(Area.AUDIT, checkpoint_key(day, n), io.BytesIO(canonical_json(body).encode()))
     return checkpoint
+
+
+def current_heads() -> dict[int, Head]:
+    """Return the head of every chain in the table, from one grouped query and one join."""
+    per_chain = (select(AuditEntry.chain_id, func.max(AuditEntry.seq).label("last"),
+                        func.count(AuditEntry.id).label("entries"))
+                 .group_by(AuditEntry.chain_id).subquery())
+    rows = db.session.execute(
+        select(per_chain.c.chain_id, per_chain.c.entries, AuditEntry.seq, AuditEntry.id,
+               AuditEntry.hash)
+        .join(AuditEntry, (AuditEntry.chain_id == per_chain.c.chain_id)
+              & (AuditEntry.seq == per_chain.c.last)))
+    return {row.chain_id: Head(row.seq, row.id, row.hash, int(row.entries)) for row in rows}
 
 
 # ------------------------------------------------------------------------------------ reading
@@ -132,9 +167,10 @@ def read_checkpoint(day: date, n: int) -> Checkpoint:
         body = json.loads(raw) if len(raw) <= MAX_BYTES else None
     except ValueError:
         body = None
-    if not isinstance(body, dict) or set(body) != {*FIELDS, "mac"} or body["version"] != VERSION:
+    fields = _fields_of(body)
+    if not isinstance(body, dict) or fields is None or set(body) != {*fields, "mac"}:
         raise CheckpointRefused("unreadable or not a checkpoint")
-    payload = {k: body[k] for k in FIELDS}
+    payload = {k: body[k] for k in fields}
     if not any(hmac.compare_digest(str(body["mac"]), _mac(payload, secret))
                for secret in secret_keys(current_app.config)):
         raise CheckpointRefused("the signature does not match (edited, or signed with a key this "
@@ -144,7 +180,25 @@ def read_checkpoint(day: date, n: int) -> Checkpoint:
                                 f"stored under another name")
     return Checkpoint(day=day, n=n, last_seq=int(payload["last_seq"]), last_id=payload["last_id"],
                       head_hash=str(payload["head_hash"]), count=int(payload["count"]),
-                      created_at=str(payload["created_at"]), forced=bool(payload["forced"]))
+                      created_at=str(payload["created_at"]), forced=bool(payload["forced"]),
+                      chains=_chains(payload.get("chains")))
+
+
+def _fields_of(body: Any) -> tuple[str, ...] | None:
+    """Return the signed fields of a checkpoint body by its version (None: not a checkpoint)."""
+    version = body.get("version") if isinstance(body, dict) else None
+    return {1: FIELDS_V1, VERSION: FIELDS}.get(version) if isinstance(version, int) else None
+
+
+def _chains(raw: Any) -> dict[int, Head] | None:
+    """Read the signed `chains` of a version 2 checkpoint (None for version 1)."""
+    if raw is None:
+        return None
+    try:
+        return {int(chain): Head(int(seq), last_id, str(hash_), int(count))
+                for chain, (seq, last_id, hash_, count) in raw.items()}
+    except (AttributeError, TypeError, ValueError):
+        raise CheckpointRefused("unreadable or not a checkpoint") from None
 
 
 def _stored_names(today: date, lookback: int) -> Iterator[tuple[date, int]]:
@@ -171,7 +225,8 @@ def verify_checkpoints(*, today: date | None = None) -> Verdict:
         except (CheckpointRefused, FileMissing) as exc:
             problems.append(f"checkpoint {day.isoformat()} #{n} refused: {exc}")
             continue
-        problems.extend(_compare(checkpoint))
+        for chain, head in checkpoint.heads().items():
+            problems.extend(_compare(checkpoint, chain, head))
         warnings = []
         max_age = int(cfg.get("AUDIT_CHECKPOINT_MAX_AGE_DAYS", DEFAULT_MAX_AGE_DAYS))
         if (today - day).days > max_age:
@@ -183,25 +238,28 @@ def verify_checkpoints(*, today: date | None = None) -> Verdict:
         f"detected (run `vendorcheck audit checkpoint` daily)"])
 
 
-def _compare(checkpoint: Checkpoint) -> list[str]:
-    """Return how the table differs from a checkpoint: missing entries, a rewritten head."""
-    last = checkpoint.last_seq
+def _compare(checkpoint: Checkpoint, chain: int, head: Head) -> list[str]:
+    """Return how one chain differs from its head in a checkpoint: missing entries, a rewrite."""
+    last, prefix = head.last_seq, chain_label(chain)
     where = f"the checkpoint of {checkpoint.label} (written {checkpoint.created_at})"
-    rows = int(db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.seq <= last)) or 0)
-    head = db.session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == last)) if last else None
-    if rows != last or (last and head is None):  # seqs run 1, 2, 3…: some are gone
-        seqs = db.session.scalars(select(AuditEntry.seq).where(AuditEntry.seq <= last)
+    in_chain = AuditEntry.chain_id == chain
+    rows = int(db.session.scalar(select(func.count(AuditEntry.id))
+                                 .where(in_chain, AuditEntry.seq <= last)) or 0)
+    found = db.session.scalar(select(AuditEntry.hash).where(in_chain, AuditEntry.seq == last)) \
+        if last else None
+    if rows != last or (last and found is None):  # seqs run 1, 2, 3…: some are gone
+        seqs = db.session.scalars(select(AuditEntry.seq).where(in_chain, AuditEntry.seq <= last)
                                   .order_by(AuditEntry.seq).execution_options(yield_per=10_000))
-        newest = db.session.scalar(select(func.max(AuditEntry.seq)))
-        return [f"missing entries {_gaps(seqs, last)}: {where} has entry {last} as the head "
-                f"(id {checkpoint.last_id}) and {checkpoint.count} entries; the table now ends at "
+        newest = db.session.scalar(select(func.max(AuditEntry.seq)).where(in_chain))
+        return [f"{prefix}missing entries {_gaps(seqs, last)}: {where} has entry {last} as the "
+                f"head (id {head.last_id}) and {head.count} entries; the table now ends at "
                 f"entry {newest or 0}"]
     problems = []
-    if last and head != checkpoint.head_hash:
-        problems.append(f"entry {last}: hash differs from {where} (the log was rewritten)")
-    if rows != checkpoint.count:
-        problems.append(f"{where} counts {checkpoint.count} entries up to entry {last}; the table "
-                        f"has {rows}")
+    if last and found != head.head_hash:
+        problems.append(f"{prefix}entry {last}: hash differs from {where} (the log was rewritten)")
+    if rows != head.count:
+        problems.append(f"{prefix}{where} counts {head.count} entries up to entry {last}; the "
+                        f"table has {rows}")
     return problems
 
 

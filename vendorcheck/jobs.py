@@ -33,8 +33,9 @@ def queue_names() -> tuple[str, ...]:
     """Return the RQ queues the services enqueue on, the quick ones first (a worker serves them in order)."""
     from vendorcheck import mail
     from vendorcheck.services import packs, reminders, webhook_delivery
+    from vendorcheck.services.assessments import results
 
-    return (mail.QUEUE, webhook_delivery.QUEUE, reminders.QUEUE, packs.QUEUE)
+    return (mail.QUEUE, webhook_delivery.QUEUE, results.QUEUE, reminders.QUEUE, packs.QUEUE)
 
 
 def use_app(app: Flask) -> None:
@@ -55,6 +56,13 @@ def deliver_webhook(delivery_id: int) -> str:
     from vendorcheck.services import webhook_delivery
 
     return _in_app(webhook_delivery.deliver, delivery_id)
+
+
+def rescore_assessment(assessment_id: int) -> str:
+    """Re-score one assessment an autosave left stale (a no-op if a reader got there first)."""
+    from vendorcheck.services.assessments import results
+
+    return _in_app(results.rescore, assessment_id)
 
 
 def build_pack(job_id: int) -> str:

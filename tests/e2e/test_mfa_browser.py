@@ -45,7 +45,7 @@ def _seed(live: Live) -> None:
 def _login_methods(live: Live) -> list[str]:
     with live.app.app_context():
         return [e.details.get("method") for e in db.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "login").order_by(AuditEntry.seq))]
+            select(AuditEntry).where(AuditEntry.action == "login").order_by(AuditEntry.id))]
 
 
 def _password(page: Page, base: str) -> None:

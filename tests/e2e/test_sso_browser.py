@@ -101,7 +101,7 @@ def test_oidc_sign_in_with_just_in_time_account(live: Live, new_context: Any) ->
         user = db.session.scalars(select(User).where(User.email == "new@acme.example")).one()
         assert [m.role for m in user.memberships] == [Role.ASSESSOR]
         actions = [(e.action, e.details.get("reason") or e.details.get("method"))
-                   for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
+                   for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
         assert ("sso.user_provisioned", "oidc") in actions and ("login", "oidc") in actions
         assert ("sso.login_failed", "other_organisation") in actions
         assert actions[1][0] == "sso.configured"

@@ -64,7 +64,7 @@ def test_login_logout_and_audit(app, client, login):
     assert client.post("/auth/logout").status_code == 302
     assert client.get("/buyer/vendors").status_code == 302
     with app.app_context():
-        actions = list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+        actions = list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert actions == ["login", "login.new_device", "logout"], "the first login from this browser is mailed"
 
 

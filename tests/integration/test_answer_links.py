@@ -114,7 +114,7 @@ def test_holder_answers_and_the_audit_log_names_the_contact_via_link(app, client
                                                         Answer.item_id == "has_dpa"))
         assert answer.value == "yes" and answer.updated_by_id is None
         entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "answer_saved")
-                                   .order_by(AuditEntry.seq.desc())).first()
+                                   .order_by(AuditEntry.id.desc())).first()
         assert entry.user_id is None and entry.user_email == "marie@vendor.example"
         assert entry.details["via"] == "link" and entry.organisation_id == env.buyer
         opened = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "answer_link_opened"))

@@ -122,7 +122,7 @@ def test_state_changes_are_logged_with_ip_and_user(app, client, world, login_as)
     client.post("/buyer/vendors/new", data={"legal_name": "Logged Vendor", "criticality": "low",
                                             "owner_id": world.user("a.assessor").id})
     with app.app_context():
-        entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+        entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert entry.action == "vendor_created" and entry.user_email == "assessor@a.example"
     assert entry.organisation_id == world["a"].buyer.id and entry.ip == "127.0.0.1"
     assert entry.object_type == "vendor"

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from benchmarks import __main__ as runner
-from benchmarks import bench_autosave, bench_dashboard, bench_proxy, bench_report, bench_scoring, servers
+from benchmarks import (
+    bench_audit,
+    bench_autosave,
+    bench_dashboard,
+    bench_proxy,
+    bench_report,
+    bench_scoring,
+    servers,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -19,7 +27,7 @@ pytestmark = [
 
 def test_every_bench_module_is_discovered() -> None:
     benches = runner.discover()
-    assert {"api", "autosave", "dashboard", "proxy", "report", "scoring"} <= set(benches)
+    assert {"api", "audit", "autosave", "dashboard", "proxy", "report", "scoring"} <= set(benches)
     assert runner.main(["no-such-bench"]) == 2
 
 
@@ -115,3 +123,9 @@ def test_api_pages_and_answer_writes(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert sum(items for _s, _q, items in runs[30]) >= 20  # most vendors have an assessment
     pairs, per_api, per_web = bench_api.measure_writes(seed.sqlite_url(tmp_path / "write.sqlite3"), 5)
     assert pairs.a_ms > 0 and pairs.b_ms > 0 and per_api >= 3 and per_web >= 3
+
+
+def test_audit_appends_in_own_and_shared_chains(capsys: pytest.CaptureFixture[str]) -> None:
+    bench_audit.main(quick=True)
+    out = capsys.readouterr().out
+    assert "ratio own chains / one chain" in out and "every chain verifies: True" in out

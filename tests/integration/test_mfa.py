@@ -37,7 +37,7 @@ def _logged_in(client) -> bool:
 
 def _audit(app, action=None):
     with app.app_context():
-        query = select(AuditEntry).order_by(AuditEntry.seq)
+        query = select(AuditEntry).order_by(AuditEntry.id)
         if action:
             query = query.where(AuditEntry.action == action)
         rows = list(db.session.scalars(query))

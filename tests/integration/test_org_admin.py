@@ -49,7 +49,7 @@ def test_change_role_and_remove_member_with_confirmation(app, client, world, log
     assert client.post(f"/org/members/{legal}/remove").status_code == 302
     with app.app_context():
         assert db.session.get(Membership, legal) is None
-        actions = list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+        actions = list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert actions[-2:] == ["role_changed", "member_removed"]
 
 

@@ -36,7 +36,7 @@ def _get(app, assessment_id):
 
 def _audit_actions(app):
     with app.app_context():
-        return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+        return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
 
 def test_opening_the_review_starts_it(app, client, world, login_as, submitted):

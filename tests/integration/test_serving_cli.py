@@ -160,10 +160,12 @@ def test_worker_listens_to_every_queue_the_services_use(app: Any) -> None:
 
     from vendorcheck import mail
     from vendorcheck.services import packs, reminders, webhook_delivery
+    from vendorcheck.services.assessments import results
 
     worker = serving.build_worker(app, connection=fakeredis.FakeStrictRedis())
-    assert worker.queue_names() == [mail.QUEUE, webhook_delivery.QUEUE, reminders.QUEUE, packs.QUEUE]
-    assert worker.queue_names() == ["mail", "webhooks", "reminders", "packs"]
+    assert worker.queue_names() == [mail.QUEUE, webhook_delivery.QUEUE, results.QUEUE, reminders.QUEUE,
+                                    packs.QUEUE]
+    assert worker.queue_names() == ["mail", "webhooks", "results", "reminders", "packs"]
 
 
 @pytest.fixture
@@ -189,7 +191,7 @@ def test_worker_runs_a_queued_job(env: dict[str, str], monkeypatch: pytest.Monke
     job = Queue("packs", connection=redis_db).enqueue("vendorcheck.jobs.queue_names")
     result = CliRunner().invoke(main, ["worker", "--burst"])
     assert result.exit_code == 0, result.output
-    assert "Worker on queues mail, webhooks, reminders, packs." in result.output
+    assert "Worker on queues mail, webhooks, results, reminders, packs." in result.output
     job.refresh()
     assert job.get_status() == "finished"
-    assert tuple(job.return_value()) == ("mail", "webhooks", "reminders", "packs")
+    assert tuple(job.return_value()) == ("mail", "webhooks", "results", "reminders", "packs")

@@ -47,7 +47,7 @@ def _set(app, model, values, **where):
 
 def _actions(app):
     with app.app_context():
-        return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+        return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
 
 @pytest.fixture
@@ -338,7 +338,7 @@ def test_the_lock_doubles_up_to_an_hour_and_a_success_clears_it(app, client, ada
         _fail(client, "ada@example.com", 1)
     with app.app_context():
         minutes = [e.details["minutes"] for e in db.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "auth.locked").order_by(AuditEntry.seq))]
+            select(AuditEntry).where(AuditEntry.action == "auth.locked").order_by(AuditEntry.id))]
         row = db.session.scalars(select(LoginThrottle)).one()
         assert row.locked_until - utcnow() > timedelta(minutes=59)
     assert minutes == [1, 2, 4, 8, 16, 32, 60, 60]

@@ -60,7 +60,7 @@ def _callback(client, params: dict[str, str], **overrides: str):
 def _failures(app) -> list[dict]:
     with app.app_context():
         return [e.details for e in db.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "sso.login_failed").order_by(AuditEntry.seq))]
+            select(AuditEntry).where(AuditEntry.action == "sso.login_failed").order_by(AuditEntry.id))]
 
 
 def _logged_in(client) -> bool:

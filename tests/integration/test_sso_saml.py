@@ -65,7 +65,7 @@ def _response(client, idp: SamlIdp, email: str = "ada@acme.example") -> str:
 def _failures(app) -> list[str]:
     with app.app_context():
         return [e.details["reason"] for e in db.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "sso.login_failed").order_by(AuditEntry.seq))]
+            select(AuditEntry).where(AuditEntry.action == "sso.login_failed").order_by(AuditEntry.id))]
 
 
 def _logged_in(client) -> bool:

@@ -47,7 +47,7 @@ def _deliveries(endpoint_id: int) -> list[WebhookDelivery]:
 
 
 def _actions() -> list[str]:
-    return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+    return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
 
 def test_registered_endpoint_gets_a_signed_test_event(app, client, world, login_as, receiver):

@@ -14,13 +14,13 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @with_appcontext
 def verify_command() -> None:
-    """Check the hash chain and the newest checkpoint; exit 1 naming what is wrong."""
+    """Check every hash chain and the newest checkpoint; exit 1 naming what is wrong."""
     from sqlalchemy import func, select
 
     from vendorcheck.audit import head_hash, verify
     from vendorcheck.audit_checkpoints import verify_checkpoints
     from vendorcheck.extensions import db
-    from vendorcheck.models import AuditEntry
+    from vendorcheck.models import SYSTEM_CHAIN, AuditEntry
 
     verdict = verify_checkpoints()
     problems = verify() + verdict.problems
@@ -29,13 +29,20 @@ def verify_command() -> None:
             click.echo(problem, err=True)
         _warn(verdict.warnings)
         raise SystemExit(1)
-    count = db.session.scalar(select(func.count(AuditEntry.id)))
-    click.echo(f"Audit log intact: {count} entries, head {head_hash()[:16]}…")
+    count, chains = db.session.execute(select(
+        func.count(AuditEntry.id),
+        func.count(AuditEntry.chain_id.distinct()).filter(AuditEntry.chain_id != SYSTEM_CHAIN))).one()
+    click.echo(f"Audit log intact: {count} entries, system chain head {head_hash()[:16]}…, "
+               f"{_organisation_chains(chains)}.")
     if verdict.checked is not None:
         cp = verdict.checked
         click.echo(f"Matches checkpoint {cp.label} (entry {cp.last_seq}, {cp.count} entries, "
-                   f"written {cp.created_at}).")
+                   f"{_organisation_chains(len(cp.chains or {}))}, written {cp.created_at}).")
     _warn(verdict.warnings)
+
+
+def _organisation_chains(n: int) -> str:
+    return f"{n} organisation chain{'' if n == 1 else 's'}"
 
 
 def _warn(warnings: list[str]) -> None:
@@ -59,4 +66,4 @@ def checkpoint_command(force: bool) -> None:
                                    "Nothing was written; see `vendorcheck audit verify` (or "
                                    "--force after restoring a backup).") from None
     click.echo(f"Wrote audit checkpoint {cp.label}: entry {cp.last_seq}, {cp.count} entries, "
-               f"head {cp.head_hash[:16]}….")
+               f"head {cp.head_hash[:16]}…, {_organisation_chains(len(cp.chains or {}))}.")

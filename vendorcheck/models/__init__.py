@@ -29,14 +29,14 @@ from vendorcheck.models.accounts import (
     User,
     Vendor,
 )
-from vendorcheck.models.audit import AuditEntry, AuditLogImmutable
+from vendorcheck.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, AuditLogImmutable
 from vendorcheck.models.base import UTCDateTime, utcnow
 from vendorcheck.models.mail import OutboxMessage, OutboxStatus
 from vendorcheck.models.sessions import LoginThrottle, UserSession
 
 __all__ = [
-    "BUYER_ROLES", "VENDOR_ROLES", "AuditEntry", "AuditLogImmutable", "Contact", "Criticality",
-    "Invitation", "InvitationKind", "LoginThrottle", "Membership", "Organisation", "OutboxMessage",
-    "OutboxStatus", "PasswordResetToken", "Role", "UTCDateTime", "User", "UserSession", "Vendor",
-    "utcnow",
+    "BUYER_ROLES", "SYSTEM_CHAIN", "VENDOR_ROLES", "AuditChainHead", "AuditEntry", "AuditLogImmutable",
+    "Contact", "Criticality", "Invitation", "InvitationKind", "LoginThrottle", "Membership", "Organisation",
+    "OutboxMessage", "OutboxStatus", "PasswordResetToken", "Role", "UTCDateTime", "User", "UserSession",
+    "Vendor", "utcnow",
 ]

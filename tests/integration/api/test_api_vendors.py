@@ -30,7 +30,7 @@ def test_create_read_and_update_a_vendor_with_if_match(app, api):
     assert fresh.headers["ETag"] != etag
     with app.app_context():
         entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action.in_(
-            ["vendor_created", "vendor_updated"])).order_by(AuditEntry.seq)).all()
+            ["vendor_created", "vendor_updated"])).order_by(AuditEntry.id)).all()
         assert [e.action for e in entries] == ["vendor_created", "vendor_updated"]
         assert all(isinstance(e.details.get("api_token_id"), int) for e in entries)
 

@@ -44,7 +44,7 @@ from vendorcheck.services.assessments.reading import (
     is_editable,
     questionnaire_of,
 )
-from vendorcheck.services.assessments.results import refresh_results, store_progress
+from vendorcheck.services.assessments.results import refresh_results, schedule_rescore, store_progress
 from vendorcheck.services.errors import DomainError, ValidationFailed
 from vendorcheck.storage import Area, current_store
 
@@ -216,7 +216,8 @@ def _take_turn(assessment: Assessment) -> None:
     that need no stored state (the item, the value) run before, outside the turn.
     """
     database.queue_for_write(db.session)
-    db.session.refresh(assessment, ["status", "submitted_at", "progress"], with_for_update=True)
+    db.session.refresh(assessment, ["status", "submitted_at", "progress", "results_stale"],
+                       with_for_update=True)
 
 
 # Built once: an autosave runs these on every change of a field, and building a statement
@@ -285,8 +286,9 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
     """Save one item's answer (autosave): validate, check the version, update progress, commit.
 
     `seen_version` is the version the client showed, as it sent it (`read_version`).
-    The score, tier and findings are only marked stale here and recomputed before they are read
-    (`ensure_fresh`, `refresh_stale`): an autosave comes with every change of a field.
+    The score, tier and findings are only marked stale here: a worker re-scores them shortly
+    after (`schedule_rescore`), and readers re-score what is still stale (`ensure_fresh`,
+    `refresh_stale`): an autosave comes with every change of a field.
     """
     q = questionnaire_of(assessment)
     _item(q, item_id)
@@ -321,6 +323,7 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
     answers = {k: r.value for k, r in rows.items() if r.value is not None and k != item_id}
     if new is not None:
         answers[item_id] = new
+    turns_stale = not assessment.results_stale
     store_progress(assessment, q, answers)
     audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
                  details={"item": item_id, "version": version})
@@ -328,6 +331,8 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
         _keep_receipt(assessment.id, str(request_id), item_id, version)
     saved = Saved(item_id, version, saved_at, assessment.progress)
     db.session.commit()
+    if turns_stale:
+        schedule_rescore(assessment.id)
     return saved
 
 

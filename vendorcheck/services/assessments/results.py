@@ -1,14 +1,20 @@
 """An assessment's results: the reviewed score, tier and findings cached on it, and kept fresh.
 
-An autosave only writes progress and marks the results stale (`store_progress`); `ensure_fresh` and
-`refresh_stale` re-score before anyone reads them.
+An autosave only writes progress and marks the results stale (`store_progress`); with a worker
+(Redis), the first autosave that makes them stale schedules a re-score (`schedule_rescore`, the RQ
+job `vendorcheck.jobs.rescore_assessment`), so buyer pages rarely find anything left to do;
+`ensure_fresh` and `refresh_stale` re-score whatever is still stale before anyone reads it.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -28,6 +34,11 @@ from vendorcheck.services.assessments.reading import (
 )
 
 S = AssessmentStatus
+QUEUE = "results"  # the RQ queue `vendorcheck worker` listens to (jobs.queue_names)
+RESCORE_JOB = "vendorcheck.jobs.rescore_assessment"
+DEFAULT_RESCORE_DELAY = 5  # seconds: the saves of one burst of typing share one re-score
+
+log = logging.getLogger(__name__)
 
 
 def reviewed_of(assessment: Assessment, q: Questionnaire | None = None) -> ReviewedResult:
@@ -59,7 +70,7 @@ def refresh_results(assessment: Assessment, q: Questionnaire | None = None) -> R
 def store_progress(assessment: Assessment, q: Questionnaire, answers: Mapping[str, Any]) -> None:
     """Write progress and completeness only, and mark the score, tier and findings stale.
 
-    Visibility alone is a fraction of a full re-score; the rest waits for `ensure_fresh`. One
+    Visibility alone is a fraction of a full re-score; the rest waits for the worker or a reader. One
     plain UPDATE (the unit of work costs more), mirrored on the loaded object.
     """
     visibility = evaluate_visibility(q, answers, env=make_env(q, None))
@@ -78,7 +89,7 @@ def store_progress(assessment: Assessment, q: Questionnaire, answers: Mapping[st
 def ensure_fresh(assessment: Assessment) -> None:
     """Re-score an assessment whose results an autosave marked stale, and commit."""
     if assessment.results_stale:
-        _refresh_in_turn(assessment.id)
+        rescore(assessment.id)
 
 
 def refresh_stale(buyer_org_id: int) -> int:
@@ -90,16 +101,59 @@ def refresh_stale(buyer_org_id: int) -> int:
     stale = db.session.scalars(select(Assessment.id).where(
         Assessment.results_stale.is_(True), Assessment.buyer_org_id == buyer_org_id)).all()
     for assessment_id in stale:
-        _refresh_in_turn(assessment_id)
+        rescore(assessment_id)
     return len(stale)
 
 
-def _refresh_in_turn(assessment_id: int) -> None:
-    """Take the assessment's save turn, re-read it and re-score it if still stale; commit."""
+def schedule_rescore(assessment_id: int) -> None:
+    """After the commit that made an assessment's results stale: have a worker re-score it.
+
+    Called once per stale period (the save that flipped `results_stale`), and delayed by
+    RESCORE_DELAY seconds, so a vendor typing causes one re-score per burst, not one per save.
+    Without a worker (no Redis), readers re-score what is still stale (`refresh_stale`,
+    `ensure_fresh`); if the queue is down, the save re-scores at once, after its commit.
+    """
+    queue = rescore_queue()
+    if queue is None:
+        return
+    delay = int(current_app.config.get("RESCORE_DELAY", DEFAULT_RESCORE_DELAY))
+    try:
+        queue.enqueue_in(timedelta(seconds=delay), RESCORE_JOB, assessment_id,
+                         job_id=f"rescore-{assessment_id}-{secrets.token_hex(4)}", result_ttl=0)
+    except Exception:  # Redis down: re-score now rather than leave the results stale for long
+        log.exception("could not schedule the re-score of assessment %s", assessment_id)
+        rescore(assessment_id)
+
+
+def background_rescoring() -> bool:
+    """Tell whether a worker re-scores stale results (Redis configured, or a queue injected)."""
+    return bool(current_app.config.get("REDIS_URL")) or \
+        current_app.extensions.get("vendorcheck_results_queue") is not None
+
+
+def rescore_queue() -> Any:
+    """Return the RQ queue for re-scores, None without Redis (tests may inject their own)."""
+    injected = current_app.extensions.get("vendorcheck_results_queue")
+    if injected is not None or not background_rescoring():
+        return injected
+    from redis import Redis
+    from rq import Queue
+
+    return Queue(QUEUE, connection=Redis.from_url(current_app.config["REDIS_URL"]))
+
+
+def rescore(assessment_id: int) -> str:
+    """Take the assessment's save turn, re-read it, re-score it if still stale, commit; say what
+    was done (the worker's job, and what readers run on what is still stale)."""
     assessment = _lock_for_rescore(assessment_id)
-    if assessment is not None and assessment.results_stale:
+    if assessment is None:
+        db.session.rollback()
+        return "gone"
+    done = "rescored" if assessment.results_stale else "fresh"
+    if assessment.results_stale:
         refresh_results(assessment)
-    db.session.commit()  # also ends the turn when there was nothing left to do
+    db.session.commit()
+    return done
 
 
 def _lock_for_rescore(assessment_id: int) -> Assessment | None:
