@@ -84,6 +84,8 @@ def test_attach_list_and_detach_with_confirmation(app, client, world, setup, log
     assert "No GDPR charter attached." in page
     assert [a for a, _d in _actions(app)] == ["kit.charter_attached", "kit.charter_detached"]
     assert all(d["sha256"] == setup["sha"] and d["number"] == 1 for _a, d in _actions(app))
+    french = client.get(f"/buyer/assessments/{setup['assessment']}?lang=fr")
+    assert "Aucune charte RGPD jointe." in french.get_data(as_text=True)
 
 
 def test_another_vendors_charter_is_not_found(app, client, world, setup, login_as):
