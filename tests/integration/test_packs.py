@@ -29,6 +29,7 @@ from tests.factories.reports import make_reviewed_assessment
 from vendorcheck.extensions import db
 from vendorcheck.models import AuditEntry, Role
 from vendorcheck.models.assessments import Evidence
+from vendorcheck.models.kit import AssessmentCharterLink, CharterVersion
 from vendorcheck.services import pack_build, packs, reports, signing
 from vendorcheck.storage import Area, current_store
 
@@ -181,6 +182,20 @@ def test_manifest_says_why_a_file_is_attached(app, seeded, tmp_path):
     assert "no longer matches the SHA-256" in text
     assert "could not be read as its type" in text
     assert "missing from storage" in text
+
+
+def test_manifest_lists_the_attached_charter(app, seeded, tmp_path):
+    assessment, user, _contents = seeded
+    charter = CharterVersion(vendor_org_id=assessment.buyer_org_id, number=3, sha256="c" * 64,
+                             facts={})
+    db.session.add(charter)
+    db.session.flush()
+    db.session.add(AssessmentCharterLink(assessment_id=assessment.id, charter_version_id=charter.id))
+    db.session.commit()
+    out = tmp_path / "pack.pdf"
+    packs.build_pack([assessment], locale="en", output=out, by=user)
+    text = " ".join(" ".join(page.extract_text() or "" for page in PdfReader(out).pages).split())
+    assert "GDPR charter attached as evidence" in text and "Version 3, published" in text
 
 
 def test_vendor_pack_holds_every_assessment(app, seeded, tmp_path, runner):

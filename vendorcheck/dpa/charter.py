@@ -16,14 +16,16 @@ from vendorcheck.i18n import current_locale
 from vendorcheck.models.dpa import DpaProfile
 from vendorcheck.models.kit import CharterVersion
 from vendorcheck.services import kit_charter as svc
+from vendorcheck.services import kit_charter_attach
 
 LOCALES = ("en", "fr")
 
 
 @bp.app_context_processor
 def _kit_helpers() -> dict[str, Any]:
-    """Let the buyer's vendor page link a vendor's published charter and its DPA in force."""
-    return {"kit_published": svc.published_of}
+    """Let buyer pages link a vendor's published charter, its DPA and a charter attached."""
+    return {"kit_published": svc.published_of, "charter_review_link": kit_charter_attach.link_of,
+            "charter_public_slug": kit_charter_attach.public_slug}
 
 
 def _published(slug: str) -> tuple[DpaProfile, CharterVersion]:

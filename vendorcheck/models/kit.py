@@ -84,4 +84,22 @@ class CharterVersion(db.Model):
     vendor_org: Mapped[Organisation] = relationship()
 
 
-__all__ = ["CharterVersion", "KitController", "RegisterVersion"]
+class AssessmentCharterLink(db.Model):
+    """The vendor's published charter version a buyer attached to an assessment as evidence."""
+
+    __tablename__ = "assessment_charter_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment.id", ondelete="CASCADE"), unique=True)
+    charter_version_id: Mapped[int] = mapped_column(
+        ForeignKey("charter_version.id", ondelete="CASCADE"), index=True)
+    attached_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    attached_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    version: Mapped[CharterVersion] = relationship()
+    attached_by: Mapped[User | None] = relationship()
+
+
+__all__ = ["AssessmentCharterLink", "CharterVersion", "KitController", "RegisterVersion"]

@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from vendorcheck.extensions import db
 from vendorcheck.models import User, utcnow
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
+from vendorcheck.models.kit import AssessmentCharterLink
 from vendorcheck.pdf.pack import (
     EvidenceFile,
     Inclusion,
@@ -37,7 +38,7 @@ from vendorcheck.pdf.pack import (
 )
 from vendorcheck.pdf.report import CSS_PATH, LOCALES, Formatter
 from vendorcheck.pdf.signing import sign_pdf_file
-from vendorcheck.services import remediation, reports, signing
+from vendorcheck.services import kit_charter_attach, remediation, reports, signing
 from vendorcheck.services.errors import DomainError
 from vendorcheck.services.render_pool import render_pdf_isolated
 from vendorcheck.storage import CHUNK, Area, FileMissing, InvalidKey, current_store
@@ -211,7 +212,16 @@ def _context(assessments: Sequence[Assessment], report_files: Sequence[tuple[Pat
         "files": [_file_row(p, fmt) for p in planned],
         "images": [_file_row(p, fmt) for p in planned if p.inclusion is Inclusion.IMAGE],
         "counts": counts, "total_files": len(planned),
+        "charters": [_charter_row(a.id, link, fmt) for a in assessments
+                     if (link := kit_charter_attach.link_of(a.id)) is not None],
     }
+
+
+def _charter_row(assessment_id: int, link: AssessmentCharterLink, fmt: Formatter) -> dict[str, Any]:
+    """Return the manifest's line about the GDPR charter a buyer attached to an assessment."""
+    return {"assessment_id": assessment_id, "number": link.version.number, "sha256": link.version.sha256,
+            "published_at": fmt.datetime(link.version.published_at),
+            "attached_at": fmt.datetime(link.attached_at)}
 
 
 def _signer_name(org_id: int) -> str:

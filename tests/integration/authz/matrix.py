@@ -523,6 +523,15 @@ MATRIX: dict[str, Route] = {
     # Vendor B has no DPA answers: its DOCX exports answer 409 with a message.
     "supplier.kit_docx": Route(lambda w: "/vendor/kit/charter.docx", {"GET": VENDOR},
                                ok={"GET": frozenset({200, 409})}),
+    # Buyer A attaches vendor A's published charter to its assessment (issue 21, point 5);
+    # detaching with nothing attached sends back to the assessment.
+    "buyer.kit_charter_attach": Route(
+        lambda w: f"/buyer/kit/assessments/{w.extra.get('assessment_a', 0)}/charter/attach",
+        {"GET": BUYER_ALL, "POST": BUYER_ALL},
+        data=lambda w, a: {"version_id": w.extra.get("kit_charter_a", 0)}, target="a.buyer"),
+    "buyer.kit_charter_detach": Route(
+        lambda w: f"/buyer/kit/assessments/{w.extra.get('assessment_a', 0)}/charter/detach",
+        {"GET": BUYER_ALL, "POST": BUYER_ALL}, data=lambda w, a: {}, target="a.buyer"),
     "dpa.charter": Route(lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/charter",
                          {"GET": PUBLIC}),
     "dpa.charter_pdf": Route(lambda w: f"/dpa/{w.extra.get('dpa_slug_a', 'none')}/charter.pdf",
