@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from vendorcheck import database
 from vendorcheck.extensions import db
-from vendorcheck.link_access import LinkHolder
 from vendorcheck.models import SYSTEM_CHAIN, AuditChainHead, AuditEntry, Organisation, User, utcnow
+from vendorcheck.models.links import LinkHolder
 
 GENESIS = "0" * 64
 

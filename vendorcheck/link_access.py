@@ -13,7 +13,6 @@ import functools
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from flask import Flask, g, jsonify, redirect, request, session, url_for
@@ -25,7 +24,7 @@ from werkzeug.wrappers import Response
 from vendorcheck.access import deny
 from vendorcheck.extensions import db, login_manager
 from vendorcheck.models import User
-from vendorcheck.models.links import AnswerLink
+from vendorcheck.models.links import AnswerLink, LinkHolder
 from vendorcheck.sessions import hash_secret
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,22 +32,6 @@ COOKIE = "vc_link"
 MAX_TOKEN = 100  # a token is 43 characters; anything much longer is not one
 CODE_CHECKED = "link_code_ok"  # session key: the links whose one-time code this browser entered
 _TOKEN_IN_PATH = re.compile(r"(/vendor/link/)[^/?\s\"]+")
-
-
-@dataclass(frozen=True)
-class LinkHolder:
-    """Whoever holds a live answer link: the contact it was sent to, for one assessment only."""
-
-    link_id: int
-    assessment_id: int
-    email: str
-    name: str
-    buyer_org_id: int
-    sensitive: bool
-
-    id = None  # no account: rows that name a user (answers, attestation) name nobody
-    is_authenticated = False
-    locale = None
 
 
 Actor = User | LinkHolder

@@ -22,7 +22,8 @@ def _token(client, path):
 # RFC 8058 one-click unsubscribe: mail clients POST without a token (the URL's signed token is the
 # credential); tests/integration/test_dpa_subscriptions.py checks that exemption.
 # SAML's POST binding: the identity provider's page posts the signed response from another site; the
-# signature, the audience and the request id it answers are the credential (tests/integration/test_sso_saml.py).
+# signature, the audience and the request id it answers are the credential
+# (tests/integration/test_sso_saml.py).
 CSRF_EXEMPT = frozenset({"dpa.unsubscribe", "auth.saml_acs"})
 # API routes take no cookie at all, only bearer tokens, so they need no CSRF token: a logged-in browser's
 # POST to them answers 401 (tests/integration/api/test_api_bad_input.py).

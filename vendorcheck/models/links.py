@@ -6,6 +6,7 @@ period), its revocation by the buyer, or its replacement by a newer link (a remi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String
@@ -51,3 +52,19 @@ class AnswerLink(db.Model):
     def is_live(self) -> bool:
         """Tell whether the link is neither revoked, replaced nor expired (now)."""
         return self.revoked_at is None and self.expires_at > utcnow()
+
+
+@dataclass(frozen=True)
+class LinkHolder:
+    """Whoever holds a live answer link: the contact it was sent to, for one assessment only."""
+
+    link_id: int
+    assessment_id: int
+    email: str
+    name: str
+    buyer_org_id: int
+    sensitive: bool
+
+    id = None  # no account: rows that name a user (answers, attestation) name nobody
+    is_authenticated = False
+    locale = None
