@@ -36,5 +36,5 @@ def test_services_name_every_entry_point_that_exists():
     named = set()
     for path in root.rglob("*.py"):
         named |= set(re.findall(r'"vendorcheck\.jobs\.(\w+)"', path.read_text()))
-    assert named == {"deliver_mail", "deliver_webhook", "build_pack", "daily_reminders"}
+    assert named == {"deliver_mail", "deliver_webhook", "build_pack", "daily_reminders", "rescore_assessment"}
     assert all(callable(getattr(jobs, name)) for name in named)
