@@ -63,15 +63,20 @@ PORT ?= 5000
 run: demo
 	$(BIN)/vendorcheck run --host $(HOST) --port $(PORT)
 
+# The SQLite legs run on every core with pytest-xdist (TEST_WORKERS=0 runs in one process); modules sharing
+# a Redis index are kept on one worker by their xdist_group mark (--dist loadgroup).
+TEST_WORKERS ?= auto
+PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
+
 test: install
-	$(BIN)/pytest -q -p no:cacheprovider --ignore=tests/deploy; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+	$(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) --ignore=tests/deploy; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 # The edit loop: everything `make test` runs except the browser tests and the benchmarks' smoke tests, which
 # start servers and browsers. `make test` (and CI) still run the whole suite.
 FAST_SKIP := --ignore=tests/deploy --ignore=tests/e2e --ignore=tests/integration/test_benchmarks_smoke.py -m "not e2e"
 
 test-fast: install
-	$(BIN)/pytest -q -p no:cacheprovider $(FAST_SKIP); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+	$(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) $(FAST_SKIP); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit

@@ -24,7 +24,8 @@ DEPLOY = ROOT / "deploy"
 NGINX = (DEPLOY / "nginx" / "vendorcheck.conf").read_text()
 UNITS = sorted((DEPLOY / "systemd").iterdir())
 
-pytestmark = pytest.mark.usefixtures("limiter_restored")
+# Redis index 6 is shared by these modules: `make test` runs them on one pytest-xdist worker.
+pytestmark = [pytest.mark.usefixtures("limiter_restored"), pytest.mark.xdist_group("redis-db-6")]
 
 
 def _env_file() -> dict[str, str]:

@@ -21,6 +21,9 @@ from vendorcheck import create_app
 from vendorcheck.extensions import db
 from vendorcheck.storage import StoreUnavailable, current_store
 
+# Redis index 6 is shared by these modules: `make test` runs them on one pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("redis-db-6")
+
 
 def _json(response: Any) -> dict[str, Any]:
     data = response.get_json()

@@ -16,7 +16,8 @@ from vendorcheck.storage import Area, LocalStore, StoreUnavailable
 
 POSTGRES = "postgresql://vendorcheck@127.0.0.1:1/vendorcheck"  # never connected to at boot
 
-pytestmark = pytest.mark.usefixtures("limiter_restored")
+# Redis index 6 is shared by these modules: `make test` runs them on one pytest-xdist worker.
+pytestmark = [pytest.mark.usefixtures("limiter_restored"), pytest.mark.xdist_group("redis-db-6")]
 
 
 @pytest.fixture

@@ -21,6 +21,9 @@ from tests.integration.conftest import free_port
 from vendorcheck.cli import main
 from vendorcheck.commands import serving
 
+# Redis index 6 is shared by these modules: `make test` runs them on one pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("redis-db-6")
+
 REDIS_URL = "redis://127.0.0.1:6379/6"  # this branch's own Redis database index
 
 
