@@ -219,3 +219,21 @@ def test_a_waiver_keeps_the_finding_in_the_tier_as_an_accepted_risk(app, client,
         assert record.state is FindingState.ACCEPTED_RISK
     page = client.get(f"/buyer/assessments/{submitted}").get_data(as_text=True)
     assert "is an accepted risk (waiver) until" in page and "it still counts toward the tier" in page
+
+
+def test_a_request_from_the_review_page_takes_owners_too(app, client, world, login_as, submitted,
+                                                         findings, second_contact):
+    login_as(world.user("a.admin"))
+    assert _decide(client, submitted).status_code == 302
+    page = client.get(f"/buyer/assessments/{submitted}").get_data(as_text=True)
+    assert 'name="buyer_owner_id"' in page and 'name="vendor_owner_id"' in page
+    ask = {"finding_id": findings[0], "due_date": DUE, "note": "x"}
+    refused = client.post(f"/buyer/assessments/{submitted}/remediation",
+                          data={**ask, "vendor_owner_id": "nope"})
+    assert refused.status_code == 422 and "vendor-side owner" in refused.get_data(as_text=True)
+    assert _requests(app, submitted) == []
+    assert client.post(f"/buyer/assessments/{submitted}/remediation", data={
+        **ask, "buyer_owner_id": str(world.user("a.assessor").id),
+        "vendor_owner_id": str(second_contact)}).status_code == 302
+    [(*_rest, buyer, vendor)] = _requests(app, submitted)
+    assert (buyer, vendor) == ("assessor@a.example", "second@vendor-a.example")

@@ -261,8 +261,11 @@ def _remediation(assessment: Assessment, findings: list[Any],
     asked = {r.finding.finding_id for r in requests}
     requestable = [f for f in findings if f.finding_id not in asked
                    and (f.record is None or f.record.state in STILL_OPEN)]
-    return {"remediation": requests, "today": date.today(),
-            "requestable": requestable if assessment.status is AssessmentStatus.DECIDED else []}
+    decided = assessment.status is AssessmentStatus.DECIDED
+    owners = {"buyer": remediation.buyer_owners(assessment),
+              "vendor": remediation.vendor_owners(assessment)} if decided and requestable else {}
+    return {"remediation": requests, "today": date.today(), "owners": owners,
+            "requestable": requestable if decided else []}
 
 
 def render_form_error(assessment: Assessment, key: str, form: Any) -> Any:

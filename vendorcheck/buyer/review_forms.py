@@ -176,6 +176,12 @@ class RemediationRequestForm(BaseForm):
         message=_l("Choose the finding the vendor should fix."))])
     due_date = DateField(_l("To fix by (optional)"), validators=[Optional(), in_future])
     note = TextAreaField(_l("Note to the vendor (optional)"), validators=[Optional(), Length(max=5000)])
+    buyer_owner_id = StringField(_l("Owner at your organisation"))
+    vendor_owner_id = StringField(_l("Owner at the vendor"))
+
+    def owner_ids(self) -> tuple[int | None, int | None]:
+        """Return the chosen owners' ids (None: the one asking; every contact)."""
+        return _int_or_none(self.buyer_owner_id.data), _int_or_none(self.vendor_owner_id.data)
 
 
 class RemediationReviewForm(BaseForm):

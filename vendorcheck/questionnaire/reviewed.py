@@ -61,8 +61,8 @@ class ReviewedResult:
 
     @property
     def is_overridden(self) -> bool:
-        """Tell whether any override changes the result."""
-        return bool(self.item_points or self.severities)
+        """Tell whether any override (points, severity, an accepted fix) changes the result."""
+        return bool(self.item_points or self.severities or self.remediated)
 
     def severity_of(self, finding_id: str, computed: str) -> str:
         """Return a finding's effective severity."""
