@@ -261,7 +261,6 @@ def add_request(assessment: Assessment, finding_id: str, *, due_date: date | Non
            vendor_owner=vendor_owner.email if vendor_owner else None)
     messages = notify.notify_recipients(
         assessment, "remediation_requested", finding=finding.title, note=text, due=due,
-        buyer_owner=buyer_owner.name, vendor_owner=vendor_owner.name if vendor_owner else None,
         link=mail.external_url("supplier.assessment", assessment_id=assessment.id,
                                _anchor=f"remediation-{request.id}"))
     return request, messages
