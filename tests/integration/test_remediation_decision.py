@@ -237,3 +237,23 @@ def test_a_request_from_the_review_page_takes_owners_too(app, client, world, log
         "vendor_owner_id": str(second_contact)}).status_code == 302
     [(*_rest, buyer, vendor)] = _requests(app, submitted)
     assert (buyer, vendor) == ("assessor@a.example", "second@vendor-a.example")
+
+
+def test_a_fixed_manual_finding_stops_forcing_the_worst_tier(app, client, world, login_as,
+                                                             submitted, findings):
+    login_as(world.user("a.admin"))
+    assert _decide(client, submitted).status_code == 302
+    tier_before = _tier(app, submitted)[0]
+    assert client.post(f"/buyer/assessments/{submitted}/findings", data={
+        "severity": "critical", "title_en": "Backups never tested"}).status_code == 302
+    assert _tier(app, submitted)[0] == "unacceptable"  # a critical finding forces the worst tier
+    assert client.post(f"/buyer/assessments/{submitted}/remediation", data={
+        "finding_id": "manual-1", "due_date": DUE}).status_code == 302
+    request_id = next(r[0] for r in _requests(app, submitted) if r[1] == "manual-1")
+    _fix_and_accept(app, client, world, login_as, submitted, request_id)
+    assert _tier(app, submitted)[0] == tier_before
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "assessment_results_recomputed")).one()
+        assert (entry.details["old_tier"], entry.details["new_tier"]) == ("unacceptable",
+                                                                          tier_before)
