@@ -115,6 +115,9 @@ def test_reminder_days_setting(app, monkeypatch):
     monkeypatch.setitem(app.config, "REMEDIATION_REMINDER_DAYS", [2])
     with app.app_context():
         assert remediation.reminder_days() == [2]
+    monkeypatch.setitem(app.config, "REMEDIATION_REMINDER_DAYS", "7, soon, -3")
+    with app.app_context():
+        assert remediation.reminder_days() == [7]  # the typos are left out, not fatal
 
 
 def test_an_expired_waiver_reopens_the_finding_and_tells_both_owners(

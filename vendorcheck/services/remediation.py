@@ -9,6 +9,7 @@ audit entry, and an e-mail to the other side in the recipient's language. See do
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Any
 
@@ -45,6 +46,7 @@ WITH_VENDOR = frozenset({R.REQUESTED})
 WITH_BUYER = frozenset({R.RESPONDED, R.WAIVER_REQUESTED})
 SETTLED = frozenset({R.ACCEPTED, R.WAIVED})
 BUYER_OWNER_ROLES = (Role.ADMIN, Role.ASSESSOR)
+log = logging.getLogger(__name__)
 # The finding's state that follows each request state.
 FINDING_STATE = {R.REQUESTED: FindingState.OPEN, R.RESPONDED: FindingState.VENDOR_RESPONDED,
                  R.WAIVER_REQUESTED: FindingState.VENDOR_RESPONDED,
@@ -359,7 +361,11 @@ def reminder_days() -> list[int]:
     (`REMEDIATION_REMINDER_DAYS`, "7,1" by default; a list or a comma-separated text)."""
     value = current_app.config.get("REMEDIATION_REMINDER_DAYS", "7,1")
     parts = value.split(",") if isinstance(value, str) else value
-    return sorted({int(p) for p in parts if str(p).strip()}, reverse=True)
+    days = {int(p) for p in (str(p).strip() for p in parts) if p.isdigit()}
+    if len(days) != len([p for p in parts if str(p).strip()]):
+        # a typo must not stop the daily run (which also sends the assessments' reminders)
+        log.warning("REMEDIATION_REMINDER_DAYS should list whole days, e.g. 7,1: %r", value)
+    return sorted(days, reverse=True)
 
 
 def _vendor_side(request: RemediationRequest) -> list[tuple[str, str]]:
