@@ -235,10 +235,13 @@ def decide(assessment_id: int) -> Any:
     assessment = _assessment(assessment_id)
     form = pages.decision_form(assessment)
     if form.validate_on_submit():
+        buyer_owner, vendor_owner = form.owner_ids()
         try:
             review.decide_assessment(assessment, Decision(form.decision.data), form.comment.data,
                                      next_review_date=form.next_review_date.data, by=current_user,
-                                     reason=form.reason.data)
+                                     reason=form.reason.data,
+                                     shared=[review.SharedFinding(**one) for one in form.shared],
+                                     buyer_owner_id=buyer_owner, vendor_owner_id=vendor_owner)
         except review.ReasonRequired as exc:
             form.reason.errors = [*form.reason.errors, exc.message]
         except DomainError as exc:
@@ -249,7 +252,8 @@ def decide(assessment_id: int) -> Any:
     status = 422 if request.method == "POST" else 200
     return render_template("buyer/assessments/decide.html", assessment=assessment, form=form,
                            summary=pages.summary(assessment),
-                           concerns=review.decision_concerns(assessment)), status
+                           concerns=review.decision_concerns(assessment),
+                           shareable=pages.shareable(assessment)), status
 
 
 @bp.post("/assessments/<int:assessment_id>/reassess")

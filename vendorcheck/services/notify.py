@@ -32,6 +32,11 @@ SUBJECTS = {
                                     buyer=c["buyer"]),
     "remediation_responded": lambda c: _("%(vendor)s answered a remediation request",
                                          vendor=c["vendor"]),
+    "remediation_reminder": lambda c: (
+        _("Overdue: a finding to fix for %(buyer)s", buyer=c["buyer"]) if c["overdue"]
+        else _("Reminder: a finding to fix for %(buyer)s", buyer=c["buyer"])),
+    "remediation_waiver_expired": lambda c: _("A risk acceptance expired: the finding is open "
+                                              "again"),
 }
 
 

@@ -1,7 +1,9 @@
 """Daily reminders: 7 and 1 days before the due date, 1 day after; expire after 30 days overdue.
 
 The same run asks vendors for renewed documents 30 and 7 days before an evidence file expires
-(services/expiry.py), and a reminder to a contact who answers by link carries a new link.
+(services/expiry.py), reminds the vendor of remediation requests before their due date and once
+overdue, and reopens the findings whose waiver expired (services/remediation.py); a reminder to a
+contact who answers by link carries a new link.
 
 Each reminder is sent once: the outbox row (template `assessment_reminder_<when>`, ref assessment)
 is the record that it went out. Run `vendorcheck reminders send` daily (cron), or, with Redis,
@@ -25,7 +27,7 @@ from vendorcheck import audit, mail
 from vendorcheck.extensions import db
 from vendorcheck.models import OutboxMessage, User, utcnow
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
-from vendorcheck.services import answer_links, expiry
+from vendorcheck.services import answer_links, expiry, remediation
 from vendorcheck.services.notify import queue_mail
 
 S = AssessmentStatus
@@ -106,6 +108,12 @@ def send_reminders(today: date | None = None) -> dict[str, int]:
     renewals = expiry.queue_expiry_reminders(today)  # documents about to expire: ask for new ones
     counts["renewals"] = len(renewals)
     messages += renewals
+    # remediation requests: waivers that expired reopen their finding; then the due dates
+    expired_waivers = remediation.expire_waivers(today)
+    remediation_reminders = remediation.queue_due_reminders(today)
+    counts["waivers_expired"] = len({m.ref_id for m in expired_waivers})
+    counts["remediation_reminders"] = len({m.ref_id for m in remediation_reminders})
+    messages += expired_waivers + remediation_reminders
     db.session.commit()
     mail.dispatch(messages)
     return counts
