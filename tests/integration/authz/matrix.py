@@ -609,6 +609,43 @@ API_MATRIX: dict[str, Route] = {
         lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/submit", {"POST": VENDOR}, "write",
         data=lambda w, a: {"name": "Contact A", "role": "DPO", "statement": "True and complete"},
         target="a.vendor", ok={"POST": frozenset({200, 422})}),
+    # The review through the API (the world's assessment is still with the vendor: decisions and new
+    # clarifications answer 409; its remediation request waits for the vendor).
+    "api_review.DecisionView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/decision", {"GET": BUYER_ALL, "POST": BUYER_EDIT},
+        {"GET": "read", "POST": "write"}, data=lambda w, a: {"decision": "approved"}, target="a.buyer",
+        ok={"POST": frozenset({409})}),
+    "api_review.ClarificationsView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/clarifications",
+        {"GET": BUYER_ALL, "POST": BUYER_EDIT}, {"GET": "read", "POST": "write"},
+        data=lambda w, a: {"item_id": "has_dpa", "question": "Which DPA?"}, target="a.buyer",
+        ok={"POST": frozenset({409})}),
+    "api_review.RemediationsView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remediation",
+        {"GET": BUYER_ALL, "POST": BUYER_EDIT}, {"GET": "read", "POST": "write"},
+        data=lambda w, a: {"finding_id": "no_dpa"}, target="a.buyer", ok={"POST": frozenset({409})}),
+    "api_review.RemediationView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remediation/{w.extra.get('remediation_a', 0)}",
+        {"GET": BUYER_ALL}, target="a.buyer"),
+    "api_review.RemediationReviewView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remediation/{w.extra.get('remediation_a', 0)}"
+                  "/review", {"POST": BUYER_EDIT}, "write",
+        data=lambda w, a: {"outcome": "accept", "reason": "Checked"}, target="a.buyer",
+        ok={"POST": frozenset({409})}),
+    "api_answering.VendorClarificationsView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/clarifications", {"GET": VENDOR},
+        target="a.vendor"),
+    "api_answering.ClarificationAnswerView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/clarifications/"
+                  f"{w.extra.get('clarification_a', 0)}/answer", {"POST": VENDOR}, "write",
+        data=lambda w, a: {"answer": "Signed in 2024."}, target="a.vendor"),
+    "api_answering.VendorRemediationsView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/remediation", {"GET": VENDOR},
+        target="a.vendor"),
+    "api_answering.RemediationResponseView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/remediation/"
+                  f"{w.extra.get('remediation_a', 0)}/respond", {"POST": VENDOR}, "write",
+        data=lambda w, a: {"kind": "fix", "text": "MFA is on."}, target="a.vendor"),
 }
 MATRIX.update(API_MATRIX)
 
