@@ -129,6 +129,13 @@ class DecisionForm(BaseForm):
             raise ValidationError(_l("Explain the conditions or the reasons for the rejection."))
 
 
+class CancelForm(BaseForm):
+    reason = TextAreaField(
+        _l("Reason (sent to the vendor's contacts and kept in the audit log)"),
+        validators=[DataRequired(message=_l("Give the reason for cancelling; the vendor's contacts "
+                                            "receive it.")), Length(max=5000)])
+
+
 class RemediationRequestForm(BaseForm):
     finding_id = SelectField(_l("Finding to fix"), validators=[DataRequired(
         message=_l("Choose the finding the vendor should fix."))])

@@ -301,6 +301,12 @@ MATRIX: dict[str, Route] = {
     "buyer.reopen": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/reopen",
                            {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {},
                            target="a.buyer", ok={"POST": frozenset({409})}),
+    "buyer.remind": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/remind",
+                           {"POST": BUYER_EDIT}, data=lambda w, a: {}, target="a.buyer",
+                           ok={"POST": frozenset({409})}),  # the world's assessment has no contact
+    "buyer.cancel": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/cancel",
+                           {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {"reason": "Stopped"},
+                           target="a.buyer"),
     "buyer.decide": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/decide",
                            {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {},
                            target="a.buyer", ok={"POST": frozenset({422})}),
