@@ -14,7 +14,7 @@ from vendorcheck.api import paging
 from vendorcheck.api.assessments import detail
 from vendorcheck.api.auth import READ, WRITE, allows, current_user_of_token
 from vendorcheck.api.common import IDEMPOTENCY_DOC, api_blueprint, idempotent
-from vendorcheck.api.review_schemas import (
+from vendorcheck.api.lifecycle_schemas import (
     ClarificationAnswerInput,
     ClarificationPage,
     ClarificationSchema,

@@ -615,25 +615,31 @@ API_MATRIX: dict[str, Route] = {
         lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/submit", {"POST": VENDOR}, "write",
         data=lambda w, a: {"name": "Contact A", "role": "DPO", "statement": "True and complete"},
         target="a.vendor", ok={"POST": frozenset({200, 422})}),
-    # The review through the API (the world's assessment is still with the vendor: decisions and new
-    # clarifications answer 409; its remediation request waits for the vendor).
-    "api_review.DecisionView": _api(
+    # An assessment's life through the API (the world's assessment is still with the vendor: decisions and
+    # new clarifications answer 409; its remediation request waits for the vendor).
+    "api_lifecycle.RemindView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remind", {"POST": BUYER_EDIT}, "write",
+        data=lambda w, a: {}, target="a.buyer", ok={"POST": frozenset({409})}),  # sent to no contact
+    "api_lifecycle.CancelView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/cancel", {"POST": BUYER_EDIT}, "write",
+        data=lambda w, a: {"reason": "Project stopped"}, target="a.buyer", ok={"POST": frozenset({200})}),
+    "api_lifecycle.DecisionView": _api(
         lambda w: f"/api/v1/assessments/{_assessment_a(w)}/decision", {"GET": BUYER_ALL, "POST": BUYER_EDIT},
         {"GET": "read", "POST": "write"}, data=lambda w, a: {"decision": "approved"}, target="a.buyer",
         ok={"POST": frozenset({409})}),
-    "api_review.ClarificationsView": _api(
+    "api_lifecycle.ClarificationsView": _api(
         lambda w: f"/api/v1/assessments/{_assessment_a(w)}/clarifications",
         {"GET": BUYER_ALL, "POST": BUYER_EDIT}, {"GET": "read", "POST": "write"},
         data=lambda w, a: {"item_id": "has_dpa", "question": "Which DPA?"}, target="a.buyer",
         ok={"POST": frozenset({409})}),
-    "api_review.RemediationsView": _api(
+    "api_lifecycle.RemediationsView": _api(
         lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remediation",
         {"GET": BUYER_ALL, "POST": BUYER_EDIT}, {"GET": "read", "POST": "write"},
         data=lambda w, a: {"finding_id": "no_dpa"}, target="a.buyer", ok={"POST": frozenset({409})}),
-    "api_review.RemediationView": _api(
+    "api_lifecycle.RemediationView": _api(
         lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remediation/{w.extra.get('remediation_a', 0)}",
         {"GET": BUYER_ALL}, target="a.buyer"),
-    "api_review.RemediationReviewView": _api(
+    "api_lifecycle.RemediationReviewView": _api(
         lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remediation/{w.extra.get('remediation_a', 0)}"
                   "/review", {"POST": BUYER_EDIT}, "write",
         data=lambda w, a: {"outcome": "accept", "reason": "Checked"}, target="a.buyer",

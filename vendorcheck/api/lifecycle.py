@@ -1,6 +1,7 @@
-"""An assessment's review, buyer side: the decision, clarifications and remediation requests.
+"""An assessment's life after sending, buyer side: reminders, cancelling, the decision,
+clarifications and remediation requests.
 
-Each write calls the service the web's review page calls, with the same rules and messages.
+Each write calls the service the web calls, with the same rules and messages.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from vendorcheck.access import get_owned_or_404
 from vendorcheck.api import paging
 from vendorcheck.api.auth import READ, WRITE, allows, current_user_of_token
 from vendorcheck.api.common import IDEMPOTENCY_DOC, api_blueprint, idempotent
-from vendorcheck.api.review_schemas import (
+from vendorcheck.api.lifecycle_schemas import (
+    CancelInput,
     ClarificationInput,
     ClarificationPage,
     ClarificationSchema,
@@ -26,14 +28,17 @@ from vendorcheck.api.review_schemas import (
     RemediationPage,
     RemediationReviewInput,
     RemediationSchema,
+    ReminderSchema,
+    RemindInput,
 )
+from vendorcheck.api.schemas import AssessmentSchema
 from vendorcheck.models.assessments import Assessment, Clarification
 from vendorcheck.models.remediation import RemediationRequest
-from vendorcheck.services import remediation, review
+from vendorcheck.services import remediation, reminders, review
 from vendorcheck.services.assessments import ensure_fresh
 
-blp = api_blueprint("review", "/assessments",
-                    "An assessment's review: decision, clarifications, remediation requests.")
+blp = api_blueprint("lifecycle", "/assessments", "An assessment after sending: reminders, cancelling, "
+                    "decision, clarifications, remediation requests.")
 
 
 def _assessment(assessment_id: int) -> Assessment:
@@ -48,6 +53,36 @@ def _request(assessment: Assessment, request_id: int) -> RemediationRequest:
     if found is None:
         abort(404)
     return found
+
+
+@blp.route("/<int:assessment_id>/remind")
+class RemindView(MethodView):
+    @allows("assessments.manage", WRITE)
+    @idempotent
+    @blp.arguments(RemindInput)
+    @blp.response(200, ReminderSchema)
+    @blp.alt_response(409, description="Not with the vendor any more, no contact, or reminded less than "
+                                       "a day ago.")
+    @blp.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, _values: dict[str, Any], assessment_id: int) -> dict[str, Any]:
+        """E-mail the vendor's contacts a reminder now (at most once a day; a link holder gets a new link)."""
+        assessment = _assessment(assessment_id)
+        count = reminders.remind_now(assessment, by=current_user_of_token())
+        return {"assessment_id": assessment.id, "recipients": count}
+
+
+@blp.route("/<int:assessment_id>/cancel")
+class CancelView(MethodView):
+    @allows("assessments.manage", WRITE)
+    @idempotent
+    @blp.arguments(CancelInput)
+    @blp.response(200, AssessmentSchema)
+    @blp.alt_response(409, description="The assessment is decided, expired or cancelled already.")
+    @blp.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, values: dict[str, Any], assessment_id: int) -> Assessment:
+        """Withdraw an undecided assessment with a reason; the vendor's contacts are told."""
+        return review.cancel_assessment(_assessment(assessment_id), values["reason"],
+                                        by=current_user_of_token())
 
 
 def decision_of(assessment: Assessment) -> dict[str, Any]:

@@ -28,6 +28,23 @@ class IdPageArgs(Strict):
                          metadata={"description": "Order: `id`, or `-id` for the newest first."})
 
 
+# --- reminders and cancelling --------------------------------------------------------------------
+
+
+class RemindInput(Strict):
+    """A reminder takes no fields: an empty body or `{}` (anything else is refused)."""
+
+
+class ReminderSchema(Schema):
+    assessment_id = fields.Integer(required=True)
+    recipients = fields.Integer(required=True, metadata={"description": "Contacts e-mailed."})
+
+
+class CancelInput(Strict):
+    reason = fields.String(required=True, validate=validate.Length(1, MAX_COMMENT), metadata={
+        "description": "Why; e-mailed to the vendor's contacts and kept in the audit log."})
+
+
 # --- decision ------------------------------------------------------------------------------------
 
 

@@ -1,5 +1,5 @@
-"""The review through the API: decision (same rules as the web form), clarifications, remediation
-requests, and the webhooks each change emits."""
+"""An assessment's life through the API: reminders, cancelling, the decision (same rules as the web
+form), clarifications, remediation requests, and the webhooks each change emits."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.factories.assessments import make_assessment, make_contact
 from tests.factories.webhooks import Receiver, make_endpoint, receiving, verify
+from tests.integration.conftest import outbox
 from vendorcheck.extensions import db
-from vendorcheck.models import AuditEntry
+from vendorcheck.models import AuditEntry, Organisation, Vendor
 from vendorcheck.models.assessments import Assessment, AssessmentStatus, FindingRecord
 
 
@@ -23,6 +25,90 @@ def receiver(app, monkeypatch) -> Iterator[Callable[..., Receiver]]:
     monkeypatch.setitem(app.config, "WEBHOOKS_ALLOW_PRIVATE_TARGETS", True)
     with ExitStack() as stack:
         yield lambda *statuses: stack.enter_context(receiving(*statuses))
+
+
+def _sent(app, world, *, status: AssessmentStatus = AssessmentStatus.IN_PROGRESS, contact: bool = True,
+          due: date | None = None) -> int:
+    """An assessment of tenant A with the vendor, sent to one contact (or to none)."""
+    with app.app_context():
+        vendor = db.session.get_one(Vendor, world["a"].vendor.id)
+        person = make_contact(vendor, "dana@vendor-a.example", "Dana") if contact else None
+        return make_assessment(db.session.get_one(Organisation, world["a"].buyer.id), vendor, status=status,
+                               contact=person, due_date=due).id
+
+
+def _reminders(app) -> list:
+    return [m for m in outbox(app) if m.template == "assessment_reminder_manual"]
+
+
+def test_a_reminder_is_sent_at_once_at_most_once_a_day(app, api, world):
+    due = date.today() + timedelta(days=20)
+    assessment_id = _sent(app, world, due=due)
+    path = f"/assessments/{assessment_id}/remind"
+    assert api("a.assessor", "POST", path, json={"now": True}).status_code == 422  # no field is known
+    reminded = api("a.assessor", "POST", path, headers={"Idempotency-Key": "remind-1"})
+    assert reminded.status_code == 200, reminded.get_json()
+    assert reminded.get_json() == {"assessment_id": assessment_id, "recipients": 1}
+    [message] = _reminders(app)
+    assert message.to_email == "dana@vendor-a.example" and "Reminder" not in message.subject
+    assert str(due.year) in message.body_text and "/vendor/assessments/" in message.body_text
+    replayed = api("a.assessor", "POST", path, headers={"Idempotency-Key": "remind-1"})
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    again = api("a.admin", "POST", path, json={})
+    assert again.status_code == 409 and "a day" in again.get_json()["error"]["message"]
+    assert len(_reminders(app)) == 1
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "assessment_reminded")).one()
+        assert entry.details["recipients"] == 1 and entry.details["api_token_id"]
+    assert api("a.legal", "POST", path, json={}, scope="admin").status_code == 403
+
+
+def test_only_an_assessment_with_the_vendor_and_a_contact_is_reminded(app, api, world, submitted):
+    nobody = _sent(app, world, contact=False)
+    for assessment_id in (submitted, nobody):
+        refused = api("a.assessor", "POST", f"/assessments/{assessment_id}/remind", json={})
+        assert refused.status_code == 409 and refused.get_json()["error"]["message"]
+    assert _reminders(app) == []
+
+
+def test_cancelling_needs_a_reason_and_tells_the_vendor(app, api, world):
+    assessment_id = _sent(app, world)
+    path = f"/assessments/{assessment_id}/cancel"
+    assert api("a.assessor", "POST", path, json={}).status_code == 422
+    blank = api("a.assessor", "POST", path, json={"reason": "   "})
+    assert blank.status_code == 422 and "reason" in blank.get_json()["error"]["message"]
+    assert api("a.legal", "POST", path, json={"reason": "x"}, scope="admin").status_code == 403
+    cancelled = api("a.assessor", "POST", path, json={"reason": "The project was stopped."})
+    assert cancelled.status_code == 200, cancelled.get_json()
+    body = cancelled.get_json()
+    assert body["status"] == "cancelled" and body["cancel_reason"] == "The project was stopped."
+    assert body["cancelled_at"]
+    [message] = [m for m in outbox(app) if m.template == "assessment_cancelled"]
+    assert message.to_email == "dana@vendor-a.example" and "The project was stopped." in message.body_text
+    twice = api("a.assessor", "POST", path, json={"reason": "Again"})
+    assert twice.status_code == 409 and twice.get_json()["error"]["code"] == "conflict"
+    listed = api("a.legal", "GET", "/assessments?status=cancelled", scope="read").get_json()["items"]
+    assert [a["id"] for a in listed] == [assessment_id]
+    # the vendor sees it cancelled and can no longer answer or be reminded
+    seen = api("a.vendor", "GET", f"/vendor/assessments/{assessment_id}", scope="read").get_json()
+    assert seen["status"] == "cancelled"
+    write = api("a.vendor", "PUT", f"/vendor/assessments/{assessment_id}/answers/has_dpa",
+                json={"value": "yes", "version": 0})
+    assert write.status_code == 409
+    assert api("a.assessor", "POST", f"/assessments/{assessment_id}/remind", json={}).status_code == 409
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "assessment_cancelled")).one()
+        assert entry.details["reason"] == "The project was stopped."
+        assert entry.details["previous_status"] == "in_progress"
+
+
+def test_a_decided_assessment_cannot_be_cancelled(app, api, submitted):
+    assert _decide(api, submitted, decision="rejected", comment="No").status_code == 201
+    refused = api("a.assessor", "POST", f"/assessments/{submitted}/cancel", json={"reason": "Oops"})
+    assert refused.status_code == 409
+    with app.app_context():
+        assert db.session.get_one(Assessment, submitted).status is AssessmentStatus.DECIDED
 
 
 def _serious(app, assessment_id: int) -> list[str]:
