@@ -103,6 +103,18 @@ def test_cancelling_needs_a_reason_and_tells_the_vendor(app, api, world):
         assert entry.details["previous_status"] == "in_progress"
 
 
+def test_a_cancelled_assessments_clarification_cannot_be_answered(app, api, submitted):
+    asked = api("a.assessor", "POST", f"/assessments/{submitted}/clarifications",
+                json={"item_id": "vendor_legal_name", "question": "Which entity?"}).get_json()
+    cancelled = api("a.assessor", "POST", f"/assessments/{submitted}/cancel", json={"reason": "Stopped"})
+    assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    late = api("a.vendor", "POST", f"/vendor/assessments/{submitted}/clarifications/{asked['id']}/answer",
+               json={"answer": "Vendor SAS"})
+    assert late.status_code == 409 and "no longer" in late.get_json()["error"]["message"]
+    with app.app_context():
+        assert db.session.get_one(Assessment, submitted).status is AssessmentStatus.CANCELLED
+
+
 def test_a_decided_assessment_cannot_be_cancelled(app, api, submitted):
     assert _decide(api, submitted, decision="rejected", comment="No").status_code == 201
     refused = api("a.assessor", "POST", f"/assessments/{submitted}/cancel", json={"reason": "Oops"})
