@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort
+from flask import abort, request
 from flask.views import MethodView
+from marshmallow import ValidationError
 from sqlalchemy import select
+from webargs.flaskparser import abort as abort_with_problems
+from werkzeug.datastructures import FileStorage
 
 from vendorcheck.access import active_org, get_owned_or_404
 from vendorcheck.api import paging
@@ -15,6 +18,7 @@ from vendorcheck.api.assessments import detail
 from vendorcheck.api.auth import READ, WRITE, allows, current_user_of_token
 from vendorcheck.api.common import IDEMPOTENCY_DOC, api_blueprint, idempotent
 from vendorcheck.api.lifecycle_schemas import (
+    RESPONSE_FORM,
     ClarificationAnswerInput,
     ClarificationPage,
     ClarificationSchema,
@@ -148,19 +152,39 @@ class VendorRemediationsView(MethodView):
         return {"items": items, "next_cursor": cursor}
 
 
+def _response_input() -> tuple[dict[str, Any], FileStorage | None]:
+    """Read a remediation answer sent as JSON, or as multipart/form-data with an evidence `file`."""
+    if request.mimetype == "multipart/form-data":
+        location, data = "form", request.form.to_dict()
+        extra = set(request.files) - {"file"}
+        upload = request.files.get("file")
+    else:  # JSON (a malformed body answers 400); no JSON body is an empty one, as for the other writes
+        location, data, extra, upload = "json", request.get_json() if request.is_json else {}, set(), None
+    try:
+        values = RemediationResponseInput().load(data)  # not an object: "Invalid input type."
+        if extra:
+            raise ValidationError({name: ["Unknown field."] for name in sorted(extra)})
+    except ValidationError as err:
+        abort_with_problems(422, messages={location: err.messages})
+    return values, upload
+
+
 @blp.route("/<int:assessment_id>/remediation/<int:request_id>/respond")
 class RemediationResponseView(MethodView):
     @allows(PERM, WRITE)
     @idempotent
-    @blp.arguments(RemediationResponseInput)
     @blp.response(200, RemediationSchema)
     @blp.alt_response(409, description="The request is not waiting for the vendor.")
-    @blp.doc(parameters=[IDEMPOTENCY_DOC])
-    def post(self, values: dict[str, Any], assessment_id: int, request_id: int) -> RemediationRequest:
-        """Answer a remediation request: what was fixed (`fix`), or why to accept the risk (`waiver`)."""
+    @blp.doc(parameters=[IDEMPOTENCY_DOC], requestBody={"required": True, "content": {
+        "application/json": {"schema": RemediationResponseInput},
+        "multipart/form-data": {"schema": RESPONSE_FORM}}})
+    def post(self, assessment_id: int, request_id: int) -> RemediationRequest:
+        """Answer a remediation request: what was fixed (`fix`, with an optional evidence file when sent as
+        multipart/form-data), or why to accept the risk (`waiver`)."""
         found = remediation.request_of(_assessment(assessment_id), request_id)
         if found is None:
             abort(404)
-        remediation.respond(found, waiver=values["kind"] == "waiver", text=values["text"], upload=None,
+        values, upload = _response_input()
+        remediation.respond(found, waiver=values["kind"] == "waiver", text=values["text"], upload=upload,
                             by=current_user_of_token())
         return found

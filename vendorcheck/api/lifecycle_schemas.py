@@ -150,6 +150,18 @@ class RemediationResponseInput(Strict):
     text = fields.String(required=True, validate=validate.Length(max=MAX_TEXT))
 
 
+# The same answer sent as multipart/form-data, with an optional evidence file (`file`).
+RESPONSE_FORM = {
+    "type": "object", "required": ["kind", "text"], "additionalProperties": False,
+    "properties": {
+        "kind": {"type": "string", "enum": list(KINDS)},
+        "text": {"type": "string", "maxLength": MAX_TEXT},
+        "file": {"type": "string", "format": "binary", "description":
+                 "Evidence of the fix (PDF, image, DOCX, XLSX, TXT or CSV; not with `waiver`)."},
+    },
+}
+
+
 class RemediationReviewInput(Strict):
     outcome = fields.String(required=True, validate=validate.OneOf(tuple(OUTCOMES)))
     reason = fields.String(required=True, validate=validate.Length(max=MAX_TEXT))

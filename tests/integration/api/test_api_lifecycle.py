@@ -299,6 +299,51 @@ def test_a_waiver_is_asked_and_granted(app, api, submitted):
         assert record.state.value == "accepted_risk"
 
 
+def test_a_fix_may_carry_an_evidence_file_as_multipart(app, api, submitted):
+    import io
+
+    finding_id = _decided_with_open_finding(app, api, submitted)
+    request = api("a.assessor", "POST", f"/assessments/{submitted}/remediation",
+                  json={"finding_id": finding_id}).get_json()
+    respond = f"/vendor/assessments/{submitted}/remediation/{request['id']}/respond"
+
+    def multipart(**fields):
+        return api("a.vendor", "POST", respond, data=fields, content_type="multipart/form-data")
+
+    waiver_file = multipart(kind="waiver", text="Accept it", file=(io.BytesIO(b"note\n"), "note.txt"))
+    unknown = multipart(kind="fix", text="Done", colour="blue")
+    other_file = multipart(kind="fix", text="Done", proof=(io.BytesIO(b"note\n"), "note.txt"))
+    program = multipart(kind="fix", text="Done", file=(io.BytesIO(b"MZ\x90\x00" + bytes(200)), "fix.exe"))
+    assert waiver_file.status_code == 422 and "file" in waiver_file.get_json()["error"]["message"]
+    assert unknown.status_code == 422 and "colour" in unknown.get_json()["error"]["details"]["form"]
+    assert other_file.status_code == 422 and "proof" in other_file.get_json()["error"]["details"]["form"]
+    assert program.status_code == 422
+    def send(text="MFA is on, see the export."):  # a new multipart boundary at every send
+        return api("a.vendor", "POST", respond, content_type="multipart/form-data",
+                   headers={"Idempotency-Key": "respond-1"},
+                   data={"kind": "fix", "text": text,
+                         "file": (io.BytesIO(b"user,mfa\nadmin,on\n"), "mfa.csv")})
+
+    fixed = send()
+    assert fixed.status_code == 200, fixed.get_json()
+    retried = send()  # a retry after a timeout gets the first answer, not "already answered"
+    assert retried.status_code == 200 and retried.headers["Idempotent-Replayed"] == "true"
+    assert retried.get_json() == fixed.get_json()
+    assert send("Something else").status_code == 422  # the same key with another body
+    last = fixed.get_json()["events"][-1]
+    assert last["action"] == "responded" and last["file_name"] == "mfa.csv" and len(last["sha256"]) == 64
+    with app.app_context():
+        from vendorcheck.models.remediation import RemediationEvent
+        from vendorcheck.storage import Area, current_store
+
+        event = db.session.get_one(RemediationEvent, last["id"])
+        with current_store().open(Area.EVIDENCE, event.storage_key) as stored:
+            assert stored.read() == b"user,mfa\nadmin,on\n"
+    # the buyer sees the file in the request's history (and downloads it on the web page)
+    assert api("a.assessor", "GET", f"/assessments/{submitted}/remediation/{request['id']}",
+               scope="read").get_json()["events"][-1]["file_name"] == "mfa.csv"
+
+
 def test_remediation_needs_a_decided_assessment(api, submitted, app):
     response = api("a.assessor", "POST", f"/assessments/{submitted}/remediation",
                    json={"finding_id": _serious(app, submitted)[0]})
