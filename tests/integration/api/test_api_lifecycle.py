@@ -183,6 +183,23 @@ def test_a_decision_through_the_api_is_sent_as_a_webhook(app, api, world, submit
     assert event["data"]["next_review_date"] == next_review
 
 
+def test_a_finding_changed_through_the_api_is_sent_as_a_webhook(app, api, world, submitted, receiver):
+    rec = receiver()
+    with app.app_context():
+        make_endpoint(world["a"].buyer.id, url=rec.url, events=["finding.changed"])
+        record = db.session.scalars(select(FindingRecord).where(
+            FindingRecord.assessment_id == submitted).order_by(FindingRecord.id)).first()
+        path = f"/assessments/{submitted}/findings/{record.id}"
+        finding_id = record.finding_id
+    etag = api("a.assessor", "GET", path, scope="read").headers["ETag"]
+    changed = api("a.assessor", "PATCH", path, json={"state": "accepted_risk", "due_date": "2031-06-30"},
+                  headers={"If-Match": etag})
+    assert changed.status_code == 200, changed.get_json()
+    [event] = rec.payloads()
+    assert event["type"] == "finding.changed" and event["data"]["finding_id"] == finding_id
+    assert event["data"]["state"] == "accepted_risk" and event["data"]["due_date"] == "2031-06-30"
+
+
 def test_clarifications_are_asked_and_answered(app, api, submitted):
     path = f"/assessments/{submitted}/clarifications"
     unknown_item = api("a.assessor", "POST", path, json={"item_id": "nope", "question": "?"})
