@@ -43,8 +43,22 @@ def api_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
 
 
 def _request_digest() -> str:
-    """Return the sha256 of what a create asked for (path and body)."""
-    return hashlib.sha256(request.path.encode() + b"\n" + request.get_data()).hexdigest()
+    """Return the sha256 of what a create asked for (path and body).
+
+    A multipart body counts by its fields and files: its boundary changes at every send, a retry's too.
+    """
+    digest = hashlib.sha256(request.path.encode() + b"\n")
+    if request.mimetype != "multipart/form-data":
+        digest.update(request.get_data())
+        return digest.hexdigest()
+    for name, value in sorted(request.form.items(multi=True)):
+        digest.update(f"{len(name)}:{name}{len(value)}:{value}".encode())
+    for name, upload in sorted(request.files.items(multi=True), key=lambda pair: pair[0]):
+        content = upload.stream.read()
+        upload.stream.seek(0)
+        digest.update(f"{len(name)}:{name}{len(upload.filename or '')}:{upload.filename or ''}"
+                      f"{len(content)}:".encode() + content)
+    return digest.hexdigest()
 
 
 def idempotent(view: F) -> F:

@@ -177,6 +177,8 @@ class AssessmentSchema(Schema):
     sent_at = fields.DateTime(allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
 
 
 class AssessmentPage(PageSchema):

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from vendorcheck import downloads
@@ -13,6 +14,7 @@ from vendorcheck.access import can, current_membership, get_owned_or_404, requir
 from vendorcheck.buyer import pages
 from vendorcheck.buyer.blueprint import bp
 from vendorcheck.buyer.review_forms import (
+    CancelForm,
     ClarificationForm,
     ConfirmForm,
     EvidenceReviewForm,
@@ -28,7 +30,7 @@ from vendorcheck.models.assessments import (
     EvidenceReview,
     FindingState,
 )
-from vendorcheck.services import review
+from vendorcheck.services import reminders, review
 from vendorcheck.services.assessments.dashboard import BadQuery, parse_query
 from vendorcheck.services.errors import DomainError
 
@@ -226,6 +228,41 @@ def reopen(assessment_id: int) -> Any:
         flash(_("The assessment is back with the vendor, who must submit it again."), "success")
         return redirect(url_for("buyer.assessment", assessment_id=assessment.id))
     return render_template("buyer/assessments/reopen.html", assessment=assessment, form=form)
+
+
+@bp.post("/assessments/<int:assessment_id>/remind")
+@requires("assessments.manage")
+def remind(assessment_id: int) -> Any:
+    """E-mail the vendor's contacts a reminder now (at most once a day)."""
+    assessment = _assessment(assessment_id)
+    try:
+        count = reminders.remind_now(assessment, by=current_user)
+    except DomainError as exc:
+        return _refused(assessment, exc)
+    flash(ngettext("Reminder sent to %(num)d contact.", "Reminder sent to %(num)d contacts.", count),
+          "success")
+    return redirect(url_for("buyer.assessment", assessment_id=assessment.id))
+
+
+@bp.route("/assessments/<int:assessment_id>/cancel", methods=["GET", "POST"])
+@requires("assessments.manage")
+def cancel(assessment_id: int) -> Any:
+    """Confirm with a reason, then withdraw an undecided assessment; the contacts are told why."""
+    assessment = _assessment(assessment_id)
+    form = CancelForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            review.cancel_assessment(assessment, form.reason.data, by=current_user)
+        except DomainError as exc:
+            form.form_errors.append(exc.message)
+            status = exc.status
+        else:
+            flash(_("Assessment cancelled; the vendor's contacts have been told."), "success")
+            return redirect(url_for("buyer.assessment", assessment_id=assessment.id))
+    elif request.method == "POST":
+        status = 422
+    return render_template("buyer/assessments/cancel.html", assessment=assessment, form=form), status
 
 
 @bp.route("/assessments/<int:assessment_id>/decide", methods=["GET", "POST"])

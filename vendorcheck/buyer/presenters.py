@@ -32,7 +32,7 @@ def status_labels() -> dict[str, str]:
     return {"draft": _("Draft"), "sent": _("Sent"), "in_progress": _("In progress"),
             "submitted": _("Submitted"), "in_review": _("In review"),
             "clarification_requested": _("Clarification requested"), "decided": _("Decided"),
-            "expired": _("Expired"), "none": _("Not assessed yet")}
+            "expired": _("Expired"), "cancelled": _("Cancelled"), "none": _("Not assessed yet")}
 
 
 def tier_labels() -> dict[str, str]:

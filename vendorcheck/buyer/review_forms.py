@@ -171,6 +171,13 @@ def _int_or_none(value: Any) -> int | None:
         return -1  # not a choice: the service answers that the owner is not one of the choices
 
 
+class CancelForm(BaseForm):
+    reason = TextAreaField(
+        _l("Reason (sent to the vendor's contacts and kept in the audit log)"),
+        validators=[DataRequired(message=_l("Give the reason for cancelling; the vendor's contacts "
+                                            "receive it.")), Length(max=5000)])
+
+
 class RemediationRequestForm(BaseForm):
     finding_id = SelectField(_l("Finding to fix"), validators=[DataRequired(
         message=_l("Choose the finding the vendor should fix."))])

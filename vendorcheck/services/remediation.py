@@ -1,6 +1,7 @@
 """The remediation loop: a decided assessment's findings shared with the vendor as requests to fix.
 
-Every state change of a request lives here (one place to add an outgoing event later): the buyer
+Every state change of a request lives here, and each one emits the `remediation.updated` webhook
+(and `finding.changed` when the finding's state or due date moved with it): the buyer
 requests a fix (due date, note), the vendor answers (what was fixed, an optional evidence file) or
 asks for a waiver (with its reason), the buyer accepts the fix, sends it back or grants the waiver
 (always with a reason; a waiver may expire). Each step is an event in the request's history, an
@@ -21,16 +22,23 @@ from werkzeug.datastructures import FileStorage
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
 from vendorcheck.models import Contact, Membership, OutboxMessage, Role, User, utcnow
-from vendorcheck.models.assessments import Assessment, AssessmentStatus, FindingState, Override
+from vendorcheck.models.assessments import (
+    Assessment,
+    AssessmentStatus,
+    FindingRecord,
+    FindingState,
+    Override,
+)
 from vendorcheck.models.remediation import (
     RemediationAction,
     RemediationEvent,
     RemediationRequest,
     RemediationState,
 )
+from vendorcheck.models.webhooks import WebhookDelivery
 from vendorcheck.questionnaire.answers import Invalid, clean_text
 from vendorcheck.questionnaire.reviewed import FINDING_REMEDIATED
-from vendorcheck.services import notify, uploads
+from vendorcheck.services import notify, uploads, webhooks
 from vendorcheck.services.assessments import STILL_OPEN, refresh_results
 from vendorcheck.services.errors import DomainError, ValidationFailed
 from vendorcheck.services.invitations import recipient_locale
@@ -150,6 +158,20 @@ def _audit(action: str, request: RemediationRequest, by: User, org: int | None,
                           "state": request.state.value, **details})
 
 
+def _finding_mark(finding: FindingRecord) -> tuple[FindingState | None, date | None]:
+    """Return what `finding.changed` reports of a finding: its state and due date."""
+    return finding.state, finding.due_date
+
+
+def _hooks(request: RemediationRequest,
+           before: tuple[FindingState | None, date | None]) -> list[WebhookDelivery]:
+    """Emit the request's step, and the finding's change if its state or due date moved."""
+    hooks = webhooks.remediation_event(request)
+    if _finding_mark(request.finding) != before:
+        hooks += webhooks.finding_event(request.assessment, request.finding)
+    return hooks
+
+
 def _store_file(upload: FileStorage) -> dict[str, Any]:
     """Check and store an evidence file; return the event's file columns."""
     cap = float(current_app.config.get("EVIDENCE_MAX_MB", 20))
@@ -233,8 +255,9 @@ def _owners(assessment: Assessment, buyer_owner_id: int | None, vendor_owner_id:
 def add_request(assessment: Assessment, finding_id: str, *, due_date: date | None,
                 note: str | None, by: User, buyer_owner_id: int | None = None,
                 vendor_owner_id: int | None = None
-                ) -> tuple[RemediationRequest, list[OutboxMessage]]:
-    """Create a request on a decided assessment without committing; return it and its e-mails.
+                ) -> tuple[RemediationRequest, list[OutboxMessage], list[WebhookDelivery]]:
+    """Create a request on a decided assessment without committing; return it, its e-mails and
+    its webhook deliveries.
 
     Shared by a request made on the review page and the requests chosen in the decision form.
     """
@@ -251,6 +274,7 @@ def add_request(assessment: Assessment, finding_id: str, *, due_date: date | Non
     text = _text(note)
     due = _future(due_date, _l("The due date cannot be in the past."))
     buyer_owner, vendor_owner = _owners(assessment, buyer_owner_id, vendor_owner_id, by)
+    before = _finding_mark(finding)
     request = RemediationRequest(assessment=assessment, finding=finding, due_date=due, note=text,
                                  requested_by_id=by.id, buyer_owner=buyer_owner,
                                  vendor_owner=vendor_owner)
@@ -265,17 +289,19 @@ def add_request(assessment: Assessment, finding_id: str, *, due_date: date | Non
         assessment, "remediation_requested", finding=finding.title, note=text, due=due,
         link=mail.external_url("supplier.assessment", assessment_id=assessment.id,
                                _anchor=f"remediation-{request.id}"))
-    return request, messages
+    return request, messages, _hooks(request, before)
 
 
 def request_remediation(assessment: Assessment, finding_id: str, *, due_date: date | None,
                         note: str | None, by: User, buyer_owner_id: int | None = None,
                         vendor_owner_id: int | None = None) -> RemediationRequest:
     """Share an open finding of a decided assessment with the vendor as a request to fix it."""
-    request, messages = add_request(assessment, finding_id, due_date=due_date, note=note, by=by,
-                                    buyer_owner_id=buyer_owner_id, vendor_owner_id=vendor_owner_id)
+    request, messages, hooks = add_request(
+        assessment, finding_id, due_date=due_date, note=note, by=by,
+        buyer_owner_id=buyer_owner_id, vendor_owner_id=vendor_owner_id)
     db.session.commit()
     mail.dispatch(messages)
+    webhooks.dispatch(hooks)
     return request
 
 
@@ -291,7 +317,7 @@ def respond(request: RemediationRequest, *, waiver: bool, text: str | None,
     else:
         body = _text(text, required=_l("Describe what was fixed."))
     file = _store_file(upload) if upload is not None and upload.filename and not waiver else {}
-    assessment = request.assessment
+    assessment, before = request.assessment, _finding_mark(request.finding)
     try:
         state, action = (R.WAIVER_REQUESTED, A.WAIVER_REQUESTED) if waiver else (R.RESPONDED,
                                                                                  A.RESPONDED)
@@ -301,6 +327,7 @@ def respond(request: RemediationRequest, *, waiver: bool, text: str | None,
                file=file.get("file_name"), sha256=file.get("sha256"))
         messages = _to_buyer(request, {"finding": request.finding.title, "text": body,
                                        "waiver": waiver, "file_name": file.get("file_name")})
+        hooks = _hooks(request, before)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -308,6 +335,7 @@ def respond(request: RemediationRequest, *, waiver: bool, text: str | None,
             current_store().delete(Area.EVIDENCE, file["storage_key"])
         raise
     mail.dispatch(messages)
+    webhooks.dispatch(hooks)
     return event
 
 
@@ -332,7 +360,7 @@ def review_response(request: RemediationRequest, outcome: str, *, reason: str | 
     body = _text(reason, required=_l("Give the reason; it is kept in the remediation history."))
     expires = _future(waiver_expires, _l("The waiver's expiry date cannot be in the past.")) \
         if outcome == "waive" else None
-    assessment = request.assessment
+    assessment, before = request.assessment, _finding_mark(request.finding)
     request.waiver_expires = expires
     before = (assessment.tier, assessment.score)
     event = _step(request, state, action, side="buyer", text=body, by=by)
@@ -348,8 +376,10 @@ def review_response(request: RemediationRequest, outcome: str, *, reason: str | 
         reason=body, expires=expires, due=request.due_date,
         link=mail.external_url("supplier.assessment", assessment_id=assessment.id,
                                _anchor=f"remediation-{request.id}"))
+    hooks = _hooks(request, before)
     db.session.commit()
     mail.dispatch(messages)
+    webhooks.dispatch(hooks)
     return event
 
 

@@ -1,4 +1,5 @@
-"""The buyer's review: clarifications, evidence, overrides, findings, reopening, decision, re-assessment.
+"""The buyer's review: clarifications, evidence, overrides, findings, reopening, decision, cancelling,
+re-assessment.
 
 Each service takes the acting user (`by=`), raises a domain exception, writes one audit entry and
 commits once. E-mails to the vendor's contacts are queued in the same transaction.
@@ -327,6 +328,29 @@ class SharedFinding:
     note: str = ""
 
 
+# Until it is decided, the buyer may withdraw an assessment it sent.
+CANCELLABLE = frozenset({S.SENT, S.IN_PROGRESS, S.SUBMITTED, S.IN_REVIEW, S.CLARIFICATION_REQUESTED})
+
+
+def cancel_assessment(assessment: Assessment, reason: str | None, *, by: User) -> Assessment:
+    """Withdraw a sent, undecided assessment with a reason; the vendor's contacts are told why."""
+    if assessment.status not in CANCELLABLE:
+        raise InvalidTransition(_l("Only an assessment that is not decided, expired or cancelled yet "
+                                   "can be cancelled."))
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationFailed(_l("Give the reason for cancelling; the vendor's contacts receive it."))
+    if len(text) > MAX_COMMENT:
+        raise ValidationFailed(_l("The reason is too long (at most %(n)d characters).", n=MAX_COMMENT))
+    previous = assessment.status
+    assessment.status, assessment.cancelled_at, assessment.cancel_reason = S.CANCELLED, utcnow(), text
+    _record("assessment_cancelled", assessment, by, reason=text, previous_status=previous.value)
+    messages = notify.notify_recipients(assessment, "assessment_cancelled", reason=text)
+    db.session.commit()
+    mail.dispatch(messages)
+    return assessment
+
+
 def decide_assessment(assessment: Assessment, decision: Decision, comment: str | None, *,
                       next_review_date: date, by: User, reason: str | None = None,
                       shared: Sequence[SharedFinding] = (), buyer_owner_id: int | None = None,
@@ -340,12 +364,13 @@ def decide_assessment(assessment: Assessment, decision: Decision, comment: str |
     try:
         messages = _decide(assessment, decision, comment, next_review_date=next_review_date,
                            by=by, reason=reason)
+        hooks = webhooks.assessment_event(assessment, "assessment.decided")
         for one in shared:
-            _request, mails = remediation.add_request(
+            _request, mails, request_hooks = remediation.add_request(
                 assessment, one.finding_id, due_date=one.due_date, note=one.note, by=by,
                 buyer_owner_id=buyer_owner_id, vendor_owner_id=vendor_owner_id)
             messages += mails
-        hooks = webhooks.assessment_event(assessment, "assessment.decided")
+            hooks += request_hooks
         db.session.commit()
     except BaseException:
         db.session.rollback()  # no half-recorded decision, no request without its decision

@@ -105,3 +105,77 @@ def test_ids_beyond_the_columns_range_answer_404_not_500(api, big):
         "vendor_id": int(big), "questionnaire_id": "x", "questionnaire_version": "1", "contact_ids": [1]}),
         422, "validation_failed")
     assert "vendor_id" in error["details"]["json"]
+
+
+def _review_paths(world, tenant: str) -> dict[str, str]:
+    """The review routes of a tenant's assessment (the authz world's ids)."""
+    a, clarification, request = (world.extra[f"{name}_{tenant}"]
+                                 for name in ("assessment", "clarification", "remediation"))
+    return {
+        "decision": f"/assessments/{a}/decision",
+        "clarifications": f"/assessments/{a}/clarifications",
+        "remediation": f"/assessments/{a}/remediation",
+        "review": f"/assessments/{a}/remediation/{request}/review",
+        "answer": f"/vendor/assessments/{a}/clarifications/{clarification}/answer",
+        "respond": f"/vendor/assessments/{a}/remediation/{request}/respond",
+    }
+
+
+# Each write of the review, its actor, and a valid body.
+REVIEW_WRITES = [("decision", "a.assessor", {"decision": "rejected", "comment": "No"}),
+                 ("clarifications", "a.assessor", {"item_id": "has_dpa", "question": "Why?"}),
+                 ("remediation", "a.assessor", {"finding_id": "no_dpa"}),
+                 ("review", "a.assessor", {"outcome": "accept", "reason": "Checked"}),
+                 ("answer", "a.vendor", {"answer": "Signed."}),
+                 ("respond", "a.vendor", {"kind": "fix", "text": "Fixed."})]
+
+
+@pytest.fixture
+def review_world(app, world):
+    """Each tenant's assessment with an open clarification and a remediation request."""
+    from tests.factories.world import add_assessment_world
+
+    with app.app_context():
+        add_assessment_world(world)
+    return world
+
+
+@pytest.mark.parametrize(("name", "actor", "body"), REVIEW_WRITES)
+def test_review_writes_refuse_bad_input_and_store_nothing(app, api, review_world, name, actor, body):
+    path = _review_paths(review_world, "a")[name]
+    before = _stored(app)
+    _error(api(actor, "POST", path, data="{not json", headers={"Content-Type": "application/json"}),
+           400, "bad_request")
+    error = _error(api(actor, "POST", path, json={**body, "approved_by": "me"}), 422, "validation_failed")
+    assert "approved_by" in error["details"]["json"]
+    wrong = _error(api(actor, "POST", path, json={key: 5 for key in body}), 422, "validation_failed")
+    assert set(wrong["details"]["json"]) == set(body)
+    _error(api(actor, "POST", path, json=body, scope="read"), 403, "forbidden")
+    _error(api(actor, "POST", _review_paths(review_world, "b")[name], json=body), 404, "not_found")
+    assert _stored(app) == before
+
+
+def test_review_reads_of_another_tenant_answer_404(api, review_world):
+    b = _review_paths(review_world, "b")
+    request = review_world.extra["remediation_b"]
+    for path in (b["decision"], b["clarifications"], b["remediation"], f"{b['remediation']}/{request}"):
+        _error(api("a.legal", "GET", path, scope="read"), 404, "not_found")
+    a = _review_paths(review_world, "a")
+    _error(api("a.legal", "GET", f"{a['remediation']}/{request}", scope="read"), 404, "not_found")
+    b_assessment = review_world.extra["assessment_b"]
+    for path in (f"/vendor/assessments/{b_assessment}/clarifications",
+                 f"/vendor/assessments/{b_assessment}/remediation"):
+        _error(api("a.vendor", "GET", path, scope="read"), 404, "not_found")
+    _error(api("a.legal", "GET", f"{a['clarifications']}?cursor=forged", scope="read"), 400, "bad_request")
+
+
+def test_review_writes_answer_403_to_the_wrong_role(app, api, review_world):
+    a = _review_paths(review_world, "a")
+    before = _stored(app)
+    _error(api("a.legal", "POST", a["decision"], json={"decision": "approved"}, scope="admin"), 403,
+           "forbidden")
+    _error(api("a.vendor", "POST", a["remediation"], json={"finding_id": "no_dpa"}, scope="admin"), 403,
+           "forbidden")
+    _error(api("a.assessor", "POST", a["respond"], json={"kind": "fix", "text": "x"}, scope="admin"), 403,
+           "forbidden")
+    assert _stored(app) == before

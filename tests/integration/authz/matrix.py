@@ -301,6 +301,12 @@ MATRIX: dict[str, Route] = {
     "buyer.reopen": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/reopen",
                            {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {},
                            target="a.buyer", ok={"POST": frozenset({409})}),
+    "buyer.remind": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/remind",
+                           {"POST": BUYER_EDIT}, data=lambda w, a: {}, target="a.buyer",
+                           ok={"POST": frozenset({409})}),  # the world's assessment has no contact
+    "buyer.cancel": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/cancel",
+                           {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {"reason": "Stopped"},
+                           target="a.buyer"),
     "buyer.decide": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/decide",
                            {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {},
                            target="a.buyer", ok={"POST": frozenset({422})}),
@@ -609,6 +615,49 @@ API_MATRIX: dict[str, Route] = {
         lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/submit", {"POST": VENDOR}, "write",
         data=lambda w, a: {"name": "Contact A", "role": "DPO", "statement": "True and complete"},
         target="a.vendor", ok={"POST": frozenset({200, 422})}),
+    # An assessment's life through the API (the world's assessment is still with the vendor: decisions and
+    # new clarifications answer 409; its remediation request waits for the vendor).
+    "api_lifecycle.RemindView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remind", {"POST": BUYER_EDIT}, "write",
+        data=lambda w, a: {}, target="a.buyer", ok={"POST": frozenset({409})}),  # sent to no contact
+    "api_lifecycle.CancelView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/cancel", {"POST": BUYER_EDIT}, "write",
+        data=lambda w, a: {"reason": "Project stopped"}, target="a.buyer", ok={"POST": frozenset({200})}),
+    "api_lifecycle.DecisionView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/decision", {"GET": BUYER_ALL, "POST": BUYER_EDIT},
+        {"GET": "read", "POST": "write"}, data=lambda w, a: {"decision": "approved"}, target="a.buyer",
+        ok={"POST": frozenset({409})}),
+    "api_lifecycle.ClarificationsView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/clarifications",
+        {"GET": BUYER_ALL, "POST": BUYER_EDIT}, {"GET": "read", "POST": "write"},
+        data=lambda w, a: {"item_id": "has_dpa", "question": "Which DPA?"}, target="a.buyer",
+        ok={"POST": frozenset({409})}),
+    "api_lifecycle.RemediationsView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remediation",
+        {"GET": BUYER_ALL, "POST": BUYER_EDIT}, {"GET": "read", "POST": "write"},
+        data=lambda w, a: {"finding_id": "no_dpa"}, target="a.buyer", ok={"POST": frozenset({409})}),
+    "api_lifecycle.RemediationView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remediation/{w.extra.get('remediation_a', 0)}",
+        {"GET": BUYER_ALL}, target="a.buyer"),
+    "api_lifecycle.RemediationReviewView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remediation/{w.extra.get('remediation_a', 0)}"
+                  "/review", {"POST": BUYER_EDIT}, "write",
+        data=lambda w, a: {"outcome": "accept", "reason": "Checked"}, target="a.buyer",
+        ok={"POST": frozenset({409})}),
+    "api_answering.VendorClarificationsView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/clarifications", {"GET": VENDOR},
+        target="a.vendor"),
+    "api_answering.ClarificationAnswerView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/clarifications/"
+                  f"{w.extra.get('clarification_a', 0)}/answer", {"POST": VENDOR}, "write",
+        data=lambda w, a: {"answer": "Signed in 2024."}, target="a.vendor"),
+    "api_answering.VendorRemediationsView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/remediation", {"GET": VENDOR},
+        target="a.vendor"),
+    "api_answering.RemediationResponseView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/remediation/"
+                  f"{w.extra.get('remediation_a', 0)}/respond", {"POST": VENDOR}, "write",
+        data=lambda w, a: {"kind": "fix", "text": "MFA is on."}, target="a.vendor"),
 }
 MATRIX.update(API_MATRIX)
 
