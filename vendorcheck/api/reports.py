@@ -31,7 +31,7 @@ blp = api_blueprint("reports", "", "Signed audit reports and evidence packs (PDF
 
 PERM = "reports.download"
 PDF = {"type": "string", "format": "binary"}
-PDF_DOC = {"description": "The signed PDF (or, with direct store links on, a redirect to it)."}
+PDF_DOC = "The signed PDF."
 
 
 class ReportQuery(Strict):
@@ -89,7 +89,7 @@ def _pack_job(job_id: int) -> PackJob:
 class ReportView(MethodView):
     @allows(PERM, READ)
     @blp.arguments(ReportQuery, location="query", unknown="raise")
-    @blp.response(200, PDF, content_type="application/pdf", description=PDF_DOC["description"])
+    @blp.response(200, PDF, content_type="application/pdf", description=PDF_DOC)
     def get(self, args: dict[str, Any], assessment_id: int) -> Response:
         """Download the signed audit report of an assessment (rendered now, as the web's download)."""
         assessment = get_owned_or_404(Assessment, assessment_id, "buyer_org_id")
@@ -132,7 +132,7 @@ class PackView(MethodView):
 @blp.route("/packs/<int:job_id>/download")
 class PackDownloadView(MethodView):
     @allows(PERM, READ)
-    @blp.response(200, PDF, content_type="application/pdf", description=PDF_DOC["description"])
+    @blp.response(200, PDF, content_type="application/pdf", description=PDF_DOC)
     @blp.alt_response(302, description="A redirect to an expiring link of the store.")
     def get(self, job_id: int) -> Response:
         """Download a finished pack (409 while it is not `done`)."""
