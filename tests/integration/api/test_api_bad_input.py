@@ -107,6 +107,16 @@ def test_ids_beyond_the_columns_range_answer_404_not_500(api, big):
     assert "vendor_id" in error["details"]["json"]
 
 
+@pytest.mark.parametrize("owner_id", [-5209319086509, 0, 2**31])
+def test_an_owner_id_beyond_the_columns_range_answers_422_not_500(app, api, owner_id):
+    """Found by schemathesis on PostgreSQL, which refuses such a number in a query (out of range)."""
+    before = _stored(app)
+    error = _error(api("a.admin", "POST", "/vendors", json={"legal_name": "X", "owner_id": owner_id}), 422,
+                   "validation_failed")
+    assert "owner_id" in error["details"]["json"]
+    assert _stored(app) == before
+
+
 # --- reports, packs, exports, DPA, webhooks and invitations --------------------------------------
 
 NEW_CREATES = [("/packs", "write", {"assessment_id": 1}),
