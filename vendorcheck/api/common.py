@@ -63,7 +63,15 @@ def _request_digest() -> str:
 
 def idempotent(view: F) -> F:
     """Decorate a create: a repeated Idempotency-Key returns the first answer instead of creating twice."""
+    return idempotent_forgetting()(view)
 
+
+def idempotent_forgetting(*secret_fields: str) -> Callable[[F], F]:
+    """Like `idempotent`, but the stored answer keeps `secret_fields` as null (a secret is shown once)."""
+    return functools.partial(_idempotent, forget=secret_fields)  # type: ignore[return-value]
+
+
+def _idempotent(view: F, forget: tuple[str, ...]) -> F:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         key = request.headers.get("Idempotency-Key")
@@ -80,7 +88,9 @@ def idempotent(view: F) -> F:
             return response
         response = cast(Response, current_app.make_response(view(*args, **kwargs)))
         if 200 <= response.status_code < 300 and response.is_json:
-            api_tokens.remember_answer(token, key, digest, response.status_code, response.get_json())
+            body = response.get_json()
+            kept = {**body, **dict.fromkeys(forget)} if forget and isinstance(body, dict) else body
+            api_tokens.remember_answer(token, key, digest, response.status_code, kept)
         return response
 
     return cast(F, wrapped)

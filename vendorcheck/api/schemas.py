@@ -101,7 +101,7 @@ class VendorInput(Strict):
     data_categories = fields.List(fields.String(validate=validate.OneOf(DATA_CATEGORIES)),
                                   validate=validate.Length(max=len(DATA_CATEGORIES)))
     criticality = fields.Enum(Criticality, by_value=True)
-    owner_id = fields.Integer(allow_none=True, strict=True)
+    owner_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(1, MAX_ID))
 
 
 class VendorChanges(VendorInput):
