@@ -66,6 +66,9 @@ class Config:
     SSO_ALLOW_HTTP_LOOPBACK = False
     REDIS_URL: str | None = None
     REMINDERS_AT = "07:00"  # UTC time of the daily reminders run (`vendorcheck reminders schedule`)
+    # Days before a remediation request's due date that its vendor-side owner is reminded
+    # (docs/remediation.md); once overdue, one more reminder with a copy to the buyer-side owner.
+    REMEDIATION_REMINDER_DAYS = "7,1"
     INVITATION_DAYS = 14
     # Answer links (docs/answer-by-link.md): they work until the due date plus this grace period,
     # or this many days after they are issued when there is no due date.

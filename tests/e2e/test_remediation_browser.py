@@ -28,6 +28,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BUYER = "buyer@contoso.example"
 VENDOR = "vendor@vendor-one.example"
 STATE_WORDS = {"en": "Fix accepted", "fr": "Correction acceptée"}
+REMEDIATED_WORDS = {"en": "no longer counts toward the tier",
+                    "fr": "il ne compte plus pour le niveau de risque"}
 
 
 def _seed(live: Live, locale: str) -> int:
@@ -46,72 +48,97 @@ def _seed(live: Live, locale: str) -> int:
         return assessment.id
 
 
-def _request_state(live: Live, assessment_id: int) -> RemediationState:
-    with live.app.app_context():
-        return db.session.query(RemediationRequest).filter_by(
-            assessment_id=assessment_id).one().state
-
-
 @pytest.mark.parametrize("locale", ["en", "fr"])
 def test_buyer_asks_vendor_fixes_with_evidence_buyer_accepts(live: Live, new_context: Any,
                                                             locale: str) -> None:
+    """Decide with both high findings sent as requests → the vendor answers each (one with an
+    evidence file) → the buyer accepts both → the tier improves → the report shows the history."""
     assessment_id = _seed(live, locale)
     buyer = j.new_page(new_context(bypass_csp=True, locale=locale))
     j.login(buyer, live.url, BUYER)
     buyer.goto(f"{live.url}/buyer/assessments/{assessment_id}")
     assert_accessible(buyer, "review page")
-    j.record_decision(buyer, live.url, assessment_id, "approved_with_conditions",
-                      "Multi-factor authentication for every administrator within 3 months.")
+    expect(buyer.locator(".review-summary .review-tier--high")).to_have_count(1)
 
     due = (date.today() + timedelta(days=30)).isoformat()
-    form = buyer.locator("form[action$='/remediation']")
-    form.locator("xpath=ancestor::details").locator("summary").click()
-    buyer.select_option("#rem-finding", index=0)
-    buyer.fill("#rem-due", due)
-    buyer.fill("#rem-note", "Send us the MFA policy and a screenshot.")
-    form.locator("button[type=submit]").click()
-    expect(buyer.locator("article.remediation--requested")).to_have_count(1)
-    assert_accessible(buyer, "review page with a remediation request")
-    assert _request_state(live, assessment_id) is RemediationState.REQUESTED
+    buyer.goto(f"{live.url}/buyer/assessments/{assessment_id}/decide")
+    buyer.check("input[name=decision][value=approved_with_conditions]")
+    buyer.fill("textarea[name=comment]",
+               "Multi-factor authentication for every administrator within 3 months.")
+    buyer.fill("textarea[name=reason]", "Pilot with test data only.")
+    shared = buyer.locator(".decision-share")
+    expect(shared).to_have_count(2)
+    for index in range(2):
+        row = shared.nth(index)
+        row.locator("input[name=share]").check()
+        row.locator("input[type=date]").fill(due)
+        row.locator("textarea").fill("Send us the MFA policy and a screenshot.")
+    expect(buyer.locator("select[name=buyer_owner] option:checked")).to_have_text("Bea Buyer")
+    buyer.select_option("select[name=vendor_owner]", label=f"Victor Vendor <{VENDOR}>")
+    assert_accessible(buyer, "decision form with remediation requests")
+    buyer.click("main form[method=post] button[type=submit]")
+    buyer.wait_for_url(re.compile(rf"/buyer/assessments/{assessment_id}$"))
+    expect(buyer.locator("article.remediation--requested")).to_have_count(2)
+    expect(buyer.locator("article.remediation").first).to_contain_text("Victor Vendor")
+    assert _request_states(live, assessment_id) == [RemediationState.REQUESTED] * 2
     assert "/vendor/assessments/" in live.mailbox.last_link(VENDOR)
 
     vendor = j.new_page(new_context(bypass_csp=True, locale=locale))
     j.login(vendor, live.url, VENDOR)
     vendor.goto(f"{live.url}/vendor/assessments/{assessment_id}")
     expect(vendor.locator("#outcome")).to_contain_text("Multi-factor authentication")
-    request = vendor.locator("article.remediation--requested")
+    request = vendor.locator("article.remediation--requested").first
     expect(request).to_contain_text("Send us the MFA policy and a screenshot.")
     expect(request).to_contain_text(due)
+    expect(request).to_contain_text("Victor Vendor")
     assert_accessible(vendor, "vendor's assessment page with the outcome")
     request.locator("textarea[name=text]").fill("MFA is enforced for every administrator.")
     request.locator("input[type=file]").set_input_files(
         {"name": "mfa-policy.pdf", "mimeType": "application/pdf", "buffer": j.small_pdf("MFA")})
     request.locator("button[type=submit]").click()
     expect(vendor.locator("article.remediation--responded")).to_contain_text("mfa-policy.pdf")
-    assert _request_state(live, assessment_id) is RemediationState.RESPONDED
+    second = vendor.locator("article.remediation--requested").first
+    second.locator("textarea[name=text]").fill("Fixed as well.")
+    second.locator("button[type=submit]").click()
+    expect(vendor.locator("article.remediation--responded")).to_have_count(2)
+    assert _request_states(live, assessment_id) == [RemediationState.RESPONDED] * 2
     assert any("/buyer/assessments/" in str(m) for m in live.mailbox.to(BUYER))
 
     buyer.goto(f"{live.url}/buyer/assessments/{assessment_id}")
-    answered = buyer.locator("article.remediation--responded")
+    answered = buyer.locator("article.remediation--responded").first
     expect(answered).to_contain_text("MFA is enforced for every administrator.")
     with buyer.expect_download() as info:
         answered.locator("a[download]").click()
     assert info.value.path().read_bytes().startswith(b"%PDF-")
-    expect(answered.locator("input[name=outcome][value=accept]")).to_be_checked()
-    answered.locator("textarea[name=reason]").fill("Policy and screenshot checked.")
-    answered.locator("form button[type=submit]").click()
-    done = buyer.locator("article.remediation--accepted")
-    expect(done).to_contain_text(STATE_WORDS[locale])
-    assert _request_state(live, assessment_id) is RemediationState.ACCEPTED
+    for _round in range(2):
+        answered = buyer.locator("article.remediation--responded").first
+        expect(answered.locator("input[name=outcome][value=accept]")).to_be_checked()
+        answered.locator("textarea[name=reason]").fill("Policy and screenshot checked.")
+        answered.locator("form button[type=submit]").click()
+        buyer.wait_for_load_state()
+    expect(buyer.locator("article.remediation--accepted")).to_have_count(2)
+    expect(buyer.locator("article.remediation--accepted").first).to_contain_text(STATE_WORDS[locale])
+    assert _request_states(live, assessment_id) == [RemediationState.ACCEPTED] * 2
+    # the tier improved, and the explanation says why
+    expect(buyer.locator(".review-summary .review-tier--high")).to_have_count(0)
+    expect(buyer.locator(".verdict-remediated li")).to_have_count(2)
+    expect(buyer.locator(".verdict-remediated")).to_contain_text(REMEDIATED_WORDS[locale])
     assert_accessible(buyer, "review page after the remediation")
 
     # the signed report is rendered on first download: give a loaded machine time
     response = buyer.request.get(f"{live.url}/buyer/assessments/{assessment_id}/report.pdf",
                                  timeout=180_000)
     assert response.ok
-    report = _pdf_text(response.body())
+    report = " ".join(_pdf_text(response.body()).split())
     assert STATE_WORDS[locale] in report and "mfa-policy.pdf" in report
-    assert "Policy and screenshot checked." in report
+    assert "Policy and screenshot checked." in report and "Victor Vendor" in report
+    assert REMEDIATED_WORDS[locale] in report
+
+
+def _request_states(live: Live, assessment_id: int) -> list[RemediationState]:
+    with live.app.app_context():
+        return [r.state for r in db.session.query(RemediationRequest).filter_by(
+            assessment_id=assessment_id).order_by(RemediationRequest.id)]
 
 
 def _pdf_text(data: bytes) -> str:

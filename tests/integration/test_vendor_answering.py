@@ -428,7 +428,8 @@ def test_reminders_run_daily_on_rq_once_a_day_and_reschedule_themselves(app, run
     monkeypatch.setattr(reminders, "utcnow", lambda: when)
     with app.app_context():
         counts = job.func()  # what the RQ worker calls at 06:30
-    assert counts == {"reminders": 1, "expired": 0, "renewals": 0}
+    assert counts == {"reminders": 1, "expired": 0, "renewals": 0, "waivers_expired": 0,
+                      "remediation_reminders": 0}
     assert [m.template for m in outbox(app)] == ["assessment_before_7"]
     tomorrow = f"vendorcheck-reminders-{(day + timedelta(days=1)):%Y-%m-%d}"
     assert sorted(queue.scheduled_job_registry.get_job_ids()) == sorted([job_id, tomorrow])

@@ -27,12 +27,25 @@ class VendorcheckApi(Api):  # type: ignore[misc]
 
 def init_app(app: Flask) -> Any:
     """Create the API on the app and register its blueprints and its reference page."""
-    from vendorcheck.api import answering, assessments, docs, organisation, questionnaires, vendors
+    from vendorcheck.api import (
+        answering,
+        assessments,
+        docs,
+        dpa,
+        exports,
+        lifecycle,
+        organisation,
+        questionnaires,
+        reports,
+        vendors,
+        webhooks,
+    )
     api = VendorcheckApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer",
                    "description": "An API token: `Authorization: Bearer vc_…`"}}},
         "security": [{"bearer": []}]})
-    for module in (organisation, vendors, questionnaires, assessments, answering):
+    for module in (organisation, vendors, questionnaires, assessments, lifecycle, answering, reports, exports,
+                   dpa, webhooks):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs.bp)
     app.extensions["vendorcheck_api"] = api

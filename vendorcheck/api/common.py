@@ -43,13 +43,35 @@ def api_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
 
 
 def _request_digest() -> str:
-    """Return the sha256 of what a create asked for (path and body)."""
-    return hashlib.sha256(request.path.encode() + b"\n" + request.get_data()).hexdigest()
+    """Return the sha256 of what a create asked for (path and body).
+
+    A multipart body counts by its fields and files: its boundary changes at every send, a retry's too.
+    """
+    digest = hashlib.sha256(request.path.encode() + b"\n")
+    if request.mimetype != "multipart/form-data":
+        digest.update(request.get_data())
+        return digest.hexdigest()
+    for name, value in sorted(request.form.items(multi=True)):
+        digest.update(f"{len(name)}:{name}{len(value)}:{value}".encode())
+    for name, upload in sorted(request.files.items(multi=True), key=lambda pair: pair[0]):
+        content = upload.stream.read()
+        upload.stream.seek(0)
+        digest.update(f"{len(name)}:{name}{len(upload.filename or '')}:{upload.filename or ''}"
+                      f"{len(content)}:".encode() + content)
+    return digest.hexdigest()
 
 
 def idempotent(view: F) -> F:
     """Decorate a create: a repeated Idempotency-Key returns the first answer instead of creating twice."""
+    return idempotent_forgetting()(view)
 
+
+def idempotent_forgetting(*secret_fields: str) -> Callable[[F], F]:
+    """Like `idempotent`, but the stored answer keeps `secret_fields` as null (a secret is shown once)."""
+    return functools.partial(_idempotent, forget=secret_fields)  # type: ignore[return-value]
+
+
+def _idempotent(view: F, forget: tuple[str, ...]) -> F:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         key = request.headers.get("Idempotency-Key")
@@ -66,7 +88,9 @@ def idempotent(view: F) -> F:
             return response
         response = cast(Response, current_app.make_response(view(*args, **kwargs)))
         if 200 <= response.status_code < 300 and response.is_json:
-            api_tokens.remember_answer(token, key, digest, response.status_code, response.get_json())
+            body = response.get_json()
+            kept = {**body, **dict.fromkeys(forget)} if forget and isinstance(body, dict) else body
+            api_tokens.remember_answer(token, key, digest, response.status_code, kept)
         return response
 
     return cast(F, wrapped)

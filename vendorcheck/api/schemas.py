@@ -101,7 +101,7 @@ class VendorInput(Strict):
     data_categories = fields.List(fields.String(validate=validate.OneOf(DATA_CATEGORIES)),
                                   validate=validate.Length(max=len(DATA_CATEGORIES)))
     criticality = fields.Enum(Criticality, by_value=True)
-    owner_id = fields.Integer(allow_none=True, strict=True)
+    owner_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(1, MAX_ID))
 
 
 class VendorChanges(VendorInput):
@@ -177,6 +177,8 @@ class AssessmentSchema(Schema):
     sent_at = fields.DateTime(allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
 
 
 class AssessmentPage(PageSchema):

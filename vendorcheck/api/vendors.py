@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import abort
 from flask.views import MethodView
+from marshmallow import fields
+from sqlalchemy import select
 
 from vendorcheck.access import active_org, get_owned_or_404
 from vendorcheck.api import paging
@@ -14,6 +17,7 @@ from vendorcheck.api.schemas import (
     ContactInput,
     ContactSchema,
     InvitationSchema,
+    Strict,
     VendorChanges,
     VendorInput,
     VendorPage,
@@ -21,14 +25,31 @@ from vendorcheck.api.schemas import (
     VendorSchema,
 )
 from vendorcheck.models import Contact, Invitation, Vendor
+from vendorcheck.services import invitations
 from vendorcheck.services import vendors as svc
 from vendorcheck.services.invitations import invite_vendor_contact
 
 blp = api_blueprint("vendors", "/vendors", "Vendor records of a buyer organisation, and their contacts.")
 
 
+class InvitationPage(paging.PageSchema):
+    items = fields.List(fields.Nested(InvitationSchema), required=True)
+
+
+class InvitationQuery(paging.PageArgs, Strict):
+    """Invitations take the common page arguments."""
+
+
 def _vendor(vendor_id: int) -> Vendor:
     return get_owned_or_404(Vendor, vendor_id, "buyer_org_id")
+
+
+def _invitation(vendor: Vendor, invitation_id: int) -> Invitation:
+    """Load an invitation of this vendor, or 404."""
+    invitation = get_owned_or_404(Invitation, invitation_id)
+    if invitation.vendor_id != vendor.id:
+        abort(404)
+    return invitation
 
 
 def _data(values: dict[str, Any], base: Vendor | None = None) -> svc.VendorData:
@@ -98,3 +119,36 @@ class ContactsView(MethodView):
         """Add a contact and e-mail them an invitation (as the web's "Invite a contact")."""
         return invite_vendor_contact(_vendor(vendor_id), values["name"], values["email"],
                                      by=current_user_of_token())
+
+
+@blp.route("/<int:vendor_id>/invitations")
+class InvitationsView(MethodView):
+    @allows("vendors.view", READ)
+    @blp.arguments(InvitationQuery, location="query", unknown="raise")
+    @blp.response(200, InvitationPage)
+    def get(self, args: dict[str, Any], vendor_id: int) -> dict[str, Any]:
+        """List the invitations sent to a vendor's contacts, with their state."""
+        query = select(Invitation).where(Invitation.vendor_id == _vendor(vendor_id).id)
+        items, cursor = paging.page(query, Invitation, args)
+        return {"items": items, "next_cursor": cursor}
+
+
+@blp.route("/<int:vendor_id>/invitations/<int:invitation_id>/resend")
+class ResendInvitationView(MethodView):
+    @allows("vendors.edit", WRITE)
+    @blp.response(200, InvitationSchema)
+    def post(self, vendor_id: int, invitation_id: int) -> Invitation:
+        """Send an invitation again with a new link (the old one stops working; 409 once closed)."""
+        invitation = _invitation(_vendor(vendor_id), invitation_id)
+        return invitations.resend_invitation(invitation, by=current_user_of_token())
+
+
+@blp.route("/<int:vendor_id>/invitations/<int:invitation_id>/revoke")
+class RevokeInvitationView(MethodView):
+    @allows("vendors.edit", WRITE)
+    @blp.response(200, InvitationSchema)
+    def post(self, vendor_id: int, invitation_id: int) -> Invitation:
+        """Withdraw an invitation: its link stops working (409 once closed)."""
+        invitation = _invitation(_vendor(vendor_id), invitation_id)
+        invitations.revoke_invitation(invitation, by=current_user_of_token())
+        return invitation

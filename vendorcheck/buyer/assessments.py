@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from vendorcheck import downloads
@@ -13,6 +14,7 @@ from vendorcheck.access import can, current_membership, get_owned_or_404, requir
 from vendorcheck.buyer import pages
 from vendorcheck.buyer.blueprint import bp
 from vendorcheck.buyer.review_forms import (
+    CancelForm,
     ClarificationForm,
     ConfirmForm,
     EvidenceReviewForm,
@@ -28,7 +30,7 @@ from vendorcheck.models.assessments import (
     EvidenceReview,
     FindingState,
 )
-from vendorcheck.services import review
+from vendorcheck.services import reminders, review
 from vendorcheck.services.assessments.dashboard import BadQuery, parse_query
 from vendorcheck.services.errors import DomainError
 
@@ -228,6 +230,41 @@ def reopen(assessment_id: int) -> Any:
     return render_template("buyer/assessments/reopen.html", assessment=assessment, form=form)
 
 
+@bp.post("/assessments/<int:assessment_id>/remind")
+@requires("assessments.manage")
+def remind(assessment_id: int) -> Any:
+    """E-mail the vendor's contacts a reminder now (at most once a day)."""
+    assessment = _assessment(assessment_id)
+    try:
+        count = reminders.remind_now(assessment, by=current_user)
+    except DomainError as exc:
+        return _refused(assessment, exc)
+    flash(ngettext("Reminder sent to %(num)d contact.", "Reminder sent to %(num)d contacts.", count),
+          "success")
+    return redirect(url_for("buyer.assessment", assessment_id=assessment.id))
+
+
+@bp.route("/assessments/<int:assessment_id>/cancel", methods=["GET", "POST"])
+@requires("assessments.manage")
+def cancel(assessment_id: int) -> Any:
+    """Confirm with a reason, then withdraw an undecided assessment; the contacts are told why."""
+    assessment = _assessment(assessment_id)
+    form = CancelForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            review.cancel_assessment(assessment, form.reason.data, by=current_user)
+        except DomainError as exc:
+            form.form_errors.append(exc.message)
+            status = exc.status
+        else:
+            flash(_("Assessment cancelled; the vendor's contacts have been told."), "success")
+            return redirect(url_for("buyer.assessment", assessment_id=assessment.id))
+    elif request.method == "POST":
+        status = 422
+    return render_template("buyer/assessments/cancel.html", assessment=assessment, form=form), status
+
+
 @bp.route("/assessments/<int:assessment_id>/decide", methods=["GET", "POST"])
 @requires("assessments.manage")
 def decide(assessment_id: int) -> Any:
@@ -235,10 +272,13 @@ def decide(assessment_id: int) -> Any:
     assessment = _assessment(assessment_id)
     form = pages.decision_form(assessment)
     if form.validate_on_submit():
+        buyer_owner, vendor_owner = form.owner_ids()
         try:
             review.decide_assessment(assessment, Decision(form.decision.data), form.comment.data,
                                      next_review_date=form.next_review_date.data, by=current_user,
-                                     reason=form.reason.data)
+                                     reason=form.reason.data,
+                                     shared=[review.SharedFinding(**one) for one in form.shared],
+                                     buyer_owner_id=buyer_owner, vendor_owner_id=vendor_owner)
         except review.ReasonRequired as exc:
             form.reason.errors = [*form.reason.errors, exc.message]
         except DomainError as exc:
@@ -249,7 +289,8 @@ def decide(assessment_id: int) -> Any:
     status = 422 if request.method == "POST" else 200
     return render_template("buyer/assessments/decide.html", assessment=assessment, form=form,
                            summary=pages.summary(assessment),
-                           concerns=review.decision_concerns(assessment)), status
+                           concerns=review.decision_concerns(assessment),
+                           shareable=pages.shareable(assessment)), status
 
 
 @bp.post("/assessments/<int:assessment_id>/reassess")

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -29,6 +30,7 @@ from vendorcheck.forms import options
 from vendorcheck.i18n import current_locale
 from vendorcheck.models import Contact, Vendor
 from vendorcheck.models.assessments import Assessment, AssessmentStatus, Evidence
+from vendorcheck.models.remediation import RemediationRequest, RemediationState
 from vendorcheck.questionnaire import Questionnaire
 from vendorcheck.services import answer_links, expiry, remediation, review
 from vendorcheck.services.assessments import STILL_OPEN, questionnaire_of
@@ -182,11 +184,28 @@ def summary(assessment: Assessment) -> dict[str, Any]:
 
 
 def decision_form(assessment: Assessment) -> DecisionForm:
-    """Build the decision form, the next review date prefilled from the tier."""
+    """Build the decision form, the next review date prefilled from the tier, the open findings
+    to share with the vendor and the owners to choose (the decider by default)."""
     form = DecisionForm()
     if request.method == "GET" and form.next_review_date.data is None:
         form.next_review_date.data = review.default_next_review(assessment.tier)
+    form.share.choices = [(f.finding_id, f.finding_id) for f in review.shareable_findings(assessment)]
+    form.buyer_owner.choices = [(str(u.id), u.name) for u in remediation.buyer_owners(assessment)]
+    form.vendor_owner.choices = [("", _("Every contact"))] + [
+        (str(c.id), f"{c.name} <{c.email}>") for c in remediation.vendor_owners(assessment)]
+    if request.method == "GET":
+        form.buyer_owner.data = str(current_user.id)
     return form
+
+
+def shareable(assessment: Assessment) -> list[Any]:
+    """Return the open findings the decision form offers to send to the vendor, with the
+    remediation text and the due date the questionnaire suggests."""
+    q = questionnaire_of(assessment)
+    days = {rule.id: rule.due_days for rule in q.findings}
+    today = date.today()
+    return [{"record": f, "due": (today + timedelta(days=days[f.finding_id])).isoformat()
+             if days.get(f.finding_id) else ""} for f in review.shareable_findings(assessment)]
 
 
 def _latest_version(questionnaire_id: str) -> str | None:
@@ -215,32 +234,38 @@ def render_review(assessment: Assessment, *, section_id: str | None = None,
         abort(404)
     forms = _forms(assessment)
     findings = p.finding_views(q, assessment, result, locale)
+    requests = remediation.requests_of(assessment)
+    waivers = {r.finding.finding_id: r.waiver_expires for r in requests
+               if r.state is RemediationState.WAIVED}
     context = {
         "assessment": assessment, "q": q, "result": result, "sections": sections,
         "section": current, "forms": forms, "failed": failed, "locale": locale,
         "items": p.item_views(assessment, current, result, locale) if current else [],
         "findings": findings,
-        "verdict": p.verdict_view(q, result, findings, locale),
+        "verdict": p.verdict_view(q, result, findings, locale, waivers),
         "categories": p.category_views(q, result, locale),
         "can_review": assessment.status in review.REVIEWABLE,
         "can_reassess": assessment.status in review.REASSESSABLE,
         "latest_version": _latest_version(assessment.questionnaire_id),
         "links": answer_links.assessment_links(assessment) if not current else [],
         "document_findings": expiry.document_findings(assessment, result.computed, date.today(), q),
-        **_remediation(assessment, findings),
+        **_remediation(assessment, findings, requests),
     }
     template = "buyer/assessments/section.html" if current else "buyer/assessments/detail.html"
     return render_template(template, **context), status
 
 
-def _remediation(assessment: Assessment, findings: list[Any]) -> dict[str, Any]:
+def _remediation(assessment: Assessment, findings: list[Any],
+                 requests: list[RemediationRequest]) -> dict[str, Any]:
     """Return the remediation requests and the open findings that could still become one."""
-    requests = remediation.requests_of(assessment)
     asked = {r.finding.finding_id for r in requests}
     requestable = [f for f in findings if f.finding_id not in asked
                    and (f.record is None or f.record.state in STILL_OPEN)]
-    return {"remediation": requests, "today": date.today(),
-            "requestable": requestable if assessment.status is AssessmentStatus.DECIDED else []}
+    decided = assessment.status is AssessmentStatus.DECIDED
+    owners = {"buyer": remediation.buyer_owners(assessment),
+              "vendor": remediation.vendor_owners(assessment)} if decided and requestable else {}
+    return {"remediation": requests, "today": date.today(), "owners": owners,
+            "requestable": requestable if decided else []}
 
 
 def render_form_error(assessment: Assessment, key: str, form: Any) -> Any:

@@ -18,12 +18,13 @@ from vendorcheck.models.assessments import (
     ClarificationState,
     Evidence,
     FindingRecord,
+    FindingState,
     Override,
 )
 from vendorcheck.questionnaire import Item, LocaleText, Questionnaire, Section
 from vendorcheck.questionnaire.explain import ExplainedFinding, Trigger, describe, explain_verdict
 from vendorcheck.questionnaire.itemtypes import TableWords, Words, answer_words
-from vendorcheck.questionnaire.reviewed import ReviewedResult
+from vendorcheck.questionnaire.reviewed import FINDING_SEVERITY, ReviewedResult
 
 
 def status_labels() -> dict[str, str]:
@@ -31,7 +32,7 @@ def status_labels() -> dict[str, str]:
     return {"draft": _("Draft"), "sent": _("Sent"), "in_progress": _("In progress"),
             "submitted": _("Submitted"), "in_review": _("In review"),
             "clarification_requested": _("Clarification requested"), "decided": _("Decided"),
-            "expired": _("Expired"), "none": _("Not assessed yet")}
+            "expired": _("Expired"), "cancelled": _("Cancelled"), "none": _("Not assessed yet")}
 
 
 def tier_labels() -> dict[str, str]:
@@ -222,7 +223,8 @@ def finding_views(q: Questionnaire, assessment: Assessment, result: ReviewedResu
         out.append(FindingView(
             f.id, f.title.get(locale), f.remediation.get(locale) if f.remediation else None,
             f.refs, f.severity, result.severity_of(f.id, f.severity), "computed",
-            records.get(f.id), [o for o in assessment.overrides if o.target == f.id],
+            records.get(f.id), [o for o in assessment.overrides
+                                if o.target == f.id and o.kind == FINDING_SEVERITY],
             triggers_in_words(q, f.triggers, result.computed.visibility.values, locale)))
     for r in assessment.findings:
         if r.source == "manual":
@@ -241,10 +243,20 @@ def triggers_in_words(q: Questionnaire, triggers: Iterable[Trigger], values: Map
 
 
 def verdict_view(q: Questionnaire, result: ReviewedResult, findings: list[FindingView],
-                 locale: str) -> dict[str, Any]:
-    """Return why the tier is what it is, for templates/_verdict.html."""
-    explained = [ExplainedFinding(f.title, f.severity, f.triggers) for f in findings]
+                 locale: str, waivers: Mapping[str, date | None] | None = None) -> dict[str, Any]:
+    """Return why the tier is what it is, for templates/_verdict.html; `waivers` maps a waived
+    finding to its expiry (remediated findings come from the result)."""
+    waivers = waivers or {}
+    explained = [ExplainedFinding(
+        f.title, f.severity, f.triggers,
+        remediated_on=_day(result.remediated.get(f.finding_id)),
+        accepted_risk=f.record is not None and f.record.state is FindingState.ACCEPTED_RISK,
+        risk_until=_day(waivers.get(f.finding_id))) for f in findings]
     return explain_verdict(q, result.verdict, explained, locale)
+
+
+def _day(day: date | None) -> str:
+    return format_date(day, "medium") if day else ""
 
 
 @dataclass

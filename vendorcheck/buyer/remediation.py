@@ -50,10 +50,11 @@ def request_remediation(assessment_id: int) -> Any:
     form.finding_id.choices = options((f.finding_id, f.finding_id) for f in assessment.findings)
     if not form.validate_on_submit():
         return _refused(assessment, _first_error(form), 422)
+    buyer_owner, vendor_owner = form.owner_ids()
     try:
         created = remediation.request_remediation(
             assessment, form.finding_id.data, due_date=form.due_date.data, note=form.note.data,
-            by=current_user)
+            by=current_user, buyer_owner_id=buyer_owner, vendor_owner_id=vendor_owner)
     except DomainError as exc:
         return _refused(assessment, exc.message, exc.status)
     flash(_("Remediation requested; the vendor has been notified."), "success")

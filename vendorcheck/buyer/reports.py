@@ -58,7 +58,7 @@ def assessment_report(assessment_id: int) -> Any:
     return downloads.attachment(pdf, "application/pdf", f"vendorcheck-report-{assessment.id}-{locale}.pdf")
 
 
-def _labels() -> dict[str, str]:
+def export_labels() -> dict[str, str]:
     """Return export headers and code labels in the page's language."""
     return {
         "Answers": _("Answers"), "Findings": _("Findings"), "Vendor register": _("Vendor register"),
@@ -80,11 +80,20 @@ def _labels() -> dict[str, str]:
     }
 
 
-def _sheet_response(sheets: list[exports.Sheet], fmt: str, stem: str) -> Response:
+def sheet_response(sheets: list[exports.Sheet], fmt: str, stem: str) -> Response:
     """Return the sheets as XLSX, or the first one as CSV."""
     if fmt == "xlsx":
         return downloads.attachment(exports.to_xlsx(sheets), XLSX, f"{stem}.xlsx")
     return downloads.attachment(exports.to_csv(sheets[0]), "text/csv", f"{stem}.csv")
+
+
+def assessment_sheets(assessment: Assessment, locale: str) -> list[exports.Sheet]:
+    """Return an assessment's export sheets (answers, then findings) in a language."""
+    q = reports.questionnaire_for(assessment)
+    with force_locale(locale):
+        context = build_report_context(q, reports.report_data(assessment), locale,
+                                       base_url=current_app.config["BASE_URL"])
+        return exports.assessment_sheets(context, export_labels())
 
 
 @bp.get("/assessments/<int:assessment_id>/export.<any(xlsx, csv):fmt>")
@@ -92,24 +101,19 @@ def _sheet_response(sheets: list[exports.Sheet], fmt: str, stem: str) -> Respons
 def assessment_export(assessment_id: int, fmt: str) -> Any:
     """Export an assessment's answers and findings (CSV: answers; ?sheet=findings for findings)."""
     assessment = _assessment(assessment_id)
-    q = reports.questionnaire_for(assessment)
-    locale = _locale_arg()
-    with force_locale(locale):
-        context = build_report_context(q, reports.report_data(assessment), locale,
-                                       base_url=current_app.config["BASE_URL"])
-        sheets = exports.assessment_sheets(context, _labels())
+    sheets = assessment_sheets(assessment, _locale_arg())
     if fmt == "csv" and request.args.get("sheet") == "findings":
         sheets = sheets[1:]
-        return _sheet_response(sheets, fmt, f"assessment-{assessment.id}-findings")
-    return _sheet_response(sheets, fmt, f"assessment-{assessment.id}")
+        return sheet_response(sheets, fmt, f"assessment-{assessment.id}-findings")
+    return sheet_response(sheets, fmt, f"assessment-{assessment.id}")
 
 
 @bp.get("/vendors/export.<any(xlsx, csv):fmt>")
 @requires("reports.download")
 def vendor_register_export(fmt: str) -> Any:
     """Export the buyer's vendor register."""
-    sheet = exports.register_sheet(reports.register_rows(active_org()), _labels())
-    return _sheet_response([sheet], fmt, "vendor-register")
+    sheet = exports.register_sheet(reports.register_rows(active_org()), export_labels())
+    return sheet_response([sheet], fmt, "vendor-register")
 
 
 # ------------------------------------------------------------------ evidence packs (issue 7)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -123,10 +124,58 @@ class DecisionForm(BaseForm):
     next_review_date = DateField(_l("Next review date"), validators=[DataRequired(), in_future])
     reason = TextAreaField(_l("Reason for approving despite the open points"),
                            validators=[Optional(), Length(max=5000)])
+    # Open findings shared with the vendor as remediation requests (choices: the open findings);
+    # each one's due date and note come as `due-<finding id>` and `note-<finding id>`.
+    share = SelectMultipleField(_l("Findings to send to the vendor"), choices=[],
+                                validate_choice=False)
+    buyer_owner = SelectField(_l("Owner at your organisation"), choices=[], validate_choice=False)
+    vendor_owner = SelectField(_l("Owner at the vendor"), choices=[], validate_choice=False)
 
     def validate_comment(self, field: Any) -> None:
         if self.decision.data != "approved" and not (field.data or "").strip():
             raise ValidationError(_l("Explain the conditions or the reasons for the rejection."))
+
+    shared: tuple[dict[str, Any], ...] = ()  # the checked findings with their due date and note
+
+    def validate_share(self, field: Any) -> None:
+        known = {value for value, _label in field.choices}
+        if any(value not in known for value in field.data or ()):
+            raise ValidationError(_l("Choose findings that are still open."))
+        self.shared = tuple(self._shared(fid) for fid in field.data or ())
+
+    def _shared(self, finding_id: str) -> dict[str, Any]:
+        """Read one shared finding's due date (from today on) and note."""
+        raw = (request.form.get(f"due-{finding_id}") or "").strip()
+        note = (request.form.get(f"note-{finding_id}") or "").strip()
+        due = None
+        if raw:
+            try:
+                due = date.fromisoformat(raw)
+            except ValueError:
+                raise ValidationError(_l("Give each due date as a date (YYYY-MM-DD).")) from None
+            if due < date.today():
+                raise ValidationError(_l("A due date cannot be in the past."))
+        if len(note) > 5000:
+            raise ValidationError(_l("A note to the vendor has at most 5000 characters."))
+        return {"finding_id": finding_id, "due_date": due, "note": note}
+
+    def owner_ids(self) -> tuple[int | None, int | None]:
+        """Return the chosen owners' ids (None: the decider; every contact)."""
+        return _int_or_none(self.buyer_owner.data), _int_or_none(self.vendor_owner.data)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return -1  # not a choice: the service answers that the owner is not one of the choices
+
+
+class CancelForm(BaseForm):
+    reason = TextAreaField(
+        _l("Reason (sent to the vendor's contacts and kept in the audit log)"),
+        validators=[DataRequired(message=_l("Give the reason for cancelling; the vendor's contacts "
+                                            "receive it.")), Length(max=5000)])
 
 
 class RemediationRequestForm(BaseForm):
@@ -134,6 +183,12 @@ class RemediationRequestForm(BaseForm):
         message=_l("Choose the finding the vendor should fix."))])
     due_date = DateField(_l("To fix by (optional)"), validators=[Optional(), in_future])
     note = TextAreaField(_l("Note to the vendor (optional)"), validators=[Optional(), Length(max=5000)])
+    buyer_owner_id = StringField(_l("Owner at your organisation"))
+    vendor_owner_id = StringField(_l("Owner at the vendor"))
+
+    def owner_ids(self) -> tuple[int | None, int | None]:
+        """Return the chosen owners' ids (None: the one asking; every contact)."""
+        return _int_or_none(self.buyer_owner_id.data), _int_or_none(self.vendor_owner_id.data)
 
 
 class RemediationReviewForm(BaseForm):

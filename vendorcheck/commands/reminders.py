@@ -23,7 +23,9 @@ def send_command(today: object) -> None:
     day = today.date() if today is not None else None  # type: ignore[attr-defined]
     counts = send_reminders(day)
     click.echo(f"{counts['reminders']} reminder(s) queued, {counts['expired']} expired, "
-               f"{counts.get('renewals', 0)} renewal request(s).")
+               f"{counts.get('renewals', 0)} renewal request(s), "
+               f"{counts.get('remediation_reminders', 0)} remediation reminder(s), "
+               f"{counts.get('waivers_expired', 0)} waiver(s) expired.")
 
 
 @reminders_group.command("schedule")

@@ -48,6 +48,7 @@ class AssessmentStatus(enum.StrEnum):
     CLARIFICATION_REQUESTED = "clarification_requested"
     DECIDED = "decided"
     EXPIRED = "expired"
+    CANCELLED = "cancelled"  # the buyer withdrew it before deciding (reason in cancel_reason)
 
 
 # Statuses in which the vendor may still edit every answer.
@@ -142,6 +143,8 @@ class Assessment(db.Model):
     )
     next_review_date: Mapped[date | None] = mapped_column(Date)
     reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
 
     buyer_org: Mapped[Organisation] = relationship(foreign_keys=[buyer_org_id])
     vendor: Mapped[Vendor] = relationship(foreign_keys=[vendor_id])

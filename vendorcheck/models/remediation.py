@@ -14,7 +14,7 @@ from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vendorcheck.extensions import db
-from vendorcheck.models.accounts import User
+from vendorcheck.models.accounts import Contact, User
 from vendorcheck.models.assessments import Assessment, FindingRecord
 from vendorcheck.models.base import UTCDateTime, enum_type, utcnow
 
@@ -38,6 +38,7 @@ class RemediationAction(enum.StrEnum):
     ACCEPTED = "accepted"
     SENT_BACK = "sent_back"
     WAIVED = "waived"
+    WAIVER_EXPIRED = "waiver_expired"
 
 
 class RemediationRequest(db.Model):
@@ -59,10 +60,18 @@ class RemediationRequest(db.Model):
         ForeignKey("user_account.id", ondelete="SET NULL"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # who follows it up on each side: a buyer member, and one of the contacts it was sent to
+    # (none: every contact)
+    buyer_owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    vendor_owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact.id", ondelete="SET NULL"))
 
     assessment: Mapped[Assessment] = relationship()
     finding: Mapped[FindingRecord] = relationship()
-    requested_by: Mapped[User | None] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    buyer_owner: Mapped[User | None] = relationship(foreign_keys=[buyer_owner_id])
+    vendor_owner: Mapped[Contact | None] = relationship()
     events: Mapped[list[RemediationEvent]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="RemediationEvent.id")
 

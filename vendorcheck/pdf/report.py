@@ -192,7 +192,7 @@ def build_report_context(
     findings = _findings(q, data, result, fmt)
     overall = data.score if data.score is not None else result.score
     tier = data.tier if data.tier is not None else result.tier
-    explained = [ExplainedFinding(f["title"], f["severity"], tuple(f["triggers"])) for f in findings]
+    explained = _explained(data, findings, fmt)
     return {
         "locale": fmt.locale,
         "draft": not data.decided,
@@ -240,6 +240,21 @@ def build_report_context(
         "answers_sha256": answers_sha256(data.answers),
         "verify_url": base_url.rstrip("/") + "/verify",
     }
+
+
+def _explained(data: ReportData, findings: Sequence[Mapping[str, Any]],
+               fmt: Formatter) -> list[ExplainedFinding]:
+    """Return the findings as the tier's explanation reads them: remediated ones (fix accepted,
+    no longer counted) with their day, waived ones (still counted) with the waiver's expiry."""
+    fixed = {str(o.get("target")): o.get("new_value") for o in data.overrides
+             if o.get("kind") == "finding_remediated"}
+    waivers = {str(r.get("finding_id")): r.get("waiver_expires") for r in data.remediations
+               if r.get("state") == "waived"}
+    return [ExplainedFinding(
+        f["title"], f["severity"], tuple(f["triggers"]),
+        remediated_on=fmt.date(fixed[f["id"]]) if f["id"] in fixed else "",
+        accepted_risk=f["state"] == "accepted_risk",
+        risk_until=fmt.date(waivers.get(f["id"]))) for f in findings]
 
 
 def _tier_label(q: Questionnaire, tier: str | None, fmt: Formatter) -> str:
@@ -317,6 +332,8 @@ def _remediations(requests: Sequence[Mapping[str, Any]], fmt: Formatter) -> list
         "state": str(r.get("state") or "requested"),
         "due_date": fmt.date(r.get("due_date")),
         "waiver_expires": fmt.date(r.get("waiver_expires")),
+        "buyer_owner": str(r.get("buyer_owner") or ""),
+        "vendor_owner": str(r.get("vendor_owner") or ""),
         "events": [{
             "action": str(e.get("action") or ""), "side": str(e.get("side") or ""),
             "by": str(e.get("by") or ""), "at": fmt.datetime(e.get("at")),

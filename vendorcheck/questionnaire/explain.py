@@ -267,6 +267,9 @@ class ExplainedFinding:
     title: str
     severity: str
     triggers: tuple[dict[str, Any], ...] = ()
+    remediated_on: str = ""        # the day (in words) the buyer accepted its fix: it counts no more
+    accepted_risk: bool = False    # waived: the buyer accepted the risk, which still counts
+    risk_until: str = ""           # the waiver's expiry (in words), if any
 
 
 def explain_verdict(q: Questionnaire, verdict: Any, findings: Sequence[ExplainedFinding],
@@ -276,14 +279,19 @@ def explain_verdict(q: Questionnaire, verdict: Any, findings: Sequence[Explained
     `reason` is finding (with the findings of the worst severity), rule (with the parts of the tier
     rule that held), incomplete (with how many required answers are missing), not_assessed, or none.
     `capped` holds the score shown and the score the answers alone give, when the tier lowered it.
+    `remediated` lists the findings whose fix was accepted (they no longer count), `accepted_risks`
+    the waived ones (they still count).
     """
     context = verdict.context
+    counted = [f for f in findings if not f.remediated_on]
     out: dict[str, Any] = {"reason": verdict.reason, "tier": verdict.tier, "severity": verdict.severity,
                            "findings": [], "rule": [], "capped": None,
+                           "remediated": [f for f in findings if f.remediated_on],
+                           "accepted_risks": [f for f in counted if f.accepted_risk],
                            "completeness": round((context.completeness if context else 0) * 100),
                            "needed": round(max(q.assessed_from, 0.01) * 100)}
     if verdict.reason == "finding":
-        out["findings"] = [f for f in findings if f.severity == verdict.severity]
+        out["findings"] = [f for f in counted if f.severity == verdict.severity]
     elif verdict.reason == "rule" and verdict.rule is not None and context is not None:
         labels = {c.id: c.label.get(locale) for c in q.categories}
         out["rule"] = [_with_label(part, labels) for part in tier_rule_reasons(verdict.rule, context)]

@@ -7,7 +7,7 @@ computed value is always kept and the effective one is derived from it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -31,6 +31,8 @@ from vendorcheck.questionnaire.scoring import (
 
 ITEM_POINTS = "item_points"
 FINDING_SEVERITY = "finding_severity"
+# The buyer accepted the vendor's fix of a finding (new value: the day, ISO): it no longer counts.
+FINDING_REMEDIATED = "finding_remediated"
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
@@ -55,11 +57,12 @@ class ReviewedResult:
     item_points: dict[str, float]          # item id → effective points (overridden only)
     severities: dict[str, str]             # finding id → effective severity (overridden only)
     verdict: Verdict                       # why this tier, and the score before any cap
+    remediated: dict[str, date] = field(default_factory=dict)  # finding id → day its fix was accepted
 
     @property
     def is_overridden(self) -> bool:
-        """Tell whether any override changes the result."""
-        return bool(self.item_points or self.severities)
+        """Tell whether any override (points, severity, an accepted fix) changes the result."""
+        return bool(self.item_points or self.severities or self.remediated)
 
     def severity_of(self, finding_id: str, computed: str) -> str:
         """Return a finding's effective severity."""
@@ -76,6 +79,18 @@ def latest_overrides(overrides: Iterable[OverrideValue]) -> tuple[dict[str, floa
         elif o.kind == FINDING_SEVERITY and o.new_value in SEVERITIES:
             severities[o.target] = o.new_value
     return points, severities
+
+
+def remediated_findings(overrides: Iterable[OverrideValue]) -> dict[str, date]:
+    """Return the findings whose fix the buyer accepted, with the day it was accepted."""
+    out: dict[str, date] = {}
+    for o in overrides:
+        if o.kind == FINDING_REMEDIATED:
+            try:
+                out[o.target] = date.fromisoformat(o.new_value)
+            except ValueError:
+                continue  # a malformed day: the finding keeps counting (fail closed)
+    return out
 
 
 def _apply_points(items: list[ItemScore], points: Mapping[str, float]) -> list[ItemScore]:
@@ -96,24 +111,30 @@ def reviewed_result(q: Questionnaire, answers: Mapping[str, Any],
     """Score the answers, then apply overrides and re-derive categories, total and tier.
 
     `extra_severities` are the severities of findings added by hand; they count for the tier
-    (a critical manual finding forces the worst tier, like a computed one).
+    (a critical manual finding forces the worst tier, like a computed one); the caller leaves out
+    the remediated ones. A `finding_remediated` override takes a raised finding out of the counts.
     """
     computed = score(q, answers, today=today)
+    overrides = list(overrides)
     points, severities = latest_overrides(overrides)
+    remediated = remediated_findings(overrides)
     extra = list(extra_severities)
-    if not points and not severities and not extra:
+    if not points and not severities and not extra and not remediated:
         return ReviewedResult(computed, computed.score, computed.tier, computed.categories,
                               {i.item_id: i for i in computed.items}, {}, {}, computed.verdict)
     items = _apply_points(computed.items, points)
     cats = category_scores(q, items)
-    effective = [severities.get(f.id, f.severity) for f in computed.findings]
+    # a remediated finding no longer counts toward the tier (nor its cap on the score); a waived
+    # one (an accepted risk) still does: accepting a risk does not remove it
+    effective = [severities.get(f.id, f.severity) for f in computed.findings
+                 if f.id not in remediated]
     counts = severity_counts([*effective, *extra])
     env = make_env(q, today)
     evaluate_visibility(q, answers, env=env)
     context = TierContext(overall(q, cats), {c.id: c.score for c in cats}, counts, computed.completeness)
     verdict = decide(q, env, context)
     return ReviewedResult(computed, verdict.score, verdict.tier, cats, {i.item_id: i for i in items},
-                          points, severities, verdict)
+                          points, severities, verdict, remediated)
 
 
 # --- re-assessment ------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 `queue_mail` composes the assessment's own e-mails (sent, submitted, reminder, overdue) for one address;
 `notify_recipients` the review's e-mails to every contact it was sent to (clarification asked, assessment
-reopened, decision, remediation requested or reviewed).
+reopened or cancelled, decision, remediation requested or reviewed).
 """
 
 from __future__ import annotations
@@ -26,12 +26,19 @@ SUBJECTS = {
     "assessment_submitted": lambda c: _("%(vendor)s submitted its answers", vendor=c["vendor"]),
     "assessment_reminder": lambda c: _("Reminder: questionnaire for %(buyer)s", buyer=c["buyer"]),
     "assessment_overdue": lambda c: _("Overdue: questionnaire for %(buyer)s", buyer=c["buyer"]),
+    "assessment_reminder_manual": lambda c: _("%(buyer)s reminds you of its questionnaire",
+                                              buyer=c["buyer"]),
     "evidence_expiring": lambda c: _("A document for %(buyer)s expires in %(days)d days",
                                      buyer=c["buyer"], days=c["days"]),
     "answer_link_code": lambda c: _("Your code to answer the questionnaire of %(buyer)s",
                                     buyer=c["buyer"]),
     "remediation_responded": lambda c: _("%(vendor)s answered a remediation request",
                                          vendor=c["vendor"]),
+    "remediation_reminder": lambda c: (
+        _("Overdue: a finding to fix for %(buyer)s", buyer=c["buyer"]) if c["overdue"]
+        else _("Reminder: a finding to fix for %(buyer)s", buyer=c["buyer"])),
+    "remediation_waiver_expired": lambda c: _("A risk acceptance expired: the finding is open "
+                                              "again"),
 }
 
 
@@ -75,6 +82,8 @@ def _subjects() -> dict[str, Any]:
         "review_decision": lambda c: _("%(buyer)s has reviewed your answers", buyer=c["buyer"]),
         "review_reopened": lambda c: _("%(buyer)s reopened the questionnaire for changes",
                                        buyer=c["buyer"]),
+        "assessment_cancelled": lambda c: _("%(buyer)s cancelled its questionnaire",
+                                            buyer=c["buyer"]),
         "remediation_requested": lambda c: _("%(buyer)s asks you to fix a finding",
                                              buyer=c["buyer"]),
         "remediation_reviewed": lambda c: _("%(buyer)s reviewed your remediation",

@@ -1,14 +1,17 @@
 """Daily reminders: 7 and 1 days before the due date, 1 day after; expire after 30 days overdue.
 
 The same run asks vendors for renewed documents 30 and 7 days before an evidence file expires
-(services/expiry.py), and a reminder to a contact who answers by link carries a new link.
+(services/expiry.py), reminds the vendor of remediation requests before their due date and once
+overdue, and reopens the findings whose waiver expired (services/remediation.py); a reminder to a
+contact who answers by link carries a new link.
 
 Each reminder is sent once: the outbox row (template `assessment_reminder_<when>`, ref assessment)
 is the record that it went out. Run `vendorcheck reminders send` daily (cron), or, with Redis,
 `vendorcheck reminders schedule` once: an RQ job runs every day at `REMINDERS_AT` (UTC) and
 schedules the next day's run before it sends anything, so one failed day never stops the chain.
 The same daily job brings into force the proposed DPA sub-processor changes that are due
-(`vendorcheck dpa apply-changes` does it from cron).
+(`vendorcheck dpa apply-changes` does it from cron). A buyer may also remind the contacts at once
+(`remind_now`, the API's `POST /assessments/{id}/remind`), at most once a day per assessment.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ from typing import Any
 
 import click
 from flask import current_app, has_request_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
 from vendorcheck.models import OutboxMessage, User, utcnow
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
-from vendorcheck.services import answer_links, expiry
+from vendorcheck.services import answer_links, expiry, remediation
+from vendorcheck.services.errors import DomainError
 from vendorcheck.services.notify import queue_mail
 
 S = AssessmentStatus
@@ -34,8 +39,21 @@ OPEN = (S.SENT, S.IN_PROGRESS)
 SCHEDULE = {7: ("before_7", "assessment_reminder"), 1: ("before_1", "assessment_reminder"),
             -1: ("overdue_1", "assessment_overdue")}
 EXPIRE_AFTER = 30
+MANUAL = "assessment_reminder_manual"  # the template, and the outbox kind of a buyer's reminder
+MANUAL_GAP = timedelta(hours=24)  # the contacts get at most one buyer's reminder a day
 QUEUE = "reminders"
 log = logging.getLogger(__name__)
+
+
+class NothingToRemind(DomainError):
+    status = 409
+    default = _l("Only an assessment the vendor is still answering (sent or in progress) can be "
+                 "reminded.")
+
+
+class RemindedRecently(DomainError):
+    status = 409
+    default = _l("A reminder was sent less than a day ago; the contacts get at most one a day.")
 
 
 def _already_sent(assessment: Assessment, kind: str) -> bool:
@@ -63,6 +81,26 @@ def _remind(assessment: Assessment, kind: str, template: str, days: int) -> list
                               context=context, org_id=assessment.buyer_org_id,
                               ref=("assessment", assessment.id), kind=f"assessment_{kind}"))
     return out
+
+
+def remind_now(assessment: Assessment, *, by: User) -> int:
+    """Send the contacts a reminder now (a buyer's request); return how many were e-mailed."""
+    if assessment.status not in OPEN:
+        raise NothingToRemind()
+    if not assessment.recipients:
+        raise NothingToRemind(_l("This assessment was sent to no contact: there is nobody to remind."))
+    since = utcnow() - MANUAL_GAP
+    if db.session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.template == MANUAL, OutboxMessage.ref_type == "assessment",
+            OutboxMessage.ref_id == assessment.id, OutboxMessage.created_at > since).limit(1)):
+        raise RemindedRecently()
+    days = (assessment.due_date - date.today()).days if assessment.due_date else 0
+    messages = _remind(assessment, "reminder_manual", MANUAL, days)
+    audit.record("assessment_reminded", by=by, org=assessment.buyer_org_id, obj=assessment,
+                 details={"recipients": len(messages)})
+    db.session.commit()
+    mail.dispatch(messages)
+    return len(messages)
 
 
 def _step(days: int) -> int | None:
@@ -106,6 +144,12 @@ def send_reminders(today: date | None = None) -> dict[str, int]:
     renewals = expiry.queue_expiry_reminders(today)  # documents about to expire: ask for new ones
     counts["renewals"] = len(renewals)
     messages += renewals
+    # remediation requests: waivers that expired reopen their finding; then the due dates
+    expired_waivers = remediation.expire_waivers(today)
+    remediation_reminders = remediation.queue_due_reminders(today)
+    counts["waivers_expired"] = len({m.ref_id for m in expired_waivers})
+    counts["remediation_reminders"] = len({m.ref_id for m in remediation_reminders})
+    messages += expired_waivers + remediation_reminders
     db.session.commit()
     mail.dispatch(messages)
     return counts

@@ -146,6 +146,7 @@ def _remediations(assessment: Assessment) -> list[dict[str, Any]]:
     return [{
         "finding_id": r.finding.finding_id, "title": r.finding.title, "severity": r.finding.severity,
         "state": r.state.value, "due_date": r.due_date, "waiver_expires": r.waiver_expires,
+        "buyer_owner": _name(r.buyer_owner), "vendor_owner": r.vendor_owner.name if r.vendor_owner else "",
         "events": [{"action": e.action.value, "side": e.side, "by": _name(e.by), "at": e.at,
                     "text": e.text, "file_name": e.file_name, "sha256": e.sha256}
                    for e in r.events],

@@ -1,4 +1,5 @@
-"""The buyer's review: clarifications, evidence, overrides, findings, reopening, decision, re-assessment.
+"""The buyer's review: clarifications, evidence, overrides, findings, reopening, decision, cancelling,
+re-assessment.
 
 Each service takes the acting user (`by=`), raises a domain exception, writes one audit entry and
 commits once. E-mails to the vendor's contacts are queued in the same transaction.
@@ -38,7 +39,7 @@ from vendorcheck.questionnaire.reviewed import (
     ReviewedResult,
     carried_answers,
 )
-from vendorcheck.services import notify, webhooks
+from vendorcheck.services import notify, remediation, webhooks
 from vendorcheck.services.assessments import (
     STILL_OPEN,
     create_sent_assessment,
@@ -307,10 +308,81 @@ def reopen_assessment(assessment: Assessment, *, by: User) -> Assessment:
     return assessment
 
 
+def shareable_findings(assessment: Assessment) -> list[FindingRecord]:
+    """Return the open findings (raised by the answers or added by hand) the buyer may send to the
+    vendor as remediation requests when deciding, the worst first."""
+    raised = {f.id for f in result_of(assessment).computed.findings}
+    found = [f for f in assessment.findings if f.state in STILL_OPEN
+             and (f.source == "manual" or f.finding_id in raised)]
+    found.sort(key=lambda f: (SEVERITIES.index(f.severity) if f.severity in SEVERITIES
+                              else len(SEVERITIES), f.finding_id))
+    return found
+
+
+@dataclass(frozen=True)
+class SharedFinding:
+    """A finding the buyer sends to the vendor with the decision: its due date and note."""
+
+    finding_id: str
+    due_date: date | None = None
+    note: str = ""
+
+
+# Until it is decided, the buyer may withdraw an assessment it sent.
+CANCELLABLE = frozenset({S.SENT, S.IN_PROGRESS, S.SUBMITTED, S.IN_REVIEW, S.CLARIFICATION_REQUESTED})
+
+
+def cancel_assessment(assessment: Assessment, reason: str | None, *, by: User) -> Assessment:
+    """Withdraw a sent, undecided assessment with a reason; the vendor's contacts are told why."""
+    if assessment.status not in CANCELLABLE:
+        raise InvalidTransition(_l("Only an assessment that is not decided, expired or cancelled yet "
+                                   "can be cancelled."))
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationFailed(_l("Give the reason for cancelling; the vendor's contacts receive it."))
+    if len(text) > MAX_COMMENT:
+        raise ValidationFailed(_l("The reason is too long (at most %(n)d characters).", n=MAX_COMMENT))
+    previous = assessment.status
+    assessment.status, assessment.cancelled_at, assessment.cancel_reason = S.CANCELLED, utcnow(), text
+    _record("assessment_cancelled", assessment, by, reason=text, previous_status=previous.value)
+    messages = notify.notify_recipients(assessment, "assessment_cancelled", reason=text)
+    db.session.commit()
+    mail.dispatch(messages)
+    return assessment
+
+
 def decide_assessment(assessment: Assessment, decision: Decision, comment: str | None, *,
-                      next_review_date: date, by: User, reason: str | None = None) -> Assessment:
+                      next_review_date: date, by: User, reason: str | None = None,
+                      shared: Sequence[SharedFinding] = (), buyer_owner_id: int | None = None,
+                      vendor_owner_id: int | None = None) -> Assessment:
     """Record the decision; conditions and rejections need a comment, and approving while
-    serious findings or clarifications are open needs a reason (kept in the audit trail)."""
+    serious findings or clarifications are open needs a reason (kept in the audit trail).
+
+    The findings in `shared` become remediation requests (each audited and e-mailed like one made
+    later on the review page) with the owners chosen: the buyer side defaults to the decider.
+    """
+    try:
+        messages = _decide(assessment, decision, comment, next_review_date=next_review_date,
+                           by=by, reason=reason)
+        hooks = webhooks.assessment_event(assessment, "assessment.decided")
+        for one in shared:
+            _request, mails, request_hooks = remediation.add_request(
+                assessment, one.finding_id, due_date=one.due_date, note=one.note, by=by,
+                buyer_owner_id=buyer_owner_id, vendor_owner_id=vendor_owner_id)
+            messages += mails
+            hooks += request_hooks
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()  # no half-recorded decision, no request without its decision
+        raise
+    mail.dispatch(messages)
+    webhooks.dispatch(hooks)
+    return assessment
+
+
+def _decide(assessment: Assessment, decision: Decision, comment: str | None, *,
+            next_review_date: date, by: User, reason: str | None) -> list[Any]:
+    """Check and record the decision (no commit); return its e-mails."""
     if assessment.status is S.CLARIFICATION_REQUESTED:
         raise InvalidTransition(_l("Wait for the vendor's answers to the open clarifications "
                                    "(or reopen the assessment) before deciding."))
@@ -326,13 +398,9 @@ def decide_assessment(assessment: Assessment, decision: Decision, comment: str |
     refresh_results(assessment)
     _record("assessment_decided", assessment, by, decision=decision.value,
             next_review_date=next_review_date.isoformat(), **_concern_details(concerns, risk_reason))
-    messages = notify.notify_recipients(assessment, "review_decision", decision=decision.value,
-                       comment=assessment.decision_comment or "", next_review=next_review_date)
-    hooks = webhooks.assessment_event(assessment, "assessment.decided")
-    db.session.commit()
-    mail.dispatch(messages)
-    webhooks.dispatch(hooks)
-    return assessment
+    return notify.notify_recipients(assessment, "review_decision", decision=decision.value,
+                                    comment=assessment.decision_comment or "",
+                                    next_review=next_review_date)
 
 
 def _risk_reason(text: str | None, *, needed: bool) -> str | None:

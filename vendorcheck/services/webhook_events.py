@@ -18,17 +18,17 @@ from vendorcheck.models import utcnow
 from vendorcheck.models.assessments import Assessment, FindingRecord
 from vendorcheck.models.dpa import DpaVersion
 from vendorcheck.models.dpa_changes import DpaChangeProposal
+from vendorcheck.models.remediation import RemediationRequest
 
 TEST_EVENT = "webhook.test"
 
-# Event type → what it means, as offered on the endpoint form. remediation.updated is reserved:
-# nothing emits it yet (remediation requests do not exist), endpoints may already subscribe.
+# Event type → what it means, as offered on the endpoint form.
 EVENTS: dict[str, Any] = {
     "assessment.sent": _l("An assessment was sent to a vendor"),
     "assessment.submitted": _l("A vendor submitted an assessment"),
     "assessment.decided": _l("A decision was recorded on an assessment"),
     "finding.changed": _l("A finding's state or due date changed"),
-    "remediation.updated": _l("A remediation request was updated (not sent yet)"),
+    "remediation.updated": _l("A remediation request was requested, answered or reviewed"),
     "dpa.published": _l("A DPA version was published"),
     "subprocessor.changed": _l("A change of sub-processors was proposed, withdrawn or applied"),
 }
@@ -88,6 +88,26 @@ def finding_data(assessment: Assessment, record: FindingRecord) -> dict[str, Any
         "state": record.state.value,
         "due_date": _iso(record.due_date),
         "url": _link("buyer.assessment", assessment_id=assessment.id),
+    }
+
+
+def remediation_data(request: RemediationRequest) -> dict[str, Any]:
+    """Return a remediation request after a step, as the buyer's endpoints receive it."""
+    assessment, last = request.assessment, request.events[-1] if request.events else None
+    return {
+        "remediation_id": request.id,
+        "assessment_id": assessment.id,
+        "vendor_id": assessment.vendor_id,
+        "finding_id": request.finding.finding_id,
+        "state": request.state.value,
+        "action": last.action.value if last else None,
+        "side": last.side if last else None,
+        "due_date": _iso(request.due_date),
+        "waiver_expires": _iso(request.waiver_expires),
+        "has_file": bool(last and last.storage_key),
+        "updated_at": _iso(request.updated_at),
+        "url": _link("buyer.assessment", assessment_id=assessment.id,
+                     _anchor=f"remediation-{request.id}"),
     }
 
 

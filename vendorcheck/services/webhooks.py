@@ -24,6 +24,7 @@ from vendorcheck.models import Organisation, User, utcnow
 from vendorcheck.models.assessments import Assessment, FindingRecord
 from vendorcheck.models.dpa import DpaVersion
 from vendorcheck.models.dpa_changes import DpaChangeProposal
+from vendorcheck.models.remediation import RemediationRequest
 from vendorcheck.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from vendorcheck.services import webhook_events as events
 from vendorcheck.services.errors import DomainError, ValidationFailed
@@ -92,6 +93,12 @@ def assessment_event(assessment: Assessment, event_type: str) -> list[WebhookDel
 def finding_event(assessment: Assessment, record: FindingRecord) -> list[WebhookDelivery]:
     """Emit `finding.changed` to the buyer's endpoints."""
     return emit(assessment.buyer_org_id, "finding.changed", events.finding_data(assessment, record))
+
+
+def remediation_event(request: RemediationRequest) -> list[WebhookDelivery]:
+    """Emit `remediation.updated` to the buyer's endpoints (after every step of a request)."""
+    return emit(request.assessment.buyer_org_id, "remediation.updated",
+                events.remediation_data(request))
 
 
 def _dpa_audience(vendor_org_id: int, profile_id: int) -> list[int]:

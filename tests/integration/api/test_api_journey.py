@@ -1,5 +1,6 @@
 """The API client journey, equal to the browser's: create a vendor, send, the vendor answers and
-submits through the API, the buyer reads the results; and the answer write's conflict rules."""
+submits through the API, the buyer reads the results, clarifies, decides, and the remediation loop;
+and the answer write's conflict rules."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Vendor
 
 
-def test_send_answer_submit_and_read_results(app, api, world):
+def _send(app, api, world) -> int:
+    """Create a vendor and a contact, send the test questionnaire through the API; return its id."""
     with app.app_context():
         install_questionnaire()
     listed = api("a.assessor", "GET", "/questionnaires", scope="read").get_json()["items"]
@@ -33,10 +35,14 @@ def test_send_answer_submit_and_read_results(app, api, world):
     assert sent.status_code == 201, sent.get_json()
     assessment_id = sent.get_json()["id"]
     assert sent.get_json()["status"] == "sent"
+    return assessment_id
 
+
+def _answer_and_submit(api, assessment_id: int, answers: dict[str, str]) -> None:
+    """The vendor finds the assessment, writes each answer and submits with the attestation."""
     inbox = api("a.vendor", "GET", "/vendor/assessments", scope="read").get_json()["items"]
     assert assessment_id in [a["id"] for a in inbox]
-    for item_id, value in COMPLETE.items():
+    for item_id, value in answers.items():
         saved = api("a.vendor", "PUT", f"/vendor/assessments/{assessment_id}/answers/{item_id}",
                     json={"value": value, "version": 0})
         assert saved.status_code == 200 and saved.get_json()["version"] == 1, saved.get_json()
@@ -44,11 +50,64 @@ def test_send_answer_submit_and_read_results(app, api, world):
                     json={"name": "Contact A", "role": "DPO", "statement": "Complete and true."})
     assert submitted.status_code == 200 and submitted.get_json()["status"] == "submitted"
 
+
+def test_send_answer_submit_and_read_results(app, api, world):
+    assessment_id = _send(app, api, world)
+    _answer_and_submit(api, assessment_id, COMPLETE)
+
     listed = api("a.legal", "GET", "/assessments?status=submitted", scope="read").get_json()["items"]
     assert [a["id"] for a in listed] == [assessment_id]
     result = api("a.legal", "GET", f"/assessments/{assessment_id}", scope="read").get_json()
     assert result["tier"] == "low" and result["score"] is not None and result["due_date"] == "2031-01-31"
     assert {a["item_id"]: a["value"] for a in result["answers"]} == COMPLETE
+
+
+def test_the_whole_review_journey_through_the_api(app, api, world):
+    """As tests/integration/test_review_journey.py in the browser, then the remediation loop:
+    send, answer, submit, clarify, decide with a remediation request, the vendor fixes, the buyer accepts."""
+    assessment_id = _send(app, api, world)
+    _answer_and_submit(api, assessment_id, {**COMPLETE, "has_dpa": "no"})
+    path = f"/assessments/{assessment_id}"
+    result = api("a.assessor", "GET", path, scope="read").get_json()
+    assert result["tier"] == "high" and [f["finding_id"] for f in result["findings"]] == ["no_dpa"]
+
+    # the buyer asks about an answer; the vendor replies, which puts the assessment back in review
+    asked = api("a.assessor", "POST", f"{path}/clarifications",
+                json={"item_id": "audits", "question": "Which audits, and how often?"})
+    assert asked.status_code == 201, asked.get_json()
+    vendor_path = f"/vendor{path}"
+    [question] = api("a.vendor", "GET", f"{vendor_path}/clarifications", scope="read").get_json()["items"]
+    assert question["question"] == "Which audits, and how often?"
+    replied = api("a.vendor", "POST", f"{vendor_path}/clarifications/{question['id']}/answer",
+                  json={"answer": "One on-site audit a year."})
+    assert replied.status_code == 200 and replied.get_json()["state"] == "answered"
+
+    # the decision: approving with the high finding open needs a reason, as on the web
+    before = api("a.assessor", "GET", f"{path}/decision", scope="read").get_json()
+    assert before["status"] == "in_review" and before["open_serious_findings"] == ["no_dpa"]
+    conditions = {"decision": "approved_with_conditions", "comment": "Sign the DPA within a month."}
+    assert api("a.assessor", "POST", f"{path}/decision", json=conditions).status_code == 422
+    decided = api("a.assessor", "POST", f"{path}/decision",
+                  json={**conditions, "reason": "The DPA is being signed."})
+    assert decided.status_code == 201 and decided.get_json()["decision"] == "approved_with_conditions"
+
+    # ... with the open finding sent to the vendor as a remediation request
+    requested = api("a.assessor", "POST", f"{path}/remediation",
+                    json={"finding_id": "no_dpa", "due_date": "2031-02-28", "note": "Send the signed DPA."})
+    assert requested.status_code == 201, requested.get_json()
+    request_id = requested.get_json()["id"]
+    [open_request] = api("a.vendor", "GET", f"{vendor_path}/remediation", scope="read").get_json()["items"]
+    assert open_request["id"] == request_id and open_request["note"] == "Send the signed DPA."
+    fixed = api("a.vendor", "POST", f"{vendor_path}/remediation/{request_id}/respond",
+                json={"kind": "fix", "text": "Signed on both sides, see the contract register."})
+    assert fixed.status_code == 200 and fixed.get_json()["state"] == "responded"
+    accepted = api("a.assessor", "POST", f"{path}/remediation/{request_id}/review",
+                   json={"outcome": "accept", "reason": "Checked the signed copy."})
+    assert accepted.status_code == 200 and accepted.get_json()["state"] == "accepted"
+
+    final = api("a.legal", "GET", path, scope="read").get_json()
+    assert final["status"] == "decided" and final["open_findings"] == 0
+    assert [(f["finding_id"], f["state"]) for f in final["findings"]] == [("no_dpa", "remediated")]
 
 
 def _sent(app, world):

@@ -86,3 +86,29 @@ def test_a_forged_or_foreign_cursor_answers_400(api):
     foreign = api("a.admin", "GET", f"/vendors?cursor={cursor}&sort=-id", scope="read")
     for response in (forged, foreign):
         assert response.status_code == 400 and response.get_json()["error"]["code"] == "bad_request"
+
+
+def test_invitations_are_listed_resent_and_revoked(app, api, world):
+    vendor_id, invitation_id = world["a"].vendor.id, world["a"].vendor_invitation.id
+    path = f"/vendors/{vendor_id}/invitations"
+    listed = api("a.legal", "GET", path, scope="read")
+    assert listed.status_code == 200 and invitation_id in [i["id"] for i in listed.get_json()["items"]]
+
+    resent = api("a.assessor", "POST", f"{path}/{invitation_id}/resend")
+    revoked = api("a.assessor", "POST", f"{path}/{invitation_id}/revoke")
+    closed = api("a.assessor", "POST", f"{path}/{invitation_id}/resend")
+
+    assert resent.status_code == 200 and resent.get_json()["state"] == "pending"
+    assert revoked.status_code == 200 and revoked.get_json()["state"] == "revoked"
+    assert closed.status_code == 409 and closed.get_json()["error"]["code"] == "conflict"
+    assert api("a.legal", "POST", f"{path}/{invitation_id}/revoke").status_code == 403
+    assert api("a.assessor", "POST", f"{path}/{invitation_id}/revoke", scope="read").status_code == 403
+    b_path = f"/vendors/{world['b'].vendor.id}/invitations/{world['b'].vendor_invitation.id}"
+    assert api("a.assessor", "POST", f"{b_path}/revoke").status_code == 404
+    # Another vendor's invitation under this vendor's path is not found either.
+    assert api("b.admin", "POST", f"/vendors/{world['b'].vendor.id}/invitations/{invitation_id}/revoke"
+               ).status_code == 404
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.in_(
+            ["invitation_resent", "invitation_revoked"])).order_by(AuditEntry.id)).all()
+        assert actions == ["invitation_resent", "invitation_revoked"]

@@ -150,4 +150,5 @@ def _needs_dpa_world(request: pytest.FixtureRequest) -> bool:
     callspec = getattr(request.node, "callspec", None)
     endpoint = callspec.params.get("endpoint") if callspec is not None else None
     name = str(endpoint)
-    return endpoint is None or name.startswith("dpa.") or ".dpa_" in name or ".kit_" in name
+    return (endpoint is None or name.startswith(("dpa.", "api_dpa.")) or ".dpa_" in name
+            or ".kit_" in name)

@@ -301,6 +301,12 @@ MATRIX: dict[str, Route] = {
     "buyer.reopen": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/reopen",
                            {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {},
                            target="a.buyer", ok={"POST": frozenset({409})}),
+    "buyer.remind": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/remind",
+                           {"POST": BUYER_EDIT}, data=lambda w, a: {}, target="a.buyer",
+                           ok={"POST": frozenset({409})}),  # the world's assessment has no contact
+    "buyer.cancel": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/cancel",
+                           {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {"reason": "Stopped"},
+                           target="a.buyer"),
     "buyer.decide": Route(lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/decide",
                            {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {},
                            target="a.buyer", ok={"POST": frozenset({422})}),
@@ -582,6 +588,14 @@ API_MATRIX: dict[str, Route] = {
         lambda w: f"/api/v1/vendors/{w['a'].vendor.id}/contacts", {"GET": BUYER_ALL, "POST": BUYER_EDIT},
         {"GET": "read", "POST": "write"}, data=lambda w, a: {"name": "New", "email": "new@vendor.example"},
         target="a.buyer", ok={"POST": frozenset({201})}),
+    "api_vendors.InvitationsView": _api(lambda w: f"/api/v1/vendors/{w['a'].vendor.id}/invitations",
+                                        {"GET": BUYER_ALL}, target="a.buyer"),
+    "api_vendors.ResendInvitationView": _api(
+        lambda w: f"/api/v1/vendors/{w['a'].vendor.id}/invitations/{w['a'].vendor_invitation.id}/resend",
+        {"POST": BUYER_EDIT}, "write", target="a.buyer"),
+    "api_vendors.RevokeInvitationView": _api(
+        lambda w: f"/api/v1/vendors/{w['a'].vendor.id}/invitations/{w['a'].vendor_invitation.id}/revoke",
+        {"POST": BUYER_EDIT}, "write", target="a.buyer"),
     "api_questionnaires.QuestionnairesView": _api(lambda w: "/api/v1/questionnaires", {"GET": BUYER_ALL}),
     "api_questionnaires.QuestionnaireView": _api(
         lambda w: "/api/v1" + _questionnaire_path(w), {"GET": BUYER_ALL}, ok={"GET": frozenset({200, 404})}),
@@ -609,6 +623,94 @@ API_MATRIX: dict[str, Route] = {
         lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/submit", {"POST": VENDOR}, "write",
         data=lambda w, a: {"name": "Contact A", "role": "DPO", "statement": "True and complete"},
         target="a.vendor", ok={"POST": frozenset({200, 422})}),
+    # An assessment's life through the API (the world's assessment is still with the vendor: decisions and
+    # new clarifications answer 409; its remediation request waits for the vendor).
+    "api_lifecycle.RemindView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remind", {"POST": BUYER_EDIT}, "write",
+        data=lambda w, a: {}, target="a.buyer", ok={"POST": frozenset({409})}),  # sent to no contact
+    "api_lifecycle.CancelView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/cancel", {"POST": BUYER_EDIT}, "write",
+        data=lambda w, a: {"reason": "Project stopped"}, target="a.buyer", ok={"POST": frozenset({200})}),
+    "api_lifecycle.DecisionView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/decision", {"GET": BUYER_ALL, "POST": BUYER_EDIT},
+        {"GET": "read", "POST": "write"}, data=lambda w, a: {"decision": "approved"}, target="a.buyer",
+        ok={"POST": frozenset({409})}),
+    "api_lifecycle.ClarificationsView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/clarifications",
+        {"GET": BUYER_ALL, "POST": BUYER_EDIT}, {"GET": "read", "POST": "write"},
+        data=lambda w, a: {"item_id": "has_dpa", "question": "Which DPA?"}, target="a.buyer",
+        ok={"POST": frozenset({409})}),
+    "api_lifecycle.RemediationsView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remediation",
+        {"GET": BUYER_ALL, "POST": BUYER_EDIT}, {"GET": "read", "POST": "write"},
+        data=lambda w, a: {"finding_id": "no_dpa"}, target="a.buyer", ok={"POST": frozenset({409})}),
+    "api_lifecycle.RemediationView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remediation/{w.extra.get('remediation_a', 0)}",
+        {"GET": BUYER_ALL}, target="a.buyer"),
+    "api_lifecycle.RemediationReviewView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/remediation/{w.extra.get('remediation_a', 0)}"
+                  "/review", {"POST": BUYER_EDIT}, "write",
+        data=lambda w, a: {"outcome": "accept", "reason": "Checked"}, target="a.buyer",
+        ok={"POST": frozenset({409})}),
+    "api_answering.VendorClarificationsView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/clarifications", {"GET": VENDOR},
+        target="a.vendor"),
+    "api_answering.ClarificationAnswerView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/clarifications/"
+                  f"{w.extra.get('clarification_a', 0)}/answer", {"POST": VENDOR}, "write",
+        data=lambda w, a: {"answer": "Signed in 2024."}, target="a.vendor"),
+    "api_answering.VendorRemediationsView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/remediation", {"GET": VENDOR},
+        target="a.vendor"),
+    "api_answering.RemediationResponseView": _api(
+        lambda w: f"/api/v1/vendor/assessments/{_assessment_a(w)}/remediation/"
+                  f"{w.extra.get('remediation_a', 0)}/respond", {"POST": VENDOR}, "write",
+        data=lambda w, a: {"kind": "fix", "text": "MFA is on."}, target="a.vendor"),
+    # Reports and packs: the same rules as the web downloads (every buyer member); requesting a pack
+    # writes, so it needs a write token. The world's packs are finished: a retry answers 409.
+    "api_reports.ReportView": _api(
+        lambda w: f"/api/v1/assessments/{_assessment_a(w)}/report?locale=fr", {"GET": BUYER_ALL},
+        target="a.buyer", ok={"GET": frozenset({200, 409})}),
+    "api_reports.PacksView": _api(
+        lambda w: "/api/v1/packs", {"POST": BUYER_ALL}, "write",
+        data=lambda w, a: {"assessment_id": _assessment_a(w), "locale": "fr"}, target="a.buyer",
+        ok={"POST": frozenset({202})}),
+    "api_reports.PackView": _api(lambda w: f"/api/v1/packs/{w.extra.get('pack_a', 0)}",
+                                 {"GET": BUYER_ALL}, target="a.buyer"),
+    "api_reports.PackDownloadView": _api(lambda w: f"/api/v1/packs/{w.extra.get('pack_a', 0)}/download",
+                                         {"GET": BUYER_ALL}, target="a.buyer"),
+    "api_reports.PackRetryView": _api(
+        lambda w: f"/api/v1/packs/{w.extra.get('pack_a', 0)}/retry", {"POST": BUYER_ALL}, "write",
+        target="a.buyer", ok={"POST": frozenset({409})}),
+    "api_exports.RegisterExportView": _api(lambda w: "/api/v1/exports/vendors?format=xlsx",
+                                           {"GET": BUYER_ALL}),
+    "api_exports.AssessmentExportView": _api(
+        lambda w: f"/api/v1/exports/assessments/{_assessment_a(w)}?format=csv&sheet=findings",
+        {"GET": BUYER_ALL}, target="a.buyer", ok={"GET": frozenset({200, 409})}),
+    # A vendor organisation's own DPA: vendor B has published none (404 for one version).
+    "api_dpa.VersionsView": _api(lambda w: "/api/v1/dpa/versions", {"GET": VENDOR}),
+    "api_dpa.VersionView": _api(lambda w: "/api/v1/dpa/versions/1", {"GET": VENDOR},
+                                ok={"GET": frozenset({200, 404})}),
+    "api_dpa.SubprocessorsView": _api(lambda w: "/api/v1/dpa/subprocessors", {"GET": VENDOR},
+                                      ok={"GET": frozenset({200, 404})}),
+    # Webhooks: administrators with an admin token; the world's endpoint and the one a POST names point
+    # at a documentation address, refused before any connection (422 for a new endpoint).
+    "api_webhooks.EndpointsView": _api(
+        lambda w: "/api/v1/webhooks", {"GET": ADMINS, "POST": ADMINS}, "admin",
+        data=lambda w, a: {"url": "https://203.0.113.10/hook", "events": ["assessment.sent"]},
+        ok={"POST": frozenset({422})}),
+    "api_webhooks.EndpointView": _api(
+        lambda w: f"/api/v1/webhooks/{w.extra.get('webhook_a', 0)}",
+        {"GET": ADMINS, "PATCH": ADMINS, "DELETE": ADMINS}, "admin",
+        data=lambda w, a: {"enabled": False}, target="a.buyer",
+        ok={"PATCH": frozenset({412}), "DELETE": frozenset({204})}),
+    "api_webhooks.DeliveriesView": _api(
+        lambda w: f"/api/v1/webhooks/{w.extra.get('webhook_a', 0)}/deliveries", {"GET": ADMINS}, "admin",
+        target="a.buyer"),
+    "api_webhooks.ReplayView": _api(
+        lambda w: (f"/api/v1/webhooks/{w.extra.get('webhook_a', 0)}/deliveries/"
+                   f"{w.extra.get('webhook_delivery_a', 0)}/replay"), {"POST": ADMINS}, "admin",
+        target="a.buyer", ok={"POST": frozenset({201})}),
 }
 MATRIX.update(API_MATRIX)
 

@@ -129,3 +129,46 @@ def test_embedded_test_can_expect_not_assessed(make_q: Callable[..., Questionnai
 """)
     problems = run_embedded_tests(make_q(text))
     assert [p.message for p in problems] == ["test 'wrong': expected a score, got None"]
+
+
+# --- accepted fixes and waivers (docs/remediation.md) ------------------------------------------------
+
+
+def test_a_remediated_finding_no_longer_counts_and_lifts_the_cap(floored: Questionnaire) -> None:
+    from vendorcheck.questionnaire.reviewed import (
+        FINDING_REMEDIATED,
+        OverrideValue,
+        reviewed_result,
+    )
+
+    answers = validate_answers(floored, {**FULL, "has_dpa": "no"}).answers
+    day = date(2026, 12, 4)
+    before = reviewed_result(floored, answers, today=day)
+    assert (before.tier, before.score, before.verdict.reason) == ("high", 59.9, "finding")
+    fixed = reviewed_result(floored, answers, [OverrideValue(FINDING_REMEDIATED, "no_dpa",
+                                                             "2026-12-05")], today=day)
+    # the answers are unchanged (66.7 by points): only the finding's cap on the score is gone
+    assert fixed.tier == "medium" and fixed.score == 66.7 and fixed.verdict.reason == "rule"
+    assert fixed.remediated == {"no_dpa": date(2026, 12, 5)}
+    assert fixed.computed.findings[0].id == "no_dpa"  # still raised by the answers, kept beside it
+    # a malformed day is ignored: the finding keeps counting (fail closed)
+    broken = reviewed_result(floored, answers, [OverrideValue(FINDING_REMEDIATED, "no_dpa", "soon")],
+                             today=day)
+    assert broken.tier == "high"
+
+
+def test_the_explanation_names_remediated_and_accepted_risk_findings() -> None:
+    from types import SimpleNamespace
+
+    from vendorcheck.questionnaire.explain import ExplainedFinding, explain_verdict
+
+    q = SimpleNamespace(assessed_from=0.5, categories=[])
+    verdict = SimpleNamespace(reason="finding", tier="high", severity="high", context=None,
+                              rule=None, is_capped=False)
+    findings = [ExplainedFinding("Fixed", "high", remediated_on="5 Dec 2026"),
+                ExplainedFinding("Waived", "high", accepted_risk=True, risk_until="1 Mar 2027"),
+                ExplainedFinding("Open", "high")]
+    out = explain_verdict(q, verdict, findings, "en")  # type: ignore[arg-type]
+    assert [f.title for f in out["findings"]] == ["Waived", "Open"]  # what still sets the tier
+    assert [f.title for f in out["remediated"]] == ["Fixed"]
+    assert [f.title for f in out["accepted_risks"]] == ["Waived"]

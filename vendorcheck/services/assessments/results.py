@@ -24,7 +24,12 @@ from vendorcheck.extensions import db
 from vendorcheck.models.assessments import Assessment, AssessmentStatus, FindingRecord, FindingState
 from vendorcheck.questionnaire import Questionnaire
 from vendorcheck.questionnaire.evaluate import evaluate_visibility, make_env
-from vendorcheck.questionnaire.reviewed import OverrideValue, ReviewedResult, reviewed_result
+from vendorcheck.questionnaire.reviewed import (
+    OverrideValue,
+    ReviewedResult,
+    remediated_findings,
+    reviewed_result,
+)
 from vendorcheck.questionnaire.scoring import ScoreResult, completeness
 from vendorcheck.services.assessments.reading import (
     answers_of,
@@ -42,10 +47,13 @@ log = logging.getLogger(__name__)
 
 
 def reviewed_of(assessment: Assessment, q: Questionnaire | None = None) -> ReviewedResult:
-    """Score the pinned version and apply the reviewer's overrides and manual findings."""
+    """Score the pinned version and apply the reviewer's overrides, manual findings and accepted
+    fixes (a remediated finding no longer counts toward the tier)."""
     q = q or questionnaire_of(assessment)
     overrides = [OverrideValue(o.kind, o.target, o.new_value) for o in assessment.overrides]
-    manual = [f.severity for f in assessment.findings if f.source == "manual"]
+    fixed = remediated_findings(overrides)  # a manual finding whose fix was accepted counts no more
+    manual = [f.severity for f in assessment.findings
+              if f.source == "manual" and f.finding_id not in fixed]
     return reviewed_result(q, answers_of(assessment), overrides, extra_severities=manual)
 
 

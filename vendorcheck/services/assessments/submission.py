@@ -123,6 +123,8 @@ def _notify_buyer(assessment: Assessment) -> list[OutboxMessage]:
 def answer_clarification(clarification: Clarification, text: str, *, by: Actor) -> Clarification:
     """Answer a buyer's clarification; the last answer puts the assessment back in review."""
     assessment = clarification.assessment
+    if assessment.status in (S.CANCELLED, S.EXPIRED):
+        raise NotEditable(_l("This assessment can no longer be changed."))
     if clarification.state is not ClarificationState.OPEN:
         raise NotEditable(_l("This clarification is already answered."))
     try:
