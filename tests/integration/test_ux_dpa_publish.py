@@ -144,6 +144,7 @@ def test_pdf_preview_is_the_drafts_pdf_marked_and_changes_nothing(app, client, w
             assert "preview" in response.headers["Content-Disposition"]
             text = _pdf_text(response.data)
             assert mark in text and "OVH" in text
+            assert ("Not published yet" if locale == "en" else "Pas encore publiée") in text
     assert fingerprint() == before, "a preview stores nothing"
     with app.app_context():
         assert _versions() == 0 and db.session.scalar(select(func.count(DpaPdf.id))) == 0
@@ -159,6 +160,7 @@ def test_pdf_preview_is_linked_before_publishing_and_refuses_bad_input(app, clie
     assert "/vendor/dpa/preview.pdf?kind=own_words" in page
     preview = client.get("/vendor/dpa/preview/public?lang=en").get_data(as_text=True)
     assert "/vendor/dpa/preview.pdf?kind=scc_reference&amp;locale=fr" in preview
+    assert "Not published yet (preview)" in preview  # no publication date is made up
     assert client.get("/vendor/dpa/preview.pdf?kind=nonsense").status_code == 400
     assert client.get("/vendor/dpa/preview.pdf?locale=de").status_code == 400
 
