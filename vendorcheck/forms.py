@@ -86,7 +86,8 @@ def timezone_field() -> SelectField:
                        "browser you are using."),
         render_kw={"data-searchable": "zones",
                    "data-search-label": _l("Search time zones (a city or region)"),
-                   "data-search-count": _l("{n} matching time zones")})
+                   "data-search-count": _l("{n} matching time zones"),
+                   "data-search-count-one": _l("{n} matching time zone")})
 
 
 def country_field(label: Any = None) -> StringField:

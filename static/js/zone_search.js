@@ -1,7 +1,7 @@
 // A search box over a long <select data-searchable> (the profile's time zones): typing hides the
-// options that do not match (case, accents, "_" and "/" ignored) and picks the first match when the
-// chosen one is hidden; the number of matches is said politely. Without JavaScript the plain select
-// still works (and typing on a focused select jumps to an option).
+// options that do not match (case, accents, "_" and "/" ignored) and picks the first match unless a
+// matching zone is already chosen ("Automatic" stays offered); the number of matches is said politely.
+// Without JavaScript the plain select still works (and typing on a focused select jumps to an option).
 (function () {
   "use strict";
 
@@ -39,10 +39,12 @@
           if (!first) { first = option; }
         }
       });
-      if (first && words.length && select.selectedOptions[0] && select.selectedOptions[0].hidden) {
-        first.selected = true;
+      var chosen = select.selectedOptions[0];
+      if (first && words.length && (!chosen || chosen === keep || chosen.hidden)) {
+        first.selected = true;  // typing a city means choosing it, unless a match is already chosen
       }
-      status.textContent = words.length ? select.dataset.searchCount.replace("{n}", String(shown)) : "";
+      var pattern = shown === 1 ? select.dataset.searchCountOne : select.dataset.searchCount;
+      status.textContent = words.length ? pattern.replace("{n}", String(shown)) : "";
     });
   }
 
