@@ -112,3 +112,18 @@ def test_a_form_without_the_zone_keeps_the_chosen_one(app, client, login_as, wor
     with app.app_context():
         stored = db.session.get(User, user.id)
         assert stored.timezone == "Asia/Tokyo" and stored.locale == "fr"
+
+
+def test_mail_queued_outside_a_request_uses_the_recipients_zone_too(app):
+    from vendorcheck import mail
+    from vendorcheck.models import utcnow
+
+    with app.app_context():  # a background job (reminders, expiry) has no request
+        user = make_user("job@example.com")
+        user.timezone = "America/Sao_Paulo"
+        db.session.commit()
+        message = mail.queue("new_device", to="Job@Example.com ", locale="en", context={
+            "name": "Job", "device": "Firefox", "ip": "", "when": utcnow(),
+            "sessions_link": "https://x.example/p", "reset_link": "https://x.example/r"})
+        assert "(São Paulo time)" in message.body_text
+        db.session.rollback()
