@@ -3,9 +3,10 @@
     .venv/bin/python scripts/screenshots.py OUTDIR
 
 Builds a throw-away app (SQLite in a temporary folder, the demo seed, one assessment sent to the first
-demo vendor), serves it on 127.0.0.1 on a free port, opens each page in headless Chromium
-(VENDORCHECK_E2E_CHROMIUM, default /usr/bin/chromium) as a visitor, the buyer's admin and the vendor, and
-writes full-page PNGs named `NN-page-LANG.png` (1280 px wide) into OUTDIR. Nothing is kept but the PNGs.
+demo vendor with one question from the buyer), serves it on 127.0.0.1 on a free port, opens each page in
+headless Chromium (VENDORCHECK_E2E_CHROMIUM, default /usr/bin/chromium) as a visitor, the buyer's admin and
+the vendor, and writes full-page PNGs named `NN-page-LANG.png` (1280 px wide) into OUTDIR. Nothing is kept
+but the PNGs.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from vendorcheck import create_app
 from vendorcheck.extensions import db
 from vendorcheck.models import Contact, Organisation, User, Vendor
+from vendorcheck.models.assessments import Clarification
 from vendorcheck.services import demo
 from vendorcheck.services.assessments import send_assessment
 from vendorcheck.services.dpa import profile_of
@@ -85,6 +87,10 @@ def seed_assessment(app: Flask) -> Seeded:
         assessment = send_assessment(buyer_org, vendor, questionnaire,
                                      due_date=date.today() + timedelta(days=21), contacts=contacts,
                                      message="Please answer before the renewal.", by=admin)
+        # A buyer's question, so that the vendor's overview shows the answer form with its optional file.
+        db.session.add(Clarification(assessment_id=assessment.id, item_id="vendor_legal_name",
+                                     question="Which entity signs the agreement?", asked_by_id=admin.id))
+        db.session.commit()
         slugs = [p.slug for org in db.session.scalars(select(Organisation).where(Organisation.is_vendor))
                  if (p := profile_of(org)) is not None]
         return Seeded(assessment.id, vendor.id, slugs[0] if slugs else "", buyer_spec.email,
