@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from vendorcheck.errors import abort_with
+from vendorcheck.i18n import listed_timezones
 
 MIN_PASSWORD = 10
 
@@ -73,6 +74,20 @@ def name_field(label: Any = None, required: bool = True) -> StringField:
 def locale_field() -> SelectField:
     """Return the preferred-language selector."""
     return SelectField(_l("Preferred language"), choices=options([("fr", "Français"), ("en", "English")]))
+
+
+def timezone_field() -> SelectField:
+    """Return the time-zone selector: "Automatic" (the browser's zone), then every IANA region zone."""
+    zones = [("", _l("Automatic (from my browser)"))]
+    zones += [(zone, zone.replace("_", " ")) for zone in listed_timezones()]
+    return SelectField(
+        _l("Time zone"), choices=options(zones), default="",
+        description=_l("Times are shown in this zone, with its name. Automatic uses the zone of the "
+                       "browser you are using."),
+        render_kw={"data-searchable": "zones",
+                   "data-search-label": _l("Search time zones (a city or region)"),
+                   "data-search-count": _l("{n} matching time zones"),
+                   "data-search-count-one": _l("{n} matching time zone")})
 
 
 def country_field(label: Any = None) -> StringField:

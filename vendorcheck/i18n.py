@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import unquote
@@ -11,13 +14,18 @@ from babel import Locale
 from babel.dates import format_date as babel_date
 from babel.dates import format_time as babel_time
 from babel.dates import get_timezone_location
-from flask import Flask, current_app, has_request_context, request, session, url_for
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 TZ_COOKIE = "tz"  # the browser's IANA time zone, set once by static/js/timezone.js
 UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Zulu"})
+# The zones the profile offers: the IANA regions' cities (not the legacy aliases such as US/Eastern).
+REGIONS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian",
+           "Pacific")
+# A zone set for a while (an e-mail rendered for its recipient), over the viewer's.
+_FORCED_ZONE: ContextVar[str | None] = ContextVar("forced_zone", default=None)
 
 
 def select_locale() -> str:
@@ -133,13 +141,56 @@ def valid_timezone(name: str) -> bool:
     return bool(name) and len(name) <= 64 and name in _zones()
 
 
+@lru_cache(maxsize=1)
+def listed_timezones() -> tuple[str, ...]:
+    """Return the zones a user may choose, sorted: "UTC", then every region's cities."""
+    cities = sorted(z for z in _zones() if z.split("/", 1)[0] in REGIONS and "/" in z)
+    return ("UTC", *cities)
+
+
+def _chosen_timezone() -> str | None:
+    """Return the signed-in user's chosen zone, if any (never loads a user not loaded yet)."""
+    user = g.get("_login_user") if "_login_user" in g else current_user  # the 503 page sets one
+    zone = getattr(user, "timezone", None)
+    return zone if isinstance(zone, str) and valid_timezone(zone) else None
+
+
 def viewer_timezone() -> str:
-    """Return the viewer's time zone: the browser's (cookie `tz`), else the instance's default."""
+    """Return the viewer's time zone: a recipient's set for an e-mail, the user's setting,
+    the browser's (cookie `tz`), else the instance's default."""
+    forced = _FORCED_ZONE.get()
+    if forced:
+        return forced
     if has_request_context():
+        chosen = _chosen_timezone()
+        if chosen:
+            return chosen
         asked = unquote(request.cookies.get(TZ_COOKIE, ""))[:64]
         if valid_timezone(asked):
             return asked
+    return default_timezone()
+
+
+def default_timezone() -> str:
+    """Return the instance's time zone (BABEL_DEFAULT_TIMEZONE), used when nobody chose one."""
     return str(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+
+
+@contextmanager
+def force_timezone(zone: str | None) -> Iterator[None]:
+    """Write times in one zone for a while (an e-mail in its recipient's zone, else the instance's)."""
+    chosen = zone if zone and valid_timezone(zone) else default_timezone()
+    token = _FORCED_ZONE.set(chosen)
+    ctx = getattr(g, "_flask_babel", None) if has_app_context() else None  # Flask-Babel's cache
+    cached = getattr(ctx, "babel_tzinfo", None) if ctx is not None else None
+    if ctx is not None:
+        ctx.babel_tzinfo = None  # Flask-Babel asks the selector again
+    try:
+        yield
+    finally:
+        _FORCED_ZONE.reset(token)
+        if ctx is not None:
+            ctx.babel_tzinfo = cached
 
 
 def zone_label(zone: str, locale: str | None = None) -> str:

@@ -20,7 +20,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from vendorcheck.extensions import db
-from vendorcheck.models import OutboxMessage, OutboxStatus, utcnow
+from vendorcheck.i18n import force_timezone
+from vendorcheck.models import OutboxMessage, OutboxStatus, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,10 @@ def external_url(endpoint: str, **values: Any) -> str:
 
 def queue(template: str, *, to: str, locale: str | None, context: dict[str, Any],
           org_id: int | None = None, ref: tuple[str, int] | None = None) -> OutboxMessage:
-    """Render a message in the recipient's language and add it to the session (no commit)."""
+    """Render a message in the recipient's language and time zone (their profile's, else the
+    instance's: never the sender's) and add it to the session (no commit)."""
     lang = locale if locale in current_app.config["LANGUAGES"] else "en"
-    with force_locale(lang):
+    with force_locale(lang), force_timezone(recipient_timezone(to)):
         subject = _subjects()[template](context)
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", subject=subject, **context)
@@ -73,6 +75,12 @@ def queue(template: str, *, to: str, locale: str | None, context: dict[str, Any]
     )
     db.session.add(message)
     return message
+
+
+def recipient_timezone(address: str) -> str | None:
+    """Return the time zone chosen by the account with this address, if any."""
+    with db.session.no_autoflush:
+        return db.session.scalar(select(User.timezone).where(User.email == address.strip().lower()))
 
 
 def dispatch(messages: Iterable[OutboxMessage]) -> None:

@@ -13,6 +13,7 @@ from tests.e2e import journey as j
 from tests.e2e.axe import assert_accessible
 from tests.e2e.live import Live
 from tests.factories.accounts import make_user
+from tests.factories.assessments import make_clarification
 from tests.factories.dpa import publish_dpa
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Role
@@ -36,6 +37,8 @@ def _seed(live: Live, locale: str) -> tuple[int, str]:
             member.user.locale = locale
         db.session.commit()
         slug = publish_dpa(None, vendor_org).profile.slug
+        # the overview then shows the answer form with its optional file
+        make_clarification(assessment, "vendor_legal_name", "Which entity signs?")
     return assessment_id, slug
 
 
@@ -52,7 +55,7 @@ def test_main_pages_have_no_serious_accessibility_problem(live: Live, new_contex
     j.login(vendor, live.url, VENDOR)
     for path in ("/vendor/assessments", f"/vendor/assessments/{assessment_id}",
                  *(f"/vendor/assessments/{assessment_id}/sections/{s}" for s, _ in j.sections_of(live.app)),
-                 f"/vendor/assessments/{assessment_id}/submit"):
+                 f"/vendor/assessments/{assessment_id}/submit", "/vendor/dpa", "/auth/profile"):
         vendor.goto(live.url + path)
         assert_accessible(vendor, path)
 
@@ -60,7 +63,7 @@ def test_main_pages_have_no_serious_accessibility_problem(live: Live, new_contex
     j.login(buyer, live.url, BUYER)
     for path in ("/buyer/vendors", "/buyer/assessments", "/buyer/assessments/new",
                  f"/buyer/assessments/{assessment_id}",
-                 f"/buyer/assessments/{assessment_id}/sections/transfers"):
+                 f"/buyer/assessments/{assessment_id}/sections/transfers", "/auth/profile"):
         buyer.goto(live.url + path)
         assert_accessible(buyer, path)
 

@@ -45,3 +45,32 @@ def test_counter_refusal_and_time_zone(live: Live, new_context: Any) -> None:
         "Too long: 4,005 characters (max 4,000 characters). Nothing was saved")
     assert 422 in watch.codes
     assert j.stored_answer(live.app, assessment_id, "service_description") == "Hosted HR software."
+
+
+def test_time_zone_chosen_with_the_search_box_and_the_keyboard(live: Live, new_context: Any) -> None:
+    from tests.factories.accounts import make_user
+    from vendorcheck.extensions import db
+    from vendorcheck.models import User
+
+    with live.app.app_context():
+        make_user("zone@example.com", name="Zoe")
+    page = j.new_page(new_context(timezone_id="America/New_York", locale="en-GB"))
+    j.login(page, live.url, "zone@example.com")
+    page.goto(f"{live.url}/auth/profile?lang=en")
+    select = page.locator("select[name=timezone]")
+    expect(select).to_have_value("")  # "Automatic (from my browser)"
+    search = page.get_by_label("Search time zones (a city or region)")
+    search.focus()
+    page.keyboard.type("tokyo")
+    expect(select).to_have_value("Asia/Tokyo")  # the first match is chosen
+    expect(page.locator("p[aria-live=polite]").filter(has_text="matching time zone")).to_have_text(
+        "1 matching time zone")
+    expect(select.locator("option[value='Europe/Paris']")).to_be_hidden()
+    page.keyboard.press("Tab")  # to the select, then the Save button
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash--success")).to_be_visible()
+    with live.app.app_context():
+        user = db.session.scalars(db.select(User).where(User.email == "zone@example.com")).one()
+        assert user.timezone == "Asia/Tokyo"
+    expect(page.locator(".sessions")).to_contain_text("(Tokyo time)")  # over the browser's New York

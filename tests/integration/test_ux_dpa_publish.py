@@ -116,3 +116,62 @@ def test_public_preview_without_a_draft_goes_back_and_bad_kind_is_400(app, clien
         publish_dpa(world, world["a"].vendor_org)
         set_draft_answers(_org(world), complete_answers([OVH]))
     assert client.get("/vendor/dpa/preview/public?kind=nonsense").status_code == 400
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_pdf_preview_is_the_drafts_pdf_marked_and_changes_nothing(app, client, world, login_as,
+                                                                  fingerprint):
+    from vendorcheck.models.dpa import DpaPdf
+
+    with app.app_context():
+        set_draft_answers(_org(world), complete_answers([OVH]))
+    login_as(world.user("a.vendor"))
+    client.get("/vendor/dpa")  # the draft is moved to the latest questionnaire version first, if ever
+    before = fingerprint()
+    for locale, mark in (("en", "Preview — not published"), ("fr", "Aperçu — non publié")):
+        for kind in ("scc_reference", "own_words"):
+            response = client.get(f"/vendor/dpa/preview.pdf?kind={kind}&locale={locale}")
+            assert response.status_code == 200
+            assert response.mimetype == "application/pdf"
+            assert response.headers["Cache-Control"] == "no-store"
+            assert "preview" in response.headers["Content-Disposition"]
+            text = _pdf_text(response.data)
+            assert mark in text and "OVH" in text
+            assert ("Not published yet" if locale == "en" else "Pas encore publiée") in text
+    assert fingerprint() == before, "a preview stores nothing"
+    with app.app_context():
+        assert _versions() == 0 and db.session.scalar(select(func.count(DpaPdf.id))) == 0
+
+
+def test_pdf_preview_is_linked_before_publishing_and_refuses_bad_input(app, client, world, login_as):
+    login_as(world.user("a.vendor"))
+    assert client.get("/vendor/dpa/preview.pdf").status_code == 302  # no draft yet: back to the DPA page
+    with app.app_context():
+        set_draft_answers(_org(world), complete_answers([OVH]))
+    page = client.get("/vendor/dpa?lang=en").get_data(as_text=True)
+    assert "/vendor/dpa/preview.pdf?kind=scc_reference" in page
+    assert "/vendor/dpa/preview.pdf?kind=own_words" in page
+    preview = client.get("/vendor/dpa/preview/public?lang=en").get_data(as_text=True)
+    assert "/vendor/dpa/preview.pdf?kind=scc_reference&amp;locale=fr" in preview
+    assert "Not published yet (preview)" in preview  # no publication date is made up
+    assert client.get("/vendor/dpa/preview.pdf?kind=nonsense").status_code == 400
+    assert client.get("/vendor/dpa/preview.pdf?locale=de").status_code == 400
+
+
+def test_pdf_preview_needs_a_login_and_shows_only_ones_own_draft(app, client, world, login_as):
+    with app.app_context():
+        set_draft_answers(_org(world), complete_answers([OVH]))
+    response = client.get("/vendor/dpa/preview.pdf")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+    login_as(world.user("b.vendor"))  # the other tenant has no draft: it never sees A's
+    response = client.get("/vendor/dpa/preview.pdf")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/vendor/dpa")
+    login_as(world.user("a.assessor"))  # a buyer-side role of A
+    assert client.get("/vendor/dpa/preview.pdf").status_code in (403, 404)

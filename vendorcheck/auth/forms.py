@@ -13,6 +13,7 @@ from vendorcheck.forms import (
     locale_field,
     name_field,
     new_password_field,
+    timezone_field,
 )
 
 
@@ -49,6 +50,7 @@ class ChangePasswordForm(BaseForm):
 class ProfileForm(BaseForm):
     name = name_field(_l("Your name"))
     locale = locale_field()
+    timezone = timezone_field()
 
 
 class AcceptForm(BaseForm):

@@ -159,10 +159,12 @@ def change_password() -> Any:
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile() -> Any:
-    """Show and edit one's name and preferred language."""
-    form = ProfileForm(obj=current_user)
+    """Show and edit one's name, preferred language and time zone."""
+    form = ProfileForm(data={"name": current_user.name, "locale": current_user.locale,
+                             "timezone": current_user.timezone or ""})  # "" is "Automatic"
     if form.validate_on_submit():
-        accounts.update_profile(form.name.data, form.locale.data, by=current_user)
+        accounts.update_profile(form.name.data, form.locale.data, by=current_user,
+                                timezone=form.timezone.data or None)
         session["lang"] = form.locale.data
         flash(_("Your profile was saved."), "success")
         return redirect(url_for("auth.profile"))

@@ -182,7 +182,8 @@ def item_views(assessment: Assessment, section: Section, result: ReviewedResult,
             table=_table(words.table) if words.table is not None else None,
             justification=answer.justification if answer is not None else None,
             needs_reconfirmation=bool(answer and answer.needs_reconfirmation),
-            evidence=[(e, evidence_url(e)) for e in assessment.evidence if e.item_id == item.id],
+            evidence=[(e, evidence_url(e)) for e in assessment.evidence
+                      if e.item_id == item.id and e.clarification_id is None],  # those: with their answer
             clarifications=[c for c in assessment.clarifications if c.item_id == item.id],
             points=_points(item, result),
             overrides=[o for o in assessment.overrides if o.target == item.id]))

@@ -264,6 +264,10 @@ class Evidence(db.Model):
         _enum(EvidenceReview, "evidence_review"), default=EvidenceReview.PENDING
     )
     review_comment: Mapped[str | None] = mapped_column(Text)
+    # Set when the file came with the vendor's answer to a buyer's clarification (shown with it).
+    clarification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clarification.id", ondelete="SET NULL"), index=True
+    )
 
     assessment: Mapped[Assessment] = relationship(back_populates="evidence")
     uploaded_by: Mapped[User | None] = relationship()
@@ -315,6 +319,7 @@ class Clarification(db.Model):
     assessment: Mapped[Assessment] = relationship(back_populates="clarifications")
     asked_by: Mapped[User | None] = relationship(foreign_keys=[asked_by_id])
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+    files: Mapped[list[Evidence]] = relationship(order_by="Evidence.id", viewonly=True)
 
 
 class Override(db.Model):

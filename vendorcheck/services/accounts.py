@@ -11,11 +11,13 @@ from datetime import timedelta
 from typing import NoReturn
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
+from vendorcheck.i18n import valid_timezone
 from vendorcheck.models import Membership, Organisation, PasswordResetToken, Role, User, utcnow
 from vendorcheck.services import login_throttle, sessions, sso_config
 from vendorcheck.services.errors import (
@@ -25,6 +27,7 @@ from vendorcheck.services.errors import (
     TokenExpired,
     TokenInvalid,
     TokenUsed,
+    ValidationFailed,
     WeakPassword,
     WrongPassword,
 )
@@ -226,13 +229,17 @@ def change_password(current: str, new: str, *, by: User, keep_session: int | Non
     db.session.commit()
 
 
-def update_profile(name: str, locale: str, *, by: User) -> None:
-    """Change the user's display name and preferred language."""
-    changes = {}
+def update_profile(name: str, locale: str, *, by: User, timezone: str | None = None) -> None:
+    """Change the user's display name, preferred language and time zone (None: the browser's)."""
+    if timezone is not None and not valid_timezone(timezone):
+        raise ValidationFailed(_l("Unknown time zone."))
+    changes: dict[str, object] = {}
     if by.name != name.strip():
         changes["name"] = True
     if by.locale != locale:
         changes["locale"] = locale
-    by.name, by.locale = name.strip(), locale
+    if by.timezone != timezone:
+        changes["timezone"] = timezone or "automatic"
+    by.name, by.locale, by.timezone = name.strip(), locale, timezone
     audit.record("profile_updated", by=by, details=changes)
     db.session.commit()

@@ -276,6 +276,22 @@ def draft_public_page(profile: DpaProfile, kind: str = DEFAULT_KIND) -> DraftPag
     return DraftPage(version, draft_questionnaire(draft))
 
 
+def draft_preview_pdf(profile: DpaProfile, kind: str, locale: str) -> bytes:
+    """Render the PDF the draft would publish now, marked "Preview — not published": not signed,
+    not stored, nothing saved (the vendor's check before the irreversible step)."""
+    from vendorcheck.pdf.render import render_pdf
+
+    page = draft_public_page(profile, kind)
+    context = document_context(page.version.content, locale=locale if locale in LOCALES else "en",
+                               q=page.q)
+    with force_locale(context["locale"]):
+        html = render_template("dpa/document.html", version=page.version, profile=profile, doc=context,
+                               standalone=True, preview=True, base_url="")
+    static_dir = Path(current_app.static_folder or "static")
+    css = static_dir.joinpath(*PRINT_CSS).read_text("utf-8")
+    return render_pdf(html, static_dir=static_dir, stylesheets=[css], created=page.version.published_at)
+
+
 def current_draft(profile: DpaProfile) -> Assessment | None:
     """Return the profile's draft, first moved to the latest compatible questionnaire version."""
     draft = draft_of(profile)
@@ -578,7 +594,7 @@ __all__ = [
     "DPA_QUESTIONNAIRE", "KindInvalid", "NoDraft", "NothingChanged", "ObjectionDaysInvalid",
     "ObjectionShorterThanNotice", "PublishBlocked", "PublishConflict", "SlugInvalid", "SlugTaken",
     "LEGAL_NAME_ITEM", "LegalNameInvalid", "check_profile", "current_draft", "draft_content",
-    "draft_legal_name", "draft_notice_days", "draft_of", "draft_public_page",
+    "draft_legal_name", "draft_notice_days", "draft_of", "draft_preview_pdf", "draft_public_page",
     "ensure_profile", "is_dpa_draft", "latest_version", "pdf_by_digest", "profile_by_slug",
     "profile_of", "publish", "start_draft", "update_settings", "upgrade_draft", "version_of",
     "version_pdf", "versions_of",

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
-from vendorcheck.models import User
+from vendorcheck.models import User, utcnow
 from vendorcheck.services import login_throttle, mfa
 from vendorcheck.services.errors import AccountLocked, InvalidCredentials
 
@@ -89,7 +89,7 @@ def passkey_login_failed() -> None:
 def new_device(user: User, device: str, ip: str | None) -> None:
     """E-mail the user that their account was used from a browser it had not seen (audit it too)."""
     message = mail.queue("new_device", to=user.email, locale=user.locale, context={
-        "name": user.name, "device": device, "ip": ip or "",
+        "name": user.name, "device": device, "ip": ip or "", "when": utcnow(),
         "sessions_link": mail.external_url("auth.profile"),
         "reset_link": mail.external_url("auth.reset_request")})
     audit.record("login.new_device", by=user, details={"device": device})

@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 
 from vendorcheck.extensions import db
 from vendorcheck.models import User, utcnow
-from vendorcheck.models.assessments import Assessment, AssessmentStatus
+from vendorcheck.models.assessments import Assessment, AssessmentStatus, Evidence
 from vendorcheck.models.kit import AssessmentCharterLink
 from vendorcheck.pdf.pack import (
     EvidenceFile,
@@ -169,9 +169,18 @@ def _evidence_files(assessments: Sequence[Assessment], fmt: Formatter,
                 content_type=e.content_type, size=e.size, sha256=e.sha256, assessment_id=a.id,
                 item_id=e.item_id, question=question, uploader=e.uploaded_by.name if e.uploaded_by else "",
                 uploaded_at=fmt.datetime(e.uploaded_at),
-                description=f"{e.item_id}: {question}"[:500] if question else e.item_id))
+                description=_clarified(f"{e.item_id}: {question}" if question else e.item_id,
+                                       e, fmt)[:500]))
         files.extend(_remediation_files(a, fmt, workdir))
     return files
+
+
+def _clarified(description: str, evidence: Evidence, fmt: Formatter) -> str:
+    """Say in the manifest that a file came with the vendor's answer to a clarification."""
+    if evidence.clarification_id is None:
+        return description
+    with force_locale(fmt.locale):
+        return _("%(what)s (sent with the answer to a clarification)", what=description)
 
 
 def _remediation_files(a: Assessment, fmt: Formatter, workdir: Path) -> list[EvidenceFile]:

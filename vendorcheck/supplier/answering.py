@@ -15,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -84,6 +84,7 @@ def overview_context(assessment: Assessment) -> dict[str, Any]:
             # a link holder sees this one assessment only: not the organisation's other answers
             "previous": [] if holder else svc.previous_submissions(assessment),
             "clar_form": vf.ClarificationAnswerForm(), "dpa_draft": is_dpa_draft(assessment),
+            "clar_max_mb": format_decimal(svc.clarification_file_rules()[1]),
             "remediation": remediation_requests(assessment), "today": date.today(),
             "link_holder": holder, "link_code_ok": holder is None or link_access.code_checked(holder)}
 
@@ -344,7 +345,7 @@ def _missing(assessment: Assessment) -> list[tuple[str, str, str]]:
 
 
 @bp.post("/assessments/<int:assessment_id>/clarifications/<int:clarification_id>",
-         endpoint="answer_clarification")
+         endpoint="answer_clarification")  # a form with an optional file (multipart)
 @answering(requires(PERM))
 def answer_clarification(assessment_id: int, clarification_id: int) -> Any:
     """Answer the buyer's question about one item."""
@@ -355,6 +356,13 @@ def answer_clarification(assessment_id: int, clarification_id: int) -> Any:
     form = vf.ClarificationAnswerForm()
     if not form.validate_on_submit():
         raise ValidationFailed(_("Write your answer to the question."))
-    svc.answer_clarification(clarification, form.answer.data, by=link_access.actor())
+    upload = request.files.get("file")
+    try:
+        svc.answer_clarification(clarification, form.answer.data, by=link_access.actor(),
+                                 upload=upload if upload is not None and upload.filename else None)
+    except UploadRejected as exc:  # name the file: the error page has only the message
+        raise UploadRejected(_("“%(name)s” was not uploaded: %(why)s Your answer was not sent either.",
+                               name=display_name(upload.filename if upload else ""),
+                               why=exc.message)) from None
     flash(_("Your answer was sent to the buyer."), "success")
     return redirect(url_for("supplier.assessment", assessment_id=assessment.id))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
+    Response,
     abort,
     flash,
     redirect,
@@ -23,6 +24,7 @@ from vendorcheck.access import active_org, can, current_membership, deny, get_ow
 from vendorcheck.agreement.assemble import (
     DEFAULT_KIND,
     KINDS,
+    LOCALES,
     document_context,
 )
 from vendorcheck.dpa import changes_forms as cf
@@ -135,6 +137,25 @@ def dpa_public_preview() -> Any:
                            kinds=KINDS, doc=document_context(page.version.content,
                                                              locale=current_locale(), q=page.q),
                            version=page.version, latest=page.version, versions=[])
+
+
+@bp.get("/dpa/preview.pdf", endpoint="dpa_preview_pdf")
+@requires(MANAGE)
+def dpa_preview_pdf() -> Any:
+    """Download the PDF the draft would publish now (`?kind=`, `?locale=`), marked as a preview."""
+    found = _draft_profile()
+    if found is None:
+        return redirect(url_for("supplier.dpa_manage"))
+    profile, _draft = found
+    kind = _requested_kind()
+    locale = request.args.get("locale") or current_locale()
+    if locale not in LOCALES:
+        abort_with(400, _("Unknown language: choose fr or en."))
+    data = svc.draft_preview_pdf(profile, kind, locale)  # a refusal is answered by the app-wide handler
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="dpa-{profile.slug}-preview-{locale}.pdf"'
+    response.headers["Cache-Control"] = "no-store"  # the draft changes; never keep a stale preview
+    return response
 
 
 @bp.post("/dpa/publish", endpoint="dpa_publish")

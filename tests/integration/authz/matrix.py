@@ -412,6 +412,7 @@ MATRIX: dict[str, Route] = {
                        data=lambda w, a: {}),
     "supplier.dpa_preview": Route(lambda w: "/vendor/dpa/preview", {"GET": VENDOR}),
     "supplier.dpa_public_preview": Route(lambda w: "/vendor/dpa/preview/public", {"GET": VENDOR}),
+    "supplier.dpa_preview_pdf": Route(lambda w: "/vendor/dpa/preview.pdf", {"GET": VENDOR}),
     "supplier.dpa_publish": Route(lambda w: "/vendor/dpa/publish", {"POST": VENDOR},
                          data=lambda w, a: {"confirm": "y"}),
     "supplier.dpa_settings": Route(lambda w: "/vendor/dpa/settings", {"POST": VENDOR},

@@ -21,6 +21,7 @@ from vendorcheck.services.assessments.answering import (
     SectionInput,
     UnknownItem,
     add_evidence,
+    clarification_file_rules,
     copy_answers_from,
     remove_evidence,
     save_answer,
@@ -59,7 +60,8 @@ from vendorcheck.services.assessments.submission import (
 __all__ = [
     "STILL_OPEN", "AnswerInvalid", "Conflict", "MissingAnswers", "NotEditable", "QuotaExceeded", "Saved",
     "SectionInput",
-    "UnknownItem", "add_evidence", "answer_clarification", "answer_rows", "answers_of", "copy_answers_from",
+    "UnknownItem", "add_evidence", "answer_clarification", "clarification_file_rules",
+    "answer_rows", "answers_of", "copy_answers_from",
     "create_sent_assessment", "ensure_fresh", "is_editable", "known_signatory", "missing_items",
     "open_clarifications",
     "overall_progress", "preload", "previous_submissions", "questionnaire_of", "refresh_results",

@@ -52,6 +52,8 @@ S = AssessmentStatus
 
 
 MB = 1024 * 1024
+# What a file sent with a clarification answer may be, whatever the item asks (the common document kinds).
+CLARIFICATION_ACCEPT = ("pdf", "image", "docx", "xlsx", "txt", "csv")
 
 
 # --- domain exceptions ----------------------------------------------------------------------------
@@ -447,26 +449,15 @@ def add_evidence(assessment: Assessment, item_id: str, upload: FileStorage, *,
         raise UnknownItem(_l("This question takes no file."))
     check_editable(assessment, item_id)
     accept, max_mb = _evidence_rules(item)
-    cfg = current_app.config
-    if len(assessment.evidence) >= int(cfg.get("EVIDENCE_MAX_FILES", 200)):
-        raise QuotaExceeded(_l("This assessment already has the maximum number of files."))
-    checked = uploads.check_upload(upload.stream, upload.filename, accept, int(max_mb * MB))
-    upload.stream.seek(0)  # the checks read it
-    store = current_store()
-    key, sha256, size = store.save(Area.EVIDENCE, upload.stream)
-    total = sum(e.size for e in assessment.evidence) + size
-    if total > int(cfg.get("EVIDENCE_MAX_TOTAL_MB", 200)) * MB:
-        store.delete(Area.EVIDENCE, key)
-        raise QuotaExceeded(_l("The files of this assessment would exceed %(mb)d MB in total.",
-                               mb=int(cfg.get("EVIDENCE_MAX_TOTAL_MB", 200))))
-    evidence = Evidence(item_id=item_id, file_name=checked.display_name, storage_key=key,
-                        content_type=checked.content_type, size=size, sha256=sha256,
-                        uploaded_by_id=by.id, effective_on=effective_on, expires_on=expires_on)
+    evidence = store_evidence_file(assessment, item_id, upload, accept, max_mb, by=by)
+    evidence.effective_on, evidence.expires_on = effective_on, expires_on
+    key, sha256, size, store = evidence.storage_key, evidence.sha256, evidence.size, current_store()
     try:
         assessment.evidence.append(evidence)
         db.session.flush()
         if item.kind.is_upload:
-            ids = [str(e.id) for e in assessment.evidence if e.item_id == item_id]
+            ids = [str(e.id) for e in assessment.evidence
+                   if e.item_id == item_id and e.clarification_id is None]
             _store(assessment, item_id, ids, None, by=by, keep_justification=True)
         _started(assessment)
         refresh_results(assessment, q)
@@ -480,6 +471,31 @@ def add_evidence(assessment: Assessment, item_id: str, upload: FileStorage, *,
         store.delete(Area.EVIDENCE, key)
         raise
     return evidence
+
+
+def store_evidence_file(assessment: Assessment, item_id: str, upload: FileStorage,
+                        accept: tuple[str, ...], max_mb: float, *, by: Actor) -> Evidence:
+    """Check a file (kind, content, size, the assessment's quotas) and store it in the evidence area;
+    return its unsaved record. The caller adds it and deletes the stored file if its commit fails."""
+    cfg = current_app.config
+    if len(assessment.evidence) >= int(cfg.get("EVIDENCE_MAX_FILES", 200)):
+        raise QuotaExceeded(_l("This assessment already has the maximum number of files."))
+    checked = uploads.check_upload(upload.stream, upload.filename, accept, int(max_mb * MB))
+    upload.stream.seek(0)  # the checks read it
+    store = current_store()
+    key, sha256, size = store.save(Area.EVIDENCE, upload.stream)
+    total = sum(e.size for e in assessment.evidence) + size
+    if total > int(cfg.get("EVIDENCE_MAX_TOTAL_MB", 200)) * MB:
+        store.delete(Area.EVIDENCE, key)
+        raise QuotaExceeded(_l("The files of this assessment would exceed %(mb)d MB in total.",
+                               mb=int(cfg.get("EVIDENCE_MAX_TOTAL_MB", 200))))
+    return Evidence(item_id=item_id, file_name=checked.display_name, storage_key=key,
+                    content_type=checked.content_type, size=size, sha256=sha256, uploaded_by_id=by.id)
+
+
+def clarification_file_rules() -> tuple[tuple[str, ...], float]:
+    """Return (accepted kinds, max MB) of a file sent with a clarification answer."""
+    return CLARIFICATION_ACCEPT, float(current_app.config.get("EVIDENCE_MAX_MB", 20))
 
 
 def _evidence_rules(item: Item) -> tuple[tuple[str, ...], float]:
@@ -518,7 +534,8 @@ def remove_evidence(evidence: Evidence, *, by: Actor) -> None:
     assessment.evidence.remove(evidence)
     q = questionnaire_of(assessment)
     if q.has_item(item_id) and q.item(item_id).kind.is_upload:
-        ids = [str(e.id) for e in assessment.evidence if e.item_id == item_id]
+        ids = [str(e.id) for e in assessment.evidence
+               if e.item_id == item_id and e.clarification_id is None]
         _store(assessment, item_id, ids or None, None, by=by, keep_justification=True)
     refresh_results(assessment, q)
     audit.record("evidence_removed", by=by, org=assessment.vendor_org_id, obj=assessment,

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from vendorcheck import audit, mail
 from vendorcheck.extensions import db
@@ -25,6 +26,7 @@ from vendorcheck.models.assessments import (
 from vendorcheck.questionnaire import score
 from vendorcheck.questionnaire.answers import Invalid, clean_text
 from vendorcheck.services import webhooks
+from vendorcheck.services.assessments.answering import clarification_file_rules, store_evidence_file
 from vendorcheck.services.assessments.reading import (
     MAX_JUSTIFICATION,
     NotEditable,
@@ -36,6 +38,7 @@ from vendorcheck.services.assessments.reading import (
 from vendorcheck.services.assessments.results import refresh_results
 from vendorcheck.services.errors import DomainError, ValidationFailed
 from vendorcheck.services.notify import queue_mail
+from vendorcheck.storage import Area, current_store
 
 S = AssessmentStatus
 
@@ -120,8 +123,10 @@ def _notify_buyer(assessment: Assessment) -> list[OutboxMessage]:
                        org_id=assessment.buyer_org_id, ref=("assessment", assessment.id))]
 
 
-def answer_clarification(clarification: Clarification, text: str, *, by: Actor) -> Clarification:
-    """Answer a buyer's clarification; the last answer puts the assessment back in review."""
+def answer_clarification(clarification: Clarification, text: str, *, by: Actor,
+                         upload: FileStorage | None = None) -> Clarification:
+    """Answer a buyer's clarification, with an optional file kept as evidence (checked like
+    evidence uploads); the last answer puts the assessment back in review."""
     assessment = clarification.assessment
     if assessment.status in (S.CANCELLED, S.EXPIRED):
         raise NotEditable(_l("This assessment can no longer be changed."))
@@ -133,12 +138,27 @@ def answer_clarification(clarification: Clarification, text: str, *, by: Actor) 
         raise ValidationFailed(str(exc)) from None
     if not body:
         raise ValidationFailed(_l("Write your answer to the question."))
-    clarification.answer, clarification.answered_by_id = body, by.id
-    clarification.answered_at, clarification.state = utcnow(), ClarificationState.ANSWERED
-    db.session.flush()
-    if assessment.status is S.CLARIFICATION_REQUESTED and not open_clarifications(assessment):
-        assessment.status = S.IN_REVIEW
-    audit.record("clarification_answered", by=by, org=assessment.vendor_org_id, obj=clarification,
-                 details={"assessment_id": assessment.id, "item": clarification.item_id})
-    db.session.commit()
+    stored = None
+    if upload is not None and upload.filename:
+        accept, max_mb = clarification_file_rules()
+        stored = store_evidence_file(assessment, clarification.item_id, upload, accept, max_mb, by=by)
+        stored.clarification_id = clarification.id
+    try:
+        clarification.answer, clarification.answered_by_id = body, by.id
+        clarification.answered_at, clarification.state = utcnow(), ClarificationState.ANSWERED
+        if stored is not None:
+            assessment.evidence.append(stored)
+        db.session.flush()
+        if assessment.status is S.CLARIFICATION_REQUESTED and not open_clarifications(assessment):
+            assessment.status = S.IN_REVIEW
+        file = {"file": stored.file_name, "evidence_id": stored.id, "sha256": stored.sha256,
+                "size": stored.size} if stored is not None else {}
+        audit.record("clarification_answered", by=by, org=assessment.vendor_org_id, obj=clarification,
+                     details={"assessment_id": assessment.id, "item": clarification.item_id, **file})
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        if stored is not None:
+            current_store().delete(Area.EVIDENCE, stored.storage_key)
+        raise
     return clarification
