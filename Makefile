@@ -83,9 +83,10 @@ test-unit: install
 
 # The exhaustive route × actor × scope matrix (authz/test_authz_matrix.py::test_access) checks the app's
 # access rules, which do not depend on the database: it runs in `make test`; here its tenant crawls,
-# hostile ids and every other integration test run against PostgreSQL.
+# hostile ids and every other integration test run against PostgreSQL. With several workers, each worker uses
+# its own database beside $(PG_URL)'s (test_gw0, test_gw1…), created on first use.
 test-postgres: install
-	VENDORCHECK_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider tests/integration \
+	VENDORCHECK_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) tests/integration \
 	  --deselect tests/integration/authz/test_authz_matrix.py::test_access; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 

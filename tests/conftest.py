@@ -13,7 +13,27 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from vendorcheck import create_app
 from vendorcheck.extensions import db
 
-TEST_DB_URL = os.environ.get("VENDORCHECK_TEST_DATABASE_URL")
+
+
+def _test_database_url() -> str | None:
+    """Return the PostgreSQL test database, if any; each pytest-xdist worker gets its own, made on first use."""
+    url = os.environ.get("VENDORCHECK_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1"… in a worker process
+    if not url or not worker or not url.startswith("postgresql"):
+        return url
+    from sqlalchemy import create_engine, make_url, text
+
+    server = make_url(url)
+    name = f"{server.database}_{worker}"
+    admin = create_engine(server.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+TEST_DB_URL = _test_database_url()
 
 
 def make_config(tmp: Path, **overrides: object) -> dict[str, object]:
