@@ -149,8 +149,9 @@ def test_autosave_saves_progress_and_marks_results_stale(app, client, login_as, 
         assert a.open_findings == 0 and db.session.scalars(select(FindingRecord)).all() == []
 
 
-# Every page that reads results re-scores first (the vendor list shows none, so it has nothing to do).
-@pytest.mark.parametrize("page", ["/buyer/assessments", "/buyer/assessments/{a}",
+# The pages and exports of one assessment, and the register export, re-score first; the dashboard
+# does not (test_buyer_dashboard_shows_last_results_until_the_queue_rescores).
+@pytest.mark.parametrize("page", ["/buyer/assessments/{a}",
                                   "/buyer/vendors/export.csv", "/buyer/assessments/{a}/export.csv"])
 def test_buyer_page_rescores_stale_results_first(app, client, login_as, env, page):
     login_as(env.vuser)
@@ -163,6 +164,23 @@ def test_buyer_page_rescores_stale_results_first(app, client, login_as, env, pag
         assert not a.results_stale and a.open_findings == 1 and a.tier == "high"
         record = db.session.scalars(select(FindingRecord)).one()
         assert record.finding_id == "no_dpa"
+
+
+def test_buyer_dashboard_shows_last_results_until_the_queue_rescores(app, client, login_as, env):
+    """Without Redis the app's own queue re-scores after the save, never the dashboard request."""
+    from vendorcheck.services.assessments import results
+
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "has_dpa", "no").status_code == 200
+    login_as(env.admin)
+    assert "being updated" in client.get("/buyer/assessments").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Assessment, env.a).results_stale  # the page re-scored nothing
+        assert results.drain_rescores() == 1  # what the queue's thread does after RESCORE_DELAY
+    assert "being updated" not in client.get("/buyer/assessments").get_data(as_text=True)
+    with app.app_context():
+        a = db.session.get(Assessment, env.a)
+        assert not a.results_stale and a.open_findings == 1 and a.tier == "high"
 
 
 def test_report_data_rescores_stale_results_first(app, client, login_as, env):

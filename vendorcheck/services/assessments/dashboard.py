@@ -17,7 +17,6 @@ from sqlalchemy import and_, case, func, nulls_last, select
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Vendor
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
-from vendorcheck.services.assessments.results import background_rescoring, refresh_stale
 
 S = AssessmentStatus
 TIERS = ("low", "medium", "high", "unacceptable")
@@ -146,12 +145,10 @@ class DashboardPage:
 def dashboard_page(org: Organisation, query: DashboardQuery, today: date | None = None) -> DashboardPage:
     """Run the page query (one SELECT + one COUNT).
 
-    With a worker, results an autosave left stale are shown as last scored (the page says they
-    are being updated: the worker re-scores them within seconds), so the page's statements do not
-    grow with the number of stale assessments. Without one, they are re-scored here first.
+    Results an autosave left stale are shown as last scored (the page says they are being
+    updated: the RQ worker, or this process's own queue without Redis, re-scores them within
+    seconds), so the page's statements do not grow with the number of stale assessments.
     """
-    if not background_rescoring():
-        refresh_stale(org.id)
     stmt = dashboard_select(org, query)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = db.session.execute(stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)).all()
