@@ -10,6 +10,8 @@ Goal (issue 6): p95 under 150 ms with 10,000 vendors, constant query count.
 
 from __future__ import annotations
 
+import html
+import re
 import statistics
 import tempfile
 import time
@@ -65,6 +67,25 @@ def login_buyer(app: Flask, email: str = seed.BUYER_EMAIL) -> FlaskClient:
     return client
 
 
+NEXT_LINK = re.compile(r'<a rel="next" href="([^"]+)"')
+PAGE_ARG = re.compile(r"([?&])page=(\d+)")
+
+
+def follow_links(client: FlaskClient, urls: list[str]) -> list[str]:
+    """Return the URLs with each page number N > 1 replaced by the "next page" link of page N - 1
+    (a cursor), as a buyer paging through reaches it; not timed."""
+    followed = []
+    for url in urls:
+        number = PAGE_ARG.search(url)
+        if number is None or int(number.group(2)) < 2:
+            followed.append(url)
+            continue
+        previous = PAGE_ARG.sub(lambda m: f"{m.group(1)}page={int(m.group(2)) - 1}", url)
+        link = NEXT_LINK.search(client.get(previous).get_data(as_text=True))
+        followed.append(html.unescape(link.group(1)) if link else url)
+    return followed
+
+
 def _get(app: Flask, client: FlaskClient, url: str) -> tuple[float, int]:
     """Request one page; return (seconds, SQL statements)."""
     with sqlcount.count_queries(app) as statements:
@@ -99,7 +120,8 @@ def measure_sizes(sizes: tuple[int, int], folder: Path, repeat: int = 1,
         runs[vendors] = {"seed_s": time.perf_counter() - start, "latencies": [],
                          "urls": dashboard_urls(rows), "queries": [0] * 50, "rows": rows,
                          "client": login_buyer(app, email)}
-    for run in runs.values():  # warm-up: templates compiled, database pages cached
+    for run in runs.values():  # deep pages through the links, then warm-up: templates compiled, pages cached
+        run["urls"] = follow_links(run["client"], run["urls"])
         for url in run["urls"]:
             run["client"].get(url)
     for _ in range(repeat):
