@@ -179,9 +179,11 @@ def sort_keys(query: DashboardQuery) -> list[tuple[Any, bool]]:
 
 def dashboard_select(org: Organisation, query: DashboardQuery,
                      today: date | None = None) -> Any:
-    """Return (vendor, assessment or None, *sort keys) rows: vendors without an assessment appear once."""
+    """Return (vendor id, assessment id or None, *sort keys k0, k1...) rows in page order: vendors
+    without an assessment appear once. Narrow rows: the page's 25 full rows are read after."""
     keys = sort_keys(query)
-    stmt = (select(Vendor, Assessment, *(key for key, _desc in keys))
+    stmt = (select(Vendor.id.label("vid"), Assessment.id.label("aid"),
+                   *(key.label(f"k{at}") for at, (key, _desc) in enumerate(keys)))
             .outerjoin(Assessment, and_(Assessment.vendor_id == Vendor.id,
                                         Assessment.buyer_org_id == org.id))
             .where(Vendor.buyer_org_id == org.id))
@@ -201,6 +203,20 @@ def dashboard_select(org: Organisation, query: DashboardQuery,
     if cursor is not None:
         stmt = stmt.where(_beyond(keys, cursor, backwards))
     return stmt.order_by(*((key.desc() if desc != backwards else key.asc()) for key, desc in keys))
+
+
+def _full_rows(narrow: Any, query: DashboardQuery) -> Any:
+    """Return (vendor, assessment or None, *sort keys) for the rows of a narrow page, in its order
+    (sorting 100,000 narrow rows costs less than sorting them with every column)."""
+    page = narrow.subquery()
+    keys = sort_keys(query)
+    backwards = query.before is not None
+    columns = [page.c[f"k{at}"] for at in range(len(keys))]
+    return (select(Vendor, Assessment, *columns)
+            .join(page, Vendor.id == page.c.vid)
+            .outerjoin(Assessment, Assessment.id == page.c.aid)
+            .order_by(*((column.desc() if desc != backwards else column.asc())
+                        for column, (_key, desc) in zip(columns, keys, strict=True))))
 
 
 def _fits(key: Any, value: Any) -> bool:
@@ -265,7 +281,7 @@ def dashboard_page(org: Organisation, query: DashboardQuery, today: date | None 
     keyed = query.after is not None or query.before is not None
     if not keyed:
         stmt = stmt.offset((query.page - 1) * query.per_page)
-    rows = db.session.execute(stmt.limit(query.per_page + 1)).all()
+    rows = db.session.execute(_full_rows(stmt.limit(query.per_page + 1), query)).all()
     more = len(rows) > query.per_page
     rows = rows[:query.per_page]
     if query.before is not None:
