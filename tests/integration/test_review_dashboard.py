@@ -260,6 +260,10 @@ def test_dashboard_count_stops_at_the_cap(client, big_buyer, monkeypatch):
     html = client.get("/buyer/assessments?per_page=5").get_data(as_text=True)
     assert "More than 10 rows" in html and "Page 1" in html and "Page 1 of" not in html
     assert 'rel="next"' in html
+    french = client.get("/buyer/assessments?per_page=5&lang=fr").get_data(as_text=True)
+    assert "Plus de 10 lignes" in french and "Page 1 sur" not in french
+    damaged = client.get("/buyer/assessments?after=x&lang=fr").get_data(as_text=True)
+    assert "Le lien de cette page est abîmé" in damaged
 
 
 @pytest.mark.parametrize("cursor", ["x", "eyJhIjoxfQ", "W1sidiIsMV1d", "W1sidCIsIm5vdC1hLWRhdGUiXV0",
