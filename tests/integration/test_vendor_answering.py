@@ -251,6 +251,31 @@ def test_replayed_request_id_returns_stored_result(app, client, login_as, env):
         assert len(db.session.scalars(select(AutosaveReceipt)).all()) == 1
 
 
+def test_the_receipt_costs_one_statement_and_a_refused_save_keeps_none(app, client, login_as, env):
+    """INSERT … ON CONFLICT records the request id: no SELECT before it; a refused save rolls it back,
+    so the same request id saves when retried."""
+    from benchmarks.sqlcount import count_queries
+
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "notes", "warm", request_id="warm-up").status_code == 200
+    counts = []
+    for n, request_id in enumerate(("req-a", "")):
+        with count_queries(app) as seen:
+            response = client.post(f"/vendor/assessments/{env.a}/autosave", json={
+                "item_id": "notes", "value": f"v{n}", "version": n + 1, "request_id": request_id})
+        assert response.status_code == 200, response.get_json()
+        counts.append(len(seen))
+    assert counts[0] == counts[1] + 1, counts  # with a request id: one INSERT more, nothing else
+    stale = _autosave(client, env.a, "notes", "late", version=1, request_id="req-b")
+    assert stale.status_code == 409
+    with app.app_context():
+        ids = set(db.session.scalars(select(AutosaveReceipt.request_id)))
+    assert ids == {"warm-up", "req-a"}  # the refused save left no receipt
+    retried = _autosave(client, env.a, "notes", "late", version=3, request_id="req-b")
+    assert retried.status_code == 200 and retried.get_json()["version"] == 4
+    assert "replayed" not in retried.get_json() or retried.get_json()["replayed"] is False
+
+
 @pytest.mark.parametrize(("item", "value", "needle"), [
     ("q999", "yes", "Unknown item"),
     ("has_dpa", "maybe", "'maybe' is not one of yes, no"),
