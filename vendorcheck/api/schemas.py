@@ -172,6 +172,9 @@ class AssessmentSchema(Schema):
     tier = fields.String(allow_none=True)
     progress = fields.Integer(required=True)
     open_findings = fields.Integer(required=True)
+    results_stale = fields.Boolean(required=True, metadata={
+        "description": "True while a re-score after the vendor's latest answers is on its way: score, "
+                       "tier and open findings are the last computed."})
     decision = fields.String(allow_none=True, attribute="decision.value")
     created_at = fields.DateTime(required=True)
     sent_at = fields.DateTime(allow_none=True)

@@ -83,7 +83,8 @@ class Page:
 def dashboard_context(query: DashboardQuery) -> dict[str, Any]:
     """Return the dashboard's template context for one page of the active organisation."""
     found = dashboard_page(active_org(), query)
-    return {"page": Page(found.rows, query.page, query.per_page, found.total), "query": query,
+    return {"page": Page(found.rows, query.page, query.per_page, found.total), "found": found,
+            "query": query,
             "has_vendors": found.has_vendors, "filtered": bool(query.status or query.tier
                                                                or query.overdue or query.q),
             "expiring": expiry.by_window(expiry.expiring_files(active_org().id, date.today())),
