@@ -54,9 +54,9 @@ def register(app, client):
 
 
 def _labels() -> dict[str, str]:
-    from vendorcheck.buyer.reports import _labels as labels
+    from vendorcheck.buyer.reports import export_labels
 
-    return labels()
+    return export_labels()
 
 
 def test_csv_is_the_same_as_the_row_by_row_export(app, client, register):
