@@ -69,6 +69,7 @@ class DashboardQuery:
     tier: str | None = None
     overdue: bool = False
     q: str | None = None
+    archived: bool = False  # archived vendors are hidden unless asked for
     sort: str = "vendor"
     descending: bool = False
     page: int = 1
@@ -79,6 +80,7 @@ class DashboardQuery:
     def args(self, **changes: Any) -> dict[str, Any]:
         """Return the query string that reproduces this view's filters and sort (links, pages)."""
         values = {"status": self.status, "tier": self.tier, "overdue": "1" if self.overdue else None,
+                  "archived": "1" if self.archived else None,
                   "q": self.q, "sort": ("-" if self.descending else "") + self.sort,
                   "per_page": self.per_page if self.per_page != DEFAULT_PER_PAGE else None}
         values.update(changes)
@@ -111,7 +113,8 @@ def parse_query(args: Mapping[str, str]) -> DashboardQuery:
     if after is not None and before is not None:
         raise BadQuery(_("Give either after or before, not both."))
     query = DashboardQuery(status=status, tier=tier, overdue=args.get("overdue") in ("1", "on"),
-                           q=q, sort=sort.lstrip("-"), descending=descending,
+                           q=q, archived=args.get("archived") in ("1", "on"),
+                           sort=sort.lstrip("-"), descending=descending,
                            page=_int(args, "page", 1),
                            per_page=min(_int(args, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE),
                            after=after, before=before)
@@ -187,6 +190,8 @@ def dashboard_select(org: Organisation, query: DashboardQuery,
             .outerjoin(Assessment, and_(Assessment.vendor_id == Vendor.id,
                                         Assessment.buyer_org_id == org.id))
             .where(Vendor.buyer_org_id == org.id))
+    if not query.archived:
+        stmt = stmt.where(Vendor.archived_at.is_(None))
     if query.status == NOT_ASSESSED:
         stmt = stmt.where(Assessment.id.is_(None))
     elif query.status:
