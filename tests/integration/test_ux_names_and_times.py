@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 
 from tests.factories.api import bearer, token_for
+from tests.factories.assessments import make_scored_assessment
 from tests.factories.dpa import MAILER, OVH, publish_dpa
+from tests.factories.questionnaires import GOOD
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Vendor
+from vendorcheck.models.assessments import AssessmentStatus, Clarification, ClarificationState
 from vendorcheck.models.dpa import DpaVersion
 from vendorcheck.services import dpa as dpa_svc
 
@@ -93,3 +97,29 @@ def test_subprocessor_changes_name_countries_and_transfer_tools(app, client, wor
         assert "(US)" not in page and "scc_2021" not in page
         if tool:
             assert tool in page
+
+
+def test_the_review_page_writes_dates_scores_and_clarifications_in_the_readers_language(
+        app, client, world, login_as):
+    with app.app_context():
+        a = make_scored_assessment(world["a"].buyer, world["a"].vendor, answers=GOOD,
+                                   due_date=date(2026, 12, 26), status=AssessmentStatus.IN_REVIEW)
+        a.score = 55.25  # the header shows one decimal
+        db.session.add(Clarification(assessment=a, item_id="vendor_legal_name",
+                                     question="Which entity signs the DPA?", answer="CloudCRM SAS",
+                                     asked_by_id=world.user("a.admin").id,
+                                     state=ClarificationState.ANSWERED))
+        db.session.commit()
+        assessment_id = a.id
+    login_as(world.user("a.admin"))
+    english = client.get(f"/buyer/assessments/{assessment_id}?lang=en").get_data(as_text=True)
+    french = client.get(f"/buyer/assessments/{assessment_id}?lang=fr").get_data(as_text=True)
+    assert "<dd>Dec 26, 2026</dd>" in english and "<dd>26 déc. 2026</dd>" in french
+    assert "2026-12-26" not in english and "2026-12-26" not in french
+    assert "Question: Which entity signs the DPA?" in english
+    assert "Question : Which entity signs the DPA?" in french
+    assert "Réponse : CloudCRM SAS" in french
+    scores = french.split("Scores par catégorie", 1)[1].split("</table>", 1)[0]
+    assert re.search(r"<td>\d+,\d</td>", scores) and not re.search(r"<td>\d+\.\d</td>", scores)
+    dashboard = client.get("/buyer/assessments?lang=fr").get_data(as_text=True)
+    assert "26 déc. 2026" in dashboard and "2026-12-26" not in dashboard
