@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from tests.factories.api import bearer, token_for
 from tests.factories.assessments import make_scored_assessment
 from tests.factories.dpa import MAILER, OVH, publish_dpa
-from tests.factories.questionnaires import GOOD
+from tests.factories.questionnaires import GOOD, UNACCEPTABLE
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Vendor
 from vendorcheck.models.assessments import AssessmentStatus, Clarification, ClarificationState
@@ -123,3 +123,27 @@ def test_the_review_page_writes_dates_scores_and_clarifications_in_the_readers_l
     assert re.search(r"<td>\d+,\d</td>", scores) and not re.search(r"<td>\d+\.\d</td>", scores)
     dashboard = client.get("/buyer/assessments?lang=fr").get_data(as_text=True)
     assert "26 déc. 2026" in dashboard and "2026-12-26" not in dashboard
+
+
+def test_a_label_and_its_colon_are_one_message_for_french_punctuation(app, client, world, login_as):
+    with app.app_context():
+        assessment_id = make_scored_assessment(world["a"].buyer, world["a"].vendor, answers={},
+                                               status=AssessmentStatus.SENT).id
+    login_as(world.user("a.admin"))
+    english = client.get(f"/buyer/assessments/{assessment_id}?lang=en").get_data(as_text=True)
+    french = client.get(f"/buyer/assessments/{assessment_id}?lang=fr").get_data(as_text=True)
+    assert "<strong>Not assessed yet:</strong>" in english
+    assert "<strong>Pas encore évalué :</strong>" in french
+
+
+def test_finding_triggers_on_the_review_page_have_french_punctuation(app, client, world, login_as):
+    with app.app_context():
+        assessment_id = make_scored_assessment(world["a"].buyer, world["a"].vendor,
+                                               answers=UNACCEPTABLE).id
+    login_as(world.user("a.admin"))
+    english = client.get(f"/buyer/assessments/{assessment_id}?lang=en").get_data(as_text=True)
+    french = client.get(f"/buyer/assessments/{assessment_id}?lang=fr").get_data(as_text=True)
+    assert '<p class="small finding-trigger">Triggered by: United States (' in english
+    assert '<p class="small finding-trigger">Déclenché par : États-Unis (' in french
+    assert "? : Non" in french and "?: Non" not in french and "&amp;" not in french.split(
+        "finding-trigger", 1)[1].split("</p>", 1)[0]
