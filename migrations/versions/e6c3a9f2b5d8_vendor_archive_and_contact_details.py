@@ -1,7 +1,7 @@
 """Archived vendors (kept as records, hidden by default); a contact's language and role
 
 Revision ID: e6c3a9f2b5d8
-Revises: d8e2b6f4a913
+Revises: d4a8c2e6f1b7
 Create Date: 2026-12-05 08:20:00.000000
 
 See docs/api.md (Vendors) and CHANGELOG (archiving a vendor, editing and removing contacts).
@@ -14,7 +14,7 @@ import vendorcheck.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'e6c3a9f2b5d8'
-down_revision = 'd8e2b6f4a913'
+down_revision = 'd4a8c2e6f1b7'
 branch_labels = None
 depends_on = None
 
