@@ -53,13 +53,20 @@ def issue_token(app: Flask, email: str, org_slug: str, scope: TokenScope = Token
         return api_tokens.create_token(user, org, name="bench", scope=scope, by=user).secret
 
 
-def measure_pages(sizes: tuple[int, int], database_url: str) -> dict[int, list[tuple[float, int, int]]]:
-    """Seed both buyers, then walk their pages in turn (one small page, one large page, ...)."""
+def measure_pages(sizes: tuple[int, int], database_url: str,
+                  assessments: int | None = None) -> dict[int, list[tuple[float, int, int]]]:
+    """Seed both buyers, then walk their pages in turn (one small page, one large page, ...).
+
+    With `assessments`, the large buyer is seeded as `vendorcheck seed-scale` does.
+    """
     app = seed.make_app(database_url, fresh=True, RATELIMIT_ENABLED=False)
     secrets = {}
     buyers = ((sizes[0], SMALL_EMAIL, "small-buyer"), (sizes[1], seed.BUYER_EMAIL, "big-buyer"))
     for vendors, email, slug in buyers:
-        seed.seed_dashboard(app, vendors, email=email, slug=slug)
+        if assessments and vendors == sizes[1]:
+            seed.seed_scale(app, vendors, assessments, email=email, slug=slug)
+        else:
+            seed.seed_dashboard(app, vendors, email=email, slug=slug)
         secrets[vendors] = issue_token(app, email, slug)
     client = app.test_client()
     for _page in _pages(app, client, secrets[sizes[0]]):  # warm-up: statements compiled, pages cached
@@ -144,9 +151,11 @@ def _statements(app: Flask, write: Callable[[], None], calls: int) -> float:
 
 def main(quick: bool = False, pg: str | None = None) -> None:
     """Print page latency and queries at both sizes, then the answer write's ratio to autosave."""
-    sizes = QUICK_SIZES if quick else SIZES
+    scale = bool(pg) and not quick
+    sizes = (SIZES[0], seed.SCALE[0]) if scale else QUICK_SIZES if quick else SIZES
     with tempfile.TemporaryDirectory() as tmp:
-        runs = measure_pages(sizes, pg or seed.sqlite_url(Path(tmp) / "api.sqlite3"))
+        runs = measure_pages(sizes, pg or seed.sqlite_url(Path(tmp) / "api.sqlite3"),
+                             seed.SCALE[1] if scale else None)
         pairs, per_api, per_web = measure_writes(pg or seed.sqlite_url(Path(tmp) / "write.sqlite3"),
                                                  QUICK_WRITES if quick else WRITES)
     print(f"database: {'postgresql' if pg else 'sqlite'}; both buyers in one database, page by page in turn")

@@ -10,6 +10,8 @@ Goal (issue 6): p95 under 150 ms with 10,000 vendors, constant query count.
 
 from __future__ import annotations
 
+import html
+import re
 import statistics
 import tempfile
 import time
@@ -30,9 +32,9 @@ GOAL_P95_MS = 150.0
 PATH = "/buyer/assessments"
 
 
-def dashboard_urls(vendors: int) -> list[str]:
+def dashboard_urls(rows: int) -> list[str]:
     """Return 50 dashboard URLs: every sort both ways, filters, search and deep pages."""
-    last = max(1, -(-vendors // 25))
+    last = max(1, -(-rows // 25))
     urls = [PATH, f"{PATH}?per_page=100", f"{PATH}?page=2", f"{PATH}?page={last}",
             f"{PATH}?page={max(1, last // 2)}", f"{PATH}?overdue=1", f"{PATH}?status=none",
             f"{PATH}?q=acme", f"{PATH}?q=cloud+data", f"{PATH}?q=zzz-nothing",
@@ -65,6 +67,25 @@ def login_buyer(app: Flask, email: str = seed.BUYER_EMAIL) -> FlaskClient:
     return client
 
 
+NEXT_LINK = re.compile(r'<a rel="next" href="([^"]+)"')
+PAGE_ARG = re.compile(r"([?&])page=(\d+)")
+
+
+def follow_links(client: FlaskClient, urls: list[str]) -> list[str]:
+    """Return the URLs with each page number N > 1 replaced by the "next page" link of page N - 1
+    (a cursor), as a buyer paging through reaches it; not timed."""
+    followed = []
+    for url in urls:
+        number = PAGE_ARG.search(url)
+        if number is None or int(number.group(2)) < 2:
+            followed.append(url)
+            continue
+        previous = PAGE_ARG.sub(lambda m: f"{m.group(1)}page={int(m.group(2)) - 1}", url)
+        link = NEXT_LINK.search(client.get(previous).get_data(as_text=True))
+        followed.append(html.unescape(link.group(1)) if link else url)
+    return followed
+
+
 def _get(app: Flask, client: FlaskClient, url: str) -> tuple[float, int]:
     """Request one page; return (seconds, SQL statements)."""
     with sqlcount.count_queries(app) as statements:
@@ -77,8 +98,13 @@ def _get(app: Flask, client: FlaskClient, url: str) -> tuple[float, int]:
 
 
 def measure_sizes(sizes: tuple[int, int], folder: Path, repeat: int = 1,
-                  database_url: str | None = None) -> dict[int, dict[str, Any]]:
-    """Seed both buyers in one database; request every URL as each in turn; figures per size."""
+                  database_url: str | None = None,
+                  assessments: int | None = None) -> dict[int, dict[str, Any]]:
+    """Seed both buyers in one database; request every URL as each in turn; figures per size.
+
+    With `assessments`, the large buyer is seeded as `vendorcheck seed-scale` does: that many
+    assessments spread over its vendors (several each, 30 % of the results stale).
+    """
     db_url = database_url or seed.sqlite_url(folder / "dashboard.sqlite3")
     app = seed.make_app(db_url, fresh=True)
     small, large = sizes
@@ -86,11 +112,16 @@ def measure_sizes(sizes: tuple[int, int], folder: Path, repeat: int = 1,
     for vendors, email, slug in ((small, SMALL_EMAIL, "small-buyer"),
                                  (large, seed.BUYER_EMAIL, "big-buyer")):
         start = time.perf_counter()
-        seed.seed_dashboard(app, vendors, email=email, slug=slug)
+        if assessments and vendors == large:
+            seed.seed_scale(app, vendors, assessments, email=email, slug=slug)
+        else:
+            seed.seed_dashboard(app, vendors, email=email, slug=slug)
+        rows = assessments if assessments and vendors == large else vendors
         runs[vendors] = {"seed_s": time.perf_counter() - start, "latencies": [],
-                         "urls": dashboard_urls(vendors), "queries": [0] * 50,
+                         "urls": dashboard_urls(rows), "queries": [0] * 50, "rows": rows,
                          "client": login_buyer(app, email)}
-    for run in runs.values():  # warm-up: templates compiled, database pages cached
+    for run in runs.values():  # deep pages through the links, then warm-up: templates compiled, pages cached
+        run["urls"] = follow_links(run["client"], run["urls"])
         for url in run["urls"]:
             run["client"].get(url)
     for _ in range(repeat):
@@ -110,11 +141,14 @@ def measure_sizes(sizes: tuple[int, int], folder: Path, repeat: int = 1,
 
 def main(quick: bool = False, sizes: tuple[int, int] | None = None, pg: str | None = None) -> None:
     """Print dashboard latency and queries per page at both sizes (SQLite, or PostgreSQL with pg)."""
-    sizes = sizes or (QUICK_SIZES if quick else SIZES)
+    scale = pg and not quick and sizes is None
+    sizes = (SIZES[0], seed.SCALE[0]) if scale else sizes or (QUICK_SIZES if quick else SIZES)
     with tempfile.TemporaryDirectory() as tmp:
-        runs = measure_sizes(sizes, Path(tmp), repeat=1 if quick else 2, database_url=pg)
+        runs = measure_sizes(sizes, Path(tmp), repeat=1 if quick else 2, database_url=pg,
+                             assessments=seed.SCALE[1] if scale else None)
+    rows = ", ".join(f"{run['rows']:,}" for run in runs.values())
     print(f"database: {'postgresql' if pg else 'sqlite'}; both buyers in one database, URL by URL "
-          "in turn")
+          f"in turn; rows (assessments, or vendors): {rows}")
     print(f"{'vendors':>8} {'seed s':>7} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} "
           f"{'max ms':>7} {'queries/page':>13}  machine")
     for n, run in runs.items():

@@ -184,6 +184,23 @@ def seed_dashboard(app: Flask, vendors: int, *, seed: int = 7, email: str = BUYE
         return buyer.id
 
 
+SCALE = (10_000, 100_000)  # vendors, assessments of the large buyer on PostgreSQL (issue 18)
+
+
+def seed_scale(app: Flask, vendors: int, assessments: int, *, email: str = BUYER_EMAIL,
+               slug: str = "big-buyer", stale_share: float = 0.3) -> int:
+    """Bulk-insert a buyer as `vendorcheck seed-scale` does (several assessments per vendor,
+    stale and fresh mixed); return the org id."""
+    from vendorcheck.services.scale_seed import analyse
+    from vendorcheck.services.scale_seed import seed_scale as insert_scale
+
+    with app.app_context():
+        seeded = insert_scale(vendors, assessments, stale_share=stale_share, email=email,
+                              password=PASSWORD, slug=slug, force=True)
+        analyse()
+        return seeded.buyer_org_id
+
+
 _WORDS = ("Acme", "Blue", "Cloud", "Data", "Euro", "Nord", "Pixel", "Quanta", "Sky", "Terra",
           "Umbra", "Vega", "North", "Atlas", "Helio", "Kappa")
 _FORMS = ("SAS", "GmbH", "Ltd", "Inc", "BV", "SpA")

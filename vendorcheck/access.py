@@ -12,7 +12,7 @@ from typing import Any, NoReturn, TypeVar, cast
 
 from flask import Flask, abort, current_app, g, session, url_for
 from flask_login import current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import contains_eager
 
 from vendorcheck.extensions import db, login_manager
@@ -108,13 +108,23 @@ def memberships_of(user: User) -> list[Membership]:
     return list(db.session.scalars(MEMBERSHIPS, {"user_id": user.id}))
 
 
+def _loaded_memberships(user: User) -> list[Membership] | None:
+    """Return the memberships the session's query loaded with the user (sessions.live_session),
+    in `memberships_of` order; None when they were not loaded (then they are queried)."""
+    if "memberships" in inspect(user).unloaded:
+        return None
+    return sorted(user.memberships, key=lambda m: (not m.organisation.is_buyer, m.organisation.name, m.id))
+
+
 def current_membership() -> Membership | None:
     """Return the membership of the organisation the user is acting for (session choice)."""
     if "membership" in g:
         return cast(Membership | None, g.membership)
     found: Membership | None = None
     if current_user.is_authenticated:
-        memberships = memberships_of(current_user)
+        user = current_user._get_current_object()  # the proxy cannot be inspected
+        loaded = _loaded_memberships(user)
+        memberships = loaded if loaded is not None else memberships_of(user)
         chosen = session.get("org_id")
         found = next((m for m in memberships if m.organisation_id == chosen), None)
         found = found or (memberships[0] if memberships else None)

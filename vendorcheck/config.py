@@ -86,6 +86,9 @@ class Config:
     REPORT_WORKER_MAX_TASKS = 20  # WeasyPrint's memory grows across renders: recycle children
     PACK_JOB_TIMEOUT = 1800
     RESCORE_DELAY = 5  # seconds after an autosave made results stale before the worker re-scores
+    # Without Redis a thread of each app process re-scores; True: no thread, re-scores wait for
+    # `results.drain_rescores()` (the tests, so each decides when the "worker" runs).
+    RESCORE_SYNC = False
     PACK_RETENTION_DAYS = 30  # `vendorcheck report prune-packs` deletes older pack files
     JOB_HEARTBEAT_EVERY = 15  # seconds between a running pack job's heartbeats
     JOB_DEAD_AFTER = 60  # a running pack job without a heartbeat this long is shown as interrupted

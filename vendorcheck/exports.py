@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,7 @@ class Sheet:
 
     title: str
     columns: Sequence[Column]
-    rows: Sequence[Mapping[str, Any]]
+    rows: Iterable[Mapping[str, Any]]  # a generator can be read once only (streamed exports)
 
 
 def neutralise(value: Any) -> Any:
@@ -65,6 +65,62 @@ def to_csv(sheet: Sheet) -> bytes:
         writer.writerow(["" if (v := _cell_value(row.get(col.key))) is None else v
                          for col in sheet.columns])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def iter_csv(columns: Sequence[Column], rows: Iterable[Mapping[str, Any]],
+             rows_per_chunk: int = 500) -> Iterator[bytes]:
+    """Yield the CSV of `to_csv` in chunks as rows come (a streamed response; rows are read once)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(col.header) for col in columns])
+    yield buffer.getvalue().encode("utf-8-sig")
+    buffer.seek(0)
+    buffer.truncate()
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(["" if (v := _cell_value(row.get(col.key))) is None else v for col in columns])
+        if count % rows_per_chunk == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode("utf-8")
+
+
+def to_xlsx_streamed(title: str, columns: Sequence[Column], rows: Iterable[Mapping[str, Any]]) -> bytes:
+    """Return one sheet as XLSX written in openpyxl's write-only mode: each row is written as it
+    comes and not kept (the workbook `to_xlsx` builds keeps every cell); same cells and layout."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    ws = workbook.create_sheet(_sheet_title(title))
+    for number in range(1, len(columns) + 1):
+        ws.column_dimensions[_column_letter(number)].width = 28
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+
+    def cells(values: Iterable[Any], *, header: bool = False) -> list[Any]:
+        out = []
+        for raw in values:
+            cell = WriteOnlyCell(ws)
+            _set_value(cell, raw)
+            if header:
+                cell.font = bold
+            out.append(cell)
+        return out
+
+    ws.append(cells((col.header for col in columns), header=True))
+    for row in rows:
+        ws.append(cells(row.get(col.key) for col in columns))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _column_letter(number: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return str(get_column_letter(number))
 
 
 def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
@@ -98,18 +154,23 @@ def _write_row(ws: Any, row: int, values: Sequence[Any], *, bold: bool = False) 
     from openpyxl.styles import Font
 
     for column, raw in enumerate(values, start=1):
-        value = _cell_value(raw)
         cell = ws.cell(row=row, column=column)
-        if isinstance(value, str):
-            # XML cannot hold NUL and most control characters: drop them (after neutralising).
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
-            # Assign the internal value directly: the public setter turns "=..." into a formula.
-            cell._value = value  # noqa: SLF001
-            cell.data_type = "s"
-        else:
-            cell.value = value
+        _set_value(cell, raw)
         if bold:
             cell.font = Font(bold=True)
+
+
+def _set_value(cell: Any, raw: Any) -> None:
+    """Store a value in a cell; strings with data_type "s" whatever they start with."""
+    value = _cell_value(raw)
+    if isinstance(value, str):
+        # XML cannot hold NUL and most control characters: drop them (after neutralising).
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        # Assign the internal value directly: the public setter turns "=..." into a formula.
+        cell._value = value  # noqa: SLF001
+        cell.data_type = "s"
+    else:
+        cell.value = value
 
 
 def to_json(sheet: Sheet) -> list[dict[str, Any]]:
@@ -177,7 +238,7 @@ REGISTER_COLUMNS = ("vendor", "country", "criticality", "services", "status", "t
                     "decision", "decided_at", "next_review")
 
 
-def register_sheet(rows: Sequence[Mapping[str, Any]], labels: Mapping[str, str]) -> Sheet:
+def register_sheet(rows: Iterable[Mapping[str, Any]], labels: Mapping[str, str]) -> Sheet:
     """Return the vendor register: one row per vendor with its latest assessment."""
     return Sheet(labels.get("Vendor register", "Vendor register"),
                  [Column(k, labels.get(k, k)) for k in REGISTER_COLUMNS], rows)

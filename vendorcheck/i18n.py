@@ -56,10 +56,16 @@ def plain_text(message: object) -> str:
         return str(message)
 
 
-def country_name(code: str, locale: str | None = None) -> str:
-    """Return a country's name in the user's language (the code if Babel does not know it)."""
+def country_name(code: str | None, locale: str | None = None) -> str:
+    """Return a country's name in the user's language (the code if Babel does not know it).
+
+    The `country` filter of templates: pages and mail name countries, JSON, API and feeds keep codes.
+    """
+    if not code:
+        return ""
+    key = str(code).strip().upper()
     territories = Locale.parse(locale or current_locale()).territories
-    return str(territories.get(code, code))
+    return str(territories.get(key, code))
 
 
 def localised(text: object, locale: str | None = None) -> str:
@@ -90,6 +96,7 @@ def init_app(app: Flask) -> None:
                                  score_text=score_text)
     app.jinja_env.filters["loc"] = localised
     app.jinja_env.filters["ref_words"] = ref_words
+    app.jinja_env.filters["country"] = country_name
     app.jinja_env.globals.update(legal_ref=legal_ref, questionnaire_title=questionnaire_title)
     app.jinja_env.filters["moment"] = moment_text
     app.jinja_env.filters["moment_utc"] = lambda value: moment_text(value, utc=True)

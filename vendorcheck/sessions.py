@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from vendorcheck.extensions import db, login_manager
-from vendorcheck.models import User, UserSession, utcnow
+from vendorcheck.models import Membership, User, UserSession, utcnow
 
 SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often (no write per request)
 MAX_SECRET = 100
@@ -49,8 +49,12 @@ def live_session(value: str, now: datetime) -> UserSession | None:
     if parsed is None:
         return None
     user_id, secret = parsed
-    row = db.session.scalar(select(UserSession).where(UserSession.secret_hash == hash_secret(secret))
-                            .options(joinedload(UserSession.user)))  # one query per request
+    # One query per request: the session, its user and the user's memberships with their
+    # organisations (access.current_membership reads them from here).
+    row = db.session.scalars(
+        select(UserSession).where(UserSession.secret_hash == hash_secret(secret))
+        .options(joinedload(UserSession.user).joinedload(User.memberships)
+                 .joinedload(Membership.organisation))).unique().first()
     if row is None or row.user_id != user_id or row.ended(now) or not row.user.is_active:
         return None
     return row

@@ -120,6 +120,7 @@ def add_assessment_world(world: World) -> None:
         contact = make_contact(vendor, f"link-{key}@vendor.example", f"Link Holder {key.upper()}")
         token = make_answer_link(assessment, contact)
         world.extra[f"link_token_{key}"] = token
+        world.extra[f"contact_{key}"] = contact.id
         world.extra[f"link_{key}"] = find_link(token).id  # type: ignore[union-attr]
         world.extra[f"assessment_{key}"] = assessment.id
         world.extra[f"evidence_{key}"] = evidence.id

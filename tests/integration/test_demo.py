@@ -73,3 +73,15 @@ def test_demo_vendors_have_their_user_as_contact_and_can_be_sent_an_assessment(a
     vendor_client = app.test_client()
     vendor_client.post("/auth/login", data={"email": "contact@cloudcrm.example", "password": DEMO_PASSWORD})
     assert vendor_client.get(f"/vendor/assessments/{sent_id}").status_code == 200
+
+
+def test_demo_dpa_draft_shows_the_progress_of_its_answers(app, runner, client):
+    """The demo writes the DPA draft's answers directly: its progress is stored as autosave would."""
+    runner.invoke(args=["demo"])
+    with app.app_context():
+        draft = db.session.scalar(select(Assessment).join(Vendor).where(
+            Vendor.legal_name == "CloudCRM SAS", Assessment.questionnaire_id == "dpa-questionnaire"))
+        assert draft is not None and draft.progress == 100 and not draft.results_stale
+    client.post("/auth/login", data={"email": "contact@cloudcrm.example", "password": DEMO_PASSWORD})
+    page = client.get("/vendor/dpa?lang=en").get_data(as_text=True)
+    assert "Progress: 100%" in page and "No problem found: the draft can be published." in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -133,14 +134,77 @@ def test_the_dashboard_runs_as_many_statements_whatever_the_number_of_stale_resu
     assert queue.scheduled == []  # marked stale by hand here: the worker was told by autosaves
 
 
-def test_without_a_worker_the_dashboard_rescores_what_is_stale(app, client, login_as, stale_world):
+def test_without_redis_the_dashboard_rescores_nothing_either(app, client, login_as, stale_world):
     login_as(stale_world.admin)
     _dashboard_statements(app, client)
-    _mark_stale(app, [])
-    fresh, _ = _dashboard_statements(app, client)
-    _mark_stale(app, stale_world.ids[:10])
-    rescoring, html = _dashboard_statements(app, client)
-    assert rescoring > fresh and "being updated" not in html  # the control: inline re-scores
+    counts = []
+    for stale in (0, 10, 100):
+        _mark_stale(app, stale_world.ids[:stale])
+        count, html = _dashboard_statements(app, client)
+        counts.append(count)
+        assert html.count("being updated") == stale
+    assert counts[0] == counts[1] == counts[2] <= 8, counts
+    for deep in ("page=10", "page=10&sort=-score", "status=in_progress&page=3"):  # an empty page: +1
+        with count_queries(app) as statements:
+            assert client.get(f"/buyer/assessments?per_page=10&{deep}").status_code == 200
+        assert len(statements) <= 8, (deep, len(statements))
+
+
+def test_without_redis_the_save_queues_the_rescore_in_the_process(app, client, login_as, env):
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "has_dpa", "no").status_code == 200
+    assert _autosave(client, env.a, "notes", "first").status_code == 200
+    with app.app_context():
+        queue = results.local_queue()
+        assert queue.pending() == [env.a]  # debounced: one re-score for the burst of saves
+    assert _assessment(app, env.a).results_stale  # nothing re-scored inside the vendor's requests
+    with app.app_context():
+        assert results.drain_rescores() == 1 and queue.pending() == []
+    a = _assessment(app, env.a)
+    assert not a.results_stale and a.open_findings == 1 and a.tier == "high"
+
+
+def test_the_process_queue_thread_rescores_after_the_delay_and_stops_cleanly(app, env):
+    from vendorcheck.services.assessments.local_queue import LocalRescoreQueue
+
+    with app.app_context():
+        db.session.execute(update(Assessment).where(Assessment.id == env.a).values(results_stale=True))
+        db.session.commit()
+    done = threading.Event()
+
+    def run(assessment_id: int) -> str:
+        outcome = results.rescore(assessment_id)
+        done.set()
+        return outcome
+
+    queue = LocalRescoreQueue(app, run, threaded=True)
+    queue.enqueue_in(timedelta(seconds=0.05), results.RESCORE_JOB, env.a)
+    assert done.wait(10), "the thread did not re-score"
+    assert not _assessment(app, env.a).results_stale and queue.pending() == []
+    queue.enqueue_in(timedelta(hours=1), results.RESCORE_JOB, 987654)  # far off: left waiting
+    queue.stop()  # process exit: what waits is run now, in the stopping thread
+    assert queue.pending() == []
+
+
+def test_a_failing_rescore_is_logged_and_the_queue_goes_on(app, monkeypatch):
+    from vendorcheck.services.assessments import local_queue
+    from vendorcheck.services.assessments.local_queue import LocalRescoreQueue
+
+    logged: list[str] = []
+    monkeypatch.setattr(local_queue.log, "exception", lambda message, *args: logged.append(message % args))
+
+    ran: list[int] = []
+
+    def run(assessment_id: int) -> None:
+        ran.append(assessment_id)
+        if assessment_id == 1:
+            raise RuntimeError("database away")
+
+    queue = LocalRescoreQueue(app, run, threaded=False)
+    for aid in (1, 2):
+        queue.enqueue_in(timedelta(0), results.RESCORE_JOB, aid)
+    assert queue.drain() == 2 and ran == [1, 2]
+    assert logged == ["in-process re-score of assessment 1 failed"]
 
 
 def test_the_rescore_is_scheduled_on_rq_by_name(app, client, login_as, env, monkeypatch):

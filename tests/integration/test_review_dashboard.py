@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import event, select
 
+from benchmarks.sqlcount import count_queries
 from tests.factories.accounts import make_vendor
 from tests.factories.assessments import make_contact, make_scored_assessment
 from tests.factories.questionnaires import HIGH, UNACCEPTABLE, shipped_questionnaire
@@ -180,3 +182,94 @@ def test_dashboard_query_count_does_not_grow_with_rows(app, client, world, login
     large = _count_queries(app, client, "/buyer/assessments?per_page=100")
     assert small == large
     assert large <= 8
+
+
+@pytest.fixture
+def big_buyer(app, client):
+    """A buyer seeded as `vendorcheck seed-scale` does (several assessments per vendor, blanks,
+    ties), with two vendors of the same name and one never assessed; its admin logged in."""
+    from tests.factories.accounts import make_vendor as vendor
+    from vendorcheck.models import Organisation
+    from vendorcheck.services.scale_seed import seed_scale
+
+    with app.app_context():
+        seeded = seed_scale(12, 40, email="big@scale.example", password="big-horse-battery",
+                            force=True)
+        buyer = db.session.get(Organisation, seeded.buyer_org_id)
+        for _ in range(2):
+            vendor(buyer, "Twin Vendor")
+        vendor(buyer, "Never Assessed")
+    assert client.post("/auth/login", data={"email": "big@scale.example",
+                                            "password": "big-horse-battery"}).status_code == 302
+    return seeded
+
+
+_ROW = re.compile(r'href="/buyer/assessments/(\d+)"|href="/buyer/assessments/new\?vendor_id=(\d+)"')
+_NEXT = re.compile(r'<a rel="next" href="([^"]+)"')
+_PREV = re.compile(r'<a rel="prev" href="([^"]+)"')
+
+
+def _rows(html: str) -> list[str]:
+    return [f"a{a}" if a else f"v{v}" for a, v in _ROW.findall(html)]
+
+
+def _walk(client, url: str, link: re.Pattern[str]) -> tuple[list[list[str]], list[int]]:
+    """Follow next (or previous) links from `url`; return each page's rows and statements."""
+    pages, statements = [], []
+    while url:
+        with count_queries(client.application) as seen:
+            response = client.get(url.replace("&amp;", "&"))
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        pages.append(_rows(html))
+        statements.append(len(seen))
+        found = link.search(html)
+        url = found.group(1) if found else ""
+    return pages, statements
+
+
+@pytest.mark.parametrize("sort", ["vendor", "-vendor", "status", "-progress", "score", "-score",
+                                  "tier", "-tier", "open_findings", "due_date", "-next_review_date",
+                                  "sent_at", "-sent_at"])
+def test_dashboard_pages_follow_a_cursor_through_every_row_once_in_order(client, big_buyer, sort):
+    whole = _rows(client.get(f"/buyer/assessments?per_page=100&sort={sort}").get_data(as_text=True))
+    assert len(whole) >= 43 and len(set(whole)) == len(whole)  # 40 assessments, 3+ vendors without
+    forward, statements = _walk(client, f"/buyer/assessments?per_page=7&sort={sort}", _NEXT)
+    assert [row for page in forward for row in page] == whole  # every row once, same order
+    assert max(statements) <= 8 and len(set(statements[1:])) == 1  # deep pages cost the same
+    last = f"/buyer/assessments?per_page=7&sort={sort}&page=1"
+    for _ in forward[1:]:  # reach the last page through the cursors, then walk back
+        html = client.get(last.replace("&amp;", "&")).get_data(as_text=True)
+        last = _NEXT.search(html).group(1)
+    backward, _statements = _walk(client, last, _PREV)
+    assert [row for page in reversed(backward) for row in page] == whole
+
+
+def test_dashboard_cursor_links_keep_filters_and_number_the_pages(client, big_buyer):
+    html = client.get("/buyer/assessments?per_page=2&sort=-score&tier=high").get_data(as_text=True)
+    url = _NEXT.search(html).group(1).replace("&amp;", "&")
+    assert "after=" in url and "tier=high" in url and "sort=-score" in url and "page=2" in url
+    second = client.get(url).get_data(as_text=True)
+    assert "Page 2 of" in second and 'rel="prev"' in second
+
+
+def test_dashboard_count_stops_at_the_cap(client, big_buyer, monkeypatch):
+    from vendorcheck.services.assessments import dashboard
+
+    monkeypatch.setattr(dashboard, "COUNT_CAP", 10)
+    html = client.get("/buyer/assessments?per_page=5").get_data(as_text=True)
+    assert "More than 10 rows" in html and "Page 1" in html and "Page 1 of" not in html
+    assert 'rel="next"' in html
+    french = client.get("/buyer/assessments?per_page=5&lang=fr").get_data(as_text=True)
+    assert "Plus de 10 lignes" in french and "Page 1 sur" not in french
+    damaged = client.get("/buyer/assessments?after=x&lang=fr").get_data(as_text=True)
+    assert "Le lien de cette page est abîmé" in damaged
+
+
+@pytest.mark.parametrize("cursor", ["x", "eyJhIjoxfQ", "W1sidiIsMV1d", "W1sidCIsIm5vdC1hLWRhdGUiXV0",
+                                    "W1siZCIsIjIwMjYtMDEtMDEiXSxbInYiLCJhIl0sWyJ2IiwxXV0"])
+def test_dashboard_damaged_cursor_answers_400(client, big_buyer, cursor):
+    for name in ("after", "before"):
+        response = client.get(f"/buyer/assessments?{name}={cursor}")
+        assert response.status_code == 400
+        assert "page link is damaged" in response.get_data(as_text=True)

@@ -149,9 +149,9 @@ def test_autosave_saves_progress_and_marks_results_stale(app, client, login_as, 
         assert a.open_findings == 0 and db.session.scalars(select(FindingRecord)).all() == []
 
 
-# Every page that reads results re-scores first (the vendor list shows none, so it has nothing to do).
-@pytest.mark.parametrize("page", ["/buyer/assessments", "/buyer/assessments/{a}",
-                                  "/buyer/vendors/export.csv", "/buyer/assessments/{a}/export.csv"])
+# The pages and exports of one assessment re-score it first; the dashboard and the register export
+# do not (test_buyer_dashboard_shows_last_results_until_the_queue_rescores).
+@pytest.mark.parametrize("page", ["/buyer/assessments/{a}", "/buyer/assessments/{a}/export.csv"])
 def test_buyer_page_rescores_stale_results_first(app, client, login_as, env, page):
     login_as(env.vuser)
     assert _autosave(client, env.a, "has_dpa", "no").status_code == 200
@@ -163,6 +163,24 @@ def test_buyer_page_rescores_stale_results_first(app, client, login_as, env, pag
         assert not a.results_stale and a.open_findings == 1 and a.tier == "high"
         record = db.session.scalars(select(FindingRecord)).one()
         assert record.finding_id == "no_dpa"
+
+
+def test_buyer_dashboard_shows_last_results_until_the_queue_rescores(app, client, login_as, env):
+    """Without Redis the app's own queue re-scores after the save, never the dashboard request."""
+    from vendorcheck.services.assessments import results
+
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "has_dpa", "no").status_code == 200
+    login_as(env.admin)
+    assert "being updated" in client.get("/buyer/assessments").get_data(as_text=True)
+    assert client.get("/buyer/vendors/export.csv").status_code == 200
+    with app.app_context():
+        assert db.session.get(Assessment, env.a).results_stale  # the pages re-scored nothing
+        assert results.drain_rescores() == 1  # what the queue's thread does after RESCORE_DELAY
+    assert "being updated" not in client.get("/buyer/assessments").get_data(as_text=True)
+    with app.app_context():
+        a = db.session.get(Assessment, env.a)
+        assert not a.results_stale and a.open_findings == 1 and a.tier == "high"
 
 
 def test_report_data_rescores_stale_results_first(app, client, login_as, env):
@@ -231,6 +249,31 @@ def test_replayed_request_id_returns_stored_result(app, client, login_as, env):
     with app.app_context():
         assert db.session.scalars(select(Answer).where(Answer.assessment_id == env.a)).one().version == 1
         assert len(db.session.scalars(select(AutosaveReceipt)).all()) == 1
+
+
+def test_the_receipt_costs_one_statement_and_a_refused_save_keeps_none(app, client, login_as, env):
+    """INSERT … ON CONFLICT records the request id: no SELECT before it; a refused save rolls it back,
+    so the same request id saves when retried."""
+    from benchmarks.sqlcount import count_queries
+
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "notes", "warm", request_id="warm-up").status_code == 200
+    counts = []
+    for n, request_id in enumerate(("req-a", "")):
+        with count_queries(app) as seen:
+            response = client.post(f"/vendor/assessments/{env.a}/autosave", json={
+                "item_id": "notes", "value": f"v{n}", "version": n + 1, "request_id": request_id})
+        assert response.status_code == 200, response.get_json()
+        counts.append(len(seen))
+    assert counts[0] == counts[1] + 1, counts  # with a request id: one INSERT more, nothing else
+    stale = _autosave(client, env.a, "notes", "late", version=1, request_id="req-b")
+    assert stale.status_code == 409
+    with app.app_context():
+        ids = set(db.session.scalars(select(AutosaveReceipt.request_id)))
+    assert ids == {"warm-up", "req-a"}  # the refused save left no receipt
+    retried = _autosave(client, env.a, "notes", "late", version=3, request_id="req-b")
+    assert retried.status_code == 200 and retried.get_json()["version"] == 4
+    assert "replayed" not in retried.get_json() or retried.get_json()["replayed"] is False
 
 
 @pytest.mark.parametrize(("item", "value", "needle"), [

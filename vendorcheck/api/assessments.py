@@ -53,9 +53,11 @@ class AssessmentsView(MethodView):
     @blp.arguments(AssessmentQuery, location="query", unknown="raise")
     @blp.response(200, AssessmentPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List assessments with their status, score, tier and due date (filter by status, vendor, tier)."""
+        """List assessments with their status, score, tier and due date (filter by status, vendor, tier).
+
+        Score, tier and open findings are the last computed; `results_stale` says a re-score is on its way
+        (within seconds). Reading one assessment re-scores it first."""
         org = active_org()
-        svc.refresh_stale(org.id)
         query = select(Assessment).where(Assessment.buyer_org_id == org.id)
         if args.get("status"):
             query = query.where(Assessment.status == args["status"])

@@ -14,7 +14,13 @@ from vendorcheck.access import active_org, get_owned_or_404
 from vendorcheck.api.auth import READ, allows
 from vendorcheck.api.common import api_blueprint
 from vendorcheck.api.schemas import Strict
-from vendorcheck.buyer.reports import XLSX, assessment_sheets, export_labels, sheet_response
+from vendorcheck.buyer.reports import (
+    XLSX,
+    assessment_sheets,
+    export_labels,
+    sheet_response,
+    streamed_sheet_response,
+)
 from vendorcheck.models.assessments import Assessment
 from vendorcheck.pdf.report import LOCALES
 from vendorcheck.services import reports
@@ -54,7 +60,7 @@ class RegisterExportView(MethodView):
         """Export the vendor register (the web's "Export the register")."""
         with force_locale(args["locale"]):
             sheet = exports.register_sheet(reports.register_rows(active_org()), export_labels())
-        return sheet_response([sheet], args["format"], "vendor-register")
+        return streamed_sheet_response(sheet, args["format"], "vendor-register")
 
 
 @blp.route("/assessments/<int:assessment_id>")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from vendorcheck.api.paging import PageArgs, PageSchema
+from vendorcheck.config import Config
 from vendorcheck.models import Criticality, Role
 from vendorcheck.models.assessments import AssessmentStatus, FindingState
 from vendorcheck.security import MAX_ID
@@ -69,6 +70,10 @@ class ContactSchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     email = fields.String(required=True)
+    language = fields.String(allow_none=True, metadata={
+        "description": "The language e-mails are written in when they have no account (null: from "
+                       "the vendor's country)."})
+    role = fields.String(required=True, metadata={"description": "Their role at the vendor, in words."})
     created_at = fields.DateTime(required=True)
 
 
@@ -82,6 +87,9 @@ class VendorSchema(Schema):
     criticality = fields.Enum(Criticality, by_value=True, required=True)
     owner_id = fields.Integer(allow_none=True)
     vendor_org_id = fields.Integer(allow_none=True)
+    archived_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When the vendor was archived (null: active). Archived vendors keep their "
+                       "records and are sent nothing new."})
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 
@@ -111,11 +119,22 @@ class VendorChanges(VendorInput):
 class VendorQuery(PageArgs, Strict):
     q = fields.String(validate=validate.Length(max=200),
                       metadata={"description": "Search in the legal name and website."})
+    archived = fields.Boolean(load_default=False, metadata={
+        "description": "`true` lists the archived vendors instead of the active ones."})
 
 
 class ContactInput(Strict):
     name = fields.String(required=True, validate=validate.Length(1, 200))
     email = fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class ContactChanges(Strict):
+    """The fields of a contact to change (the others stay); a new e-mail revokes the old links."""
+
+    name = fields.String(validate=validate.Length(1, 200))
+    email = fields.Email(validate=validate.Length(max=254))
+    language = fields.String(allow_none=True, validate=validate.OneOf(Config.LANGUAGES))
+    role = fields.String(validate=validate.Length(max=200))
 
 
 class InvitationSchema(Schema):
@@ -172,6 +191,9 @@ class AssessmentSchema(Schema):
     tier = fields.String(allow_none=True)
     progress = fields.Integer(required=True)
     open_findings = fields.Integer(required=True)
+    results_stale = fields.Boolean(required=True, metadata={
+        "description": "True while a re-score after the vendor's latest answers is on its way: score, "
+                       "tier and open findings are the last computed."})
     decision = fields.String(allow_none=True, attribute="decision.value")
     created_at = fields.DateTime(required=True)
     sent_at = fields.DateTime(allow_none=True)

@@ -14,6 +14,7 @@ from vendorcheck.api import paging
 from vendorcheck.api.auth import READ, WRITE, allows, current_user_of_token
 from vendorcheck.api.common import IDEMPOTENCY_DOC, api_blueprint, idempotent
 from vendorcheck.api.schemas import (
+    ContactChanges,
     ContactInput,
     ContactSchema,
     InvitationSchema,
@@ -52,6 +53,14 @@ def _invitation(vendor: Vendor, invitation_id: int) -> Invitation:
     return invitation
 
 
+def _contact(vendor: Vendor, contact_id: int) -> Contact:
+    """Load a contact of this vendor, or 404."""
+    contact = next((c for c in vendor.contacts if c.id == contact_id), None)
+    if contact is None:
+        abort(404)
+    return contact
+
+
 def _data(values: dict[str, Any], base: Vendor | None = None) -> svc.VendorData:
     """Build a vendor's fields from what was sent, keeping the stored ones that were not."""
     current = {} if base is None else {
@@ -67,8 +76,8 @@ class VendorsView(MethodView):
     @blp.arguments(VendorQuery, location="query", unknown="raise")
     @blp.response(200, VendorPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List vendors (search with `q`)."""
-        query = svc.search_query(active_org(), args.get("q")).order_by(None)
+        """List vendors (search with `q`); archived vendors only with `archived=true`."""
+        query = svc.search_query(active_org(), args.get("q"), archived=args["archived"]).order_by(None)
         items, cursor = paging.page(query, Vendor, args)
         return {"items": items, "next_cursor": cursor}
 
@@ -101,6 +110,22 @@ class VendorView(MethodView):
         blp.check_etag(vendor, VendorSchema)
         return svc.update_vendor(vendor, _data(values, vendor), by=current_user_of_token())
 
+    @allows("vendors.edit", WRITE)
+    @blp.response(204)
+    def delete(self, vendor_id: int) -> None:
+        """Archive a vendor (not a deletion: its assessments, evidence, reports and audit trail
+        stay). 409 while it has open assessments; archiving an archived vendor changes nothing."""
+        svc.archive_vendor(_vendor(vendor_id), by=current_user_of_token())
+
+
+@blp.route("/<int:vendor_id>/restore")
+class RestoreVendorView(MethodView):
+    @allows("vendors.edit", WRITE)
+    @blp.response(200, VendorSchema)
+    def post(self, vendor_id: int) -> Vendor:
+        """Restore an archived vendor to the lists (an active vendor is returned unchanged)."""
+        return svc.restore_vendor(_vendor(vendor_id), by=current_user_of_token())
+
 
 @blp.route("/<int:vendor_id>/contacts")
 class ContactsView(MethodView):
@@ -119,6 +144,37 @@ class ContactsView(MethodView):
         """Add a contact and e-mail them an invitation (as the web's "Invite a contact")."""
         return invite_vendor_contact(_vendor(vendor_id), values["name"], values["email"],
                                      by=current_user_of_token())
+
+
+@blp.route("/<int:vendor_id>/contacts/<int:contact_id>")
+class ContactView(MethodView):
+    @allows("vendors.view", READ)
+    @blp.etag
+    @blp.response(200, ContactSchema)
+    def get(self, vendor_id: int, contact_id: int) -> Contact:
+        """Read a contact."""
+        return _contact(_vendor(vendor_id), contact_id)
+
+    @allows("vendors.edit", WRITE)
+    @blp.etag
+    @blp.arguments(ContactChanges)
+    @blp.response(200, ContactSchema)
+    def patch(self, values: dict[str, Any], vendor_id: int, contact_id: int) -> Contact:
+        """Change a contact's name, e-mail, language or role (send If-Match with the ETag you read).
+        A new e-mail revokes the invitations and answer links sent to the old one; an open
+        assessment answered by link gets a new link at the new address."""
+        contact = _contact(_vendor(vendor_id), contact_id)
+        blp.check_etag(contact, ContactSchema)
+        current = {"name": contact.name, "email": contact.email, "language": contact.language,
+                   "role": contact.role}
+        return svc.update_contact(contact, svc.ContactData(**{**current, **values}),
+                                  by=current_user_of_token())
+
+    @allows("vendors.edit", WRITE)
+    @blp.response(204)
+    def delete(self, vendor_id: int, contact_id: int) -> None:
+        """Remove a contact (409 naming the assessments while they receive an open one)."""
+        svc.remove_contact(_contact(_vendor(vendor_id), contact_id), by=current_user_of_token())
 
 
 @blp.route("/<int:vendor_id>/invitations")

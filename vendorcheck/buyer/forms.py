@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField, URLField
-from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
+from wtforms.validators import URL, AnyOf, DataRequired, Length, Optional, ValidationError
 
 from vendorcheck.forms import (
     BaseForm,
@@ -59,6 +59,18 @@ class VendorForm(BaseForm):
 class InviteContactForm(BaseForm):
     name = name_field(_l("Contact name"))
     email = email_field(_l("Contact e-mail address"))
+
+
+class ContactForm(BaseForm):
+    name = name_field(_l("Contact name"))
+    email = email_field(_l("Contact e-mail address"))
+    # Not sent, it means "from the vendor's country" (the first choice), not an error.
+    language = SelectField(_l("Language of their e-mails"), choices=options([
+        ("", _l("From the vendor's country")), ("fr", "Français"), ("en", "English")]), default="",
+        validate_choice=False, validators=[Optional(), AnyOf(["fr", "en"])],
+        description=_l("Used when they have no account; an account's own language comes first."))
+    role = StringField(_l("Role at the vendor"), validators=[Optional(), Length(max=200)],
+                       description=_l("For example: data protection officer, security manager."))
 
 
 

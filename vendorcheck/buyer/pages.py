@@ -83,9 +83,11 @@ class Page:
 def dashboard_context(query: DashboardQuery) -> dict[str, Any]:
     """Return the dashboard's template context for one page of the active organisation."""
     found = dashboard_page(active_org(), query)
-    return {"page": Page(found.rows, query.page, query.per_page, found.total), "query": query,
+    return {"page": Page(found.rows, query.page, query.per_page, found.total), "found": found,
+            "query": query,
             "has_vendors": found.has_vendors, "filtered": bool(query.status or query.tier
-                                                               or query.overdue or query.q),
+                                                               or query.overdue or query.q
+                                                               or query.archived),
             "expiring": expiry.by_window(expiry.expiring_files(active_org().id, date.today())),
             "superseded": expiry.superseded_dpas(active_org().id)}
 
@@ -109,7 +111,8 @@ def send_form() -> SendForm:
     """Build the send form: the organisation's vendors, published questionnaires, contacts."""
     form = SendForm()
     vendors = db.session.execute(select(Vendor.id, Vendor.legal_name).where(
-        Vendor.buyer_org_id == active_org().id).order_by(func.lower(Vendor.legal_name))).all()
+        Vendor.buyer_org_id == active_org().id, Vendor.archived_at.is_(None))
+        .order_by(func.lower(Vendor.legal_name))).all()
     form.vendor_id.choices = [(v.id, v.legal_name) for v in vendors]
     if request.method == "GET" and request.args.get("vendor_id", "").isdigit():
         form.vendor_id.data = int(request.args["vendor_id"])

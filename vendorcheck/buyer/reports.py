@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_babel import force_locale
@@ -87,6 +88,16 @@ def sheet_response(sheets: list[exports.Sheet], fmt: str, stem: str) -> Response
     return downloads.attachment(exports.to_csv(sheets[0]), "text/csv", f"{stem}.csv")
 
 
+def streamed_sheet_response(sheet: exports.Sheet, fmt: str, stem: str) -> Response:
+    """Return one sheet whose rows come from a query, streamed: CSV as it is written, XLSX in
+    openpyxl's write-only mode (the headers are worded before; the rows are read once)."""
+    if fmt == "xlsx":
+        body = exports.to_xlsx_streamed(sheet.title, sheet.columns, sheet.rows)
+        return downloads.attachment(body, XLSX, f"{stem}.xlsx")
+    return downloads.attachment(stream_with_context(exports.iter_csv(sheet.columns, sheet.rows)),
+                                "text/csv", f"{stem}.csv")
+
+
 def assessment_sheets(assessment: Assessment, locale: str) -> list[exports.Sheet]:
     """Return an assessment's export sheets (answers, then findings) in a language."""
     q = reports.questionnaire_for(assessment)
@@ -113,7 +124,7 @@ def assessment_export(assessment_id: int, fmt: str) -> Any:
 def vendor_register_export(fmt: str) -> Any:
     """Export the buyer's vendor register."""
     sheet = exports.register_sheet(reports.register_rows(active_org()), export_labels())
-    return sheet_response([sheet], fmt, "vendor-register")
+    return streamed_sheet_response(sheet, fmt, "vendor-register")
 
 
 # ------------------------------------------------------------------ evidence packs (issue 7)

@@ -14,6 +14,7 @@ from vendorcheck.buyer.forms import (
     CATEGORY_LABELS,
     CRITICALITY_LABELS,
     ConfirmForm,
+    ContactForm,
     InviteContactForm,
     SearchForm,
     VendorForm,
@@ -21,8 +22,9 @@ from vendorcheck.buyer.forms import (
 from vendorcheck.errors import render_error
 from vendorcheck.extensions import db
 from vendorcheck.forms import options, page_arg
-from vendorcheck.models import Criticality, Invitation, Vendor
+from vendorcheck.models import Contact, Criticality, Invitation, Vendor
 from vendorcheck.services import invitations, vendors
+from vendorcheck.services.errors import ValidationFailed
 
 
 @bp.context_processor
@@ -44,15 +46,24 @@ def _invitation(vendor: Vendor, invitation_id: int) -> Invitation:
     return invitation
 
 
+def _contact(vendor: Vendor, contact_id: int) -> Contact:
+    """Load a contact of this vendor, or 404."""
+    contact = next((c for c in vendor.contacts if c.id == contact_id), None)
+    if contact is None:
+        abort(404)
+    return contact
+
+
 @bp.get("/vendors", endpoint="vendors")
 @requires("vendors.view")
 def vendors_list() -> str:
-    """List the organisation's vendors, searchable and paginated."""
+    """List the organisation's vendors, searchable and paginated; archived ones on request."""
     form = SearchForm(request.args, meta={"csrf": False})
     q = form.q.data if form.validate() else None
-    page = db.paginate(vendors.search_query(active_org(), q), page=page_arg(), per_page=25,
-                       error_out=False)
-    return render_template("buyer/vendors.html", form=form, page=page, q=q or "")
+    archived = request.args.get("archived") in ("1", "on")
+    query = vendors.search_query(active_org(), q, archived=None if archived else False)
+    page = db.paginate(query, page=page_arg(), per_page=25, error_out=False)
+    return render_template("buyer/vendors.html", form=form, page=page, q=q or "", archived=archived)
 
 
 def _vendor_form(vendor: Vendor | None = None) -> VendorForm:
@@ -153,3 +164,72 @@ def revoke_invitation(vendor_id: int, invitation_id: int) -> Any:
         return redirect(url_for("buyer.vendor_detail", vendor_id=vendor.id))
     return render_template("buyer/revoke_invitation.html", vendor=vendor, invitation=invitation,
                            form=form)
+
+
+@bp.route("/vendors/<int:vendor_id>/archive", methods=["GET", "POST"])
+@requires("vendors.edit")
+def archive_vendor(vendor_id: int) -> Any:
+    """Confirm, then archive a vendor (refused while it has open assessments)."""
+    vendor = _vendor(vendor_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        vendors.archive_vendor(vendor, by=current_user)
+        flash(_("%(vendor)s is archived. Its records are kept; restore it to send it assessments "
+                "again.", vendor=vendor.legal_name), "success")
+        return redirect(url_for("buyer.vendors"))
+    return render_template("buyer/archive_vendor.html", vendor=vendor, form=form,
+                           still_open=vendors.open_assessments(vendor))
+
+
+@bp.post("/vendors/<int:vendor_id>/restore")
+@requires("vendors.edit")
+def restore_vendor(vendor_id: int) -> Any:
+    """Bring an archived vendor back to the lists."""
+    vendor = _vendor(vendor_id)
+    if not ConfirmForm().validate_on_submit():
+        return render_error(400)
+    vendors.restore_vendor(vendor, by=current_user)
+    flash(_("%(vendor)s is restored.", vendor=vendor.legal_name), "success")
+    return redirect(url_for("buyer.vendor_detail", vendor_id=vendor.id))
+
+
+@bp.route("/vendors/<int:vendor_id>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@requires("vendors.edit")
+def edit_contact(vendor_id: int, contact_id: int) -> Any:
+    """Edit a contact; a new e-mail address revokes what was sent to the old one."""
+    vendor = _vendor(vendor_id)
+    contact = _contact(vendor, contact_id)
+    form = ContactForm(obj=contact)
+    if request.method == "GET":
+        form.language.data = contact.language or ""
+    if form.validate_on_submit():
+        data = vendors.ContactData(name=form.name.data, email=form.email.data,
+                                   language=form.language.data or None, role=form.role.data or "")
+        try:
+            vendors.update_contact(contact, data, by=current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            flash(_("Contact saved."), "success")
+            return redirect(url_for("buyer.vendor_detail", vendor_id=vendor.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("buyer/contact_form.html", form=form, vendor=vendor,
+                           contact=contact), status
+
+
+@bp.route("/vendors/<int:vendor_id>/contacts/<int:contact_id>/remove", methods=["GET", "POST"])
+@requires("vendors.edit")
+def remove_contact(vendor_id: int, contact_id: int) -> Any:
+    """Confirm, then remove a contact (refused while they receive an open assessment)."""
+    vendor = _vendor(vendor_id)
+    contact = _contact(vendor, contact_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        name = contact.name
+        vendors.remove_contact(contact, by=current_user)
+        flash(_("%(name)s is no longer a contact of %(vendor)s.", name=name,
+                vendor=vendor.legal_name), "success")
+        return redirect(url_for("buyer.vendor_detail", vendor_id=vendor.id))
+    return render_template("buyer/remove_contact.html", vendor=vendor, contact=contact, form=form,
+                           still_open=vendors.contact_open_assessments(contact))

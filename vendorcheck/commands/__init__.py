@@ -12,6 +12,7 @@ from vendorcheck.commands.mail import mail_group
 from vendorcheck.commands.questionnaires import questionnaires_group, score_command
 from vendorcheck.commands.reminders import reminders_group
 from vendorcheck.commands.reports import report_group
+from vendorcheck.commands.scale import seed_scale_command
 from vendorcheck.commands.sessions import sessions_group
 from vendorcheck.commands.storage import storage_group
 from vendorcheck.commands.tokens import tokens_group
@@ -21,4 +22,5 @@ from vendorcheck.commands.webhooks import webhooks_group
 APP_COMMANDS: tuple[click.Command, ...] = (
     questionnaires_group, score_command, init_db, demo_command, mail_group, audit_group, report_group,
     reminders_group, dpa_group, storage_group, sessions_group, webhooks_group, tokens_group,
+    seed_scale_command,
 )

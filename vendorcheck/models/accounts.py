@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vendorcheck.extensions import db
@@ -123,6 +123,11 @@ class Vendor(db.Model):
     """A supplier record kept by a buyer organisation."""
 
     __tablename__ = "vendor"
+    __table_args__ = (
+        # The dashboard's default order (services/assessments/dashboard.py): a page of 25 reads 25
+        # index entries, however many vendors the buyer has.
+        Index("ix_vendor_buyer_name", "buyer_org_id", text("lower(legal_name)"), "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     buyer_org_id: Mapped[int] = mapped_column(
@@ -142,10 +147,15 @@ class Vendor(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Archived, not deleted: its assessments, evidence, reports and audit trail are legal records.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    archived_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
 
     buyer_org: Mapped[Organisation] = relationship(foreign_keys=[buyer_org_id])
     vendor_org: Mapped[Organisation | None] = relationship(foreign_keys=[vendor_org_id])
-    owner: Mapped[User | None] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    archived_by: Mapped[User | None] = relationship(foreign_keys=[archived_by_id])
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="vendor", cascade="all, delete-orphan", order_by="Contact.id"
     )
@@ -161,6 +171,10 @@ class Contact(db.Model):
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
+    # The language to write to them in when they have no account (None: from the vendor's country).
+    language: Mapped[str | None] = mapped_column(String(8))
+    # Their role at the vendor, in words ("Data protection officer").
+    role: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     vendor: Mapped[Vendor] = relationship(back_populates="contacts")

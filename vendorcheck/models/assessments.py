@@ -95,6 +95,7 @@ class Assessment(db.Model):
     __tablename__ = "assessment"
     __table_args__ = (
         Index("ix_assessment_buyer_status", "buyer_org_id", "status"),
+        Index("ix_assessment_buyer_tier", "buyer_org_id", "tier"),  # the dashboard's tier filter
         Index("ix_assessment_vendor", "vendor_id"),
         Index("ix_assessment_stale", "results_stale", "buyer_org_id"),
         # The API's keyset pages (vendorcheck/api/paging.py): one index range per page, never a sort of

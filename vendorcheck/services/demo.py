@@ -86,6 +86,7 @@ def _publish_demo_dpa() -> None:
     from vendorcheck.models.assessments import Answer
     from vendorcheck.questionnaire import validate_answers
     from vendorcheck.services import dpa
+    from vendorcheck.services.assessments import refresh_results
 
     org = db.session.scalar(select(Organisation).where(Organisation.name == VENDORS[0][0]))
     user = db.session.scalar(select(User).where(User.email == VENDORS[0][7].email))
@@ -103,6 +104,9 @@ def _publish_demo_dpa() -> None:
     for item_id, value in validate_answers(q, answers).answers.items():
         db.session.add(Answer(assessment_id=draft.id, item_id=item_id, value=value,
                               updated_by_id=user.id))
+    db.session.flush()
+    db.session.expire(draft, ["answers"])
+    refresh_results(draft, q)  # the answers bypass autosave, which keeps the progress shown
     db.session.commit()
     profile = dpa.profile_of(org)
     assert profile is not None

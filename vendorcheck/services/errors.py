@@ -96,3 +96,16 @@ class WrongInvitee(DomainError):
 class InvitationClosed(DomainError):
     status = 409
     default = _l("This invitation has already been accepted or withdrawn.")
+
+
+class VendorArchived(DomainError):
+    """The vendor is archived: restore it before sending it anything new."""
+
+    status = 409
+    default = _l("This vendor is archived: restore it before sending it a new assessment.")
+
+
+class StillInUse(DomainError):
+    """The record is still needed by open work (the message names it)."""
+
+    status = 409

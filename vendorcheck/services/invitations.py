@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from vendorcheck import audit, mail
@@ -41,6 +42,7 @@ from vendorcheck.services.errors import (
     TokenInvalid,
     TokenRevoked,
     TokenUsed,
+    VendorArchived,
     WrongInvitee,
 )
 
@@ -90,11 +92,16 @@ def _revoke_older(org: Organisation, vendor: Vendor, email: str, *, by: Actor) -
 
 def recipient_locale(email: str, vendor: Vendor | None = None, fallback: str | None = None) -> str:
     """Return the language to write to someone in: their account's; else, for a vendor contact,
-    the language of the vendor's country; else `fallback` or the default language."""
+    the language the buyer chose for them, else the language of the vendor's country; else
+    `fallback` or the default language."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is not None and user.locale in current_app.config["LANGUAGES"]:
         return str(user.locale)
     if vendor is not None:
+        chosen = db.session.scalar(select(Contact.language).where(
+            Contact.vendor_id == vendor.id, Contact.email == normalise_email(email)))
+        if chosen in current_app.config["LANGUAGES"]:
+            return str(chosen)
         org = vendor.vendor_org
         country = (org.country if org is not None and org.country else vendor.country) or ""
         return "fr" if country.upper() in FRENCH_SPEAKING else "en"
@@ -129,6 +136,8 @@ def queue_invitation_mail(invitation: Invitation, token: str,
 
 def invite_vendor_contact(vendor: Vendor, name: str, email: str, *, by: User) -> Invitation:
     """Record a contact at the vendor (if new) and e-mail them an invitation."""
+    if vendor.archived_at is not None:
+        raise VendorArchived(_l("This vendor is archived: restore it before inviting a contact."))
     address = normalise_email(email)
     contact = db.session.scalar(select(Contact).where(Contact.vendor_id == vendor.id,
                                                       Contact.email == address))

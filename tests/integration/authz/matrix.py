@@ -196,6 +196,20 @@ MATRIX: dict[str, Route] = {
         {"GET": BUYER_EDIT, "POST": BUYER_EDIT},
         data=lambda w, a: {"name": "New Contact", "email": "new@vendor.example"},
         target="a.buyer"),
+    # Vendor A has an open assessment: archiving it is refused (409) on the confirmation's POST.
+    "buyer.archive_vendor": Route(lambda w: f"/buyer/vendors/{w['a'].vendor.id}/archive",
+                                  {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {},
+                                  target="a.buyer", ok={"POST": frozenset({409})}),
+    "buyer.restore_vendor": Route(lambda w: f"/buyer/vendors/{w['a'].vendor.id}/restore",
+                                  {"POST": BUYER_EDIT}, data=lambda w, a: {}, target="a.buyer"),
+    "buyer.edit_contact": Route(
+        lambda w: f"/buyer/vendors/{w['a'].vendor.id}/contacts/{w.extra.get('contact_a', 0)}/edit",
+        {"GET": BUYER_EDIT, "POST": BUYER_EDIT},
+        data=lambda w, a: {"name": "Renamed", "email": "link-a@vendor.example", "role": "DPO"},
+        target="a.buyer"),
+    "buyer.remove_contact": Route(
+        lambda w: f"/buyer/vendors/{w['a'].vendor.id}/contacts/{w.extra.get('contact_a', 0)}/remove",
+        {"GET": BUYER_EDIT, "POST": BUYER_EDIT}, data=lambda w, a: {}, target="a.buyer"),
     "buyer.resend_invitation": Route(
         lambda w: f"/buyer/vendors/{w['a'].vendor.id}/invitations/"
                   f"{w['a'].vendor_invitation.id}/resend",
@@ -582,9 +596,19 @@ API_MATRIX: dict[str, Route] = {
         {"GET": "read", "POST": "write"}, data=lambda w, a: {"legal_name": "Matrix API Vendor"},
         ok={"POST": frozenset({201})}),
     "api_vendors.VendorView": _api(
-        lambda w: f"/api/v1/vendors/{w['a'].vendor.id}", {"GET": BUYER_ALL, "PATCH": BUYER_EDIT},
-        {"GET": "read", "PATCH": "write"}, data=lambda w, a: {"services": "Hosting"},
-        target="a.buyer", ok={"PATCH": frozenset({412})}),
+        lambda w: f"/api/v1/vendors/{w['a'].vendor.id}",
+        {"GET": BUYER_ALL, "PATCH": BUYER_EDIT, "DELETE": BUYER_EDIT},
+        {"GET": "read", "PATCH": "write", "DELETE": "write"}, data=lambda w, a: {"services": "Hosting"},
+        # vendor A has an open assessment: archiving it is refused with 409
+        target="a.buyer", ok={"PATCH": frozenset({412}), "DELETE": frozenset({409})}),
+    "api_vendors.RestoreVendorView": _api(
+        lambda w: f"/api/v1/vendors/{w['a'].vendor.id}/restore", {"POST": BUYER_EDIT}, "write",
+        target="a.buyer"),
+    "api_vendors.ContactView": _api(
+        lambda w: f"/api/v1/vendors/{w['a'].vendor.id}/contacts/{w.extra.get('contact_a', 0)}",
+        {"GET": BUYER_ALL, "PATCH": BUYER_EDIT, "DELETE": BUYER_EDIT},
+        {"GET": "read", "PATCH": "write", "DELETE": "write"}, data=lambda w, a: {"role": "DPO"},
+        target="a.buyer", ok={"PATCH": frozenset({412}), "DELETE": frozenset({204})}),
     "api_vendors.ContactsView": _api(
         lambda w: f"/api/v1/vendors/{w['a'].vendor.id}/contacts", {"GET": BUYER_ALL, "POST": BUYER_EDIT},
         {"GET": "read", "POST": "write"}, data=lambda w, a: {"name": "New", "email": "new@vendor.example"},

@@ -15,6 +15,8 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
@@ -272,14 +274,21 @@ def _write_answer(assessment_id: int, item_id: str, current: Row[Any] | None,
     return int(current.version) + 1
 
 
-def _keep_receipt(assessment_id: int, request_id: str, item_id: str, version: int) -> None:
-    """Record the request id, so a retried request returns this result instead of saving twice."""
-    try:
-        db.session.execute(AutosaveReceipt.__table__.insert().values(
-            assessment_id=assessment_id, request_id=request_id[:64], item_id=item_id,
-            answer_version=version, created_at=utcnow()))
-    except IntegrityError:  # the same request id at the same moment: 409, not 500
-        raise _lost_race(item_id) from None
+def _claim_receipt(assessment: Assessment, item_id: str, request_id: str, version: int,
+                   saved_at: datetime) -> Saved | None:
+    """Record the request id with the version this save writes, in one INSERT … ON CONFLICT DO
+    NOTHING; if the id was recorded before, return that earlier result (a replay) instead.
+
+    The version is known before the write (the answer's current version + 1, or 1), so the receipt
+    needs no SELECT first; a failed save rolls the receipt back with the rest.
+    """
+    table = AutosaveReceipt.__table__
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    claimed = db.session.execute(
+        insert(table).values(assessment_id=assessment.id, request_id=request_id[:64], item_id=item_id,
+                             answer_version=version, created_at=saved_at)
+        .on_conflict_do_nothing(index_elements=["request_id"]).returning(table.c.id)).first()
+    return None if claimed is not None else _replay(assessment, item_id, request_id)
 
 
 def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_version: object,
@@ -303,20 +312,22 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
         raise AnswerInvalid({p.item: p.message for p in checked.problems})
     text = _clean_justification(justification, item_id)
     _take_turn(assessment)
+    rows = _answer_states(assessment.id)
+    current = rows.get(item_id)
+    saved_at = utcnow()
     if request_id:
-        replayed = _replay(assessment, item_id, str(request_id))
+        replayed = _claim_receipt(assessment, item_id, str(request_id),
+                                  1 if current is None else current.version + 1, saved_at)
         if replayed is not None:
             db.session.rollback()  # ends the turn
             return replayed
     check_editable(assessment, item_id)
-    rows = _answer_states(assessment.id)
-    current = rows.get(item_id)
     if current is not None and seen is not None and current.version != seen:
         raise _conflict(db.session.get_one(Answer, current.id))  # who saved it, and when
     if current is None and seen:
         raise Conflict(_l("This answer was removed in the meantime; reload the page."),
                        item_id=item_id)
-    new, saved_at = checked.answers.get(item_id), utcnow()
+    new = checked.answers.get(item_id)
     changes = {"value": new, "updated_by_id": by.id, "updated_at": saved_at,
                "needs_reconfirmation": False}
     if not (keep_justification and justification is None):
@@ -329,8 +340,6 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
     store_progress(assessment, q, answers)
     audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
                  details={"item": item_id, "version": version})
-    if request_id:
-        _keep_receipt(assessment.id, str(request_id), item_id, version)
     saved = Saved(item_id, version, saved_at, assessment.progress)
     db.session.commit()
     if turns_stale:

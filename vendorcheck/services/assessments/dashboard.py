@@ -1,23 +1,28 @@
 """The buyer's dashboard: every vendor with its assessments, filtered, sorted and paginated.
 
-One SELECT (plus the COUNT of the paginator) per page, whatever the number of rows: the results
-are read from the cached columns of `assessment`, and the vendor comes from the same join.
+One SELECT plus one capped COUNT per page, whatever the number of rows: the results are read from
+the cached columns of `assessment`, and the vendor comes from the same join. Pages follow a
+cursor (keyset: the sort keys of the page's last or first row, with the vendor and assessment
+ids as tie-breakers), so a deep page costs what the first does; `page=N` alone still works
+(OFFSET, for old links). The COUNT stops at COUNT_CAP rows: beyond, the page says "more than".
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, nulls_last, select
+from sqlalchemy import String, and_, bindparam, case, func, literal, or_, select, type_coerce
 
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Vendor
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
-from vendorcheck.services.assessments.results import background_rescoring, refresh_stale
 
 S = AssessmentStatus
 TIERS = ("low", "medium", "high", "unacceptable")
@@ -25,6 +30,7 @@ OPEN_FOR_VENDOR = (S.SENT, S.IN_PROGRESS)
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 25
 NOT_ASSESSED = "none"
+COUNT_CAP = 1000  # rows counted at most: the page says "more than 1,000" rather than scan them all
 
 
 class BadQuery(ValueError):
@@ -37,7 +43,7 @@ def _tier_rank() -> Any:
 
 SORTS: dict[str, Any] = {
     "vendor": lambda: func.lower(Vendor.legal_name),
-    "status": lambda: Assessment.status,
+    "status": lambda: type_coerce(Assessment.status, String(32)),  # compared as the stored text
     "progress": lambda: Assessment.progress,
     "score": lambda: Assessment.score,
     "tier": _tier_rank,
@@ -48,6 +54,13 @@ SORTS: dict[str, Any] = {
 }
 
 
+# What a missing value (a vendor without assessment, no score yet...) is replaced with in the sort key,
+# after a first key that puts missing values last: a plain value of the column's type.
+_BLANK: dict[str, Any] = {"status": "", "progress": 0, "score": 0.0, "tier": 0, "open_findings": 0,
+                          "due_date": date(1970, 1, 1), "next_review_date": date(1970, 1, 1),
+                          "sent_at": datetime(1970, 1, 1, tzinfo=UTC)}
+
+
 @dataclass(frozen=True)
 class DashboardQuery:
     """What the dashboard shows: validated query-string values."""
@@ -56,14 +69,18 @@ class DashboardQuery:
     tier: str | None = None
     overdue: bool = False
     q: str | None = None
+    archived: bool = False  # archived vendors are hidden unless asked for
     sort: str = "vendor"
     descending: bool = False
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
+    after: tuple[Any, ...] | None = None  # the sort keys of the previous page's last row
+    before: tuple[Any, ...] | None = None  # the sort keys of the next page's first row
 
     def args(self, **changes: Any) -> dict[str, Any]:
-        """Return the query string that reproduces this view (for links and pagination)."""
+        """Return the query string that reproduces this view's filters and sort (links, pages)."""
         values = {"status": self.status, "tier": self.tier, "overdue": "1" if self.overdue else None,
+                  "archived": "1" if self.archived else None,
                   "q": self.q, "sort": ("-" if self.descending else "") + self.sort,
                   "per_page": self.per_page if self.per_page != DEFAULT_PER_PAGE else None}
         values.update(changes)
@@ -92,10 +109,57 @@ def parse_query(args: Mapping[str, str]) -> DashboardQuery:
     if sort.lstrip("-") not in SORTS:
         raise BadQuery(_("Unknown sort field."))
     q = (args.get("q") or "").strip()[:200] or None
-    return DashboardQuery(status=status, tier=tier, overdue=args.get("overdue") in ("1", "on"),
-                          q=q, sort=sort.lstrip("-"), descending=descending,
-                          page=_int(args, "page", 1),
-                          per_page=min(_int(args, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE))
+    after, before = _cursor(args, "after"), _cursor(args, "before")
+    if after is not None and before is not None:
+        raise BadQuery(_("Give either after or before, not both."))
+    query = DashboardQuery(status=status, tier=tier, overdue=args.get("overdue") in ("1", "on"),
+                           q=q, archived=args.get("archived") in ("1", "on"),
+                           sort=sort.lstrip("-"), descending=descending,
+                           page=_int(args, "page", 1),
+                           per_page=min(_int(args, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE),
+                           after=after, before=before)
+    cursor = after if after is not None else before
+    if cursor is not None:
+        keys = sort_keys(query)
+        if len(cursor) != len(keys) or not all(
+                _fits(key, value) for (key, _d), value in zip(keys, cursor, strict=True)):
+            raise BadQuery(_("The page link is damaged; go back to the first page."))
+    return query
+
+
+def encode_cursor(keys: tuple[Any, ...]) -> str:
+    """Return a row's sort keys as a URL-safe cursor (dates and times tagged, the rest JSON)."""
+    tagged = [["d", v.isoformat()] if isinstance(v, date) and not isinstance(v, datetime)
+              else ["t", v.isoformat()] if isinstance(v, datetime)
+              else ["v", v] for v in keys]
+    raw = json.dumps(tagged, separators=(",", ":")).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _cursor(args: Mapping[str, str], name: str) -> tuple[Any, ...] | None:
+    """Decode a cursor parameter; raise BadQuery if it is not one this page made."""
+    raw = args.get(name)
+    if not raw:
+        return None
+    try:
+        tagged = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        if not isinstance(tagged, list) or not 3 <= len(tagged) <= 6:
+            raise ValueError(name)
+        return tuple(_untag(tag, value) for tag, value in tagged)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise BadQuery(_("The page link is damaged; go back to the first page.")) from None
+
+
+def _untag(tag: str, value: Any) -> Any:
+    """Return one cursor value as the database compares it."""
+    if tag == "d":
+        return date.fromisoformat(value)
+    if tag == "t":
+        moment = datetime.fromisoformat(value)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if tag != "v" or not isinstance(value, str | int | float | None):
+        raise ValueError(tag)
+    return value
 
 
 def _like(text: str) -> str:
@@ -103,13 +167,31 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def sort_keys(query: DashboardQuery) -> list[tuple[Any, bool]]:
+    """Return the page order as (expression, descending) keys, none of them NULL, ending with the
+    vendor and assessment ids so that every row has a place of its own (what a cursor names)."""
+    name = func.lower(Vendor.legal_name)
+    tail = [(name, False), (Vendor.id, False), (func.coalesce(Assessment.id, 0), True)]
+    if query.sort == "vendor":  # served in order by ix_vendor_buyer_name
+        return [(name, query.descending), *tail[1:]]
+    column = SORTS[query.sort]()
+    blank = literal(_BLANK[query.sort], type_=column.type)
+    missing = case((column.is_(None), 1), else_=0)  # missing values last, either way
+    return [(missing, False), (func.coalesce(column, blank), query.descending), *tail]
+
+
 def dashboard_select(org: Organisation, query: DashboardQuery,
                      today: date | None = None) -> Any:
-    """Return (vendor, assessment or None) rows: vendors without an assessment appear once."""
-    stmt = (select(Vendor, Assessment)
+    """Return (vendor id, assessment id or None, *sort keys k0, k1...) rows in page order: vendors
+    without an assessment appear once. Narrow rows: the page's 25 full rows are read after."""
+    keys = sort_keys(query)
+    stmt = (select(Vendor.id.label("vid"), Assessment.id.label("aid"),
+                   *(key.label(f"k{at}") for at, (key, _desc) in enumerate(keys)))
             .outerjoin(Assessment, and_(Assessment.vendor_id == Vendor.id,
                                         Assessment.buyer_org_id == org.id))
             .where(Vendor.buyer_org_id == org.id))
+    if not query.archived:
+        stmt = stmt.where(Vendor.archived_at.is_(None))
     if query.status == NOT_ASSESSED:
         stmt = stmt.where(Assessment.id.is_(None))
     elif query.status:
@@ -121,10 +203,45 @@ def dashboard_select(org: Organisation, query: DashboardQuery,
                           Assessment.due_date < (today or date.today()))
     if query.q:
         stmt = stmt.where(func.lower(Vendor.legal_name).like(_like(query.q), escape="\\"))
-    column = SORTS[query.sort]()
-    order = column.desc() if query.descending else column.asc()
-    return stmt.order_by(nulls_last(order), func.lower(Vendor.legal_name), Vendor.id,
-                         Assessment.id.desc())
+    backwards = query.before is not None
+    cursor = query.before if backwards else query.after
+    if cursor is not None:
+        stmt = stmt.where(_beyond(keys, cursor, backwards))
+    return stmt.order_by(*((key.desc() if desc != backwards else key.asc()) for key, desc in keys))
+
+
+def _full_rows(narrow: Any, query: DashboardQuery) -> Any:
+    """Return (vendor, assessment or None, *sort keys) for the rows of a narrow page, in its order
+    (sorting 100,000 narrow rows costs less than sorting them with every column)."""
+    page = narrow.subquery()
+    keys = sort_keys(query)
+    backwards = query.before is not None
+    columns = [page.c[f"k{at}"] for at in range(len(keys))]
+    return (select(Vendor, Assessment, *columns)
+            .join(page, Vendor.id == page.c.vid)
+            .outerjoin(Assessment, Assessment.id == page.c.aid)
+            .order_by(*((column.desc() if desc != backwards else column.asc())
+                        for column, (_key, desc) in zip(columns, keys, strict=True))))
+
+
+def _fits(key: Any, value: Any) -> bool:
+    """Tell whether a cursor value has the type its sort key compares (never NULL)."""
+    expected = key.type.python_type
+    if expected is float:
+        expected = (int, float)
+    return isinstance(value, expected) and not isinstance(value, bool) and \
+        (expected is not date or not isinstance(value, datetime))
+
+
+def _beyond(keys: list[tuple[Any, bool]], cursor: tuple[Any, ...], backwards: bool) -> Any:
+    """Return the condition "after the cursor's row in this order" (before it, backwards)."""
+    alternatives = []
+    for at, (key, desc) in enumerate(keys):
+        value = bindparam(None, cursor[at], type_=key.type)
+        later = key < value if desc != backwards else key > value
+        same = [k == bindparam(None, cursor[i], type_=k.type) for i, (k, _d) in enumerate(keys[:at])]
+        alternatives.append(and_(*same, later))
+    return or_(*alternatives)
 
 
 def is_overdue(assessment: Assessment | None, today: date | None = None) -> bool:
@@ -136,27 +253,52 @@ def is_overdue(assessment: Assessment | None, today: date | None = None) -> bool
 
 @dataclass(frozen=True)
 class DashboardPage:
-    """One page of a buyer's assessments, with the total the filters match."""
+    """One page of a buyer's assessments, with the total the filters match (capped)."""
 
     rows: list[tuple[Vendor, Assessment | None, bool]]  # vendor, its assessment, overdue
-    total: int
+    total: int  # at most COUNT_CAP + 1
     has_vendors: bool
+    has_prev: bool = False
+    has_next: bool = False
+    first_cursor: str | None = None  # the "previous page" link's `before`
+    last_cursor: str | None = None  # the "next page" link's `after`
+    cap: int = COUNT_CAP
+
+    @property
+    def total_exact(self) -> bool:
+        """Tell whether `total` is the real number of rows (not capped)."""
+        return self.total <= self.cap
 
 
 def dashboard_page(org: Organisation, query: DashboardQuery, today: date | None = None) -> DashboardPage:
-    """Run the page query (one SELECT + one COUNT).
+    """Run the page query (one SELECT + one COUNT capped at COUNT_CAP + 1 rows).
 
-    With a worker, results an autosave left stale are shown as last scored (the page says they
-    are being updated: the worker re-scores them within seconds), so the page's statements do not
-    grow with the number of stale assessments. Without one, they are re-scored here first.
+    Results an autosave left stale are shown as last scored (the page says they are being
+    updated: the RQ worker, or this process's own queue without Redis, re-scores them within
+    seconds), so the page's statements do not grow with the number of stale assessments.
     """
-    if not background_rescoring():
-        refresh_stale(org.id)
-    stmt = dashboard_select(org, query)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = db.session.execute(stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)).all()
+    stmt = dashboard_select(org, query, today)
+    unpaged = dashboard_select(org, DashboardQuery(**{**query.__dict__, "after": None, "before": None}),
+                               today)
+    cap = COUNT_CAP
+    total = db.session.scalar(select(func.count()).select_from(
+        unpaged.order_by(None).limit(cap + 1).subquery())) or 0
+    keyed = query.after is not None or query.before is not None
+    if not keyed:
+        stmt = stmt.offset((query.page - 1) * query.per_page)
+    rows = db.session.execute(_full_rows(stmt.limit(query.per_page + 1), query)).all()
+    more = len(rows) > query.per_page
+    rows = rows[:query.per_page]
+    if query.before is not None:
+        rows.reverse()
+    width = len(sort_keys(query))
     today = today or date.today()
     items = [(row[0], row[1], is_overdue(row[1], today)) for row in rows]
     has_vendors = bool(total) or db.session.scalar(
         select(Vendor.id).where(Vendor.buyer_org_id == org.id).limit(1)) is not None
-    return DashboardPage(items, total, has_vendors)
+    return DashboardPage(
+        items, total, has_vendors, cap=cap,
+        has_prev=more if query.before is not None else (keyed or query.page > 1),
+        has_next=True if query.before is not None else more,
+        first_cursor=encode_cursor(tuple(rows[0][2:2 + width])) if rows else None,
+        last_cursor=encode_cursor(tuple(rows[-1][2:2 + width])) if rows else None)

@@ -2,8 +2,9 @@
 
 An autosave only writes progress and marks the results stale (`store_progress`); with a worker
 (Redis), the first autosave that makes them stale schedules a re-score (`schedule_rescore`, the RQ
-job `vendorcheck.jobs.rescore_assessment`), so buyer pages rarely find anything left to do;
-`ensure_fresh` and `refresh_stale` re-score whatever is still stale before anyone reads it.
+job `vendorcheck.jobs.rescore_assessment`; without Redis, a thread of the same process,
+`local_queue`), so no buyer page re-scores many: the dashboard shows the last results, said to be
+updating. `ensure_fresh` re-scores one assessment before its report is built.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from vendorcheck.questionnaire.reviewed import (
     reviewed_result,
 )
 from vendorcheck.questionnaire.scoring import ScoreResult, completeness
+from vendorcheck.services.assessments.local_queue import LocalRescoreQueue, stop_at_exit
 from vendorcheck.services.assessments.reading import (
     answers_of,
     overall_progress,
@@ -118,12 +120,10 @@ def schedule_rescore(assessment_id: int) -> None:
 
     Called once per stale period (the save that flipped `results_stale`), and delayed by
     RESCORE_DELAY seconds, so a vendor typing causes one re-score per burst, not one per save.
-    Without a worker (no Redis), readers re-score what is still stale (`refresh_stale`,
-    `ensure_fresh`); if the queue is down, the save re-scores at once, after its commit.
+    Without Redis, this process's own queue does it (`local_queue`); if the RQ queue is down, the
+    save re-scores at once, after its commit.
     """
     queue = rescore_queue()
-    if queue is None:
-        return
     delay = int(current_app.config.get("RESCORE_DELAY", DEFAULT_RESCORE_DELAY))
     try:
         queue.enqueue_in(timedelta(seconds=delay), RESCORE_JOB, assessment_id,
@@ -133,21 +133,37 @@ def schedule_rescore(assessment_id: int) -> None:
         rescore(assessment_id)
 
 
-def background_rescoring() -> bool:
-    """Tell whether a worker re-scores stale results (Redis configured, or a queue injected)."""
-    return bool(current_app.config.get("REDIS_URL")) or \
-        current_app.extensions.get("vendorcheck_results_queue") is not None
-
-
 def rescore_queue() -> Any:
-    """Return the RQ queue for re-scores, None without Redis (tests may inject their own)."""
+    """Return where re-scores are scheduled: an injected queue (tests), RQ's with Redis, else
+    this process's own (`local_queue`)."""
     injected = current_app.extensions.get("vendorcheck_results_queue")
-    if injected is not None or not background_rescoring():
+    if injected is not None:
         return injected
-    from redis import Redis
-    from rq import Queue
+    if current_app.config.get("REDIS_URL"):
+        from redis import Redis
+        from rq import Queue
 
-    return Queue(QUEUE, connection=Redis.from_url(current_app.config["REDIS_URL"]))
+        return Queue(QUEUE, connection=Redis.from_url(current_app.config["REDIS_URL"]))
+    return local_queue()
+
+
+def local_queue() -> LocalRescoreQueue:
+    """Return this app's in-process re-score queue, created on first use."""
+    queue = current_app.extensions.get("vendorcheck_local_rescores")
+    if queue is None:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        threaded = not app.config.get("RESCORE_SYNC", False)
+        queue = LocalRescoreQueue(app, rescore, threaded=threaded)
+        if threaded:
+            stop_at_exit(queue)
+        app.extensions["vendorcheck_local_rescores"] = queue
+    return queue
+
+
+def drain_rescores() -> int:
+    """Re-score now whatever this process's queue holds (tests, and the CLI before it reads)."""
+    queue = current_app.extensions.get("vendorcheck_local_rescores")
+    return queue.drain() if queue is not None else 0
 
 
 def rescore(assessment_id: int) -> str:

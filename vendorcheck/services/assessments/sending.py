@@ -24,7 +24,7 @@ from vendorcheck.models.assessments import Assessment, AssessmentRecipient, Asse
 from vendorcheck.questionnaire import Questionnaire
 from vendorcheck.services import webhooks
 from vendorcheck.services.answer_links import issue_link, link_mail
-from vendorcheck.services.errors import ValidationFailed
+from vendorcheck.services.errors import ValidationFailed, VendorArchived
 from vendorcheck.services.invitations import (
     contact_role,
     new_invitation,
@@ -48,6 +48,8 @@ def create_sent_assessment(buyer_org: Organisation, vendor: Vendor, questionnair
     """
     if vendor.buyer_org_id != buyer_org.id or any(c.vendor_id != vendor.id for c in contacts):
         raise ValidationFailed(_l("Choose contacts of this vendor."))
+    if vendor.archived_at is not None:
+        raise VendorArchived()
     if not contacts:
         raise ValidationFailed(_l("Choose at least one contact."))
     assessment = Assessment(
