@@ -14,9 +14,8 @@ from vendorcheck import create_app
 from vendorcheck.extensions import db
 
 
-
 def _test_database_url() -> str | None:
-    """Return the PostgreSQL test database, if any; each pytest-xdist worker gets its own, made on first use."""
+    """Return the PostgreSQL test database (one per pytest-xdist worker, created at first use)."""
     url = os.environ.get("VENDORCHECK_TEST_DATABASE_URL")
     worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1"… in a worker process
     if not url or not worker or not url.startswith("postgresql"):
