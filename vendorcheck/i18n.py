@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, available_timezones
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from babel import Locale
 from babel.dates import format_date as babel_date
 from babel.dates import format_time as babel_time
-from babel.dates import get_timezone_location
+from babel.dates import format_timedelta, get_timezone_location
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
@@ -100,6 +100,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(legal_ref=legal_ref, questionnaire_title=questionnaire_title)
     app.jinja_env.filters["moment"] = moment_text
     app.jinja_env.filters["moment_utc"] = lambda value: moment_text(value, utc=True)
+    app.jinja_env.filters["age"] = age_text
 
 
 def score_text(value: float | None) -> str:
@@ -226,6 +227,14 @@ def moment_text(value: datetime | None, *, utc: bool = False) -> str:
         return str(_("%(date)s, %(time)s UTC", date=day, time=clock))
     return str(_("%(date)s, %(time)s (%(zone)s)", date=day, time=clock,
                  zone=zone_label(zone, locale)))
+
+
+def age_text(value: datetime | None, now: datetime | None = None) -> str:
+    """Write how long ago a moment was, in the viewer's language: "5 minutes ago", "il y a 2 heures"."""
+    if value is None:
+        return ""
+    past = max((now or datetime.now(UTC)) - _aware(value), timedelta(seconds=1))  # 0 would read "in 0 s"
+    return format_timedelta(-past, add_direction=True, locale=current_locale())  # negative: "… ago"
 
 
 def clock_text(value: datetime | None) -> str:

@@ -149,9 +149,10 @@ def test_autosave_saves_progress_and_marks_results_stale(app, client, login_as, 
         assert a.open_findings == 0 and db.session.scalars(select(FindingRecord)).all() == []
 
 
-# The pages and exports of one assessment re-score it first; the dashboard and the register export
-# do not (test_buyer_dashboard_shows_last_results_until_the_queue_rescores).
-@pytest.mark.parametrize("page", ["/buyer/assessments/{a}", "/buyer/assessments/{a}/export.csv"])
+# The export of one assessment re-scores it first; the dashboard, the register export
+# (test_buyer_dashboard_shows_last_results_until_the_queue_rescores) and the review page
+# (test_results_age.py: it shows the last results with their age) do not.
+@pytest.mark.parametrize("page", ["/buyer/assessments/{a}/export.csv"])
 def test_buyer_page_rescores_stale_results_first(app, client, login_as, env, page):
     login_as(env.vuser)
     assert _autosave(client, env.a, "has_dpa", "no").status_code == 200

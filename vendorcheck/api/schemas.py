@@ -194,6 +194,8 @@ class AssessmentSchema(Schema):
     results_stale = fields.Boolean(required=True, metadata={
         "description": "True while a re-score after the vendor's latest answers is on its way: score, "
                        "tier and open findings are the last computed."})
+    results_computed_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When the score, tier and open findings were last computed (null: not recorded)."})
     decision = fields.String(allow_none=True, attribute="decision.value")
     created_at = fields.DateTime(required=True)
     sent_at = fields.DateTime(allow_none=True)

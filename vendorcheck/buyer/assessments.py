@@ -107,6 +107,16 @@ def section(assessment_id: int, section_id: str) -> Any:
     return pages.render_review(_assessment(assessment_id), section_id=section_id)
 
 
+@bp.post("/assessments/<int:assessment_id>/refresh-results")
+@requires("assessments.view")
+def refresh_results(assessment_id: int) -> Any:
+    """Recompute this assessment's results now (the page otherwise shows the last ones)."""
+    assessment = _assessment(assessment_id)
+    review.refresh_now(assessment, by=current_user)
+    flash(_("Results recomputed from the latest answers."), "success")
+    return _back(assessment)
+
+
 @bp.post("/assessments/<int:assessment_id>/clarifications")
 @requires("assessments.manage")
 def clarify(assessment_id: int) -> Any:

@@ -191,7 +191,8 @@ def decision_form(assessment: Assessment) -> DecisionForm:
     to share with the vendor and the owners to choose (the decider by default)."""
     form = DecisionForm()
     if request.method == "GET" and form.next_review_date.data is None:
-        form.next_review_date.data = review.default_next_review(assessment.tier)
+        # the decision rests on the latest answers: re-scored first if an autosave left them stale
+        form.next_review_date.data = review.default_next_review(review.result_of(assessment).tier)
     form.share.choices = [(f.finding_id, f.finding_id) for f in review.shareable_findings(assessment)]
     form.buyer_owner.choices = [(str(u.id), u.name) for u in remediation.buyer_owners(assessment)]
     form.vendor_owner.choices = [("", _("Every contact"))] + [
@@ -229,7 +230,7 @@ def render_review(assessment: Assessment, *, section_id: str | None = None,
                   failed: tuple[str, Any] | None = None, status: int = 200) -> Any:
     """Render the overview, or one section when `section_id` is given."""
     q = questionnaire_of(assessment)
-    result = review.result_of(assessment, q)
+    result = review.page_result(assessment, q)  # the last results are shown, with their age
     locale = current_locale()
     sections = p.visible_sections(q, result)
     current = next((s for s in sections if s.id == section_id), None)

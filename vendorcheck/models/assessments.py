@@ -128,14 +128,15 @@ class Assessment(db.Model):
         ForeignKey("assessment.id", ondelete="SET NULL")
     )
     # Cached results. An autosave keeps progress and completeness current and only marks the
-    # score, tier and findings stale; they are recomputed before anyone reads them
-    # (services.assessments.refresh_stale), so typing never pays for a full re-score.
+    # score, tier and findings stale; a background re-score brings them back (services.assessments
+    # .results), so typing never pays for a full re-score. Pages show the last results and their age.
     score: Mapped[float | None] = mapped_column(Float)
     tier: Mapped[str | None] = mapped_column(String(40))
     completeness: Mapped[float] = mapped_column(Float, default=0.0)
     progress: Mapped[int] = mapped_column(default=0)
     open_findings: Mapped[int] = mapped_column(default=0)
     results_stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    results_computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: not known
     # Decision.
     decision: Mapped[Decision | None] = mapped_column(_enum(Decision, "decision"))
     decision_comment: Mapped[str | None] = mapped_column(Text)

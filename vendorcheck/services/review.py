@@ -48,6 +48,7 @@ from vendorcheck.services.assessments import (
     refresh_results,
     reviewed_of,
 )
+from vendorcheck.services.assessments.results import rescore
 from vendorcheck.services.errors import DomainError, ValidationFailed
 
 S = AssessmentStatus
@@ -94,6 +95,22 @@ def result_of(assessment: Assessment, q: Questionnaire | None = None) -> Reviewe
     score, findings) are first brought up to date with the vendor's latest autosave."""
     ensure_fresh(assessment)
     return reviewed_of(assessment, q)
+
+
+def page_result(assessment: Assessment, q: Questionnaire | None = None) -> ReviewedResult:
+    """Read the answers as scored for the review page, writing nothing: the page shows the last
+    stored results with their age and never re-scores (`refresh_now` does, when asked)."""
+    return reviewed_of(assessment, q)
+
+
+def refresh_now(assessment: Assessment, *, by: User) -> None:
+    """Recompute one assessment's results now, stale or not, and commit ("Refresh results now").
+
+    Not audited: it decides nothing, and the re-score writes what the background job would.
+    `by` is the viewer who asked; any buyer who can see the review may.
+    """
+    del by  # kept for the services' calling convention; nothing is recorded in their name
+    rescore(assessment.id, force=True)
 
 
 def decision_concerns(assessment: Assessment) -> DecisionConcerns:

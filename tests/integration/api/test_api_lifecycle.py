@@ -365,3 +365,14 @@ def test_remediation_needs_a_decided_assessment(api, submitted, app):
     response = api("a.assessor", "POST", f"/assessments/{submitted}/remediation",
                    json={"finding_id": _serious(app, submitted)[0]})
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "conflict"
+
+
+def test_an_assessment_says_when_its_results_were_computed(app, api, world):
+    assessment_id = _sent(app, world)
+    with app.app_context():
+        db.session.get_one(Assessment, assessment_id).results_stale = True
+        db.session.commit()
+    body = api("a.legal", "GET", f"/assessments/{assessment_id}", scope="read").get_json()
+    assert body["results_stale"] is False and body["results_computed_at"]  # reading one re-scores it
+    listed = api("a.legal", "GET", "/assessments", scope="read").get_json()["items"]
+    assert {"results_stale", "results_computed_at"} <= set(listed[0])

@@ -281,6 +281,9 @@ MATRIX: dict[str, Route] = {
     "buyer.section": Route(
         lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/sections/main",
         {"GET": BUYER_ALL}, target="a.buyer"),
+    "buyer.refresh_results": Route(
+        lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/refresh-results",
+        {"POST": BUYER_ALL}, data=lambda w, a: {}, target="a.buyer"),
     "buyer.download_evidence": Route(
         lambda w: f"/buyer/assessments/{w.extra.get('assessment_a', 0)}/evidence/"
                   f"{w.extra.get('evidence_a', 0)}",

@@ -4,7 +4,8 @@ An autosave only writes progress and marks the results stale (`store_progress`);
 (Redis), the first autosave that makes them stale schedules a re-score (`schedule_rescore`, the RQ
 job `vendorcheck.jobs.rescore_assessment`; without Redis, a thread of the same process,
 `local_queue`), so no buyer page re-scores many: the dashboard shows the last results, said to be
-updating. `ensure_fresh` re-scores one assessment before its report is built.
+updating, with their age (`results_computed_at`). `ensure_fresh` re-scores one assessment before
+its report is built; `rescore(..., force=True)` is the review page's "Refresh results now".
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from vendorcheck import database
 from vendorcheck.extensions import db
+from vendorcheck.models import utcnow
 from vendorcheck.models.assessments import Assessment, AssessmentStatus, FindingRecord, FindingState
 from vendorcheck.questionnaire import Questionnaire
 from vendorcheck.questionnaire.evaluate import evaluate_visibility, make_env
@@ -74,6 +76,7 @@ def refresh_results(assessment: Assessment, q: Questionnaire | None = None) -> R
     _sync_findings(assessment, reviewed)
     assessment.open_findings = _count_open(assessment, result)
     assessment.results_stale = False
+    assessment.results_computed_at = utcnow()
     return reviewed
 
 
@@ -166,15 +169,16 @@ def drain_rescores() -> int:
     return queue.drain() if queue is not None else 0
 
 
-def rescore(assessment_id: int) -> str:
-    """Take the assessment's save turn, re-read it, re-score it if still stale, commit; say what
-    was done (the worker's job, and what readers run on what is still stale)."""
+def rescore(assessment_id: int, *, force: bool = False) -> str:
+    """Take the assessment's save turn, re-read it, re-score it if still stale (or `force`d),
+    commit; say what was done (the worker's job, what readers run on what is still stale, and the
+    review page's refresh)."""
     assessment = _lock_for_rescore(assessment_id)
     if assessment is None:
         db.session.rollback()
         return "gone"
-    done = "rescored" if assessment.results_stale else "fresh"
-    if assessment.results_stale:
+    done = "rescored" if assessment.results_stale or force else "fresh"
+    if done == "rescored":
         refresh_results(assessment)
     db.session.commit()
     return done
