@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 
 from vendorcheck.questionnaire import (
@@ -118,6 +118,15 @@ class Formatter:
         if isinstance(value, datetime):
             value = value.astimezone(UTC).date()
         return str(format_date(value, format="long", locale=self.locale))
+
+    def legacy_datetime(self, value: datetime | None) -> str:
+        """Return a moment as DPA documents of the legacy format were published: "…, 12:00:00 PM UTC"."""
+        if value is None:
+            return ""
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        stamp = format_datetime(moment.astimezone(UTC), format="medium", tzinfo=UTC,
+                                locale=self.locale)
+        return f"{stamp} UTC"
 
     def datetime(self, value: datetime | None) -> str:
         """Return a moment in UTC, labelled, as pages write it: "12 mars 2026 à 14:05 UTC"."""
