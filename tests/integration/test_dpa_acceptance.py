@@ -7,6 +7,7 @@ import io
 
 import pytest
 from asn1crypto.x509 import Certificate
+from babel.dates import format_date
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -22,7 +23,7 @@ from vendorcheck.models import AuditEntry, Organisation, User
 from vendorcheck.models.dpa import DpaVersion
 from vendorcheck.models.dpa_changes import DpaChangeProposal
 from vendorcheck.models.dpa_relations import DpaAcceptance
-from vendorcheck.services import dpa_changes, signing
+from vendorcheck.services import dpa_acceptance, dpa_changes, signing
 
 FORM = {"signer_name": "Lea Legal", "signer_role": "General counsel", "authorised": "y",
         "controller_name": "Buyer A SA", "controller_address": "1 place du Marché, 69001 Lyon",
@@ -101,6 +102,23 @@ def test_accepting_records_the_hash_and_gives_a_signed_certificate(app, client, 
     assert result.exit_code == 0, result.output
     assert "VALID" in result.output
     assert f"Record:    the certificate of acceptance #{acceptance_id} of" in result.output
+
+
+def test_the_certificate_writes_its_times_as_pages_do(app, client, world, login_as):
+    slug, number, sha, _id = _publish(app, world, [OVH])
+    login_as(world.user("a.legal"))
+    assert _accept(client, slug, number, sha).status_code == 302
+    with app.test_request_context():
+        acceptance = db.session.scalars(select(DpaAcceptance)).one()
+        accepted = acceptance.accepted_at
+        for locale, joined in (("en", "{date}, {time} UTC"), ("fr", "{date} à {time} UTC")):
+            pdf = dpa_acceptance.build_certificate(acceptance, locale)
+            text = " ".join(" ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
+                            .split())
+            stamp = joined.format(date=format_date(accepted.date(), "medium", locale=locale),
+                                  time=accepted.strftime("%H:%M"))  # "5 déc. 2026 à 07:26 UTC"
+            assert stamp in text, (stamp, text)
+            assert accepted.strftime("%Y-%m-%d") not in text and accepted.strftime("%H:%M:%S") not in text
 
 
 def test_the_buyers_own_certificate_signs_when_uploaded(app, client, world, login_as, tmp_path):

@@ -9,6 +9,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select
 
 from tests.integration.conftest import outbox
@@ -77,7 +78,8 @@ def test_the_vendor_sees_the_outcome_and_what_to_fix(app, client, world, login_a
     mails = outbox(app)[before:]
     assert [m.to_email for m in mails] == ["contact@vendor-a.example"]
     assert "asks you to fix a finding" in mails[0].subject
-    assert "Show us the MFA policy." in mails[0].body_text and DUE in mails[0].body_text
+    due = format_date(date.fromisoformat(DUE), "long", locale="en")  # "January 4, 2027"
+    assert "Show us the MFA policy." in mails[0].body_text and f"To fix by {due}." in mails[0].body_text
 
     login_as(world.user("a.vendor"))
     body = client.get(f"/vendor/assessments/{decided}").get_data(as_text=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select
 
 from tests.factories.accounts import make_user
@@ -77,6 +78,19 @@ def test_reminders_before_the_due_date_each_step_once(app, world, submitted, ask
         assert send_reminders(today=DUE - timedelta(days=6))["remediation_reminders"] == 0  # once
         assert send_reminders(today=DUE - timedelta(days=1))["remediation_reminders"] == 2
         assert {k for k, *_ in _sent(app, again)} == {"remediation_before_1"}
+
+
+def test_a_reminder_writes_the_due_date_in_the_recipients_language(app, world, submitted, asked,
+                                                                   french_owner):
+    with app.test_request_context():
+        before = len(outbox(app))
+        send_reminders(today=DUE - timedelta(days=7))
+        mails = {m.to_email: m for m in outbox(app)[before:] if m.template == "remediation_before_7"}
+    french, english = mails["owner@vendor-a.example"], mails["contact@vendor-a.example"]
+    for mail, locale in ((french, "fr"), (english, "en")):
+        stamp = format_date(DUE, "long", locale=locale)  # "25 décembre 2026", "December 25, 2026"
+        assert f"({stamp})" in mail.body_text and f"({stamp})" in mail.body_html, mail.body_text
+        assert DUE.isoformat() not in mail.body_text + mail.body_html
 
 
 def test_overdue_once_with_a_copy_to_the_buyer_owner(app, world, submitted, asked):

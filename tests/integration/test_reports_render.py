@@ -12,6 +12,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 from asn1crypto.x509 import Certificate
+from babel.dates import format_date
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -107,6 +108,24 @@ def test_english_report_and_draft_is_not_stored(app, seeded):
     assert db.session.scalars(select(StoredReport)).all() == []
     check = verification.check_report(pdf)
     assert check.ok and check.stored is None and check.warnings
+
+
+def test_the_report_writes_times_and_labels_as_pages_do(app, seeded):
+    buyer, user, vendor = seeded
+    assessment = make_reviewed_assessment(buyer, vendor, by=user)
+    decided = assessment.decided_at
+    for locale, joined in (("en", "{date}, {time} UTC"), ("fr", "{date} à {time} UTC")):
+        text = _text(reports.render_assessment_report(assessment, locale=locale, by=user))
+        stamp = joined.format(date=format_date(decided.date(), "medium", locale=locale),
+                              time=decided.strftime("%H:%M"))  # "Dec 5, 2026, 07:26 UTC"
+        assert stamp in text, (stamp, text[:600])
+        assert decided.strftime("%H:%M:%S") not in text and " AM UTC" not in text
+        assert " PM UTC" not in text
+    # French puts a space before the colon: each label and its value are one message
+    for expected in ("Commentaire de l'évaluateur : Vendor committed to fix this.",
+                     "Déclenché par : ", "Réponse du fournisseur"):
+        assert expected in text, expected
+    assert "évaluateur: " not in text and "Déclenché par: " not in text
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 
 from vendorcheck.questionnaire import (
@@ -38,6 +38,8 @@ from vendorcheck.questionnaire.scoring import Verdict
 LOCALES = ("en", "fr")
 YES_NO_CODES = frozenset({"yes", "no", "na", "unknown"})
 CSS_PATH = Path(__file__).resolve().parents[2] / "static" / "css" / "report.css"
+# How a date and a time join, as on pages ("%(date)s, %(time)s UTC" in messages.po; French "à").
+MOMENT_PATTERNS = {"en": "{date}, {time} UTC", "fr": "{date} à {time} UTC"}
 
 
 @dataclass(frozen=True)
@@ -117,14 +119,23 @@ class Formatter:
             value = value.astimezone(UTC).date()
         return str(format_date(value, format="long", locale=self.locale))
 
-    def datetime(self, value: datetime | None) -> str:
-        """Return a date and time in UTC, e.g. "12 mars 2026, 14:05 UTC"."""
+    def legacy_datetime(self, value: datetime | None) -> str:
+        """Return a moment as DPA documents of the legacy format were published: "…, 12:00:00 PM UTC"."""
         if value is None:
             return ""
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
         stamp = format_datetime(moment.astimezone(UTC), format="medium", tzinfo=UTC,
                                 locale=self.locale)
         return f"{stamp} UTC"
+
+    def datetime(self, value: datetime | None) -> str:
+        """Return a moment in UTC, labelled, as pages write it: "12 mars 2026 à 14:05 UTC"."""
+        if value is None:
+            return ""
+        moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        day = format_date(moment.date(), format="medium", locale=self.locale)
+        clock = format_time(moment.time(), "HH:mm", locale=self.locale)
+        return MOMENT_PATTERNS[self.locale].format(date=day, time=clock)
 
     def number(self, value: Any, *, one_decimal: bool = False) -> str:
         """Return a number with the locale's separators."""

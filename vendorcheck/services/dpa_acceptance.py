@@ -27,7 +27,7 @@ from vendorcheck.models import Organisation, OutboxMessage, User, utcnow
 from vendorcheck.models.dpa import DpaAcceptanceParty, DpaProfile, DpaVersion
 from vendorcheck.models.dpa_changes import APPLIED, WITHDRAWN, DpaChangeProposal, in_force_filter
 from vendorcheck.models.dpa_relations import OBJECTION_OUTCOMES, DpaAcceptance, DpaObjection
-from vendorcheck.pdf.report import CSS_PATH, LOCALES
+from vendorcheck.pdf.report import CSS_PATH, LOCALES, Formatter
 from vendorcheck.pdf.signing import sign_pdf
 from vendorcheck.services import dpa_notify, dpa_proposals, signing
 from vendorcheck.services.errors import DomainError, ValidationFailed
@@ -239,10 +239,11 @@ def certificate_context(acceptance: DpaAcceptance, locale: str) -> dict[str, Any
     """Return what the certificate states, as plain values."""
     version = acceptance.version
     base = current_app.config["BASE_URL"].rstrip("/")
+    moment = Formatter(locale).datetime  # in UTC, labelled, as the audit report writes times
     return {
         "locale": locale, "acceptance_id": acceptance.id, "buyer": acceptance.buyer_org.name,
         "vendor": version.vendor_org.name, "number": version.number,
-        "published_at": _iso(version.published_at), "accepted_at": _iso(acceptance.accepted_at),
+        "published_at": moment(version.published_at), "accepted_at": moment(acceptance.accepted_at),
         "signer_name": acceptance.signer_name, "signer_role": acceptance.signer_role,
         "user_email": acceptance.user.email if acceptance.user else "",
         "version_sha256": acceptance.version_sha256,
@@ -251,10 +252,6 @@ def certificate_context(acceptance: DpaAcceptance, locale: str) -> dict[str, Any
         "verify_url": f"{base}/verify", "claim": f"{CLAIM_PREFIX}{acceptance.id}",
         "controller": annex_i_controller(acceptance),
     }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def build_certificate(acceptance: DpaAcceptance, locale: str = "en") -> bytes:
