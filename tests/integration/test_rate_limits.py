@@ -12,7 +12,8 @@ from tests.conftest import make_config
 from vendorcheck import create_app
 from vendorcheck.extensions import db, limiter
 
-# A Redis database of its own: the tests flush it.
+# A Redis database of its own: the tests flush it, so `make test` runs them on one pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("redis-db-5")
 REDIS_URL = os.environ.get("VENDORCHECK_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 

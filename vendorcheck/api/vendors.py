@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort
 from flask.views import MethodView
 from marshmallow import fields
 from sqlalchemy import select
@@ -25,6 +24,7 @@ from vendorcheck.api.schemas import (
     VendorQuery,
     VendorSchema,
 )
+from vendorcheck.buyer.vendors import contact_of, invitation_of
 from vendorcheck.models import Contact, Invitation, Vendor
 from vendorcheck.services import invitations
 from vendorcheck.services import vendors as svc
@@ -43,22 +43,6 @@ class InvitationQuery(paging.PageArgs, Strict):
 
 def _vendor(vendor_id: int) -> Vendor:
     return get_owned_or_404(Vendor, vendor_id, "buyer_org_id")
-
-
-def _invitation(vendor: Vendor, invitation_id: int) -> Invitation:
-    """Load an invitation of this vendor, or 404."""
-    invitation = get_owned_or_404(Invitation, invitation_id)
-    if invitation.vendor_id != vendor.id:
-        abort(404)
-    return invitation
-
-
-def _contact(vendor: Vendor, contact_id: int) -> Contact:
-    """Load a contact of this vendor, or 404."""
-    contact = next((c for c in vendor.contacts if c.id == contact_id), None)
-    if contact is None:
-        abort(404)
-    return contact
 
 
 def _data(values: dict[str, Any], base: Vendor | None = None) -> svc.VendorData:
@@ -153,7 +137,7 @@ class ContactView(MethodView):
     @blp.response(200, ContactSchema)
     def get(self, vendor_id: int, contact_id: int) -> Contact:
         """Read a contact."""
-        return _contact(_vendor(vendor_id), contact_id)
+        return contact_of(_vendor(vendor_id), contact_id)
 
     @allows("vendors.edit", WRITE)
     @blp.etag
@@ -163,7 +147,7 @@ class ContactView(MethodView):
         """Change a contact's name, e-mail, language or role (send If-Match with the ETag you read).
         A new e-mail revokes the invitations and answer links sent to the old one; an open
         assessment answered by link gets a new link at the new address."""
-        contact = _contact(_vendor(vendor_id), contact_id)
+        contact = contact_of(_vendor(vendor_id), contact_id)
         blp.check_etag(contact, ContactSchema)
         current = {"name": contact.name, "email": contact.email, "language": contact.language,
                    "role": contact.role}
@@ -174,7 +158,7 @@ class ContactView(MethodView):
     @blp.response(204)
     def delete(self, vendor_id: int, contact_id: int) -> None:
         """Remove a contact (409 naming the assessments while they receive an open one)."""
-        svc.remove_contact(_contact(_vendor(vendor_id), contact_id), by=current_user_of_token())
+        svc.remove_contact(contact_of(_vendor(vendor_id), contact_id), by=current_user_of_token())
 
 
 @blp.route("/<int:vendor_id>/invitations")
@@ -195,7 +179,7 @@ class ResendInvitationView(MethodView):
     @blp.response(200, InvitationSchema)
     def post(self, vendor_id: int, invitation_id: int) -> Invitation:
         """Send an invitation again with a new link (the old one stops working; 409 once closed)."""
-        invitation = _invitation(_vendor(vendor_id), invitation_id)
+        invitation = invitation_of(_vendor(vendor_id), invitation_id)
         return invitations.resend_invitation(invitation, by=current_user_of_token())
 
 
@@ -205,6 +189,6 @@ class RevokeInvitationView(MethodView):
     @blp.response(200, InvitationSchema)
     def post(self, vendor_id: int, invitation_id: int) -> Invitation:
         """Withdraw an invitation: its link stops working (409 once closed)."""
-        invitation = _invitation(_vendor(vendor_id), invitation_id)
+        invitation = invitation_of(_vendor(vendor_id), invitation_id)
         invitations.revoke_invitation(invitation, by=current_user_of_token())
         return invitation

@@ -38,7 +38,7 @@ def _vendor(vendor_id: int) -> Vendor:
     return get_owned_or_404(Vendor, vendor_id, "buyer_org_id")
 
 
-def _invitation(vendor: Vendor, invitation_id: int) -> Invitation:
+def invitation_of(vendor: Vendor, invitation_id: int) -> Invitation:
     """Load an invitation of this vendor, or 404."""
     invitation = get_owned_or_404(Invitation, invitation_id)
     if invitation.vendor_id != vendor.id:
@@ -46,7 +46,7 @@ def _invitation(vendor: Vendor, invitation_id: int) -> Invitation:
     return invitation
 
 
-def _contact(vendor: Vendor, contact_id: int) -> Contact:
+def contact_of(vendor: Vendor, contact_id: int) -> Contact:
     """Load a contact of this vendor, or 404."""
     contact = next((c for c in vendor.contacts if c.id == contact_id), None)
     if contact is None:
@@ -142,7 +142,7 @@ def invite_contact(vendor_id: int) -> Any:
 @requires("vendors.edit")
 def resend_invitation(vendor_id: int, invitation_id: int) -> Any:
     """Send an invitation again with a new link (the old one stops working)."""
-    invitation = _invitation(_vendor(vendor_id), invitation_id)
+    invitation = invitation_of(_vendor(vendor_id), invitation_id)
     if not ConfirmForm().validate_on_submit():
         return render_error(400)
     invitations.resend_invitation(invitation, by=current_user)
@@ -156,7 +156,7 @@ def resend_invitation(vendor_id: int, invitation_id: int) -> Any:
 def revoke_invitation(vendor_id: int, invitation_id: int) -> Any:
     """Confirm, then withdraw an invitation."""
     vendor = _vendor(vendor_id)
-    invitation = _invitation(vendor, invitation_id)
+    invitation = invitation_of(vendor, invitation_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         invitations.revoke_invitation(invitation, by=current_user)
@@ -198,7 +198,7 @@ def restore_vendor(vendor_id: int) -> Any:
 def edit_contact(vendor_id: int, contact_id: int) -> Any:
     """Edit a contact; a new e-mail address revokes what was sent to the old one."""
     vendor = _vendor(vendor_id)
-    contact = _contact(vendor, contact_id)
+    contact = contact_of(vendor, contact_id)
     form = ContactForm(obj=contact)
     if request.method == "GET":
         form.language.data = contact.language or ""
@@ -223,7 +223,7 @@ def edit_contact(vendor_id: int, contact_id: int) -> Any:
 def remove_contact(vendor_id: int, contact_id: int) -> Any:
     """Confirm, then remove a contact (refused while they receive an open assessment)."""
     vendor = _vendor(vendor_id)
-    contact = _contact(vendor, contact_id)
+    contact = contact_of(vendor, contact_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         name = contact.name
