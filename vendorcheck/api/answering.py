@@ -71,8 +71,7 @@ class VendorAssessmentsView(MethodView):
         query = (select(Assessment).join(Vendor, Assessment.vendor_id == Vendor.id)
                  .where(Vendor.vendor_org_id == active_org().id,
                         Assessment.status != AssessmentStatus.DRAFT))
-        items, cursor = paging.page(query, Assessment, args)
-        return {"items": items, "next_cursor": cursor}
+        return paging.page_body(query, Assessment, args)
 
 
 @blp.route("/<int:assessment_id>")
@@ -118,8 +117,7 @@ class VendorClarificationsView(MethodView):
     def get(self, args: dict[str, Any], assessment_id: int) -> dict[str, Any]:
         """List the buyer's questions about the answers, and the answers given."""
         query = select(Clarification).where(Clarification.assessment_id == _assessment(assessment_id).id)
-        items, cursor = paging.page(query, Clarification, args)
-        return {"items": items, "next_cursor": cursor}
+        return paging.page_body(query, Clarification, args)
 
 
 @blp.route("/<int:assessment_id>/clarifications/<int:clarification_id>/answer")
@@ -148,8 +146,7 @@ class VendorRemediationsView(MethodView):
         """List the findings the buyer asked to fix, with their history."""
         query = select(RemediationRequest).where(
             RemediationRequest.assessment_id == _assessment(assessment_id).id)
-        items, cursor = paging.page(query, RemediationRequest, args)
-        return {"items": items, "next_cursor": cursor}
+        return paging.page_body(query, RemediationRequest, args)
 
 
 def _response_input() -> tuple[dict[str, Any], FileStorage | None]:

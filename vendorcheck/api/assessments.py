@@ -65,8 +65,7 @@ class AssessmentsView(MethodView):
             query = query.where(Assessment.vendor_id == args["vendor_id"])
         if args.get("tier"):
             query = query.where(Assessment.tier == args["tier"])
-        items, cursor = paging.page(query, Assessment, args)
-        return {"items": items, "next_cursor": cursor}
+        return paging.page_body(query, Assessment, args)
 
     @allows("assessments.manage", WRITE)
     @idempotent

@@ -102,8 +102,7 @@ class VersionsView(MethodView):
         if profile is None:
             return {"items": [], "next_cursor": None}
         query = select(DpaVersion).where(DpaVersion.profile_id == profile.id)
-        items, cursor = paging.page(query, DpaVersion, args)
-        return {"items": items, "next_cursor": cursor}
+        return paging.page_body(query, DpaVersion, args)
 
 
 @blp.route("/versions/<int:number>")

@@ -134,8 +134,7 @@ class ClarificationsView(MethodView):
         """List the questions asked to the vendor, with their answers."""
         assessment = _assessment(assessment_id)
         query = select(Clarification).where(Clarification.assessment_id == assessment.id)
-        items, cursor = paging.page(query, Clarification, args)
-        return {"items": items, "next_cursor": cursor}
+        return paging.page_body(query, Clarification, args)
 
     @allows("assessments.manage", WRITE)
     @idempotent
@@ -157,8 +156,7 @@ class RemediationsView(MethodView):
         """List the assessment's remediation requests with their history."""
         assessment = _assessment(assessment_id)
         query = select(RemediationRequest).where(RemediationRequest.assessment_id == assessment.id)
-        items, cursor = paging.page(query, RemediationRequest, args)
-        return {"items": items, "next_cursor": cursor}
+        return paging.page_body(query, RemediationRequest, args)
 
     @allows("assessments.manage", WRITE)
     @idempotent

@@ -39,5 +39,4 @@ class MembersView(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the organisation's members and their roles."""
         query = select(Membership).where(Membership.organisation_id == active_org().id)
-        items, cursor = paging.page(query, Membership, args)
-        return {"items": items, "next_cursor": cursor}
+        return paging.page_body(query, Membership, args)

@@ -61,6 +61,12 @@ def read_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     return value, data[2]
 
 
+def page_body(query: Select[Any], model: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """Return one page of `query` as the list answers it: its items and the next page's cursor."""
+    items, cursor = page(query, model, args)
+    return {"items": items, "next_cursor": cursor}
+
+
 def page(query: Select[Any], model: Any, args: dict[str, Any]) -> tuple[list[Any], str | None]:
     """Return one page of `query` (rows of `model`) and the cursor of the next page."""
     sort, limit = args["sort"], args["limit"]

@@ -62,8 +62,7 @@ class VendorsView(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List vendors (search with `q`); archived vendors only with `archived=true`."""
         query = svc.search_query(active_org(), args.get("q"), archived=args["archived"]).order_by(None)
-        items, cursor = paging.page(query, Vendor, args)
-        return {"items": items, "next_cursor": cursor}
+        return paging.page_body(query, Vendor, args)
 
     @allows("vendors.edit", WRITE)
     @idempotent
@@ -169,8 +168,7 @@ class InvitationsView(MethodView):
     def get(self, args: dict[str, Any], vendor_id: int) -> dict[str, Any]:
         """List the invitations sent to a vendor's contacts, with their state."""
         query = select(Invitation).where(Invitation.vendor_id == _vendor(vendor_id).id)
-        items, cursor = paging.page(query, Invitation, args)
-        return {"items": items, "next_cursor": cursor}
+        return paging.page_body(query, Invitation, args)
 
 
 @blp.route("/<int:vendor_id>/invitations/<int:invitation_id>/resend")

@@ -109,8 +109,7 @@ class EndpointsView(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the organisation's webhook endpoints."""
         query = select(WebhookEndpoint).where(WebhookEndpoint.organisation_id == active_org().id)
-        items, cursor = paging.page(query, WebhookEndpoint, args)
-        return {"items": items, "next_cursor": cursor}
+        return paging.page_body(query, WebhookEndpoint, args)
 
     @allows(PERM, ADMIN)
     @idempotent_forgetting("secret")
@@ -165,8 +164,7 @@ class DeliveriesView(MethodView):
     def get(self, args: dict[str, Any], endpoint_id: int) -> dict[str, Any]:
         """List an endpoint's deliveries (filter by `status`; `sort=-id` for the newest first)."""
         query = svc.deliveries_query(_endpoint(endpoint_id), args.get("status")).order_by(None)
-        items, cursor = paging.page(query, WebhookDelivery, args)
-        return {"items": items, "next_cursor": cursor}
+        return paging.page_body(query, WebhookDelivery, args)
 
 
 @blp.route("/<int:endpoint_id>/deliveries/<int:delivery_id>/replay")
