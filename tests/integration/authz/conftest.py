@@ -49,16 +49,20 @@ class WorldStore:
         self.root = root
         self.snapshots: dict[bool, Snapshot] = {}
 
+    def _folder(self, with_dpa: bool) -> Path:
+        """Return the folder of one kind of world."""
+        return self.root / ("dpa" if with_dpa else "base")
+
     def live(self, with_dpa: bool) -> Path:
         """Return the folder a test's world keeps its files in (the same path for every test)."""
-        return self.root / ("dpa" if with_dpa else "base") / "live"
+        return self._folder(with_dpa) / "live"
 
     def save(self, with_dpa: bool, world: World) -> None:
         """Keep a copy of the database and the files of a world just built."""
         copy = sqlite3.connect(":memory:", check_same_thread=False)
         with _driver_connection() as connection:
             connection.backup(copy)
-        files = self.root / ("dpa" if with_dpa else "base") / "pristine"
+        files = self._folder(with_dpa) / "pristine"
         shutil.copytree(self.live(with_dpa), files)
         self.snapshots[with_dpa] = Snapshot(copy, files, world)
 
