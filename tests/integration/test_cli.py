@@ -139,6 +139,34 @@ def test_check_fails_when_a_locked_file_is_edited(cli, tmp_path, monkeypatch):
     assert "changed after publication" in result.output
 
 
+def test_check_loads_each_file_once(cli, tmp_path, monkeypatch):
+    from vendorcheck.questionnaire import catalogue
+
+    root = _copy_questionnaires(tmp_path, monkeypatch)
+    loads: list[str] = []
+    real = catalogue.load_questionnaire
+
+    def counting(path, **kwargs):
+        loads.append(Path(path).relative_to(root).as_posix())
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(catalogue, "load_questionnaire", counting)
+    result = cli.invoke(main, ["questionnaires", "check"])
+    assert result.exit_code == 0, result.output
+    files = [p.relative_to(root).as_posix() for p in catalogue.questionnaire_files(root)]
+    assert sorted(loads) == files  # once each, not once to check and again for the lock
+
+
+def test_check_names_a_locked_version_whose_file_is_gone(cli, tmp_path, monkeypatch):
+    root = _copy_questionnaires(tmp_path, monkeypatch)
+    with (root / "published.lock").open("a") as lock:
+        lock.write(f"art28-processor-audit 9.9.9 {'0' * 64}\n")
+    result = cli.invoke(main, ["questionnaires", "check"])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "art28-processor-audit v9.9.9 is published but its file is missing" in result.output
+
+
 @pytest.mark.parametrize(("args", "base_url"), [
     (["--port", "8123"], "http://127.0.0.1:8123"),
     (["--host", "0.0.0.0", "--port", "5001"], "http://127.0.0.1:5001"),

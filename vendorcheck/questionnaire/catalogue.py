@@ -146,18 +146,48 @@ def _missing_locked(lock: Mapping[tuple[str, str], str], loaded: list[Questionna
 
 def check_paths(paths: Iterable[Path], root: Path) -> list[Problem]:
     """Load the given files or folders, check them and run their embedded tests."""
+    return _check_files(_expand(paths, root), Path(root))[0]
+
+
+def check_catalogue(root: Path) -> list[Problem]:
+    """Check every file under `root` as `check_paths` does, then the lock: each file is loaded once.
+
+    When every file is valid, a published version missing from the lock (its wording must be frozen)
+    and a locked version whose file is gone are problems too.
+    """
     root = Path(root)
+    problems, loaded, lock = _check_files(questionnaire_files(root), root)
+    if problems:
+        return problems
+    return _missing_locked(lock, loaded) + unlocked_published(lock, loaded)
+
+
+def unlocked_published(lock: Mapping[tuple[str, str], str], loaded: Iterable[Questionnaire]
+                       ) -> list[Problem]:
+    """Name every published version missing from the lock."""
+    return [Problem(LOCK_NAME, None, f"{q.id} {q.version}",
+                    "published but not locked: run `vendorcheck questionnaires lock`")
+            for q in sorted(loaded, key=lambda q: (q.id, semver_key(q.version)))
+            if q.status == "published" and (q.id, q.version) not in lock]
+
+
+def _check_files(files: Iterable[Path], root: Path
+                 ) -> tuple[list[Problem], list[Questionnaire], dict[tuple[str, str], str]]:
+    """Load and check each file once and run its embedded tests; return problems, loaded, lock."""
     datasets, problems = load_datasets(root)
     lock, lock_problems = read_lock(root)
     problems += lock_problems
-    for path in _expand(paths, root):
+    loaded = []
+    for path in files:
         if DATASET_DIR.as_posix() in path.as_posix():
             continue  # datasets were loaded above
         q, found = check_one(path, root, datasets, lock)
         problems += found
-        if q is not None and not found:
-            problems += run_embedded_tests(q)
-    return problems
+        if q is not None:
+            loaded.append(q)
+            if not found:
+                problems += run_embedded_tests(q)
+    return problems, loaded, lock
 
 
 def _expand(paths: Iterable[Path], root: Path) -> list[Path]:
