@@ -60,10 +60,12 @@ class Pairs:
 
 
 def alternate(a: Callable[[], object], b: Callable[[], object], *, pairs: int = MIN_PAIRS,
-              warmup: int = 1, inner: int = 1) -> Pairs:
+              warmup: int = 1, inner: int = 1, inner_b: int | None = None) -> Pairs:
     """Time A then B, `pairs` times (A B A B ...), after `warmup` untimed calls of each.
 
-    With `inner` > 1 each sample is the mean of that many calls (for calls far below a millisecond).
+    With `inner` > 1 each sample is the mean of that many calls (for calls far below a millisecond);
+    `inner_b` (default `inner`) lets a much faster B run more calls, so both sides of a pair span
+    about the same time and a pause of the machine weighs on each alike.
     """
     for _ in range(warmup):
         a()
@@ -71,7 +73,7 @@ def alternate(a: Callable[[], object], b: Callable[[], object], *, pairs: int = 
     a_s, b_s = [], []
     for _ in range(pairs):
         a_s.append(_mean_of(a, inner))
-        b_s.append(_mean_of(b, inner))
+        b_s.append(_mean_of(b, inner if inner_b is None else inner_b))
     return Pairs(a_s, b_s)
 
 

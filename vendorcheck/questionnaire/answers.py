@@ -43,15 +43,16 @@ def validate_answers(q: Questionnaire, raw: Mapping[str, object]) -> AnswerValid
     if not isinstance(raw, Mapping):
         result.problems.append(AnswerProblem("", "answers must be an object of item ids"))
         return result
+    report = result.report  # one bound method for the whole loop, not one per answer
     for key, value in raw.items():
-        if not isinstance(key, str) or not q.has_item(key):
+        item = q.find_item(key) if isinstance(key, str) else None
+        if item is None:
             result.problems.append(AnswerProblem(str(key), f"unknown item '{key}'"))
             continue
         if is_blank(value):
             continue
-        item = q.item(key)
         try:
-            result.answers[key] = item.kind.check(item, value, result.report)
+            result.answers[key] = item.kind.check(item, value, report)
         except Invalid as exc:
             result.problems.append(AnswerProblem(key, str(exc)))
     return result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from typing import Any
@@ -38,13 +38,17 @@ class Step:
     required_expr: Compiled | None = None
     convert: Convert | None = None
     columns: tuple[ColumnStep, ...] = ()
+    section_key: str = ""  # the item's section as `Visibility.visible` names it (`§id`)
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The precompiled evaluation order of a questionnaire."""
+    """The precompiled evaluation order of a questionnaire, and what scoring reads per item."""
 
     steps: tuple[Step, ...]
+    order: tuple[str, ...] = ()  # item ids in questionnaire order
+    scored: tuple[Item, ...] = ()  # the items that count towards a category, in order
+    weights: Mapping[str, Any] = field(default_factory=dict)  # item and computed id -> weight
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,10 @@ def make_plan(q: Questionnaire, order: list[str], columns: Mapping[str, tuple[st
             steps.append(Step("computed", node, visible_if=computed[node].expr))
         else:
             steps.append(_item_step(q.item(node), columns.get(node, ())))
-    return Plan(tuple(steps))
+    weights = {i.id: i.weight for i in q.items}
+    weights.update({c.id: c.weight for c in q.computed})
+    return Plan(tuple(steps), tuple(i.id for i in q.items),
+                tuple(i for i in q.items if i.is_scored), weights)
 
 
 def _item_step(item: Item, column_order: tuple[str, ...]) -> Step:
@@ -99,7 +106,7 @@ def _item_step(item: Item, column_order: tuple[str, ...]) -> Step:
     cols = tuple(ColumnStep(c.id, c.visible_if, c.required, c.required_expr, c.kind.convert)
                  for c in (item.column(cid) for cid in column_order))
     return Step("item", item.id, item.section, item.visible_if, item.required,
-                item.required_expr, item.kind.convert, cols)
+                item.required_expr, item.kind.convert, cols, f"§{item.section}")
 
 
 # ---------------------------------------------------------------------------- evaluation
@@ -133,22 +140,22 @@ def evaluate_visibility(q: Questionnaire, answers: Mapping[str, Any], *,
     visible: dict[str, bool] = {}
     required: dict[str, bool] = {}
     rows: dict[str, list[tuple[frozenset[str], frozenset[str]]]] = {}
+    out = (visible, required, rows)  # built once: this loop runs once per item
     for step in q.plan.steps:
-        if step.kind == "section":
+        if step.kind == "item":
+            _item(step, answers, env, out)
+        elif step.kind == "section":
             visible["§" + step.id] = truth(step.visible_if, env, default=True)
-        elif step.kind == "computed":
-            values[step.id] = truth(step.visible_if, env, default=False)
         else:
-            _item(step, answers, env, (visible, required, rows))
-    order = tuple(i.id for i in q.items)
-    return Visibility(visible, required, values, rows, order)
+            values[step.id] = truth(step.visible_if, env, default=False)
+    return Visibility(visible, required, values, rows, q.plan.order)
 
 
 def _item(step: Step, answers: Mapping[str, Any], env: Env,
           out: tuple[dict[str, bool], dict[str, bool], dict[str, Any]]) -> None:
     """Evaluate one item: shown, required, and its effective value."""
     visible, required, rows = out
-    shown = visible.get(f"§{step.section}", True) and truth(step.visible_if, env, default=True)
+    shown = visible.get(step.section_key, True) and truth(step.visible_if, env, default=True)
     visible[step.id] = shown
     required[step.id] = shown and (step.required or truth(step.required_expr, env, default=False))
     if not shown or step.convert is None:

@@ -6,6 +6,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from vendorcheck.questionnaire.expr.checker import Type
@@ -196,7 +197,20 @@ class Item:
 
     def option(self, value: str) -> Option | None:
         """Return the option with `value`, if any."""
-        return next((o for o in self.options if o.value == value), None)
+        return self._options_by_value.get(value) if isinstance(value, str) else None
+
+    @cached_property
+    def option_values(self) -> tuple[str, ...]:
+        """Return the options' values in order (worked out once: every answer is checked against them)."""
+        return tuple(o.value for o in self.options)
+
+    @cached_property
+    def _options_by_value(self) -> dict[str, Option]:
+        """Index the options by value (the first wins, as a search in order would find it)."""
+        out: dict[str, Option] = {}
+        for o in self.options:
+            out.setdefault(o.value, o)
+        return out
 
     def organisation_name(self, code: object, locale: str) -> str | None:
         """Return the name of an organisation this country item accepts, else None."""
@@ -333,9 +347,11 @@ class Questionnaire:
     country_groups: Any = field(default=None, repr=False)
     plan: Any = field(default=None, repr=False, compare=False)
     _index: dict[str, Item] = field(init=False, repr=False, compare=False, hash=False)
+    _items: tuple[Item, ...] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {i.id: i for s in self.sections for i in s.items})
+        object.__setattr__(self, "_items", tuple(self._index.values()))
 
     @property
     def for_buyers(self) -> bool:
@@ -345,7 +361,7 @@ class Questionnaire:
     @property
     def items(self) -> tuple[Item, ...]:
         """Return every item in order (table columns excluded)."""
-        return tuple(self._index.values())
+        return self._items
 
     def item(self, item_id: str) -> Item:
         """Return an item by id (KeyError if unknown)."""
@@ -354,6 +370,10 @@ class Questionnaire:
     def has_item(self, item_id: str) -> bool:
         """Return whether an item with this id exists."""
         return item_id in self._index
+
+    def find_item(self, item_id: str) -> Item | None:
+        """Return an item by id, or None when there is none."""
+        return self._index.get(item_id)
 
     def category(self, category_id: str) -> Category:
         """Return a category by id (KeyError if unknown)."""

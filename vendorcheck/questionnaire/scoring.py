@@ -15,9 +15,9 @@ from vendorcheck.questionnaire.expr.evaluator import Env
 from vendorcheck.questionnaire.model import SEVERITIES, Item, LocaleText, Number, Questionnaire, Tier
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemScore:
-    """Points of one scored item or computed value."""
+    """Points of one scored item or computed value (slots: a result holds one per scored item)."""
 
     item_id: str
     category: str
@@ -86,7 +86,7 @@ def round1(value: float) -> float:
 def item_score(item: Item, visibility: Visibility) -> ItemScore:
     """Score one item: hidden and N/A are left out, unanswered earns 0."""
     assert item.category is not None
-    if not visibility.is_visible(item.id):
+    if not visibility.visible.get(item.id, False):
         return ItemScore(item.id, item.category, 0, 0, "hidden")
     value = visibility.values.get(item.id)
     if value is None:
@@ -99,7 +99,7 @@ def item_score(item: Item, visibility: Visibility) -> ItemScore:
 
 def all_item_scores(q: Questionnaire, visibility: Visibility) -> list[ItemScore]:
     """Score every scored item and computed value, in questionnaire order."""
-    out = [item_score(item, visibility) for item in q.items if item.is_scored]
+    out = [item_score(item, visibility) for item in q.plan.scored]
     for comp in q.computed:
         if comp.is_scored:
             assert comp.category is not None
@@ -110,8 +110,7 @@ def all_item_scores(q: Questionnaire, visibility: Visibility) -> list[ItemScore]
 
 def category_scores(q: Questionnaire, items: list[ItemScore]) -> list[CategoryScore]:
     """Compute 100 × Σ(weight·earned) / Σ(weight·max) per category."""
-    weights = {i.id: i.weight for i in q.items}
-    weights.update({c.id: c.weight for c in q.computed})
+    weights = q.plan.weights
     sums = {c.id: [0.0, 0.0] for c in q.categories}
     for entry in items:
         weight = weights[entry.item_id]
@@ -140,7 +139,8 @@ def is_answered(item: Item, value: Any, visibility: Visibility) -> bool:
 
 def completeness(q: Questionnaire, visibility: Visibility) -> tuple[float, list[str]]:
     """Return answered ÷ visible required items, and the missing ids."""
-    needed = [i for i in q.items if visibility.is_required(i.id)]
+    required = visibility.required
+    needed = [i for i in q.items if required.get(i.id, False)]
     missing = [i.id for i in needed if not is_answered(i, visibility.values.get(i.id), visibility)]
     if not needed:
         return 1.0, missing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from vendorcheck.questionnaire.schemakeys import Bool, ItemBase, Num, OptionsFie
 if TYPE_CHECKING:
     from vendorcheck.questionnaire.model import Item, Number
 
+YES_NO = ("yes", "no")
 YES_NO_CODES = ("yes", "no", "unknown")  # yes/no answers every reader says in its own words
 
 
@@ -46,14 +48,13 @@ class MultiChoiceSchema(ItemBase):
     max_points = Num(minimum=0)
 
 
-def check_one_of(item: Item, value: object, allowed: list[str]) -> str:
+def check_one_of(item: Item, value: object, allowed: Sequence[str]) -> str:
     """Check a value is one of `allowed` (plus `na` when the item allows it)."""
-    if item.na_allowed:
-        allowed = [*allowed, "na"]
-    if not isinstance(value, str) or value not in allowed:
-        shown = value if isinstance(value, str) else repr(value)
-        raise Invalid(f"'{shown}' is not one of {', '.join(allowed)}")
-    return value
+    if isinstance(value, str) and (value in allowed or (value == "na" and item.na_allowed)):
+        return value
+    shown = value if isinstance(value, str) else repr(value)
+    listed = [*allowed, "na"] if item.na_allowed else list(allowed)
+    raise Invalid(f"'{shown}' is not one of {', '.join(listed)}")
 
 
 def string_list(value: object) -> list[str]:
@@ -104,7 +105,7 @@ class YesNo(ItemType):
         return _choice_values(item, frozenset({"yes", "no"}))
 
     def check(self, item: Item, value: object, problem: Problem) -> str:
-        return check_one_of(item, value, ["yes", "no"])
+        return check_one_of(item, value, YES_NO)
 
     def max_points(self, item: Item) -> Number:
         return item.points or 0
@@ -131,7 +132,7 @@ class SingleChoice(ItemType):
         return _choice_values(item, frozenset(o.value for o in item.options))
 
     def check(self, item: Item, value: object, problem: Problem) -> str:
-        return check_one_of(item, value, [o.value for o in item.options])
+        return check_one_of(item, value, item.option_values)
 
     def max_points(self, item: Item) -> Number:
         return max((o.points for o in item.options), default=0)
