@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +27,25 @@ class StrictLoader(yaml.SafeLoader):
 
 # libyaml's parser emits the same events as the Python one, about ten times faster.
 _PARSER: Any = getattr(yaml, "CSafeLoader", StrictLoader)
+_SCALAR_EVENT: Any = yaml.ScalarEvent
 
 
 @dataclass(frozen=True)
 class YamlDoc:
-    """A parsed document with the start line of each node, keyed by its path."""
+    """A parsed document with the start line of each node, keyed by its path.
+
+    Lines are only read to locate a problem, so they are worked out when first asked for, by
+    parsing the same text again with the same parser: a valid file never pays for them.
+    """
 
     file: str
     data: dict[str, Any]
-    lines: dict[PathKey, int] = field(repr=False)
+    locate: Callable[[], dict[PathKey, int]] = field(repr=False, compare=False)
+
+    @cached_property
+    def lines(self) -> dict[PathKey, int]:
+        """Return the start line of every node, keyed by its path."""
+        return self.locate()
 
     def line_of(self, path: PathKey) -> int | None:
         """Return the line of `path`, or of its nearest ancestor with a known line."""
@@ -79,12 +91,17 @@ def parse_yaml(raw: bytes, file: str, what: str = "questionnaire") -> YamlDoc:
         return _build_slowly(text, file, what)
 
 
-def _build(text: str, file: str, what: str, parser: Any) -> YamlDoc:
+def _build(text: str, file: str, what: str, parser: Any, *, with_lines: bool = False) -> YamlDoc:
     """Run the builder over `text` with `parser`, turning deep recursion into our depth problem."""
     try:
-        return _Builder(file, what, parser).build(text)
+        return _Builder(file, what, parser, with_lines).build(text)
     except RecursionError:
         raise fail(file, _TOO_DEEP) from None
+
+
+def _lines_of(text: str, file: str, what: str, parser: Any) -> dict[PathKey, int]:
+    """Parse a document that parsed before, again, noting the line of every node."""
+    return _build(text, file, what, parser, with_lines=True).lines
 
 
 def _build_slowly(text: str, file: str, what: str) -> YamlDoc:
@@ -127,10 +144,11 @@ class _Frame:
 class _Builder:
     """Build plain Python data from parser events, refusing what the format forbids."""
 
-    def __init__(self, file: str, what: str, parser: Any) -> None:
+    def __init__(self, file: str, what: str, parser: Any, with_lines: bool = False) -> None:
         self.file = file
         self.what = what
         self.parser = parser
+        self.with_lines = with_lines  # else only collections' lines are noted (see YamlDoc)
         self.lines: dict[PathKey, int] = {}
         self.stack: list[_Frame] = []
         self.root: Any = None
@@ -139,16 +157,27 @@ class _Builder:
     def build(self, text: str) -> YamlDoc:
         """Consume every event of `text` and return the document."""
         parser = self.parser(text)
+        check_event, get_event = parser.check_event, parser.get_event
+        scalar = self._attach_scalar if self.with_lines else self._scalar
         try:
-            while parser.check_event():
-                self._event(parser.get_event())
+            while check_event():
+                event: Any = get_event()
+                # Most events are plain scalars: they skip the general dispatch below.
+                if type(event) is _SCALAR_EVENT and event.anchor is None and event.tag is None:
+                    scalar(event.value, event.start_mark.line + 1)
+                else:
+                    self._event(event)
         finally:
             parser.dispose()
         if self.root is None or self.root == "":
             raise fail(self.file, f"empty {self.what}")
         if not isinstance(self.root, dict):
             raise fail(self.file, "expected a mapping at the top level", line=1)
-        return YamlDoc(self.file, self.root, self.lines)
+        if self.with_lines:
+            lines = self.lines
+            return YamlDoc(self.file, self.root, lambda: lines)
+        return YamlDoc(self.file, self.root, partial(_lines_of, text, self.file, self.what,
+                                                     self.parser))
 
     def _event(self, event: Any) -> None:
         """Handle one parser event."""
@@ -184,6 +213,29 @@ class _Builder:
         mark = event.start_mark
         raise fail(self.file, f"anchors/aliases are not allowed (column {mark.column + 1})",
                    line=mark.line + 1)
+
+    def _attach_scalar(self, value: str, line: int) -> None:
+        """Add a plain scalar, noting its line."""
+        self._attach(value, line, is_key_ok=True)
+
+    def _scalar(self, value: str, line: int) -> None:
+        """Add a plain scalar without noting its line: `_attach` with fewer steps, the common case."""
+        stack = self.stack
+        if not stack:
+            self._attach(value, line, is_key_ok=True)
+            return
+        top = stack[-1]
+        container: Any = top.value
+        if type(container) is list:
+            container.append(value)
+        elif top.key is None:
+            if value in container:
+                raise fail(self.file, f"duplicate key '{value}'", line=line,
+                           path=format_path(top.path))
+            top.key = value
+        else:
+            container[top.key] = value
+            top.key = None
 
     def _attach(self, value: Any, line: int, *, is_key_ok: bool) -> PathKey:
         """Put `value` into the open collection (or make it the root); return its path."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -40,15 +41,30 @@ def test_bad_yaml_fixture_fails_with_message(name: str, message: str,
 
 
 def _count_events(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """Count the parser events the builder handles."""
+    """Count the parser events the builder takes, whichever parser and path handles them."""
     counter = {"n": 0}
-    handle = yamlload._Builder._event
+    start = yamlload._Builder.__init__
 
-    def counted(self: yamlload._Builder, event: object) -> None:
-        counter["n"] += 1
-        handle(self, event)
+    class Counted:
+        def __init__(self, parser: type, text: str) -> None:
+            self.inner = parser(text)
+            self.check_event, self.dispose = self.inner.check_event, self.inner.dispose
 
-    monkeypatch.setattr(yamlload._Builder, "_event", counted)
+        def get_event(self) -> object:
+            counter["n"] += 1
+            return self.inner.get_event()
+
+    def counting(self: yamlload._Builder, file: str, what: str, parser: Any,
+                 with_lines: bool = False) -> None:
+        real = getattr(parser, "real", parser)  # a second parse gets the counted one: count once
+
+        def counted(text: str) -> Counted:
+            return Counted(real, text)
+
+        counted.real = real  # type: ignore[attr-defined]
+        start(self, file, what, counted, with_lines)
+
+    monkeypatch.setattr(yamlload._Builder, "__init__", counting)
     return counter
 
 
@@ -137,6 +153,21 @@ def test_scalars_stay_strings() -> None:
     assert doc.data == {"countries": ["NO", "SE"], "version": "1.10", "flag": "yes", "n": "012",
                         "d": "2026-01-01"}
     assert doc.lines[("countries", 0)] == 1
+
+
+def test_a_valid_file_is_parsed_once_and_again_only_to_locate_a_problem(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    events = _count_events(monkeypatch)
+    text = b"id: x\nitems:\n  - a\n  - {b: c}\n"
+    doc = parse_yaml(text, "x.yaml")
+    once = events["n"]
+    assert doc.data == {"id": "x", "items": ["a", {"b": "c"}]}
+    assert events["n"] == once  # no second parse for a file nobody needs a line of
+    assert doc.lines == {(): 1, ("id",): 1, ("items",): 3, ("items", 0): 3, ("items", 1): 4,
+                         ("items", 1, "b"): 4}
+    assert events["n"] == 2 * once
+    assert doc.line_of(("items", 1, "b", "nope")) == 4
+    assert events["n"] == 2 * once  # worked out once, then kept
 
 
 def test_norway_stays_norway_in_answers(demo: Questionnaire) -> None:
