@@ -124,7 +124,7 @@ def _check_item(ctx: Ctx, built: Item, path: PathKey) -> None:
             ctx.problem((*path, "category"), f"{built.type} items are not scored")
         elif built.category not in ctx.categories:
             ctx.problem((*path, "category"), f"unknown category '{built.category}'")
-    values = {o.value for o in built.options}
+    values = built.option_values
     for value in built.exclusive:
         if value not in values:
             ctx.problem((*path, "exclusive"), f"'{value}' is not an option of '{built.id}'")
@@ -204,6 +204,8 @@ def compile_item(ctx: Ctx, built: Item, path: PathKey, scope: Scope) -> Item:
         inner = replace(scope, row=scope.tables[built.id], row_table=built.id)
         columns = tuple(compile_item(ctx, col, (*path, "columns", i), inner)
                         for i, col in enumerate(built.columns))
+    if visible is None and required is None and justification is None and columns is built.columns:
+        return built  # nothing was compiled: the same item (copying a frozen item is not free)
     return replace(built, visible_if=visible, required_expr=required,
                    justification=justification, columns=columns)
 

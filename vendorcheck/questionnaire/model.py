@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -401,6 +402,10 @@ class Questionnaire:
 # so the item and its type are defined side by side here.
 
 ALLOWED_CONTROLS = frozenset("\n\r\t")
+# Every character clean_text refuses: control characters other than ALLOWED_CONTROLS (Unicode
+# category Cc is exactly U+0000-U+001F and U+007F-U+009F) and lone surrogates. A text with none of
+# them is accepted without looking at each character.
+_SUSPECT_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 NA_WORDS = ("na", "n/a")  # a written "not applicable"
 
 # Records a problem found inside an answer (a table cell): (where, message).
@@ -430,6 +435,10 @@ def clean_text(value: object, max_length: int) -> str:
     """Check a text: a string, no control characters or lone surrogates, not too long."""
     if not isinstance(value, str):
         raise Invalid("must be a text")
+    if _SUSPECT_CHARS.search(value) is None:  # nearly every answer: no need to look at each character
+        if len(value) > max_length:
+            raise Invalid(f"max {max_length:,} characters")
+        return value
     for char in value:
         if "\ud800" <= char <= "\udfff":
             raise Invalid("invalid Unicode")

@@ -121,3 +121,22 @@ def test_valid_answers_are_normalised(demo: Questionnaire, item: str, value: Any
 def test_hidden_answers_are_kept(demo: Questionnaire) -> None:
     result = validate_answers(demo, {"uses_sub": "no", "subs": [{"name": "A", "country": "FR"}]})
     assert "subs" in result.answers
+
+
+def test_clean_text_refuses_exactly_the_control_characters_and_lone_surrogates() -> None:
+    import unicodedata
+
+    from vendorcheck.questionnaire.model import ALLOWED_CONTROLS, Invalid, clean_text
+
+    refused = []
+    for code in range(0x10000):  # the whole Basic Multilingual Plane, surrogates included
+        try:
+            clean_text(f"a{chr(code)}b", 10)
+        except Invalid:
+            refused.append(code)
+    expected = [code for code in range(0x10000) if 0xD800 <= code <= 0xDFFF
+                or (unicodedata.category(chr(code)) == "Cc" and chr(code) not in ALLOWED_CONTROLS)]
+    assert refused == expected
+    assert clean_text("line\r\nnext\tcell", 20) == "line\r\nnext\tcell"
+    with pytest.raises(Invalid, match="max 4 characters"):
+        clean_text("a\nbcd", 4)
