@@ -252,3 +252,29 @@ def test_sha256_ignores_comments_not_wording(make_q: Callable[..., Questionnaire
     base = make_q()
     assert make_q("# comment\n" + BASE, name="b.yaml").sha256 == base.sha256
     assert make_q(BASE.replace("Demo", "Demo!"), name="c.yaml").sha256 != base.sha256
+
+
+def test_loading_does_not_run_the_cyclic_collector_and_restores_it() -> None:
+    import gc
+
+    from vendorcheck.questionnaire import load_questionnaire_text
+    from vendorcheck.questionnaire.synthetic import make_synthetic
+
+    text, _ = make_synthetic(300)  # enough objects for several automatic collections
+    runs: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            runs.append(info["generation"])
+
+    gc.callbacks.append(note)
+    try:
+        assert gc.isenabled()
+        load_questionnaire_text(text)
+        assert len(runs) <= 1 and gc.isenabled()  # at most one, once it resumes (else dozens)
+        gc.disable()
+        load_questionnaire_text(text)
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
+        gc.callbacks.remove(note)
