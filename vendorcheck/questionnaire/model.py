@@ -7,7 +7,6 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from vendorcheck.questionnaire.expr.checker import Type
@@ -190,6 +189,9 @@ class Item:
     max_score: Number = 0
     # Country items: the organisations of the pinned country-groups dataset, also accepted.
     organisations: tuple[Organisation, ...] = ()
+    # The options' values in order, and the options by value (set from `options`).
+    option_values: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _options_by_value: dict[str, Option] = field(init=False, repr=False, compare=False)
 
     @property
     def is_scored(self) -> bool:
@@ -200,18 +202,13 @@ class Item:
         """Return the option with `value`, if any."""
         return self._options_by_value.get(value) if isinstance(value, str) else None
 
-    @cached_property
-    def option_values(self) -> tuple[str, ...]:
-        """Return the options' values in order (worked out once: every answer is checked against them)."""
-        return tuple(o.value for o in self.options)
-
-    @cached_property
-    def _options_by_value(self) -> dict[str, Option]:
-        """Index the options by value (the first wins, as a search in order would find it)."""
-        out: dict[str, Option] = {}
+    def __post_init__(self) -> None:
+        # Worked out once per item, as fields: every answer is checked and scored against them.
+        object.__setattr__(self, "option_values", tuple(o.value for o in self.options))
+        by_value: dict[str, Option] = {}
         for o in self.options:
-            out.setdefault(o.value, o)
-        return out
+            by_value.setdefault(o.value, o)  # the first wins, as a search in order finds it
+        object.__setattr__(self, "_options_by_value", by_value)
 
     def organisation_name(self, code: object, locale: str) -> str | None:
         """Return the name of an organisation this country item accepts, else None."""
