@@ -47,8 +47,14 @@ class Plan:
 
     steps: tuple[Step, ...]
     order: tuple[str, ...] = ()  # item ids in questionnaire order
-    scored: tuple[Item, ...] = ()  # the items that count towards a category, in order
+    scored: tuple[ScoredRow, ...] = ()  # the items that count towards a category, in order
     weights: Mapping[str, Any] = field(default_factory=dict)  # item and computed id -> weight
+
+
+# What scoring reads of a scored item, side by side in one small tuple rather than spread over the
+# item's many fields: id, category, max_score, na_allowed, points by text answer (None: ask the
+# item's type), the item.
+ScoredRow = tuple[str, str, Any, bool, Mapping[str, Any] | None, Item]
 
 
 @dataclass(frozen=True)
@@ -97,8 +103,9 @@ def make_plan(q: Questionnaire, order: list[str], columns: Mapping[str, tuple[st
             steps.append(_item_step(q.item(node), columns.get(node, ())))
     weights = {i.id: i.weight for i in q.items}
     weights.update({c.id: c.weight for c in q.computed})
-    return Plan(tuple(steps), tuple(i.id for i in q.items),
-                tuple(i for i in q.items if i.is_scored), weights)
+    scored = tuple((i.id, i.category, i.max_score, i.na_allowed, i.kind.points_by_value(i), i)
+                   for i in q.items if i.is_scored and i.category is not None)
+    return Plan(tuple(steps), tuple(i.id for i in q.items), scored, weights)
 
 
 def _item_step(item: Item, column_order: tuple[str, ...]) -> Step:

@@ -191,7 +191,7 @@ class Item:
     organisations: tuple[Organisation, ...] = ()
     # The options' values in order, and the options by value (set from `options`).
     option_values: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    _options_by_value: dict[str, Option] = field(init=False, repr=False, compare=False)
+    options_by_value: dict[str, Option] = field(init=False, repr=False, compare=False)
 
     @property
     def is_scored(self) -> bool:
@@ -200,7 +200,7 @@ class Item:
 
     def option(self, value: str) -> Option | None:
         """Return the option with `value`, if any."""
-        return self._options_by_value.get(value) if isinstance(value, str) else None
+        return self.options_by_value.get(value) if isinstance(value, str) else None
 
     def __post_init__(self) -> None:
         # Worked out once per item, as fields: every answer is checked and scored against them.
@@ -208,7 +208,7 @@ class Item:
         by_value: dict[str, Option] = {}
         for o in self.options:
             by_value.setdefault(o.value, o)  # the first wins, as a search in order finds it
-        object.__setattr__(self, "_options_by_value", by_value)
+        object.__setattr__(self, "options_by_value", by_value)
 
     def organisation_name(self, code: object, locale: str) -> str | None:
         """Return the name of an organisation this country item accepts, else None."""
@@ -578,6 +578,10 @@ class ItemType:
     def earned(self, item: Item, value: Any) -> Number:
         """Return the points a (non-N/A) answer earns."""
         return 0
+
+    def points_by_value(self, item: Item) -> Mapping[str, Number] | None:
+        """Return what `earned` gives each text answer, any other text earning 0 (None: ask `earned`)."""
+        return None
 
     # --- words
 

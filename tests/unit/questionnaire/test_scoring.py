@@ -153,3 +153,26 @@ def test_visibility_api(demo: Questionnaire) -> None:
     assert vis.is_required("has_dpa")
     assert not vis.is_required("subs")
     assert "subs" not in vis.visible_items
+
+
+def test_item_rows_score_every_shipped_item_as_item_score_does() -> None:
+    """The plan's compact rows give what `item_score` gives, item by item, on real answer sets."""
+    from pathlib import Path
+
+    from vendorcheck.questionnaire import evaluate_visibility, load_catalogue, validate_answers
+    from vendorcheck.questionnaire.scoring import all_item_scores, item_score
+
+    root = Path(__file__).resolve().parents[3] / "questionnaires"
+    compared = 0
+    for q in load_catalogue(root).questionnaires:
+        scored = [i for i in q.items if i.is_scored]
+        for test in q.tests:
+            answers = dict(validate_answers(q, test.answers).answers)
+            # every choice answered with a value it does not offer, too: it earns 0 either way
+            odd = {i.id: "zzz" for i in scored if i.kind.points_by_value(i) is not None}
+            for answer_set in (answers, {**answers, **odd}):
+                visibility = evaluate_visibility(q, answer_set, today=test.today)
+                rows = all_item_scores(q, visibility)[:len(scored)]
+                assert rows == [item_score(i, visibility) for i in scored]
+                compared += len(scored)
+    assert compared > 1000

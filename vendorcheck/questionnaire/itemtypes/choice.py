@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +113,9 @@ class YesNo(ItemType):
     def earned(self, item: Item, value: Any) -> Number:
         return (item.points or 0) if value == item.good else 0
 
+    def points_by_value(self, item: Item) -> Mapping[str, Number]:
+        return {item.good: item.points or 0}
+
     def describe(self, item: Item, value: Any, fmt: Formatter) -> Words:
         if value in YES_NO_CODES:
             return Words(code=str(value), text=str(value))
@@ -140,6 +143,9 @@ class SingleChoice(ItemType):
     def earned(self, item: Item, value: Any) -> Number:
         option = item.option(value)
         return option.points if option is not None else 0
+
+    def points_by_value(self, item: Item) -> Mapping[str, Number]:
+        return {value: option.points for value, option in item.options_by_value.items()}
 
     def describe(self, item: Item, value: Any, fmt: Formatter) -> Words:
         return Words(text=option_label(item, value, fmt))
