@@ -44,15 +44,17 @@ def validate_answers(q: Questionnaire, raw: Mapping[str, object]) -> AnswerValid
         result.problems.append(AnswerProblem("", "answers must be an object of item ids"))
         return result
     report = result.report  # one bound method for the whole loop, not one per answer
+    by_id = q.plan.by_id  # (type, item): a yes/no check never reads the item itself
     for key, value in raw.items():
-        item = q.find_item(key) if isinstance(key, str) else None
-        if item is None:
+        found = by_id.get(key) if isinstance(key, str) else None
+        if found is None:
             result.problems.append(AnswerProblem(str(key), f"unknown item '{key}'"))
             continue
         if is_blank(value):
             continue
+        kind, item = found
         try:
-            result.answers[key] = item.kind.check(item, value, report)
+            result.answers[key] = kind.check(item, value, report)
         except Invalid as exc:
             result.problems.append(AnswerProblem(key, str(exc)))
     return result

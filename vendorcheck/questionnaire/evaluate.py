@@ -10,7 +10,7 @@ from typing import Any
 
 from vendorcheck.questionnaire.expr.checker import Compiled
 from vendorcheck.questionnaire.expr.evaluator import Env
-from vendorcheck.questionnaire.model import Item, Questionnaire
+from vendorcheck.questionnaire.model import Item, ItemType, Questionnaire
 
 Convert = Callable[[Any], Any]
 
@@ -49,6 +49,8 @@ class Plan:
     order: tuple[str, ...] = ()  # item ids in questionnaire order
     scored: tuple[ScoredRow, ...] = ()  # the items that count towards a category, in order
     weights: Mapping[str, Any] = field(default_factory=dict)  # item and computed id -> weight
+    kinds: tuple[tuple[str, ItemType, Item], ...] = ()  # (id, type, item) in questionnaire order
+    by_id: Mapping[str, tuple[ItemType, Item]] = field(default_factory=dict)  # id -> (type, item)
 
 
 # What scoring reads of a scored item, side by side in one small tuple rather than spread over the
@@ -105,7 +107,9 @@ def make_plan(q: Questionnaire, order: list[str], columns: Mapping[str, tuple[st
     weights.update({c.id: c.weight for c in q.computed})
     scored = tuple((i.id, i.category, i.max_score, i.na_allowed, i.kind.points_by_value(i), i)
                    for i in q.items if i.is_scored and i.category is not None)
-    return Plan(tuple(steps), tuple(i.id for i in q.items), scored, weights)
+    kinds = tuple((i.id, i.kind, i) for i in q.items)
+    return Plan(tuple(steps), tuple(i.id for i in q.items), scored, weights, kinds,
+                {item_id: (kind, item) for item_id, kind, item in kinds})
 
 
 def _item_step(item: Item, column_order: tuple[str, ...]) -> Step:

@@ -369,10 +369,6 @@ class Questionnaire:
         """Return whether an item with this id exists."""
         return item_id in self._index
 
-    def find_item(self, item_id: str) -> Item | None:
-        """Return an item by id, or None when there is none."""
-        return self._index.get(item_id)
-
     def category(self, category_id: str) -> Category:
         """Return a category by id (KeyError if unknown)."""
         for cat in self.categories:

@@ -154,9 +154,11 @@ def is_answered(item: Item, value: Any, visibility: Visibility) -> bool:
 
 def completeness(q: Questionnaire, visibility: Visibility) -> tuple[float, list[str]]:
     """Return answered ÷ visible required items, and the missing ids."""
-    required = visibility.required
-    needed = [i for i in q.items if required.get(i.id, False)]
-    missing = [i.id for i in needed if not is_answered(i, visibility.values.get(i.id), visibility)]
+    required, values = visibility.required, visibility.values
+    # (id, type, item) rows: the items themselves are only read for the required ones
+    needed = [row for row in q.plan.kinds if required.get(row[0], False)]
+    missing = [item_id for item_id, kind, item in needed
+               if not kind.is_answered(item, values.get(item_id), visibility)]
     if not needed:
         return 1.0, missing
     return round((len(needed) - len(missing)) / len(needed), 4), missing
