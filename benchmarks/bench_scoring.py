@@ -30,6 +30,7 @@ SIZES = (100, 250, 500, 1000, 2000)
 QUICK_SIZES = (100, 250)
 GOAL_LOAD_MS, GOAL_GROWTH = 500.0, 1.5
 GROWTH_PAIRS = 9  # more than the usual 5: growth is a ratio of ratios, judged at one size
+GROWTH_ITEMS = 20_000  # items scored per growth sample, each side
 
 
 def _load_shipped(repeat: int = 5) -> float:
@@ -81,9 +82,14 @@ def _bench_sizes(sizes: tuple[int, ...], tmp: Path) -> list[SizeRow]:
         vs_json = timing.alternate(run, baseline, pairs=timing.MIN_PAIRS, warmup=2, inner=inner)
         # The smallest size runs n / base_n times as many calls per sample, so both sides of a
         # pair score the same number of items: a 100-item sample is no longer a single
-        # sub-millisecond call that any pause of a busy machine doubles.
+        # sub-millisecond call that any pause of a busy machine doubles. Each sample follows one
+        # untimed call of its own size, so that neither is timed on the caches the other left (a
+        # 2,000-item sample is 2 calls, the first of them would be; of 40 100-item calls, one).
+        # Samples of about GROWTH_ITEMS items each side (2,000 items: 10 calls, not 2), so that one
+        # pause of a busy machine is a small part of a sample.
+        calls = max(2, GROWTH_ITEMS // n)
         vs_base = timing.alternate(run, scorers[base_n][1], pairs=GROWTH_PAIRS, warmup=2,
-                                   inner=inner, inner_b=inner * n // base_n)
+                                   inner=calls, inner_b=calls * n // base_n, settle=True)
         rows.append(SizeRow(n, load_s, vs_json.a_ms, vs_json.b_ms, vs_base.ratio / (n / base_n),
                             timing.machine()))
     return rows

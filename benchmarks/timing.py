@@ -60,24 +60,29 @@ class Pairs:
 
 
 def alternate(a: Callable[[], object], b: Callable[[], object], *, pairs: int = MIN_PAIRS,
-              warmup: int = 1, inner: int = 1, inner_b: int | None = None) -> Pairs:
+              warmup: int = 1, inner: int = 1, inner_b: int | None = None,
+              settle: bool = False) -> Pairs:
     """Time A then B, `pairs` times (A B A B ...), after `warmup` untimed calls of each.
 
     With `inner` > 1 each sample is the mean of that many calls (for calls far below a millisecond);
     `inner_b` (default `inner`) lets a much faster B run more calls, so both sides of a pair span
-    about the same time and a pause of the machine weighs on each alike.
+    about the same time and a pause of the machine weighs on each alike. With `settle`, each sample
+    follows one untimed call of its own side: otherwise the first call of a sample runs on the
+    caches the other side left, which weighs on the side with fewer calls per sample.
     """
     for _ in range(warmup):
         a()
         b()
     a_s, b_s = [], []
     for _ in range(pairs):
-        a_s.append(_mean_of(a, inner))
-        b_s.append(_mean_of(b, inner if inner_b is None else inner_b))
+        a_s.append(_mean_of(a, inner, settle))
+        b_s.append(_mean_of(b, inner if inner_b is None else inner_b, settle))
     return Pairs(a_s, b_s)
 
 
-def _mean_of(fn: Callable[[], object], calls: int) -> float:
+def _mean_of(fn: Callable[[], object], calls: int, settle: bool = False) -> float:
+    if settle:
+        fn()
     start = time.perf_counter()
     for _ in range(calls):
         fn()
