@@ -16,14 +16,20 @@ from vendorcheck.questionnaire.itemtypes import REGISTRY, column_types
 from vendorcheck.questionnaire.schemakeys import (
     LOCALE_RE,
     Bool,
+    Dict,
     Expr,
     Id,
     IsoDate,
+    List,
     LocaleMap,
+    Nested,
     Num,
     OptionsField,
+    Quick,
+    Raw,
     Refs,
     Strict,
+    Text,
     ids,
 )
 
@@ -72,7 +78,7 @@ def _load_columns(columns: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
-class ItemField(fields.Field):  # type: ignore[type-arg]
+class ItemField(Quick, fields.Field):  # type: ignore[type-arg]
     """An item validated by the schema of its `type`."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[str, Any]:
@@ -84,7 +90,7 @@ class SectionSchema(Strict):
     title = LocaleMap(required=True)
     help = LocaleMap()
     visible_if = Expr()
-    items = fields.List(ItemField(), required=True)
+    items = List(ItemField(), required=True)
 
 
 class CategorySchema(Strict):
@@ -107,7 +113,7 @@ SEVERITY = validate.OneOf(("critical", "high", "medium", "low", "info"))
 
 class FindingSchema(Strict):
     id = Id(required=True)
-    severity = fields.String(required=True, validate=SEVERITY)
+    severity = Text(required=True, validate=SEVERITY)
     when = Expr(required=True)
     refs = Refs()
     title = LocaleMap(required=True)
@@ -119,7 +125,7 @@ class TierSchema(Strict):
     id = Id(required=True)
     when = Expr(required=True)
     label = LocaleMap()
-    floor = fields.String(validate=SEVERITY)  # a finding this severe (or worse) puts the tier here at best
+    floor = Text(validate=SEVERITY)  # a finding this severe (or worse) puts the tier here at best
     score_max = Num(minimum=0, maximum=100)   # the score shown with this tier never exceeds it
 
 
@@ -138,63 +144,63 @@ class ExpectSchema(Strict):
 
 
 class TestSchema(Strict):
-    name = fields.String(required=True)
+    name = Text(required=True)
     today = IsoDate()
-    answers = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
-    expect = fields.Nested(ExpectSchema, required=True)
+    answers = Dict(keys=Text(), values=Raw(), required=True)
+    expect = Nested(ExpectSchema, required=True)
 
 
 class ReferenceSchema(Strict):
     title = LocaleMap(required=True)
-    url = fields.String(validate=validate.Regexp(r"^https?://\S+$"))
+    url = Text(validate=validate.Regexp(r"^https?://\S+$"))
 
 
 class QuestionnaireSchema(Strict):
     """The top level of a questionnaire file."""
 
-    schema = fields.String(required=True, validate=validate.Equal(
+    schema = Text(required=True, validate=validate.Equal(
         QUESTIONNAIRE_SCHEMA, error=f"expected '{QUESTIONNAIRE_SCHEMA}'"))
-    id = fields.String(required=True, validate=validate.Regexp(
+    id = Text(required=True, validate=validate.Regexp(
         QID_RE, error="'{input}' is not a valid questionnaire id"))
-    version = fields.String(required=True, validate=validate.Regexp(
+    version = Text(required=True, validate=validate.Regexp(
         SEMVER_RE, error="'{input}' is not a MAJOR.MINOR.PATCH version"))
-    status = fields.String(required=True, validate=validate.OneOf(
+    status = Text(required=True, validate=validate.OneOf(
         ("draft", "published", "retired")))
-    default_locale = fields.String(required=True, validate=validate.Regexp(LOCALE_RE))
-    locales = fields.List(fields.String(validate=validate.Regexp(LOCALE_RE)), required=True,
+    default_locale = Text(required=True, validate=validate.Regexp(LOCALE_RE))
+    locales = List(Text(validate=validate.Regexp(LOCALE_RE)), required=True,
                           validate=validate.Length(min=1))
     title = LocaleMap(required=True)
-    audience = fields.String(validate=validate.OneOf(AUDIENCES))
+    audience = Text(validate=validate.OneOf(AUDIENCES))
     description = LocaleMap()
     intro = LocaleMap()
     effective_date = IsoDate()
     review_by = IsoDate()
-    reference_data = fields.List(fields.String(validate=validate.Regexp(
+    reference_data = List(Text(validate=validate.Regexp(
         r"^[a-z_]+@\d{4}-\d{2}-\d{2}$", error="'{input}' is not like country_groups@2026-01-28")))
-    references = fields.Dict(keys=Id(), values=fields.Nested(ReferenceSchema))
-    option_sets = fields.Dict(keys=Id(), values=OptionsField())
-    categories = fields.List(fields.Nested(CategorySchema))
-    sections = fields.List(fields.Nested(SectionSchema), required=True,
+    references = Dict(keys=Id(), values=Nested(ReferenceSchema))
+    option_sets = Dict(keys=Id(), values=OptionsField())
+    categories = List(Nested(CategorySchema))
+    sections = List(Nested(SectionSchema), required=True,
                            validate=validate.Length(min=1))
-    computed = fields.List(fields.Nested(ComputedSchema))
-    findings = fields.List(fields.Nested(FindingSchema))
-    tiers = fields.List(fields.Nested(TierSchema))
-    scoring = fields.Nested(ScoringSchema)
-    tests = fields.List(fields.Nested(TestSchema))
+    computed = List(Nested(ComputedSchema))
+    findings = List(Nested(FindingSchema))
+    tiers = List(Nested(TierSchema))
+    scoring = Nested(ScoringSchema)
+    tests = List(Nested(TestSchema))
 
 
 class EntrySchema(Strict):
     """One country of the country-groups dataset."""
 
-    code = fields.String(required=True)
-    group = fields.String(required=True, validate=validate.OneOf(
+    code = Text(required=True)
+    group = Text(required=True, validate=validate.OneOf(
         ("eea", "adequate", "adequate_partial", "third_country")))
-    kind = fields.String(validate=validate.OneOf(ENTRY_KINDS))  # default: country
+    kind = Text(validate=validate.OneOf(ENTRY_KINDS))  # default: country
     name = LocaleMap()  # a bare English name, or {en, fr} (required for an organisation)
-    decision = fields.String()
+    decision = Text()
     decision_date = IsoDate()
     valid_until = IsoDate()  # the last day the decision applies (a sunset clause), if any
-    url = fields.String(validate=validate.Regexp(r"^https?://\S+$"))
+    url = Text(validate=validate.Regexp(r"^https?://\S+$"))
     condition = LocaleMap()
     note = LocaleMap()
 
@@ -208,18 +214,18 @@ class GroupSchema(Strict):
 class DatasetSchema(Strict):
     """The top level of a country-groups dataset file."""
 
-    schema = fields.String(required=True, validate=validate.Equal(
+    schema = Text(required=True, validate=validate.Equal(
         DATASET_SCHEMA, error=f"expected '{DATASET_SCHEMA}'"))
-    id = fields.String(required=True, validate=validate.Equal("country_groups"))
+    id = Text(required=True, validate=validate.Equal("country_groups"))
     version = IsoDate(required=True)
     effective_date = IsoDate()
     review_by = IsoDate()
     title = LocaleMap()
-    source = fields.String()
-    groups = fields.Dict(keys=fields.String(validate=validate.OneOf(
+    source = Text()
+    groups = Dict(keys=Text(validate=validate.OneOf(
         ("eea", "adequate", "adequate_partial", "third_country"))),
-        values=fields.Nested(GroupSchema))
-    entries = fields.List(fields.Nested(EntrySchema), required=True)
+        values=Nested(GroupSchema))
+    entries = List(Nested(EntrySchema), required=True)
 
 
 QUESTIONNAIRE = QuestionnaireSchema()

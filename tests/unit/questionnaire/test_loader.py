@@ -278,3 +278,28 @@ def test_loading_does_not_run_the_cyclic_collector_and_restores_it() -> None:
     finally:
         gc.enable()
         gc.callbacks.remove(note)
+
+
+def test_schema_runs_a_validation_pass_only_for_fields_with_validators(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import marshmallow.fields
+
+    from vendorcheck.questionnaire.schema import QUESTIONNAIRE
+
+    passes = {"n": 0}
+
+    class Counted(marshmallow.fields.And):  # what a field builds for each value it validates
+        def __init__(self, *validators: Any) -> None:
+            passes["n"] += 1
+            super().__init__(*validators)
+
+    monkeypatch.setattr(marshmallow.fields, "And", Counted)
+    data = QUESTIONNAIRE.load(parse_yaml(BASE.encode("utf-8"), "x").data)
+    assert data["id"] == "demo"
+    # schema, id, version, status, default_locale, each locale, each severity, each reference's url,
+    # ...: the values whose field has a validator (15 here), not one per value loaded (233)
+    assert 0 < passes["n"] < 40
+    bad = BASE.replace("severity: critical", "severity: dire", 1)
+    assert bad != BASE
+    with pytest.raises(Exception, match="Must be one of"):
+        QUESTIONNAIRE.load(parse_yaml(bad.encode("utf-8"), "x").data)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from marshmallow import fields, validate
+from marshmallow import validate
 
 from vendorcheck.questionnaire.expr.checker import Type
 from vendorcheck.questionnaire.model import (
@@ -20,7 +20,14 @@ from vendorcheck.questionnaire.model import (
     as_list,
     option_label,
 )
-from vendorcheck.questionnaire.schemakeys import Bool, ItemBase, Num, OptionsField, ids
+from vendorcheck.questionnaire.schemakeys import (
+    Bool,
+    ItemBase,
+    Num,
+    OptionsField,
+    Text,
+    ids,
+)
 
 if TYPE_CHECKING:
     from vendorcheck.questionnaire.model import Item, Number
@@ -31,7 +38,7 @@ YES_NO_CODES = ("yes", "no", "unknown")  # yes/no answers every reader says in i
 
 class YesNoSchema(ItemBase):
     na_allowed = Bool()
-    good = fields.String(validate=validate.OneOf(("yes", "no")))
+    good = Text(validate=validate.OneOf(("yes", "no")))
     points = Num(minimum=0)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from marshmallow import fields, validate
+from marshmallow import validate
 
 from vendorcheck.questionnaire.expr.checker import Type
 from vendorcheck.questionnaire.itemtypes.choice import string_list, strings
 from vendorcheck.questionnaire.model import Formatter, Invalid, ItemType, LocaleText, Problem, Widget, Words
-from vendorcheck.questionnaire.schemakeys import FILE_KINDS, ItemBase, Num
+from vendorcheck.questionnaire.schemakeys import FILE_KINDS, ItemBase, List, Num, Text
 
 if TYPE_CHECKING:
     from vendorcheck.questionnaire.model import Item
@@ -19,7 +19,7 @@ EVIDENCE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class FileSchema(ItemBase):
-    accept = fields.List(fields.String(validate=validate.OneOf(FILE_KINDS)))
+    accept = List(Text(validate=validate.OneOf(FILE_KINDS)))
     max_mb = Num(minimum=0)
     max_files = Num(integer=True, minimum=1)
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from marshmallow import fields
-
 from vendorcheck.questionnaire.expr.checker import Type
 from vendorcheck.questionnaire.model import Formatter, Invalid, ItemType, LocaleText, Problem, Widget, Words
-from vendorcheck.questionnaire.schemakeys import BandSchema, Bool, ItemBase, LocaleMap, Num, to_number
+from vendorcheck.questionnaire.schemakeys import (
+    BandSchema,
+    Bool,
+    ItemBase,
+    List,
+    LocaleMap,
+    Nested,
+    Num,
+    to_number,
+)
 
 if TYPE_CHECKING:
     from vendorcheck.questionnaire.model import Item
@@ -20,7 +27,7 @@ class NumberSchema(ItemBase):
     max = Num()
     integer = Bool()
     unit = LocaleMap()
-    bands = fields.List(fields.Nested(BandSchema))
+    bands = List(Nested(BandSchema))
 
 
 def _fmt(number: float | int | None) -> str:

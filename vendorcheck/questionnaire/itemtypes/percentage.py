@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from babel.numbers import format_decimal, format_percent
-from marshmallow import fields
 
 from vendorcheck.questionnaire.itemtypes.number import Number
 from vendorcheck.questionnaire.model import Formatter, Invalid, LocaleText, Problem, Widget, Words
-from vendorcheck.questionnaire.schemakeys import BandSchema, Bool, ItemBase, to_number
+from vendorcheck.questionnaire.schemakeys import (
+    BandSchema,
+    Bool,
+    ItemBase,
+    List,
+    Nested,
+    to_number,
+)
 
 if TYPE_CHECKING:
     from vendorcheck.questionnaire.model import Item
@@ -17,7 +23,7 @@ if TYPE_CHECKING:
 
 class PercentageSchema(ItemBase):
     integer = Bool()
-    bands = fields.List(fields.Nested(BandSchema))
+    bands = List(Nested(BandSchema))
 
 
 def to_percentage(value: Any) -> int | float | None:

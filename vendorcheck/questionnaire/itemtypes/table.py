@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from marshmallow import fields
-
 from vendorcheck.questionnaire.expr.checker import Type
 from vendorcheck.questionnaire.model import (
     Formatter,
@@ -20,7 +18,7 @@ from vendorcheck.questionnaire.model import (
     as_list,
     is_blank,
 )
-from vendorcheck.questionnaire.schemakeys import ItemBase, Num, ids
+from vendorcheck.questionnaire.schemakeys import ItemBase, List, Num, Raw, ids
 
 if TYPE_CHECKING:
     from vendorcheck.questionnaire.model import Item, RowRules
@@ -29,7 +27,7 @@ MAX_ROWS_CAP = 500
 
 
 class TableSchema(ItemBase):
-    columns = fields.List(fields.Raw(), required=True)
+    columns = List(Raw(), required=True)
     min_rows = Num(integer=True, minimum=0)
     max_rows = Num(integer=True, minimum=1)
     unique = ids()
