@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from babel.dates import format_date
 from playwright.sync_api import expect
 
 from tests.e2e import journey as j
@@ -60,7 +61,8 @@ def test_buyer_asks_vendor_fixes_with_evidence_buyer_accepts(live: Live, new_con
     assert_accessible(buyer, "review page")
     expect(buyer.locator(".review-summary .review-tier--high")).to_have_count(1)
 
-    due = (date.today() + timedelta(days=30)).isoformat()
+    due_day = date.today() + timedelta(days=30)
+    due = due_day.isoformat()  # what the date input takes
     buyer.goto(f"{live.url}/buyer/assessments/{assessment_id}/decide")
     buyer.check("input[name=decision][value=approved_with_conditions]")
     buyer.fill("textarea[name=comment]",
@@ -89,7 +91,7 @@ def test_buyer_asks_vendor_fixes_with_evidence_buyer_accepts(live: Live, new_con
     expect(vendor.locator("#outcome")).to_contain_text("Multi-factor authentication")
     request = vendor.locator("article.remediation--requested").first
     expect(request).to_contain_text("Send us the MFA policy and a screenshot.")
-    expect(request).to_contain_text(due)
+    expect(request).to_contain_text(format_date(due_day, "long", locale=locale))  # in words
     expect(request).to_contain_text("Victor Vendor")
     assert_accessible(vendor, "vendor's assessment page with the outcome")
     request.locator("textarea[name=text]").fill("MFA is enforced for every administrator.")

@@ -11,6 +11,7 @@ from benchmarks import __main__ as runner
 from benchmarks import (
     bench_audit,
     bench_autosave,
+    bench_cli,
     bench_dashboard,
     bench_proxy,
     bench_report,
@@ -27,7 +28,7 @@ pytestmark = [
 
 def test_every_bench_module_is_discovered() -> None:
     benches = runner.discover()
-    assert {"api", "audit", "autosave", "dashboard", "proxy", "report", "scoring"} <= set(benches)
+    assert {"api", "audit", "autosave", "cli", "dashboard", "proxy", "report", "scoring"} <= set(benches)
     assert runner.main(["no-such-bench"]) == 2
 
 
@@ -43,6 +44,13 @@ def test_autosave_load_against_both_apps(tmp_path: Path, capsys: pytest.CaptureF
     out = capsys.readouterr().out
     assert "vendorcheck autosave" in out and "ratio autosave/hello-world" in out
     assert "goal: autosave" in out and "cores]" in out
+
+
+def test_cli_start_up_prints_its_goal(capsys: pytest.CaptureFixture[str]) -> None:
+    bench_cli.main(quick=True)
+    out = capsys.readouterr().out
+    assert "vendorcheck --help: CPU" in out and "import flask CPU" in out
+    assert "goal: CLI start-up without the PDF stack" in out and "cores]" in out
 
 
 def test_the_runner_takes_a_postgresql_url_only() -> None:

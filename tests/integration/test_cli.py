@@ -1,14 +1,19 @@
-"""The command line: questionnaires list/check and score, through click's runner."""
+"""The command line: start-up without the app, questionnaires list/check and score, `run`."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
+from flask.cli import FlaskGroup
 
-from vendorcheck.cli import main
+from vendorcheck.cli import EXTENSION_COMMANDS, main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -200,3 +205,101 @@ def _serve_without_listening(monkeypatch, tmp_path) -> dict:
     monkeypatch.setenv("VENDORCHECK_SECRET_KEY", "s" * 32)
     monkeypatch.setenv("VENDORCHECK_SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'run.sqlite3'}")
     return served
+
+
+# What the app pulls in (SQLAlchemy models, Alembic, marshmallow, the PDF stack): listing commands needs none.
+HEAVY = ("weasyprint", "pyhanko", "sqlalchemy", "alembic", "flask_migrate", "flask_smorest", "marshmallow",
+         "flask_limiter", "vendorcheck.models", "vendorcheck.services", "vendorcheck.questionnaire")
+PDF_STACK = ("weasyprint", "pyhanko")
+
+
+def _start_in_new_interpreter(args: list[str], cwd: Path) -> dict:
+    """Run `vendorcheck ARGS` in a new interpreter; report its exit, output, heavy modules and app builds."""
+    probe = f"""
+import json, sys
+import vendorcheck
+built = []
+build = vendorcheck.create_app
+vendorcheck.create_app = lambda *a, **k: built.append(1) or build(*a, **k)
+from vendorcheck.cli import main
+try:
+    main({args!r}, prog_name="vendorcheck")
+except SystemExit as exit:
+    code = exit.code
+heavy = sorted(m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in {HEAVY!r}))
+print(json.dumps({{"code": code, "built": len(built), "heavy": heavy}}))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    *output, report = done.stdout.strip().splitlines()
+    return {**json.loads(report), "output": "\n".join(output), "stderr": done.stderr}
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"], ["audit", "--help"], ["report", "--help"], ["init-db", "--help"],
+    ["tokens", "create", "--help"], ["questionnaires", "--help"], ["score", "--help"],
+], ids=" ".join)
+def test_help_builds_no_app_and_imports_no_heavy_library(args, tmp_path):
+    """`vendorcheck [GROUP] --help` starts in Flask's import time: no app, no models, no PDF stack."""
+    started = _start_in_new_interpreter(args, tmp_path)
+    assert started["code"] == 0, started
+    assert started["built"] == 0, "the app was built to show the help"
+    assert started["heavy"] == []
+    assert started["stderr"] == ""
+
+
+def test_top_level_help_names_every_command(tmp_path):
+    started = _start_in_new_interpreter(["--help"], tmp_path)
+    rows = started["output"].split("Commands:")[1].splitlines()
+    listed = {row.split()[0] for row in rows if row.strip()}
+    assert {"audit", "db", "demo", "dpa", "init-db", "limiter", "mail", "openapi", "questionnaires",
+            "reminders", "report", "routes", "run", "score", "seed-scale", "serve", "sessions", "shell",
+            "storage", "tokens", "webhooks", "worker"} <= listed
+
+
+def test_an_extension_group_help_builds_no_app(tmp_path):
+    """`vendorcheck db --help` imports Flask-Migrate to list its commands, but builds no app."""
+    started = _start_in_new_interpreter(["db", "--help"], tmp_path)
+    assert started["code"] == 0 and started["built"] == 0
+    assert "upgrade" in started["output"]
+    assert not [m for m in started["heavy"] if m.startswith(PDF_STACK)]
+
+
+def test_help_lists_what_the_app_offers_with_the_same_text(app: Flask):
+    """The help equals Flask's own listing, which builds the app and imports every command."""
+    reference = FlaskGroup(name=main.name, help=main.help, create_app=lambda: app)
+    for name, command in main.commands.items():
+        reference.add_command(command, name)
+    expected = CliRunner().invoke(reference, ["--help"], prog_name="vendorcheck")
+    result = CliRunner().invoke(main, ["--help"], prog_name="vendorcheck")
+    assert result.exit_code == expected.exit_code == 0, result.output
+    assert result.output == expected.output
+
+
+@pytest.mark.parametrize("name", sorted(EXTENSION_COMMANDS))
+def test_an_extension_command_is_listed_with_its_own_help(name):
+    """The one-line help shown before importing an extension's command is the command's own."""
+    import pkgutil
+
+    import click
+
+    command = pkgutil.resolve_name(EXTENSION_COMMANDS[name][0])
+    stand_in = click.Command(name, help=EXTENSION_COMMANDS[name][1])
+    for limit in (20, 45, 200):
+        assert stand_in.get_short_help_str(limit) == command.get_short_help_str(limit)
+
+
+def test_app_commands_build_the_app_when_they_run(tmp_path):
+    """`init-db` then Flask-Migrate's `db current`, through `main`: the app is built for each run."""
+    database = tmp_path / "cli.sqlite3"
+    probe = ("from vendorcheck.cli import main\n"
+             "main(['init-db'], prog_name='vendorcheck', standalone_mode=False)\n"
+             "main(['db', 'current'], prog_name='vendorcheck', standalone_mode=False)\n")
+    env = {**os.environ, "VENDORCHECK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+           "VENDORCHECK_INSTANCE_PATH": str(tmp_path / "instance")}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Database ready" in done.stdout
+    assert "(head)" in done.stdout + done.stderr

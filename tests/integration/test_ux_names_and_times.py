@@ -147,3 +147,28 @@ def test_finding_triggers_on_the_review_page_have_french_punctuation(app, client
     assert '<p class="small finding-trigger">Déclenché par : États-Unis (' in french
     assert "? : Non" in french and "?: Non" not in french and "&amp;" not in french.split(
         "finding-trigger", 1)[1].split("</p>", 1)[0]
+
+
+def test_the_vendor_sees_due_dates_in_words_in_its_language(app, client, world, login_as):
+    with app.app_context():
+        a = make_scored_assessment(world["a"].buyer, world["a"].vendor, answers=GOOD,
+                                   due_date=date(2026, 12, 26), status=AssessmentStatus.IN_PROGRESS)
+        a.next_review_date = date(2027, 6, 30)
+        db.session.commit()
+        assessment_id = a.id
+    login_as(world.user("a.vendor"))
+    for lang, due in (("en", "December 26, 2026"), ("fr", "26 décembre 2026")):
+        listing = client.get(f"/vendor/assessments?lang={lang}").get_data(as_text=True)
+        page = client.get(f"/vendor/assessments/{assessment_id}?lang={lang}").get_data(as_text=True)
+        assert due in listing and due in page
+        assert "2026-12-26" not in listing + page and "2027-06-30" not in page
+
+
+def test_an_accepted_copy_writes_its_acceptance_time_in_words_and_in_utc(app, world):
+    from vendorcheck.services.dpa_acceptance import annex_i_controller
+
+    acceptance = type("Acceptance", (), {"id": 0, "accepted_at": PUBLISHED, "signer_name": "Léa Martin",
+                                         "signer_role": "DPO", "buyer_org": world["a"].buyer})()
+    with app.app_context():
+        assert annex_i_controller(acceptance, "en")["accepted_at"] == "Dec 5, 2026, 07:26 UTC"
+        assert annex_i_controller(acceptance, "fr")["accepted_at"].startswith("5 déc. 2026")

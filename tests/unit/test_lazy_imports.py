@@ -42,7 +42,7 @@ def test_importing_the_command_line_loads_no_service_or_model(tmp_path: Path) ->
 
 
 def test_building_the_app_loads_no_pdf_stack(tmp_path: Path) -> None:
-    """`vendorcheck --help` builds the app to list its commands: that needs no PDF stack either."""
+    """Commands that use the database build the app when they run: that needs no PDF stack either."""
     code = ("from vendorcheck import create_app\n"
             f"create_app({{'SECRET_KEY': 'lazy-import-test-key', 'TESTING': True, "
             f"'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path / 'db.sqlite3'}'}})")

@@ -46,7 +46,7 @@ def dpa_accepted_copy(acceptance_id: int) -> str:
     """Show the version a buyer accepted, with Annex I completed by the controller's details."""
     acceptance = get_owned_or_404(DpaAcceptance, acceptance_id, "buyer_org_id")
     version = acceptance.version
-    controller = acceptance_svc.annex_i_controller(acceptance)
+    controller = acceptance_svc.annex_i_controller(acceptance, current_locale())
     doc = document_context(version.content, locale=current_locale(),
                            q=svc.questionnaire_of_version(version), controller=controller)
     return render_template("buyer/dpa/accepted_copy.html", acceptance=acceptance, version=version,

@@ -18,7 +18,7 @@ from vendorcheck.commands.storage import storage_group
 from vendorcheck.commands.tokens import tokens_group
 from vendorcheck.commands.webhooks import webhooks_group
 
-# Every command that needs the app; questionnaires and score also work without it (see cli.main).
+# Every area's command, on `main` and app.cli; all but questionnaires and score build the app when run.
 APP_COMMANDS: tuple[click.Command, ...] = (
     questionnaires_group, score_command, init_db, demo_command, mail_group, audit_group, report_group,
     reminders_group, dpa_group, storage_group, sessions_group, webhooks_group, tokens_group,

@@ -250,7 +250,7 @@ def certificate_context(acceptance: DpaAcceptance, locale: str) -> dict[str, Any
         "version_url": dpa_notify.link("dpa.version", slug=version.profile.slug,
                                        number=version.number),
         "verify_url": f"{base}/verify", "claim": f"{CLAIM_PREFIX}{acceptance.id}",
-        "controller": annex_i_controller(acceptance),
+        "controller": annex_i_controller(acceptance, locale),
     }
 
 
@@ -417,8 +417,8 @@ def controller_of(acceptance: Any) -> DpaAcceptanceParty | None:
         DpaAcceptanceParty.acceptance_id == acceptance.id))
 
 
-def annex_i_controller(acceptance: Any) -> dict[str, str]:
-    """Return the controller's part of Annex I for an accepted copy, as plain texts.
+def annex_i_controller(acceptance: Any, locale: str) -> dict[str, str]:
+    """Return the controller's part of Annex I for an accepted copy, as plain texts in `locale`.
 
     Keys follow the templates' `controller_fields`. Acceptances recorded before Annex I was
     filled at acceptance only know the organisation's name, the signer and the date.
@@ -432,5 +432,5 @@ def annex_i_controller(acceptance: Any) -> dict[str, str]:
         "contact": contact,
         "dpo": (party.dpo or "") if party is not None else "",
         "signatory": ", ".join(v for v in (acceptance.signer_name, acceptance.signer_role) if v),
-        "accepted_at": acceptance.accepted_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "accepted_at": Formatter(locale).datetime(acceptance.accepted_at),  # UTC, labelled
     }

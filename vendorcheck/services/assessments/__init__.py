@@ -45,7 +45,6 @@ from vendorcheck.services.assessments.results import (
     STILL_OPEN,
     ensure_fresh,
     refresh_results,
-    refresh_stale,
     reviewed_of,
 )
 from vendorcheck.services.assessments.sending import create_sent_assessment, send_assessment
@@ -65,6 +64,6 @@ __all__ = [
     "create_sent_assessment", "ensure_fresh", "is_editable", "known_signatory", "missing_items",
     "open_clarifications",
     "overall_progress", "preload", "previous_submissions", "questionnaire_of", "refresh_results",
-    "refresh_stale", "remove_evidence", "reviewed_of", "save_answer", "save_section", "section_progress",
+    "remove_evidence", "reviewed_of", "save_answer", "save_section", "section_progress",
     "send_assessment", "set_evidence_dates", "submit_assessment", "vendor_assessments",
 ]

@@ -298,8 +298,8 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
 
     `seen_version` is the version the client showed, as it sent it (`read_version`).
     The score, tier and findings are only marked stale here: a worker re-scores them shortly
-    after (`schedule_rescore`), and readers re-score what is still stale (`ensure_fresh`,
-    `refresh_stale`): an autosave comes with every change of a field.
+    after (`schedule_rescore`); a report or one assessment read through the API re-scores it first
+    if it is still stale (`ensure_fresh`): an autosave comes with every change of a field.
     """
     q = questionnaire_of(assessment)
     _item(q, item_id)

@@ -105,19 +105,6 @@ def ensure_fresh(assessment: Assessment) -> None:
         rescore(assessment.id)
 
 
-def refresh_stale(buyer_org_id: int) -> int:
-    """Re-score every assessment of a buyer whose results are stale; return how many.
-
-    Called before a buyer page is built, so the dashboard, the review pages, the reports and the
-    exports always read results that include the vendor's latest autosave.
-    """
-    stale = db.session.scalars(select(Assessment.id).where(
-        Assessment.results_stale.is_(True), Assessment.buyer_org_id == buyer_org_id)).all()
-    for assessment_id in stale:
-        rescore(assessment_id)
-    return len(stale)
-
-
 def schedule_rescore(assessment_id: int) -> None:
     """After the commit that made an assessment's results stale: have a worker re-score it.
 
