@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import url_for
 from flask_babel import format_date, format_decimal, ngettext
@@ -21,10 +22,12 @@ from vendorcheck.models.assessments import (
     FindingState,
     Override,
 )
-from vendorcheck.questionnaire import Item, LocaleText, Questionnaire, Section
+from vendorcheck.questionnaire import Item, ItemScore, LocaleText, Questionnaire, Section
 from vendorcheck.questionnaire.explain import ExplainedFinding, Trigger, describe, explain_verdict
 from vendorcheck.questionnaire.itemtypes import TableWords, Words, answer_words
 from vendorcheck.questionnaire.reviewed import FINDING_SEVERITY, ReviewedResult
+
+T = TypeVar("T")
 
 
 def status_labels() -> dict[str, str]:
@@ -156,12 +159,20 @@ def _table(table: TableWords) -> TableView:
     return TableView(list(table.columns), body)
 
 
-def _points(item: Item, result: ReviewedResult) -> tuple[float, float, float | None] | None:
-    entry = result.computed.items
-    computed = next((i for i in entry if i.item_id == item.id), None)
+def _points(item: Item, scored: Mapping[str, ItemScore],
+            result: ReviewedResult) -> tuple[float, float, float | None] | None:
+    computed = scored.get(item.id)
     if computed is None or computed.maximum == 0:
         return None
     return computed.earned, computed.maximum, result.item_points.get(item.id)
+
+
+def _by_item(rows: Iterable[T], key: Callable[[T], str | None]) -> dict[str | None, list[T]]:
+    """Group rows by the item they belong to, in their order: one pass, not one per question."""
+    grouped: dict[str | None, list[T]] = defaultdict(list)
+    for row in rows:
+        grouped[key(row)].append(row)
+    return grouped
 
 
 def item_views(assessment: Assessment, section: Section, result: ReviewedResult,
@@ -169,6 +180,11 @@ def item_views(assessment: Assessment, section: Section, result: ReviewedResult,
     """Build the questions of one section with answers in words, evidence and clarifications."""
     answers = {a.item_id: a for a in assessment.answers}
     visible = result.computed.visibility
+    scored = {i.item_id: i for i in result.computed.items}
+    # Files sent with a clarification's answer are shown with that answer, not under the question.
+    evidence = _by_item((e for e in assessment.evidence if e.clarification_id is None), lambda e: e.item_id)
+    clarifications = _by_item(assessment.clarifications, lambda c: c.item_id)
+    overrides = _by_item(assessment.overrides, lambda o: o.target)
     out = []
     for item in section.items:
         answer = answers.get(item.id)
@@ -182,11 +198,10 @@ def item_views(assessment: Assessment, section: Section, result: ReviewedResult,
             table=_table(words.table) if words.table is not None else None,
             justification=answer.justification if answer is not None else None,
             needs_reconfirmation=bool(answer and answer.needs_reconfirmation),
-            evidence=[(e, evidence_url(e)) for e in assessment.evidence
-                      if e.item_id == item.id and e.clarification_id is None],  # those: with their answer
-            clarifications=[c for c in assessment.clarifications if c.item_id == item.id],
-            points=_points(item, result),
-            overrides=[o for o in assessment.overrides if o.target == item.id]))
+            evidence=[(e, evidence_url(e)) for e in evidence.get(item.id, [])],
+            clarifications=clarifications.get(item.id, []),
+            points=_points(item, scored, result),
+            overrides=overrides.get(item.id, [])))
     return out
 
 
