@@ -1,4 +1,9 @@
-"""The buyer's dashboard: every vendor with its assessments, filtered, sorted and paginated.
+"""The buyer's dashboard: every vendor with its latest assessment (or, switched to the history,
+with all its assessments), filtered, sorted and paginated.
+
+The default view shows one row per vendor, its latest assessment (`Assessment.is_latest`, kept by
+the model on every send and cancellation), so a page sorts the buyer's vendors, not every
+assessment they ever had; `history=1` lists every assessment.
 
 One SELECT plus one capped COUNT per page, whatever the number of rows: the results are read from
 the cached columns of `assessment`, and the vendor comes from the same join. Pages follow a
@@ -70,6 +75,7 @@ class DashboardQuery:
     overdue: bool = False
     q: str | None = None
     archived: bool = False  # archived vendors are hidden unless asked for
+    history: bool = False  # every assessment of each vendor, not only its latest
     sort: str = "vendor"
     descending: bool = False
     page: int = 1
@@ -81,6 +87,7 @@ class DashboardQuery:
         """Return the query string that reproduces this view's filters and sort (links, pages)."""
         values = {"status": self.status, "tier": self.tier, "overdue": "1" if self.overdue else None,
                   "archived": "1" if self.archived else None,
+                  "history": "1" if self.history else None,
                   "q": self.q, "sort": ("-" if self.descending else "") + self.sort,
                   "per_page": self.per_page if self.per_page != DEFAULT_PER_PAGE else None}
         values.update(changes)
@@ -114,6 +121,7 @@ def parse_query(args: Mapping[str, str]) -> DashboardQuery:
         raise BadQuery(_("Give either after or before, not both."))
     query = DashboardQuery(status=status, tier=tier, overdue=args.get("overdue") in ("1", "on"),
                            q=q, archived=args.get("archived") in ("1", "on"),
+                           history=args.get("history") in ("1", "on"),
                            sort=sort.lstrip("-"), descending=descending,
                            page=_int(args, "page", 1),
                            per_page=min(_int(args, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE),
@@ -185,10 +193,12 @@ def dashboard_select(org: Organisation, query: DashboardQuery,
     """Return (vendor id, assessment id or None, *sort keys k0, k1...) rows in page order: vendors
     without an assessment appear once. Narrow rows: the page's 25 full rows are read after."""
     keys = sort_keys(query)
+    joined = and_(Assessment.vendor_id == Vendor.id, Assessment.buyer_org_id == org.id)
+    if not query.history:
+        joined = and_(joined, Assessment.is_latest)
     stmt = (select(Vendor.id.label("vid"), Assessment.id.label("aid"),
                    *(key.label(f"k{at}") for at, (key, _desc) in enumerate(keys)))
-            .outerjoin(Assessment, and_(Assessment.vendor_id == Vendor.id,
-                                        Assessment.buyer_org_id == org.id))
+            .outerjoin(Assessment, joined)
             .where(Vendor.buyer_org_id == org.id))
     if not query.archived:
         stmt = stmt.where(Vendor.archived_at.is_(None))
