@@ -1,4 +1,4 @@
-"""The latest assessment per vendor: assessment.is_latest, backfilled, one per vendor at most
+"""The latest assessment per vendor (assessment.is_latest), and the indexes of the history's sorts
 
 Revision ID: c4e9a2f7b813
 Revises: a3f7c1e9d4b2
@@ -9,7 +9,10 @@ The buyer dashboard lists each vendor's latest assessment by default (10,000 row
 newest (vendorcheck.models.assessments.latest_of_vendor); the model keeps the flag on every send,
 cancellation and deletion. The unique partial index allows one flagged row per vendor.
 
-On SQLite the downgrade (only) copies `assessment`; reflecting it also reflects `vendor`, whose expression
+"All assessments (history)" sorted on a column reads ix_assessment_buyer_<column> (buyer, column,
+id) in order instead of sorting all the buyer's assessments; the status and tier indexes gain the id.
+
+On SQLite only the downgrade copies `assessment`; reflecting it also reflects `vendor`, whose expression
 index ix_vendor_buyer_name SQLAlchemy cannot reflect and warns about. `vendor` is not copied, so the
 index stays: the warning is silenced for that step only.
 """
@@ -18,6 +21,9 @@ import warnings
 from alembic import op
 import sqlalchemy as sa
 
+
+SORTED = ('progress', 'score', 'open_findings', 'due_date', 'next_review_date', 'sent_at')
+EXTENDED = ('status', 'tier')  # existing (buyer_org_id, column) indexes, now ending with the id
 
 # revision identifiers, used by Alembic.
 revision = 'c4e9a2f7b813'
@@ -34,6 +40,11 @@ def upgrade():
     _backfill()
     op.create_index('ix_assessment_latest_vendor', 'assessment', ['vendor_id'], unique=True,
                     postgresql_where=sa.text('is_latest'), sqlite_where=sa.text('is_latest'))
+    for column in EXTENDED:
+        op.drop_index(f'ix_assessment_buyer_{column}', table_name='assessment')
+    for column in EXTENDED + SORTED:
+        op.create_index(f'ix_assessment_buyer_{column}', 'assessment', ['buyer_org_id', column, 'id'],
+                        unique=False)
 
 
 def _backfill():
@@ -48,6 +59,11 @@ def _backfill():
 
 
 def downgrade():
+    for column in EXTENDED + SORTED:
+        op.drop_index(f'ix_assessment_buyer_{column}', table_name='assessment')
+    for column in EXTENDED:
+        op.create_index(f'ix_assessment_buyer_{column}', 'assessment', ['buyer_org_id', column],
+                        unique=False)
     op.drop_index('ix_assessment_latest_vendor', table_name='assessment')
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', 'Skipped unsupported reflection of expression-based index',

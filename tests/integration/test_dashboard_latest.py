@@ -116,3 +116,17 @@ def test_deleting_the_latest_flags_the_one_before(app, world, rounds):
         db.session.delete(db.session.get(Assessment, new))
         db.session.commit()
         assert _flagged(world["a"].vendor.id) == {old}
+
+
+def test_the_history_lists_assessments_and_status_none_still_lists_vendors_never_assessed(
+        app, client, world, login_as, rounds):
+    with app.app_context():
+        from tests.factories.accounts import make_vendor
+
+        make_vendor(world["a"].buyer, "Never Sent Ltd")
+    login_as(world.user("a.legal"))
+    history = client.get("/buyer/assessments?history=1").get_data(as_text=True)
+    assert "Never Sent Ltd" not in history  # no assessment, no history
+    for url in ("/buyer/assessments?status=none", "/buyer/assessments?status=none&history=1"):
+        body = client.get(url).get_data(as_text=True)
+        assert "Never Sent Ltd" in body and not _OPEN.search(body)

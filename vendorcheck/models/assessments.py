@@ -101,8 +101,12 @@ class Assessment(db.Model):
 
     __tablename__ = "assessment"
     __table_args__ = (
-        Index("ix_assessment_buyer_status", "buyer_org_id", "status"),
-        Index("ix_assessment_buyer_tier", "buyer_org_id", "tier"),  # the dashboard's tier filter
+        # The dashboard's history sorted on a column (services/assessments/dashboard.py, _history_page):
+        # a page reads an index range in (column, id) order, never a sort of every assessment.
+        Index("ix_assessment_buyer_status", "buyer_org_id", "status", "id"),
+        *(Index(f"ix_assessment_buyer_{column}", "buyer_org_id", column, "id") for column in (
+            "progress", "score", "open_findings", "due_date", "next_review_date", "sent_at")),
+        Index("ix_assessment_buyer_tier", "buyer_org_id", "tier", "id"),  # filter, and sort by rank
         Index("ix_assessment_vendor", "vendor_id"),
         Index("ix_assessment_stale", "results_stale", "buyer_org_id"),
         # The API's keyset pages (vendorcheck/api/paging.py): one index range per page, never a sort of
