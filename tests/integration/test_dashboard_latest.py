@@ -130,3 +130,4 @@ def test_the_history_lists_assessments_and_status_none_still_lists_vendors_never
     for url in ("/buyer/assessments?status=none", "/buyer/assessments?status=none&history=1"):
         body = client.get(url).get_data(as_text=True)
         assert "Never Sent Ltd" in body and not _OPEN.search(body)
+
