@@ -6,12 +6,16 @@ The flag behind it (`Assessment.is_latest`) follows sends, cancellations and del
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from tests.factories.assessments import make_contact, make_scored_assessment
+from tests.conftest import TEST_DB_URL
+from tests.factories.assessments import make_contact, make_scored_assessment, new_assessment
+from tests.factories.questionnaires import shipped_questionnaire
 from vendorcheck.extensions import db
 from vendorcheck.models import User
 from vendorcheck.models.assessments import Assessment, AssessmentStatus
@@ -131,3 +135,38 @@ def test_the_history_lists_assessments_and_status_none_still_lists_vendors_never
         body = client.get(url).get_data(as_text=True)
         assert "Never Sent Ltd" in body and not _OPEN.search(body)
 
+
+
+@pytest.mark.skipif(not TEST_DB_URL, reason="SQLite has a single writer; PostgreSQL only")
+def test_two_sends_at_once_for_one_vendor_flag_the_second_only(app, world, rounds):
+    """The first send's transaction is open when the second starts: the second waits for it (the
+    vendor's row lock), then sees it, so one assessment is flagged and neither send fails."""
+    outcome: dict[str, Any] = {}
+
+    def second_send() -> None:
+        with app.app_context():
+            try:
+                outcome["id"] = _send(app, world)
+            except Exception as exc:  # noqa: BLE001 - the test reports it below
+                outcome["error"] = exc
+
+    with app.app_context():
+        first = _send(app, world, commit=False)
+        other = threading.Thread(target=second_send)
+        other.start()
+        other.join(timeout=0.5)
+        assert other.is_alive()  # waiting for the first send's transaction
+        db.session.commit()
+    other.join(timeout=10)
+    assert "error" not in outcome, outcome.get("error")
+    with app.app_context():
+        assert _flagged(world["a"].vendor.id) == {outcome["id"]} and outcome["id"] > first
+
+
+def _send(app, world, *, commit: bool = True) -> int:
+    """Add a sent assessment for vendor A (flushed; committed unless told); return its id."""
+    buyer, vendor = world["a"].buyer, world["a"].vendor
+    assessment = new_assessment(buyer, vendor, shipped_questionnaire(), status=S.SENT)
+    if commit:
+        db.session.commit()
+    return assessment.id
