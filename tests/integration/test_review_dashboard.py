@@ -244,6 +244,8 @@ def test_dashboard_pages_follow_a_cursor_through_every_row_once_in_order(client,
     forward, statements = _walk(client, f"/buyer/assessments?per_page=7&sort={sort}{view}", _NEXT)
     assert [row for page in forward for row in page] == whole  # every row once, same order
     assert max(statements) <= 8 and len(set(statements[1:])) == 1  # deep pages cost the same
+    old_link = client.get(f"/buyer/assessments?per_page=7&sort={sort}{view}&page=3")  # OFFSET
+    assert _rows(old_link.get_data(as_text=True)) == forward[2]
     last = f"/buyer/assessments?per_page=7&sort={sort}{view}&page=1"
     for _ in forward[1:]:  # reach the last page through the cursors, then walk back
         html = client.get(last.replace("&amp;", "&")).get_data(as_text=True)
