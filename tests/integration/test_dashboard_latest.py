@@ -170,3 +170,17 @@ def _send(app, world, *, commit: bool = True) -> int:
     if commit:
         db.session.commit()
     return assessment.id
+
+
+@pytest.mark.parametrize("view", ["", "&history=1"])
+def test_a_cursor_with_an_impossible_missing_key_answers_400(client, world, login_as, rounds, view):
+    from vendorcheck.services.assessments.dashboard import encode_cursor
+
+    login_as(world.user("a.legal"))
+    # The history sorted on a column ends with the assessment id; the latest view with the vendor's
+    # name and id, then the assessment id.
+    cursor = encode_cursor((5, 50.0, 7) if view else (5, 50.0, "vendor record a", 1, 7))
+    for name in ("after", "before"):
+        response = client.get(f"/buyer/assessments?sort=-score{view}&{name}={cursor}")
+        assert response.status_code == 400, name
+        assert "page link is damaged" in response.get_data(as_text=True)

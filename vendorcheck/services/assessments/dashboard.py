@@ -2,7 +2,7 @@
 with all its assessments), filtered, sorted and paginated.
 
 The default view shows one row per vendor, its latest assessment (`Assessment.is_latest`, kept by
-the model on every send and cancellation), so a page sorts the buyer's vendors, not every
+the model on every send, cancellation and deletion), so a page sorts the buyer's vendors, not every
 assessment they ever had; `history=1` lists every assessment.
 
 One SELECT plus one capped COUNT per page, whatever the number of rows: the results are read from
@@ -28,7 +28,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    false,
     func,
     literal,
     or_,
@@ -143,7 +142,8 @@ def parse_query(args: Mapping[str, str]) -> DashboardQuery:
     if cursor is not None:
         keys = sort_keys(query)
         if len(cursor) != len(keys) or not all(
-                _fits(key, value) for (key, _d), value in zip(keys, cursor, strict=True)):
+                _fits(key, value) for (key, _d), value in zip(keys, cursor, strict=True)) or (
+                query.sort != "vendor" and cursor[0] not in (0, 1)):  # the "missing" key
             raise BadQuery(_("The page link is damaged; go back to the first page."))
     return query
 
@@ -245,7 +245,8 @@ def _narrow(org: Organisation, query: DashboardQuery, today: date | None) -> Any
 def dashboard_select(org: Organisation, query: DashboardQuery,
                      today: date | None = None) -> Any:
     """Return (vendor id, assessment id or None, *sort keys k0, k1...) rows in page order: vendors
-    without an assessment appear once. Narrow rows: the page's 25 full rows are read after."""
+    without an assessment appear once, but not in the history. Narrow rows: the page's 25 full rows
+    are read after."""
     keys = sort_keys(query)
     stmt = _narrow(org, query, today)
     backwards = query.before is not None
@@ -274,13 +275,11 @@ def _history_page(org: Organisation, query: DashboardQuery, today: date | None, 
         beyond = true() if cursor is None else _range_beyond(query, position, order, cursor,
                                                              backwards=backwards, reverse=reverse)
         if beyond is None:
-            continue  # the cursor is past this whole range
+            continue  # the cursor is past this whole range (never the range holding it)
         part = (_narrow(org, query, today).where(where, beyond)
                 .order_by(*(c.desc() if reverse else c.asc() for c in order))
                 .limit(offset + limit))
         parts.append(select(part.subquery()))
-    if not parts:
-        parts.append(select(_narrow(org, query, today).where(false()).subquery()))
     rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     columns = [rows.c[f"k{at}"] for at in range(len(keys))]
     return (select(rows.c.vid, rows.c.aid, *columns)
