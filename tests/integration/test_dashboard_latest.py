@@ -60,6 +60,7 @@ def test_default_view_shows_each_vendors_latest_the_switch_shows_all(client, wor
     assert 'aria-current="page">All assessments (history)</a>' in history
     assert 'href="/buyer/assessments?sort=-sent_at">Latest assessment per vendor</a>' in history
     assert 'name="history" value="1"' in history  # "Apply" keeps the view
+    assert history.count("<strong>latest</strong>") == 1 and "<strong>latest</strong>" not in latest
     french = client.get("/buyer/assessments?lang=fr").get_data(as_text=True)
     assert "Dernière évaluation par fournisseur" in french
     assert "Toutes les évaluations (historique)" in french
