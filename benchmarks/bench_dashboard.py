@@ -2,10 +2,12 @@
 
 One database (a file SQLite database in WAL mode, or PostgreSQL with --pg URL) holds two buyers
 seeded with bulk inserts: a small one (100 vendors) and a large one (10,000). The same 50 dashboard
-URLs (filters, sorts, search, pages) are requested through the Flask test client by each buyer in
-turn, URL by URL (small, large, small, large ...), so the p95 ratio compares requests made side by
-side; the number of SQL statements per page must not change with the size.
-Goal (issue 6): p95 under 150 ms with 10,000 vendors, constant query count.
+URLs (filters, sorts, search, pages), in each of its two views (each vendor's latest assessment, and
+"all assessments (history)"), are requested through the Flask test client by each buyer in turn,
+URL by URL (small, large, small, large ...), so the p95 ratio compares requests made side by side;
+the number of SQL statements per page must not change with the size.
+Goal (issues 6 and 18): p95 under 150 ms with 10,000 vendors (100,000 assessments on PostgreSQL),
+both views together, constant query count.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ SIZES = (100, 10_000)
 QUICK_SIZES = (100, 1_000)
 GOAL_P95_MS = 150.0
 PATH = "/buyer/assessments"
+HISTORY = "history=1"  # the switch to every assessment of each vendor
 
 
 def dashboard_urls(rows: int) -> list[str]:
-    """Return 50 dashboard URLs: every sort both ways, filters, search and deep pages."""
+    """Return 50 dashboard URLs (every sort both ways, filters, search and deep pages), then the
+    same 50 in the history view."""
     last = max(1, -(-rows // 25))
     urls = [PATH, f"{PATH}?per_page=100", f"{PATH}?page=2", f"{PATH}?page={last}",
             f"{PATH}?page={max(1, last // 2)}", f"{PATH}?overdue=1", f"{PATH}?status=none",
@@ -48,7 +52,8 @@ def dashboard_urls(rows: int) -> list[str]:
              f"{PATH}?page=3", f"{PATH}?page=4&sort=-tier", f"{PATH}?q=nord&sort=status",
              f"{PATH}?q=vega&tier=medium", f"{PATH}?status=clarification_requested",
              f"{PATH}?overdue=1&sort=-due_date&page=2"]
-    return urls[:50]
+    urls = urls[:50]
+    return urls + [f"{url}{'&' if '?' in url else '?'}{HISTORY}" for url in urls]
 
 
 SMALL_EMAIL = "small-buyer@bench.example"
@@ -118,7 +123,7 @@ def measure_sizes(sizes: tuple[int, int], folder: Path, repeat: int = 1,
             seed.seed_dashboard(app, vendors, email=email, slug=slug)
         rows = assessments if assessments and vendors == large else vendors
         runs[vendors] = {"seed_s": time.perf_counter() - start, "latencies": [],
-                         "urls": dashboard_urls(rows), "queries": [0] * 50, "rows": rows,
+                         "urls": dashboard_urls(rows), "queries": [0] * 100, "rows": rows,
                          "client": login_buyer(app, email)}
     for run in runs.values():  # deep pages through the links, then warm-up: templates compiled, pages cached
         run["urls"] = follow_links(run["client"], run["urls"])
@@ -129,7 +134,9 @@ def measure_sizes(sizes: tuple[int, int], folder: Path, repeat: int = 1,
             for run in (runs[small], runs[large]):  # in turn, URL by URL
                 elapsed, queries = _get(app, run["client"], run["urls"][index])
                 run["latencies"].append(elapsed)
-                run["queries"][index] = queries
+                # The fewest of the repeats: a signed-in session's once-a-minute "last seen"
+                # write lands on whichever request comes due, and is not the page's.
+                run["queries"][index] = min(queries, run["queries"][index] or queries)
     with app.app_context():
         db.engine.dispose()
     for run in runs.values():
@@ -166,6 +173,12 @@ def main(quick: bool = False, sizes: tuple[int, int] | None = None, pg: str | No
     print(f"p95 ratio {sizes[1]:,} vs {sizes[0]:,} vendors: {ratio:.2f}x (median of the "
           f"{len(small['latencies'])} URL pairs: {pair_ratio:.2f}x); queries per page "
           f"{'constant' if not changed else 'GROW on ' + ', '.join(changed)}")
+    for view, is_view in (("latest per vendor", lambda url: HISTORY not in url),
+                          ("history", lambda url: HISTORY in url)):
+        urls = large["urls"]
+        picked = [t for at, t in enumerate(large["latencies"]) if is_view(urls[at % len(urls)])]
+        print(f"{sizes[1]:,} vendors, {view} view: p50 {statistics.median(picked) * 1000:.1f} ms, "
+              f"p95 {p(picked, 0.95):.1f} ms ({len(picked)} requests)")
     p95 = p(large["latencies"], 0.95)
     print(timing.goal(f"p95 {p95:.1f} ms (< {GOAL_P95_MS:g} ms) with {sizes[1]:,} vendors and "
                       "constant queries", p95 < GOAL_P95_MS and not changed))

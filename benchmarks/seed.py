@@ -173,7 +173,7 @@ def seed_dashboard(app: Flask, vendors: int, *, seed: int = 7, email: str = BUYE
                 "sent_at": now, "due_date": today + timedelta(days=rng.randint(-60, 90)),
                 "progress": rng.randint(0, 100), "open_findings": rng.randint(0, 9),
                 "score": round(rng.uniform(20, 100), 1) if tier else None, "tier": tier,
-                "completeness": rng.random(),
+                "completeness": rng.random(), "is_latest": True,  # the vendor's only one
                 "next_review_date": today + timedelta(days=rng.randint(30, 400)) if tier else None})
         db.session.execute(insert(Assessment), rows)
         db.session.commit()

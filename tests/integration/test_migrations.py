@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import TEST_DB_URL, make_config
@@ -92,3 +93,45 @@ def test_migrations_downgrade_to_empty(fresh_app):
         tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
         db.engine.dispose()
     assert tables == set()
+
+
+def _insert(conn, table: str, **values) -> int:
+    """Insert one row with plain SQL (the models describe the head, not this revision); return its id."""
+    names = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    return conn.execute(text(f"INSERT INTO {table} ({names}) VALUES ({marks}) RETURNING id"),
+                        values).scalar_one()
+
+
+def test_latest_assessment_migration_flags_each_vendors_newest_not_cancelled(fresh_app):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with fresh_app.app_context():
+        upgrade(revision="a3f7c1e9d4b2")
+        with db.engine.begin() as conn:
+            org = _insert(conn, "organisation", name="B", slug="b", is_buyer=True, is_vendor=False,
+                          created_at=now)
+
+            def vendor(name: str) -> int:
+                return _insert(conn, "vendor", buyer_org_id=org, legal_name=name, services="",
+                               data_categories="[]", criticality="medium", created_at=now,
+                               updated_at=now)
+
+            def assessment(vendor_id: int, status: str) -> int:
+                return _insert(conn, "assessment", buyer_org_id=org, vendor_id=vendor_id,
+                               questionnaire_id="q", questionnaire_version="1",
+                               questionnaire_sha256="0" * 64, status=status, message="",
+                               created_at=now, completeness=0, progress=0, open_findings=0)
+
+            rounds, withdrawn, only_cancelled = vendor("Rounds"), vendor("Withdrawn"), vendor("Gone")
+            vendor("Never assessed")
+            assessment(rounds, "decided")
+            newest = assessment(rounds, "in_progress")
+            kept = assessment(withdrawn, "decided")
+            assessment(withdrawn, "cancelled")  # a cancelled re-assessment gives the row back
+            assessment(only_cancelled, "cancelled")
+            last_cancelled = assessment(only_cancelled, "cancelled")
+        upgrade()
+        with db.engine.connect() as conn:
+            flagged = set(conn.execute(text("SELECT id FROM assessment WHERE is_latest")).scalars())
+        db.engine.dispose()
+    assert flagged == {newest, kept, last_cancelled}

@@ -113,24 +113,25 @@ def _mark_stale(app, ids: list[int]) -> None:
         db.session.commit()
 
 
-def _dashboard_statements(app, client) -> tuple[int, str]:
+def _dashboard_statements(app, client, view: str = "") -> tuple[int, str]:
     with count_queries(app) as statements:
-        response = client.get("/buyer/assessments?per_page=100")
+        response = client.get(f"/buyer/assessments?per_page=100{view}")
     assert response.status_code == 200
     return len(statements), response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("view", ["", "&history=1", "&history=1&sort=-score"])
 def test_the_dashboard_runs_as_many_statements_whatever_the_number_of_stale_results(
-        app, client, login_as, stale_world, queue):
+        app, client, login_as, stale_world, queue, view):
     login_as(stale_world.admin)
-    _dashboard_statements(app, client)  # warm: the session's first request loads more
+    _dashboard_statements(app, client, view)  # warm: the session's first request loads more
     counts = []
     for stale in (0, 10, 100):
         _mark_stale(app, stale_world.ids[:stale])
-        count, html = _dashboard_statements(app, client)
+        count, html = _dashboard_statements(app, client, view)
         counts.append(count)
         assert html.count("being updated") == stale  # last scored results, said to be updating
-    assert counts[0] == counts[1] == counts[2], counts
+    assert counts[0] == counts[1] == counts[2] <= 8, counts
     assert queue.scheduled == []  # marked stale by hand here: the worker was told by autosaves
 
 

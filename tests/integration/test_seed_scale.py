@@ -54,3 +54,12 @@ def test_bad_values_are_refused_with_a_message(runner):
     assert result.exit_code == 2 and "--vendors" in result.output
     result = runner.invoke(args=["seed-scale", "--stale-share", "1.5"])
     assert result.exit_code == 2 and "--stale-share" in result.output
+
+
+def test_flags_each_vendors_newest_assessment_as_its_latest(app, runner):
+    assert _seed(runner).exit_code == 0
+    with app.app_context():
+        rows = db.session.execute(select(Assessment.vendor_id, Assessment.id, Assessment.is_latest)
+                                  .order_by(Assessment.id)).all()
+    newest = {vendor_id: assessment_id for vendor_id, assessment_id, _flag in rows}
+    assert {a for _v, a, flag in rows if flag} == set(newest.values())

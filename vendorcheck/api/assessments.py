@@ -53,7 +53,8 @@ class AssessmentsView(MethodView):
     @blp.arguments(AssessmentQuery, location="query", unknown="raise")
     @blp.response(200, AssessmentPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List assessments with their status, score, tier and due date (filter by status, vendor, tier).
+        """List assessments with their status, score, tier and due date (filter by status, vendor, tier,
+        latest per vendor).
 
         Score, tier and open findings are the last computed; `results_stale` says a re-score is on its way
         (within seconds). Reading one assessment re-scores it first."""
@@ -65,6 +66,8 @@ class AssessmentsView(MethodView):
             query = query.where(Assessment.vendor_id == args["vendor_id"])
         if args.get("tier"):
             query = query.where(Assessment.tier == args["tier"])
+        if args.get("latest"):
+            query = query.where(Assessment.is_latest)
         return paging.page_body(query, Assessment, args)
 
     @allows("assessments.manage", WRITE)

@@ -213,6 +213,9 @@ class AssessmentQuery(PageArgs, Strict):
     status = fields.Enum(AssessmentStatus, by_value=True)
     vendor_id = fields.Integer(validate=validate.Range(1, MAX_ID))
     tier = fields.String(validate=validate.Length(max=40))
+    latest = fields.Boolean(metadata={"description": "true: only each vendor's latest assessment (its "
+                                                     "newest not cancelled, else its newest), as the "
+                                                     "dashboard lists them by default."})
 
 
 class AnswerSchema(Schema):

@@ -20,9 +20,16 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
+    inspect,
+    select,
+    text,
+    true,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from vendorcheck.extensions import db
 from vendorcheck.models.accounts import Contact, Organisation, User, Vendor
@@ -94,14 +101,22 @@ class Assessment(db.Model):
 
     __tablename__ = "assessment"
     __table_args__ = (
-        Index("ix_assessment_buyer_status", "buyer_org_id", "status"),
-        Index("ix_assessment_buyer_tier", "buyer_org_id", "tier"),  # the dashboard's tier filter
+        # The dashboard's history sorted on a column (services/assessments/dashboard.py, _history_page):
+        # a page reads an index range in (column, id) order, never a sort of every assessment.
+        Index("ix_assessment_buyer_status", "buyer_org_id", "status", "id"),
+        *(Index(f"ix_assessment_buyer_{column}", "buyer_org_id", column, "id") for column in (
+            "progress", "score", "open_findings", "due_date", "next_review_date", "sent_at")),
+        Index("ix_assessment_buyer_tier", "buyer_org_id", "tier", "id"),  # filter, and sort by rank
         Index("ix_assessment_vendor", "vendor_id"),
         Index("ix_assessment_stale", "results_stale", "buyer_org_id"),
         # The API's keyset pages (vendorcheck/api/paging.py): one index range per page, never a sort of
         # all the buyer's assessments.
         Index("ix_assessment_buyer_id", "buyer_org_id", "id"),
         Index("ix_assessment_buyer_created", "buyer_org_id", "created_at", "id"),
+        # At most one latest assessment per vendor (see _refresh_latest), and the dashboard's join
+        # from a vendor to it.
+        Index("ix_assessment_latest_vendor", "vendor_id", unique=True,
+              postgresql_where=text("is_latest"), sqlite_where=text("is_latest")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,6 +162,8 @@ class Assessment(db.Model):
     reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # The vendor's latest assessment, the one its dashboard row shows: kept by _refresh_latest.
+    is_latest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     buyer_org: Mapped[Organisation] = relationship(foreign_keys=[buyer_org_id])
     vendor: Mapped[Vendor] = relationship(foreign_keys=[vendor_id])
@@ -182,6 +199,67 @@ class Assessment(db.Model):
 
     def __repr__(self) -> str:
         return f"<Assessment {self.id} {self.questionnaire_id}@{self.questionnaire_version}>"
+
+
+def latest_of_vendor(vendor_id: Any) -> Any:
+    """Return the SELECT of a vendor's latest assessment id: its newest one that is not cancelled,
+    else its newest (a withdrawn re-assessment gives the row back to the one before)."""
+    return (select(Assessment.id).where(Assessment.vendor_id == vendor_id)
+            .order_by(Assessment.status == AssessmentStatus.CANCELLED, Assessment.id.desc()).limit(1))
+
+
+def _changes_latest(target: Assessment) -> bool:
+    """Tell whether an update can change which assessment is its vendor's latest (a cancellation)."""
+    history = inspect(target).attrs.status.history
+    return history.has_changes() and AssessmentStatus.CANCELLED in (*history.added, *history.deleted)
+
+
+def _lock_vendor(connection: Any, vendor_id: int) -> None:
+    """Lock the vendor's row until commit, before touching its assessments: two sends (or a send
+    and a cancellation) for one vendor then take turns, and the second sees the first's row."""
+    connection.execute(select(Vendor.id).where(Vendor.id == vendor_id).with_for_update())
+
+
+def _refresh_latest(connection: Any, target: Assessment) -> None:
+    """Flag the latest assessment of the target's vendor, and only it (one vendor's rows only)."""
+    chosen = connection.scalar(latest_of_vendor(target.vendor_id))
+    # Cleared before set: the unique partial index allows one flagged row at every moment.
+    connection.execute(update(Assessment).where(
+        Assessment.vendor_id == target.vendor_id, Assessment.is_latest,
+        Assessment.id != chosen if chosen is not None else true()).values(is_latest=False))
+    if chosen is not None:
+        connection.execute(update(Assessment).where(Assessment.id == chosen,
+                                                    Assessment.is_latest.is_(False))
+                           .values(is_latest=True))
+    if not inspect(target).deleted:
+        set_committed_value(target, "is_latest", target.id == chosen)
+
+
+@event.listens_for(Assessment, "before_insert")
+def _before_insert(mapper: Any, connection: Any, target: Assessment) -> None:
+    _lock_vendor(connection, target.vendor_id)
+
+
+@event.listens_for(Assessment, "after_insert")
+def _after_insert(mapper: Any, connection: Any, target: Assessment) -> None:
+    _refresh_latest(connection, target)
+
+
+@event.listens_for(Assessment, "before_update")
+def _before_update(mapper: Any, connection: Any, target: Assessment) -> None:
+    if _changes_latest(target):
+        _lock_vendor(connection, target.vendor_id)
+
+
+@event.listens_for(Assessment, "after_update")
+def _after_update(mapper: Any, connection: Any, target: Assessment) -> None:
+    if _changes_latest(target):
+        _refresh_latest(connection, target)
+
+
+@event.listens_for(Assessment, "after_delete")
+def _after_delete(mapper: Any, connection: Any, target: Assessment) -> None:
+    _refresh_latest(connection, target)  # the one before becomes the latest, if it was
 
 
 class AssessmentRecipient(db.Model):

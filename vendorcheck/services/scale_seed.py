@@ -126,7 +126,9 @@ def _assessment_rows(buyer_id: int, admin_id: int, vendor_ids: Sequence[int], to
             latest = index == count - 1
             status = rng.choice(LATEST_STATUSES if latest else OLDER_STATUSES)
             sent = now - timedelta(days=365 * (count - 1 - index) + rng.randint(0, 300))
-            yield _row(buyer_id, admin_id, vendor_id, q, status, sent, today, stale_share, rng)
+            row = _row(buyer_id, admin_id, vendor_id, q, status, sent, today, stale_share, rng)
+            # Bulk inserts skip the model's events: flag the latest here (none is cancelled).
+            yield {**row, "is_latest": latest}
 
 
 def _row(buyer_id: int, admin_id: int, vendor_id: int, q: Any, status: AssessmentStatus,

@@ -1,4 +1,9 @@
-"""The buyer's dashboard: every vendor with its assessments, filtered, sorted and paginated.
+"""The buyer's dashboard: every vendor with its latest assessment (or, switched to the history,
+with all its assessments), filtered, sorted and paginated.
+
+The default view shows one row per vendor, its latest assessment (`Assessment.is_latest`, kept by
+the model on every send, cancellation and deletion), so a page sorts the buyer's vendors, not every
+assessment they ever had; `history=1` lists every assessment.
 
 One SELECT plus one capped COUNT per page, whatever the number of rows: the results are read from
 the cached columns of `assessment`, and the vendor comes from the same join. Pages follow a
@@ -18,7 +23,19 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, bindparam, case, func, literal, or_, select, type_coerce
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
 
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Vendor
@@ -70,6 +87,7 @@ class DashboardQuery:
     overdue: bool = False
     q: str | None = None
     archived: bool = False  # archived vendors are hidden unless asked for
+    history: bool = False  # every assessment of each vendor, not only its latest
     sort: str = "vendor"
     descending: bool = False
     page: int = 1
@@ -81,6 +99,7 @@ class DashboardQuery:
         """Return the query string that reproduces this view's filters and sort (links, pages)."""
         values = {"status": self.status, "tier": self.tier, "overdue": "1" if self.overdue else None,
                   "archived": "1" if self.archived else None,
+                  "history": "1" if self.history else None,
                   "q": self.q, "sort": ("-" if self.descending else "") + self.sort,
                   "per_page": self.per_page if self.per_page != DEFAULT_PER_PAGE else None}
         values.update(changes)
@@ -114,6 +133,7 @@ def parse_query(args: Mapping[str, str]) -> DashboardQuery:
         raise BadQuery(_("Give either after or before, not both."))
     query = DashboardQuery(status=status, tier=tier, overdue=args.get("overdue") in ("1", "on"),
                            q=q, archived=args.get("archived") in ("1", "on"),
+                           history=args.get("history") in ("1", "on"),
                            sort=sort.lstrip("-"), descending=descending,
                            page=_int(args, "page", 1),
                            per_page=min(_int(args, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE),
@@ -122,7 +142,8 @@ def parse_query(args: Mapping[str, str]) -> DashboardQuery:
     if cursor is not None:
         keys = sort_keys(query)
         if len(cursor) != len(keys) or not all(
-                _fits(key, value) for (key, _d), value in zip(keys, cursor, strict=True)):
+                _fits(key, value) for (key, _d), value in zip(keys, cursor, strict=True)) or (
+                query.sort != "vendor" and cursor[0] not in (0, 1)):  # the "missing" key
             raise BadQuery(_("The page link is damaged; go back to the first page."))
     return query
 
@@ -167,9 +188,18 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def lists_history(query: DashboardQuery) -> bool:
+    """Tell whether the page lists assessments, every one of each vendor (the history), rather
+    than vendors with their latest (never-assessed vendors have no history: `status=none` lists
+    them in either view)."""
+    return query.history and query.status != NOT_ASSESSED
+
+
 def sort_keys(query: DashboardQuery) -> list[tuple[Any, bool]]:
-    """Return the page order as (expression, descending) keys, none of them NULL, ending with the
-    vendor and assessment ids so that every row has a place of its own (what a cursor names)."""
+    """Return the page order as (expression, descending) keys, none of them NULL, ending with ids
+    so that every row has a place of its own (what a cursor names): the vendor's and the
+    assessment's, or in the history sorted on an assessment column the assessment's alone (the
+    order of ix_assessment_buyer_<column>: see _history_page)."""
     name = func.lower(Vendor.legal_name)
     tail = [(name, False), (Vendor.id, False), (func.coalesce(Assessment.id, 0), True)]
     if query.sort == "vendor":  # served in order by ix_vendor_buyer_name
@@ -177,19 +207,25 @@ def sort_keys(query: DashboardQuery) -> list[tuple[Any, bool]]:
     column = SORTS[query.sort]()
     blank = literal(_BLANK[query.sort], type_=column.type)
     missing = case((column.is_(None), 1), else_=0)  # missing values last, either way
+    if lists_history(query):
+        tail = [(Assessment.id, query.descending)]
     return [(missing, False), (func.coalesce(column, blank), query.descending), *tail]
 
 
-def dashboard_select(org: Organisation, query: DashboardQuery,
-                     today: date | None = None) -> Any:
-    """Return (vendor id, assessment id or None, *sort keys k0, k1...) rows in page order: vendors
-    without an assessment appear once. Narrow rows: the page's 25 full rows are read after."""
+def _narrow(org: Organisation, query: DashboardQuery, today: date | None) -> Any:
+    """Return the unordered (vendor id, assessment id or None, *sort keys) rows the filters keep."""
     keys = sort_keys(query)
-    stmt = (select(Vendor.id.label("vid"), Assessment.id.label("aid"),
-                   *(key.label(f"k{at}") for at, (key, _desc) in enumerate(keys)))
-            .outerjoin(Assessment, and_(Assessment.vendor_id == Vendor.id,
-                                        Assessment.buyer_org_id == org.id))
-            .where(Vendor.buyer_org_id == org.id))
+    columns = (Vendor.id.label("vid"), Assessment.id.label("aid"),
+               *(key.label(f"k{at}") for at, (key, _desc) in enumerate(keys)))
+    if lists_history(query):
+        stmt = (select(*columns).join(Vendor, Vendor.id == Assessment.vendor_id)
+                .where(Assessment.buyer_org_id == org.id))
+    else:
+        # The latest (also for status=none in the history: no latest means no assessment at all).
+        stmt = select(*columns).outerjoin(Assessment, and_(
+            Assessment.vendor_id == Vendor.id, Assessment.buyer_org_id == org.id,
+            Assessment.is_latest))
+    stmt = stmt.where(Vendor.buyer_org_id == org.id)
     if not query.archived:
         stmt = stmt.where(Vendor.archived_at.is_(None))
     if query.status == NOT_ASSESSED:
@@ -203,11 +239,92 @@ def dashboard_select(org: Organisation, query: DashboardQuery,
                           Assessment.due_date < (today or date.today()))
     if query.q:
         stmt = stmt.where(func.lower(Vendor.legal_name).like(_like(query.q), escape="\\"))
+    return stmt
+
+
+def dashboard_select(org: Organisation, query: DashboardQuery,
+                     today: date | None = None) -> Any:
+    """Return (vendor id, assessment id or None, *sort keys k0, k1...) rows in page order: vendors
+    without an assessment appear once, but not in the history. Narrow rows: the page's 25 full rows
+    are read after."""
+    keys = sort_keys(query)
+    stmt = _narrow(org, query, today)
     backwards = query.before is not None
     cursor = query.before if backwards else query.after
     if cursor is not None:
         stmt = stmt.where(_beyond(keys, cursor, backwards))
     return stmt.order_by(*((key.desc() if desc != backwards else key.asc()) for key, desc in keys))
+
+
+def _history_page(org: Organisation, query: DashboardQuery, today: date | None, *, limit: int,
+                  offset: int) -> Any:
+    """Return a history page sorted on an assessment column: narrow rows in page order.
+
+    Read from ix_assessment_buyer_<column> (buyer, column, id) rather than by sorting every
+    assessment of the buyer: the rows with a value in (column, id) order, then the rows without
+    one (the index keeps NULLs together, in id order); tiers, ranked, are one range per tier in
+    id order. Each range the cursor has not passed yields at most offset + limit rows, and only
+    those are sorted by the page's keys.
+    """
+    keys = sort_keys(query)
+    backwards = query.before is not None
+    cursor = query.before if backwards else query.after
+    reverse = query.descending != backwards
+    parts = []
+    for position, where, order in _ranges(query):
+        beyond = true() if cursor is None else _range_beyond(query, position, order, cursor,
+                                                             backwards=backwards, reverse=reverse)
+        if beyond is None:
+            continue  # the cursor is past this whole range (never the range holding it)
+        part = (_narrow(org, query, today).where(where, beyond)
+                .order_by(*(c.desc() if reverse else c.asc() for c in order))
+                .limit(offset + limit))
+        parts.append(select(part.subquery()))
+    rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    columns = [rows.c[f"k{at}"] for at in range(len(keys))]
+    return (select(rows.c.vid, rows.c.aid, *columns)
+            .order_by(*((c.desc() if desc != backwards else c.asc())
+                        for c, (_key, desc) in zip(columns, keys, strict=True)))
+            .offset(offset).limit(limit))
+
+
+def _ranges(query: DashboardQuery) -> list[tuple[tuple[int, int | None], Any, list[Any]]]:
+    """Return the history's index ranges for the sort column as (position, condition, order):
+    position is (1 if the range holds the rows without a value, else 0; the tier's rank or None)."""
+    if query.sort == "tier":
+        ranges: list[tuple[tuple[int, int | None], Any, list[Any]]] = [
+            ((0, rank), Assessment.tier == tier, [Assessment.id]) for rank, tier in enumerate(TIERS)]
+        blank = or_(Assessment.tier.is_(None), Assessment.tier.not_in(TIERS))
+    else:
+        column = SORTS[query.sort]()
+        ranges = [((0, None), column.is_not(None), [column, Assessment.id])]
+        blank = column.is_(None)
+    return [*ranges, ((1, None), blank, [Assessment.id])]
+
+
+def _range_beyond(query: DashboardQuery, position: tuple[int, int | None], order: list[Any],
+                  cursor: tuple[Any, ...], *, backwards: bool, reverse: bool) -> Any:
+    """Return the condition "after the cursor" (before it, backwards) within one range: all of
+    it, part of it (the range holding the cursor's row), or None (none of it)."""
+    missing, rank = position
+    if missing != cursor[0]:  # rows without a value come last, either way
+        after = missing > cursor[0]
+    elif rank is not None and rank != cursor[1]:
+        after = rank < cursor[1] if query.descending else rank > cursor[1]
+    else:
+        return _within(order, (cursor[1], cursor[2])[-len(order):], reverse)
+    return true() if after != backwards else None
+
+
+def _within(order: list[Any], values: tuple[Any, ...], reverse: bool) -> Any:
+    """Return "after these values in this order" (in reverse order: before them)."""
+    column, value = order[0], bindparam(None, values[0], type_=order[0].type)
+    later = column < value if reverse else column > value
+    if len(order) == 1:
+        return later
+    # The first condition repeats what the second implies, as an index range to start from.
+    return and_(column <= value if reverse else column >= value,
+                or_(later, and_(column == value, _within(order[1:], values[1:], reverse))))
 
 
 def _full_rows(narrow: Any, query: DashboardQuery) -> Any:
@@ -277,16 +394,16 @@ def dashboard_page(org: Organisation, query: DashboardQuery, today: date | None 
     updated: the RQ worker, or this process's own queue without Redis, re-scores them within
     seconds), so the page's statements do not grow with the number of stale assessments.
     """
-    stmt = dashboard_select(org, query, today)
-    unpaged = dashboard_select(org, DashboardQuery(**{**query.__dict__, "after": None, "before": None}),
-                               today)
     cap = COUNT_CAP
     total = db.session.scalar(select(func.count()).select_from(
-        unpaged.order_by(None).limit(cap + 1).subquery())) or 0
+        _narrow(org, query, today).limit(cap + 1).subquery())) or 0
     keyed = query.after is not None or query.before is not None
-    if not keyed:
-        stmt = stmt.offset((query.page - 1) * query.per_page)
-    rows = db.session.execute(_full_rows(stmt.limit(query.per_page + 1), query)).all()
+    offset = 0 if keyed else (query.page - 1) * query.per_page
+    if lists_history(query) and query.sort != "vendor":
+        stmt = _history_page(org, query, today, limit=query.per_page + 1, offset=offset)
+    else:
+        stmt = dashboard_select(org, query, today).offset(offset).limit(query.per_page + 1)
+    rows = db.session.execute(_full_rows(stmt, query)).all()
     more = len(rows) > query.per_page
     rows = rows[:query.per_page]
     if query.before is not None:
