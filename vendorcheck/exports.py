@@ -235,7 +235,7 @@ def assessment_sheets(context: Mapping[str, Any], labels: Mapping[str, str]) -> 
 
 
 REGISTER_COLUMNS = ("vendor", "country", "criticality", "services", "status", "tier", "score",
-                    "decision", "decided_at", "next_review")
+                    "decision", "decided_at", "next_review", "archived")
 
 
 def register_sheet(rows: Iterable[Mapping[str, Any]], labels: Mapping[str, str]) -> Sheet:

@@ -12,20 +12,24 @@ from benchmarks.sqlcount import count_queries
 from vendorcheck import exports
 from vendorcheck.extensions import db
 from vendorcheck.models import Vendor
-from vendorcheck.models.assessments import Assessment
+from vendorcheck.models.assessments import Assessment, AssessmentStatus
 from vendorcheck.services.scale_seed import seed_scale
 
 PASSWORD = "register-horse-battery"
 
 
 def _reference_rows(buyer_org_id: int) -> list[dict[str, object]]:
-    """The register as it was built before: ORM objects, the latest assessment kept per vendor."""
+    """The register built row by row from ORM objects: per vendor, its newest assessment that is not
+    cancelled (its newest if all are), as the dashboard shows it."""
     vendors = db.session.scalars(select(Vendor).where(Vendor.buyer_org_id == buyer_org_id)
                                  .order_by(Vendor.legal_name, Vendor.id))
-    latest = {}
+    latest: dict[int, Assessment] = {}
     for a in db.session.scalars(select(Assessment).where(Assessment.buyer_org_id == buyer_org_id)
                                 .order_by(Assessment.created_at, Assessment.id)):
-        latest[a.vendor_id] = a
+        kept = latest.get(a.vendor_id)
+        cancelled = AssessmentStatus.CANCELLED
+        if kept is None or a.status != cancelled or kept.status == cancelled:
+            latest[a.vendor_id] = a
     rows = []
     for vendor in vendors:
         a = latest.get(vendor.id)
@@ -35,7 +39,8 @@ def _reference_rows(buyer_org_id: int) -> list[dict[str, object]]:
             "status": a.status.value if a else "", "tier": (a.tier or "") if a else "",
             "score": a.score if a else None, "decision": a.decision.value if a and a.decision else "",
             "decided_at": a.decided_at.date().isoformat() if a and a.decided_at else "",
-            "next_review": a.next_review_date.isoformat() if a and a.next_review_date else ""})
+            "next_review": a.next_review_date.isoformat() if a and a.next_review_date else "",
+            "archived": vendor.archived_at.date().isoformat() if vendor.archived_at else ""})
     return rows
 
 
@@ -101,3 +106,26 @@ def test_statements_do_not_grow_with_the_vendors(app, client, register):
         db.session.commit()
     after = {fmt: statements(f"/buyer/vendors/export.{fmt}") for fmt in ("csv", "xlsx")}
     assert after == before and max(after.values()) <= 6, (before, after)
+
+
+def test_the_register_shows_the_dashboards_latest_and_keeps_archived_vendors(app, register):
+    from tests.factories.assessments import make_scored_assessment
+    from vendorcheck.models import Organisation, User
+    from vendorcheck.services import reports
+    from vendorcheck.services.review import cancel_assessment
+    from vendorcheck.services.vendors import archive_vendor
+
+    with app.test_request_context():  # cancelling e-mails the vendor's contacts, with links
+        buyer = db.session.get(Organisation, register.buyer_org_id)
+        admin = db.session.scalar(select(User).where(User.email == "register@scale.example"))
+        vendor = Vendor(buyer_org_id=buyer.id, legal_name="Zeta Withdrawn SAS", data_categories=[])
+        db.session.add(vendor)
+        db.session.commit()
+        make_scored_assessment(buyer, vendor, status=AssessmentStatus.DECIDED)
+        mistaken = make_scored_assessment(buyer, vendor, status=AssessmentStatus.SENT)
+        cancel_assessment(mistaken, "Sent to the wrong contact.", by=admin)
+        archive_vendor(vendor, by=admin)
+        row = next(r for r in reports.register_rows(buyer) if r["vendor"] == "Zeta Withdrawn SAS")
+        archived_on = vendor.archived_at.date().isoformat()
+    assert row["status"] == "decided", "a withdrawn re-assessment does not replace the round before"
+    assert row["archived"] == archived_on

@@ -71,7 +71,7 @@ def export_labels() -> dict[str, str]:
         "state": _("State"), "comment": _("Reviewer comments"), "vendor": _("Vendor"),
         "country": _("Country"), "criticality": _("Criticality"), "services": _("Services"),
         "status": _("Status"), "tier": _("Tier"), "score": _("Score"), "decision": _("Decision"),
-        "decided_at": _("Decided"), "next_review": _("Next review"),
+        "decided_at": _("Decided"), "next_review": _("Next review"), "archived": _("Archived on"),
         "yes": _("Yes"), "no": _("No"), "na": _("Not applicable"), "unknown": _("Unknown"),
         "unanswered": _("Not answered"), "attested": _("Attested"),
         "not_attested": _("Not attested"), "critical": _("Critical"), "high": _("High"),
