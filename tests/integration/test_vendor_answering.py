@@ -8,13 +8,16 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
+from tests.conftest import TEST_DB_URL
 from tests.factories.accounts import make_org, make_user, make_vendor
 from tests.factories.assessments import make_assessment, make_clarification, make_contact
 from tests.factories.questionnaires import COMPLETE, install_questionnaire
 from tests.integration.conftest import outbox
 from vendorcheck.extensions import db
+from vendorcheck.models import User
 from vendorcheck.models.assessments import (
     Answer,
     Assessment,
@@ -275,6 +278,73 @@ def test_the_receipt_costs_one_statement_and_a_refused_save_keeps_none(app, clie
     retried = _autosave(client, env.a, "notes", "late", version=3, request_id="req-b")
     assert retried.status_code == 200 and retried.get_json()["version"] == 4
     assert "replayed" not in retried.get_json() or retried.get_json()["replayed"] is False
+
+
+SAVE_STATEMENTS = 9  # session with user and memberships; the assessment by its lock; answers;
+# receipt; answer; progress; audit head, entry, head move. Was 11: a load, then a lock, and the
+# user read again after the commit for the time zone of "Saved at …".
+
+
+def _assessment_reads(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")
+            and " FROM assessment " in f"{' '.join(s.split())} "]
+
+
+def test_one_autosave_loads_the_assessment_by_its_lock_and_reads_nothing_after_its_commit(
+        app, client, login_as, env):
+    """An autosave with request id and version (as the browser sends it) runs a fixed number of
+    statements: the assessment is read once, by the SELECT … FOR UPDATE that takes the save turn."""
+    from benchmarks.sqlcount import count_queries
+
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "notes", "first", version=0).status_code == 200
+    with count_queries(app) as seen:
+        response = _autosave(client, env.a, "notes", "second", version=1, request_id="req-n")
+    assert response.status_code == 200 and response.get_json()["version"] == 2
+    assert "Saved at" in response.get_json()["message"]
+    assert len(seen) <= SAVE_STATEMENTS, "\n".join(seen)
+    reads = _assessment_reads(seen)
+    assert len(reads) == 1, reads
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            assert "FOR UPDATE OF assessment" in reads[0]
+
+
+def test_a_save_after_the_turn_was_committed_takes_the_turn_again(app, env):
+    """The turn taken by the locked load lasts one transaction: once committed, `save_answer`
+    locks the assessment again before reading its answers."""
+    from benchmarks.sqlcount import count_queries
+
+    with app.test_request_context():
+        user = db.session.get(User, env.vuser.id)
+        assessment = svc.take_save_turn(env.a)
+        assert assessment is not None
+        db.session.commit()
+        with count_queries(app) as seen:
+            svc.save_answer(assessment, "notes", "later", seen_version=None, request_id=None, by=user)
+        relocks = [s for s in _assessment_reads(seen)
+                   if " ".join(s.split()).startswith("SELECT assessment.status, assessment.submitted_at")]
+        assert len(relocks) == 1, seen  # the turn's re-read of what decides whether it may change
+        if db.engine.dialect.name == "postgresql":
+            assert "FOR UPDATE" in relocks[0]
+    assert _answers(app, env.a)["notes"] == "later"
+
+
+@pytest.mark.skipif(not TEST_DB_URL, reason="SQLite has a single writer; PostgreSQL only")
+def test_the_locked_load_waits_for_another_save_of_the_same_assessment_only(app, env):
+    """While one transaction holds an assessment's save turn, loading it for a save waits (a lock
+    timeout tells), and another assessment's save does not."""
+    with app.test_request_context():
+        assert svc.take_save_turn(env.a) is not None  # uncommitted: the turn is held
+        with app.app_context():  # a second app context: its own session and connection
+            db.session.execute(text("SET LOCAL lock_timeout = '5s'"))
+            assert svc.take_save_turn(env.other) is not None
+            db.session.rollback()
+            db.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                svc.take_save_turn(env.a)
+            db.session.rollback()
+        db.session.rollback()
 
 
 @pytest.mark.parametrize(("item", "value", "needle"), [

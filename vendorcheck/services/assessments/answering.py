@@ -18,6 +18,7 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
@@ -210,6 +211,36 @@ class Saved:
     replayed: bool = False
 
 
+# The session's `info` key naming the assessment whose save turn the current transaction holds.
+SAVE_TURN = "vendorcheck_save_turn"
+# Built once: the autosave view loads the assessment by its row lock on every change of a field.
+LOCKED_ASSESSMENT = (
+    select(Assessment).where(Assessment.id == bindparam("assessment_id"))
+    .options(joinedload(Assessment.vendor)).with_for_update(of=Assessment)
+    .execution_options(populate_existing=True))
+
+
+def take_save_turn(assessment_id: int) -> Assessment | None:
+    """Wait for an assessment's save turn and load it, with its vendor, by the row lock itself.
+
+    One `SELECT … FOR UPDATE` rather than a load, then a lock that re-reads it: the autosave
+    view calls this first (ownership is checked after, on the loaded object; a refusal rolls
+    back, which ends the turn), and `save_answer` then finds the turn already taken.
+    """
+    database.queue_for_write(db.session)
+    assessment = db.session.scalars(LOCKED_ASSESSMENT, {"assessment_id": assessment_id}).first()
+    if assessment is not None:
+        db.session.info[SAVE_TURN] = (db.session().get_transaction(), assessment.id)
+    return assessment
+
+
+def _holds_turn(assessment: Assessment) -> bool:
+    """Tell whether this transaction took the assessment's save turn (`take_save_turn`)."""
+    held = db.session.info.get(SAVE_TURN)
+    return (held is not None and held[0] is not None and held[0] is db.session().get_transaction()
+            and held[1] == assessment.id)
+
+
 def _take_turn(assessment: Assessment) -> None:
     """Wait for the assessment's save turn, then re-read what decides whether it may change.
 
@@ -217,8 +248,11 @@ def _take_turn(assessment: Assessment) -> None:
     PostgreSQL, the write queue on SQLite), and read the answers only once it is their turn:
     two people saving different items at the same moment each compute progress with the other's
     answer, and a re-score never commits results that miss an answer saved meanwhile. Checks
-    that need no stored state (the item, the value) run before, outside the turn.
+    that need no stored state (the item, the value) run before, outside the turn. A caller that
+    loaded the assessment by its lock (`take_save_turn`) holds the turn already: nothing to do.
     """
+    if _holds_turn(assessment):
+        return
     database.queue_for_write(db.session)
     db.session.refresh(assessment, ["status", "submitted_at", "progress", "results_stale"],
                        with_for_update=True)
