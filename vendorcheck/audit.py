@@ -54,6 +54,12 @@ LOCK_HEAD = (select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.chain_id == bindpar
              .with_for_update())
 MOVE_HEAD = (_HEAD.update().where(_HEAD.c.chain_id == bindparam("chain"))
              .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+_ENTRY = AuditEntry.__table__
+ENTRY_COLUMNS = tuple(column.key for column in _ENTRY.columns if column.key != "id")
+APPEND = _ENTRY.insert().values(
+    {name: bindparam(f"entry_{name}", type_=_ENTRY.c[name].type) for name in ENTRY_COLUMNS})
+# PostgreSQL: the entry and the head's move in one statement (a data-modifying WITH always runs).
+APPEND_AND_MOVE = APPEND.add_cte(MOVE_HEAD.cte("moved_head"))
 
 
 def chain_of(org_id: int | None) -> int:
@@ -114,10 +120,13 @@ def record(
     entry.hash = compute_hash(entry.prev_hash, entry)
     # A plain INSERT rather than the unit of work: one is appended on every autosave. The
     # returned entry is a detached copy of what was written.
-    columns = AuditEntry.__table__.columns.keys()
-    db.session.execute(AuditEntry.__table__.insert().values(
-        {name: getattr(entry, name) for name in columns if name != "id"}))
-    db.session.execute(MOVE_HEAD, {"chain": chain, "new_seq": entry.seq, "new_hash": entry.hash})
+    params = {f"entry_{name}": getattr(entry, name) for name in ENTRY_COLUMNS}
+    params.update(chain=chain, new_seq=entry.seq, new_hash=entry.hash)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(APPEND_AND_MOVE, params)
+    else:
+        db.session.execute(APPEND, params)
+        db.session.execute(MOVE_HEAD, params)
     return entry
 
 

@@ -259,13 +259,43 @@ def _take_turn(assessment: Assessment) -> None:
 
 
 # Built once: an autosave runs these on every change of a field, and building a statement
-# costs about as much as running it.
+# costs about as much as running it. Values are bound by name (`new_<column>`), typed as their column.
 ANSWER_STATES = select(Answer.id, Answer.item_id, Answer.value, Answer.version).where(
     Answer.assessment_id == bindparam("assessment_id"))
 RECEIPT = select(AutosaveReceipt.assessment_id, AutosaveReceipt.item_id,
                  AutosaveReceipt.answer_version, AutosaveReceipt.created_at).where(
     AutosaveReceipt.request_id == bindparam("request_id"))
+_ANSWERS, _RECEIPTS = Answer.__table__, AutosaveReceipt.__table__
+ANSWER_FIELDS = ("value", "updated_by_id", "updated_at", "needs_reconfirmation")
 
+
+def bound(table: Any, *names: str) -> dict[str, Any]:
+    """Return {column: bindparam("new_<column>")} typed as the column, for a statement built once."""
+    return {name: bindparam(f"new_{name}", type_=table.c[name].type) for name in names}
+
+
+def _answer_writes(fields: tuple[str, ...]) -> tuple[Any, Any]:
+    """Return the (INSERT, version-guarded UPDATE) of an answer row writing these fields."""
+    insert = _ANSWERS.insert().values(**bound(_ANSWERS, "assessment_id", "item_id", "version", *fields))
+    update = _ANSWERS.update().where(
+        _ANSWERS.c.id == bindparam("answer_id"), _ANSWERS.c.version == bindparam("seen_version"),
+    ).values(**bound(_ANSWERS, "version", *fields))
+    return insert, update
+
+
+# With the justification, and without it (an autosave that sends none keeps the stored one).
+ANSWER_WRITES = {True: _answer_writes((*ANSWER_FIELDS, "justification")),
+                 False: _answer_writes(ANSWER_FIELDS)}
+
+
+def _claim_statement(insert: Any) -> Any:
+    """Return the receipt's INSERT … ON CONFLICT (request_id) DO NOTHING RETURNING id."""
+    return (insert(_RECEIPTS).values(**bound(
+        _RECEIPTS, "assessment_id", "request_id", "item_id", "answer_version", "created_at"))
+        .on_conflict_do_nothing(index_elements=["request_id"]).returning(_RECEIPTS.c.id))
+
+
+CLAIM_RECEIPT = {"postgresql": _claim_statement(pg_insert), "sqlite": _claim_statement(sqlite_insert)}
 
 
 def _answer_states(assessment_id: int) -> dict[str, Row[Any]]:
@@ -291,16 +321,18 @@ def _write_answer(assessment_id: int, item_id: str, current: Row[Any] | None,
 
     Plain UPDATE/INSERT statements: the ORM's unit of work costs more than the rest of an
     autosave. The version check is in the WHERE clause, so a lost race updates nothing.
+    `changes` maps fields to values; with "justification" or without it.
     """
-    table = Answer.__table__
+    insert, update = ANSWER_WRITES["justification" in changes]
+    values = {f"new_{name}": value for name, value in changes.items()}
     try:
         if current is None:
-            db.session.execute(table.insert().values(
-                assessment_id=assessment_id, item_id=item_id, version=1, **changes))
+            db.session.execute(insert, {**values, "new_assessment_id": assessment_id,
+                                        "new_item_id": item_id, "new_version": 1})
             return 1
-        updated = db.session.execute(table.update().where(
-            table.c.id == current.id, table.c.version == current.version,
-        ).values(version=current.version + 1, **changes))
+        updated = db.session.execute(update, {**values, "answer_id": current.id,
+                                              "seen_version": current.version,
+                                              "new_version": current.version + 1})
     except IntegrityError:
         updated = None
     if updated is None or updated.rowcount != 1:  # type: ignore[attr-defined]
@@ -316,12 +348,10 @@ def _claim_receipt(assessment: Assessment, item_id: str, request_id: str, versio
     The version is known before the write (the answer's current version + 1, or 1), so the receipt
     needs no SELECT first; a failed save rolls the receipt back with the rest.
     """
-    table = AutosaveReceipt.__table__
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    claimed = db.session.execute(
-        insert(table).values(assessment_id=assessment.id, request_id=request_id[:64], item_id=item_id,
-                             answer_version=version, created_at=saved_at)
-        .on_conflict_do_nothing(index_elements=["request_id"]).returning(table.c.id)).first()
+    dialect = db.session.get_bind().dialect.name
+    claimed = db.session.execute(CLAIM_RECEIPT[dialect], {
+        "new_assessment_id": assessment.id, "new_request_id": request_id[:64],
+        "new_item_id": item_id, "new_answer_version": version, "new_created_at": saved_at}).first()
     return None if claimed is not None else _replay(assessment, item_id, request_id)
 
 

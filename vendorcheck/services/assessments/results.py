@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -91,12 +91,25 @@ def store_progress(assessment: Assessment, q: Questionnaire, answers: Mapping[st
         "completeness": completeness(q, visibility)[0],
         "progress": overall_progress(section_progress(q, visibility)),
         "results_stale": True}
-    if assessment.status is S.SENT:
+    starts = assessment.status is S.SENT
+    if starts:
         values["status"] = S.IN_PROGRESS
-    db.session.execute(update(Assessment.__table__)
-                       .where(Assessment.__table__.c.id == assessment.id).values(values))
+    db.session.execute(STORE_PROGRESS[starts], {"assessment_id": assessment.id,
+                                                **{f"new_{k}": v for k, v in values.items()}})
     for name, value in values.items():
         set_committed_value(assessment, name, value)
+
+
+def _progress_update(*names: str) -> Any:
+    """Return the UPDATE of an assessment's progress columns, built once (one per autosave)."""
+    table = Assessment.__table__
+    return update(table).where(table.c.id == bindparam("assessment_id")).values(
+        {name: bindparam(f"new_{name}", type_=table.c[name].type) for name in names})
+
+
+# By whether the save starts the assessment (sent → in progress).
+STORE_PROGRESS = {False: _progress_update("completeness", "progress", "results_stale"),
+                  True: _progress_update("completeness", "progress", "results_stale", "status")}
 
 
 def ensure_fresh(assessment: Assessment) -> None:
