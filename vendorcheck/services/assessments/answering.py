@@ -5,6 +5,7 @@ Each service takes the acting user (`by=`), raises a domain exception and commit
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,7 +15,7 @@ from flask import current_app
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -47,7 +48,14 @@ from vendorcheck.services.assessments.reading import (
     is_editable,
     questionnaire_of,
 )
-from vendorcheck.services.assessments.results import refresh_results, schedule_rescore, store_progress
+from vendorcheck.services.assessments.results import (
+    mirror_progress,
+    progress_of,
+    progress_update,
+    refresh_results,
+    schedule_rescore,
+    store_progress,
+)
 from vendorcheck.services.errors import DomainError, ValidationFailed
 from vendorcheck.storage import Area, current_store
 
@@ -269,9 +277,9 @@ _ANSWERS, _RECEIPTS = Answer.__table__, AutosaveReceipt.__table__
 ANSWER_FIELDS = ("value", "updated_by_id", "updated_at", "needs_reconfirmation")
 
 
-def bound(table: Any, *names: str) -> dict[str, Any]:
+def bound(table: Any, *names: str, prefix: str = "new_") -> dict[str, Any]:
     """Return {column: bindparam("new_<column>")} typed as the column, for a statement built once."""
-    return {name: bindparam(f"new_{name}", type_=table.c[name].type) for name in names}
+    return {name: bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names}
 
 
 def _answer_writes(fields: tuple[str, ...]) -> tuple[Any, Any]:
@@ -288,11 +296,12 @@ ANSWER_WRITES = {True: _answer_writes((*ANSWER_FIELDS, "justification")),
                  False: _answer_writes(ANSWER_FIELDS)}
 
 
-def _claim_statement(insert: Any) -> Any:
+def _claim_statement(insert: Any, prefix: str = "new_") -> Any:
     """Return the receipt's INSERT … ON CONFLICT (request_id) DO NOTHING RETURNING id."""
     return (insert(_RECEIPTS).values(**bound(
-        _RECEIPTS, "assessment_id", "request_id", "item_id", "answer_version", "created_at"))
-        .on_conflict_do_nothing(index_elements=["request_id"]).returning(_RECEIPTS.c.id))
+        _RECEIPTS, "assessment_id", "request_id", "item_id", "answer_version", "created_at",
+        prefix=prefix)).on_conflict_do_nothing(index_elements=["request_id"])
+        .returning(_RECEIPTS.c.id))
 
 
 CLAIM_RECEIPT = {"postgresql": _claim_statement(pg_insert), "sqlite": _claim_statement(sqlite_insert)}
@@ -378,37 +387,117 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
     _take_turn(assessment)
     rows = _answer_states(assessment.id)
     current = rows.get(item_id)
-    saved_at = utcnow()
-    if request_id:
-        replayed = _claim_receipt(assessment, item_id, str(request_id),
-                                  1 if current is None else current.version + 1, saved_at)
-        if replayed is not None:
-            db.session.rollback()  # ends the turn
-            return replayed
+    try:
+        _check_may_write(assessment, item_id, current, seen)
+    except DomainError:  # a replayed request still gets the answer it was given, whatever changed
+        replayed = _replay(assessment, item_id, str(request_id)) if request_id else None
+        if replayed is None:
+            raise
+        db.session.rollback()  # ends the turn
+        return replayed
+    saved_at, new = utcnow(), checked.answers.get(item_id)
+    changes = {"value": new, "updated_by_id": by.id, "updated_at": saved_at,
+               "needs_reconfirmation": False}
+    if not (keep_justification and justification is None):
+        changes["justification"] = text
+    answers = {k: r.value for k, r in rows.items() if r.value is not None and k != item_id}
+    if new is not None:
+        answers[item_id] = new
+    turns_stale = not assessment.results_stale
+    receipt = _Receipt(str(request_id)[:64], saved_at) if request_id else None
+    written = _write_save(assessment, item_id, current, changes, progress_of(assessment, q, answers),
+                          receipt)
+    if isinstance(written, Saved):
+        db.session.rollback()  # a replay: nothing of this request is kept; ends the turn
+        return written
+    audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
+                 details={"item": item_id, "version": written})
+    saved = Saved(item_id, written, saved_at, assessment.progress)
+    db.session.commit()
+    if turns_stale:
+        schedule_rescore(assessment.id)
+    return saved
+
+
+def _check_may_write(assessment: Assessment, item_id: str, current: Row[Any] | None,
+                     seen: int | None) -> None:
+    """Raise unless the item may change and the client saw its current version (409 otherwise)."""
     check_editable(assessment, item_id)
     if current is not None and seen is not None and current.version != seen:
         raise _conflict(db.session.get_one(Answer, current.id))  # who saved it, and when
     if current is None and seen:
         raise Conflict(_l("This answer was removed in the meantime; reload the page."),
                        item_id=item_id)
-    new = checked.answers.get(item_id)
-    changes = {"value": new, "updated_by_id": by.id, "updated_at": saved_at,
-               "needs_reconfirmation": False}
-    if not (keep_justification and justification is None):
-        changes["justification"] = text
-    version = _write_answer(assessment.id, item_id, current, changes)
-    answers = {k: r.value for k, r in rows.items() if r.value is not None and k != item_id}
-    if new is not None:
-        answers[item_id] = new
-    turns_stale = not assessment.results_stale
-    store_progress(assessment, q, answers)
-    audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
-                 details={"item": item_id, "version": version})
-    saved = Saved(item_id, version, saved_at, assessment.progress)
-    db.session.commit()
-    if turns_stale:
-        schedule_rescore(assessment.id)
-    return saved
+
+
+@dataclass(frozen=True)
+class _Receipt:
+    """The request id an autosave is recorded under, and when it was saved."""
+
+    request_id: str
+    saved_at: datetime
+
+
+def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | None,
+                changes: dict[str, Any], progress: dict[str, Any], receipt: _Receipt | None
+                ) -> int | Saved:
+    """Write the receipt, the answer and the progress; return the answer's new version, or the
+    earlier result when the request id was recorded before (a replay: the caller rolls back).
+
+    PostgreSQL: one statement (`_one_statement_save`); SQLite: three."""
+    version = 1 if current is None else current.version + 1
+    if db.session.get_bind().dialect.name != "postgresql":
+        if receipt is not None:
+            replayed = _claim_receipt(assessment, item_id, receipt.request_id, version,
+                                      receipt.saved_at)
+            if replayed is not None:
+                return replayed
+        version = _write_answer(assessment.id, item_id, current, changes)
+        store_progress(assessment, progress)
+        return version
+    statement = _one_statement_save(receipt is not None, current is None,
+                                    "justification" in changes, "status" in progress)
+    params = {**{f"new_{k}": v for k, v in changes.items()},
+              **{f"progress_{k}": v for k, v in progress.items()},
+              "progress_assessment_id": assessment.id, "new_assessment_id": assessment.id,
+              "new_item_id": item_id, "new_version": version,
+              "answer_id": current.id if current is not None else None,
+              "seen_version": current.version if current is not None else None}
+    if receipt is not None:
+        params.update(receipt_assessment_id=assessment.id, receipt_request_id=receipt.request_id,
+                      receipt_item_id=item_id, receipt_answer_version=version,
+                      receipt_created_at=receipt.saved_at)
+    try:
+        outcome = db.session.execute(statement, params).one()
+    except IntegrityError:  # a first answer of this item inserted meanwhile
+        raise _lost_race(item_id) from None
+    if receipt is not None and not outcome.claimed:
+        replayed = _replay(assessment, item_id, receipt.request_id)
+        if replayed is None:  # the receipt it conflicted with is gone meanwhile: a retry saves
+            raise _lost_race(item_id)
+        return replayed
+    if outcome.written != 1:
+        raise _lost_race(item_id)
+    mirror_progress(assessment, progress)
+    return version
+
+
+@functools.cache
+def _one_statement_save(with_receipt: bool, first: bool, justification: bool, starts: bool) -> Any:
+    """Return, built once per shape, the PostgreSQL statement that records the receipt, writes
+    the answer and the progress (data-modifying WITH clauses, each always run) and says
+    whether the receipt was claimed and the answer written: one round trip instead of three.
+    A replay or a lost race is rolled back by the caller."""
+    insert, update = ANSWER_WRITES[justification]
+    written = (insert if first else update).returning(_ANSWERS.c.id).cte("written")
+    progressed = progress_update("progress_", starts).cte("progressed")
+    counts: list[Any] = [select(func.count()).select_from(written).scalar_subquery().label("written")]
+    ctes = [progressed]
+    if with_receipt:
+        claimed = _claim_statement(pg_insert, "receipt_").cte("claimed")
+        counts.append(select(func.count()).select_from(claimed).scalar_subquery().label("claimed"))
+        ctes.append(claimed)
+    return select(*counts).add_cte(*ctes)
 
 
 # --- sections and copies --------------------------------------------------------------------------
