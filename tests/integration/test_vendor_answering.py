@@ -298,12 +298,12 @@ def test_the_receipt_costs_one_statement_and_a_refused_save_keeps_none(app, clie
     assert "replayed" not in retried.get_json() or retried.get_json()["replayed"] is False
 
 
-# Session with user and memberships; the assessment by its lock; its answers; then on SQLite the
-# receipt, the answer, the progress, the audit head, its entry and the head's move (9); on
-# PostgreSQL the receipt, answer and progress in one statement, the audit head, then its entry
-# with the head's move (6). Was 11 on both: a load, then a lock, and the user read again after
-# the commit for the time zone of "Saved at …".
-SAVE_STATEMENTS = {"sqlite": 9, "postgresql": 6}
+# Session with user and memberships; the assessment by its lock; its answers with the audit
+# chain's head, locked; then on SQLite the receipt, the answer, the progress, the audit entry and
+# the head's move (8); on PostgreSQL the receipt, answer and progress in one statement, then the
+# entry with the head's move (5). Was 11 on both: a load, then a lock, the head read on its own,
+# and the user read again after the commit for the time zone of "Saved at …".
+SAVE_STATEMENTS = {"sqlite": 8, "postgresql": 5}
 
 
 def _assessment_reads(statements: list[str]) -> list[str]:
@@ -350,6 +350,43 @@ def test_a_save_after_the_turn_was_committed_takes_the_turn_again(app, env):
         if db.engine.dialect.name == "postgresql":
             assert "FOR UPDATE" in relocks[0]
     assert _answers(app, env.a)["notes"] == "later"
+
+
+def test_autosaves_chain_their_audit_entries_from_the_head_read_with_the_answers(
+        app, client, login_as, env):
+    """The head locked by the answers' read is the one the entry is chained to: the first save of
+    an organisation (no head yet) and the next ones verify end to end."""
+    from vendorcheck import audit
+    from vendorcheck.models import AuditEntry
+
+    login_as(env.vuser)
+    for n in range(3):
+        assert _autosave(client, env.a, "notes", f"v{n}", version=n).status_code == 200
+    login_as(env.vuser2)
+    assert _autosave(client, env.a, "hours", "4", version=0).status_code == 200
+    with app.app_context():
+        vendor_org = db.session.get(Assessment, env.a).vendor_org_id
+        entries = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.chain_id == vendor_org, AuditEntry.action == "answer_saved")
+            .order_by(AuditEntry.seq)).all()
+        assert len(entries) == 4 and audit.verify() == []
+
+
+def test_a_head_held_in_an_earlier_transaction_is_not_used(app, env):
+    """`audit.hold_head` lasts one transaction: after a commit the append locks the head itself."""
+    from benchmarks.sqlcount import count_queries
+    from vendorcheck import audit
+
+    with app.test_request_context():
+        audit.record("first", org=env.buyer, email="a@x.example")
+        db.session.commit()
+        audit.hold_head(env.buyer, 0, audit.GENESIS)  # wrong on purpose, and then committed
+        db.session.commit()
+        with count_queries(app) as seen:
+            audit.record("second", org=env.buyer, email="a@x.example")
+        db.session.commit()
+        assert any("FROM audit_chain_head" in s and s.lstrip().startswith("SELECT") for s in seen)
+        assert audit.verify() == []
 
 
 @pytest.mark.skipif(not TEST_DB_URL, reason="SQLite has a single writer; PostgreSQL only")

@@ -27,7 +27,7 @@ from vendorcheck import audit, database
 from vendorcheck.extensions import db
 from vendorcheck.i18n import clock_text
 from vendorcheck.link_access import Actor, user_of
-from vendorcheck.models import User, utcnow
+from vendorcheck.models import AuditChainHead, User, utcnow
 from vendorcheck.models.assessments import (
     EDITABLE_STATUSES,
     Answer,
@@ -307,10 +307,33 @@ def _claim_statement(insert: Any, prefix: str = "new_") -> Any:
 CLAIM_RECEIPT = {"postgresql": _claim_statement(pg_insert), "sqlite": _claim_statement(sqlite_insert)}
 
 
-def _answer_states(assessment_id: int) -> dict[str, Row[Any]]:
-    """Read an assessment's answers as plain rows: an autosave compares them, never edits them."""
-    rows = db.session.execute(ANSWER_STATES, {"assessment_id": assessment_id})
-    return {row.item_id: row for row in rows}
+_HEAD = AuditChainHead.__table__
+# The answers, and the head of the audit chain the save appends to, locked, in one statement:
+# one row per answer (one with no answer columns when there is none yet).
+ANSWERS_AND_HEAD = (
+    select(_HEAD.c.seq.label("head_seq"), _HEAD.c.hash.label("head_hash"), _ANSWERS.c.id,
+           _ANSWERS.c.item_id, _ANSWERS.c.value, _ANSWERS.c.version)
+    .select_from(_HEAD.outerjoin(_ANSWERS, _ANSWERS.c.assessment_id == bindparam("assessment_id")))
+    .where(_HEAD.c.chain_id == bindparam("chain")).with_for_update(of=_HEAD))
+
+
+def _answer_states(assessment: Assessment) -> dict[str, Row[Any]]:
+    """Read an assessment's answers as plain rows: an autosave compares them, never edits them.
+
+    With a vendor organisation, the same statement locks the head of its audit chain and hands
+    it to the entry this save appends (`audit.hold_head`). Read inside the save turn: no answer
+    of this assessment can be committed by anyone else until the save commits, even while the
+    statement waits for the head (another save of the organisation)."""
+    org_id = assessment.vendor_org_id
+    if org_id is not None:
+        chain = audit.chain_of(org_id)
+        rows = db.session.execute(ANSWERS_AND_HEAD, {"assessment_id": assessment.id,
+                                                     "chain": chain}).all()
+        if rows:  # else the chain's first entry: the append creates its head
+            audit.hold_head(chain, rows[0].head_seq, rows[0].head_hash)
+            return {row.item_id: row for row in rows if row.id is not None}
+    return {row.item_id: row for row in db.session.execute(
+        ANSWER_STATES, {"assessment_id": assessment.id})}
 
 
 def _replay(assessment: Assessment, item_id: str, request_id: str) -> Saved | None:
@@ -385,7 +408,7 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
         raise AnswerInvalid({p.item: p.message for p in checked.problems})
     text = _clean_justification(justification, item_id)
     _take_turn(assessment)
-    rows = _answer_states(assessment.id)
+    rows = _answer_states(assessment)
     current = rows.get(item_id)
     try:
         _check_may_write(assessment, item_id, current, seen)
