@@ -199,15 +199,15 @@ def _after_save(assessment: Assessment, section: Section) -> str:
 @answering(requires(PERM))
 def autosave(assessment_id: int) -> tuple[Response, int]:
     """Save one changed item (JSON); 409 on a stale version, replays return the stored result."""
+    # Chosen now: after the commit, reading the user's language or zone would reload the user.
+    get_locale()
+    zone = viewer_timezone()
+    body = request.get_json(silent=True)  # read before the turn: other saves wait during it
+    body = body if isinstance(body, dict) else request.form.to_dict()
     # The save turn is taken by the load itself (one locked SELECT); a refusal below rolls it back.
     locked = svc.take_save_turn(assessment_id)  # held: the session keeps objects weakly
     assessment = sent_assessment(assessment_id)  # found in the session, ownership still checked
     del locked
-    # Chosen now: after the commit, reading the user's language or zone would reload the user.
-    get_locale()
-    zone = viewer_timezone()
-    body = request.get_json(silent=True)
-    body = body if isinstance(body, dict) else request.form.to_dict()
     try:
         saved = svc.save_answer(
             assessment, str(body.get("item_id", "")), body.get("value"),
