@@ -16,11 +16,13 @@ one assessment, not yet 50 concurrent vendors). Issue 6's: >= 0.4x hello-world, 
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import io
 import itertools
 import pstats
 import statistics
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -200,7 +202,7 @@ def in_process(db_url: str, assessment_id: int, items: list[tuple[str, list[obje
 
 
 def profile_autosave(db_url: str, assessment_id: int, items: list[tuple[str, list[object]]],
-                     requests: int = 200, top: int = 25) -> str:
+                     requests: int = 200, top: int = 25, sort: str = "cumulative") -> str:
     """Profile `requests` autosaves in-process (Flask test client); return the top functions."""
     app, post = _autosave_poster(db_url, assessment_id, items)
     statuses: dict[int, int] = {}
@@ -214,7 +216,7 @@ def profile_autosave(db_url: str, assessment_id: int, items: list[tuple[str, lis
     out = io.StringIO()
     out.write(f"statuses: {statuses}; SQL statements per autosave: "
               f"{len(statements) / requests:.1f}\n")
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    pstats.Stats(profiler, stream=out).sort_stats(sort).print_stats(top)
     return out.getvalue()
 
 
@@ -259,14 +261,27 @@ def main(quick: bool = False, pg: str | None = None) -> None:
         print_result(measure(Path(tmp), seconds=seconds, database_url=pg), seconds)
 
 
-def profile_main(requests: int = 300) -> None:
+def profile_main(requests: int = 300, pg: str | None = None, sort: str = "cumulative",
+                 top: int = 25) -> None:
     """Print a cProfile of the autosave path, in-process (`python -m benchmarks.bench_autosave`)."""
     with tempfile.TemporaryDirectory() as tmp:
-        db_url = seed.sqlite_url(Path(tmp) / "profile.sqlite3")
+        db_url = pg or seed.sqlite_url(Path(tmp) / "profile.sqlite3")
         app = seed.make_app(db_url, fresh=True)
         seeded = seed.seed_journey(app)
-        print(profile_autosave(db_url, seeded.assessment_id, seed.autosave_items(app), requests))
+        print(profile_autosave(db_url, seeded.assessment_id, seed.autosave_items(app), requests,
+                               top, sort))
+
+
+def _profile_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_autosave",
+                                     description="cProfile of the autosave path, in-process")
+    parser.add_argument("--pg", help="a PostgreSQL database of your own (emptied and seeded)")
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime…")
+    parser.add_argument("--top", type=int, default=25, help="how many functions to print")
+    parser.add_argument("--requests", type=int, default=300, help="autosaves to profile")
+    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
-    profile_main()
+    _args = _profile_args(sys.argv[1:])
+    profile_main(_args.requests, _args.pg, _args.sort, _args.top)

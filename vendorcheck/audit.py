@@ -54,6 +54,12 @@ LOCK_HEAD = (select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.chain_id == bindpar
              .with_for_update())
 MOVE_HEAD = (_HEAD.update().where(_HEAD.c.chain_id == bindparam("chain"))
              .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+_ENTRY = AuditEntry.__table__
+ENTRY_COLUMNS = tuple(column.key for column in _ENTRY.columns if column.key != "id")
+APPEND = _ENTRY.insert().values(
+    {name: bindparam(f"entry_{name}", type_=_ENTRY.c[name].type) for name in ENTRY_COLUMNS})
+# PostgreSQL: the entry and the head's move in one statement (a data-modifying WITH always runs).
+APPEND_AND_MOVE = APPEND.add_cte(MOVE_HEAD.cte("moved_head"))
 
 
 def chain_of(org_id: int | None) -> int:
@@ -61,8 +67,30 @@ def chain_of(org_id: int | None) -> int:
     return org_id if org_id is not None else SYSTEM_CHAIN
 
 
+# The session's `info` key of a head its caller read FOR UPDATE itself, for the next append.
+HELD_HEAD = "vendorcheck_audit_held_head"
+
+
+def hold_head(chain: int, seq: int, hash_: str) -> None:
+    """Hand the next append of this transaction a chain head the caller already read with
+    `LOCK_HEAD`'s lock, joined to a read of its own (an autosave reads it with the answers:
+    one statement less). Used once, and only in the same transaction and chain."""
+    db.session.info[HELD_HEAD] = (db.session().get_transaction(), chain, seq, hash_)
+
+
+def _held_head(chain: int) -> tuple[int, str] | None:
+    """Return (and forget) the head `hold_head` left for this transaction and chain, if any."""
+    held = db.session.info.pop(HELD_HEAD, None)
+    if held is None or held[0] is None or held[0] is not db.session().get_transaction():
+        return None
+    return (held[2], held[3]) if held[1] == chain else None
+
+
 def _lock_head(chain: int) -> tuple[int, str]:
     """Lock one chain's head row (creating it for a new chain) and return its (seq, hash)."""
+    held = _held_head(chain)
+    if held is not None:
+        return held
     database.queue_for_write(db.session)  # SQLite: read the head inside our write turn
     head = db.session.execute(LOCK_HEAD, {"chain": chain}).first()
     if head is None:  # the chain's first entry: a concurrent first append waits on the key
@@ -114,10 +142,13 @@ def record(
     entry.hash = compute_hash(entry.prev_hash, entry)
     # A plain INSERT rather than the unit of work: one is appended on every autosave. The
     # returned entry is a detached copy of what was written.
-    columns = AuditEntry.__table__.columns.keys()
-    db.session.execute(AuditEntry.__table__.insert().values(
-        {name: getattr(entry, name) for name in columns if name != "id"}))
-    db.session.execute(MOVE_HEAD, {"chain": chain, "new_seq": entry.seq, "new_hash": entry.hash})
+    params = {f"entry_{name}": getattr(entry, name) for name in ENTRY_COLUMNS}
+    params.update(chain=chain, new_seq=entry.seq, new_hash=entry.hash)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(APPEND_AND_MOVE, params)
+    else:
+        db.session.execute(APPEND, params)
+        db.session.execute(MOVE_HEAD, params)
     return entry
 
 

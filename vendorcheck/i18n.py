@@ -237,11 +237,12 @@ def age_text(value: datetime | None, now: datetime | None = None) -> str:
     return format_timedelta(-past, add_direction=True, locale=current_locale())  # negative: "… ago"
 
 
-def clock_text(value: datetime | None) -> str:
-    """Write a time of day in the viewer's zone, with the zone named: "21:05 (Paris time)"."""
+def clock_text(value: datetime | None, zone: str | None = None) -> str:
+    """Write a time of day in the viewer's zone (or `zone`, read earlier by the caller), with the
+    zone named: "21:05 (Paris time)"."""
     if value is None:
         return ""
-    zone = viewer_timezone()
+    zone = zone or viewer_timezone()
     local = _aware(value).astimezone(ZoneInfo(zone))
     clock = babel_time(local.time(), "HH:mm", locale=current_locale())
     return f"{clock} UTC" if zone in UTC_NAMES else f"{clock} ({zone_label(zone)})"

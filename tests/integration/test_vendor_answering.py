@@ -8,13 +8,16 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
+from tests.conftest import TEST_DB_URL
 from tests.factories.accounts import make_org, make_user, make_vendor
 from tests.factories.assessments import make_assessment, make_clarification, make_contact
 from tests.factories.questionnaires import COMPLETE, install_questionnaire
 from tests.integration.conftest import outbox
 from vendorcheck.extensions import db
+from vendorcheck.models import User
 from vendorcheck.models.assessments import (
     Answer,
     Assessment,
@@ -252,6 +255,21 @@ def test_replayed_request_id_returns_stored_result(app, client, login_as, env):
         assert len(db.session.scalars(select(AutosaveReceipt)).all()) == 1
 
 
+def test_a_replay_gets_its_first_answer_even_after_the_answer_moved_on(app, client, login_as, env):
+    """The version check and the editability come after the receipt: a retried request whose
+    version is now stale is answered as it was the first time, not with a 409."""
+    login_as(env.vuser)
+    first = _autosave(client, env.a, "notes", "one", version=0, request_id="req-first")
+    assert _autosave(client, env.a, "notes", "two", version=1).status_code == 200
+    again = _autosave(client, env.a, "notes", "one", version=0, request_id="req-first")
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json()["replayed"] is True
+    assert again.get_json()["version"] == first.get_json()["version"] == 1
+    assert _answers(app, env.a)["notes"] == "two"
+    elsewhere = _autosave(client, env.a, "hours", "3", version=0, request_id="req-first")
+    assert elsewhere.status_code == 409  # the request id names another answer's save
+
+
 def test_the_receipt_costs_one_statement_and_a_refused_save_keeps_none(app, client, login_as, env):
     """INSERT … ON CONFLICT records the request id: no SELECT before it; a refused save rolls it back,
     so the same request id saves when retried."""
@@ -266,7 +284,10 @@ def test_the_receipt_costs_one_statement_and_a_refused_save_keeps_none(app, clie
                 "item_id": "notes", "value": f"v{n}", "version": n + 1, "request_id": request_id})
         assert response.status_code == 200, response.get_json()
         counts.append(len(seen))
-    assert counts[0] == counts[1] + 1, counts  # with a request id: one INSERT more, nothing else
+    with app.app_context():
+        in_the_write = db.engine.dialect.name == "postgresql"  # PostgreSQL: part of one statement
+    # with a request id: one INSERT more (none on PostgreSQL), nothing else
+    assert counts[0] == counts[1] + (0 if in_the_write else 1), counts
     stale = _autosave(client, env.a, "notes", "late", version=1, request_id="req-b")
     assert stale.status_code == 409
     with app.app_context():
@@ -275,6 +296,114 @@ def test_the_receipt_costs_one_statement_and_a_refused_save_keeps_none(app, clie
     retried = _autosave(client, env.a, "notes", "late", version=3, request_id="req-b")
     assert retried.status_code == 200 and retried.get_json()["version"] == 4
     assert "replayed" not in retried.get_json() or retried.get_json()["replayed"] is False
+
+
+# Session with user and memberships; the assessment by its lock; its answers with the audit
+# chain's head, locked; then on SQLite the receipt, the answer, the progress, the audit entry and
+# the head's move (8); on PostgreSQL the receipt, answer and progress in one statement, then the
+# entry with the head's move (5). Was 11 on both: a load, then a lock, the head read on its own,
+# and the user read again after the commit for the time zone of "Saved at …".
+SAVE_STATEMENTS = {"sqlite": 8, "postgresql": 5}
+
+
+def _assessment_reads(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")
+            and " FROM assessment " in f"{' '.join(s.split())} "]
+
+
+def test_one_autosave_loads_the_assessment_by_its_lock_and_reads_nothing_after_its_commit(
+        app, client, login_as, env):
+    """An autosave with request id and version (as the browser sends it) runs a fixed number of
+    statements: the assessment is read once, by the SELECT … FOR UPDATE that takes the save turn."""
+    from benchmarks.sqlcount import count_queries
+
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "notes", "first", version=0).status_code == 200
+    with count_queries(app) as seen:
+        response = _autosave(client, env.a, "notes", "second", version=1, request_id="req-n")
+    assert response.status_code == 200 and response.get_json()["version"] == 2
+    assert "Saved at" in response.get_json()["message"]
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    assert len(seen) <= SAVE_STATEMENTS[dialect], "\n".join(seen)
+    reads = _assessment_reads(seen)
+    assert len(reads) == 1, reads
+    if dialect == "postgresql":
+        assert "FOR UPDATE OF assessment" in reads[0]
+
+
+def test_a_save_after_the_turn_was_committed_takes_the_turn_again(app, env):
+    """The turn taken by the locked load lasts one transaction: once committed, `save_answer`
+    locks the assessment again before reading its answers."""
+    from benchmarks.sqlcount import count_queries
+
+    with app.test_request_context():
+        user = db.session.get(User, env.vuser.id)
+        assessment = svc.take_save_turn(env.a)
+        assert assessment is not None
+        db.session.commit()
+        with count_queries(app) as seen:
+            svc.save_answer(assessment, "notes", "later", seen_version=None, request_id=None, by=user)
+        relocks = [s for s in _assessment_reads(seen)
+                   if " ".join(s.split()).startswith("SELECT assessment.status, assessment.submitted_at")]
+        assert len(relocks) == 1, seen  # the turn's re-read of what decides whether it may change
+        if db.engine.dialect.name == "postgresql":
+            assert "FOR UPDATE" in relocks[0]
+    assert _answers(app, env.a)["notes"] == "later"
+
+
+def test_autosaves_chain_their_audit_entries_from_the_head_read_with_the_answers(
+        app, client, login_as, env):
+    """The head locked by the answers' read is the one the entry is chained to: the first save of
+    an organisation (no head yet) and the next ones verify end to end."""
+    from vendorcheck import audit
+    from vendorcheck.models import AuditEntry
+
+    login_as(env.vuser)
+    for n in range(3):
+        assert _autosave(client, env.a, "notes", f"v{n}", version=n).status_code == 200
+    login_as(env.vuser2)
+    assert _autosave(client, env.a, "hours", "4", version=0).status_code == 200
+    with app.app_context():
+        vendor_org = db.session.get(Assessment, env.a).vendor_org_id
+        entries = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.chain_id == vendor_org, AuditEntry.action == "answer_saved")
+            .order_by(AuditEntry.seq)).all()
+        assert len(entries) == 4 and audit.verify() == []
+
+
+def test_a_head_held_in_an_earlier_transaction_is_not_used(app, env):
+    """`audit.hold_head` lasts one transaction: after a commit the append locks the head itself."""
+    from benchmarks.sqlcount import count_queries
+    from vendorcheck import audit
+
+    with app.test_request_context():
+        audit.record("first", org=env.buyer, email="a@x.example")
+        db.session.commit()
+        audit.hold_head(env.buyer, 0, audit.GENESIS)  # wrong on purpose, and then committed
+        db.session.commit()
+        with count_queries(app) as seen:
+            audit.record("second", org=env.buyer, email="a@x.example")
+        db.session.commit()
+        assert any("FROM audit_chain_head" in s and s.lstrip().startswith("SELECT") for s in seen)
+        assert audit.verify() == []
+
+
+@pytest.mark.skipif(not TEST_DB_URL, reason="SQLite has a single writer; PostgreSQL only")
+def test_the_locked_load_waits_for_another_save_of_the_same_assessment_only(app, env):
+    """While one transaction holds an assessment's save turn, loading it for a save waits (a lock
+    timeout tells), and another assessment's save does not."""
+    with app.test_request_context():
+        assert svc.take_save_turn(env.a) is not None  # uncommitted: the turn is held
+        with app.app_context():  # a second app context: its own session and connection
+            db.session.execute(text("SET LOCAL lock_timeout = '5s'"))
+            assert svc.take_save_turn(env.other) is not None
+            db.session.rollback()
+            db.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                svc.take_save_turn(env.a)
+            db.session.rollback()
+        db.session.rollback()
 
 
 @pytest.mark.parametrize(("item", "value", "needle"), [

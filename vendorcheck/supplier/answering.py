@@ -25,7 +25,7 @@ from vendorcheck.access import current_org, get_owned_or_404, requires
 from vendorcheck.errors import render_error
 from vendorcheck.extensions import db
 from vendorcheck.forms import options
-from vendorcheck.i18n import clock_text
+from vendorcheck.i18n import clock_text, viewer_timezone
 from vendorcheck.link_access import answering
 from vendorcheck.models.assessments import Assessment, AssessmentStatus, Clarification, Evidence
 from vendorcheck.questionnaire import Section, score, validate_answers
@@ -199,12 +199,15 @@ def _after_save(assessment: Assessment, section: Section) -> str:
 @answering(requires(PERM))
 def autosave(assessment_id: int) -> tuple[Response, int]:
     """Save one changed item (JSON); 409 on a stale version, replays return the stored result."""
-    preloaded = svc.preload(assessment_id)  # held: the session keeps objects weakly
-    assessment = sent_assessment(assessment_id)  # found in the session, ownership still checked
-    del preloaded
-    get_locale()  # chosen now: after the commit, reading the user's preference reloads the user
-    body = request.get_json(silent=True)
+    # Chosen now: after the commit, reading the user's language or zone would reload the user.
+    get_locale()
+    zone = viewer_timezone()
+    body = request.get_json(silent=True)  # read before the turn: other saves wait during it
     body = body if isinstance(body, dict) else request.form.to_dict()
+    # The save turn is taken by the load itself (one locked SELECT); a refusal below rolls it back.
+    locked = svc.take_save_turn(assessment_id)  # held: the session keeps objects weakly
+    assessment = sent_assessment(assessment_id)  # found in the session, ownership still checked
+    del locked
     try:
         saved = svc.save_answer(
             assessment, str(body.get("item_id", "")), body.get("value"),
@@ -217,7 +220,7 @@ def autosave(assessment_id: int) -> tuple[Response, int]:
     except DomainError as exc:
         return jsonify(error=exc.status, message=exc.message,
                        problems=getattr(exc, "problems", {})), exc.status
-    when = clock_text(saved.saved_at)  # in the viewer's zone, with the zone named
+    when = clock_text(saved.saved_at, zone)  # in the viewer's zone, with the zone named
     return jsonify(ok=True, item_id=saved.item_id, version=saved.version, progress=saved.progress,
                    message=_("Saved at %(time)s", time=when), replayed=saved.replayed), 200
 

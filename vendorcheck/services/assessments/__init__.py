@@ -27,6 +27,7 @@ from vendorcheck.services.assessments.answering import (
     save_answer,
     save_section,
     set_evidence_dates,
+    take_save_turn,
 )
 from vendorcheck.services.assessments.reading import (
     NotEditable,
@@ -35,7 +36,6 @@ from vendorcheck.services.assessments.reading import (
     is_editable,
     open_clarifications,
     overall_progress,
-    preload,
     previous_submissions,
     questionnaire_of,
     section_progress,
@@ -63,7 +63,8 @@ __all__ = [
     "answer_rows", "answers_of", "copy_answers_from",
     "create_sent_assessment", "ensure_fresh", "is_editable", "known_signatory", "missing_items",
     "open_clarifications",
-    "overall_progress", "preload", "previous_submissions", "questionnaire_of", "refresh_results",
+    "overall_progress", "previous_submissions", "questionnaire_of", "refresh_results",
     "remove_evidence", "reviewed_of", "save_answer", "save_section", "section_progress",
-    "send_assessment", "set_evidence_dates", "submit_assessment", "vendor_assessments",
+    "send_assessment", "set_evidence_dates", "submit_assessment", "take_save_turn",
+    "vendor_assessments",
 ]

@@ -5,6 +5,7 @@ Each service takes the acting user (`by=`), raises a domain exception and commit
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,10 +15,11 @@ from flask import current_app
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
@@ -25,7 +27,7 @@ from vendorcheck import audit, database
 from vendorcheck.extensions import db
 from vendorcheck.i18n import clock_text
 from vendorcheck.link_access import Actor, user_of
-from vendorcheck.models import User, utcnow
+from vendorcheck.models import AuditChainHead, User, utcnow
 from vendorcheck.models.assessments import (
     EDITABLE_STATUSES,
     Answer,
@@ -46,7 +48,14 @@ from vendorcheck.services.assessments.reading import (
     is_editable,
     questionnaire_of,
 )
-from vendorcheck.services.assessments.results import refresh_results, schedule_rescore, store_progress
+from vendorcheck.services.assessments.results import (
+    mirror_progress,
+    progress_of,
+    progress_update,
+    refresh_results,
+    schedule_rescore,
+    store_progress,
+)
 from vendorcheck.services.errors import DomainError, ValidationFailed
 from vendorcheck.storage import Area, current_store
 
@@ -210,6 +219,36 @@ class Saved:
     replayed: bool = False
 
 
+# The session's `info` key naming the assessment whose save turn the current transaction holds.
+SAVE_TURN = "vendorcheck_save_turn"
+# Built once: the autosave view loads the assessment by its row lock on every change of a field.
+LOCKED_ASSESSMENT = (
+    select(Assessment).where(Assessment.id == bindparam("assessment_id"))
+    .options(joinedload(Assessment.vendor)).with_for_update(of=Assessment)
+    .execution_options(populate_existing=True))
+
+
+def take_save_turn(assessment_id: int) -> Assessment | None:
+    """Wait for an assessment's save turn and load it, with its vendor, by the row lock itself.
+
+    One `SELECT … FOR UPDATE` rather than a load, then a lock that re-reads it: the autosave
+    view calls this first (ownership is checked after, on the loaded object; a refusal rolls
+    back, which ends the turn), and `save_answer` then finds the turn already taken.
+    """
+    database.queue_for_write(db.session)
+    assessment = db.session.scalars(LOCKED_ASSESSMENT, {"assessment_id": assessment_id}).first()
+    if assessment is not None:
+        db.session.info[SAVE_TURN] = (db.session().get_transaction(), assessment.id)
+    return assessment
+
+
+def _holds_turn(assessment: Assessment) -> bool:
+    """Tell whether this transaction took the assessment's save turn (`take_save_turn`)."""
+    held = db.session.info.get(SAVE_TURN)
+    return (held is not None and held[0] is not None and held[0] is db.session().get_transaction()
+            and held[1] == assessment.id)
+
+
 def _take_turn(assessment: Assessment) -> None:
     """Wait for the assessment's save turn, then re-read what decides whether it may change.
 
@@ -217,27 +256,84 @@ def _take_turn(assessment: Assessment) -> None:
     PostgreSQL, the write queue on SQLite), and read the answers only once it is their turn:
     two people saving different items at the same moment each compute progress with the other's
     answer, and a re-score never commits results that miss an answer saved meanwhile. Checks
-    that need no stored state (the item, the value) run before, outside the turn.
+    that need no stored state (the item, the value) run before, outside the turn. A caller that
+    loaded the assessment by its lock (`take_save_turn`) holds the turn already: nothing to do.
     """
+    if _holds_turn(assessment):
+        return
     database.queue_for_write(db.session)
     db.session.refresh(assessment, ["status", "submitted_at", "progress", "results_stale"],
                        with_for_update=True)
 
 
 # Built once: an autosave runs these on every change of a field, and building a statement
-# costs about as much as running it.
+# costs about as much as running it. Values are bound by name (`new_<column>`), typed as their column.
 ANSWER_STATES = select(Answer.id, Answer.item_id, Answer.value, Answer.version).where(
     Answer.assessment_id == bindparam("assessment_id"))
 RECEIPT = select(AutosaveReceipt.assessment_id, AutosaveReceipt.item_id,
                  AutosaveReceipt.answer_version, AutosaveReceipt.created_at).where(
     AutosaveReceipt.request_id == bindparam("request_id"))
+_ANSWERS, _RECEIPTS = Answer.__table__, AutosaveReceipt.__table__
+ANSWER_FIELDS = ("value", "updated_by_id", "updated_at", "needs_reconfirmation")
 
 
+def bound(table: Any, *names: str, prefix: str = "new_") -> dict[str, Any]:
+    """Return {column: bindparam("new_<column>")} typed as the column, for a statement built once."""
+    return {name: bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names}
 
-def _answer_states(assessment_id: int) -> dict[str, Row[Any]]:
-    """Read an assessment's answers as plain rows: an autosave compares them, never edits them."""
-    rows = db.session.execute(ANSWER_STATES, {"assessment_id": assessment_id})
-    return {row.item_id: row for row in rows}
+
+def _answer_writes(fields: tuple[str, ...]) -> tuple[Any, Any]:
+    """Return the (INSERT, version-guarded UPDATE) of an answer row writing these fields."""
+    insert = _ANSWERS.insert().values(**bound(_ANSWERS, "assessment_id", "item_id", "version", *fields))
+    update = _ANSWERS.update().where(
+        _ANSWERS.c.id == bindparam("answer_id"), _ANSWERS.c.version == bindparam("seen_version"),
+    ).values(**bound(_ANSWERS, "version", *fields))
+    return insert, update
+
+
+# With the justification, and without it (an autosave that sends none keeps the stored one).
+ANSWER_WRITES = {True: _answer_writes((*ANSWER_FIELDS, "justification")),
+                 False: _answer_writes(ANSWER_FIELDS)}
+
+
+def _claim_statement(insert: Any, prefix: str = "new_") -> Any:
+    """Return the receipt's INSERT … ON CONFLICT (request_id) DO NOTHING RETURNING id."""
+    return (insert(_RECEIPTS).values(**bound(
+        _RECEIPTS, "assessment_id", "request_id", "item_id", "answer_version", "created_at",
+        prefix=prefix)).on_conflict_do_nothing(index_elements=["request_id"])
+        .returning(_RECEIPTS.c.id))
+
+
+CLAIM_RECEIPT = {"postgresql": _claim_statement(pg_insert), "sqlite": _claim_statement(sqlite_insert)}
+
+
+_HEAD = AuditChainHead.__table__
+# The answers, and the head of the audit chain the save appends to, locked, in one statement:
+# one row per answer (one with no answer columns when there is none yet).
+ANSWERS_AND_HEAD = (
+    select(_HEAD.c.seq.label("head_seq"), _HEAD.c.hash.label("head_hash"), _ANSWERS.c.id,
+           _ANSWERS.c.item_id, _ANSWERS.c.value, _ANSWERS.c.version)
+    .select_from(_HEAD.outerjoin(_ANSWERS, _ANSWERS.c.assessment_id == bindparam("assessment_id")))
+    .where(_HEAD.c.chain_id == bindparam("chain")).with_for_update(of=_HEAD))
+
+
+def _answer_states(assessment: Assessment) -> dict[str, Row[Any]]:
+    """Read an assessment's answers as plain rows: an autosave compares them, never edits them.
+
+    With a vendor organisation, the same statement locks the head of its audit chain and hands
+    it to the entry this save appends (`audit.hold_head`). Read inside the save turn: no answer
+    of this assessment can be committed by anyone else until the save commits, even while the
+    statement waits for the head (another save of the organisation)."""
+    org_id = assessment.vendor_org_id
+    if org_id is not None:
+        chain = audit.chain_of(org_id)
+        rows = db.session.execute(ANSWERS_AND_HEAD, {"assessment_id": assessment.id,
+                                                     "chain": chain}).all()
+        if rows:  # else the chain's first entry: the append creates its head
+            audit.hold_head(chain, rows[0].head_seq, rows[0].head_hash)
+            return {row.item_id: row for row in rows if row.id is not None}
+    return {row.item_id: row for row in db.session.execute(
+        ANSWER_STATES, {"assessment_id": assessment.id})}
 
 
 def _replay(assessment: Assessment, item_id: str, request_id: str) -> Saved | None:
@@ -257,16 +353,18 @@ def _write_answer(assessment_id: int, item_id: str, current: Row[Any] | None,
 
     Plain UPDATE/INSERT statements: the ORM's unit of work costs more than the rest of an
     autosave. The version check is in the WHERE clause, so a lost race updates nothing.
+    `changes` maps fields to values; with "justification" or without it.
     """
-    table = Answer.__table__
+    insert, update = ANSWER_WRITES["justification" in changes]
+    values = {f"new_{name}": value for name, value in changes.items()}
     try:
         if current is None:
-            db.session.execute(table.insert().values(
-                assessment_id=assessment_id, item_id=item_id, version=1, **changes))
+            db.session.execute(insert, {**values, "new_assessment_id": assessment_id,
+                                        "new_item_id": item_id, "new_version": 1})
             return 1
-        updated = db.session.execute(table.update().where(
-            table.c.id == current.id, table.c.version == current.version,
-        ).values(version=current.version + 1, **changes))
+        updated = db.session.execute(update, {**values, "answer_id": current.id,
+                                              "seen_version": current.version,
+                                              "new_version": current.version + 1})
     except IntegrityError:
         updated = None
     if updated is None or updated.rowcount != 1:  # type: ignore[attr-defined]
@@ -282,12 +380,10 @@ def _claim_receipt(assessment: Assessment, item_id: str, request_id: str, versio
     The version is known before the write (the answer's current version + 1, or 1), so the receipt
     needs no SELECT first; a failed save rolls the receipt back with the rest.
     """
-    table = AutosaveReceipt.__table__
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    claimed = db.session.execute(
-        insert(table).values(assessment_id=assessment.id, request_id=request_id[:64], item_id=item_id,
-                             answer_version=version, created_at=saved_at)
-        .on_conflict_do_nothing(index_elements=["request_id"]).returning(table.c.id)).first()
+    dialect = db.session.get_bind().dialect.name
+    claimed = db.session.execute(CLAIM_RECEIPT[dialect], {
+        "new_assessment_id": assessment.id, "new_request_id": request_id[:64],
+        "new_item_id": item_id, "new_answer_version": version, "new_created_at": saved_at}).first()
     return None if claimed is not None else _replay(assessment, item_id, request_id)
 
 
@@ -312,39 +408,119 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
         raise AnswerInvalid({p.item: p.message for p in checked.problems})
     text = _clean_justification(justification, item_id)
     _take_turn(assessment)
-    rows = _answer_states(assessment.id)
+    rows = _answer_states(assessment)
     current = rows.get(item_id)
-    saved_at = utcnow()
-    if request_id:
-        replayed = _claim_receipt(assessment, item_id, str(request_id),
-                                  1 if current is None else current.version + 1, saved_at)
-        if replayed is not None:
-            db.session.rollback()  # ends the turn
-            return replayed
+    try:
+        _check_may_write(assessment, item_id, current, seen)
+    except DomainError:  # a replayed request still gets the answer it was given, whatever changed
+        replayed = _replay(assessment, item_id, str(request_id)) if request_id else None
+        if replayed is None:
+            raise
+        db.session.rollback()  # ends the turn
+        return replayed
+    saved_at, new = utcnow(), checked.answers.get(item_id)
+    changes = {"value": new, "updated_by_id": by.id, "updated_at": saved_at,
+               "needs_reconfirmation": False}
+    if not (keep_justification and justification is None):
+        changes["justification"] = text
+    answers = {k: r.value for k, r in rows.items() if r.value is not None and k != item_id}
+    if new is not None:
+        answers[item_id] = new
+    turns_stale = not assessment.results_stale
+    receipt = _Receipt(str(request_id)[:64], saved_at) if request_id else None
+    written = _write_save(assessment, item_id, current, changes, progress_of(assessment, q, answers),
+                          receipt)
+    if isinstance(written, Saved):
+        db.session.rollback()  # a replay: nothing of this request is kept; ends the turn
+        return written
+    audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
+                 details={"item": item_id, "version": written})
+    saved = Saved(item_id, written, saved_at, assessment.progress)
+    db.session.commit()
+    if turns_stale:
+        schedule_rescore(assessment.id)
+    return saved
+
+
+def _check_may_write(assessment: Assessment, item_id: str, current: Row[Any] | None,
+                     seen: int | None) -> None:
+    """Raise unless the item may change and the client saw its current version (409 otherwise)."""
     check_editable(assessment, item_id)
     if current is not None and seen is not None and current.version != seen:
         raise _conflict(db.session.get_one(Answer, current.id))  # who saved it, and when
     if current is None and seen:
         raise Conflict(_l("This answer was removed in the meantime; reload the page."),
                        item_id=item_id)
-    new = checked.answers.get(item_id)
-    changes = {"value": new, "updated_by_id": by.id, "updated_at": saved_at,
-               "needs_reconfirmation": False}
-    if not (keep_justification and justification is None):
-        changes["justification"] = text
-    version = _write_answer(assessment.id, item_id, current, changes)
-    answers = {k: r.value for k, r in rows.items() if r.value is not None and k != item_id}
-    if new is not None:
-        answers[item_id] = new
-    turns_stale = not assessment.results_stale
-    store_progress(assessment, q, answers)
-    audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
-                 details={"item": item_id, "version": version})
-    saved = Saved(item_id, version, saved_at, assessment.progress)
-    db.session.commit()
-    if turns_stale:
-        schedule_rescore(assessment.id)
-    return saved
+
+
+@dataclass(frozen=True)
+class _Receipt:
+    """The request id an autosave is recorded under, and when it was saved."""
+
+    request_id: str
+    saved_at: datetime
+
+
+def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | None,
+                changes: dict[str, Any], progress: dict[str, Any], receipt: _Receipt | None
+                ) -> int | Saved:
+    """Write the receipt, the answer and the progress; return the answer's new version, or the
+    earlier result when the request id was recorded before (a replay: the caller rolls back).
+
+    PostgreSQL: one statement (`_one_statement_save`); SQLite: three."""
+    version = 1 if current is None else current.version + 1
+    if db.session.get_bind().dialect.name != "postgresql":
+        if receipt is not None:
+            replayed = _claim_receipt(assessment, item_id, receipt.request_id, version,
+                                      receipt.saved_at)
+            if replayed is not None:
+                return replayed
+        version = _write_answer(assessment.id, item_id, current, changes)
+        store_progress(assessment, progress)
+        return version
+    statement = _one_statement_save(receipt is not None, current is None,
+                                    "justification" in changes, "status" in progress)
+    params = {**{f"new_{k}": v for k, v in changes.items()},
+              **{f"progress_{k}": v for k, v in progress.items()},
+              "progress_assessment_id": assessment.id, "new_assessment_id": assessment.id,
+              "new_item_id": item_id, "new_version": version,
+              "answer_id": current.id if current is not None else None,
+              "seen_version": current.version if current is not None else None}
+    if receipt is not None:
+        params.update(receipt_assessment_id=assessment.id, receipt_request_id=receipt.request_id,
+                      receipt_item_id=item_id, receipt_answer_version=version,
+                      receipt_created_at=receipt.saved_at)
+    try:
+        outcome = db.session.execute(statement, params).one()
+    except IntegrityError:  # a first answer of this item inserted meanwhile
+        raise _lost_race(item_id) from None
+    if receipt is not None and not outcome.claimed:
+        replayed = _replay(assessment, item_id, receipt.request_id)
+        if replayed is None:  # the receipt it conflicted with is gone meanwhile: a retry saves
+            raise _lost_race(item_id)
+        return replayed
+    if outcome.written != 1:
+        raise _lost_race(item_id)
+    mirror_progress(assessment, progress)
+    return version
+
+
+@functools.cache
+def _one_statement_save(with_receipt: bool, first: bool, justification: bool, starts: bool) -> Any:
+    """Return, built once per shape, the PostgreSQL statement that records the receipt, writes
+    the answer and the progress (data-modifying WITH clauses, each always run) and says
+    whether the receipt was claimed and the answer written: one round trip instead of three.
+    A replay or a lost race is rolled back by the caller."""
+    insert, update = ANSWER_WRITES[justification]
+    written = (insert if first else update).returning(_ANSWERS.c.id).cte("written")
+    progressed = progress_update("progress_", starts).cte("progressed")
+    counts: list[Any] = [select(func.count()).select_from(written).scalar_subquery().label("written")]
+    ctes = [progressed]
+    if with_receipt:
+        claimed = _claim_statement(pg_insert, "receipt_").cte("claimed")
+        counts.append(select(func.count()).select_from(claimed).scalar_subquery().label("claimed"))
+        ctes.append(claimed)
+    return select(*counts).add_cte(*ctes)
 
 
 # --- sections and copies --------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from vendorcheck.extensions import db
 from vendorcheck.models import Organisation, Vendor
@@ -59,12 +58,6 @@ def vendor_assessments(org: Organisation) -> list[Assessment]:
         Vendor.vendor_org_id == org.id, Assessment.status != S.DRAFT)
         .order_by(Assessment.due_date.is_(None), Assessment.due_date, Assessment.id.desc()))
     return list(db.session.scalars(query))
-
-
-def preload(assessment_id: int) -> Assessment | None:
-    """Load an assessment with its vendor in one query; `get_owned_or_404` then finds it."""
-    return db.session.scalars(select(Assessment).where(Assessment.id == assessment_id)
-                              .options(joinedload(Assessment.vendor))).first()
 
 
 def open_clarifications(assessment: Assessment) -> dict[str, Clarification]:

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -80,11 +80,11 @@ def refresh_results(assessment: Assessment, q: Questionnaire | None = None) -> R
     return reviewed
 
 
-def store_progress(assessment: Assessment, q: Questionnaire, answers: Mapping[str, Any]) -> None:
-    """Write progress and completeness only, and mark the score, tier and findings stale.
+def progress_of(assessment: Assessment, q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Return what an autosave writes on the assessment: progress and completeness, the score,
+    tier and findings marked stale, and "in progress" if it was only sent.
 
-    Visibility alone is a fraction of a full re-score; the rest waits for the worker or a reader. One
-    plain UPDATE (the unit of work costs more), mirrored on the loaded object.
+    Visibility alone is a fraction of a full re-score; the rest waits for the worker or a reader.
     """
     visibility = evaluate_visibility(q, answers, env=make_env(q, None))
     values: dict[str, Any] = {
@@ -93,10 +93,36 @@ def store_progress(assessment: Assessment, q: Questionnaire, answers: Mapping[st
         "results_stale": True}
     if assessment.status is S.SENT:
         values["status"] = S.IN_PROGRESS
-    db.session.execute(update(Assessment.__table__)
-                       .where(Assessment.__table__.c.id == assessment.id).values(values))
+    return values
+
+
+def store_progress(assessment: Assessment, values: Mapping[str, Any]) -> None:
+    """Write `progress_of`'s values in one plain UPDATE (the unit of work costs more), mirrored on
+    the loaded object."""
+    db.session.execute(STORE_PROGRESS["status" in values], {
+        "new_assessment_id": assessment.id, **{f"new_{k}": v for k, v in values.items()}})
+    mirror_progress(assessment, values)
+
+
+def mirror_progress(assessment: Assessment, values: Mapping[str, Any]) -> None:
+    """Show written progress values on the loaded object, as committed (no UPDATE of its own)."""
     for name, value in values.items():
         set_committed_value(assessment, name, value)
+
+
+def progress_update(prefix: str, starts: bool) -> Any:
+    """Return the UPDATE of an assessment's progress columns, values bound as `<prefix><column>`
+    (and the status when the save starts the assessment: sent → in progress)."""
+    table = Assessment.__table__
+    names = ("completeness", "progress", "results_stale", *(("status",) if starts else ()))
+    # Every name is prefixed: in a statement with other UPDATEs, a bound name equal to a column
+    # of theirs ("assessment_id") would be set on them too.
+    return update(table).where(table.c.id == bindparam(f"{prefix}assessment_id")).values(
+        {name: bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names})
+
+
+# Built once (one per autosave), by whether the save starts the assessment.
+STORE_PROGRESS = {starts: progress_update("new_", starts) for starts in (False, True)}
 
 
 def ensure_fresh(assessment: Assessment) -> None:
