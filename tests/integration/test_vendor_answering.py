@@ -339,7 +339,7 @@ def test_a_save_after_the_turn_was_committed_takes_the_turn_again(app, env):
 
     with app.test_request_context():
         user = db.session.get(User, env.vuser.id)
-        assessment = svc.take_save_turn(env.a)
+        assessment = svc.take_save_turn(env.a, None)
         assert assessment is not None
         db.session.commit()
         with count_queries(app) as seen:
@@ -394,16 +394,53 @@ def test_the_locked_load_waits_for_another_save_of_the_same_assessment_only(app,
     """While one transaction holds an assessment's save turn, loading it for a save waits (a lock
     timeout tells), and another assessment's save does not."""
     with app.test_request_context():
-        assert svc.take_save_turn(env.a) is not None  # uncommitted: the turn is held
+        assert svc.take_save_turn(env.a, None) is not None  # uncommitted: the turn is held
         with app.app_context():  # a second app context: its own session and connection
             db.session.execute(text("SET LOCAL lock_timeout = '5s'"))
-            assert svc.take_save_turn(env.other) is not None
+            assert svc.take_save_turn(env.other, None) is not None
             db.session.rollback()
             db.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
             with pytest.raises(OperationalError, match="lock timeout"):
-                svc.take_save_turn(env.a)
+                svc.take_save_turn(env.a, None)
             db.session.rollback()
         db.session.rollback()
+
+
+def _vendor_orgs(env) -> tuple[int, int]:
+    """The vendor organisation of the env's assessment, and the other vendor's."""
+    own = db.session.get(Assessment, env.a).vendor_org_id
+    other = db.session.get(Assessment, env.other).vendor_org_id
+    db.session.rollback()
+    return own, other
+
+
+def test_the_locked_load_finds_only_an_assessment_sent_to_the_organisation(app, env):
+    with app.test_request_context():
+        own, other = _vendor_orgs(env)
+        assert svc.take_save_turn(env.a, other) is None
+        db.session.rollback()
+        assert svc.take_save_turn(env.a, own) is not None
+        db.session.rollback()
+
+
+@pytest.mark.skipif(not TEST_DB_URL, reason="SQLite has a single writer; PostgreSQL only")
+def test_another_tenant_cannot_hold_an_assessments_save_turn(app, env):
+    """A forged autosave by another vendor organisation locks nothing: the owner's save does not wait."""
+    with app.test_request_context():
+        own, other = _vendor_orgs(env)
+        assert svc.take_save_turn(env.a, other) is None  # its transaction stays open
+        with app.app_context():  # a second app context: its own session and connection
+            db.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            assert svc.take_save_turn(env.a, own) is not None
+            db.session.rollback()
+        db.session.rollback()
+
+
+def test_another_vendor_organisations_autosave_is_refused_and_changes_nothing(client, login_as, env, app):
+    before = _answers(app, env.a)
+    login_as(env.other_user)
+    assert _autosave(client, env.a, "notes", "forged").status_code == 404
+    assert _answers(app, env.a) == before
 
 
 @pytest.mark.parametrize(("item", "value", "needle"), [

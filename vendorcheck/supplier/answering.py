@@ -21,7 +21,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from vendorcheck import downloads, link_access
-from vendorcheck.access import current_org, get_owned_or_404, requires
+from vendorcheck.access import current_membership, current_org, get_owned_or_404, requires
 from vendorcheck.errors import render_error
 from vendorcheck.extensions import db
 from vendorcheck.forms import options
@@ -205,7 +205,12 @@ def autosave(assessment_id: int) -> tuple[Response, int]:
     body = request.get_json(silent=True)  # read before the turn: other saves wait during it
     body = body if isinstance(body, dict) else request.form.to_dict()
     # The save turn is taken by the load itself (one locked SELECT); a refusal below rolls it back.
-    locked = svc.take_save_turn(assessment_id)  # held: the session keeps objects weakly
+    # A member locks only an assessment sent to its organisation; a link holder was let in for one.
+    member = current_membership() if link_access.current_holder() is None else None
+    if member is None and link_access.current_holder() is None:
+        abort(404)
+    scope = member.organisation_id if member is not None else None
+    locked = svc.take_save_turn(assessment_id, scope)  # held: the session keeps objects weakly
     assessment = sent_assessment(assessment_id)  # found in the session, ownership still checked
     del locked
     try:

@@ -27,7 +27,7 @@ from vendorcheck import audit, database
 from vendorcheck.extensions import db
 from vendorcheck.i18n import clock_text
 from vendorcheck.link_access import Actor, user_of
-from vendorcheck.models import AuditChainHead, User, utcnow
+from vendorcheck.models import AuditChainHead, User, Vendor, utcnow
 from vendorcheck.models.assessments import (
     EDITABLE_STATUSES,
     Answer,
@@ -226,17 +226,26 @@ LOCKED_ASSESSMENT = (
     select(Assessment).where(Assessment.id == bindparam("assessment_id"))
     .options(joinedload(Assessment.vendor)).with_for_update(of=Assessment)
     .execution_options(populate_existing=True))
+# The same, for an assessment sent to one vendor organisation: another tenant's row is not locked.
+LOCKED_OWN_ASSESSMENT = LOCKED_ASSESSMENT.where(
+    Assessment.vendor.has(Vendor.vendor_org_id == bindparam("vendor_org_id")))
 
 
-def take_save_turn(assessment_id: int) -> Assessment | None:
+def take_save_turn(assessment_id: int, vendor_org_id: int | None) -> Assessment | None:
     """Wait for an assessment's save turn and load it, with its vendor, by the row lock itself.
 
     One `SELECT … FOR UPDATE` rather than a load, then a lock that re-reads it: the autosave
-    view calls this first (ownership is checked after, on the loaded object; a refusal rolls
-    back, which ends the turn), and `save_answer` then finds the turn already taken.
+    view calls this first (ownership is checked again after, on the loaded object; a refusal
+    rolls back, which ends the turn), and `save_answer` then finds the turn already taken. With
+    `vendor_org_id`, only an assessment sent to that organisation is locked, so no one can hold
+    another tenant's save turn; without it (a link holder, let in for one assessment only) any.
     """
     database.queue_for_write(db.session)
-    assessment = db.session.scalars(LOCKED_ASSESSMENT, {"assessment_id": assessment_id}).first()
+    if vendor_org_id is None:
+        stmt, params = LOCKED_ASSESSMENT, {"assessment_id": assessment_id}
+    else:
+        stmt, params = LOCKED_OWN_ASSESSMENT, {"assessment_id": assessment_id, "vendor_org_id": vendor_org_id}
+    assessment = db.session.scalars(stmt, params).first()
     if assessment is not None:
         db.session.info[SAVE_TURN] = (db.session().get_transaction(), assessment.id)
     return assessment
