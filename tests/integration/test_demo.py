@@ -34,7 +34,8 @@ def test_demo_seeds_and_prints_logins(app, runner, client):
 
 
 def test_demo_if_empty_does_not_duplicate(app, runner):
-    runner.invoke(args=["demo"])
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
     result = runner.invoke(args=["demo", "--if-empty"])
     assert result.exit_code == 0 and "not added" in result.output
     # `make run` runs this on every start: the logins are printed again, not only the first time.
@@ -53,7 +54,8 @@ def test_demo_if_empty_prints_no_logins_for_a_database_without_the_demo(app, run
 
 
 def test_demo_vendors_have_their_user_as_contact_and_can_be_sent_an_assessment(app, runner, client):
-    runner.invoke(args=["demo"])
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
     with app.app_context():
         vendor = db.session.scalar(select(Vendor).where(Vendor.legal_name == "CloudCRM SAS"))
         assert [(c.name, c.email) for c in vendor.contacts] == [("Paul Durand", "contact@cloudcrm.example")]
@@ -77,7 +79,8 @@ def test_demo_vendors_have_their_user_as_contact_and_can_be_sent_an_assessment(a
 
 def test_demo_dpa_draft_shows_the_progress_of_its_answers(app, runner, client):
     """The demo writes the DPA draft's answers directly: its progress is stored as autosave would."""
-    runner.invoke(args=["demo"])
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
     with app.app_context():
         draft = db.session.scalar(select(Assessment).join(Vendor).where(
             Vendor.legal_name == "CloudCRM SAS", Assessment.questionnaire_id == "dpa-questionnaire"))

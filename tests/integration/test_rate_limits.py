@@ -14,7 +14,10 @@ from vendorcheck import create_app
 from vendorcheck.extensions import db, limiter
 
 # Redis is shared by every process on the machine (other workers, other checkouts' runs): these tests never
-# empty a database, they count under e-mail addresses no one else uses and delete only their own keys.
+# empty a database, they count under e-mail addresses no one else uses and delete only their own keys. The
+# module still runs on one pytest-xdist worker: the limiter is one object per process, and its Redis
+# counters are database 5's.
+pytestmark = pytest.mark.xdist_group("redis-db-5")
 REDIS_URL = os.environ.get("VENDORCHECK_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 
@@ -58,7 +61,8 @@ def instances(app, tmp_path):
         return instance
 
     yield _make
-    limiter.reset()
+    if isinstance(limiter.storage, MemoryStorage):
+        limiter.reset()  # this process's counters; Redis keys are deleted one by one (`unique_email`)
     limiter.enabled = False
     for instance in made:
         with instance.app_context():
@@ -85,9 +89,16 @@ def test_without_redis_the_limits_are_per_process(instances):
 
 
 def test_two_instances_sharing_redis_share_the_limit(instances, redis_db, unique_email):
+    import redis
+
     first = instances(REDIS_URL=redis_db)
     assert [_try(first, unique_email) for _ in range(5)] == [422] * 5
+    counters = redis.Redis.from_url(redis_db)
+    counted = {key: counters.get(key) for key in counters.scan_iter(match=f"*{unique_email}*")}
+    counters.close()
+    assert b"5" in counted.values(), counted  # the tries are counted in Redis, not in this process
     second = instances(REDIS_URL=redis_db)  # a fresh limiter storage, as in another process
+    assert isinstance(limiter.storage, RedisStorage) and limiter.enabled
     assert _try(second, unique_email) == 429, "the second instance counts the first one's tries"
 
 

@@ -406,13 +406,21 @@ def register_rows(org: Organisation) -> Iterator[dict[str, Any]]:
                    Assessment.decision, Assessment.decided_at, Assessment.next_review_date)
             .outerjoin(Assessment, and_(Assessment.vendor_id == Vendor.id, Assessment.is_latest.is_(True)))
             .where(Vendor.buyer_org_id == org.id).order_by(Vendor.legal_name, Vendor.id))
-    for r in db.session.execute(stmt.execution_options(yield_per=1000)):
-        yield {
-            "vendor": r.legal_name, "country": r.country or "", "criticality": r.criticality.value,
-            "services": r.services or "", "status": r.status.value if r.status else "",
-            "tier": r.tier or "", "score": r.score,
-            "decision": r.decision.value if r.decision else "",
-            "decided_at": r.decided_at.date().isoformat() if r.decided_at else "",
-            "next_review": r.next_review_date.isoformat() if r.next_review_date else "",
-            "archived": r.archived_at.date().isoformat() if r.archived_at else "",
-        }
+    result = db.session.execute(stmt.execution_options(yield_per=1000))
+    try:
+        yield from (_register_row(r) for r in result)
+    finally:
+        result.close()  # a download cut short leaves no server-side cursor open on PostgreSQL
+
+
+def _register_row(r: Any) -> dict[str, Any]:
+    """Write one row of the register query as the export's cells."""
+    return {
+        "vendor": r.legal_name, "country": r.country or "", "criticality": r.criticality.value,
+        "services": r.services or "", "status": r.status.value if r.status else "",
+        "tier": r.tier or "", "score": r.score,
+        "decision": r.decision.value if r.decision else "",
+        "decided_at": r.decided_at.date().isoformat() if r.decided_at else "",
+        "next_review": r.next_review_date.isoformat() if r.next_review_date else "",
+        "archived": r.archived_at.date().isoformat() if r.archived_at else "",
+    }
