@@ -184,7 +184,7 @@ class LeanHTML(HTML):  # type: ignore[misc]
     """A WeasyPrint document styled by the lean user-agent stylesheet instead of the full one.
 
     ``_ua_stylesheets`` is the hook WeasyPrint's own test suite overrides to change that sheet;
-    tests/unit/test_pdf_render.py checks it still returns the full sheet first.
+    tests/unit/pdf/test_render_user_agent.py checks it still returns the full sheet first.
     """
 
     def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
