@@ -9,7 +9,7 @@ import pytest
 from tests.factories.accounts import make_org, make_user, make_vendor
 from tests.factories.reports import make_reviewed_assessment
 from vendorcheck.models import Role
-from vendorcheck.pdf.report import build_report_context
+from vendorcheck.pdf.report import build_report_context, keeps_spaces
 from vendorcheck.services import reports
 from vendorcheck.services.reports import render_report_html
 
@@ -45,7 +45,7 @@ def test_each_question_is_one_paragraph_unless_it_has_blocks(report):
         # each stray space or element would be one more box to lay out.
         assert set(re.findall(r">(\s+)<", paragraph)) <= {"\n"}, paragraph
         assert "<br" not in paragraph
-        assert paragraph.startswith('<span class="q-num">')
+        assert re.match(r"[^<\s]+<b class=\"q-label\">&ensp;", paragraph), paragraph
 
 
 def test_questions_keep_number_label_references_and_answer(report):
@@ -53,7 +53,7 @@ def test_questions_keep_number_label_references_and_answer(report):
     paragraphs = SIMPLE.findall(html) + WRAPPED.findall(html)
     questions = [q for section in context["sections"] for q in section["questions"]]
     for q in questions:
-        paragraph = next(p for p in paragraphs if f'<span class="q-num">{q["number"]}</span>' in p)
+        paragraph = next(p for p in paragraphs if p.startswith(f'{q["number"]}<b class="q-label">'))
         assert str(q["label"]).replace("'", "&#39;") in paragraph
         for ref in q["refs"]:
             assert ref in paragraph
@@ -67,3 +67,35 @@ def test_fixed_layout_for_the_report_tables_but_not_for_answers_or_remediation(r
     assert {"kv fixed", "headline fixed", "bars fixed", "counts fixed", "findings fixed",
             "refs-table fixed"} <= set(classes)
     assert all("fixed" not in c for c in classes if c.startswith("answer-table"))
+
+
+def test_no_whitespace_between_questions(report):
+    html, _ = report
+    # A text node between two questions is one more node to parse and box to build and drop.
+    assert re.findall(r'</(?:p|div)>\s+<(?:p class="q q-main"|div class="q")', html) == []
+
+
+@pytest.mark.parametrize(("text", "element"), [
+    ("Encrypted at rest, AES-256", False),
+    ("Line one\nline two", False),
+    ("Columns:  kept  apart", True),
+    ("Indented\n  list", True),
+    ("\ttabbed", True),
+])
+def test_an_answer_is_plain_text_unless_its_spaces_must_be_kept(app, report, text, element):
+    _, context = report
+    question = context["sections"][0]["questions"][0]
+    question.update(evidence=[], threads=[], override=None, justification=None, points=None)
+    question["answer"] = {"code": None, "text": text, "list": [], "rows": [], "columns": [],
+                          "keeps_spaces": keeps_spaces(text)}
+    with app.app_context():
+        html = render_report_html(context)
+    paragraph = next(p for p in SIMPLE.findall(html)
+                     if p.startswith(f'{question["number"]}<b class="q-label">'))
+    assert (f'<span class="pre">{text}</span>' in paragraph) is element
+    assert paragraph.endswith(f"\n{text}") is not element
+
+
+def test_keeps_spaces_only_where_collapsing_them_changes_the_text():
+    assert not keeps_spaces("one two\nthree")
+    assert all(keeps_spaces(t) for t in (" lead", "trail ", "a  b", "a\tb", "a \nb", "a\n b"))

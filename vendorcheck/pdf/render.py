@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import io
 import mimetypes
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +17,8 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import DataHandler, Request
 
 from weasyprint import CSS, HTML, Attachment
+from weasyprint.css.counters import CounterStyle
+from weasyprint.html import UA as WEASYPRINT_UA
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -52,6 +55,13 @@ MAX_CACHED_STYLESHEETS = 8
 # the two young generations only, which leaves the app's long-lived objects alone. Without that
 # collection each 2,000-question render left about 120 MB more in a long-lived worker.
 RENDER_GC_THRESHOLD = 1_000_000
+# WeasyPrint's user-agent stylesheet gives every element of the document a style for each of six
+# pseudo-elements (universal ::marker and footnote/note rules), computed eagerly in the cascade:
+# about a tenth of a long report's render. Our documents have no footnotes or notes, and only
+# list items have markers, so those rules are dropped or limited to li; the PDF is unchanged.
+UNIVERSAL_PSEUDO_RULE = re.compile(r"^::(?:footnote|note)-[a-z-]+ \{[^}]*\}\n", re.MULTILINE)
+UNIVERSAL_MARKER = "\n::marker {"
+LIST_ITEM_MARKER = "\nli::marker {"
 
 
 @dataclass(frozen=True)
@@ -147,7 +157,7 @@ def _render(
     """Lay out and write the PDF with this thread's fonts and parsed stylesheets."""
     fetcher = StaticOnlyFetcher(static_dir)
     fonts = _font_configuration()
-    document = HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render(
+    document = LeanHTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render(
         stylesheets=[_css(text, fetcher, fonts) for text in stylesheets], font_config=fonts
     )
     _restrict_document(document, created)
@@ -158,6 +168,28 @@ def _render(
         options["pdf_variant"] = pdf_variant
     pdf: bytes = document.write_pdf(**options)
     return pdf
+
+
+def lean_user_agent_css(text: str) -> str:
+    """Return WeasyPrint's user-agent CSS without its rules for footnotes and notes, markers on li only."""
+    return UNIVERSAL_PSEUDO_RULE.sub("", text).replace(UNIVERSAL_MARKER, LIST_ITEM_MARKER)
+
+
+# Parsed once: the counter styles it declares are already in WeasyPrint's own (used by documents).
+LEAN_USER_AGENT_STYLESHEET = CSS(string=lean_user_agent_css(WEASYPRINT_UA),
+                                 counter_style=CounterStyle())
+
+
+class LeanHTML(HTML):  # type: ignore[misc]
+    """A WeasyPrint document styled by the lean user-agent stylesheet instead of the full one.
+
+    ``_ua_stylesheets`` is the hook WeasyPrint's own test suite overrides to change that sheet;
+    tests/unit/pdf/test_render_user_agent.py checks it still returns the full sheet first.
+    """
+
+    def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
+        """Return the lean sheet in place of the full one, with the forms sheet if asked."""
+        return [LEAN_USER_AGENT_STYLESHEET, *super()._ua_stylesheets(forms)[1:]]
 
 
 class _RenderCaches(threading.local):

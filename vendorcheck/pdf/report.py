@@ -161,7 +161,8 @@ def answer_words(item: Item, value: Any, fmt: Formatter) -> dict[str, Any]:
     report's templates and exports, which say the codes in the report's language.
     """
     words = words_of(item, value, fmt)
-    out: dict[str, Any] = {"code": None, "text": "", "list": [], "rows": [], "columns": []}
+    out: dict[str, Any] = {"code": None, "text": "", "list": [], "rows": [], "columns": [],
+                           "keeps_spaces": False}
     if words.code is not None:
         out["code"] = words.code
     elif words.table is not None:
@@ -171,7 +172,17 @@ def answer_words(item: Item, value: Any, fmt: Formatter) -> dict[str, Any]:
         out["list"] = list(words.values)
     elif words.files is None:  # files are listed with the evidence, not as an answer
         out["text"] = words.text
+        out["keeps_spaces"] = keeps_spaces(words.text)
     return out
+
+
+def keeps_spaces(text: str) -> bool:
+    """Return whether a text reads differently once its spaces are collapsed (CSS pre-line).
+
+    Only such a text needs an element of its own (white-space: pre-wrap) in the report: every
+    element costs render time, and most answers are a few words.
+    """
+    return text != text.strip(" ") or any(run in text for run in ("  ", "\t", " \n", "\n "))
 
 
 def _cell(words: Words) -> str:
