@@ -437,13 +437,21 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
         answers[item_id] = new
     turns_stale = not assessment.results_stale
     receipt = _Receipt(str(request_id)[:64], saved_at) if request_id else None
+    version = 1 if current is None else current.version + 1
+    details = {"item": item_id, "version": version}
+    # PostgreSQL: the audit entry goes into the save's own statement when its chain's head was
+    # locked with the answers (one round trip less); else it is appended after, as any other.
+    entry = (audit.append_on_held_head("answer_saved", by=by, org=assessment.vendor_org_id,
+                                       obj=assessment, details=details)
+             if db.session.get_bind().dialect.name == "postgresql" else None)
     written = _write_save(assessment, item_id, current, changes, progress_of(assessment, q, answers),
-                          receipt)
+                          receipt, entry)
     if isinstance(written, Saved):
         db.session.rollback()  # a replay: nothing of this request is kept; ends the turn
         return written
-    audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
-                 details={"item": item_id, "version": written})
+    if entry is None:
+        audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
+                     details={"item": item_id, "version": written})
     saved = Saved(item_id, written, saved_at, assessment.progress)
     db.session.commit()
     if turns_stale:
@@ -471,14 +479,16 @@ class _Receipt:
 
 
 def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | None,
-                changes: dict[str, Any], progress: dict[str, Any], receipt: _Receipt | None
-                ) -> int | Saved:
-    """Write the receipt, the answer and the progress; return the answer's new version, or the
-    earlier result when the request id was recorded before (a replay: the caller rolls back).
+                changes: dict[str, Any], progress: dict[str, Any], receipt: _Receipt | None,
+                entry: dict[str, Any] | None = None) -> int | Saved:
+    """Write the receipt, the answer and the progress (and the audit `entry` prepared by
+    `audit.append_on_held_head`, if any); return the answer's new version, or the earlier
+    result when the request id was recorded before (a replay: the caller rolls back).
 
-    PostgreSQL: one statement (`_one_statement_save`); SQLite: three."""
+    PostgreSQL: one statement (`_one_statement_save`); SQLite: three (and no `entry`)."""
     version = 1 if current is None else current.version + 1
     if db.session.get_bind().dialect.name != "postgresql":
+        assert entry is None, "the audit entry is appended on its own on SQLite"
         if receipt is not None:
             replayed = _claim_receipt(assessment, item_id, receipt.request_id, version,
                                       receipt.saved_at)
@@ -488,13 +498,16 @@ def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | None,
         store_progress(assessment, progress)
         return version
     statement = _one_statement_save(receipt is not None, current is None,
-                                    "justification" in changes, "status" in progress)
+                                    "justification" in changes, "status" in progress,
+                                    entry is not None)
     params = {**{f"new_{k}": v for k, v in changes.items()},
               **{f"progress_{k}": v for k, v in progress.items()},
               "progress_assessment_id": assessment.id, "new_assessment_id": assessment.id,
               "new_item_id": item_id, "new_version": version,
               "answer_id": current.id if current is not None else None,
               "seen_version": current.version if current is not None else None}
+    if entry is not None:
+        params.update(entry)
     if receipt is not None:
         params.update(receipt_assessment_id=assessment.id, receipt_request_id=receipt.request_id,
                       receipt_item_id=item_id, receipt_answer_version=version,
@@ -515,16 +528,18 @@ def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | None,
 
 
 @functools.cache
-def _one_statement_save(with_receipt: bool, first: bool, justification: bool, starts: bool) -> Any:
+def _one_statement_save(with_receipt: bool, first: bool, justification: bool, starts: bool,
+                        audited: bool = False) -> Any:
     """Return, built once per shape, the PostgreSQL statement that records the receipt, writes
-    the answer and the progress (data-modifying WITH clauses, each always run) and says
-    whether the receipt was claimed and the answer written: one round trip instead of three.
-    A replay or a lost race is rolled back by the caller."""
+    the answer and the progress, and with `audited` appends the audit entry and moves its
+    chain's head (data-modifying WITH clauses, each always run), and says whether the receipt
+    was claimed and the answer written: one round trip instead of four.
+    A replay or a lost race is rolled back by the caller, the entry with it."""
     insert, update = ANSWER_WRITES[justification]
     written = (insert if first else update).returning(_ANSWERS.c.id).cte("written")
     progressed = progress_update("progress_", starts).cte("progressed")
     counts: list[Any] = [select(func.count()).select_from(written).scalar_subquery().label("written")]
-    ctes = [progressed]
+    ctes = [progressed, *(audit.APPEND_AND_MOVE_CTES if audited else ())]
     if with_receipt:
         claimed = _claim_statement(pg_insert, "receipt_").cte("claimed")
         counts.append(select(func.count()).select_from(claimed).scalar_subquery().label("claimed"))
