@@ -217,6 +217,41 @@ def test_results_are_the_same_whether_saved_by_autosave_or_section(app, client, 
         assert (a.score, a.tier, a.open_findings) == fresh
 
 
+def test_progress_after_each_autosave_is_the_full_computations(app, client, login_as, env):
+    """Over seeded random sequences of autosaves (set, change, clear; items shown and hidden by
+    rules; a table with required cells), the progress answered and the progress and completeness
+    stored are what a full re-score of the stored answers gives."""
+    import random
+
+    from vendorcheck.questionnaire import score
+
+    choices: dict[str, list[Any]] = {
+        "has_dpa": ["yes", "no", None], "audits": ["yes", "no", "na", None],
+        "hours": ["12", "0", None], "notes": ["Some notes", "", None],
+        "uses_sub": ["yes", "no", None], "sub_note": ["Via EU hosting", None],
+        "subs": [[{"name": "Acme", "country": "FR"}], [{"name": "Beta"}], [], None]}
+    rng = random.Random(18)
+    login_as(env.vuser)
+    versions: dict[str, int] = {}
+    saved = 0
+    for _ in range(60):
+        item = rng.choice(sorted(choices))
+        response = _autosave(client, env.a, item, rng.choice(choices[item]),
+                             version=versions.get(item, 0))
+        if response.status_code == 422:  # a hidden item is still saved; a refused value is not
+            continue
+        assert response.status_code == 200, response.get_json()
+        versions[item], saved = response.get_json()["version"], saved + 1
+        with app.app_context():
+            assessment = db.session.get(Assessment, env.a)
+            q = svc.questionnaire_of(assessment)
+            full = score(q, svc.answers_of(assessment))
+            expected = svc.overall_progress(svc.section_progress(q, full.visibility))
+            assert (assessment.progress, assessment.completeness) == (expected, full.completeness)
+            assert response.get_json()["progress"] == expected
+    assert saved >= 45, saved
+
+
 def test_autosave_conflict_on_stale_version_keeps_first_value(app, client, login_as, env):
     login_as(env.vuser)
     assert _autosave(client, env.a, "notes", "first").status_code == 200
@@ -331,6 +366,11 @@ def test_one_autosave_loads_the_assessment_by_its_lock_and_reads_nothing_after_i
     assert len(reads) == 1, reads
     if dialect == "postgresql":
         assert "FOR UPDATE OF assessment" in reads[0]
+        # the answers as one JSON list, with the chain's head locked: one row, not one per answer
+        assert [s for s in seen if "json_agg" in s and "FROM audit_chain_head" in s], seen
+    # only the columns a save reads, of the assessment and of its vendor
+    assert "assessment.status" in reads[0] and "vendor.vendor_org_id" in reads[0]
+    assert "assessment.message" not in reads[0] and "legal_name" not in reads[0], reads[0]
 
 
 def test_a_save_after_the_turn_was_committed_takes_the_turn_again(app, env):

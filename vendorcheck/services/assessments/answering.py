@@ -6,10 +6,11 @@ Each service takes the acting user (`by=`), raises a domain exception and commit
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from flask_babel import format_number
@@ -19,7 +20,7 @@ from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
@@ -222,10 +223,17 @@ class Saved:
 # The session's `info` key naming the assessment whose save turn the current transaction holds.
 SAVE_TURN = "vendorcheck_save_turn"
 # Built once: the autosave view loads the assessment by its row lock on every change of a field.
+# Only the columns a save reads (any other is loaded if something asks for it): the rows are
+# turned into objects while the save turn is held, and the next save waits for it.
+SAVE_COLUMNS = (Assessment.id, Assessment.buyer_org_id, Assessment.vendor_id,
+                Assessment.questionnaire_id, Assessment.questionnaire_version, Assessment.status,
+                Assessment.submitted_at, Assessment.progress, Assessment.completeness,
+                Assessment.results_stale)
 LOCKED_ASSESSMENT = (
     select(Assessment).where(Assessment.id == bindparam("assessment_id"))
-    .options(joinedload(Assessment.vendor)).with_for_update(of=Assessment)
-    .execution_options(populate_existing=True))
+    .options(load_only(*SAVE_COLUMNS),
+             joinedload(Assessment.vendor).load_only(Vendor.id, Vendor.vendor_org_id))
+    .with_for_update(of=Assessment).execution_options(populate_existing=True))
 # The same, for an assessment sent to one vendor organisation: another tenant's row is not locked.
 LOCKED_OWN_ASSESSMENT = LOCKED_ASSESSMENT.where(
     Assessment.vendor.has(Vendor.vendor_org_id == bindparam("vendor_org_id")))
@@ -326,15 +334,45 @@ ANSWERS_AND_HEAD = (
     .where(_HEAD.c.chain_id == bindparam("chain")).with_for_update(of=_HEAD))
 
 
-def _answer_states(assessment: Assessment) -> dict[str, Row[Any]]:
+class AnswerState(NamedTuple):
+    """One stored answer as an autosave compares it (a row of `ANSWER_STATES`, or of the list
+    `ANSWERS_AND_HEAD_PG` reads)."""
+
+    id: int
+    item_id: str
+    value: Any
+    version: int
+
+
+# PostgreSQL: the head locked, with the assessment's answers as one JSON list of
+# [id, item id, value, version] (one row and one decoding rather than one per answer).
+ANSWERS_AND_HEAD_PG = (
+    select(_HEAD.c.seq.label("head_seq"), _HEAD.c.hash.label("head_hash"),
+           select(func.json_agg(func.json_build_array(
+               _ANSWERS.c.id, _ANSWERS.c.item_id, _ANSWERS.c.value, _ANSWERS.c.version)))
+           .where(_ANSWERS.c.assessment_id == bindparam("assessment_id"))
+           .scalar_subquery().label("answers"))
+    .where(_HEAD.c.chain_id == bindparam("chain")).with_for_update(of=_HEAD))
+
+
+def _answer_states(assessment: Assessment) -> dict[str, Row[Any] | AnswerState]:
     """Read an assessment's answers as plain rows: an autosave compares them, never edits them.
+    (PostgreSQL: as one JSON list, `ANSWERS_AND_HEAD_PG`.)
 
     With a vendor organisation, the same statement locks the head of its audit chain and hands
     it to the entry this save appends (`audit.hold_head`). Read inside the save turn: no answer
     of this assessment can be committed by anyone else until the save commits, even while the
     statement waits for the head (another save of the organisation)."""
     org_id = assessment.vendor_org_id
-    if org_id is not None:
+    if org_id is not None and db.session.get_bind().dialect.name == "postgresql":
+        chain = audit.chain_of(org_id)
+        head = db.session.execute(ANSWERS_AND_HEAD_PG, {"assessment_id": assessment.id,
+                                                        "chain": chain}).first()
+        if head is not None:  # else the chain's first entry: the append creates its head
+            audit.hold_head(chain, head.head_seq, head.head_hash)
+            listed = json.loads(head.answers) if isinstance(head.answers, str) else head.answers
+            return {row[1]: AnswerState(*row) for row in listed or ()}
+    elif org_id is not None:
         chain = audit.chain_of(org_id)
         rows = db.session.execute(ANSWERS_AND_HEAD, {"assessment_id": assessment.id,
                                                      "chain": chain}).all()
@@ -356,7 +394,7 @@ def _replay(assessment: Assessment, item_id: str, request_id: str) -> Saved | No
                  replayed=True)
 
 
-def _write_answer(assessment_id: int, item_id: str, current: Row[Any] | None,
+def _write_answer(assessment_id: int, item_id: str, current: Row[Any] | AnswerState | None,
                   changes: dict[str, Any]) -> int:
     """Insert or update one answer row, guarded by its version; return the new version.
 
@@ -459,7 +497,7 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
     return saved
 
 
-def _check_may_write(assessment: Assessment, item_id: str, current: Row[Any] | None,
+def _check_may_write(assessment: Assessment, item_id: str, current: Row[Any] | AnswerState | None,
                      seen: int | None) -> None:
     """Raise unless the item may change and the client saw its current version (409 otherwise)."""
     check_editable(assessment, item_id)
@@ -478,7 +516,7 @@ class _Receipt:
     saved_at: datetime
 
 
-def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | None,
+def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | AnswerState | None,
                 changes: dict[str, Any], progress: dict[str, Any], receipt: _Receipt | None,
                 entry: dict[str, Any] | None = None) -> int | Saved:
     """Write the receipt, the answer and the progress (and the audit `entry` prepared by
