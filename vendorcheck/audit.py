@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -60,6 +60,8 @@ APPEND = _ENTRY.insert().values(
     {name: bindparam(f"entry_{name}", type_=_ENTRY.c[name].type) for name in ENTRY_COLUMNS})
 # PostgreSQL: the entry and the head's move in one statement (a data-modifying WITH always runs).
 APPEND_AND_MOVE = APPEND.add_cte(MOVE_HEAD.cte("moved_head"))
+# The same two as WITH clauses, for a caller's own statement (`append_on_held_head`).
+APPEND_AND_MOVE_CTES = (APPEND.cte("appended_entry"), MOVE_HEAD.cte("moved_head"))
 
 
 def chain_of(org_id: int | None) -> int:
@@ -117,6 +119,43 @@ def record(
     the vendor's organisation, or the buyer's while the vendor has none.
     """
     db.session.flush()
+    entry, params = _entry(action, by, org, obj, email, details, _lock_head)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(APPEND_AND_MOVE, params)
+    else:
+        db.session.execute(APPEND, params)
+        db.session.execute(MOVE_HEAD, params)
+    return entry
+
+
+def append_on_held_head(action: str, *, by: User | LinkHolder | None = None,
+                        org: Organisation | int | None = None, obj: Any = None,
+                        details: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Return the bound values of `APPEND_AND_MOVE_CTES` for an entry appended on the head this
+    transaction holds (`hold_head`), for the caller to run inside a statement of its own (an
+    autosave: one round trip less); None when no head of its chain is held (then `record`).
+
+    The entry, its hash and the head's move are exactly `record`'s; the caller must run the
+    statement in this transaction (a rollback drops the entry with the rest)."""
+    db.session.flush()
+
+    def head_of(chain: int) -> tuple[int, str]:
+        head = _held_head(chain)
+        if head is None:
+            raise LookupError(chain)
+        return head
+
+    try:
+        return _entry(action, by, org, obj, None, details, head_of)[1]
+    except LookupError:
+        return None
+
+
+def _entry(action: str, by: User | LinkHolder | None, org: Organisation | int | None, obj: Any,
+           email: str | None, details: dict[str, Any] | None,
+           head_of: Callable[[int], tuple[int, str]]) -> tuple[AuditEntry, dict[str, Any]]:
+    """Build an entry on its chain's head (`head_of(chain)` → (seq, hash)) with its hash; return
+    it and the bound values of the INSERT and the head's move."""
     org_id = org if isinstance(org, int) or org is None else org.id
     if isinstance(by, LinkHolder):
         org_id, email = org_id or by.buyer_org_id, by.email
@@ -124,7 +163,7 @@ def record(
     if org_id is None and by is not None:
         org_id = _primary_org_id(by)
     chain = chain_of(org_id)
-    head_seq, head_hash_ = _lock_head(chain)
+    head_seq, head_hash_ = head_of(chain)
     entry = AuditEntry(
         chain_id=chain,
         seq=head_seq + 1,
@@ -144,12 +183,7 @@ def record(
     # returned entry is a detached copy of what was written.
     params = {f"entry_{name}": getattr(entry, name) for name in ENTRY_COLUMNS}
     params.update(chain=chain, new_seq=entry.seq, new_hash=entry.hash)
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(APPEND_AND_MOVE, params)
-    else:
-        db.session.execute(APPEND, params)
-        db.session.execute(MOVE_HEAD, params)
-    return entry
+    return entry, params
 
 
 def _with_token(details: dict[str, Any] | None) -> dict[str, Any]:

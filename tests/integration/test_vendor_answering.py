@@ -217,6 +217,41 @@ def test_results_are_the_same_whether_saved_by_autosave_or_section(app, client, 
         assert (a.score, a.tier, a.open_findings) == fresh
 
 
+def test_progress_after_each_autosave_is_the_full_computations(app, client, login_as, env):
+    """Over seeded random sequences of autosaves (set, change, clear; items shown and hidden by
+    rules; a table with required cells), the progress answered and the progress and completeness
+    stored are what a full re-score of the stored answers gives."""
+    import random
+
+    from vendorcheck.questionnaire import score
+
+    choices: dict[str, list[Any]] = {
+        "has_dpa": ["yes", "no", None], "audits": ["yes", "no", "na", None],
+        "hours": ["12", "0", None], "notes": ["Some notes", "", None],
+        "uses_sub": ["yes", "no", None], "sub_note": ["Via EU hosting", None],
+        "subs": [[{"name": "Acme", "country": "FR"}], [{"name": "Beta"}], [], None]}
+    rng = random.Random(18)
+    login_as(env.vuser)
+    versions: dict[str, int] = {}
+    saved = 0
+    for _ in range(60):
+        item = rng.choice(sorted(choices))
+        response = _autosave(client, env.a, item, rng.choice(choices[item]),
+                             version=versions.get(item, 0))
+        if response.status_code == 422:  # a hidden item is still saved; a refused value is not
+            continue
+        assert response.status_code == 200, response.get_json()
+        versions[item], saved = response.get_json()["version"], saved + 1
+        with app.app_context():
+            assessment = db.session.get(Assessment, env.a)
+            q = svc.questionnaire_of(assessment)
+            full = score(q, svc.answers_of(assessment))
+            expected = svc.overall_progress(svc.section_progress(q, full.visibility))
+            assert (assessment.progress, assessment.completeness) == (expected, full.completeness)
+            assert response.get_json()["progress"] == expected
+    assert saved >= 45, saved
+
+
 def test_autosave_conflict_on_stale_version_keeps_first_value(app, client, login_as, env):
     login_as(env.vuser)
     assert _autosave(client, env.a, "notes", "first").status_code == 200
@@ -300,10 +335,11 @@ def test_the_receipt_costs_one_statement_and_a_refused_save_keeps_none(app, clie
 
 # Session with user and memberships; the assessment by its lock; its answers with the audit
 # chain's head, locked; then on SQLite the receipt, the answer, the progress, the audit entry and
-# the head's move (8); on PostgreSQL the receipt, answer and progress in one statement, then the
-# entry with the head's move (5). Was 11 on both: a load, then a lock, the head read on its own,
-# and the user read again after the commit for the time zone of "Saved at …".
-SAVE_STATEMENTS = {"sqlite": 8, "postgresql": 5}
+# the head's move (8); on PostgreSQL the receipt, answer, progress, audit entry and the head's
+# move in one statement (4; 5 while the entry was a statement of its own). Was 11 on both: a
+# load, then a lock, the head read on its own, and the user read again after the commit for the
+# time zone of "Saved at …".
+SAVE_STATEMENTS = {"sqlite": 8, "postgresql": 4}
 
 
 def _assessment_reads(statements: list[str]) -> list[str]:
@@ -330,6 +366,11 @@ def test_one_autosave_loads_the_assessment_by_its_lock_and_reads_nothing_after_i
     assert len(reads) == 1, reads
     if dialect == "postgresql":
         assert "FOR UPDATE OF assessment" in reads[0]
+        # the answers as one JSON list, with the chain's head locked: one row, not one per answer
+        assert [s for s in seen if "json_agg" in s and "FROM audit_chain_head" in s], seen
+    # only the columns a save reads, of the assessment and of its vendor
+    assert "assessment.status" in reads[0] and "vendor.vendor_org_id" in reads[0]
+    assert "assessment.message" not in reads[0] and "legal_name" not in reads[0], reads[0]
 
 
 def test_a_save_after_the_turn_was_committed_takes_the_turn_again(app, env):
@@ -370,6 +411,44 @@ def test_autosaves_chain_their_audit_entries_from_the_head_read_with_the_answers
             AuditEntry.chain_id == vendor_org, AuditEntry.action == "answer_saved")
             .order_by(AuditEntry.seq)).all()
         assert len(entries) == 4 and audit.verify() == []
+
+
+def test_the_audit_entry_is_written_by_the_saves_own_statement_and_only_for_a_save(
+        app, client, login_as, env):
+    """On PostgreSQL the entry and the head's move are WITH clauses of the save's statement (no
+    INSERT of its own); a replay, a conflict or a refused value appends nothing, and the chain
+    verifies after each kind of request."""
+    from benchmarks.sqlcount import count_queries
+    from vendorcheck import audit
+    from vendorcheck.models import AuditEntry
+
+    def saved_entries() -> list[dict[str, Any]]:
+        with app.app_context():
+            assert audit.verify() == []
+            return [e.details for e in db.session.scalars(select(AuditEntry).where(
+                AuditEntry.action == "answer_saved").order_by(AuditEntry.chain_id, AuditEntry.seq))]
+
+    login_as(env.vuser)
+    assert _autosave(client, env.a, "notes", "first", version=0).status_code == 200
+    with count_queries(app) as seen:
+        assert _autosave(client, env.a, "notes", "second", version=1,
+                         request_id="req-once").status_code == 200
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    entry_inserts = [s for s in seen if "INSERT INTO audit_entry" in s and "UPDATE answer" not in s]
+    writes_with_entry = [s for s in seen if "INSERT INTO audit_entry" in s and "UPDATE answer" in s]
+    if dialect == "postgresql":
+        assert (len(entry_inserts), len(writes_with_entry)) == (0, 1), seen
+    else:
+        assert (len(entry_inserts), len(writes_with_entry)) == (1, 0), seen
+    assert saved_entries() == [{"item": "notes", "version": 1}, {"item": "notes", "version": 2}]
+    assert _autosave(client, env.a, "notes", "second", version=1,
+                     request_id="req-once").get_json()["replayed"] is True
+    assert _autosave(client, env.a, "notes", "stale", version=1).status_code == 409
+    assert _autosave(client, env.a, "hours", "-5", version=0).status_code == 422
+    assert len(saved_entries()) == 2
+    assert _autosave(client, env.a, "notes", "third", version=2).status_code == 200
+    assert saved_entries()[-1] == {"item": "notes", "version": 3}
 
 
 def test_a_head_held_in_an_earlier_transaction_is_not_used(app, env):

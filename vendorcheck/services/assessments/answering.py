@@ -6,10 +6,11 @@ Each service takes the acting user (`by=`), raises a domain exception and commit
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from flask_babel import format_number
@@ -19,7 +20,7 @@ from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
@@ -222,10 +223,17 @@ class Saved:
 # The session's `info` key naming the assessment whose save turn the current transaction holds.
 SAVE_TURN = "vendorcheck_save_turn"
 # Built once: the autosave view loads the assessment by its row lock on every change of a field.
+# Only the columns a save reads (any other is loaded if something asks for it): the rows are
+# turned into objects while the save turn is held, and the next save waits for it.
+SAVE_COLUMNS = (Assessment.id, Assessment.buyer_org_id, Assessment.vendor_id,
+                Assessment.questionnaire_id, Assessment.questionnaire_version, Assessment.status,
+                Assessment.submitted_at, Assessment.progress, Assessment.completeness,
+                Assessment.results_stale)
 LOCKED_ASSESSMENT = (
     select(Assessment).where(Assessment.id == bindparam("assessment_id"))
-    .options(joinedload(Assessment.vendor)).with_for_update(of=Assessment)
-    .execution_options(populate_existing=True))
+    .options(load_only(*SAVE_COLUMNS),
+             joinedload(Assessment.vendor).load_only(Vendor.id, Vendor.vendor_org_id))
+    .with_for_update(of=Assessment).execution_options(populate_existing=True))
 # The same, for an assessment sent to one vendor organisation: another tenant's row is not locked.
 LOCKED_OWN_ASSESSMENT = LOCKED_ASSESSMENT.where(
     Assessment.vendor.has(Vendor.vendor_org_id == bindparam("vendor_org_id")))
@@ -326,15 +334,45 @@ ANSWERS_AND_HEAD = (
     .where(_HEAD.c.chain_id == bindparam("chain")).with_for_update(of=_HEAD))
 
 
-def _answer_states(assessment: Assessment) -> dict[str, Row[Any]]:
+class AnswerState(NamedTuple):
+    """One stored answer as an autosave compares it (a row of `ANSWER_STATES`, or of the list
+    `ANSWERS_AND_HEAD_PG` reads)."""
+
+    id: int
+    item_id: str
+    value: Any
+    version: int
+
+
+# PostgreSQL: the head locked, with the assessment's answers as one JSON list of
+# [id, item id, value, version] (one row and one decoding rather than one per answer).
+ANSWERS_AND_HEAD_PG = (
+    select(_HEAD.c.seq.label("head_seq"), _HEAD.c.hash.label("head_hash"),
+           select(func.json_agg(func.json_build_array(
+               _ANSWERS.c.id, _ANSWERS.c.item_id, _ANSWERS.c.value, _ANSWERS.c.version)))
+           .where(_ANSWERS.c.assessment_id == bindparam("assessment_id"))
+           .scalar_subquery().label("answers"))
+    .where(_HEAD.c.chain_id == bindparam("chain")).with_for_update(of=_HEAD))
+
+
+def _answer_states(assessment: Assessment) -> dict[str, Row[Any] | AnswerState]:
     """Read an assessment's answers as plain rows: an autosave compares them, never edits them.
+    (PostgreSQL: as one JSON list, `ANSWERS_AND_HEAD_PG`.)
 
     With a vendor organisation, the same statement locks the head of its audit chain and hands
     it to the entry this save appends (`audit.hold_head`). Read inside the save turn: no answer
     of this assessment can be committed by anyone else until the save commits, even while the
     statement waits for the head (another save of the organisation)."""
     org_id = assessment.vendor_org_id
-    if org_id is not None:
+    if org_id is not None and db.session.get_bind().dialect.name == "postgresql":
+        chain = audit.chain_of(org_id)
+        head = db.session.execute(ANSWERS_AND_HEAD_PG, {"assessment_id": assessment.id,
+                                                        "chain": chain}).first()
+        if head is not None:  # else the chain's first entry: the append creates its head
+            audit.hold_head(chain, head.head_seq, head.head_hash)
+            listed = json.loads(head.answers) if isinstance(head.answers, str) else head.answers
+            return {row[1]: AnswerState(*row) for row in listed or ()}
+    elif org_id is not None:
         chain = audit.chain_of(org_id)
         rows = db.session.execute(ANSWERS_AND_HEAD, {"assessment_id": assessment.id,
                                                      "chain": chain}).all()
@@ -356,7 +394,7 @@ def _replay(assessment: Assessment, item_id: str, request_id: str) -> Saved | No
                  replayed=True)
 
 
-def _write_answer(assessment_id: int, item_id: str, current: Row[Any] | None,
+def _write_answer(assessment_id: int, item_id: str, current: Row[Any] | AnswerState | None,
                   changes: dict[str, Any]) -> int:
     """Insert or update one answer row, guarded by its version; return the new version.
 
@@ -437,13 +475,21 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
         answers[item_id] = new
     turns_stale = not assessment.results_stale
     receipt = _Receipt(str(request_id)[:64], saved_at) if request_id else None
+    version = 1 if current is None else current.version + 1
+    details = {"item": item_id, "version": version}
+    # PostgreSQL: the audit entry goes into the save's own statement when its chain's head was
+    # locked with the answers (one round trip less); else it is appended after, as any other.
+    entry = (audit.append_on_held_head("answer_saved", by=by, org=assessment.vendor_org_id,
+                                       obj=assessment, details=details)
+             if db.session.get_bind().dialect.name == "postgresql" else None)
     written = _write_save(assessment, item_id, current, changes, progress_of(assessment, q, answers),
-                          receipt)
+                          receipt, entry)
     if isinstance(written, Saved):
         db.session.rollback()  # a replay: nothing of this request is kept; ends the turn
         return written
-    audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
-                 details={"item": item_id, "version": written})
+    if entry is None:
+        audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
+                     details={"item": item_id, "version": written})
     saved = Saved(item_id, written, saved_at, assessment.progress)
     db.session.commit()
     if turns_stale:
@@ -451,7 +497,7 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
     return saved
 
 
-def _check_may_write(assessment: Assessment, item_id: str, current: Row[Any] | None,
+def _check_may_write(assessment: Assessment, item_id: str, current: Row[Any] | AnswerState | None,
                      seen: int | None) -> None:
     """Raise unless the item may change and the client saw its current version (409 otherwise)."""
     check_editable(assessment, item_id)
@@ -470,15 +516,17 @@ class _Receipt:
     saved_at: datetime
 
 
-def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | None,
-                changes: dict[str, Any], progress: dict[str, Any], receipt: _Receipt | None
-                ) -> int | Saved:
-    """Write the receipt, the answer and the progress; return the answer's new version, or the
-    earlier result when the request id was recorded before (a replay: the caller rolls back).
+def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | AnswerState | None,
+                changes: dict[str, Any], progress: dict[str, Any], receipt: _Receipt | None,
+                entry: dict[str, Any] | None = None) -> int | Saved:
+    """Write the receipt, the answer and the progress (and the audit `entry` prepared by
+    `audit.append_on_held_head`, if any); return the answer's new version, or the earlier
+    result when the request id was recorded before (a replay: the caller rolls back).
 
-    PostgreSQL: one statement (`_one_statement_save`); SQLite: three."""
+    PostgreSQL: one statement (`_one_statement_save`); SQLite: three (and no `entry`)."""
     version = 1 if current is None else current.version + 1
     if db.session.get_bind().dialect.name != "postgresql":
+        assert entry is None, "the audit entry is appended on its own on SQLite"
         if receipt is not None:
             replayed = _claim_receipt(assessment, item_id, receipt.request_id, version,
                                       receipt.saved_at)
@@ -488,13 +536,16 @@ def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | None,
         store_progress(assessment, progress)
         return version
     statement = _one_statement_save(receipt is not None, current is None,
-                                    "justification" in changes, "status" in progress)
+                                    "justification" in changes, "status" in progress,
+                                    entry is not None)
     params = {**{f"new_{k}": v for k, v in changes.items()},
               **{f"progress_{k}": v for k, v in progress.items()},
               "progress_assessment_id": assessment.id, "new_assessment_id": assessment.id,
               "new_item_id": item_id, "new_version": version,
               "answer_id": current.id if current is not None else None,
               "seen_version": current.version if current is not None else None}
+    if entry is not None:
+        params.update(entry)
     if receipt is not None:
         params.update(receipt_assessment_id=assessment.id, receipt_request_id=receipt.request_id,
                       receipt_item_id=item_id, receipt_answer_version=version,
@@ -515,16 +566,18 @@ def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | None,
 
 
 @functools.cache
-def _one_statement_save(with_receipt: bool, first: bool, justification: bool, starts: bool) -> Any:
+def _one_statement_save(with_receipt: bool, first: bool, justification: bool, starts: bool,
+                        audited: bool = False) -> Any:
     """Return, built once per shape, the PostgreSQL statement that records the receipt, writes
-    the answer and the progress (data-modifying WITH clauses, each always run) and says
-    whether the receipt was claimed and the answer written: one round trip instead of three.
-    A replay or a lost race is rolled back by the caller."""
+    the answer and the progress, and with `audited` appends the audit entry and moves its
+    chain's head (data-modifying WITH clauses, each always run), and says whether the receipt
+    was claimed and the answer written: one round trip instead of four.
+    A replay or a lost race is rolled back by the caller, the entry with it."""
     insert, update = ANSWER_WRITES[justification]
     written = (insert if first else update).returning(_ANSWERS.c.id).cte("written")
     progressed = progress_update("progress_", starts).cte("progressed")
     counts: list[Any] = [select(func.count()).select_from(written).scalar_subquery().label("written")]
-    ctes = [progressed]
+    ctes = [progressed, *(audit.APPEND_AND_MOVE_CTES if audited else ())]
     if with_receipt:
         claimed = _claim_statement(pg_insert, "receipt_").cte("claimed")
         counts.append(select(func.count()).select_from(claimed).scalar_subquery().label("claimed"))

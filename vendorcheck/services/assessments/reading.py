@@ -106,6 +106,26 @@ def overall_progress(counts: Mapping[str, tuple[int, int]]) -> int:
     return 100 * sum(done for done, _t in counts.values()) // shown if shown else 100
 
 
+def progress_and_completeness(q: Questionnaire, vis: Visibility) -> tuple[int, float]:
+    """Return `overall_progress(section_progress(q, vis))` and `completeness(q, vis)[0]` in one
+    pass over the items, each shown item's answer checked once for both (on every autosave)."""
+    visible, required, values = vis.visible, vis.required, vis.values
+    done = counted = needed = filled = 0
+    for item_id, kind, item in q.plan.kinds:  # the sections' items, in order
+        if not visible.get(item_id, False):  # a required item is always a shown one
+            continue
+        must, question = required.get(item_id, False), kind.is_question
+        if not (must or question):
+            continue
+        answered = kind.is_answered(item, values.get(item_id), vis)
+        if question and (answered or must):
+            counted, done = counted + 1, done + answered
+        if must:
+            needed, filled = needed + 1, filled + answered
+    progress = 100 * done // counted if counted else 100
+    return progress, round(filled / needed, 4) if needed else 1.0
+
+
 def previous_submissions(into: Assessment) -> list[Assessment]:
     """Return this vendor organisation's submitted assessments of the same questionnaire."""
     org_id = into.vendor_org_id

@@ -33,11 +33,12 @@ from vendorcheck.questionnaire.reviewed import (
     remediated_findings,
     reviewed_result,
 )
-from vendorcheck.questionnaire.scoring import ScoreResult, completeness
+from vendorcheck.questionnaire.scoring import ScoreResult
 from vendorcheck.services.assessments.local_queue import LocalRescoreQueue, stop_at_exit
 from vendorcheck.services.assessments.reading import (
     answers_of,
     overall_progress,
+    progress_and_completeness,
     questionnaire_of,
     section_progress,
 )
@@ -86,11 +87,9 @@ def progress_of(assessment: Assessment, q: Questionnaire, answers: Mapping[str, 
 
     Visibility alone is a fraction of a full re-score; the rest waits for the worker or a reader.
     """
-    visibility = evaluate_visibility(q, answers, env=make_env(q, None))
-    values: dict[str, Any] = {
-        "completeness": completeness(q, visibility)[0],
-        "progress": overall_progress(section_progress(q, visibility)),
-        "results_stale": True}
+    progress, done = progress_and_completeness(
+        q, evaluate_visibility(q, answers, env=make_env(q, None)))
+    values: dict[str, Any] = {"completeness": done, "progress": progress, "results_stale": True}
     if assessment.status is S.SENT:
         values["status"] = S.IN_PROGRESS
     return values
