@@ -16,18 +16,20 @@ are composed in `services/notify.py`, the buyer's review in `services/review.py`
 from vendorcheck.services.assessments.answering import (
     AnswerInvalid,
     Conflict,
-    QuotaExceeded,
     Saved,
     SectionInput,
     UnknownItem,
-    add_evidence,
-    clarification_file_rules,
     copy_answers_from,
-    remove_evidence,
     save_answer,
     save_section,
-    set_evidence_dates,
     take_save_turn,
+)
+from vendorcheck.services.assessments.evidence import (
+    QuotaExceeded,
+    add_evidence,
+    clarification_file_rules,
+    remove_evidence,
+    set_evidence_dates,
 )
 from vendorcheck.services.assessments.reading import (
     NotEditable,

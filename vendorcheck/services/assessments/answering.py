@@ -1,4 +1,5 @@
-"""Answering an assessment, vendor side: autosave, section saves, copying earlier answers, evidence files.
+"""Answering an assessment, vendor side: autosave, section saves, copying earlier answers (evidence files:
+`evidence`).
 
 Each service takes the acting user (`by=`), raises a domain exception and commits once.
 """
@@ -9,10 +10,9 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from flask import current_app
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,7 +22,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, load_only
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.datastructures import FileStorage
 
 from vendorcheck import audit, database
 from vendorcheck.extensions import db
@@ -35,11 +34,9 @@ from vendorcheck.models.assessments import (
     Assessment,
     AssessmentStatus,
     AutosaveReceipt,
-    Evidence,
 )
 from vendorcheck.questionnaire import Item, Questionnaire, score, validate_answers
 from vendorcheck.questionnaire.answers import Invalid, clean_text
-from vendorcheck.services import uploads
 from vendorcheck.services.assessments.reading import (
     MAX_JUSTIFICATION,
     SUBMITTED_STATES,
@@ -58,14 +55,8 @@ from vendorcheck.services.assessments.results import (
     store_progress,
 )
 from vendorcheck.services.errors import DomainError, ValidationFailed
-from vendorcheck.storage import Area, current_store
 
 S = AssessmentStatus
-
-
-MB = 1024 * 1024
-# What a file sent with a clarification answer may be, whatever the item asks (the common document kinds).
-CLARIFICATION_ACCEPT = ("pdf", "image", "docx", "xlsx", "txt", "csv")
 
 
 # --- domain exceptions ----------------------------------------------------------------------------
@@ -92,10 +83,6 @@ class Conflict(DomainError):
                  version: int | None = None) -> None:
         self.item_id, self.current, self.version = item_id, current, version
         super().__init__(message)
-
-
-class QuotaExceeded(ValidationFailed):
-    """Too many files or bytes for one assessment."""
 
 
 # --- private helpers (no commit) ------------------------------------------------------------------
@@ -171,8 +158,8 @@ def _conflict(answer: Answer) -> Conflict:
                     version=answer.version)
 
 
-def _store(assessment: Assessment, item_id: str, value: Any, justification: str | None, *,
-           by: Actor, keep_justification: bool = False) -> Answer:
+def store_answer(assessment: Assessment, item_id: str, value: Any, justification: str | None, *,
+                 by: Actor, keep_justification: bool = False) -> Answer:
     """Create or update one answer row (no version check here)."""
     answer = next((a for a in assessment.answers if a.item_id == item_id), None)
     if answer is None:
@@ -187,7 +174,8 @@ def _store(assessment: Assessment, item_id: str, value: Any, justification: str 
     return answer
 
 
-def _started(assessment: Assessment) -> None:
+def mark_started(assessment: Assessment) -> None:
+    """Move a sent assessment to in progress: its vendor has begun answering."""
     if assessment.status is S.SENT:
         assessment.status = S.IN_PROGRESS
 
@@ -637,9 +625,9 @@ def save_section(assessment: Assessment, section_id: str, data: SectionInput, *,
             continue
         if stored is not None and stored.value == new and stored.justification == text:
             continue
-        _store(assessment, item.id, new, text, by=by)
+        store_answer(assessment, item.id, new, text, by=by)
         changed += 1
-    _started(assessment)
+    mark_started(assessment)
     _flush_or_conflict(section_id)
     refresh_results(assessment, q)
     audit.record("section_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
@@ -667,125 +655,13 @@ def copy_answers_from(previous: Assessment, into: Assessment, *, by: User) -> in
         checked = validate_answers(q, {old.item_id: old.value})
         if checked.problems or old.item_id not in checked.answers:
             continue
-        answer = _store(into, old.item_id, checked.answers[old.item_id], old.justification, by=by)
+        answer = store_answer(into, old.item_id, checked.answers[old.item_id], old.justification, by=by)
         answer.needs_reconfirmation = True
         copied += 1
-    _started(into)
+    mark_started(into)
     db.session.flush()
     refresh_results(into, q)
     audit.record("answers_copied", by=by, org=into.vendor_org_id, obj=into,
                  details={"from": previous.id, "copied": copied})
     db.session.commit()
     return copied
-
-
-# --- evidence files -------------------------------------------------------------------------------
-
-
-def add_evidence(assessment: Assessment, item_id: str, upload: FileStorage, *,
-                 by: Actor, effective_on: date | None = None, expires_on: date | None = None
-                 ) -> Evidence:
-    """Check and store one evidence file for an item (with the document's validity dates);
-    refuse over quota or by content."""
-    _check_dates(effective_on, expires_on)
-    q = questionnaire_of(assessment)
-    if not q.has_item(item_id):
-        raise UnknownItem(_l("Unknown item '%(item)s'.", item=str(item_id)[:64]))
-    item = q.item(item_id)
-    if not item.kind.is_upload and item.evidence is None:
-        raise UnknownItem(_l("This question takes no file."))
-    check_editable(assessment, item_id)
-    accept, max_mb = _evidence_rules(item)
-    evidence = store_evidence_file(assessment, item_id, upload, accept, max_mb, by=by)
-    evidence.effective_on, evidence.expires_on = effective_on, expires_on
-    key, sha256, size, store = evidence.storage_key, evidence.sha256, evidence.size, current_store()
-    try:
-        assessment.evidence.append(evidence)
-        db.session.flush()
-        if item.kind.is_upload:
-            ids = [str(e.id) for e in assessment.evidence
-                   if e.item_id == item_id and e.clarification_id is None]
-            _store(assessment, item_id, ids, None, by=by, keep_justification=True)
-        _started(assessment)
-        refresh_results(assessment, q)
-        audit.record("evidence_uploaded", by=by, org=assessment.vendor_org_id, obj=evidence,
-                     details={"assessment_id": assessment.id, "item": item_id, "sha256": sha256,
-                              "size": size, "expires_on": expires_on.isoformat() if expires_on
-                              else None})
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        store.delete(Area.EVIDENCE, key)
-        raise
-    return evidence
-
-
-def store_evidence_file(assessment: Assessment, item_id: str, upload: FileStorage,
-                        accept: tuple[str, ...], max_mb: float, *, by: Actor) -> Evidence:
-    """Check a file (kind, content, size, the assessment's quotas) and store it in the evidence area;
-    return its unsaved record. The caller adds it and deletes the stored file if its commit fails."""
-    cfg = current_app.config
-    if len(assessment.evidence) >= int(cfg.get("EVIDENCE_MAX_FILES", 200)):
-        raise QuotaExceeded(_l("This assessment already has the maximum number of files."))
-    checked = uploads.check_upload(upload.stream, upload.filename, accept, int(max_mb * MB))
-    upload.stream.seek(0)  # the checks read it
-    store = current_store()
-    key, sha256, size = store.save(Area.EVIDENCE, upload.stream)
-    total = sum(e.size for e in assessment.evidence) + size
-    if total > int(cfg.get("EVIDENCE_MAX_TOTAL_MB", 200)) * MB:
-        store.delete(Area.EVIDENCE, key)
-        raise QuotaExceeded(_l("The files of this assessment would exceed %(mb)d MB in total.",
-                               mb=int(cfg.get("EVIDENCE_MAX_TOTAL_MB", 200))))
-    return Evidence(item_id=item_id, file_name=checked.display_name, storage_key=key,
-                    content_type=checked.content_type, size=size, sha256=sha256, uploaded_by_id=by.id)
-
-
-def clarification_file_rules() -> tuple[tuple[str, ...], float]:
-    """Return (accepted kinds, max MB) of a file sent with a clarification answer."""
-    return CLARIFICATION_ACCEPT, float(current_app.config.get("EVIDENCE_MAX_MB", 20))
-
-
-def _evidence_rules(item: Item) -> tuple[tuple[str, ...], float]:
-    """Return (accepted kinds, max MB) of an item, capped by EVIDENCE_MAX_MB."""
-    cap = float(current_app.config.get("EVIDENCE_MAX_MB", 20))
-    if item.kind.is_upload:
-        return item.accept or ("pdf",), min(float(item.max_mb or cap), cap)
-    assert item.evidence is not None
-    return item.evidence.accept, min(float(item.evidence.max_mb or cap), cap)
-
-
-def _check_dates(effective_on: date | None, expires_on: date | None) -> None:
-    """Refuse a document that would expire before it takes effect."""
-    if effective_on and expires_on and expires_on < effective_on:
-        raise ValidationFailed(_l("The expiry date must come after the date the document takes "
-                                  "effect."))
-
-
-def set_evidence_dates(evidence: Evidence, *, effective_on: date | None, expires_on: date | None,
-                       by: Actor) -> None:
-    """Set when an evidence file's document takes effect and expires, while it is editable."""
-    check_editable(evidence.assessment, evidence.item_id)
-    _check_dates(effective_on, expires_on)
-    evidence.effective_on, evidence.expires_on = effective_on, expires_on
-    audit.record("evidence_dates_set", by=by, org=evidence.assessment.vendor_org_id, obj=evidence,
-                 details={"effective_on": effective_on.isoformat() if effective_on else None,
-                          "expires_on": expires_on.isoformat() if expires_on else None})
-    db.session.commit()
-
-
-def remove_evidence(evidence: Evidence, *, by: Actor) -> None:
-    """Delete an evidence file while the item is still editable."""
-    assessment = evidence.assessment
-    check_editable(assessment, evidence.item_id)
-    key, item_id = evidence.storage_key, evidence.item_id
-    assessment.evidence.remove(evidence)
-    q = questionnaire_of(assessment)
-    if q.has_item(item_id) and q.item(item_id).kind.is_upload:
-        ids = [str(e.id) for e in assessment.evidence
-               if e.item_id == item_id and e.clarification_id is None]
-        _store(assessment, item_id, ids or None, None, by=by, keep_justification=True)
-    refresh_results(assessment, q)
-    audit.record("evidence_removed", by=by, org=assessment.vendor_org_id, obj=assessment,
-                 details={"item": item_id, "file": evidence.file_name})
-    db.session.commit()
-    current_store().delete(Area.EVIDENCE, key)

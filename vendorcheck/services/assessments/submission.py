@@ -26,7 +26,7 @@ from vendorcheck.models.assessments import (
 from vendorcheck.questionnaire import score
 from vendorcheck.questionnaire.answers import Invalid, clean_text
 from vendorcheck.services import webhooks
-from vendorcheck.services.assessments.answering import clarification_file_rules, store_evidence_file
+from vendorcheck.services.assessments.evidence import clarification_file_rules, store_evidence_file
 from vendorcheck.services.assessments.reading import (
     MAX_JUSTIFICATION,
     NotEditable,
