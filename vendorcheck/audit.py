@@ -56,8 +56,7 @@ MOVE_HEAD = (_HEAD.update().where(_HEAD.c.chain_id == bindparam("chain"))
              .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
 _ENTRY = AuditEntry.__table__
 ENTRY_COLUMNS = tuple(column.key for column in _ENTRY.columns if column.key != "id")
-APPEND = _ENTRY.insert().values(
-    {name: bindparam(f"entry_{name}", type_=_ENTRY.c[name].type) for name in ENTRY_COLUMNS})
+APPEND = _ENTRY.insert().values(database.bound(_ENTRY, *ENTRY_COLUMNS, prefix="entry_"))
 # PostgreSQL: the entry and the head's move in one statement (a data-modifying WITH always runs).
 APPEND_AND_MOVE = APPEND.add_cte(MOVE_HEAD.cte("moved_head"))
 # The same two as WITH clauses, for a caller's own statement (`append_on_held_head`).

@@ -19,13 +19,19 @@ import time
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 BUSY_TIMEOUT = 15.0  # seconds a writer waits for the lock before SQLite answers "database is locked"
 QUEUE_POLL = 0.0002  # seconds between two tries of the write queue's lock
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def bound(table: Any, *names: str, prefix: str = "new_") -> dict[str, Any]:
+    """Return {column: bindparam("<prefix><column>")} typed as the column, for a statement built once
+    (autosave, audit appends) and run with its values bound by name."""
+    return {name: bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names}
 
 
 def init_app(app: Flask) -> None:

@@ -84,7 +84,8 @@ def round1(value: float) -> float:
 
 
 def item_score(item: Item, visibility: Visibility) -> ItemScore:
-    """Score one item: hidden and N/A are left out, unanswered earns 0."""
+    """Score one item: hidden and N/A are left out, unanswered earns 0. The rules written plainly;
+    `all_item_scores` applies them to the plan's compact rows (a test checks both agree)."""
     assert item.category is not None
     if not visibility.visible.get(item.id, False):
         return ItemScore(item.id, item.category, 0, 0, "hidden")

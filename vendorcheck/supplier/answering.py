@@ -206,9 +206,10 @@ def autosave(assessment_id: int) -> tuple[Response, int]:
     body = body if isinstance(body, dict) else request.form.to_dict()
     # The save turn is taken by the load itself (one locked SELECT); a refusal below rolls it back.
     # A member locks only an assessment sent to its organisation; a link holder was let in for one.
-    member = current_membership() if link_access.current_holder() is None else None
-    if member is None and link_access.current_holder() is None:
-        abort(404)
+    holder = link_access.current_holder()
+    member = current_membership() if holder is None else None
+    if holder is None and member is None:
+        abort(404)  # never a lock without a scope
     scope = member.organisation_id if member is not None else None
     locked = svc.take_save_turn(assessment_id, scope)  # held: the session keeps objects weakly
     assessment = sent_assessment(assessment_id)  # found in the session, ownership still checked

@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload, load_only
 from sqlalchemy.orm.exc import StaleDataError
 
 from vendorcheck import audit, database
+from vendorcheck.database import bound
 from vendorcheck.extensions import db
 from vendorcheck.i18n import clock_text
 from vendorcheck.link_access import Actor, user_of
@@ -282,11 +283,6 @@ _ANSWERS, _RECEIPTS = Answer.__table__, AutosaveReceipt.__table__
 ANSWER_FIELDS = ("value", "updated_by_id", "updated_at", "needs_reconfirmation")
 
 
-def bound(table: Any, *names: str, prefix: str = "new_") -> dict[str, Any]:
-    """Return {column: bindparam("new_<column>")} typed as the column, for a statement built once."""
-    return {name: bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names}
-
-
 def _answer_writes(fields: tuple[str, ...]) -> tuple[Any, Any]:
     """Return the (INSERT, version-guarded UPDATE) of an answer row writing these fields."""
     insert = _ANSWERS.insert().values(**bound(_ANSWERS, "assessment_id", "item_id", "version", *fields))
@@ -352,20 +348,17 @@ def _answer_states(assessment: Assessment) -> dict[str, Row[Any] | AnswerState]:
     of this assessment can be committed by anyone else until the save commits, even while the
     statement waits for the head (another save of the organisation)."""
     org_id = assessment.vendor_org_id
+    params = {"assessment_id": assessment.id, "chain": audit.chain_of(org_id)}
     if org_id is not None and db.session.get_bind().dialect.name == "postgresql":
-        chain = audit.chain_of(org_id)
-        head = db.session.execute(ANSWERS_AND_HEAD_PG, {"assessment_id": assessment.id,
-                                                        "chain": chain}).first()
+        head = db.session.execute(ANSWERS_AND_HEAD_PG, params).first()
         if head is not None:  # else the chain's first entry: the append creates its head
-            audit.hold_head(chain, head.head_seq, head.head_hash)
+            audit.hold_head(params["chain"], head.head_seq, head.head_hash)
             listed = json.loads(head.answers) if isinstance(head.answers, str) else head.answers
             return {row[1]: AnswerState(*row) for row in listed or ()}
     elif org_id is not None:
-        chain = audit.chain_of(org_id)
-        rows = db.session.execute(ANSWERS_AND_HEAD, {"assessment_id": assessment.id,
-                                                     "chain": chain}).all()
+        rows = db.session.execute(ANSWERS_AND_HEAD, params).all()
         if rows:  # else the chain's first entry: the append creates its head
-            audit.hold_head(chain, rows[0].head_seq, rows[0].head_hash)
+            audit.hold_head(params["chain"], rows[0].head_seq, rows[0].head_hash)
             return {row.item_id: row for row in rows if row.id is not None}
     return {row.item_id: row for row in db.session.execute(
         ANSWER_STATES, {"assessment_id": assessment.id})}
@@ -383,8 +376,8 @@ def _replay(assessment: Assessment, item_id: str, request_id: str) -> Saved | No
 
 
 def _write_answer(assessment_id: int, item_id: str, current: Row[Any] | AnswerState | None,
-                  changes: dict[str, Any]) -> int:
-    """Insert or update one answer row, guarded by its version; return the new version.
+                  version: int, changes: dict[str, Any]) -> None:
+    """Insert or update one answer row at `version`, guarded by its current version.
 
     Plain UPDATE/INSERT statements: the ORM's unit of work costs more than the rest of an
     autosave. The version check is in the WHERE clause, so a lost race updates nothing.
@@ -395,16 +388,15 @@ def _write_answer(assessment_id: int, item_id: str, current: Row[Any] | AnswerSt
     try:
         if current is None:
             db.session.execute(insert, {**values, "new_assessment_id": assessment_id,
-                                        "new_item_id": item_id, "new_version": 1})
-            return 1
+                                        "new_item_id": item_id, "new_version": version})
+            return
         updated = db.session.execute(update, {**values, "answer_id": current.id,
                                               "seen_version": current.version,
-                                              "new_version": current.version + 1})
+                                              "new_version": version})
     except IntegrityError:
         updated = None
     if updated is None or updated.rowcount != 1:  # type: ignore[attr-defined]
         raise _lost_race(item_id)
-    return int(current.version) + 1
 
 
 def _claim_receipt(assessment: Assessment, item_id: str, request_id: str, version: int,
@@ -470,15 +462,15 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
     entry = (audit.append_on_held_head("answer_saved", by=by, org=assessment.vendor_org_id,
                                        obj=assessment, details=details)
              if db.session.get_bind().dialect.name == "postgresql" else None)
-    written = _write_save(assessment, item_id, current, changes, progress_of(assessment, q, answers),
-                          receipt, entry)
-    if isinstance(written, Saved):
+    replayed = _write_save(assessment, item_id, current, version, changes,
+                          progress_of(assessment, q, answers), receipt, entry)
+    if replayed is not None:
         db.session.rollback()  # a replay: nothing of this request is kept; ends the turn
-        return written
+        return replayed
     if entry is None:
         audit.record("answer_saved", by=by, org=assessment.vendor_org_id, obj=assessment,
-                     details={"item": item_id, "version": written})
-    saved = Saved(item_id, written, saved_at, assessment.progress)
+                     details=details)
+    saved = Saved(item_id, version, saved_at, assessment.progress)
     db.session.commit()
     if turns_stale:
         schedule_rescore(assessment.id)
@@ -505,14 +497,13 @@ class _Receipt:
 
 
 def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | AnswerState | None,
-                changes: dict[str, Any], progress: dict[str, Any], receipt: _Receipt | None,
-                entry: dict[str, Any] | None = None) -> int | Saved:
-    """Write the receipt, the answer and the progress (and the audit `entry` prepared by
-    `audit.append_on_held_head`, if any); return the answer's new version, or the earlier
-    result when the request id was recorded before (a replay: the caller rolls back).
+                version: int, changes: dict[str, Any], progress: dict[str, Any],
+                receipt: _Receipt | None, entry: dict[str, Any] | None = None) -> Saved | None:
+    """Write the receipt, the answer at `version` and the progress (and the audit `entry`
+    prepared by `audit.append_on_held_head`, if any); return None, or the earlier result when
+    the request id was recorded before (a replay: the caller rolls back).
 
     PostgreSQL: one statement (`_one_statement_save`); SQLite: three (and no `entry`)."""
-    version = 1 if current is None else current.version + 1
     if db.session.get_bind().dialect.name != "postgresql":
         assert entry is None, "the audit entry is appended on its own on SQLite"
         if receipt is not None:
@@ -520,9 +511,9 @@ def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | Answer
                                       receipt.saved_at)
             if replayed is not None:
                 return replayed
-        version = _write_answer(assessment.id, item_id, current, changes)
+        _write_answer(assessment.id, item_id, current, version, changes)
         store_progress(assessment, progress)
-        return version
+        return None
     statement = _one_statement_save(receipt is not None, current is None,
                                     "justification" in changes, "status" in progress,
                                     entry is not None)
@@ -550,7 +541,7 @@ def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | Answer
     if outcome.written != 1:
         raise _lost_race(item_id)
     mirror_progress(assessment, progress)
-    return version
+    return None
 
 
 @functools.cache

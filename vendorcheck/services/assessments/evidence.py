@@ -54,9 +54,7 @@ def add_evidence(assessment: Assessment, item_id: str, upload: FileStorage, *,
         assessment.evidence.append(evidence)
         db.session.flush()
         if item.kind.is_upload:
-            ids = [str(e.id) for e in assessment.evidence
-                   if e.item_id == item_id and e.clarification_id is None]
-            store_answer(assessment, item_id, ids, None, by=by, keep_justification=True)
+            _store_file_ids(assessment, item_id, by)
         mark_started(assessment)
         refresh_results(assessment, q)
         audit.record("evidence_uploaded", by=by, org=assessment.vendor_org_id, obj=evidence,
@@ -89,6 +87,13 @@ def store_evidence_file(assessment: Assessment, item_id: str, upload: FileStorag
                                mb=int(cfg.get("EVIDENCE_MAX_TOTAL_MB", 200))))
     return Evidence(item_id=item_id, file_name=checked.display_name, storage_key=key,
                     content_type=checked.content_type, size=size, sha256=sha256, uploaded_by_id=by.id)
+
+
+def _store_file_ids(assessment: Assessment, item_id: str, by: Actor) -> None:
+    """Write a file question's answer: the ids of its files (not those sent with a clarification's
+    answer), or no answer once the last one is removed."""
+    ids = [str(e.id) for e in assessment.evidence if e.item_id == item_id and e.clarification_id is None]
+    store_answer(assessment, item_id, ids or None, None, by=by, keep_justification=True)
 
 
 def clarification_file_rules() -> tuple[tuple[str, ...], float]:
@@ -132,9 +137,7 @@ def remove_evidence(evidence: Evidence, *, by: Actor) -> None:
     assessment.evidence.remove(evidence)
     q = questionnaire_of(assessment)
     if q.has_item(item_id) and q.item(item_id).kind.is_upload:
-        ids = [str(e.id) for e in assessment.evidence
-               if e.item_id == item_id and e.clarification_id is None]
-        store_answer(assessment, item_id, ids or None, None, by=by, keep_justification=True)
+        _store_file_ids(assessment, item_id, by)
     refresh_results(assessment, q)
     audit.record("evidence_removed", by=by, org=assessment.vendor_org_id, obj=assessment,
                  details={"item": item_id, "file": evidence.file_name})

@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from vendorcheck import database
+from vendorcheck.database import bound
 from vendorcheck.extensions import db
 from vendorcheck.models import utcnow
 from vendorcheck.models.assessments import Assessment, AssessmentStatus, FindingRecord, FindingState
@@ -117,7 +118,7 @@ def progress_update(prefix: str, starts: bool) -> Any:
     # Every name is prefixed: in a statement with other UPDATEs, a bound name equal to a column
     # of theirs ("assessment_id") would be set on them too.
     return update(table).where(table.c.id == bindparam(f"{prefix}assessment_id")).values(
-        {name: bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names})
+        bound(table, *names, prefix=prefix))
 
 
 # Built once (one per autosave), by whether the save starts the assessment.
