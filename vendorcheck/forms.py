@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from vendorcheck.errors import abort_with
 from vendorcheck.i18n import listed_timezones
+from vendorcheck.security import has_control_chars
 
 MIN_PASSWORD = 10
 
@@ -20,8 +21,7 @@ MIN_PASSWORD = 10
 def no_control_chars(form: Any, field: Any) -> None:
     """Refuse NUL and other control characters (PostgreSQL rejects NUL; nobody types them)."""
     value = field.data or ""
-    if isinstance(value, str) and any(
-            (ord(ch) < 32 and ch not in "\t\r\n") or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+    if isinstance(value, str) and has_control_chars(value):
         raise ValidationError(_l("This field contains invalid characters."))
 
 

@@ -52,3 +52,9 @@ def init_app(app: Flask) -> None:
     """Install converters and headers."""
     app.url_map.converters["int"] = BoundedIntConverter
     app.after_request(add_security_headers)
+
+
+def has_control_chars(text: str) -> bool:
+    """Tell whether a text holds NUL or another control character (tab and line breaks aside) or a
+    lone surrogate: PostgreSQL rejects NUL, and nobody types the others."""
+    return any((ord(ch) < 32 and ch not in "\t\r\n") or 0xD800 <= ord(ch) <= 0xDFFF for ch in text)

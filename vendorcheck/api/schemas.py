@@ -5,13 +5,16 @@ The OpenAPI document is generated from these same schemas.
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from vendorcheck.api.paging import PageArgs, PageSchema
 from vendorcheck.config import Config
 from vendorcheck.models import Criticality, Role
 from vendorcheck.models.assessments import AssessmentStatus, FindingState
-from vendorcheck.security import MAX_ID
+from vendorcheck.security import MAX_ID, has_control_chars
 from vendorcheck.services.vendors import DATA_CATEGORIES
 
 
@@ -20,6 +23,23 @@ class Strict(Schema):
 
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def _refuse_control_characters(self, data: Any, **kwargs: Any) -> Any:
+        """Refuse a text with NUL or another control character, as the web's forms do (422, not a
+        500 from PostgreSQL, which rejects NUL even in a query's filter)."""
+        if isinstance(data, Mapping):
+            bad = {key: ["Contains invalid characters."] for key in data if _holds_control(data[key])}
+            if bad:
+                raise ValidationError(bad)
+        return data
+
+
+def _holds_control(value: Any) -> bool:
+    """Tell whether a given text, or a text in a given list, holds a control character."""
+    if isinstance(value, str):
+        return has_control_chars(value)
+    return isinstance(value, list) and any(isinstance(v, str) and has_control_chars(v) for v in value)
 
 
 # --- error body ------------------------------------------------------------------------------------

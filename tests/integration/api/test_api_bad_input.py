@@ -255,3 +255,20 @@ def test_new_routes_refuse_expired_tokens(app, client, world, path):
     with app.app_context():
         expired = make_token(world.user("a.admin"), world["a"].buyer, "admin", expired=True)
     _error(client.get(f"/api/v1{path}", headers=bearer(expired)), 401, "unauthorized")
+
+
+@pytest.mark.parametrize(("path", "field"), [
+    ("/assessments?tier=high%00", "tier"),  # PostgreSQL refused the NUL in the filter: a 500
+    ("/vendors?q=acme%01", "q"),
+])
+def test_a_control_character_in_a_query_is_refused_with_422(api, path, field):
+    error = _error(api("a.admin", "GET", path, scope="read"), 422, "validation_failed")
+    assert field in error["details"]["query"]
+
+
+def test_a_control_character_in_a_body_text_is_refused_and_nothing_stored(app, api):
+    before = _stored(app)
+    error = _error(api("a.admin", "POST", "/vendors", json={"legal_name": "Acme\u0000 SAS"}), 422,
+                   "validation_failed")
+    assert "legal_name" in error["details"]["json"]
+    assert _stored(app) == before
