@@ -18,12 +18,11 @@ Goal (issue 17): autosave p99 < 100 ms, judged on both phases.
 from __future__ import annotations
 
 import os
-import statistics
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import load, seed, stack, timing
@@ -44,29 +43,12 @@ GOAL_P99_MS = 100.0
 
 
 @dataclass
-class Measured:
+class Measured(load.Sides):
     """Both sides' slices (autosave, floor), in the order they ran, and the machine's load."""
 
-    vendors: int
-    workers: int
-    slices: dict[str, list[load.Result]] = field(default_factory=dict)
+    vendors: int = 0
+    workers: int = 0
     load: str = ""
-
-    def total(self, name: str) -> load.Result:
-        """Return one side's slices as one result (their times add up)."""
-        total = load.Result()
-        for part in self.slices[name]:
-            total.latencies.extend(part.latencies)
-            for key, n in part.errors.items():
-                total.errors[key] = total.errors.get(key, 0) + n
-            total.seconds += part.seconds
-        return total
-
-    def ratio(self, a: str = "autosave", b: str = "floor", key: str = "rps") -> float:
-        """Return the median over the pairs of a's figure over b's (requests/s, or a latency: "p50")."""
-        pairs = [x.summary()[key] / y.summary()[key]
-                 for x, y in zip(self.slices[a], self.slices[b], strict=True) if y.summary()[key]]
-        return statistics.median(pairs) if pairs else 0.0
 
 
 def _environment(database_url: str, redis_url: str, proxy: int, tmp: Path) -> dict[str, str]:
@@ -121,30 +103,14 @@ def running(tmp: Path, vendors: int, workers: int = WORKERS
         yield proxy, str(cert), seeded, items
 
 
-def _targets(proxy: int, cafile: str, seeded: list[tuple[str, int]],
-             items: list[tuple[str, list[object]]], pace: float) -> dict[str, list[load.Target]]:
-    """Log every vendor in through the proxy; return each side's targets (saturated, then paced)."""
-    owned = tuple((item, tuple(values)) for item, values in items)
-    targets: dict[str, list[load.Target]] = {"autosave": [], "floor": [], "autosave paced": [],
-                                             "floor paced": []}
-    for email, assessment_id in seeded:
-        page = f"/vendor/assessments/{assessment_id}/sections/contract"
-        cookie, csrf = load.login(proxy, email, seed.PASSWORD, page, cafile)
-        for name in targets:
-            path = f"/vendor/assessments/{assessment_id}/{name.split()[0]}"
-            interval = pace if name.endswith("paced") else 0.0
-            targets[name].append(load.Target(proxy, path, cookie, csrf, owned, cafile, interval))
-    return targets
-
-
 def measure(folder: Path, *, vendors: int, seconds: float, pairs: int, warmup: float = WARMUP,
             workers: int = WORKERS, pace: float = PACE) -> Measured:
     """Run the stack, log the vendors in, then load autosave and floor in turn (`pairs` pairs a phase)."""
     with running(folder, vendors, workers) as (proxy, cafile, seeded, items):
-        targets = _targets(proxy, cafile, seeded, items, pace)
+        targets = load.vendor_targets(proxy, seeded, items, pace, seed.PASSWORD, cafile)
         for name in ("autosave", "floor"):
             load.run_load(targets[name], warmup)
-        measured = Measured(vendors, workers, {name: [] for name in targets})
+        measured = Measured({name: [] for name in targets}, vendors=vendors, workers=workers)
         for phase in (("autosave", "floor"), ("autosave paced", "floor paced")):
             for _ in range(pairs):
                 for name in phase:

@@ -14,6 +14,7 @@ import multiprocessing
 import random
 import re
 import ssl
+import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -82,6 +83,38 @@ class Result:
                 "p99": p(self.latencies, 0.99), "errors": float(self.error_count)}
 
 
+def combined(parts: list[Result]) -> Result:
+    """Return slices of one side, taken at different times, as one result (their times add up)."""
+    total = Result()
+    for part in parts:
+        total.latencies.extend(part.latencies)
+        for key, n in part.errors.items():
+            total.errors[key] = total.errors.get(key, 0) + n
+        total.seconds += part.seconds
+    return total
+
+
+def median_ratio(a: list[Result], b: list[Result], key: str = "rps") -> float:
+    """Return the median over slices taken in turn of a's figure over b's (requests/s, or "p50"…)."""
+    pairs = [x.summary()[key] / y.summary()[key] for x, y in zip(a, b, strict=True) if y.summary()[key]]
+    return statistics.median(pairs) if pairs else 0.0
+
+
+@dataclass
+class Sides:
+    """Each side's slices (autosave, floor, …) in the order they ran, taken in turn."""
+
+    slices: dict[str, list[Result]] = field(default_factory=dict)
+
+    def total(self, name: str) -> Result:
+        """Return one side's slices as one result."""
+        return combined(self.slices[name])
+
+    def ratio(self, a: str = "autosave", b: str = "floor", key: str = "rps") -> float:
+        """Return the median over the pairs of a's figure over b's (requests/s, or a latency: "p50")."""
+        return median_ratio(self.slices[a], self.slices[b], key)
+
+
 def _headers(target: Target) -> dict[str, str]:
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if target.cookie:
@@ -145,6 +178,25 @@ def run_load(targets: list[Target], seconds: float, max_requests: int | None = N
     for one in results:
         total.merge(one)
     return total
+
+
+def vendor_targets(port: int, seeded: list[tuple[str, int]], items: list[tuple[str, list[Any]]],
+                   pace: float, password: str, cafile: str = "") -> dict[str, list[Target]]:
+    """Log every vendor in once; return the targets of both sides (autosave, floor), saturated and paced.
+
+    `seeded` holds (login e-mail, assessment id) per vendor: each client saves its own assessment's
+    items, on the same server for both sides (its app serves the autosave and the floor route).
+    """
+    owned = tuple((item, tuple(values)) for item, values in items)
+    targets: dict[str, list[Target]] = {"autosave": [], "floor": [], "autosave paced": [], "floor paced": []}
+    for email, assessment_id in seeded:
+        page = f"/vendor/assessments/{assessment_id}/sections/contract"
+        cookie, csrf = login(port, email, password, page, cafile)
+        for name in targets:
+            path = f"/vendor/assessments/{assessment_id}/{name.split()[0]}"
+            interval = pace if name.endswith("paced") else 0.0
+            targets[name].append(Target(port, path, cookie, csrf, owned, cafile, interval))
+    return targets
 
 
 # --- logging in as a browser would ----------------------------------------------------------

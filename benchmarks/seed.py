@@ -95,16 +95,17 @@ def vendor_email(n: int) -> str:
     return f"vendor{n:03d}@bench.example"
 
 
-def seed_vendors(app: Flask, vendors: int) -> list[tuple[str, int]]:
+def seed_vendors(app: Flask, vendors: int, *, buyer_email: str = BUYER_EMAIL) -> list[tuple[str, int]]:
     """Create a buyer and `vendors` vendor organisations, each with one user and its own in-progress
     Art. 28 assessment; return (login e-mail, assessment id) per vendor.
     """
     with app.test_request_context():  # the invitation e-mails build external URLs
         pw = generate_password_hash(PASSWORD, method=app.config["PASSWORD_HASH_METHOD"])
-        buyer = Organisation(name="Bench Buyer", slug="bench-buyer", country="FR", is_buyer=True)
+        slug = "bench-buyer" if buyer_email == BUYER_EMAIL else f"bench-buyer-{buyer_email.split('@')[0]}"
+        buyer = Organisation(name="Bench Buyer", slug=slug, country="FR", is_buyer=True)
         db.session.add(buyer)
         db.session.flush()
-        buyer_user = _user(BUYER_EMAIL, buyer, Role.ADMIN, pw)
+        buyer_user = _user(buyer_email, buyer, Role.ADMIN, pw)
         db.session.commit()
         q = app.extensions["questionnaires"].get(QUESTIONNAIRE)
         seeded = []

@@ -33,17 +33,25 @@ def test_every_bench_module_is_discovered() -> None:
 
 
 def test_autosave_load_against_both_apps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    result = bench_autosave.measure(tmp_path, seconds=0.3, warmup=0.1, clients=2, requests=5)
+    result = bench_autosave.measure(tmp_path, seconds=0.3, warmup=0.1, clients=2, requests=5, vendors=2,
+                                    vendor_seconds={"saturated": 0.3, "paced": 0.6}, pace=0.1)
     assert result.hello.count > 0 and result.hello.error_count == 0
     assert result.autosave.count > 0
     assert result.autosave.error_count == 0, result.autosave.errors  # logged in, CSRF accepted
     assert result.ratio > 0 and result.floor_ratio > 0
     assert len(result.rounds["autosave"]) == bench_autosave.PAIRS  # slices taken in turn
     assert result.inproc.autosave_ms > 0 and result.inproc.queries >= 3  # load, update, audit
-    bench_autosave.print_result(result, 0.3)
+    assert result.vendors == 2  # issue 18's case: each vendor on its own assessment, saturated and paced
+    for name in ("autosave", "floor", "autosave paced", "floor paced"):
+        side = result.vendor_sides.total(name)
+        assert side.count > 0 and side.error_count == 0, (name, side.errors)
+        assert len(result.vendor_sides.slices[name]) == bench_autosave.PAIRS
+    bench_autosave.print_result(result, 0.3, pace=0.1)
     out = capsys.readouterr().out
     assert "vendorcheck autosave" in out and "ratio autosave/hello-world" in out
-    assert "goal: autosave" in out and "cores]" in out
+    assert "goal: issue 6: autosave" in out and "cores]" in out
+    assert "2 concurrent vendors, each on its own assessment" in out
+    assert "goal: issue 18: autosave" in out and "(< 100 ms, paced), 2 concurrent vendors" in out
 
 
 def test_cli_start_up_prints_its_goal(capsys: pytest.CaptureFixture[str]) -> None:

@@ -51,6 +51,7 @@ class Plan:
     weights: Mapping[str, Any] = field(default_factory=dict)  # item and computed id -> weight
     kinds: tuple[tuple[str, ItemType, Item], ...] = ()  # (id, type, item) in questionnaire order
     by_id: Mapping[str, tuple[ItemType, Item]] = field(default_factory=dict)  # id -> (type, item)
+    rule_inputs: frozenset[str] = frozenset()  # ids any visibility or requiredness rule reads
 
 
 # What scoring reads of a scored item, side by side in one small tuple rather than spread over the
@@ -109,7 +110,14 @@ def make_plan(q: Questionnaire, order: list[str], columns: Mapping[str, tuple[st
                    for i in q.items if i.is_scored and i.category is not None)
     kinds = tuple((i.id, i.kind, i) for i in q.items)
     return Plan(tuple(steps), tuple(i.id for i in q.items), scored, weights, kinds,
-                {item_id: (kind, item) for item_id, kind, item in kinds})
+                {item_id: (kind, item) for item_id, kind, item in kinds}, _rule_inputs(steps))
+
+
+def _rule_inputs(steps: list[Step]) -> frozenset[str]:
+    """Return the ids (items, computed values) that a section, item, column or computed rule reads."""
+    rules = [r for s in steps for r in (s.visible_if, s.required_expr,
+                                        *(x for c in s.columns for x in (c.visible_if, c.required_expr)))]
+    return frozenset(name for rule in rules if rule is not None for name in rule.deps)
 
 
 def _item_step(item: Item, column_order: tuple[str, ...]) -> Step:
@@ -130,6 +138,36 @@ def make_env(q: Questionnaire, today: date | None) -> Env:
     # Groups are read on the scoring day: an adequacy decision past its sunset date no longer counts.
     group_of = partial(groups.group_of, on=day) if groups is not None else None
     return Env({}, day, group_of)
+
+
+def moves_progress(q: Questionnaire, item_id: str, old: Any, new: Any) -> bool:
+    """Tell whether storing `new` in place of `old` as an item's answer can change which items are
+    shown or required, or which shown items count as answered (what progress and completeness count).
+
+    No when no rule reads the item, it has no rows (a table's answered state follows its rows'
+    rules) and it was answered before and after, or unanswered before and after: then the counts
+    are those stored by the last save, and an autosave need not evaluate the questionnaire again.
+    """
+    kind, item = q.plan.by_id[item_id]
+    if item_id in q.plan.rule_inputs or kind.has_rows:
+        return True
+    return _answered(kind, item, old) != _answered(kind, item, new)
+
+
+def _answered(kind: ItemType, item: Item, raw: Any) -> bool:
+    """Return whether a stored answer counts as given, as `evaluate_visibility` and progress read it."""
+    return kind.is_answered(item, kind.convert(raw), _NO_ROWS)
+
+
+class _NoRows:
+    """Row rules for an item without rows (never asked)."""
+
+    def row_columns(self, table_id: str, index: int) -> tuple[frozenset[str], frozenset[str]]:
+        """Return no columns."""
+        return frozenset(), frozenset()
+
+
+_NO_ROWS = _NoRows()
 
 
 def truth(compiled: Compiled | None, env: Env, *, default: bool) -> bool:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from vendorcheck.questionnaire import Questionnaire, load_catalogue
-from vendorcheck.questionnaire.evaluate import evaluate_visibility
+from vendorcheck.questionnaire.evaluate import evaluate_visibility, moves_progress
 from vendorcheck.questionnaire.scoring import completeness, score
 from vendorcheck.services.assessments.reading import (
     overall_progress,
@@ -95,3 +96,60 @@ def test_one_pass_counts_as_the_two_functions_on_a_known_case(make_q: Callable[.
     # not an answer): 2 of 4; progress also counts the optional notes once answered: 3 of 5
     assert progress_and_completeness(q, vis) == (60, 0.5)
     assert progress_and_completeness(q, evaluate_visibility(q, {}, today=TODAY)) == (0, 0.0)
+
+
+def _skips_checked(q: Questionnaire, seed: int) -> tuple[int, int]:
+    """Replay random single-item saves; wherever `moves_progress` says a save cannot move the
+    counts, check they are unchanged. Return (saves it let skip, saves it made recount)."""
+    rng = random.Random(seed)
+    draw = Draw(q, rng)
+    items = [i for i in q.items if i.kind.typed]
+    skipped = recounted = 0
+    for _ in range(SEQUENCES):
+        answers: dict[str, Any] = {}
+        before = _one_pass(q, answers)
+        for _ in range(SAVES):
+            item = rng.choice(items)
+            old = answers.get(item.id)
+            new = None if rng.random() < 0.15 else draw.value(item)
+            answers = {**answers, item.id: new} if new is not None else {
+                k: v for k, v in answers.items() if k != item.id}
+            after = _one_pass(q, answers)
+            if moves_progress(q, item.id, old, new):
+                recounted += 1
+            else:
+                assert after == before, (item.id, old, new)
+                skipped += 1
+            before = after
+    return skipped, recounted
+
+
+@pytest.mark.parametrize("qid", SHIPPED)
+def test_a_save_said_not_to_move_progress_leaves_it_as_it_was(qid: str) -> None:
+    """The autosave stores no new progress when `moves_progress` says no: the counts must not move."""
+    q = load_catalogue(ROOT / "questionnaires").get(qid, "1.0.0")
+    skipped, recounted = _skips_checked(q, seed=11)
+    assert skipped > 100 and recounted > 100, (skipped, recounted)  # both paths were taken
+
+
+def test_a_table_or_a_rule_input_always_recounts(make_q: Callable[..., Questionnaire]) -> None:
+    q = make_q()
+    assert q.plan.rule_inputs >= {"uses_sub"}  # the table `subs` is shown by it
+    assert moves_progress(q, "uses_sub", "yes", "no")  # read by a rule: answered both times
+    assert moves_progress(q, "subs", [{"name": "A"}], [{"name": "A", "country": "FR"}])  # rows
+    assert not moves_progress(q, "notes", "first", "second")  # answered before and after
+    assert moves_progress(q, "notes", "first", "")  # an empty text is no answer
+    assert not moves_progress(q, "notes", None, "")
+    skipped, recounted = _skips_checked(q, seed=3)
+    assert skipped > 50 and recounted > 50, (skipped, recounted)
+
+
+def test_a_table_recounts_even_when_no_rule_reads_it(make_q: Callable[..., Questionnaire]) -> None:
+    """Filling a row's required cell makes a table answered although it had rows before and after:
+    a table always recounts, whether or not a rule reads it."""
+    q = make_q()
+    unread = replace(q, plan=replace(q.plan, rule_inputs=q.plan.rule_inputs - {"subs"}))
+    old, new = [{"name": "A"}], [{"name": "A", "country": "FR"}]
+    base = {"has_dpa": "yes", "uses_sub": "yes"}
+    assert _one_pass(q, {**base, "subs": old}) != _one_pass(q, {**base, "subs": new})
+    assert moves_progress(unread, "subs", old, new)

@@ -38,6 +38,7 @@ from vendorcheck.models.assessments import (
 )
 from vendorcheck.questionnaire import Item, Questionnaire, score, validate_answers
 from vendorcheck.questionnaire.answers import Invalid, clean_text
+from vendorcheck.questionnaire.evaluate import moves_progress
 from vendorcheck.services.assessments.reading import (
     MAX_JUSTIFICATION,
     SUBMITTED_STATES,
@@ -462,8 +463,9 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
     entry = (audit.append_on_held_head("answer_saved", by=by, org=assessment.vendor_org_id,
                                        obj=assessment, details=details)
              if db.session.get_bind().dialect.name == "postgresql" else None)
+    recount = moves_progress(q, item_id, current.value if current is not None else None, new)
     replayed = _write_save(assessment, item_id, current, version, changes,
-                          progress_of(assessment, q, answers), receipt, entry)
+                          progress_of(assessment, q, answers, recount=recount), receipt, entry)
     if replayed is not None:
         db.session.rollback()  # a replay: nothing of this request is kept; ends the turn
         return replayed
@@ -515,8 +517,7 @@ def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | Answer
         store_progress(assessment, progress)
         return None
     statement = _one_statement_save(receipt is not None, current is None,
-                                    "justification" in changes, "status" in progress,
-                                    entry is not None)
+                                    "justification" in changes, tuple(progress), entry is not None)
     params = {**{f"new_{k}": v for k, v in changes.items()},
               **{f"progress_{k}": v for k, v in progress.items()},
               "progress_assessment_id": assessment.id, "new_assessment_id": assessment.id,
@@ -545,18 +546,18 @@ def _write_save(assessment: Assessment, item_id: str, current: Row[Any] | Answer
 
 
 @functools.cache
-def _one_statement_save(with_receipt: bool, first: bool, justification: bool, starts: bool,
-                        audited: bool = False) -> Any:
+def _one_statement_save(with_receipt: bool, first: bool, justification: bool,
+                        progress: tuple[str, ...], audited: bool = False) -> Any:
     """Return, built once per shape, the PostgreSQL statement that records the receipt, writes
-    the answer and the progress, and with `audited` appends the audit entry and moves its
-    chain's head (data-modifying WITH clauses, each always run), and says whether the receipt
-    was claimed and the answer written: one round trip instead of four.
+    the answer and the assessment's `progress` columns (if any), and with `audited` appends the
+    audit entry and moves its chain's head (data-modifying WITH clauses, each always run), and
+    says whether the receipt was claimed and the answer written: one round trip instead of four.
     A replay or a lost race is rolled back by the caller, the entry with it."""
     insert, update = ANSWER_WRITES[justification]
     written = (insert if first else update).returning(_ANSWERS.c.id).cte("written")
-    progressed = progress_update("progress_", starts).cte("progressed")
     counts: list[Any] = [select(func.count()).select_from(written).scalar_subquery().label("written")]
-    ctes = [progressed, *(audit.APPEND_AND_MOVE_CTES if audited else ())]
+    ctes = [*((progress_update("progress_", progress).cte("progressed"),) if progress else ()),
+            *(audit.APPEND_AND_MOVE_CTES if audited else ())]
     if with_receipt:
         claimed = _claim_statement(pg_insert, "receipt_").cte("claimed")
         counts.append(select(func.count()).select_from(claimed).scalar_subquery().label("claimed"))

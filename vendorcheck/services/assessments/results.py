@@ -10,6 +10,7 @@ its report is built; `rescore(..., force=True)` is the review page's "Refresh re
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from collections.abc import Mapping
@@ -82,15 +83,21 @@ def refresh_results(assessment: Assessment, q: Questionnaire | None = None) -> R
     return reviewed
 
 
-def progress_of(assessment: Assessment, q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """Return what an autosave writes on the assessment: progress and completeness, the score,
-    tier and findings marked stale, and "in progress" if it was only sent.
+def progress_of(assessment: Assessment, q: Questionnaire, answers: Mapping[str, Any], *,
+                recount: bool = True) -> dict[str, Any]:
+    """Return what an autosave changes on the assessment: progress and completeness (unless
+    `recount` is false: the save cannot move them, `moves_progress`), the results marked stale,
+    and "in progress" if it was only sent. Empty when nothing changes.
 
     Visibility alone is a fraction of a full re-score; the rest waits for the worker or a reader.
     """
-    progress, done = progress_and_completeness(
-        q, evaluate_visibility(q, answers, env=make_env(q, None)))
-    values: dict[str, Any] = {"completeness": done, "progress": progress, "results_stale": True}
+    values: dict[str, Any] = {}
+    if recount:
+        progress, done = progress_and_completeness(
+            q, evaluate_visibility(q, answers, env=make_env(q, None)))
+        values.update(completeness=done, progress=progress)
+    if not assessment.results_stale:
+        values["results_stale"] = True
     if assessment.status is S.SENT:
         values["status"] = S.IN_PROGRESS
     return values
@@ -98,8 +105,10 @@ def progress_of(assessment: Assessment, q: Questionnaire, answers: Mapping[str, 
 
 def store_progress(assessment: Assessment, values: Mapping[str, Any]) -> None:
     """Write `progress_of`'s values in one plain UPDATE (the unit of work costs more), mirrored on
-    the loaded object."""
-    db.session.execute(STORE_PROGRESS["status" in values], {
+    the loaded object; nothing when there are none."""
+    if not values:
+        return
+    db.session.execute(progress_update("new_", tuple(values)), {
         "new_assessment_id": assessment.id, **{f"new_{k}": v for k, v in values.items()}})
     mirror_progress(assessment, values)
 
@@ -110,19 +119,15 @@ def mirror_progress(assessment: Assessment, values: Mapping[str, Any]) -> None:
         set_committed_value(assessment, name, value)
 
 
-def progress_update(prefix: str, starts: bool) -> Any:
-    """Return the UPDATE of an assessment's progress columns, values bound as `<prefix><column>`
-    (and the status when the save starts the assessment: sent → in progress)."""
+@functools.cache  # built once per shape: one runs on every autosave
+def progress_update(prefix: str, names: tuple[str, ...]) -> Any:
+    """Return the UPDATE of an assessment's columns `names` (progress, completeness, results_stale,
+    status: what `progress_of` returns), values bound as `<prefix><column>`."""
     table = Assessment.__table__
-    names = ("completeness", "progress", "results_stale", *(("status",) if starts else ()))
     # Every name is prefixed: in a statement with other UPDATEs, a bound name equal to a column
     # of theirs ("assessment_id") would be set on them too.
     return update(table).where(table.c.id == bindparam(f"{prefix}assessment_id")).values(
         bound(table, *names, prefix=prefix))
-
-
-# Built once (one per autosave), by whether the save starts the assessment.
-STORE_PROGRESS = {starts: progress_update("new_", starts) for starts in (False, True)}
 
 
 def ensure_fresh(assessment: Assessment) -> None:
