@@ -159,15 +159,8 @@ def _answered(kind: ItemType, item: Item, raw: Any) -> bool:
     return kind.is_answered(item, kind.convert(raw), _NO_ROWS)
 
 
-class _NoRows:
-    """Row rules for an item without rows (never asked)."""
-
-    def row_columns(self, table_id: str, index: int) -> tuple[frozenset[str], frozenset[str]]:
-        """Return no columns."""
-        return frozenset(), frozenset()
-
-
-_NO_ROWS = _NoRows()
+# Row rules for an item without rows (never asked: a table always moves the progress).
+_NO_ROWS = Visibility({}, {}, {}, {}, ())
 
 
 def truth(compiled: Compiled | None, env: Env, *, default: bool) -> bool:

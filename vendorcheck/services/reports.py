@@ -404,7 +404,7 @@ def register_rows(org: Organisation) -> Iterator[dict[str, Any]]:
     stmt = (select(Vendor.legal_name, Vendor.country, Vendor.criticality, Vendor.services,
                    Vendor.archived_at, Assessment.status, Assessment.tier, Assessment.score,
                    Assessment.decision, Assessment.decided_at, Assessment.next_review_date)
-            .outerjoin(Assessment, and_(Assessment.vendor_id == Vendor.id, Assessment.is_latest.is_(True)))
+            .outerjoin(Assessment, and_(Assessment.vendor_id == Vendor.id, Assessment.is_latest))
             .where(Vendor.buyer_org_id == org.id).order_by(Vendor.legal_name, Vendor.id))
     result = db.session.execute(stmt.execution_options(yield_per=1000))
     try:

@@ -451,9 +451,11 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
                "needs_reconfirmation": False}
     if not (keep_justification and justification is None):
         changes["justification"] = text
-    answers = {k: r.value for k, r in rows.items() if r.value is not None and k != item_id}
-    if new is not None:
-        answers[item_id] = new
+    answers = None  # the stored progress stands unless this save can move it
+    if moves_progress(q, item_id, current.value if current is not None else None, new):
+        answers = {k: r.value for k, r in rows.items() if r.value is not None and k != item_id}
+        if new is not None:
+            answers[item_id] = new
     turns_stale = not assessment.results_stale
     receipt = _Receipt(str(request_id)[:64], saved_at) if request_id else None
     version = 1 if current is None else current.version + 1
@@ -463,9 +465,8 @@ def save_answer(assessment: Assessment, item_id: str, value: Any, *, seen_versio
     entry = (audit.append_on_held_head("answer_saved", by=by, org=assessment.vendor_org_id,
                                        obj=assessment, details=details)
              if db.session.get_bind().dialect.name == "postgresql" else None)
-    recount = moves_progress(q, item_id, current.value if current is not None else None, new)
     replayed = _write_save(assessment, item_id, current, version, changes,
-                          progress_of(assessment, q, answers, recount=recount), receipt, entry)
+                          progress_of(assessment, q, answers), receipt, entry)
     if replayed is not None:
         db.session.rollback()  # a replay: nothing of this request is kept; ends the turn
         return replayed

@@ -83,16 +83,16 @@ def refresh_results(assessment: Assessment, q: Questionnaire | None = None) -> R
     return reviewed
 
 
-def progress_of(assessment: Assessment, q: Questionnaire, answers: Mapping[str, Any], *,
-                recount: bool = True) -> dict[str, Any]:
-    """Return what an autosave changes on the assessment: progress and completeness (unless
-    `recount` is false: the save cannot move them, `moves_progress`), the results marked stale,
-    and "in progress" if it was only sent. Empty when nothing changes.
+def progress_of(assessment: Assessment, q: Questionnaire,
+                answers: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return what an autosave changes on the assessment: progress and completeness counted from
+    `answers` (None: the save cannot move them, `moves_progress`, so the stored ones stand), the
+    results marked stale, and "in progress" if it was only sent. Empty when nothing changes.
 
     Visibility alone is a fraction of a full re-score; the rest waits for the worker or a reader.
     """
     values: dict[str, Any] = {}
-    if recount:
+    if answers is not None:
         progress, done = progress_and_completeness(
             q, evaluate_visibility(q, answers, env=make_env(q, None)))
         values.update(completeness=done, progress=progress)
